@@ -361,6 +361,8 @@ def _examples(df, mask, table, file, column=None, original=None):
         lab = _row_label(df, i, table, file)
         if column is not None:
             val = (original if original is not None else df[column]).at[i]
+            if isinstance(val, pd.Timestamp):
+                val = f"{val:%Y-%m-%d}"
             lab += ": empty" if pd.isna(val) else (f": {val!r}" if isinstance(val, str) else f": {val}")
         out.append(lab)
     return tuple(out), len(idx)
