@@ -24,6 +24,8 @@ from .periods import Period
 Z95 = 1.959963984540054
 #: Label given to a group whose key is missing (a rep with no team, a deal with no channel).
 UNASSIGNED = "(unassigned)"
+#: Group label when a metric is computed over everyone (``by=None``).
+P_ALL = "all reps"
 #: Rep attributes carried along when the scorecard is by rep.
 REP_ATTRIBUTES = ("rep_name", "manager", "team", "role")
 
@@ -291,3 +293,481 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
         extra = attrs
     out = out[keys + extra + SCORECARD_COLUMNS]
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# attainment roll-ups and distribution
+# --------------------------------------------------------------------------------------------
+def gini(values) -> float:
+    """Gini coefficient of non-negative values (0 = everyone equal, → 1 = one takes all).
+
+    ``G = Σ_i Σ_j |x_i − x_j| / (2 n² x̄)``, computed from the sorted values as
+    ``G = 2 Σ_i i·x_(i) / (n Σ x) − (n + 1) / n`` (``i = 1..n``). NaNs are ignored;
+    fewer than two values or a zero total give NaN.
+    """
+    x = np.sort(np.asarray(values, dtype=float)[~np.isnan(np.asarray(values, dtype=float))])
+    n, total = len(x), x.sum() if len(x) else 0.0
+    if n < 2 or total <= 0:
+        return float("nan")
+    i = np.arange(1, n + 1)
+    return float(2 * np.sum(i * x) / (n * total) - (n + 1) / n)
+
+
+def attainment_rollup(ds: Dataset, period, by="manager") -> pd.DataFrame:
+    """Quota attainment rolled up from reps to ``by`` (manager, team, role, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` columns, ``reps``, ``reps_with_quota``, ``bookings``, ``quota``,
+        ``attainment`` = Σ bookings / Σ quota (reps with a quota only, so a rep without quota
+        does not inflate it), ``median_attainment``, ``share_at_100`` = #(attainment ≥ 1) /
+        reps_with_quota, ``share_at_80`` likewise for ≥ 0.8, ``gini`` of rep attainment.
+        ``by=None`` gives one row for the whole org.
+    """
+    sc = scorecard(ds, period, by="rep_id")
+    keys = [] if by is None else _as_keys(by)
+    for k in keys:
+        if k not in sc.columns:
+            sc[k] = _label(sc["rep_id"].map(ds.reps.set_index("rep_id")[k]))
+    sc = sc.assign(_all=P_ALL, _at100=(sc["attainment"] >= 1).astype(float),
+                   _at80=(sc["attainment"] >= 0.8).astype(float))
+    keys = keys or ["_all"]
+    q = sc[sc["quota"].notna()]
+    g = q.groupby(keys, observed=True)
+    out = pd.DataFrame({
+        "reps": sc.groupby(keys, observed=True).size(),
+        "reps_with_quota": g.size(),
+        "bookings": g["bookings"].sum(),
+        "quota": g["quota"].sum(),
+        "median_attainment": g["attainment"].median(),
+        "share_at_100": g["_at100"].mean(),
+        "share_at_80": g["_at80"].mean(),
+        "gini": g["attainment"].agg(gini),
+    })
+    out["reps_with_quota"] = out["reps_with_quota"].fillna(0).astype("int64")
+    out["attainment"] = _ratio(out["bookings"], out["quota"])
+    out = out.reset_index()
+    out.insert(len(keys), "period", str(Period.parse(period, ds.fiscal_start_month)))
+    cols = keys + ["period", "reps", "reps_with_quota", "bookings", "quota", "attainment",
+                   "median_attainment", "share_at_100", "share_at_80", "gini"]
+    return out[cols].drop(columns=["_all"], errors="ignore")
+
+
+def headline(ds: Dataset, period) -> dict:
+    """Key numbers of a period for the top of a report.
+
+    Returns a dict: ``bookings``, ``quota``, ``attainment`` (org Σ bookings / Σ quota),
+    ``reps``, ``share_at_100``, ``share_at_80``, ``gini``, ``win_rate`` (pooled won / closed),
+    ``cycle_days_median`` (Kaplan–Meier median of deals created in the trailing four periods,
+    open deals censored) and ``cycle_days_closed_median`` (won deals closed in the period).
+    """
+    roll = attainment_rollup(ds, period, by=None).iloc[0]
+    sc = scorecard(ds, period, by="rep_id")
+    P = Period.parse(period, ds.fiscal_start_month)
+    km = cycle_km(ds, window=(P.shift(-3).start, P.end), by=None).iloc[0]
+    won, deals = sc["won"].sum(), sc["deals"].sum()
+    opp = ds.opportunities
+    won_p = opp[(opp["status"] == "won") & P.contains(opp["close_date"])]
+    return {
+        "period": P.label, "bookings": float(roll["bookings"]), "quota": float(roll["quota"]),
+        "attainment": float(roll["attainment"]), "reps": int(roll["reps"]),
+        "share_at_100": float(roll["share_at_100"]), "share_at_80": float(roll["share_at_80"]),
+        "gini": float(roll["gini"]),
+        "win_rate": float(won / deals) if deals else float("nan"),
+        "cycle_days_median": float(km["median_days"]),
+        "cycle_days_closed_median": float((won_p["close_date"] - won_p["created_date"]).dt.days.median()),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# win rate: empirical-Bayes shrinkage
+# --------------------------------------------------------------------------------------------
+def fit_beta_prior(won, deals) -> tuple[float, float]:
+    """Beta(α, β) prior of true win rates, fitted by maximum likelihood of the beta-binomial.
+
+    ``won_i ~ BetaBinomial(deals_i, α, β)``; groups with no closed deals carry no information and
+    are ignored. When the rates show no spread beyond binomial noise the likelihood pushes
+    ``α + β`` to its upper bound (1e6), i.e. every group shrinks to the pooled rate.
+
+    Raises
+    ------
+    ValueError
+        No group has a closed deal.
+    """
+    from scipy import optimize, stats
+
+    k = np.asarray(won, dtype=float)
+    n = np.asarray(deals, dtype=float)
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    if not len(n):
+        raise ValueError("cannot fit a win-rate prior: no closed deals")
+    pooled = np.clip(k.sum() / n.sum(), 1e-3, 1 - 1e-3)
+
+    def nll(theta):
+        m, log_s = 1 / (1 + np.exp(-theta[0])), theta[1]
+        s = np.exp(log_s)
+        return -stats.betabinom.logpmf(k, n, m * s, (1 - m) * s).sum()
+
+    x0 = [np.log(pooled / (1 - pooled)), np.log(10.0)]
+    res = optimize.minimize(nll, x0, method="L-BFGS-B",
+                            bounds=[(-10, 10), (np.log(1e-2), np.log(1e6))])
+    m, s = 1 / (1 + np.exp(-res.x[0])), float(np.exp(res.x[1]))
+    return float(m * s), float((1 - m) * s)
+
+
+def shrink_win_rate(sc: pd.DataFrame, prior: tuple[float, float] | None = None,
+                    level: float = 0.95) -> pd.DataFrame:
+    """Empirical-Bayes (beta-binomial) win rate for each row of a scorecard.
+
+    With prior ``Beta(α, β)`` (fitted across the rows by :func:`fit_beta_prior` unless given)
+    the posterior of a group with ``won`` of ``deals`` is ``Beta(α + won, β + lost)``:
+
+        ``win_rate_shrunk = (won + α) / (deals + α + β)``
+
+    — a weighted mean of the raw rate and the prior mean ``α / (α + β)`` with weight
+    ``deals / (deals + α + β)`` on the raw rate, so small samples move towards the team.
+    ``win_rate_shrunk_low/high`` are the posterior's equal-tailed ``level`` quantiles.
+
+    Returns a copy of ``sc`` with those three columns and ``prior_alpha``, ``prior_beta``.
+    """
+    from scipy import stats
+
+    a, b = prior if prior is not None else fit_beta_prior(sc["won"], sc["deals"])
+    post_a = sc["won"].to_numpy(float) + a
+    post_b = sc["lost"].to_numpy(float) + b
+    tail = (1 - level) / 2
+    return sc.assign(
+        win_rate_shrunk=post_a / (post_a + post_b),
+        win_rate_shrunk_low=stats.beta.ppf(tail, post_a, post_b),
+        win_rate_shrunk_high=stats.beta.ppf(1 - tail, post_a, post_b),
+        prior_alpha=a, prior_beta=b,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# sales cycle: Kaplan-Meier with open deals censored
+# --------------------------------------------------------------------------------------------
+def cycle_durations(ds: Dataset, window=None, by=None) -> pd.DataFrame:
+    """Cycle length of each deal, with open deals censored at ``as_of``.
+
+    ``days`` = close_date − created_date for closed (won or lost) deals, ``event`` = 1;
+    ``days`` = as_of − created_date for open deals, ``event`` = 0 (censored: still running).
+    ``window`` = (first, last) created date (inclusive), or a period label, restricts the
+    cohort. Returns the ``by`` columns (``group`` = "all" when ``by`` is None), ``days``, ``event``.
+    """
+    df, keys, _ = deals_with_keys(ds, by or "rep_id")
+    if by is None:
+        df, keys = df.assign(group=P_ALL), ["group"]
+    if window is not None:
+        if isinstance(window, (str, Period)):
+            P = Period.parse(window, ds.fiscal_start_month)
+            window = (P.start, P.end)
+        lo, hi = pd.Timestamp(window[0]), pd.Timestamp(window[1])
+        df = df[(df["created_date"] >= lo) & (df["created_date"] <= hi)]
+    as_of = pd.Timestamp(ds.as_of)
+    closed = df["status"] != "open"
+    end = df["close_date"].where(closed, as_of)
+    days = (end - df["created_date"]).dt.days.clip(lower=0).astype(float)
+    out = df[keys].assign(days=days.to_numpy(), event=closed.astype("int64").to_numpy())
+    return out.reset_index(drop=True)
+
+
+def km_curve(durations: pd.DataFrame, by=None, level: float = 0.95) -> pd.DataFrame:
+    """Kaplan–Meier survival curve of deal cycles ("share of deals still open after d days").
+
+    At each distinct duration ``t`` of a group, with ``n_t`` deals still at risk (duration ≥ t)
+    and ``d_t`` closing at ``t``::
+
+        S(t) = Π_{u ≤ t} (1 − d_u / n_u)
+        Var(log S) = Σ_{u ≤ t} d_u / (n_u (n_u − d_u))                  (Greenwood)
+        CI: S^{exp(± z · sqrt(Var) / log S)}                             (log-log)
+
+    Censored deals count as at risk up to their duration (ties: events before censoring).
+
+    Parameters
+    ----------
+    durations : DataFrame
+        ``days``, ``event`` and the ``by`` columns (as from :func:`cycle_durations`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` columns, ``days``, ``at_risk``, ``events``, ``survival``, ``survival_low``,
+        ``survival_high`` — one row per group and distinct duration.
+    """
+    from scipy import stats
+
+    keys = _as_keys(by) if by is not None else ["group"]
+    if "group" in keys and "group" not in durations.columns:
+        durations = durations.assign(group=P_ALL)
+    z = stats.norm.ppf(0.5 + level / 2)
+    t = (durations.groupby(keys + ["days"], observed=True)
+         .agg(events=("event", "sum"), total=("event", "size")).reset_index())
+    # at risk at t: deals of the group with duration ≥ t (reverse cumulative count)
+    t["at_risk"] = t.iloc[::-1].groupby(keys, observed=True)["total"].cumsum().iloc[::-1]
+    n, d = t["at_risk"].to_numpy(float), t["events"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_step = np.log1p(-d / n)
+        green = np.where(n > d, d / (n * (n - d)), np.inf)
+    t["_log"], t["_green"] = log_step, green
+    t["survival"] = np.exp(t.groupby(keys, observed=True)["_log"].cumsum())
+    var = t.groupby(keys, observed=True)["_green"].cumsum().to_numpy()
+    s = t["survival"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ls = np.log(s)
+        width = z * np.sqrt(var) / np.abs(ls)
+        low, high = s ** np.exp(width), s ** np.exp(-width)
+    ok = (s > 0) & (s < 1) & np.isfinite(var)
+    t["survival_low"] = np.where(ok, low, np.where(s >= 1, 1.0, 0.0))
+    t["survival_high"] = np.where(ok, high, np.where(s >= 1, 1.0, np.where(s <= 0, 0.0, 1.0)))
+    t["days"] = t["days"].astype(float)
+    return t[keys + ["days", "at_risk", "events", "survival", "survival_low", "survival_high"]]
+
+
+def _first_time_below(curve, keys, col, q=0.5):
+    hit = curve[curve[col] <= q]
+    return hit.groupby(keys, observed=True)["days"].min()
+
+
+def cycle_km(ds: Dataset, window=None, by=None, level: float = 0.95) -> pd.DataFrame:
+    """Median sales-cycle length per group by Kaplan–Meier, open deals censored.
+
+    ``median_days`` = min { t : S(t) ≤ 0.5 } on the curve of :func:`km_curve`; its interval
+    ``median_low``/``median_high`` are the first times the upper / lower confidence band of
+    ``S`` reach 0.5 (Brookmeyer–Crowley style). NaN when fewer than half the deals closed.
+    Also returns ``deals``, ``closed`` (events), ``censored`` (open) and
+    ``closed_mean_days`` (the naive mean of closed deals only, for comparison).
+    """
+    dur = cycle_durations(ds, window=window, by=by)
+    keys = _as_keys(by) if by is not None else ["group"]
+    curve = km_curve(dur, by=keys, level=level)
+    g = dur.groupby(keys, observed=True)
+    out = pd.DataFrame({
+        "deals": g.size(), "closed": g["event"].sum(),
+        "closed_mean_days": dur[dur["event"] == 1].groupby(keys, observed=True)["days"].mean(),
+    })
+    out["censored"] = out["deals"] - out["closed"]
+    out["median_days"] = _first_time_below(curve, keys, "survival")
+    out["median_low"] = _first_time_below(curve, keys, "survival_low")
+    out["median_high"] = _first_time_below(curve, keys, "survival_high")
+    if out.empty and by is None:
+        out = pd.DataFrame({"deals": [0], "closed": [0], "closed_mean_days": [np.nan],
+                            "censored": [0], "median_days": [np.nan], "median_low": [np.nan],
+                            "median_high": [np.nan]}, index=pd.Index([P_ALL], name="group"))
+    out = out.reset_index()
+    return out[keys + ["median_days", "median_low", "median_high", "deals", "closed",
+                       "censored", "closed_mean_days"]]
+
+
+# --------------------------------------------------------------------------------------------
+# velocity and gap decomposition
+# --------------------------------------------------------------------------------------------
+GAP_COMPONENTS = ("volume", "win_rate", "deal_size", "cycle")
+
+
+def velocity(sc: pd.DataFrame) -> pd.DataFrame:
+    """Pipeline velocity for each row of a scorecard, in dollars per day.
+
+    ``velocity = deals × win_rate × avg_deal_size / cycle_days_median``
+
+    with ``deals`` the closed deals of the period, so ``deals × win_rate × avg_deal_size`` is
+    exactly the bookings and velocity = bookings per day of a typical cycle. NaN when the
+    group won nothing (no deal size or cycle). Returns a copy of ``sc`` with ``velocity``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = sc["deals"] * sc["win_rate"] * sc["avg_deal_size"] / sc["cycle_days_median"]
+    return sc.assign(velocity=v.where(sc["won"] > 0).astype(float))
+
+
+def gap_decomposition(sc: pd.DataFrame, key: str = "rep_id", reference=None) -> pd.DataFrame:
+    """Split each group's velocity gap to a reference into volume, win rate, size and cycle.
+
+    The reference is the median rep: the component-wise medians (over groups that won
+    something) of deals, win rate, deal size and cycle days, unless ``reference`` (a dict
+    with those four scorecard column names) is given. Because velocity is a product::
+
+        log(v / v_ref) =  log(deals / deals_ref)            volume
+                        + log(win_rate / win_rate_ref)      win_rate
+                        + log(size / size_ref)              deal_size
+                        − log(cycle / cycle_ref)            cycle (shorter is better)
+
+    the four ``log_points`` add up exactly to ``log_gap``; ``dollars_per_day`` allocates the
+    gap ``v − v_ref`` in proportion to the log points (so they too add up exactly; zero when the
+    log gap is zero). Groups that won nothing have no velocity and are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long: ``key``, ``component``, ``log_points``, ``dollars_per_day``, ``velocity``,
+        ``velocity_ref``, ``log_gap``.
+    """
+    sc = velocity(sc)
+    sc = sc[sc["velocity"].notna() & (sc["velocity"] > 0)]
+    cols = {"volume": "deals", "win_rate": "win_rate", "deal_size": "avg_deal_size",
+            "cycle": "cycle_days_median"}
+    ref = {c: (reference or {}).get(col, sc[col].median()) for c, col in cols.items()}
+    v_ref = ref["volume"] * ref["win_rate"] * ref["deal_size"] / ref["cycle"]
+    parts = pd.DataFrame({c: np.log(sc[col].to_numpy(float) / ref[c]) for c, col in cols.items()},
+                         index=sc.index)
+    parts["cycle"] = -parts["cycle"]
+    log_gap = parts.sum(axis=1)
+    gap = sc["velocity"] - v_ref
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = parts.div(log_gap.where(log_gap != 0), axis=0).fillna(0.0)
+    long = parts.assign(**{key: sc[key].to_numpy()}).melt(
+        id_vars=key, var_name="component", value_name="log_points")
+    dollars = share.mul(gap, axis=0).assign(**{key: sc[key].to_numpy()}).melt(
+        id_vars=key, var_name="component", value_name="dollars_per_day")
+    out = long.merge(dollars, on=[key, "component"])
+    info = pd.DataFrame({key: sc[key].to_numpy(), "velocity": sc["velocity"].to_numpy(),
+                         "log_gap": log_gap.to_numpy()})
+    out = out.merge(info, on=key).assign(velocity_ref=v_ref)
+    out["component"] = pd.Categorical(out["component"], GAP_COMPONENTS, ordered=True)
+    out = out.sort_values([key, "component"]).reset_index(drop=True)
+    out["component"] = out["component"].astype(str)
+    return out[[key, "component", "log_points", "dollars_per_day", "velocity", "velocity_ref",
+                "log_gap"]]
+
+
+# --------------------------------------------------------------------------------------------
+# honest leaderboard
+# --------------------------------------------------------------------------------------------
+VERDICTS = ("above team", "in line with team", "below team", "too few deals")
+
+
+def funnel_limits(rate: float, deals, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Funnel-plot control limits of a win rate around the team's ``rate``.
+
+    ``rate ± z · sqrt(rate (1 − rate) / deals)``, clipped to [0, 1]; what a rep with ``deals``
+    closed deals and the team's true rate shows ``level`` of the time by chance alone.
+    """
+    from scipy import stats
+
+    n = np.asarray(deals, dtype=float)
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = z * np.sqrt(rate * (1 - rate) / n)
+    return np.clip(rate - half, 0, 1), np.clip(rate + half, 0, 1)
+
+
+def leaderboard(ds: Dataset, period, min_deals: int = 10, level: float = 0.95,
+                prior: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Rep leaderboard that separates only what the data can separate.
+
+    Each rep's win rate is compared with the team's pooled rate ``p0 = Σ won / Σ deals`` through
+    funnel-plot limits (:func:`funnel_limits`): ``verdict`` is "above team" when the rep's
+    rate lies above the upper limit for its number of deals, "below team" under the lower
+    limit, "in line with team" otherwise, and "too few deals" when ``deals < min_deals`` (shown,
+    never placed). There is deliberately no rank column: rows are ordered by verdict, then by
+    the shrunk win rate (:func:`shrink_win_rate`) for reading, but reps within a verdict are
+    statistically indistinguishable.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rep scorecard columns plus ``win_rate_shrunk`` (and its interval), ``team_win_rate``,
+        ``limit_low``, ``limit_high``, ``verdict``.
+    """
+    sc = scorecard(ds, period, by="rep_id")
+    try:
+        sc = shrink_win_rate(sc, prior=prior, level=level)
+    except ValueError:          # nobody closed a deal in the period
+        sc = sc.assign(win_rate_shrunk=np.nan, win_rate_shrunk_low=np.nan,
+                       win_rate_shrunk_high=np.nan, prior_alpha=np.nan, prior_beta=np.nan)
+    total = sc["deals"].sum()
+    p0 = sc["won"].sum() / total if total else np.nan
+    low, high = funnel_limits(p0, sc["deals"], level)
+    verdict = np.select(
+        [sc["deals"] < min_deals, sc["win_rate"] > high, sc["win_rate"] < low],
+        ["too few deals", "above team", "below team"], "in line with team")
+    sc = sc.assign(team_win_rate=p0, limit_low=low, limit_high=high,
+                   verdict=pd.Categorical(verdict, VERDICTS, ordered=True))
+    sc = sc.sort_values(["verdict", "win_rate_shrunk"], ascending=[True, False], kind="stable")
+    return sc.assign(verdict=sc["verdict"].astype(str)).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# potential-adjusted performance
+# --------------------------------------------------------------------------------------------
+PREDICTORS = ("potential", "accounts", "tenure_months")
+
+
+def territory_drivers(ds: Dataset, period) -> pd.DataFrame:
+    """Per rep: bookings of ``period`` and what the rep was given to work with.
+
+    ``potential`` = Σ accounts.potential owned (owner_rep_id), ``accounts`` = number of accounts
+    owned (workload), ``tenure_months`` = months from hire_date to the period's end (≥ 0).
+    """
+    P = Period.parse(period, ds.fiscal_start_month)
+    sc = scorecard(ds, P, by="rep_id")
+    acc = ds.accounts
+    own = acc.groupby("owner_rep_id", observed=True).agg(
+        potential=("potential", lambda s: s.sum(min_count=1)), accounts=("account_id", "size"))
+    hire = ds.reps.set_index("rep_id")["hire_date"]
+    tenure = ((P.end - sc["rep_id"].map(hire)).dt.days / 30.4375).clip(lower=0)
+    out = sc[["rep_id"] + [c for c in REP_ATTRIBUTES if c in sc.columns] + ["period", "bookings"]]
+    return out.assign(
+        potential=sc["rep_id"].map(own["potential"]).fillna(0.0).to_numpy(float)
+        if acc["potential"].notna().any() else np.nan,
+        accounts=sc["rep_id"].map(own["accounts"]).fillna(0).to_numpy(float),
+        tenure_months=tenure.to_numpy(float))
+
+
+def _potential_fit(ds: Dataset, period):
+    import statsmodels.api as sm
+
+    d = territory_drivers(ds, period)
+    d = d.dropna(subset=list(PREDICTORS))
+    if len(d) < len(PREDICTORS) + 3:
+        raise ValueError(f"potential-adjusted regression needs at least {len(PREDICTORS) + 3} "
+                         f"reps with potential, accounts and hire date; got {len(d)}")
+    X = sm.add_constant(d[list(PREDICTORS)].astype(float), has_constant="add")
+    return d, X, sm.OLS(d["bookings"].astype(float), X).fit()
+
+
+def potential_model(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame:
+    """Coefficients of ``bookings ~ 1 + potential + accounts + tenure_months`` (OLS over reps).
+
+    Returns ``term``, ``coef``, ``low``, ``high`` (``level`` interval), ``p_value``, and the
+    fit's ``r2`` and ``reps`` repeated on each row.
+    """
+    d, _, fit = _potential_fit(ds, period)
+    ci = fit.conf_int(1 - level)
+    return pd.DataFrame({"term": fit.params.index, "coef": fit.params.to_numpy(),
+                         "low": ci[0].to_numpy(), "high": ci[1].to_numpy(),
+                         "p_value": fit.pvalues.to_numpy(), "r2": fit.rsquared, "reps": len(d)})
+
+
+def potential_adjusted(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame:
+    """Who outperforms the territory they were given.
+
+    Fits ``bookings_i = b0 + b1·potential_i + b2·accounts_i + b3·tenure_months_i + e_i`` by OLS
+    across reps (:func:`territory_drivers`), then per rep:
+
+    * ``expected`` = fitted bookings; ``expected_low/high`` the ``level`` prediction interval
+      for one rep (``ŷ ± t · sqrt(s² + Var ŷ)``);
+    * ``residual`` = bookings − expected, with ``residual_low/high`` = bookings − the
+      prediction interval's upper / lower bound;
+    * ``verdict`` "above expectation" when residual_low > 0, "below expectation" when
+      residual_high < 0, else "as expected".
+
+    Reps without a hire date or owned-account potential are left out.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 6 usable reps (the model has 4 parameters).
+    """
+    d, X, fit = _potential_fit(ds, period)
+    pred = fit.get_prediction(X).summary_frame(alpha=1 - level)
+    out = d.assign(expected=pred["mean"].to_numpy(),
+                   expected_low=pred["obs_ci_lower"].to_numpy(),
+                   expected_high=pred["obs_ci_upper"].to_numpy())
+    out["residual"] = out["bookings"] - out["expected"]
+    out["residual_low"] = out["bookings"] - out["expected_high"]
+    out["residual_high"] = out["bookings"] - out["expected_low"]
+    out["verdict"] = np.select([out["residual_low"] > 0, out["residual_high"] < 0],
+                               ["above expectation", "below expectation"], "as expected")
+    return out.sort_values("residual", ascending=False).reset_index(drop=True)

@@ -212,3 +212,11 @@ def callout(text: str, kind: str = "info"):
     bg, fg = colors.get(kind, colors["info"])
     return HTML(f'<div style="background:{bg};border-left:4px solid {fg};padding:8px 12px;'
                 f'margin:8px 0;color:#222">{html.escape(text)}</div>')
+
+
+def bullets(lines) -> "HTML":
+    """Sentences as an HTML bullet list (each escaped)."""
+    from IPython.display import HTML
+
+    items = "".join(f"<li style='margin:3px 0'>{html.escape(str(x))}</li>" for x in lines)
+    return HTML(f"<ul style='font-size:14.5px;line-height:1.45'>{items}</ul>")

@@ -1,0 +1,380 @@
+"""The report runner behind ``salesops report``: notebooks in, leadership-ready HTML out.
+
+For one period it
+
+1. checks the inputs first (period, notebook names, the data set itself), so bad input stops
+   the run with nothing written;
+2. executes each notebook with papermill in a staging folder, injecting ``period``, ``data``
+   (password masked; the real one travels in the environment) and any other parameter the
+   notebook declares;
+3. masks secrets in the executed notebook, converts it to HTML without code, prompts,
+   stderr or anything fetched from another host;
+4. moves each good result into ``<out>/<period>/`` atomically; a failed notebook keeps the last
+   good HTML and leaves ``<name>.failed.ipynb`` with the error beside it;
+5. writes ``manifest.json`` and ``run.log`` for the period and re-renders ``<out>/index.html``
+   over every period present.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+from . import __version__, config
+from .data import DataSourceError, DataValidationError, load_dataset
+from .periods import Period, PeriodError
+from .secrets import PASSWORD_ENV, mask_text, mask_url, url_password
+
+
+class ReportInputError(ValueError):
+    """Bad input to the runner (unknown notebook, bad period, bad data): exit code 2."""
+
+
+@dataclass
+class NotebookResult:
+    """Outcome of one notebook: status ``ok`` or ``failed``, timings, files, error."""
+
+    name: str
+    status: str
+    seconds: float
+    html: str | None = None
+    ipynb: str | None = None
+    error: str | None = None
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """Outcome of one ``salesops report`` run."""
+
+    period: str
+    out: Path
+    results: list[NotebookResult]
+    manifest: Path
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "ok" for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+
+# --------------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------------
+def available_notebooks(folder: Path | None = None) -> list[str]:
+    """Report notebooks in ``folder``, in report order."""
+    folder = Path(folder or config.NOTEBOOKS)
+    names = sorted(p.stem for p in folder.glob("*.ipynb") if not p.stem.startswith("_"))
+    order = {n: i for i, n in enumerate(config.REPORT_ORDER)}
+    return sorted(names, key=lambda n: (order.get(n, len(order)), n))
+
+
+def _coerce_param(value: str, type_name: str):
+    t = (type_name or "").lower()
+    if t in ("int",):
+        return int(value)
+    if t in ("float",):
+        return float(value)
+    if t in ("bool",):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return value
+
+
+def _notebook_params(path: Path) -> dict:
+    import papermill as pm
+
+    return pm.inspect_notebook(str(path))
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+def to_html(nb) -> str:
+    """An executed notebook as report HTML: no code, no prompts, no stderr, nothing remote."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import Preprocessor
+
+    class DropNoise(Preprocessor):
+        """Remove stderr streams (warnings, logs) from outputs."""
+
+        def preprocess_cell(self, cell, resources, index):
+            if cell.get("cell_type") == "code":
+                cell.outputs = [o for o in cell.get("outputs", [])
+                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            return cell, resources
+
+    exporter = HTMLExporter(template_name="salesops",
+                            extra_template_basedirs=[str(config.PACKAGE / "templates")],
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.register_preprocessor(DropNoise(), enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def _mask_notebook(nb, secrets: tuple[str, ...]):
+    """Mask secrets in every cell source, output and in the metadata (papermill keeps its own
+    copy of the parameters there)."""
+    text = nbformat.writes(nb)
+    masked = mask_text(text, secrets)
+    return nb if masked == text else nbformat.reads(masked, as_version=4)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+# --------------------------------------------------------------------------------------------
+def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
+                out: str | Path | None = None, params: dict | None = None,
+                notebook_dir: str | Path | None = None, progress=None) -> RunResult:
+    """Render the reports of one period. See the module docstring for the steps.
+
+    Parameters
+    ----------
+    period : str, optional
+        ``2026-Q3``, ``2026-09`` or ``2026``; defaults to :data:`config.DEFAULT_PERIOD`.
+    data : str
+        Data source as for :func:`salesops_lib.load_dataset`.
+    notebooks : list of str, optional
+        Notebook names (without ``.ipynb``); all report notebooks by default.
+    out : path, optional
+        Output root; ``reports/`` in the checkout by default.
+    params : dict, optional
+        Extra parameters (strings are converted to each notebook's declared type); only
+        injected into notebooks that declare them.
+    progress : callable, optional
+        Called with one line of text per notebook (the CLI prints it).
+
+    Raises
+    ------
+    ReportInputError
+        Unknown notebook, unreadable period, or data that cannot be loaded. Nothing is written.
+    """
+    progress = progress or (lambda line: None)
+    nb_dir = Path(notebook_dir or config.NOTEBOOKS)
+    out = Path(out or config.REPORTS)
+    params = dict(params or {})
+    try:
+        p = Period.parse(period or config.DEFAULT_PERIOD)
+    except PeriodError as exc:
+        raise ReportInputError(str(exc)) from None
+    names = list(notebooks) if notebooks else available_notebooks(nb_dir)
+    known = available_notebooks(nb_dir)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ReportInputError(f"unknown notebook(s) {', '.join(unknown)}; "
+                               f"available: {', '.join(known)}")
+    shown_data = mask_url(data)
+    secret = url_password(data)
+    secrets = (secret,) if secret else ()
+    try:
+        ds = load_dataset(data)
+    except (DataValidationError, DataSourceError) as exc:
+        raise ReportInputError(mask_text(str(exc), secrets)) from None
+    if p.start > ds.as_of:
+        raise ReportInputError(f"period {p.label} starts after the data end "
+                               f"(data as of {ds.as_of:%Y-%m-%d}); nothing to report")
+    first = ds.opportunities["created_date"].min()
+    if len(ds.opportunities) and p.end < first:
+        raise ReportInputError(f"period {p.label} ends before the data begin ({first:%Y-%m-%d})")
+
+    period_dir = out / p.label
+    stage = Path(tempfile.mkdtemp(prefix=f".staging-{p.label}-", dir=_ensure(out)))
+    started = datetime.now(timezone.utc)
+    log_lines: list[str] = []
+    results: list[NotebookResult] = []
+    env_backup = {k: os.environ.get(k) for k in (PASSWORD_ENV, "PYTHONWARNINGS")}
+    if secret:
+        os.environ[PASSWORD_ENV] = secret
+    os.environ["PYTHONWARNINGS"] = "ignore"
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    try:
+        for i, name in enumerate(names, 1):
+            res = _run_one(name, nb_dir, stage, period_dir, p, shown_data, out, params, secrets)
+            results.append(res)
+            line = (f"[{i}/{len(names)}] {name}: {res.status} in {res.seconds:.1f} s"
+                    + (f" — {res.error.splitlines()[0][:200]}" if res.error else ""))
+            log_lines.append(line)
+            progress(line)
+    finally:
+        for k, v in env_backup.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(stage, ignore_errors=True)
+
+    manifest = {
+        "period": p.label,
+        "period_start": f"{p.start:%Y-%m-%d}", "period_end": f"{p.end:%Y-%m-%d}",
+        "data": shown_data,
+        "data_fingerprint": ds.fingerprint(),
+        "data_as_of": f"{ds.as_of:%Y-%m-%d}",
+        "library_version": __version__,
+        "git_commit": _git_commit(),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "status": "ok" if all(r.status == "ok" for r in results) else "failed",
+        "notebooks": [r.__dict__ for r in results],
+    }
+    previous = _read_manifest(period_dir / "manifest.json")
+    if previous:   # notebooks not run this time keep their last entry
+        ran = {r.name for r in results}
+        manifest["notebooks"] += [e for e in previous.get("notebooks", []) if e["name"] not in ran]
+    text = mask_text(json.dumps(manifest, indent=2, default=str), secrets)
+    _atomic_write(period_dir / "manifest.json", text)
+    _atomic_write(period_dir / "run.log", mask_text("\n".join(log_lines) + "\n", secrets))
+    write_index(out)
+    return RunResult(p.label, out, results, period_dir / "manifest.json")
+
+
+def _ensure(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _git_commit() -> str:
+    from .lineage import git_commit
+
+    return git_commit()
+
+
+def _read_manifest(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _run_one(name, nb_dir, stage, period_dir, p, shown_data, out, params, secrets) -> NotebookResult:
+    import papermill as pm
+
+    src = nb_dir / f"{name}.ipynb"
+    declared = _notebook_params(src)
+    inject = {"period": p.label, "data": shown_data, "reports_dir": str(out.resolve())}
+    inject.update(params)
+    inject = {k: (_coerce_param(v, declared[k].get("inferred_type_name", "")) if isinstance(v, str)
+                  else v) for k, v in inject.items() if k in declared}
+    executed = stage / f"{name}.ipynb"
+    t0 = time.monotonic()
+    error = None
+    try:
+        pm.execute_notebook(str(src), str(executed), parameters=inject, progress_bar=False,
+                            log_output=False, report_mode=False, cwd=str(nb_dir),
+                            kernel_name="python3")
+    except Exception as exc:  # noqa: BLE001 - any notebook failure is isolated and reported
+        error = mask_text(_short_error(exc), secrets)
+    seconds = time.monotonic() - t0
+    shown_params = {k: mask_text(v, secrets) if isinstance(v, str) else v for k, v in inject.items()}
+    period_dir.mkdir(parents=True, exist_ok=True)
+    if executed.exists():
+        nb = _mask_notebook(nbformat.read(executed, as_version=4), secrets)
+    else:
+        nb = None
+    if error is None and nb is not None:
+        try:
+            body = mask_text(to_html(nb), secrets)
+        except Exception as exc:  # noqa: BLE001
+            error = mask_text(f"HTML conversion failed: {exc}", secrets)
+        else:
+            _atomic_write(period_dir / f"{name}.ipynb", nbformat.writes(nb))
+            _atomic_write(period_dir / f"{name}.html", body)
+            stale = period_dir / f"{name}.failed.ipynb"
+            stale.unlink(missing_ok=True)
+            return NotebookResult(name, "ok", round(seconds, 2), f"{name}.html", f"{name}.ipynb",
+                                  None, shown_params)
+    if nb is not None:
+        _atomic_write(period_dir / f"{name}.failed.ipynb", nbformat.writes(nb))
+    last_good = period_dir / f"{name}.html"
+    return NotebookResult(name, "failed", round(seconds, 2),
+                          f"{name}.html" if last_good.exists() else None,
+                          f"{name}.failed.ipynb" if nb is not None else None, error, shown_params)
+
+
+def _short_error(exc: Exception) -> str:
+    # papermill's PapermillExecutionError carries the kernel's exception name and value
+    ename = getattr(exc, "ename", None)
+    evalue = getattr(exc, "evalue", None)
+    if ename:
+        return f"{ename}: {evalue}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# --------------------------------------------------------------------------------------------
+# index
+# --------------------------------------------------------------------------------------------
+def write_index(out: str | Path) -> Path:
+    """Re-render ``<out>/index.html`` over every period folder with a manifest."""
+    out = Path(out)
+    periods = []
+    for m in sorted(out.glob("*/manifest.json"), reverse=True):
+        info = _read_manifest(m)
+        if info:
+            periods.append(info)
+    periods.sort(key=lambda d: d.get("period_start", ""), reverse=True)
+    blocks = []
+    for info in periods:
+        rows = []
+        label = info["period"]
+        for nb in info.get("notebooks", []):
+            title = nb["name"].replace("_", " ").capitalize()
+            if nb["status"] == "ok":
+                status = '<span style="color:#2E7D32;font-weight:600">✓ rendered</span>'
+                link = f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">{html.escape(title)}</a>'
+            else:
+                err = html.escape(nb.get("error") or "failed")
+                status = (f'<span style="color:#C62828;font-weight:600">✗ failed</span>'
+                          f'<div style="font-size:12px;color:#7A1F1F">{err}</div>')
+                if nb.get("html"):
+                    link = (f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">'
+                            f'{html.escape(title)}</a> <span style="font-size:12px;color:#666">'
+                            "(last good version)</span>")
+                else:
+                    link = html.escape(title)
+            rows.append(f"<tr><td>{link}</td><td>{status}</td><td>{nb.get('seconds', 0):.0f} s</td></tr>")
+        blocks.append(
+            f"<h2>{html.escape(label)} <small style='font-weight:400;color:#666;font-size:13px'>"
+            f"{html.escape(info.get('period_start', ''))} – {html.escape(info.get('period_end', ''))}"
+            f" · data as of {html.escape(info.get('data_as_of', ''))} · rendered "
+            f"{html.escape(info.get('finished', '')[:16].replace('T', ' '))} UTC</small></h2>"
+            "<table><tr><th>Report</th><th>Status</th><th>Run time</th></tr>"
+            + "".join(rows) + "</table>")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sales reports</title>
+<style>
+body {{ font-family: "DejaVu Sans", Arial, sans-serif; max-width: 900px; margin: 30px auto; color: #222; }}
+h1 {{ color: #0B4F8A; }} h2 {{ border-bottom: 1px solid #E3E3E3; padding-bottom: 4px; margin-top: 28px; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
+th {{ background: #0B4F8A; color: white; text-align: left; padding: 6px 10px; }}
+td {{ padding: 6px 10px; border-bottom: 1px solid #E3E3E3; vertical-align: top; }}
+a {{ color: #0B4F8A; }}
+</style></head><body>
+<h1>Sales reports</h1>
+<p>Periodic sales-operations reports, newest period first. Each report opens offline.</p>
+{''.join(blocks) or '<p>No reports yet.</p>'}
+<p style="font-size:12px;color:#666;margin-top:30px">salesops workbench {html.escape(__version__)}</p>
+</body></html>
+"""
+    path = out / "index.html"
+    _atomic_write(path, page)
+    return path

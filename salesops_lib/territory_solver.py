@@ -1,0 +1,423 @@
+"""The optimisation behind :func:`salesops_lib.territory.optimize`.
+
+A territory problem assigns ``n`` units (accounts, or whole counties/ZIP3s) to ``R`` reps:
+
+.. math::
+
+    \\min \\sum_{i,r} c_{ir} x_{ir} \\quad\\text{s.t.}\\quad
+    \\sum_r x_{ir} = 1,\\;
+    (1-\\tau)\\mu_m \\le \\sum_i b_{mi} x_{ir} \\le (1+\\tau)\\mu_m,\\;
+    \\sum_i w_i x_{ir} \\le \\mathrm{cap}_r,\\;
+    \\sum_{i} a_i x_{i,o(i)} \\ge A_{own} - D,\\; x_{ir}\\in\\{0,1\\}
+
+with :math:`c_{ir} = t_i (d_{ir} + \\lambda [r \\ne o(i)])` (potential-weighted great-circle
+travel from the rep's home plus a disruption penalty), :math:`b_m` the balanced measures
+(potential, workload, accounts) with means :math:`\\mu_m = \\sum_i b_{mi}/R`, :math:`w` the
+workload, :math:`o(i)` today's owner and :math:`a_i` the accounts (or potential) a move disrupts.
+Locked units keep :math:`x_{i,o(i)} = 1`.
+
+Two methods, both on HiGHS:
+
+* ``exact``: the MILP above; with an adjacency graph, contiguity is the single-commodity flow
+  formulation (Shirabe 2005): the rep's home unit :math:`h_r` is a source, every other unit
+  of the territory consumes one unit of flow that can only travel inside the territory,
+  :math:`\\sum_j f^r_{ji} - \\sum_j f^r_{ij} = x_{ir}`, :math:`f^r_{ij} \\le (n-1) x_{ir}`,
+  :math:`f^r_{ij} \\le (n-1) x_{jr}`. HiGHS stops at ``time_limit`` and reports its gap.
+* ``heuristic``: the transportation LP relaxation on each unit's nearest reps, priced out over
+  all reps with the LP duals (so the LP value is a valid lower bound), rounded to the largest
+  share, then a local search of single-unit moves: first towards feasibility (band, capacity,
+  disruption cap; a squared-imbalance term lets load travel along chains of territories),
+  then towards lower travel. With adjacency, only boundary units move, a territory's home unit
+  never moves and a move is taken only if the donor territory stays connected. The gap is
+  measured against the LP bound.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from .geo import haversine_km
+
+
+class InfeasibleError(ValueError):
+    """The requested alignment cannot exist; the message says which setting to relax and how far."""
+
+
+@dataclass
+class Problem:
+    """A territory problem over units (see module docstring for the symbols)."""
+
+    unit_ids: np.ndarray
+    labels: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    balance: dict            # measure name -> b_m (n,)
+    workload: np.ndarray     # w (n,)
+    travel_weight: np.ndarray  # t (n,)
+    owner: np.ndarray        # o(i) as rep index, -1 if none
+    locked: np.ndarray       # bool (n,)
+    disrupt: np.ndarray      # a (n,)
+    disrupt_total: float
+    rep_ids: np.ndarray
+    home_lat: np.ndarray
+    home_lon: np.ndarray
+    capacity: np.ndarray     # inf when unlimited
+    tolerance: float
+    max_disruption: float | None = None
+    penalty_km: float = 0.0
+    adjacency: sp.csr_matrix | None = None
+    roots: np.ndarray | None = None
+    units_name: str = "account"
+    measure_label: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.unit_ids)
+
+    @property
+    def R(self) -> int:
+        return len(self.rep_ids)
+
+    def means(self) -> dict:
+        return {m: b.sum() / self.R for m, b in self.balance.items()}
+
+    def distance(self, i, r) -> np.ndarray:
+        d = haversine_km(self.lat[i], self.lon[i], self.home_lat[r], self.home_lon[r])
+        return np.nan_to_num(d, nan=0.0)
+
+    def cost(self, i, r) -> np.ndarray:
+        """:math:`c_{ir}` for index arrays (broadcasting)."""
+        i, r = np.asarray(i), np.asarray(r)
+        pen = self.penalty_km * ((r != self.owner[i]) & (self.owner[i] >= 0))
+        return self.travel_weight[i] * (self.distance(i, r) + pen)
+
+    def dcap(self) -> float:
+        if self.max_disruption is None:
+            return np.inf
+        return float(self.max_disruption) * self.disrupt_total
+
+
+@dataclass
+class Result:
+    assign: np.ndarray
+    status: str
+    method: str
+    objective: float
+    bound: float
+    gap: float
+    bound_valid: bool
+    seconds: float
+    notes: list = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# HiGHS
+# --------------------------------------------------------------------------------------------
+def _highs():
+    import highspy
+
+    # the public wrapper prints a banner through its logging callback; the core class is silent
+    cls = getattr(getattr(highspy, "_core", None), "_Highs", highspy.Highs)
+    h = cls()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def _run(c, A, col_lo, col_hi, row_lo, row_hi, integer=None, time_limit=None, threads=None):
+    """Solve with HiGHS. Returns (status, x, objective, bound, row_dual)."""
+    import highspy
+
+    A = sp.csc_matrix(A)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = np.asarray(c, float)
+    lp.col_lower_, lp.col_upper_ = np.asarray(col_lo, float), np.asarray(col_hi, float)
+    lp.row_lower_, lp.row_upper_ = np.asarray(row_lo, float), np.asarray(row_hi, float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = A.shape[1], A.shape[0]
+    if integer is not None:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                           for b in integer]
+    h = _highs()
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 0.5)))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    h.setOptionValue("mip_rel_gap", 1e-6)
+    h.passModel(lp)
+    h.run()
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    name = {highspy.HighsModelStatus.kOptimal: "optimal",
+            highspy.HighsModelStatus.kInfeasible: "infeasible",
+            highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+            highspy.HighsModelStatus.kTimeLimit: "time_limit"}.get(ms, str(ms))
+    has_x = info.primal_solution_status == 2
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value) if has_x else None
+    obj = info.objective_function_value if has_x else np.nan
+    bound = info.mip_dual_bound if integer is not None else obj
+    duals = np.asarray(sol.row_dual) if (integer is None and has_x) else None
+    return name, x, obj, bound, duals
+
+
+# --------------------------------------------------------------------------------------------
+# model building
+# --------------------------------------------------------------------------------------------
+def all_arcs(p: Problem):
+    I = np.repeat(np.arange(p.n), p.R)
+    Rr = np.tile(np.arange(p.R), p.n)
+    return _restrict(p, I, Rr)
+
+
+def _restrict(p: Problem, I, Rr):
+    """Drop arcs that locks or fixed roots forbid; add every locked and root arc."""
+    keep = ~p.locked[I] | (Rr == p.owner[I])
+    I, Rr = I[keep], Rr[keep]
+    if p.roots is not None:
+        rooted = np.full(p.n, -1)
+        rooted[p.roots] = np.arange(p.R)
+        keep = (rooted[I] < 0) | (Rr == rooted[I])
+        I, Rr = I[keep], Rr[keep]
+        I, Rr = np.r_[I, p.roots], np.r_[Rr, np.arange(p.R)]
+    lk = np.flatnonzero(p.locked & (p.owner >= 0))
+    I, Rr = np.r_[I, lk], np.r_[Rr, p.owner[lk]]
+    key = np.unique(I.astype(np.int64) * p.R + Rr)
+    return key // p.R, key % p.R
+
+
+def nearest_arcs(p: Problem, k: int):
+    """Each unit's ``k`` nearest reps plus its owner (chunked, vectorised)."""
+    k = min(k, p.R)
+    out_i, out_r = [], []
+    step = max(1, 4_000_000 // max(p.R, 1))
+    for s in range(0, p.n, step):
+        i = np.arange(s, min(s + step, p.n))
+        d = p.distance(i[:, None], np.arange(p.R)[None, :])
+        near = np.argpartition(d, k - 1, axis=1)[:, :k] if k < p.R else np.tile(np.arange(p.R), (len(i), 1))
+        out_i.append(np.repeat(i, near.shape[1]))
+        out_r.append(near.ravel())
+    I, Rr = np.concatenate(out_i), np.concatenate(out_r)
+    own = p.owner >= 0
+    I, Rr = np.r_[I, np.flatnonzero(own)], np.r_[Rr, p.owner[own]]
+    return _restrict(p, I, Rr)
+
+
+def _band(p: Problem, tol):
+    return {m: ((1 - tol) * mu, (1 + tol) * mu) for m, mu in p.means().items()}
+
+
+def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, elastic=None):
+    """Rows: assignment, band (per measure × rep), capacity, disruption; columns: arcs (+ slacks).
+
+    ``elastic`` adds slack columns, costed 1, so that minimising them measures how far a
+    setting must be relaxed: ``"band"`` (one column, the tolerance needed), ``"capacity"``
+    (one per rep, workload beyond capacity, in units of mean capacity), ``"disruption"``
+    (one column: share of accounts that must move).
+    """
+    tol = p.tolerance if tol is None else tol
+    n, R, K = p.n, p.R, len(I)
+    rows, cols, vals, lo, hi = [I], [np.arange(K)], [np.ones(K)], [np.ones(n)], [np.ones(n)]
+    nrow = n
+    extra_cost, extra_cols = [], []          # (rows, vals) per slack column
+    means = p.means()
+    for m, b in p.balance.items():
+        mu = means[m]
+        if elastic == "band":
+            # two one-sided rows per rep:  sum b x - mu t <= mu  and  sum b x + mu t >= mu
+            for sign in (-1.0, 1.0):
+                rows.append(nrow + Rr); cols.append(np.arange(K)); vals.append(b[I])
+                lo.append(np.full(R, -np.inf if sign < 0 else mu))
+                hi.append(np.full(R, mu if sign < 0 else np.inf))
+                extra_cols.append((nrow + np.arange(R), np.full(R, sign * mu)))
+                nrow += R
+        else:
+            rows.append(nrow + Rr); cols.append(np.arange(K)); vals.append(b[I])
+            lo.append(np.full(R, (1 - tol) * mu)); hi.append(np.full(R, (1 + tol) * mu))
+            nrow += R
+    if elastic == "band":
+        # merge the per-row pieces of t into one column
+        r_all = np.concatenate([e[0] for e in extra_cols]); v_all = np.concatenate([e[1] for e in extra_cols])
+        extra_cols = [(r_all, v_all)]
+        extra_cost = [1.0]
+    finite = np.isfinite(p.capacity)
+    if capacity and finite.any():
+        cap_row = np.full(R, -1)
+        cap_row[finite] = nrow + np.arange(finite.sum())
+        sel = finite[Rr]
+        rows.append(cap_row[Rr[sel]]); cols.append(np.flatnonzero(sel)); vals.append(p.workload[I[sel]])
+        lo.append(np.full(finite.sum(), -np.inf)); hi.append(p.capacity[finite])
+        if elastic == "capacity":
+            scale = p.capacity[finite].mean()
+            for j in range(int(finite.sum())):
+                extra_cols.append((np.array([nrow + j]), np.array([-scale])))
+                extra_cost.append(1.0)
+        nrow += int(finite.sum())
+    has_owner = p.owner >= 0
+    if disruption and (p.max_disruption is not None or elastic == "disruption"):
+        sel = Rr == p.owner[I]
+        rows.append(np.full(sel.sum(), nrow)); cols.append(np.flatnonzero(sel)); vals.append(p.disrupt[I[sel]])
+        a_own = p.disrupt[has_owner].sum()
+        lo.append([a_own - (0.0 if elastic == "disruption" else p.dcap())]); hi.append([np.inf])
+        if elastic == "disruption":
+            extra_cols.append((np.array([nrow]), np.array([p.disrupt_total])))
+            extra_cost.append(1.0)
+        nrow += 1
+    for j, (r, v) in enumerate(extra_cols):
+        rows.append(r); cols.append(np.full(len(r), K + j)); vals.append(v)
+    A = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(nrow, K + len(extra_cols)))
+    c = np.zeros(K + len(extra_cols))
+    if elastic is None:
+        c[:K] = p.cost(I, Rr)
+    else:
+        c[K:] = extra_cost
+    col_lo = np.zeros(K + len(extra_cols))
+    if p.roots is not None:
+        fixed = np.zeros(K, bool)
+        fixed |= np.isin(I.astype(np.int64) * R + Rr, p.roots.astype(np.int64) * R + np.arange(R))
+        col_lo[:K][fixed] = 1.0
+    col_hi = np.r_[np.ones(K), np.full(len(extra_cols), np.inf)]
+    return c, A, col_lo, col_hi, np.concatenate([np.asarray(x, float) for x in lo]), \
+        np.concatenate([np.asarray(x, float) for x in hi])
+
+
+def reduced_costs_negative(p: Problem, duals, have_key, limit):
+    """Arcs outside the model whose LP reduced cost is negative (pricing over all reps)."""
+    n, R = p.n, p.R
+    y_assign = duals[:n]
+    pos = n
+    y_band = {}
+    for m in p.balance:
+        y_band[m] = duals[pos:pos + R]; pos += R
+    finite = np.isfinite(p.capacity)
+    y_cap = np.zeros(R)
+    if finite.any():
+        y_cap[finite] = duals[pos:pos + finite.sum()]; pos += int(finite.sum())
+    y_dis = duals[pos] if (p.max_disruption is not None and pos < len(duals)) else 0.0
+    out_i, out_r = [], []
+    step = max(1, 4_000_000 // max(R, 1))
+    for s in range(0, n, step):
+        i = np.arange(s, min(s + step, n))
+        ii, rr = i[:, None], np.arange(R)[None, :]
+        d = p.cost(ii, rr) - y_assign[i][:, None] - y_cap[None, :] * p.workload[i][:, None]
+        for m, b in p.balance.items():
+            d = d - b[i][:, None] * y_band[m][None, :]
+        d = d - y_dis * p.disrupt[i][:, None] * (rr == p.owner[i][:, None])
+        scale = np.abs(p.cost(ii, rr)).max() if d.size else 1.0
+        ci, cr = np.nonzero(d < -1e-9 * max(scale, 1.0))
+        out_i.append(i[ci]); out_r.append(cr)
+    I, Rr = np.concatenate(out_i), np.concatenate(out_r)
+    if len(I):
+        I, Rr = _restrict(p, I, Rr)
+        new = ~np.isin(I.astype(np.int64) * R + Rr, have_key)
+        I, Rr = I[new], Rr[new]
+        if len(I) > limit:
+            keep = np.argsort(p.cost(I, Rr))[:limit]
+            I, Rr = I[keep], Rr[keep]
+    return I, Rr
+
+
+def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=6):
+    """Solve the LP on arcs (I, Rr), pricing in arcs with negative reduced cost.
+
+    Returns ``(status, I, Rr, x, bound, bound_valid)``. The bound is valid for the full
+    problem once no arc outside the model has a negative reduced cost.
+    """
+    t0 = time.perf_counter()
+    valid = False
+    for _ in range(rounds):
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        status, x, obj, _, duals = _run(*build_lp(p, I, Rr), time_limit=left)
+        if status != "optimal":
+            return status, I, Rr, x, np.nan, False
+        if len(I) == p.n * p.R or duals is None:
+            valid = True
+            break
+        NI, NR = reduced_costs_negative(p, duals, I.astype(np.int64) * p.R + Rr, limit=max(2 * p.n, 1000))
+        if not len(NI):
+            valid = True
+            break
+        I, Rr = np.r_[I, NI], np.r_[Rr, NR]
+    return "optimal", I, Rr, x, obj, valid
+
+
+# --------------------------------------------------------------------------------------------
+# exact MILP
+# --------------------------------------------------------------------------------------------
+def exact(p: Problem, time_limit: float = 30.0) -> Result:
+    t0 = time.perf_counter()
+    I, Rr = all_arcs(p)
+    c, A, col_lo, col_hi, row_lo, row_hi = build_lp(p, I, Rr)
+    K = len(I)
+    integer = np.ones(K, bool)
+    if p.adjacency is not None:
+        c, A, col_lo, col_hi, row_lo, row_hi, integer = _add_flow(p, I, Rr, c, A, col_lo, col_hi,
+                                                                  row_lo, row_hi)
+    status, x, obj, bound, _ = _run(c, A, col_lo, col_hi, row_lo, row_hi, integer=integer,
+                                    time_limit=time_limit)
+    secs = time.perf_counter() - t0
+    if x is None:
+        return Result(None, status, "milp", np.nan, bound, np.nan, True, secs)
+    xs = x[:K]
+    best = np.argsort(-xs)
+    assign = np.full(p.n, -1)
+    order = best[::-1]                          # ascending x: the largest value wins
+    assign[I[order]] = Rr[order]
+    gap = abs(obj - bound) / max(abs(obj), 1e-12) if np.isfinite(bound) else np.nan
+    return Result(assign, status, "milp", obj, bound, gap, True, secs)
+
+
+def _add_flow(p, I, Rr, c, A, col_lo, col_hi, row_lo, row_hi):
+    """Append the single-commodity flow rows/columns that make each territory connected."""
+    n, R, K = p.n, p.R, len(I)
+    adj = sp.triu(p.adjacency, 1).tocoo()
+    u = np.r_[adj.row, adj.col]; v = np.r_[adj.col, adj.row]      # directed arcs both ways
+    col_of = -np.ones((n, R), dtype=np.int64)
+    col_of[I, Rr] = np.arange(K)
+    deg = np.asarray((p.adjacency > 0).sum(axis=1)).ravel()
+    fr, fc, fv = [], [], []
+    nrow, ncol = A.shape
+    M = float(n - 1)
+    base_row = nrow
+    # conservation row for every (unit, rep) arc except roots and isolated units
+    cons_row = -np.ones((n, R), dtype=np.int64)
+    need = (deg[I] > 0) & (p.roots[Rr] != I)
+    cons_row[I[need], Rr[need]] = base_row + np.arange(need.sum())
+    fr.append(cons_row[I[need], Rr[need]]); fc.append(np.flatnonzero(need)); fv.append(-np.ones(need.sum()))
+    nrow += int(need.sum())
+    flow_rows_lo, flow_rows_hi = [np.zeros(need.sum())], [np.zeros(need.sum())]
+    for r in range(R):
+        ok = (col_of[u, r] >= 0) & (col_of[v, r] >= 0)
+        uu, vv = u[ok], v[ok]
+        m = len(uu)
+        fcol = ncol + np.arange(m)
+        ncol += m
+        # into v: +f (if v has a row), out of u: -f (if u has a row)
+        hv, hu = cons_row[vv, r] >= 0, cons_row[uu, r] >= 0
+        fr += [cons_row[vv[hv], r], cons_row[uu[hu], r]]
+        fc += [fcol[hv], fcol[hu]]
+        fv += [np.ones(hv.sum()), -np.ones(hu.sum())]
+        # f <= M x_ur and f <= M x_vr
+        r1, r2 = nrow + np.arange(m), nrow + m + np.arange(m)
+        fr += [r1, r1, r2, r2]
+        fc += [fcol, col_of[uu, r], fcol, col_of[vv, r]]
+        fv += [np.ones(m), np.full(m, -M), np.ones(m), np.full(m, -M)]
+        flow_rows_lo.append(np.full(2 * m, -np.inf)); flow_rows_hi.append(np.zeros(2 * m))
+        nrow += 2 * m
+    extra = sp.csc_matrix((np.concatenate(fv), (np.concatenate(fr), np.concatenate(fc))),
+                          shape=(nrow, ncol))
+    A = sp.vstack([A, sp.csc_matrix((nrow - A.shape[0], A.shape[1]))])
+    A = sp.hstack([A, sp.csc_matrix((nrow, ncol - A.shape[1]))]).tocsc() + extra
+    nf = ncol - len(c)
+    return (np.r_[c, np.zeros(nf)], A, np.r_[col_lo, np.zeros(nf)], np.r_[col_hi, np.full(nf, M)],
+            np.r_[row_lo, np.concatenate(flow_rows_lo)], np.r_[row_hi, np.concatenate(flow_rows_hi)],
+            np.r_[np.ones(len(c), bool), np.zeros(nf, bool)])
