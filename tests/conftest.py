@@ -1,0 +1,67 @@
+"""Shared fixtures: the sample org, tiny hand-made frames, and the public data sets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def sample_ds():
+    """The default sample org (5,000 accounts, 50 reps, FY2024-2026, as of 2026-11-15)."""
+    from salesops_lib import load_dataset
+
+    return load_dataset("sample")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``; tests that need it skip only when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not beside the checkout")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def tiny_frames() -> dict[str, pd.DataFrame]:
+    """A valid hand-made org: 3 accounts, 2 reps, 4 deals, as raw strings (like a CSV)."""
+    return {
+        "accounts": pd.DataFrame({
+            "account_id": ["A1", "A2", "A3"],
+            "account_name": ["Acme", "Globex", "<script>alert(1)</script>"],
+            "potential": ["100", "200", "300"],
+            "owner_rep_id": ["R1", "R2", "R2"],
+        }),
+        "reps": pd.DataFrame({"rep_id": ["R1", "R2"], "rep_name": ["Ann", "Bob"],
+                              "team": ["East", "West"]}),
+        "opportunities": pd.DataFrame({
+            "opportunity_id": ["O1", "O2", "O3", "O4"],
+            "account_id": ["A1", "A2", "A3", "A1"],
+            "rep_id": ["R1", "R2", "R2", "R1"],
+            "stage": ["Closed Won", "Closed Lost", "Proposal", "Closed Won"],
+            "status": ["won", "lost", "open", "won"],
+            "amount": ["1000", "500", "700", "300"],
+            "created_date": ["2026-01-05", "2026-02-01", "2026-03-01", "2026-04-01"],
+            "close_date": ["2026-03-01", "2026-04-15", "2026-12-01", "2026-05-20"],
+        }),
+        "quotas": pd.DataFrame({"rep_id": ["R1", "R2"], "period": ["2026-Q2", "2026-Q2"],
+                                "quota": ["1000", "2000"]}),
+    }
+
+
+def write_csvs(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
+    """Write frames as ``<table>.csv`` files (helper for loader tests)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in frames.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+    return folder
