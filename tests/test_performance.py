@@ -208,3 +208,225 @@ def test_scorecard_does_not_mutate(ds):
 def test_scorecard_unknown_group(ds):
     with pytest.raises(ValueError, match="cannot group by"):
         perf.scorecard(ds, "2026-Q3", by="shoe_size")
+
+
+# --------------------------------------------------------------------------------------------
+# attainment roll-ups, Gini
+# --------------------------------------------------------------------------------------------
+def test_gini_hand_values():
+    assert perf.gini([0.25, 0.8]) == pytest.approx(1.1 / 4.2)          # Σ|xi-xj| / (2 n² mean)
+    assert perf.gini([0, 0.25, 0.8]) == pytest.approx(3.2 / 6.3)
+    assert perf.gini([1, 1, 1]) == pytest.approx(0)
+    assert np.isnan(perf.gini([5])) and np.isnan(perf.gini([0, 0]))
+
+
+def test_attainment_rollup_by_manager(ds):
+    roll = perf.attainment_rollup(ds, "2026-Q3", by="manager")
+    m1 = row(roll, manager="M1")                   # r1 0.8, r2 0.25
+    assert (m1["reps"], m1["reps_with_quota"]) == (2, 2)
+    assert m1["bookings"] == 900 and m1["quota"] == 1400
+    assert m1["attainment"] == pytest.approx(900 / 1400)
+    assert m1["median_attainment"] == pytest.approx(0.525)
+    assert m1["share_at_100"] == 0 and m1["share_at_80"] == 0.5
+    assert m1["gini"] == pytest.approx(1.1 / 4.2)
+    m2 = row(roll, manager="M2")
+    assert m2["share_at_80"] == 0 and np.isnan(m2["gini"])
+    org = perf.attainment_rollup(ds, "2026-Q3", by=None).iloc[0]
+    assert org["reps"] == 3 and org["attainment"] == pytest.approx(900 / 1900)
+    assert org["share_at_80"] == pytest.approx(1 / 3)
+    assert org["gini"] == pytest.approx(3.2 / 6.3)
+
+
+def test_headline_numbers(ds):
+    h = perf.headline(ds, "2026-Q3")
+    assert h["bookings"] == 900 and h["quota"] == 1900
+    assert h["share_at_80"] == pytest.approx(1 / 3)
+    assert h["win_rate"] == pytest.approx(3 / 6)
+    assert h["cycle_days_closed_median"] == 40
+
+
+# --------------------------------------------------------------------------------------------
+# win rate shrinkage
+# --------------------------------------------------------------------------------------------
+def test_shrink_with_given_prior_is_posterior_mean(ds):
+    sc = perf.shrink_win_rate(perf.scorecard(ds, "2026-Q3"), prior=(2, 2))
+    assert row(sc, rep_id="r1")["win_rate_shrunk"] == pytest.approx(4 / 7)    # (2+2)/(3+4)
+    assert row(sc, rep_id="r2")["win_rate_shrunk"] == pytest.approx(3 / 7)
+    assert row(sc, rep_id="r3")["win_rate_shrunk"] == pytest.approx(0.5)      # prior mean
+    one = pd.DataFrame({"won": [1], "lost": [0], "deals": [1]})
+    post = perf.shrink_win_rate(one, prior=(1, 1)).iloc[0]                    # Beta(2, 1): cdf x²
+    assert post["win_rate_shrunk_low"] == pytest.approx(np.sqrt(0.025))
+    assert post["win_rate_shrunk_high"] == pytest.approx(np.sqrt(0.975))
+
+
+def test_fitted_prior_pools_when_no_overdispersion():
+    sc = pd.DataFrame({"won": [5] * 10, "lost": [5] * 10, "deals": [10] * 10})
+    a, b = perf.fit_beta_prior(sc["won"], sc["deals"])
+    assert a / (a + b) == pytest.approx(0.5, abs=1e-3) and a + b > 1e3
+    out = perf.shrink_win_rate(sc.assign(won=[1] + [5] * 9, lost=[9] + [5] * 9,
+                                         deals=[10] * 10), prior=(a, b))
+    assert out["win_rate_shrunk"].iloc[0] == pytest.approx(0.5, abs=0.01)
+
+
+def test_fitted_prior_keeps_real_differences():
+    sc = pd.DataFrame({"won": [2, 38] * 5, "deals": [40] * 10})
+    a, b = perf.fit_beta_prior(sc["won"], sc["deals"])
+    assert a + b < 5                                   # rates really differ: weak prior
+    out = perf.shrink_win_rate(sc.assign(lost=sc["deals"] - sc["won"]), prior=(a, b))
+    assert out["win_rate_shrunk"].iloc[0] < 0.1 and out["win_rate_shrunk"].iloc[1] > 0.9
+    with pytest.raises(ValueError, match="no closed deals"):
+        perf.fit_beta_prior([0], [0])
+
+
+# --------------------------------------------------------------------------------------------
+# Kaplan-Meier cycle
+# --------------------------------------------------------------------------------------------
+def test_km_curve_hand_values():
+    d = pd.DataFrame({"days": [2, 3, 3, 5, 8], "event": [1, 1, 0, 1, 0]})
+    c = perf.km_curve(d).set_index("days")
+    # S(2)=4/5, S(3)=4/5·3/4 (the deal censored at 3 is still at risk at 3), S(5)=0.6·1/2
+    assert c.loc[2, "survival"] == pytest.approx(0.8)
+    assert c.loc[3, "survival"] == pytest.approx(0.6) and c.loc[3, "at_risk"] == 4
+    assert c.loc[5, "survival"] == pytest.approx(0.3) and c.loc[8, "survival"] == pytest.approx(0.3)
+    # Greenwood + log-log at t=2: var = 1/(5·4); width = 1.96·sqrt(.05)/|log .8|
+    w = 1.959964 * np.sqrt(0.05) / abs(np.log(0.8))
+    assert c.loc[2, "survival_low"] == pytest.approx(0.8 ** np.exp(w), rel=1e-4)
+    assert c.loc[2, "survival_high"] == pytest.approx(0.8 ** np.exp(-w), rel=1e-4)
+    assert 0 <= c["survival_low"].min() and c["survival_high"].max() <= 1
+
+
+def test_cycle_km_counts_open_deals_as_censored(ds):
+    km = perf.cycle_km(ds, by="rep_id").set_index("rep_id")
+    # r1: closed after 40, 50, 58, 68 days; open o8 (92 days) and o10 (66 days) censored.
+    # S: 40 -> 5/6, 50 -> 4/6, 58 -> 3/6 = 0.5  => median 58; the naive closed median is 54.
+    r1 = km.loc["r1"]
+    assert r1["median_days"] == 58 and (r1["closed"], r1["censored"]) == (4, 2)
+    assert r1["closed_mean_days"] == pytest.approx((40 + 50 + 58 + 68) / 4)
+    assert "r3" not in km.index                        # no deals, no curve
+    # September cohort: o9 closed at 34 days, o10 still open at 66 -> S(34) = 1/2, median 34
+    sep = perf.cycle_km(ds, window="2026-09", by=None).iloc[0]
+    assert (sep["deals"], sep["closed"], sep["median_days"]) == (2, 1, 34)
+    # a cohort whose deals are all still open has no median yet
+    few = perf.cycle_km(ds, window=("2026-08-10", "2026-08-31")).iloc[0]
+    assert (few["deals"], few["closed"], few["censored"]) == (1, 0, 1)
+    assert np.isnan(few["median_days"])
+    empty = perf.cycle_km(ds, window="2020-Q1").iloc[0]
+    assert empty["deals"] == 0 and np.isnan(empty["median_days"])
+
+
+# --------------------------------------------------------------------------------------------
+# velocity and gap decomposition
+# --------------------------------------------------------------------------------------------
+def test_velocity_hand_values(ds):
+    v = perf.velocity(perf.scorecard(ds, "2026-Q3")).set_index("rep_id")["velocity"]
+    assert v["r1"] == pytest.approx(3 * (2 / 3) * 400 / 45)      # = bookings / cycle = 800/45
+    assert v["r2"] == pytest.approx(100 / 10)
+    assert np.isnan(v["r3"])
+
+
+def test_gap_decomposition_adds_up_exactly(ds):
+    gap = perf.gap_decomposition(perf.scorecard(ds, "2026-Q3"))
+    assert set(gap["rep_id"]) == {"r1", "r2"}          # r3 won nothing: no velocity
+    r1 = gap[gap["rep_id"] == "r1"].set_index("component")
+    # reference = medians over r1, r2: deals 3, win rate 0.5, size 250, cycle 27.5
+    assert r1.loc["volume", "log_points"] == pytest.approx(0)
+    assert r1.loc["win_rate", "log_points"] == pytest.approx(np.log((2 / 3) / 0.5))
+    assert r1.loc["deal_size", "log_points"] == pytest.approx(np.log(400 / 250))
+    assert r1.loc["cycle", "log_points"] == pytest.approx(-np.log(45 / 27.5))
+    v_ref = 3 * 0.5 * 250 / 27.5
+    assert r1["velocity_ref"].iloc[0] == pytest.approx(v_ref)
+    assert r1["log_points"].sum() == pytest.approx(np.log((800 / 45) / v_ref), abs=1e-12)
+    assert r1["dollars_per_day"].sum() == pytest.approx(800 / 45 - v_ref, abs=1e-9)
+    for _, g in gap.groupby("rep_id"):
+        assert g["log_points"].sum() == pytest.approx(g["log_gap"].iloc[0], abs=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# honest leaderboard
+# --------------------------------------------------------------------------------------------
+def _org(rates_deals, as_of="2026-12-31"):
+    """One rep per (won, lost) pair, all deals closed in 2026-Q3."""
+    reps = pd.DataFrame({"rep_id": [f"r{i}" for i in range(len(rates_deals))],
+                         "rep_name": [f"Rep {i}" for i in range(len(rates_deals))],
+                         "team": "T", "hire_date": "2024-01-01"})
+    opps = []
+    for i, (won, lost) in enumerate(rates_deals):
+        opps += [(f"o{i}-{j}", f"r{i}", "won" if j < won else "lost", 100, "2026-07-01",
+                  "2026-08-01", "direct") for j in range(won + lost)]
+    return make_ds(opps=opps, reps=reps, quotas=pd.DataFrame(
+        {"rep_id": reps["rep_id"], "period": "2026-Q3", "quota": 1000}), as_of=as_of)
+
+
+def test_leaderboard_separates_only_what_data_separate():
+    # team rate 0.5; 95% funnel at 100 deals: 0.5 ± 1.96·0.05 = [0.402, 0.598]
+    ds = _org([(70, 30), (30, 70), (55, 45), (9, 1), (50, 50)])
+    lb = perf.leaderboard(ds, "2026-Q3", min_deals=20, prior=(5, 5)).set_index("rep_id")
+    assert lb["team_win_rate"].iloc[0] == pytest.approx(214 / 410)
+    assert lb.loc["r0", "verdict"] == "above team"
+    assert lb.loc["r1", "verdict"] == "below team"
+    assert lb.loc["r2", "verdict"] == "in line with team"
+    assert lb.loc["r3", "verdict"] == "too few deals"          # 9 of 10 won, but only 10 deals
+    assert "rank" not in lb.columns
+    assert list(perf.leaderboard(ds, "2026-Q3", min_deals=20, prior=(5, 5))["verdict"]) == [
+        "above team", "in line with team", "in line with team", "below team", "too few deals"]
+    low, high = perf.funnel_limits(0.5, 100)
+    assert low == pytest.approx(0.5 - 1.959964 * 0.05) and high == pytest.approx(0.5 + 1.959964 * 0.05)
+
+
+def test_leaderboard_empty_period(ds):
+    lb = perf.leaderboard(ds, "2020-Q1")
+    assert (lb["verdict"] == "too few deals").all() and lb["win_rate_shrunk"].isna().all()
+
+
+# --------------------------------------------------------------------------------------------
+# potential-adjusted performance
+# --------------------------------------------------------------------------------------------
+def _territory_org(noise):
+    n = len(noise)
+    reps = pd.DataFrame({"rep_id": [f"r{i}" for i in range(n)], "rep_name": "x",
+                         "hire_date": [(pd.Timestamp("2026-09-30") - pd.DateOffset(months=m))
+                                       .strftime("%Y-%m-%d") for m in [3, 6, 12, 24, 5, 18, 30, 9]][:n]})
+    pot = np.array([1000, 3000, 2000, 5000, 4000, 1500, 2500, 3500][:n], float)
+    n_acc = np.array([1, 2, 3, 1, 2, 3, 1, 2][:n])
+    accounts = pd.DataFrame({"account_id": [f"a{i}-{j}" for i in range(n) for j in range(n_acc[i])],
+                             "account_name": "x",
+                             "owner_rep_id": [f"r{i}" for i in range(n) for _ in range(n_acc[i])],
+                             "potential": [pot[i] / n_acc[i] for i in range(n) for _ in range(n_acc[i])]})
+    tenure = ((pd.Timestamp("2026-09-30") - pd.to_datetime(reps["hire_date"])).dt.days
+              / 30.4375).to_numpy()
+    bookings = 100 + 0.5 * pot + 20 * n_acc + 3 * tenure + np.asarray(noise)
+    opp = pd.DataFrame({"opportunity_id": [f"o{i}" for i in range(n)], "account_id":
+                        [f"a{i}-0" for i in range(n)], "rep_id": reps["rep_id"], "stage": "won",
+                        "status": "won", "amount": bookings, "created_date": "2026-07-01",
+                        "close_date": "2026-08-01"})
+    return Dataset.from_frames(accounts=accounts, reps=reps, opportunities=opp,
+                               as_of="2026-11-15"), pot, n_acc, tenure, bookings
+
+
+def test_potential_adjusted_matches_least_squares():
+    noise = [30, -20, 10, -40, 25, -5, 15, -15]
+    ds, pot, n_acc, tenure, y = _territory_org(noise)
+    model = perf.potential_model(ds, "2026-Q3").set_index("term")
+    X = np.column_stack([np.ones(len(y)), pot, n_acc, tenure])
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    assert model["coef"].to_numpy() == pytest.approx(beta, rel=1e-6)
+    pa = perf.potential_adjusted(ds, "2026-Q3").set_index("rep_id").loc[[f"r{i}" for i in range(8)]]
+    # leave-one-out: rep 0 judged by the line through the other seven
+    b0, *_ = np.linalg.lstsq(X[1:], y[1:], rcond=None)
+    assert pa["expected"].iloc[0] == pytest.approx(X[0] @ b0, rel=1e-6)
+    assert pa["residual"].iloc[0] == pytest.approx(y[0] - X[0] @ b0, rel=1e-6)
+    assert (pa["residual_low"] < pa["residual"]).all() and (pa["residual"] < pa["residual_high"]).all()
+    assert pa["potential"].to_numpy() == pytest.approx(pot)
+    assert pa["accounts"].to_numpy() == pytest.approx(n_acc)
+
+
+def test_potential_adjusted_flags_a_clear_outperformer():
+    ds, *_ = _territory_org([1, -1, 2, -2, 1, -1, 2, 900])
+    pa = perf.potential_adjusted(ds, "2026-Q3").set_index("rep_id")
+    assert pa.loc["r7", "verdict"] == "above expectation"
+    assert (pa.drop(index="r7")["verdict"] != "above expectation").all()
+
+
+def test_potential_adjusted_needs_enough_reps(ds):
+    with pytest.raises(ValueError, match="at least 6 reps"):
+        perf.potential_adjusted(ds, "2026-Q3")
