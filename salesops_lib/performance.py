@@ -803,7 +803,7 @@ def plot_leaderboard(lb: pd.DataFrame, ax=None):
     lb = lb.iloc[::-1]
     size = (9, max(3.5, 0.22 * len(lb) + 1))
     fig, ax = viz.figure("Win rate by rep, with 95% intervals", "Win rate (won ÷ closed deals)",
-                         "", ax=ax, size=size)
+                         "Rep", ax=ax, size=size)
     y = np.arange(len(lb))
     colors = lb["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])
     ax.hlines(y, lb["win_rate_low"], lb["win_rate_high"], colors=colors, lw=2, alpha=0.7)
@@ -862,7 +862,7 @@ def plot_residuals(pa: pd.DataFrame, ax=None):
     pa = pa.sort_values("residual")
     size = (9, max(3.5, 0.22 * len(pa) + 1))
     fig, ax = viz.figure("Bookings beyond what the territory explains",
-                         "Residual bookings (actual − expected, $)", "", ax=ax, size=size)
+                         "Residual bookings (actual − expected, $)", "Rep", ax=ax, size=size)
     y = np.arange(len(pa))
     colors = pa["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])
     ax.hlines(y, pa["residual_low"], pa["residual_high"], colors=colors, lw=2, alpha=0.6)
@@ -880,7 +880,7 @@ def plot_gap(gap: pd.DataFrame, key: str = "rep_id", ax=None):
     wide = wide.loc[wide.sum(axis=1).sort_values().index]
     size = (9, max(3, 0.35 * len(wide) + 1.2))
     fig, ax = viz.figure("Where the velocity gap to the median rep comes from",
-                         "Contribution to log(velocity ÷ median rep's)  (0.1 ≈ 10%)", "",
+                         "Contribution to log(velocity ÷ median rep's)  (0.1 ≈ 10%)", "Rep",
                          ax=ax, size=size)
     y = np.arange(len(wide))
     pos = np.zeros(len(wide))
