@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
@@ -182,12 +183,6 @@ def _restrict(p: Problem, I, Rr):
     """Drop arcs that locks or fixed roots forbid; add every locked and root arc."""
     keep = ~p.locked[I] | (Rr == p.owner[I])
     I, Rr = I[keep], Rr[keep]
-    if p.roots is not None:
-        rooted = np.full(p.n, -1)
-        rooted[p.roots] = np.arange(p.R)
-        keep = (rooted[I] < 0) | (Rr == rooted[I])
-        I, Rr = I[keep], Rr[keep]
-        I, Rr = np.r_[I, p.roots], np.r_[Rr, np.arange(p.R)]
     lk = np.flatnonzero(p.locked & (p.owner >= 0))
     I, Rr = np.r_[I, lk], np.r_[Rr, p.owner[lk]]
     key = np.unique(I.astype(np.int64) * p.R + Rr)
@@ -281,10 +276,6 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
     else:
         c[K:] = extra_cost
     col_lo = np.zeros(K + len(extra_cols))
-    if p.roots is not None:
-        fixed = np.zeros(K, bool)
-        fixed |= np.isin(I.astype(np.int64) * R + Rr, p.roots.astype(np.int64) * R + np.arange(R))
-        col_lo[:K][fixed] = 1.0
     col_hi = np.r_[np.ones(K), np.full(len(extra_cols), np.inf)]
     return c, A, col_lo, col_hi, np.concatenate([np.asarray(x, float) for x in lo]), \
         np.concatenate([np.asarray(x, float) for x in hi])
@@ -377,47 +368,333 @@ def exact(p: Problem, time_limit: float = 30.0) -> Result:
 
 
 def _add_flow(p, I, Rr, c, A, col_lo, col_hi, row_lo, row_hi):
-    """Append the single-commodity flow rows/columns that make each territory connected."""
+    """Append root choice and flow variables that make each territory connected.
+
+    Per arc :math:`k=(i,r)` a root binary :math:`y_k \\le x_k` with :math:`\\sum_i y_{ir} = 1`;
+    conservation :math:`\\sum_j f^r_{ji} - \\sum_j f^r_{ij} \\ge x_{ir} - M y_{ir}`; flow only
+    between units of the territory: :math:`f^r_{ij} \\le M x_{ir}`, :math:`f^r_{ij} \\le M x_{jr}`.
+    """
     n, R, K = p.n, p.R, len(I)
     adj = sp.triu(p.adjacency, 1).tocoo()
     u = np.r_[adj.row, adj.col]; v = np.r_[adj.col, adj.row]      # directed arcs both ways
     col_of = -np.ones((n, R), dtype=np.int64)
     col_of[I, Rr] = np.arange(K)
     deg = np.asarray((p.adjacency > 0).sum(axis=1)).ravel()
-    fr, fc, fv = [], [], []
+    M = float(n)
     nrow, ncol = A.shape
-    M = float(n - 1)
-    base_row = nrow
-    # conservation row for every (unit, rep) arc except roots and isolated units
+    fr, fc, fv, rlo, rhi = [], [], [], [], []
+    ycol = ncol + np.arange(K)                                     # root binaries
+    ncol += K
+    # y_k - x_k <= 0
+    rows = nrow + np.arange(K)
+    fr += [rows, rows]; fc += [ycol, np.arange(K)]; fv += [np.ones(K), -np.ones(K)]
+    rlo.append(np.full(K, -np.inf)); rhi.append(np.zeros(K)); nrow += K
+    # one root per territory
+    fr.append(nrow + Rr); fc.append(ycol); fv.append(np.ones(K))
+    rlo.append(np.ones(R)); rhi.append(np.ones(R)); nrow += R
+    # conservation: in - out - x + M y >= 0 for units in the graph
     cons_row = -np.ones((n, R), dtype=np.int64)
-    need = (deg[I] > 0) & (p.roots[Rr] != I)
-    cons_row[I[need], Rr[need]] = base_row + np.arange(need.sum())
-    fr.append(cons_row[I[need], Rr[need]]); fc.append(np.flatnonzero(need)); fv.append(-np.ones(need.sum()))
-    nrow += int(need.sum())
-    flow_rows_lo, flow_rows_hi = [np.zeros(need.sum())], [np.zeros(need.sum())]
+    need = deg[I] > 0
+    cons_row[I[need], Rr[need]] = nrow + np.arange(need.sum())
+    rows = cons_row[I[need], Rr[need]]
+    fr += [rows, rows]; fc += [np.flatnonzero(need), ycol[need]]
+    fv += [-np.ones(need.sum()), np.full(need.sum(), M)]
+    rlo.append(np.zeros(need.sum())); rhi.append(np.full(need.sum(), np.inf)); nrow += int(need.sum())
     for r in range(R):
         ok = (col_of[u, r] >= 0) & (col_of[v, r] >= 0)
         uu, vv = u[ok], v[ok]
         m = len(uu)
         fcol = ncol + np.arange(m)
         ncol += m
-        # into v: +f (if v has a row), out of u: -f (if u has a row)
-        hv, hu = cons_row[vv, r] >= 0, cons_row[uu, r] >= 0
-        fr += [cons_row[vv[hv], r], cons_row[uu[hu], r]]
-        fc += [fcol[hv], fcol[hu]]
-        fv += [np.ones(hv.sum()), -np.ones(hu.sum())]
-        # f <= M x_ur and f <= M x_vr
+        fr += [cons_row[vv, r], cons_row[uu, r]]
+        fc += [fcol, fcol]
+        fv += [np.ones(m), -np.ones(m)]
         r1, r2 = nrow + np.arange(m), nrow + m + np.arange(m)
         fr += [r1, r1, r2, r2]
         fc += [fcol, col_of[uu, r], fcol, col_of[vv, r]]
         fv += [np.ones(m), np.full(m, -M), np.ones(m), np.full(m, -M)]
-        flow_rows_lo.append(np.full(2 * m, -np.inf)); flow_rows_hi.append(np.zeros(2 * m))
+        rlo.append(np.full(2 * m, -np.inf)); rhi.append(np.zeros(2 * m))
         nrow += 2 * m
     extra = sp.csc_matrix((np.concatenate(fv), (np.concatenate(fr), np.concatenate(fc))),
                           shape=(nrow, ncol))
     A = sp.vstack([A, sp.csc_matrix((nrow - A.shape[0], A.shape[1]))])
     A = sp.hstack([A, sp.csc_matrix((nrow, ncol - A.shape[1]))]).tocsc() + extra
     nf = ncol - len(c)
-    return (np.r_[c, np.zeros(nf)], A, np.r_[col_lo, np.zeros(nf)], np.r_[col_hi, np.full(nf, M)],
-            np.r_[row_lo, np.concatenate(flow_rows_lo)], np.r_[row_hi, np.concatenate(flow_rows_hi)],
-            np.r_[np.ones(len(c), bool), np.zeros(nf, bool)])
+    return (np.r_[c, np.zeros(nf)], A, np.r_[col_lo, np.zeros(nf)],
+            np.r_[col_hi, np.ones(K), np.full(nf - K, M)],
+            np.r_[row_lo, np.concatenate(rlo)], np.r_[row_hi, np.concatenate(rhi)],
+            np.r_[np.ones(len(c) + K, bool), np.zeros(nf - K, bool)])
+
+
+# --------------------------------------------------------------------------------------------
+# scalable: LP relaxation + rounding + local search
+# --------------------------------------------------------------------------------------------
+def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    I, Rr = all_arcs(p) if p.n * p.R <= 400_000 else nearest_arcs(p, k)
+    status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.6 * time_limit)
+    if status == "infeasible" and len(I) < p.n * p.R:
+        # nearest-rep pruning can make the LP infeasible on its own: widen before giving up
+        I, Rr = all_arcs(p) if p.n * p.R <= 3_000_000 else nearest_arcs(p, min(p.R, 4 * k))
+        status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.6 * time_limit)
+    if status != "optimal":
+        return Result(None, status, "lp+local", np.nan, np.nan, np.nan, False,
+                      time.perf_counter() - t0)
+    assign = np.full(p.n, -1)
+    order = np.argsort(x[:len(I)])
+    assign[I[order]] = Rr[order]                 # each unit goes to its largest LP share
+    notes = []
+    if p.adjacency is not None:
+        assign, stuck = _fix_orphans(p, assign)
+        if stuck:
+            notes.append(f"{stuck} locked units cannot join their territory's connected part")
+    assign = local_search(p, assign, I, Rr, deadline)
+    obj = float(p.cost(np.arange(p.n), assign).sum())
+    gap = max(obj - bound, 0.0) / max(abs(obj), 1e-12)
+    return Result(assign, "feasible" if violation(p, assign) <= 1e-9 else "band_not_met",
+                  "lp+local", obj, bound, gap, valid, time.perf_counter() - t0, notes)
+
+
+def _arcs(p: Problem):
+    a = p.adjacency.tocoo()
+    keep = a.row != a.col
+    return a.row[keep], a.col[keep]
+
+
+def _main_parts(p: Problem, assign, u, v):
+    """Per unit: is it in its territory's main connected piece (or outside the graph)?
+
+    The main piece holds the rep's home unit when the territory has it, else the most
+    potential.
+    """
+    n = p.n
+    same = assign[u] == assign[v]
+    g = sp.csr_matrix((np.ones(same.sum()), (u[same], v[same])), shape=(n, n))
+    _, lab = connected_components(g, directed=False)
+    w = next(iter(p.balance.values()))
+    f = pd.DataFrame({"lab": lab, "t": assign, "w": w + 1e-12})
+    f = f.groupby("lab").agg(t=("t", "first"), w=("w", "sum"))
+    home = p.roots is not None and p.roots
+    f["home"] = False
+    if home is not False:
+        has = assign[p.roots] == np.arange(p.R)
+        f.loc[lab[p.roots[has]], "home"] = True
+    f = f.sort_values(["t", "home", "w"], ascending=[True, False, False])
+    main = f[~f["t"].duplicated()].index.to_numpy()
+    deg = np.bincount(u, minlength=n)
+    return np.isin(lab, main) | (deg == 0)
+
+
+def _fix_orphans(p: Problem, assign):
+    """Hand every unit cut off from its territory's main piece to an adjacent territory."""
+    u, v = _arcs(p)
+    stuck = 0
+    for _ in range(p.n):
+        ok = _main_parts(p, assign, u, v)
+        if ok.all():
+            break
+        cand = ~ok[u] & ok[v] & ~p.locked[u]
+        if not cand.any():
+            stuck = int((~ok & p.locked).sum())
+            break
+        uu, rr = u[cand], assign[v[cand]]
+        o = np.lexsort((p.cost(uu, rr), uu))
+        first = np.r_[True, uu[o][1:] != uu[o][:-1]]
+        assign[uu[o][first]] = rr[o][first]
+    return assign, stuck
+
+
+class _State:
+    """Loads per rep, kept up to date as units move."""
+
+    def __init__(self, p: Problem, assign):
+        self.p, self.assign = p, assign
+        self.means = p.means()
+        self.band = _band(p, p.tolerance)
+        self.L = {m: np.bincount(assign, b, p.R) for m, b in p.balance.items()}
+        self.W = np.bincount(assign, p.workload, p.R)
+        self.count = np.bincount(assign, minlength=p.R)
+        own = p.owner >= 0
+        self.D = float(p.disrupt[own & (assign != p.owner)].sum())
+        self.dcap = p.dcap()
+
+    def move(self, i, s):
+        r = self.assign[i]
+        for m, b in self.p.balance.items():
+            self.L[m][r] -= b[i]; self.L[m][s] += b[i]
+        self.W[r] -= self.p.workload[i]; self.W[s] += self.p.workload[i]
+        self.count[r] -= 1; self.count[s] += 1
+        o = self.p.owner[i]
+        if o >= 0:
+            self.D += self.p.disrupt[i] * ((s != o) - (r != o))
+        self.assign[i] = s
+
+    def delta(self, mi, ms):
+        """Change in violation V, in squared imbalance, in cost and in disruption per move."""
+        p, mr = self.p, self.assign[mi]
+        dV = np.zeros(len(mi)); dVar = np.zeros(len(mi))
+        for m, b in p.balance.items():
+            L, (lo, hi), mu = self.L[m], self.band[m], max(self.means[m], 1e-300)
+            bi, Lr, Ls = b[mi], L[mr], L[ms]
+
+            def ex(x):
+                return (np.maximum(0, x - hi) + np.maximum(0, lo - x)) / mu
+            dV += ex(Lr - bi) + ex(Ls + bi) - ex(Lr) - ex(Ls)
+            dVar += 2 * bi * (bi + Ls - Lr) / mu ** 2
+        cap = p.capacity
+        if np.isfinite(cap).any():
+            w = p.workload[mi]
+
+            def exc(x, c):
+                return np.where(np.isfinite(c), np.maximum(0, x - c) / np.where(np.isfinite(c), c, 1), 0)
+            dV += (exc(self.W[mr] - w, cap[mr]) + exc(self.W[ms] + w, cap[ms])
+                   - exc(self.W[mr], cap[mr]) - exc(self.W[ms], cap[ms]))
+        own = p.owner[mi]
+        dd = p.disrupt[mi] * (((ms != own) & (own >= 0)).astype(float) - ((mr != own) & (own >= 0)))
+        if np.isfinite(self.dcap):
+            tot = max(p.disrupt_total, 1e-300)
+            dV += (np.maximum(0, self.D + dd - self.dcap) - max(0, self.D - self.dcap)) / tot
+        dC = p.cost(mi, ms) - p.cost(mi, mr)
+        return dV, dVar, dC, dd
+
+
+def violation(p: Problem, assign) -> float:
+    """Total relative violation of band, capacity and disruption cap (0 = feasible)."""
+    st = _State(p, assign.copy())
+    v = 0.0
+    for m in p.balance:
+        lo, hi = st.band[m]
+        mu = max(st.means[m], 1e-300)
+        v += float((np.maximum(0, st.L[m] - hi - 1e-9 * mu) + np.maximum(0, lo - st.L[m] - 1e-9 * mu)).sum() / mu)
+    fin = np.isfinite(p.capacity)
+    v += float((np.maximum(0, st.W[fin] - p.capacity[fin] * (1 + 1e-9)) / p.capacity[fin]).sum())
+    if np.isfinite(st.dcap):
+        v += max(0.0, st.D - st.dcap * (1 + 1e-9)) / max(p.disrupt_total, 1e-300)
+    return v
+
+
+def _connected_without(p: Problem, assign, i, indptr, indices) -> bool:
+    """Does territory ``assign[i]`` stay connected when unit ``i`` leaves it?
+
+    A breadth-first search grows from every neighbour of ``i`` inside the territory at once;
+    searches that meet merge. All merged: connected. A search that runs out of frontier
+    before meeting the others has closed off a piece: not connected. The cost is bounded by
+    the smaller side, so cutting off a short tail is cheap to detect.
+    """
+    r = assign[i]
+    nb = indices[indptr[i]:indptr[i + 1]]
+    nb = [int(k) for k in nb[(assign[nb] == r) & (nb != i)]]
+    if len(nb) <= 1:
+        return True
+    parent = list(range(len(nb)))
+
+    def find(g):
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+    label = {i: -1}
+    open_ = [1] * len(nb)
+    queue = []
+    for g, k in enumerate(nb):
+        if k in label:          # duplicate neighbour: same search
+            parent[g] = find(label[k]); open_[find(g)] += 0
+            continue
+        label[k] = g
+        queue.append(k)
+    groups = len({find(g) for g in range(len(nb))})
+    head = 0
+    while groups > 1:
+        if head == len(queue):
+            return False
+        j = queue[head]; head += 1
+        g = find(label[j])
+        for k in indices[indptr[j]:indptr[j + 1]]:
+            k = int(k)
+            if assign[k] != r or k == i:
+                continue
+            h = label.get(k)
+            if h is None:
+                label[k] = g
+                queue.append(k)
+                open_[g] += 1
+            else:
+                h = find(h)
+                if h != g:
+                    parent[h] = g
+                    open_[g] += open_[h]
+                    groups -= 1
+                    if groups == 1:
+                        return True
+        open_[g] -= 1
+        if open_[g] == 0:
+            return False
+    return True
+
+
+def local_search(p: Problem, assign, I, Rr, deadline, batch: int = 4000):
+    """Single-unit moves, many per round when they touch different reps (see module doc)."""
+    assign = assign.copy()
+    st = _State(p, assign)
+    movable = ~p.locked
+    if p.adjacency is not None:
+        csr = p.adjacency.tocsr()
+        indptr, indices = csr.indptr, csr.indices
+        u, v = _arcs(p)
+    cache, version = {}, np.zeros(p.R, np.int64)
+    for phase in (1, 2):
+        while time.perf_counter() < deadline:
+            if p.adjacency is not None:
+                b = (assign[u] != assign[v]) & movable[u]
+                key = u[b].astype(np.int64) * p.R + assign[v[b]]
+                empty = np.flatnonzero(np.bincount(assign, minlength=p.R) == 0)
+                if len(empty):      # an empty territory restarts from its home unit
+                    key = np.r_[key, p.roots[empty].astype(np.int64) * p.R + empty]
+                key = np.unique(key)
+                mi, ms = key // p.R, key % p.R
+            else:
+                b = (Rr != assign[I]) & movable[I]
+                mi, ms = I[b], Rr[b]
+            if not len(mi):
+                break
+            dV, dVar, dC, dd = st.delta(mi, ms)
+            if phase == 1:
+                if violation(p, assign) <= 1e-9:
+                    break
+                score = dV + dVar
+                good = score < -1e-12
+            else:
+                score = dC
+                good = (dV <= 1e-12) & (dC < -1e-9 * max(np.abs(dC).max(), 1.0))
+            idx = np.flatnonzero(good)
+            if not len(idx):
+                break
+            idx = idx[np.argsort(score[idx], kind="stable")][:batch]
+            touched = np.zeros(p.R, bool)
+            done = 0
+            for j in idx:
+                i, s = int(mi[j]), int(ms[j])
+                r = assign[i]
+                if touched[r] or touched[s]:
+                    continue
+                if dd[j] > 0 and st.D + dd[j] > st.dcap * (1 + 1e-12):
+                    continue
+                if p.adjacency is not None:
+                    if st.count[r] <= 1:
+                        continue
+                    hit = cache.get((i, r))   # valid while territory r is unchanged
+                    if hit is not None and hit[0] == version[r]:
+                        ok = hit[1]
+                    else:
+                        ok = _connected_without(p, assign, i, indptr, indices)
+                        cache[(i, r)] = (version[r], ok)
+                    if not ok:
+                        continue
+                    version[r] += 1; version[s] += 1
+                st.move(i, s)
+                touched[r] = touched[s] = True
+                done += 1
+            if not done:
+                break
+    return assign
