@@ -190,7 +190,7 @@ def plot_team_bookings(teams: pd.DataFrame, period_label: str, ax=None):
                color=viz.COLORS["target"], label="Quota", zorder=3)
     ax.set_xticks(x, teams["team"], rotation=0)
     viz.money_axis(ax)
-    ax.legend(loc="upper right", ncols=3)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3)
     fig.tight_layout()
     return fig
 

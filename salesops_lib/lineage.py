@@ -89,8 +89,9 @@ def footer(ds: Dataset, **params):
         ("Run", f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}, "
                 f"{time.monotonic() - _STARTED:,.1f} s since the library loaded"),
     ]
-    body = "".join(f"<tr><td style='padding:2px 12px 2px 0;color:#666;vertical-align:top'>"
-                   f"{html.escape(k)}</td><td style='padding:2px 0'>{html.escape(str(v))}</td></tr>"
+    body = "".join(f"<tr><td style='padding:2px 12px 2px 0;color:#666;vertical-align:top;"
+                   f"text-align:left;background:none'>{html.escape(k)}</td><td style='padding:2px 0;"
+                   f"text-align:left;background:none'>{html.escape(str(v))}</td></tr>"
                    for k, v in rows)
     return HTML('<div style="border-top:1px solid #CCC;margin-top:28px;padding-top:8px;'
                 'font-size:11.5px;color:#333"><b>Lineage</b><table style="border:none">'

@@ -203,10 +203,12 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
     started = datetime.now(timezone.utc)
     log_lines: list[str] = []
     results: list[NotebookResult] = []
-    env_backup = {k: os.environ.get(k) for k in (PASSWORD_ENV, "PYTHONWARNINGS")}
+    env_backup = {k: os.environ.get(k) for k in (PASSWORD_ENV, "PYTHONWARNINGS", "MPLBACKEND")}
     if secret:
         os.environ[PASSWORD_ENV] = secret
+    # the kernels inherit this environment: no warnings in reports, figures embedded inline
     os.environ["PYTHONWARNINGS"] = "ignore"
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     logging.getLogger("papermill").setLevel(logging.WARNING)
     try:
         for i, name in enumerate(names, 1):

@@ -176,8 +176,11 @@ def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = N
         {"selector": "", "props": "border-collapse:collapse;font-size:13px;margin:6px 0 14px 0;"},
     ])
     num_cols = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])]
+    txt_cols = [c for c in out.columns if c not in num_cols]
     if num_cols:
         sty = sty.set_properties(subset=num_cols, **{"text-align": "right"})
+    if txt_cols:
+        sty = sty.set_properties(subset=txt_cols, **{"text-align": "left"})
     return sty
 
 
@@ -191,7 +194,8 @@ def kpis(items: list[tuple[str, str, str | None]]):
     cards = []
     for label, value, note in items:
         cards.append(
-            '<div style="flex:1;min-width:150px;border:1px solid #D6DEE8;border-radius:6px;'
+            '<div style="flex:1 1 0;min-width:130px;box-sizing:border-box;border:1px solid #D6DEE8;'
+            'border-radius:6px;'
             'padding:10px 14px;background:#F7F9FC">'
             f'<div style="font-size:12px;color:#555;text-transform:uppercase;letter-spacing:.04em">'
             f"{html.escape(str(label))}</div>"

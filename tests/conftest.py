@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -10,7 +9,6 @@ import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -65,3 +63,13 @@ def write_csvs(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
     for name, df in frames.items():
         df.to_csv(folder / f"{name}.csv", index=False)
     return folder
+
+
+@pytest.fixture(scope="session")
+def full_run(tmp_path_factory):
+    """Every report notebook rendered once through the real runner, on the sample."""
+    out = tmp_path_factory.mktemp("reports")
+    from salesops_lib.report import run_reports
+
+    result = run_reports(out=out)
+    return result, out
