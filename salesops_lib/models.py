@@ -28,6 +28,7 @@ All fits are silent: Stan's and cmdstanpy's loggers are disabled (:func:`quiet`)
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 
 import numpy as np
@@ -43,6 +44,9 @@ SEASON: dict[str, int] = {"D": 7, "W": 52, "M": 12, "Q": 4}
 STEP: dict[str, pd.DateOffset] = {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1),
                                   "M": pd.DateOffset(months=1), "Q": pd.DateOffset(months=3)}
 _SF_FREQ = {"D": "D", "W": "W", "M": "MS", "Q": "QS"}
+# Prophet samples intervals from numpy's global generator: seeding and sampling must not
+# interleave when several fits share a process (Dask threads)
+_RNG_LOCK = threading.Lock()
 _QUIET = ("cmdstanpy", "prophet", "prophet.plot", "prophet.models", "prophet.forecaster")
 
 
@@ -227,8 +231,9 @@ def _prophet(train, horizon, freq, level, seed, fiscal_start_month, country, sal
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m.fit(df)
-        np.random.seed(seed)   # Prophet samples its intervals with numpy's global generator
-        fc = m.predict(future)
+        with _RNG_LOCK:
+            np.random.seed(seed)   # Prophet samples its intervals with numpy's global generator
+            fc = m.predict(future)
     fc = fc.iloc[len(df):]
     return pd.DataFrame({"ds": fc["ds"].to_numpy(), "yhat": fc["yhat"].to_numpy(),
                          "yhat_lower": fc["yhat_lower"].to_numpy(),

@@ -100,6 +100,49 @@ def terminal_stages(ds) -> set[str]:
     return closed - set(opp.loc[opp["status"] == "open", "stage"].astype(str))
 
 
+_PREPARED: dict[int, tuple] = {}
+
+
+def _prepared(ds):
+    """Integer-coded opportunities and sorted, non-terminal stage history of ``ds``, built
+    once per Dataset (as-of dates are then cheap boolean filters)."""
+    hit = _PREPARED.get(id(ds))
+    if hit is not None and hit[0]() is ds:
+        return hit[1]
+    opp = ds.opportunities
+    ids = opp["opportunity_id"].astype(str).to_numpy()
+    code = pd.Series(np.arange(len(opp)), index=ids)
+    h = ds.stage_history
+    h = h[~h["stage"].isin(terminal_stages(ds))]
+    hist = pd.DataFrame({"code": h["opportunity_id"].astype(str).map(code).to_numpy(),
+                         "stage": h["stage"].astype(str).to_numpy(),
+                         "entered": h["entered_date"].to_numpy()})
+    hist = hist.dropna(subset=["code"]).astype({"code": np.int64})
+    hist = hist.sort_values(["code", "entered"], kind="stable").reset_index(drop=True)
+    prep = {"ids": ids,
+            "status": opp["status"].astype(str).to_numpy(),
+            "stage": opp["stage"].astype(str).to_numpy(),
+            "created": opp["created_date"].to_numpy(),
+            "close": opp["close_date"].to_numpy(),
+            "hist": hist}
+    import weakref
+
+    if len(_PREPARED) > 8:
+        _PREPARED.clear()
+    _PREPARED[id(ds)] = (weakref.ref(ds), prep) if _weakrefable(ds) else (lambda: ds, prep)
+    return prep
+
+
+def _weakrefable(obj) -> bool:
+    import weakref
+
+    try:
+        weakref.ref(obj)
+        return True
+    except TypeError:
+        return False
+
+
 def snapshot(ds, as_of) -> pd.DataFrame:
     """Every opportunity created by ``as_of``, as it stood on ``as_of``.
 
@@ -109,37 +152,46 @@ def snapshot(ds, as_of) -> pd.DataFrame:
         ``opportunity_id``, ``rep_id``, ``account_id``, ``amount``, ``created_date``,
         ``status`` (``won``/``lost`` only if closed by ``as_of``, else ``open``), ``close_date``
         (NaT if not closed by ``as_of``), ``stage`` and ``stage_entered`` (last non-terminal
-        stage entered by ``as_of``; the CRM's current stage if the deal has no history).
+        stage entered by ``as_of``; the CRM's current stage if the deal has no history), and
+        ``code`` (row of the opportunity in ``ds.opportunities``).
     """
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = np.datetime64(pd.Timestamp(as_of).normalize())
+    prep = _prepared(ds)
     opp = ds.opportunities
-    opp = opp[opp["created_date"] <= as_of]
-    closed = opp["status"].isin(["won", "lost"]) & (opp["close_date"] <= as_of)
-    hist = ds.stage_history
-    hist = hist[(hist["entered_date"] <= as_of) & ~hist["stage"].isin(terminal_stages(ds))]
-    last = (hist.sort_values(["opportunity_id", "entered_date"], kind="stable")
-            .groupby("opportunity_id").tail(1).set_index("opportunity_id"))
-    out = pd.DataFrame({
-        "opportunity_id": opp["opportunity_id"].to_numpy(),
-        "rep_id": opp["rep_id"].to_numpy(),
-        "account_id": opp["account_id"].to_numpy(),
-        "amount": opp["amount"].to_numpy(dtype=float),
-        "created_date": opp["created_date"].to_numpy(),
-        "status": np.where(closed, opp["status"], "open"),
-        "close_date": opp["close_date"].where(closed).to_numpy(),
-    })
-    stage = out["opportunity_id"].map(last["stage"])
+    keep = np.flatnonzero(prep["created"] <= as_of)
+    status = prep["status"][keep]
+    closed = np.isin(status, ["won", "lost"]) & (prep["close"][keep] <= as_of)
+    h = prep["hist"]
+    h = h[h["entered"].to_numpy() <= as_of]
+    c = h["code"].to_numpy()
+    last = np.r_[c[1:] != c[:-1], True] if len(c) else np.array([], dtype=bool)
+    last_stage = np.full(len(opp), None, dtype=object)
+    last_entered = np.full(len(opp), np.datetime64("NaT"), dtype="M8[ns]")
+    last_stage[c[last]] = h["stage"].to_numpy()[last]
+    last_entered[c[last]] = h["entered"].to_numpy()[last]
+    stage = last_stage[keep]
     # no history row: the CRM's current stage is the best we know (it is point-in-time only
     # for deals still open today)
-    stage = stage.fillna(pd.Series(opp["stage"].to_numpy(), index=out.index).where(
-        opp["status"].to_numpy() == "open"))
-    out["stage"] = stage.astype("string").fillna("(unknown)").astype(str)
-    out["stage_entered"] = out["opportunity_id"].map(last["entered_date"]).fillna(
-        out["created_date"])
-    return out
+    no_hist = pd.isna(stage)
+    stage[no_hist] = np.where(status[no_hist] == "open", prep["stage"][keep][no_hist],
+                              "(unknown)")
+    entered = last_entered[keep]
+    entered = np.where(np.isnat(entered), prep["created"][keep], entered)
+    return pd.DataFrame({
+        "code": keep,
+        "opportunity_id": prep["ids"][keep],
+        "rep_id": opp["rep_id"].to_numpy()[keep],
+        "account_id": opp["account_id"].to_numpy()[keep],
+        "amount": opp["amount"].to_numpy(dtype=float)[keep],
+        "created_date": prep["created"][keep],
+        "status": np.where(closed, status, "open"),
+        "close_date": np.where(closed, prep["close"][keep], np.datetime64("NaT")),
+        "stage": stage.astype(str),
+        "stage_entered": entered,
+    })
 
 
-def stage_episodes(ds, as_of, *, max_per_stage: int = 20_000) -> pd.DataFrame:
+def stage_episodes(ds, as_of, *, max_per_stage: int = 20_000, snap=None) -> pd.DataFrame:
     """How closed deals went through each stage, as known on ``as_of``.
 
     Returns
@@ -150,21 +202,28 @@ def stage_episodes(ds, as_of, *, max_per_stage: int = 20_000) -> pd.DataFrame:
         (days from entering the stage to closing), ``won`` (bool). Deals still open on
         ``as_of`` are censored (left out): their outcome is not known yet.
     """
-    as_of = pd.Timestamp(as_of).normalize()
-    snap = snapshot(ds, as_of)
-    done = snap[snap["status"] != "open"].set_index("opportunity_id")
-    hist = ds.stage_history
-    hist = hist[(hist["entered_date"] <= as_of) & hist["opportunity_id"].isin(done.index)
-                & ~hist["stage"].isin(terminal_stages(ds))]
-    ep = (hist.groupby(["opportunity_id", "stage"], as_index=False)["entered_date"].min()
-          .sort_values(["opportunity_id", "entered_date"], kind="stable"))
-    close = ep["opportunity_id"].map(done["close_date"])
-    nxt = ep.groupby("opportunity_id")["entered_date"].shift(-1).fillna(close)
-    ep["stay"] = (nxt - ep["entered_date"]).dt.days
-    ep["days"] = (close - ep["entered_date"]).dt.days
-    ep["won"] = ep["opportunity_id"].map(done["status"]).eq("won").to_numpy()
+    as_of = np.datetime64(pd.Timestamp(as_of).normalize())
+    snap = snapshot(ds, as_of) if snap is None else snap
+    done = snap[snap["status"] != "open"]
+    n = len(ds.opportunities)
+    close = np.full(n, np.datetime64("NaT"), dtype="M8[ns]")
+    close[done["code"].to_numpy()] = done["close_date"].to_numpy()
+    won = np.zeros(n, dtype=bool)
+    won[done["code"].to_numpy()] = done["status"].to_numpy() == "won"
+    h = _prepared(ds)["hist"]
+    c = h["code"].to_numpy()
+    h = h[(h["entered"].to_numpy() <= as_of) & ~np.isnat(close[c])]
+    ep = h.drop_duplicates(["code", "stage"], keep="first")     # first entry into each stage
+    c = ep["code"].to_numpy()
+    ent = ep["entered"].to_numpy()
+    same_next = np.r_[c[1:] == c[:-1], False]
+    nxt = np.where(same_next, np.r_[ent[1:], np.datetime64("NaT")], close[c])
+    day = np.timedelta64(1, "D")
+    ep = pd.DataFrame({"stage": ep["stage"].to_numpy(), "entered_date": ent,
+                       "stay": (nxt - ent) / day, "days": (close[c] - ent) / day,
+                       "won": won[c]})
     ep = ep.sort_values("entered_date", kind="stable").groupby("stage").tail(max_per_stage)
-    return ep[["stage", "entered_date", "stay", "days", "won"]].reset_index(drop=True)
+    return ep.reset_index(drop=True)
 
 
 def stage_probabilities(ds, as_of) -> pd.DataFrame:
@@ -293,12 +352,11 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
     as_of = pd.Timestamp(min(p.end, ds.as_of) if as_of is None else as_of).normalize()
     snap = snapshot(ds, as_of)
     keys = (group_column(ds, by) if by else pd.Series("total", index=ds.opportunities.index))
-    key_of = pd.Series(keys.to_numpy(), index=ds.opportunities["opportunity_id"].to_numpy())
-    snap["unique_id"] = snap["opportunity_id"].map(key_of).astype(str)
+    snap["unique_id"] = keys.astype(str).to_numpy()[snap["code"].to_numpy()]
 
     won = snap[(snap["status"] == "won") & p.contains(snap["close_date"])]
     deals = snap[snap["status"] == "open"].copy()
-    ep = stage_episodes(ds, as_of)
+    ep = stage_episodes(ds, as_of, snap=snap)
     deals["p_win"], deals["p_time"] = (_won_in_window(deals, ep, p.start, p.end, as_of)
                                        if len(deals) else (0.0, 0.0))
     deals["q"] = deals["p_win"] * deals["p_time"]
