@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import viz
 from .data import Dataset
-from .performance import _as_keys, _label, _ratio, deals_with_keys
+from .performance import REP_ATTRIBUTES, _as_keys, _label, _ratio, deals_with_keys
 from .periods import Period, fiscal_labels, period_containing
 
 
@@ -167,6 +167,8 @@ def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str 
       the bar (periods without a quota break nothing and are skipped);
     * ``periods`` with a quota, ``months`` observed, ``bookings`` over the window.
 
+    By rep, ``rep_name``, ``manager``, ``team`` and ``role`` are carried along.
+
     ``by`` as in :func:`salesops_lib.performance.scorecard`: ``rep_id``, ``team``, ``role``
     (field vs inside), ``region`` (territory), or an opportunity attribute like ``channel``
     (no quota, so only the CV).
@@ -192,7 +194,12 @@ def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str 
         out[c] = streaks[c].reindex(out.index).fillna(0).astype("int64") if len(per) else 0
     out = out.reset_index()
     out.insert(len(keys), "window", f"{pers[0].label}..{pers[-1].label}")
-    return out[keys + ["window", "periods", "months", "bookings", "mean_monthly_bookings",
+    extra = []
+    if keys == ["rep_id"]:
+        extra = [a for a in REP_ATTRIBUTES if a in ds.reps.columns]
+        out = out.merge(ds.reps[["rep_id"] + extra].assign(rep_id=lambda r: _label(r["rep_id"])),
+                        on="rep_id", how="left")
+    return out[keys + extra + ["window", "periods", "months", "bookings", "mean_monthly_bookings",
                        "cv_monthly", "hit_rate", "longest_hit_streak", "longest_miss_streak"]]
 
 
@@ -303,19 +310,29 @@ def ramp(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
 # --------------------------------------------------------------------------------------------
 # plots
 # --------------------------------------------------------------------------------------------
-def plot_consistency(cons: pd.DataFrame, label: str, ax=None, title: str | None = None):
-    """Scatter of hit rate (x) against CV of monthly bookings (y), one labelled dot per group.
+def plot_consistency(cons: pd.DataFrame, label: str, ax=None, title: str | None = None,
+                     color_by: str | None = None):
+    """Scatter of hit rate (x) against CV of monthly bookings (y), one dot per group.
 
-    Steady performers sit bottom-right (often at quota, little month-to-month swing).
+    Steady performers sit bottom-right (often at quota, little month-to-month swing). Dots are
+    named when there are at most 12 (by ``rep_name`` if present, else ``label``) and coloured
+    by ``color_by`` (e.g. ``"team"``) when given.
     """
     fig, ax = viz.figure(title or "Consistency: hit rate vs month-to-month swing",
                          "Hit rate (share of periods at quota)",
                          "CV of monthly bookings (sd ÷ mean)", ax=ax)
     x = cons["hit_rate"].fillna(0) if cons["hit_rate"].notna().any() else cons["hit_rate"]
-    colors = viz.color_map(cons[label].astype(str))
-    ax.scatter(x, cons["cv_monthly"], s=60, c=[colors[str(v)] for v in cons[label]], zorder=3)
-    if len(cons) <= 30:
-        for xi, yi, name in zip(x, cons["cv_monthly"], cons[label].astype(str)):
+    names = (cons["rep_name"] if "rep_name" in cons.columns else cons[label]).astype(str)
+    if color_by is not None:
+        cmap = viz.color_map(cons[color_by].astype(str))
+        for cat, col in cmap.items():
+            m = (cons[color_by].astype(str) == cat).to_numpy()
+            ax.scatter(x[m], cons["cv_monthly"][m], s=55, color=col, label=cat, zorder=3)
+        ax.legend(loc="upper right", fontsize=8)
+    else:
+        ax.scatter(x, cons["cv_monthly"], s=55, color=viz.COLORS["primary"], zorder=3)
+    if len(cons) <= 12:
+        for xi, yi, name in zip(x, cons["cv_monthly"], names):
             ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(5, 4), fontsize=8)
     viz.pct_axis(ax, "x")
     return fig
@@ -341,3 +358,30 @@ def plot_ramp(curve: pd.DataFrame, summary: dict | None = None, ax=None):
     viz.pct_axis(ax)
     ax.legend(loc="lower right")
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# one-sentence readings
+# --------------------------------------------------------------------------------------------
+def reading_consistency(cons: pd.DataFrame, label: str) -> str:
+    """One sentence naming the steadiest and the most volatile group (by CV)."""
+    c = cons.dropna(subset=["cv_monthly"]).sort_values("cv_monthly")
+    if len(c) < 2:
+        return "Too few groups with bookings to compare consistency."
+    if "rep_name" in c.columns:
+        c = c.assign(**{label: c["rep_name"]})
+    best, worst = c.iloc[0], c.iloc[-1]
+    hit = (lambda r: f", at quota in {viz.pct(r['hit_rate'])} of quarters"
+           if pd.notna(r["hit_rate"]) else "")
+    return (f"Steadiest: {best[label]} (monthly bookings vary by {viz.pct(best['cv_monthly'])} of "
+            f"their mean{hit(best)}); most volatile: {worst[label]} "
+            f"({viz.pct(worst['cv_monthly'])}{hit(worst)}).")
+
+
+def reading_ramp(summary: dict) -> str:
+    """One sentence on the typical ramp time and its interval."""
+    if pd.isna(summary["ramp_months"]):
+        return "New hires in these data have not reached the ramp threshold yet."
+    return (f"New hires reach {summary['threshold']:.0%} of a ramped rep's level in about "
+            f"{summary['ramp_months']:.0f} months (95% interval {summary['ramp_low']:.0f}–"
+            f"{summary['ramp_high']:.0f} months, {summary['hires']} hires observed from the start).")

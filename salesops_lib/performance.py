@@ -180,6 +180,40 @@ def deals_with_keys(ds: Dataset, by="rep_id") -> tuple[pd.DataFrame, list[str], 
     return df, keys, rep_level
 
 
+def subset(ds: Dataset, team: str | None = None, channel: str | None = None) -> Dataset:
+    """The data of one team and/or one channel (empty string or None = all).
+
+    ``team`` keeps the reps of that team with their deals and quotas; ``channel`` keeps the deals
+    of that channel (quotas stay per rep). Returns a new Dataset; ``ds`` is not modified.
+
+    Raises
+    ------
+    ValueError
+        The team or channel does not occur in the data (the message lists those that do).
+    """
+    import dataclasses
+
+    reps, opp, quotas = ds.reps, ds.opportunities, ds.quotas
+    if team:
+        known = sorted(reps["team"].dropna().unique())
+        if team not in known:
+            raise ValueError(f"no team {team!r}; teams are {known}")
+        reps = reps[reps["team"] == team]
+        opp = opp[opp["rep_id"].isin(reps["rep_id"])]
+        quotas = quotas[quotas["rep_id"].isin(reps["rep_id"])]
+    if channel:
+        known = sorted(ds.opportunities["channel"].dropna().unique())
+        if channel not in known:
+            raise ValueError(f"no channel {channel!r}; channels are {known}")
+        opp = opp[opp["channel"] == channel]
+    if not team and not channel:
+        return ds
+    return dataclasses.replace(ds, reps=reps.reset_index(drop=True),
+                               opportunities=opp.reset_index(drop=True),
+                               quotas=quotas.reset_index(drop=True),
+                               source=f"{ds.source} [team={team or 'all'}, channel={channel or 'all'}]")
+
+
 def _label(s: pd.Series) -> pd.Series:
     return s.astype("string").fillna(UNASSIGNED)
 
@@ -360,13 +394,13 @@ def headline(ds: Dataset, period) -> dict:
 
     Returns a dict: ``bookings``, ``quota``, ``attainment`` (org Σ bookings / Σ quota),
     ``reps``, ``share_at_100``, ``share_at_80``, ``gini``, ``win_rate`` (pooled won / closed),
-    ``cycle_days_median`` (Kaplan–Meier median of deals created in the trailing four periods,
-    open deals censored) and ``cycle_days_closed_median`` (won deals closed in the period).
+    ``cycle_days_median`` (Kaplan–Meier median of deals created in the 365 days up to the
+    period's end, open deals censored) and ``cycle_days_closed_median`` (won deals closed in the period).
     """
     roll = attainment_rollup(ds, period, by=None).iloc[0]
     sc = scorecard(ds, period, by="rep_id")
     P = Period.parse(period, ds.fiscal_start_month)
-    km = cycle_km(ds, window=(P.shift(-3).start, P.end), by=None).iloc[0]
+    km = cycle_km(ds, window=(P.end - pd.Timedelta(days=364), P.end), by=None).iloc[0]
     won, deals = sc["won"].sum(), sc["deals"].sum()
     opp = ds.opportunities
     won_p = opp[(opp["status"] == "won") & P.contains(opp["close_date"])]
@@ -582,7 +616,8 @@ def velocity(sc: pd.DataFrame) -> pd.DataFrame:
     return sc.assign(velocity=v.where(sc["won"] > 0).astype(float))
 
 
-def gap_decomposition(sc: pd.DataFrame, key: str = "rep_id", reference=None) -> pd.DataFrame:
+def gap_decomposition(sc: pd.DataFrame, key: str = "rep_id", reference=None,
+                      min_deals: int = 0) -> pd.DataFrame:
     """Split each group's velocity gap to a reference into volume, win rate, size and cycle.
 
     The reference is the median rep: the component-wise medians (over groups that won
@@ -596,16 +631,17 @@ def gap_decomposition(sc: pd.DataFrame, key: str = "rep_id", reference=None) -> 
 
     the four ``log_points`` add up exactly to ``log_gap``; ``dollars_per_day`` allocates the
     gap ``v − v_ref`` in proportion to the log points (so they too add up exactly; zero when the
-    log gap is zero). Groups that won nothing have no velocity and are left out.
+    log gap is zero). Groups that won nothing have no velocity and are left out, as are groups
+    with fewer than ``min_deals`` closed deals (too noisy to decompose; not in the reference).
 
     Returns
     -------
     pandas.DataFrame
-        Long: ``key``, ``component``, ``log_points``, ``dollars_per_day``, ``velocity``,
+        Long: ``key`` (and ``rep_name`` when the scorecard has it), ``component``, ``log_points``, ``dollars_per_day``, ``velocity``,
         ``velocity_ref``, ``log_gap``.
     """
     sc = velocity(sc)
-    sc = sc[sc["velocity"].notna() & (sc["velocity"] > 0)]
+    sc = sc[sc["velocity"].notna() & (sc["velocity"] > 0) & (sc["deals"] >= min_deals)]
     cols = {"volume": "deals", "win_rate": "win_rate", "deal_size": "avg_deal_size",
             "cycle": "cycle_days_median"}
     ref = {c: (reference or {}).get(col, sc[col].median()) for c, col in cols.items()}
@@ -624,12 +660,22 @@ def gap_decomposition(sc: pd.DataFrame, key: str = "rep_id", reference=None) -> 
     out = long.merge(dollars, on=[key, "component"])
     info = pd.DataFrame({key: sc[key].to_numpy(), "velocity": sc["velocity"].to_numpy(),
                          "log_gap": log_gap.to_numpy()})
+    named = "rep_name" in sc.columns and key != "rep_name"
+    if named:
+        info["rep_name"] = sc["rep_name"].to_numpy()
     out = out.merge(info, on=key).assign(velocity_ref=v_ref)
     out["component"] = pd.Categorical(out["component"], GAP_COMPONENTS, ordered=True)
     out = out.sort_values([key, "component"]).reset_index(drop=True)
     out["component"] = out["component"].astype(str)
-    return out[[key, "component", "log_points", "dollars_per_day", "velocity", "velocity_ref",
-                "log_gap"]]
+    return out[[key] + (["rep_name"] if named else []) + [
+        "component", "log_points", "dollars_per_day", "velocity", "velocity_ref", "log_gap"]]
+
+
+def top_bottom(gap: pd.DataFrame, n: int = 5, key: str = "rep_id") -> pd.DataFrame:
+    """The rows of the ``n`` groups with the largest and the ``n`` with the smallest ``log_gap``."""
+    order = gap.drop_duplicates(key).sort_values("log_gap")[key]
+    keep = pd.concat([order.head(n), order.tail(n)]).unique()
+    return gap[gap[key].isin(keep)].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -875,7 +921,8 @@ def plot_residuals(pa: pd.DataFrame, ax=None):
 
 def plot_gap(gap: pd.DataFrame, key: str = "rep_id", ax=None):
     """Stacked bars of each group's velocity gap to the median rep, by component (log points)."""
-    wide = gap.pivot_table(index=key, columns="component", values="log_points", observed=True)
+    name = "rep_name" if "rep_name" in gap.columns else key
+    wide = gap.pivot_table(index=name, columns="component", values="log_points", observed=True)
     wide = wide.reindex(columns=list(GAP_COMPONENTS))
     wide = wide.loc[wide.sum(axis=1).sort_values().index]
     size = (9, max(3, 0.35 * len(wide) + 1.2))
@@ -893,7 +940,7 @@ def plot_gap(gap: pd.DataFrame, key: str = "rep_id", ax=None):
     ax.scatter(wide.sum(axis=1), y, color="black", marker="|", s=120, zorder=3, label="total")
     ax.axvline(0, color=viz.COLORS["neutral"], lw=1)
     ax.set_yticks(y, wide.index.astype(str), fontsize=8)
-    ax.legend(loc="lower right", fontsize=8, ncol=5)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return fig
 
 
@@ -912,3 +959,74 @@ def plot_cycle_km(curve: pd.DataFrame, by: str = "group", ax=None):
     ax.legend(loc="upper right", fontsize=8)
     viz.pct_axis(ax)
     return fig
+
+
+
+# --------------------------------------------------------------------------------------------
+# key numbers and one-sentence readings for the report
+# --------------------------------------------------------------------------------------------
+def kpi_cards(h: dict) -> list[tuple[str, str, str]]:
+    """Headline cards for :func:`salesops_lib.viz.kpis` from :func:`headline`'s dict."""
+    return [
+        ("Team attainment", viz.pct(h["attainment"]),
+         f"{viz.money(h['bookings'])} booked of {viz.money(h['quota'])} quota"),
+        ("Reps at quota", viz.pct(h["share_at_100"]),
+         f"{viz.pct(h['share_at_80'])} at 80% or more, of {h['reps']} reps"),
+        ("Median sales cycle", viz.days(h["cycle_days_median"]),
+         f"open deals counted (Kaplan–Meier); won deals alone {viz.days(h['cycle_days_closed_median'])}"),
+        ("Win rate", viz.pct(h["win_rate"]), "won ÷ closed deals this period"),
+    ]
+
+
+def _names(df: pd.DataFrame, n: int = 4) -> str:
+    names = _rep_labels(df).head(n).tolist()
+    more = len(df) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def reading_leaderboard(lb: pd.DataFrame) -> str:
+    """One sentence: how many reps the data actually separate from the team."""
+    v = lb["verdict"].value_counts()
+    p0 = lb["team_win_rate"].iloc[0] if len(lb) else np.nan
+    above, below = lb[lb["verdict"] == "above team"], lb[lb["verdict"] == "below team"]
+    text = (f"Against a team win rate of {viz.pct(p0)}, {len(above)} rep(s) win clearly more often"
+            + (f" ({_names(above)})" if len(above) else "")
+            + f" and {len(below)} clearly less often" + (f" ({_names(below)})" if len(below) else "")
+            + f"; {v.get('in line with team', 0)} are within chance of the team rate and "
+            f"{v.get('too few deals', 0)} closed too few deals to judge.")
+    return text
+
+
+def reading_attainment(roll: pd.DataFrame) -> str:
+    """One sentence on the attainment distribution (from an org-level roll-up row)."""
+    r = roll.iloc[0]
+    return (f"{viz.pct(r['share_at_100'])} of reps with a quota reached it and "
+            f"{viz.pct(r['share_at_80'])} reached 80%; the median rep attained "
+            f"{viz.pct(r['median_attainment'])}, and the Gini of attainment is "
+            f"{r['gini']:.2f} (0 = everyone equal).")
+
+
+def reading_residuals(pa: pd.DataFrame) -> str:
+    """One sentence: who beats or trails what their territory predicts."""
+    up, down = pa[pa["verdict"] == "above expectation"], pa[pa["verdict"] == "below expectation"]
+    return (f"Allowing for territory potential, accounts and tenure, {len(up)} rep(s) booked "
+            "clearly more than their territory predicts" + (f" ({_names(up)})" if len(up) else "")
+            + f" and {len(down)} clearly less" + (f" ({_names(down)})" if len(down) else "")
+            + f"; the other {len(pa) - len(up) - len(down)} are within the model's error.")
+
+
+def reading_gap(gap: pd.DataFrame, key: str = "rep_id") -> str:
+    """One sentence: which component drives the gap of the reps below the median."""
+    below = gap[gap["log_gap"] < 0]
+    if below.empty:
+        return "No rep's velocity is below the median rep's."
+    worst = below.groupby("component")["log_points"].sum().idxmin()
+    return (f"For the {below[key].nunique()} reps below the median rep's velocity, the largest "
+            f"drag is {worst.replace('_', ' ')}.")
+
+
+def reading_cycle(km: pd.DataFrame, by: str) -> str:
+    """One sentence comparing Kaplan–Meier median cycles across groups."""
+    parts = [f"{g} {viz.days(m)}" for g, m in zip(km[by].astype(str), km["median_days"])]
+    return ("Median days from creation to close, counting still-open deals: "
+            + "; ".join(parts) + ".")
