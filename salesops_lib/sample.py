@@ -262,7 +262,9 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
     k = reach[order]
     rows = np.repeat(np.arange(n_opp), k)
     step = np.arange(len(rows)) - np.repeat(np.cumsum(k) - k, k)
-    dur = (planned + slip)[order]
+    # stages are spread over the deal's real life: to its close, or its planned end if open
+    actual = np.asarray((close - created).days, dtype=float)
+    dur = np.where(is_open, planned + slip, actual)[order]
     c0 = created[order]
     entered = c0[rows] + pd.to_timedelta(np.floor(dur[rows] * step / n_st), unit="D")
     sh = pd.DataFrame({"opportunity_id": opp_ids[rows], "stage": np.array(STAGES)[step],
