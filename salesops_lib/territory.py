@@ -49,7 +49,7 @@ SEGMENT_HOURS = {"enterprise": 40.0, "midmarket": 20.0, "commercial": 20.0, "smb
 DEFAULT_HOURS = 12.0
 MEASURES = ("potential", "workload", "accounts")
 
-__all__ = ["evaluate", "optimize", "current_alignment", "account_workload", "account_potential",
+__all__ = ["evaluate", "optimize", "scope", "current_alignment", "account_workload", "account_potential",
            "InfeasibleError", "Evaluation", "map_frame"]
 
 
@@ -75,6 +75,34 @@ def account_potential(accounts: pd.DataFrame) -> tuple[pd.Series, str]:
         if col in accounts and accounts[col].notna().any():
             return accounts[col].astype("float64").fillna(0.0).rename("potential"), col
     return pd.Series(1.0, index=accounts.index, name="potential"), "accounts"
+
+
+def scope(ds, role: str | None = None, reps=None):
+    """The data set narrowed to one sales motion: reps of ``role`` (or the ``reps`` ids) and
+    the accounts they own today, plus accounts nobody owns.
+
+    E.g. ``scope(ds, role="field")`` designs field territories while inside reps keep theirs.
+    ``None`` for both returns ``ds`` unchanged.
+    """
+    import dataclasses
+
+    if not role and reps is None:
+        return ds
+    r = ds.reps
+    keep = pd.Series(True, index=r.index)
+    if role:
+        if "role" not in r or not (r["role"].astype("string") == role).any():
+            raise ValueError(f"no reps with role {role!r}; roles are "
+                             f"{sorted(r['role'].dropna().unique()) if 'role' in r else []}")
+        keep &= r["role"].astype("string") == role
+    if reps is not None:
+        keep &= r["rep_id"].astype(str).isin(_parse_ids(reps))
+    r = r[keep]
+    owner = ds.accounts["owner_rep_id"]
+    acc = ds.accounts[owner.isna() | owner.astype("string").isin(r["rep_id"])]
+    opp = ds.opportunities[ds.opportunities["account_id"].isin(acc["account_id"])]
+    return dataclasses.replace(ds, accounts=acc.reset_index(drop=True), reps=r.reset_index(drop=True),
+                               opportunities=opp.reset_index(drop=True), _fingerprint=[])
 
 
 def current_alignment(ds) -> pd.DataFrame:
@@ -204,7 +232,7 @@ def _balance_stats(x: np.ndarray, prefix: str) -> dict:
 
 def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = None,
              units: str | None = None, adjacency: pd.DataFrame | None = None,
-             period: str | None = None, reps=None) -> Evaluation:
+             period: str | None = None, reps=None, capacity_unit: str = "fte") -> Evaluation:
     """Measure an alignment.
 
     Parameters
@@ -222,6 +250,11 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
         Bookings count won deals closed in this fiscal period; default all won deals.
     reps : DataFrame or list, optional
         Rep table with home bases (e.g. new hires from a what-if); default ``ds.reps``.
+    capacity_unit : ``"fte"`` or ``"hours"``
+        How ``reps.capacity`` reads (see :func:`optimize`). ``utilization`` is
+        :math:`W_r / (\mathrm{cap}_r \sum W / \sum \mathrm{cap})` for FTE (1.0 = the rep's
+        fair share of workload) and :math:`W_r / \mathrm{cap}_r` for hours; ``over_capacity``
+        counts territories with utilization above 1 (hours) or 1.10 (FTE).
 
     Returns
     -------
@@ -312,7 +345,13 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     terr["potential_index"] = terr["potential"] / terr["potential"].mean() if R and terr["potential"].mean() > 0 else np.nan
     terr["workload_index"] = terr["workload"] / terr["workload"].mean() if R and terr["workload"].mean() > 0 else np.nan
     terr["capacity"] = cap
-    terr["utilization"] = terr["workload"] / cap
+    if capacity_unit == "hours":
+        terr["utilization"] = terr["workload"] / cap
+        limit = 1.0
+    else:
+        fair = cap * terr["workload"].sum() / np.nansum(cap) if np.isfinite(cap).any() else np.nan
+        terr["utilization"] = terr["workload"] / fair
+        limit = 1.10
     terr["accounts_gained"] = np.bincount(t[ok & moved], minlength=R)
     bm = (base_idx >= 0) & moved
     terr["accounts_lost"] = np.bincount(base_idx[bm], minlength=R)
@@ -339,7 +378,7 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
         "disruption_accounts": float(moved.mean()) if len(moved) else 0.0,
         "disruption_potential": float(pot[moved].sum() / pot.sum()) if pot.sum() > 0 else 0.0,
         "accounts_moved": int(moved.sum()),
-        "over_capacity": int((terr["utilization"] > 1 + 1e-9).sum()),
+        "over_capacity": int((terr["utilization"] > limit + 1e-9).sum()),
     })
     return Evaluation(terr, pd.Series(summary, dtype="float64"))
 
@@ -375,7 +414,8 @@ def _measures(balance_on) -> list[str]:
 
 def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=None,
                   locked=None, units=None, adjacency=None, reps=None,
-                  disruption_on="accounts", disruption_penalty_km=0.0) -> solver.Problem:
+                  disruption_on="accounts", disruption_penalty_km=0.0,
+                  capacity_unit="fte") -> solver.Problem:
     """Aggregate accounts into units and set up the optimisation (see :func:`optimize`)."""
     acc = ds.accounts
     if not len(acc):
@@ -433,12 +473,19 @@ def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=
     if not units and "account_name" in acc:
         labels = acc["account_name"].astype(str).to_numpy()[pd.Index(key).get_indexer(uids)]
     disrupt = cnt_u if disruption_on == "accounts" else pot_u
+    cap = rt["capacity"].to_numpy(float)
+    if capacity_unit not in ("fte", "hours"):
+        raise ValueError(f"capacity_unit must be 'fte' or 'hours'; got {capacity_unit!r}")
+    fte = capacity_unit == "fte"
+    share = np.where(np.isfinite(cap) & (cap > 0), cap, np.nan) if fte else np.ones(len(rt))
+    share = np.nan_to_num(share / np.nanmean(share), nan=1.0) if np.isfinite(share).any() else np.ones(len(rt))
     p = solver.Problem(
         unit_ids=uids, labels=labels, lat=ulat, lon=ulon, balance={m: bal[m] for m in ms},
         workload=work_u, travel_weight=tw, owner=owner, locked=lock, disrupt=disrupt,
         disrupt_total=float(disrupt.sum()), rep_ids=rt["rep_id"].to_numpy(object),
-        home_lat=hl, home_lon=ho, capacity=np.where(np.isfinite(rt["capacity"].to_numpy(float)),
-                                                    rt["capacity"].to_numpy(float), np.inf),
+        home_lat=hl, home_lon=ho,
+        capacity=np.full(len(rt), np.inf) if fte else np.where(np.isfinite(cap), cap, np.inf),
+        share=share,
         tolerance=float(tolerance), max_disruption=max_disruption,
         penalty_km=float(disruption_penalty_km), units_name=units or "account",
         measure_label={"potential": basis})
@@ -464,19 +511,24 @@ def _roots(p: solver.Problem) -> np.ndarray:
 
 
 def _fmt(x: float, measure: str) -> str:
-    from .viz import money, num
-    return money(x) if measure == "potential" else num(x)
+    """Short number: 9,818,605 -> "9.8M" (potential may be money or, e.g., population)."""
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:,.1f}{suffix}"
+    return f"{x:,.0f}"
 
 
 def precheck(p: solver.Problem) -> None:
     """Fail fast on settings no alignment can meet (raises :class:`InfeasibleError`)."""
     R, tol = p.R, p.tolerance
+    targets = p.targets()
     for m, b in p.balance.items():
         mu = b.sum() / R
         if not mu > 0:
             continue
         i = int(np.argmax(b))
-        if b[i] > (1 + tol) * mu * (1 + 1e-9):
+        hi = (1 + tol) * targets[m]
+        if b[i] > hi.max() * (1 + 1e-9):
             k = int(np.floor(b.sum() * (1 + tol) / b[i]))
             raise InfeasibleError(
                 f"{p.labels[i]} alone holds {b[i] / mu:.1f}× the mean {m} of {R} territories "
@@ -485,8 +537,8 @@ def precheck(p: solver.Problem) -> None:
                 f"or split that {p.units_name} into smaller units.")
         if p.locked.any():
             lk = np.bincount(p.owner[p.locked], b[p.locked], R)
-            r = int(np.argmax(lk))
-            if lk[r] > (1 + tol) * mu * (1 + 1e-9):
+            r = int(np.argmax(lk / hi))
+            if lk[r] > hi[r] * (1 + 1e-9):
                 raise InfeasibleError(
                     f"the accounts locked to rep {p.rep_ids[r]} hold {lk[r] / mu:.2f}× the mean "
                     f"{m}, above the ±{tol:.0%} band: unlock some of them or raise the tolerance "
@@ -542,7 +594,7 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
              locked=None, units: str | None = None, adjacency: pd.DataFrame | None = None, *,
              reps=None, method: str = "auto", time_limit: float = 30.0,
              disruption_on: str = "accounts", disruption_penalty_km: float = 0.0,
-             exact_max_vars: int = 6000) -> pd.DataFrame:
+             capacity_unit: str = "fte", exact_max_vars: int = 6000) -> pd.DataFrame:
     """Optimise an alignment: least potential-weighted travel within a balance band.
 
     Parameters
@@ -573,6 +625,11 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
         Seconds for the solver.
     disruption_penalty_km : float
         Extra cost of moving an account, in km of travel (a soft alternative to the cap).
+    capacity_unit : ``"fte"`` or ``"hours"``
+        How to read ``reps.capacity``. ``fte`` (default; 1.0 = one full-time rep): each rep's
+        target is scaled by :math:`s_r = \mathrm{cap}_r / \overline{\mathrm{cap}}`, so a
+        half-time rep gets half a territory, band :math:`(1\pm\tau)\mu s_r`. ``hours``: a hard
+        ceiling :math:`\sum_i w_i x_{ir} \le \mathrm{cap}_r` on workload hours per year.
 
     Returns
     -------
@@ -592,7 +649,8 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
     t0 = time.perf_counter()
     p = build_problem(ds, balance_on=balance_on, tolerance=tolerance, max_disruption=max_disruption,
                       locked=locked, units=units, adjacency=adjacency, reps=reps,
-                      disruption_on=disruption_on, disruption_penalty_km=disruption_penalty_km)
+                      disruption_on=disruption_on, disruption_penalty_km=disruption_penalty_km,
+                      capacity_unit=capacity_unit)
     precheck(p)
     limit = exact_max_vars if p.adjacency is None else exact_max_vars // 4
     if method == "exact" or (method == "auto" and p.n * p.R <= limit):
@@ -635,3 +693,11 @@ def map_frame(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.Data
                          "longitude": acc["longitude"].to_numpy(float),
                          "potential": pot.to_numpy(float),
                          "rep_id": to_accounts(ds, assignment, units).to_numpy()})
+
+
+# planning helpers (sizing, what-if, export, verdict) live in their own module
+from .territory_plan import (Plan, alignment_table, compare, moved_accounts, place_new_reps,  # noqa: E402
+                             rep_changes, reps_needed, verdict, what_if, write_alignment)
+
+__all__ += ["Plan", "alignment_table", "compare", "moved_accounts", "place_new_reps", "rep_changes",
+            "reps_needed", "verdict", "what_if", "write_alignment", "to_accounts", "build_problem"]

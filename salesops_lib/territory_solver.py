@@ -75,6 +75,7 @@ class Problem:
     roots: np.ndarray | None = None
     units_name: str = "account"
     measure_label: dict = field(default_factory=dict)
+    share: np.ndarray | None = None   # relative capacity (FTE / mean FTE) scaling each target
 
     @property
     def n(self) -> int:
@@ -86,6 +87,11 @@ class Problem:
 
     def means(self) -> dict:
         return {m: b.sum() / self.R for m, b in self.balance.items()}
+
+    def targets(self) -> dict:
+        """Per measure, each rep's target :math:`\\mu_m s_r` (``s`` = relative capacity)."""
+        s = np.ones(self.R) if self.share is None else self.share
+        return {m: mu * s for m, mu in self.means().items()}
 
     def distance(self, i, r) -> np.ndarray:
         d = haversine_km(self.lat[i], self.lon[i], self.home_lat[r], self.home_lon[r])
@@ -207,7 +213,7 @@ def nearest_arcs(p: Problem, k: int):
 
 
 def _band(p: Problem, tol):
-    return {m: ((1 - tol) * mu, (1 + tol) * mu) for m, mu in p.means().items()}
+    return {m: ((1 - tol) * t, (1 + tol) * t) for m, t in p.targets().items()}
 
 
 def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, elastic=None):
@@ -223,20 +229,20 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
     rows, cols, vals, lo, hi = [I], [np.arange(K)], [np.ones(K)], [np.ones(n)], [np.ones(n)]
     nrow = n
     extra_cost, extra_cols = [], []          # (rows, vals) per slack column
-    means = p.means()
+    targets = p.targets()
     for m, b in p.balance.items():
-        mu = means[m]
+        mu = targets[m]
         if elastic == "band":
             # two one-sided rows per rep:  sum b x - mu t <= mu  and  sum b x + mu t >= mu
             for sign in (-1.0, 1.0):
                 rows.append(nrow + Rr); cols.append(np.arange(K)); vals.append(b[I])
-                lo.append(np.full(R, -np.inf if sign < 0 else mu))
-                hi.append(np.full(R, mu if sign < 0 else np.inf))
-                extra_cols.append((nrow + np.arange(R), np.full(R, sign * mu)))
+                lo.append(np.full(R, -np.inf) if sign < 0 else mu)
+                hi.append(mu if sign < 0 else np.full(R, np.inf))
+                extra_cols.append((nrow + np.arange(R), sign * mu))
                 nrow += R
         else:
             rows.append(nrow + Rr); cols.append(np.arange(K)); vals.append(b[I])
-            lo.append(np.full(R, (1 - tol) * mu)); hi.append(np.full(R, (1 + tol) * mu))
+            lo.append((1 - tol) * mu); hi.append((1 + tol) * mu)
             nrow += R
     if elastic == "band":
         # merge the per-row pieces of t into one column
@@ -511,6 +517,7 @@ class _State:
     def __init__(self, p: Problem, assign):
         self.p, self.assign = p, assign
         self.means = p.means()
+        self.targets = p.targets()
         self.band = _band(p, p.tolerance)
         self.L = {m: np.bincount(assign, b, p.R) for m, b in p.balance.items()}
         self.W = np.bincount(assign, p.workload, p.R)
@@ -527,7 +534,7 @@ class _State:
         self.count[r] -= 1; self.count[s] += 1
         o = self.p.owner[i]
         if o >= 0:
-            self.D += self.p.disrupt[i] * ((s != o) - (r != o))
+            self.D += self.p.disrupt[i] * (int(s != o) - int(r != o))
         self.assign[i] = s
 
     def delta(self, mi, ms):
@@ -536,12 +543,13 @@ class _State:
         dV = np.zeros(len(mi)); dVar = np.zeros(len(mi))
         for m, b in p.balance.items():
             L, (lo, hi), mu = self.L[m], self.band[m], max(self.means[m], 1e-300)
+            tg = self.targets[m]
             bi, Lr, Ls = b[mi], L[mr], L[ms]
 
-            def ex(x):
-                return (np.maximum(0, x - hi) + np.maximum(0, lo - x)) / mu
-            dV += ex(Lr - bi) + ex(Ls + bi) - ex(Lr) - ex(Ls)
-            dVar += 2 * bi * (bi + Ls - Lr) / mu ** 2
+            def ex(x, r):
+                return (np.maximum(0, x - hi[r]) + np.maximum(0, lo[r] - x)) / mu
+            dV += ex(Lr - bi, mr) + ex(Ls + bi, ms) - ex(Lr, mr) - ex(Ls, ms)
+            dVar += 2 * bi * (bi + (Ls - tg[ms]) - (Lr - tg[mr])) / mu ** 2
         cap = p.capacity
         if np.isfinite(cap).any():
             w = p.workload[mi]
@@ -695,6 +703,61 @@ def local_search(p: Problem, assign, I, Rr, deadline, batch: int = 4000):
                 st.move(i, s)
                 touched[r] = touched[s] = True
                 done += 1
-            if not done:
+            if not done and not (phase == 1 and p.adjacency is None and _swap(p, st, movable)):
                 break
     return assign
+
+
+def _swap(p: Problem, st: _State, movable, max_pairs: int = 2_000_000) -> bool:
+    """Exchange one unit of the most violating territory with one unit elsewhere.
+
+    Used when no single move helps (e.g. a territory just over the band holds only units
+    larger than its excess): the pair that most reduces the band violation of both
+    territories, within the disruption cap, is applied. Returns whether a swap was made.
+    """
+    assign = st.assign
+    viol = np.zeros(p.R)
+    for m in p.balance:
+        lo, hi = st.band[m]
+        viol += (np.maximum(0, st.L[m] - hi) + np.maximum(0, lo - st.L[m])) / max(st.means[m], 1e-300)
+    r = int(np.argmax(viol))
+    if viol[r] <= 1e-12:
+        return False
+    A = np.flatnonzero((assign == r) & movable)
+    B = np.flatnonzero((assign != r) & movable)
+    if not len(A) or not len(B):
+        return False
+    if len(A) * len(B) > max_pairs:
+        d = np.nan_to_num(haversine_km(p.lat[B], p.lon[B], p.home_lat[r], p.home_lon[r]))
+        B = B[np.argsort(d)[:max(max_pairs // len(A), 1)]]
+    i, j = np.repeat(A, len(B)), np.tile(B, len(A))
+    s = assign[j]
+    dV = np.zeros(len(i))
+    for m, b in p.balance.items():
+        L, (lo, hi), mu = st.L[m], st.band[m], max(st.means[m], 1e-300)
+        net = b[i] - b[j]
+
+        def ex(x, t):
+            return (np.maximum(0, x - hi[t]) + np.maximum(0, lo[t] - x)) / mu
+        dV += ex(L[r] - net, r) + ex(L[s] + net, s) - ex(L[r], r) - ex(L[s], s)
+    if np.isfinite(p.capacity).any():
+        net = p.workload[i] - p.workload[j]
+        cap = p.capacity
+
+        def exc(x, t):
+            c = cap[t]
+            return np.where(np.isfinite(c), np.maximum(0, x - c) / np.where(np.isfinite(c), c, 1), 0)
+        dV += exc(st.W[r] - net, r) + exc(st.W[s] + net, s) - exc(st.W[r], r) - exc(st.W[s], s)
+    oi, oj = p.owner[i], p.owner[j]
+    dd = (p.disrupt[i] * ((oi >= 0) & (s != oi)).astype(float) - p.disrupt[i] * ((oi >= 0) & (r != oi))
+          + p.disrupt[j] * ((oj >= 0) & (r != oj)).astype(float) - p.disrupt[j] * ((oj >= 0) & (s != oj)))
+    ok = (dV < -1e-12) & ((dd <= 0) | (st.D + dd <= st.dcap * (1 + 1e-12)))
+    if not ok.any():
+        return False
+    k = np.flatnonzero(ok)
+    dC = p.cost(i[k], s[k]) + p.cost(j[k], r) - p.cost(i[k], r) - p.cost(j[k], s[k])
+    best = k[np.lexsort((dC, np.round(dV[k], 12)))[0]]
+    sj = int(s[best])
+    st.move(int(i[best]), sj)
+    st.move(int(j[best]), r)
+    return True
