@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -138,6 +139,7 @@ def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+    os.chmod(tmp, 0o644)        # reports are meant to be read (mkstemp creates 0600)
     os.replace(tmp, path)
 
 
@@ -218,6 +220,11 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
                     + (f" — {res.error.splitlines()[0][:200]}" if res.error else ""))
             log_lines.append(line)
             progress(line)
+        kernel_log = stage / "kernel.log"
+        if kernel_log.exists():
+            chatter = kernel_log.read_text(encoding="utf-8", errors="replace").strip()
+            if chatter:
+                log_lines += ["", "kernel output:", chatter]
     finally:
         for k, v in env_backup.items():
             if v is None:
@@ -281,9 +288,10 @@ def _run_one(name, nb_dir, stage, period_dir, p, shown_data, out, params, secret
     t0 = time.monotonic()
     error = None
     try:
-        pm.execute_notebook(str(src), str(executed), parameters=inject, progress_bar=False,
-                            log_output=False, report_mode=False, cwd=str(nb_dir),
-                            kernel_name="python3")
+        with _KernelStderr(stage / "kernel.log"):
+            pm.execute_notebook(str(src), str(executed), parameters=inject, progress_bar=False,
+                                log_output=False, report_mode=False, cwd=str(nb_dir),
+                                kernel_name="python3")
     except Exception as exc:  # noqa: BLE001 - any notebook failure is isolated and reported
         error = mask_text(_short_error(exc), secrets)
     seconds = time.monotonic() - t0
@@ -311,6 +319,29 @@ def _run_one(name, nb_dir, stage, period_dir, p, shown_data, out, params, secret
     return NotebookResult(name, "failed", round(seconds, 2),
                           f"{name}.html" if last_good.exists() else None,
                           f"{name}.failed.ipynb" if nb is not None else None, error, shown_params)
+
+
+class _KernelStderr:
+    """Send file descriptor 2 (where kernel processes write their start-up chatter) to a file
+    while a notebook runs, so the scheduler's output stays one progress line per notebook;
+    the captured text goes to ``run.log``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self._saved = os.dup(2)
+        self._fh = open(self.path, "ab")
+        os.dup2(self._fh.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._fh.close()
+        return False
 
 
 def _short_error(exc: Exception) -> str:
