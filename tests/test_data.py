@@ -338,3 +338,28 @@ def test_copy_of_folder_source_is_identical(tmp_path, tiny_frames):
     folder = write_csvs(tmp_path / "a", tiny_frames)
     shutil.copytree(folder, tmp_path / "b")
     assert load_dataset(folder).fingerprint() == load_dataset(tmp_path / "b").fingerprint()
+
+
+@pytest.mark.parametrize("table,column,value,words", [
+    ("accounts", "latitude", "95", "must lie in [-90, 90]"),
+    ("accounts", "employees", "-1", "must be ≥ 0"),
+    ("reps", "capacity", "0", "must be > 0"),
+    ("reps", "hire_date", "yesterday", "not dates"),
+])
+def test_every_value_rule(tiny_frames, table, column, value, words):
+    tiny_frames[table][column] = value
+    e = _err(tiny_frames)
+    assert (e.table, e.column) == (table, column) and words in str(e)
+
+
+def test_stage_history_and_activities_rules(tiny_frames):
+    tiny_frames["stage_history"] = pd.DataFrame({"opportunity_id": ["O1", "O9"],
+                                                 "stage": ["Prospecting", "Proposal"],
+                                                 "entered_date": ["2026-01-05", "2026-01-06"]})
+    e = _err(tiny_frames)
+    assert (e.table, e.column) == ("stage_history", "opportunity_id") and "'O9'" in str(e)
+    tiny_frames["stage_history"].loc[1, "opportunity_id"] = "O1"
+    tiny_frames["activities"] = pd.DataFrame({"rep_id": ["R1"], "date": ["05/13/2026"],
+                                              "type": ["call"]})
+    ds = Dataset.from_frames(**tiny_frames)      # US-style dates from CRM exports are read
+    assert ds.activities["date"].iloc[0] == pd.Timestamp("2026-05-13")
