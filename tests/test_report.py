@@ -211,3 +211,18 @@ def test_notebooks_are_committed_clean():
 
 def test_templates_ship_with_package():
     assert (config.PACKAGE / "templates" / "salesops" / "index.html.j2").is_file()
+
+
+def test_every_parameter_is_visible_to_papermill():
+    """papermill must parse each parameter line (its help comment feeds --help-notebook and
+    the runner only injects declared parameters); a '=' inside a comment breaks its parser."""
+    import papermill as pm
+
+    for path in sorted(config.NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assigned = [ln.split(":")[0].split("=")[0].strip() for ln in cell.source.splitlines()
+                    if ln.strip() and not ln.lstrip().startswith("#")]
+        parsed = pm.inspect_notebook(str(path))
+        assert set(assigned) == set(parsed), f"{path.name}: papermill cannot read {set(assigned) - set(parsed)}"
+        assert all(p["help"] for p in parsed.values()), f"{path.name}: every parameter needs a help comment"
