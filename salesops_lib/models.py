@@ -230,7 +230,7 @@ def _prophet(train, horizon, freq, level, seed, fiscal_start_month, country, sal
                 m.add_regressor(col, mode="multiplicative" if positive else "additive")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m.fit(df)
+        m.fit(df, seed=seed)   # Stan optimiser seed: identical fits on every path
         with _RNG_LOCK:
             np.random.seed(seed)   # Prophet samples its intervals with numpy's global generator
             fc = m.predict(future)
