@@ -421,10 +421,6 @@ def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=
     if not len(acc):
         raise ValueError("the data set has no accounts to align")
     rt = _rep_table(ds, reps)
-    if reps is None:
-        owners = set(acc["owner_rep_id"].dropna().astype(str))
-        if owners:
-            rt = rt[rt["rep_id"].isin(owners)].reset_index(drop=True)
     if not len(rt):
         raise ValueError("no reps to align accounts to")
     if not 0 <= float(tolerance) < 1:
@@ -617,7 +613,7 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
         grown from each rep's home unit.
     reps : DataFrame or list, optional
         Reps to align (a frame with home bases, e.g. after a hiring what-if, or ids). Default:
-        reps who own accounts today (all reps when nobody does).
+        every rep in ``ds.reps`` (narrow a data set to one motion with :func:`scope`).
     method : ``"auto"``, ``"exact"`` or ``"heuristic"``
         ``auto`` uses the MILP when it has at most ``exact_max_vars`` assignment variables
         (fewer with contiguity), else LP relaxation + rounding + local search.
@@ -652,7 +648,8 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
                       disruption_on=disruption_on, disruption_penalty_km=disruption_penalty_km,
                       capacity_unit=capacity_unit)
     precheck(p)
-    limit = exact_max_vars if p.adjacency is None else exact_max_vars // 4
+    # flow contiguity multiplies the model by the arcs of the graph: keep the MILP small
+    limit = exact_max_vars if p.adjacency is None else exact_max_vars // 20
     if method == "exact" or (method == "auto" and p.n * p.R <= limit):
         res = solver.exact(p, time_limit=time_limit)
         if res.assign is None and res.status == "infeasible":

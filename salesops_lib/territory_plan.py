@@ -108,19 +108,16 @@ class Plan(NamedTuple):
 def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
     """Add and/or remove reps, then re-optimise.
 
-    Starts from the reps who own accounts today (all reps when nobody does), drops
+    Starts from every rep in ``ds.reps`` (use :func:`territory.scope` to narrow), drops
     ``remove_reps`` (ids, list or comma-separated string; their accounts must move and do not
     count against ``max_disruption``), adds ``add_reps`` new hires placed by
     :func:`place_new_reps`, and calls :func:`territory.optimize` with ``optimize_kwargs``.
     """
     base = _t._rep_table(ds)
-    owners = set(ds.accounts["owner_rep_id"].dropna().astype(str))
-    if owners:
-        base = base[base["rep_id"].isin(owners)]
     drop = _t._parse_ids(remove_reps)
     unknown = sorted(set(drop) - set(base["rep_id"]))
     if unknown:
-        raise ValueError(f"remove_reps names reps that own no accounts or do not exist: {unknown[:5]}")
+        raise ValueError(f"remove_reps names reps that do not exist: {unknown[:5]}")
     reps = base[~base["rep_id"].isin(drop)]
     if int(add_reps) < 0:
         raise ValueError("add_reps must be ≥ 0; use remove_reps to take reps away")
