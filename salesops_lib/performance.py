@@ -116,15 +116,14 @@ def quota_for_period(ds: Dataset, period) -> pd.DataFrame:
     if q.empty:
         return pd.DataFrame({"rep_id": pd.Series(dtype="string"), "quota": pd.Series(dtype=float)})
     # one parse per distinct label (a handful), not per row
-    labels = pd.Series(q["period"].astype(str).str.upper().unique())
+    codes, labels = pd.factorize(q["period"])
     parsed = [Period.parse(s, ds.fiscal_start_month) for s in labels]
-    info = pd.DataFrame({
-        "period": labels,
-        "m0": [_month_index(p.start) for p in parsed],
-        "m1": [_month_index(p.end) for p in parsed],
-        "rank": [_KIND_RANK[p.kind] for p in parsed],
+    q = pd.DataFrame({
+        "rep_id": q["rep_id"].to_numpy(), "quota": q["quota"].to_numpy(float),
+        "m0": np.array([_month_index(p.start) for p in parsed])[codes],
+        "m1": np.array([_month_index(p.end) for p in parsed])[codes],
+        "rank": np.array([_KIND_RANK[p.kind] for p in parsed])[codes],
     })
-    q = q.assign(period=q["period"].astype(str).str.upper()).merge(info, on="period", how="left")
     p0, p1 = _month_index(P.start), _month_index(P.end)
     overlap = (np.minimum(q["m1"], p1) - np.maximum(q["m0"], p0) + 1).clip(lower=0)
     q = q.assign(share=overlap / (q["m1"] - q["m0"] + 1))
@@ -152,8 +151,8 @@ def _as_keys(by) -> list[str]:
     return keys
 
 
-def deals_with_keys(ds: Dataset, by="rep_id") -> tuple[pd.DataFrame, list[str], bool]:
-    """Opportunities with the grouping columns attached.
+def deals_with_keys(ds: Dataset, by="rep_id", rows=None) -> tuple[pd.DataFrame, list[str], bool]:
+    """Opportunities (only ``rows``, a boolean mask, when given) with the grouping columns.
 
     A key found in ``opportunities`` (``rep_id``, ``channel``, ``product``, ...) is taken from
     there; otherwise from ``reps`` (``team``, ``manager``, ``role``, ...) joined by ``rep_id``.
@@ -172,8 +171,14 @@ def deals_with_keys(ds: Dataset, by="rep_id") -> tuple[pd.DataFrame, list[str], 
         raise ValueError(f"cannot group by {unknown}: not a column of opportunities "
                          f"({list(opp.columns)}) or reps ({list(reps.columns)})")
     rep_level = all(k == "rep_id" or (k in reps.columns and k not in opp.columns) for k in keys)
-    cols = ["rep_id", "status", "amount", "created_date", "close_date"]
-    df = opp[list(dict.fromkeys(cols + [k for k in keys if k in opp.columns]))]
+    cols = list(dict.fromkeys(["rep_id", "status", "amount", "created_date", "close_date"]
+                              + [k for k in keys if k in opp.columns]))
+    if rows is not None:
+        # cut to the rows that matter before any string work: that is where the time goes
+        idx = np.flatnonzero(np.asarray(rows))
+        df = pd.DataFrame({c: opp[c].take(idx).reset_index(drop=True) for c in cols})
+    else:
+        df = opp[cols]
     if from_reps:
         df = df.merge(reps[["rep_id"] + from_reps], on="rep_id", how="left")
     df = df.assign(**{k: _label(df[k]) for k in keys})
@@ -264,34 +269,42 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
         Unknown grouping column, or a zero quota (see :func:`quota_for_period`).
     """
     P = Period.parse(period, ds.fiscal_start_month)
-    t = min(pd.Timestamp(ds.as_of), P.end)
-    df, keys, rep_level = deals_with_keys(ds, by)
-    close, created, status = df["close_date"], df["created_date"], df["status"]
-    in_p = (close >= P.start) & (close <= P.end)
+    t = np.datetime64(min(pd.Timestamp(ds.as_of), P.end), "ns")
+    p0, p1 = np.datetime64(P.start, "ns"), np.datetime64(P.end, "ns")
+    opp = ds.opportunities
+    # date masks on raw datetime64 arrays (NaT compares False), then only the rows that
+    # touch the period are labelled and grouped
+    close_all = opp["close_date"].to_numpy("datetime64[ns]")
+    created_all = opp["created_date"].to_numpy("datetime64[ns]")
+    in_p_all = (close_all >= p0) & (close_all <= p1)
+    created_in_all = (created_all >= p0) & (created_all <= p1)
+    df, keys, rep_level = deals_with_keys(ds, by, rows=in_p_all | created_in_all)
+    close = df["close_date"].to_numpy("datetime64[ns]")
+    created = df["created_date"].to_numpy("datetime64[ns]")
+    status = df["status"].to_numpy(object)
+    amount = df["amount"].to_numpy(float)
+    in_p = (close >= p0) & (close <= p1)
     won = (status == "won") & in_p
     lost = (status == "lost") & in_p
-    created_in = (created >= P.start) & (created <= P.end)
+    created_in = (created >= p0) & (created <= p1)
     open_at_t = (created <= t) & ((status == "open") | (close > t)) & in_p
     won_by_t = won & (close <= t)
-    amount = df["amount"]
     parts = pd.DataFrame({
-        "bookings": amount.where(won, 0.0),
+        "bookings": np.where(won, amount, 0.0),
         "won": won.astype("int64"),
         "lost": lost.astype("int64"),
-        "pipeline_created": amount.where(created_in, 0.0),
+        "pipeline_created": np.where(created_in, amount, 0.0),
         "created": created_in.astype("int64"),
-        "open_pipeline": amount.where(open_at_t, 0.0),
-        "booked_by_t": amount.where(won_by_t, 0.0),
+        "open_pipeline": np.where(open_at_t, amount, 0.0),
+        "booked_by_t": np.where(won_by_t, amount, 0.0),
+        "cycle_days_median": np.where(won, (close - created) / np.timedelta64(1, "D"), np.nan),
     })
     for k in keys:
-        parts[k] = df[k]
-    relevant = won | lost | created_in | open_at_t
-    parts = parts[relevant.to_numpy()]
-    agg = parts.groupby(keys, observed=True, sort=False).sum()
-    cycle = (close - created).dt.days.astype(float)[won.to_numpy()]
-    cyc = cycle.groupby([df.loc[won, k] for k in keys], observed=True).median()
-    cyc.index.names = keys
-    agg["cycle_days_median"] = cyc
+        parts[k] = df[k].to_numpy()
+    g = parts.groupby(keys, observed=True, sort=False)
+    sums = ["bookings", "won", "lost", "pipeline_created", "created", "open_pipeline", "booked_by_t"]
+    agg = g[sums].sum()
+    agg["cycle_days_median"] = g["cycle_days_median"].median()
 
     if rep_level:
         base = ds.reps[["rep_id"] + [k for k in keys if k != "rep_id"]].copy()

@@ -655,3 +655,41 @@ def test_maven_leaderboard_and_cycle(maven):
     closed = raw[raw["deal_stage"].isin(["Won", "Lost"])]
     days = (pd.to_datetime(closed["close_date"]) - pd.to_datetime(closed["engage_date"])).dt.days
     assert km["closed_mean_days"] == pytest.approx(days.mean())
+
+
+# --------------------------------------------------------------------------------------------
+# report helpers: subset, key numbers, readings
+# --------------------------------------------------------------------------------------------
+def test_subset_by_team_and_channel(ds):
+    a = perf.subset(ds, team="A")
+    assert set(a.reps["rep_id"]) == {"r1", "r2"} and set(a.quotas["rep_id"]) == {"r1", "r2"}
+    assert perf.scorecard(a, "2026-Q3")["bookings"].sum() == 900
+    partner = perf.subset(ds, channel="partner")
+    assert perf.scorecard(partner, "2026-Q3")["bookings"].sum() == 500
+    assert perf.subset(ds) is ds and perf.subset(ds, team="", channel="") is ds
+    assert len(ds.opportunities) == len(OPPS)                      # not modified
+    with pytest.raises(ValueError, match="no team 'Z'; teams are"):
+        perf.subset(ds, team="Z")
+    with pytest.raises(ValueError, match="no channel"):
+        perf.subset(ds, channel="carrier pigeon")
+
+
+def test_kpi_cards_and_readings(ds):
+    cards = perf.kpi_cards(perf.headline(ds, "2026-Q3"))
+    assert cards[0][0] == "Team attainment" and cards[0][1] == "47%"       # 900 / 1900
+    assert cards[1][1] == "0%" and "33% at 80%" in cards[1][2]
+    lb = perf.leaderboard(_org([(70, 30), (30, 70), (55, 45), (9, 1)]), "2026-Q3", min_deals=20)
+    text = perf.reading_leaderboard(lb)
+    assert "1 rep(s) win clearly more often (Rep 0)" in text and "1 closed too few" in text
+    assert "Gini" in perf.reading_attainment(perf.attainment_rollup(ds, "2026-Q3", by=None))
+    gap = perf.gap_decomposition(perf.scorecard(ds, "2026-Q3"))
+    assert perf.reading_gap(gap).startswith("For the 1 reps below")
+    assert set(perf.top_bottom(gap, n=1)["rep_id"]) == {"r1", "r2"}
+    assert "field" in perf.reading_cycle(perf.cycle_km(ds, by="role"), "role")
+
+
+def test_consistency_and_ramp_readings(steady_ds, ramp_ds):
+    c = cons.consistency(steady_ds, by="rep_id", end="2026-Q3", periods=4)
+    assert "rep_name" in c.columns and "Steadiest: " in cons.reading_consistency(c, "rep_id")
+    _, summary = cons.ramp(ramp_ds, steady_after=2, max_months=3, n_boot=20)
+    assert "about 3 months" in cons.reading_ramp(summary)
