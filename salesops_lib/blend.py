@@ -270,6 +270,24 @@ def headline(ol: Outlook) -> list[tuple[str, str, str | None]]:
     return items
 
 
+def track_record(ds, ol: Outlook, recorded: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Accuracy of past forecasts by source and week of the period.
+
+    Uses the ledger's ``recorded`` forecasts of periods that have ended plus the replayed
+    past periods of ``ol.past`` (with leave-one-period-out blends, :func:`replay_entries`),
+    so the chart has history from the first run on. Returns :func:`ledger.summary` output.
+    """
+    from . import ledger
+
+    cols = ["period", "source", "as_of", "value", "lower", "upper"]
+    entries = replay_entries(ol.past)[cols] if len(ol.past) else pd.DataFrame(columns=cols)
+    if recorded is not None and len(recorded):
+        entries = pd.concat([entries, recorded[cols]], ignore_index=True)
+    acc = ledger.accuracy(entries, fc_.period_actuals(ds, Period.parse(ol.period).kind),
+                          fiscal_start_month=ds.fiscal_start_month, as_of=ol.as_of)
+    return ledger.summary(acc)
+
+
 def accuracy_table(ol: Outlook) -> pd.DataFrame:
     """Backtest table for display: per model, mean WAPE, MASE, bias, coverage and FVA over
     series, with the model ``auto`` chose marked."""

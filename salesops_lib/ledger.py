@@ -92,6 +92,17 @@ def append(file: str | os.PathLike, rows: pd.DataFrame, run_at=None) -> pd.DataF
     return out
 
 
+def record(reports_dir: str | os.PathLike | None, rows: pd.DataFrame) -> pd.DataFrame:
+    """Append this run's ``rows`` to the ledger kept in ``reports_dir`` and return the ledger.
+
+    With an empty ``reports_dir`` (an interactive or test run) nothing is written and the
+    returned ledger is empty: only scheduled report runs leave a record.
+    """
+    if not reports_dir:
+        return empty()
+    return append(path(reports_dir), rows)
+
+
 def accuracy(entries: pd.DataFrame, actuals: pd.DataFrame, *, fiscal_start_month: int = 1,
              as_of=None) -> pd.DataFrame:
     """Past forecasts against what was booked.

@@ -60,6 +60,10 @@ def quiet() -> None:
 
 
 quiet()
+with warnings.catch_warnings():
+    # statsforecast imports tqdm.auto, which warns in a notebook without ipywidgets
+    warnings.simplefilter("ignore")
+    import tqdm.auto  # noqa: F401
 
 
 def future_dates(last: pd.Timestamp, horizon: int, freq: str) -> pd.DatetimeIndex:
