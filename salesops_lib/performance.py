@@ -408,12 +408,12 @@ def headline(ds: Dataset, period) -> dict:
     Returns a dict: ``bookings``, ``quota``, ``attainment`` (org Σ bookings / Σ quota),
     ``reps``, ``share_at_100``, ``share_at_80``, ``gini``, ``win_rate`` (pooled won / closed),
     ``cycle_days_median`` (Kaplan–Meier median of deals created in the 365 days up to the
-    period's end, open deals censored) and ``cycle_days_closed_median`` (won deals closed in the period).
+    period's end, deals open at the period's end censored) and ``cycle_days_closed_median`` (won deals closed in the period).
     """
     roll = attainment_rollup(ds, period, by=None).iloc[0]
     sc = scorecard(ds, period, by="rep_id")
     P = Period.parse(period, ds.fiscal_start_month)
-    km = cycle_km(ds, window=(P.end - pd.Timedelta(days=364), P.end), by=None).iloc[0]
+    km = cycle_km(ds, period=P, by=None).iloc[0]
     won, deals = sc["won"].sum(), sc["deals"].sum()
     opp = ds.opportunities
     won_p = opp[(opp["status"] == "won") & P.contains(opp["close_date"])]
@@ -497,14 +497,33 @@ def shrink_win_rate(sc: pd.DataFrame, prior: tuple[float, float] | None = None,
 # --------------------------------------------------------------------------------------------
 # sales cycle: Kaplan-Meier with open deals censored
 # --------------------------------------------------------------------------------------------
-def cycle_durations(ds: Dataset, window=None, by=None) -> pd.DataFrame:
-    """Cycle length of each deal, with open deals censored at ``as_of``.
+def cycle_durations(ds: Dataset, window=None, by=None, as_of=None,
+                    period=None) -> pd.DataFrame:
+    """Cycle length of each deal, with deals still open at ``as_of`` censored.
 
-    ``days`` = close_date − created_date for closed (won or lost) deals, ``event`` = 1;
-    ``days`` = as_of − created_date for open deals, ``event`` = 0 (censored: still running).
-    ``window`` = (first, last) created date (inclusive), or a period label, restricts the
-    cohort. Returns the ``by`` columns (``group`` = "all" when ``by`` is None), ``days``, ``event``.
+    A deal created on or before ``as_of`` is *closed* when its status is won or lost and its
+    close_date ≤ ``as_of``: ``days`` = close_date − created_date, ``event`` = 1. Otherwise it
+    was still running then: ``days`` = as_of − created_date, ``event`` = 0 (censored), so a
+    past period is judged only on what was known at its end.
+
+    Parameters
+    ----------
+    window : (first, last) dates or a period label, optional
+        Cohort: deals created in this range (inclusive).
+    as_of : date, optional
+        Censoring date; default ``ds.as_of`` (never later than it).
+    period : period label, optional
+        Shorthand for a report: cohort = deals created in the 365 days up to the period's end,
+        ``as_of`` = min(period end, ``ds.as_of``). ``window``/``as_of`` given explicitly win.
+
+    Returns the ``by`` columns (``group`` = "all reps" when ``by`` is None), ``days``, ``event``.
     """
+    cap = pd.Timestamp(ds.as_of)
+    if period is not None:
+        P = Period.parse(period, ds.fiscal_start_month)
+        window = window if window is not None else (P.end - pd.Timedelta(days=364), P.end)
+        as_of = as_of if as_of is not None else P.end
+    as_of = min(pd.Timestamp(as_of), cap) if as_of is not None else cap
     df, keys, _ = deals_with_keys(ds, by or "rep_id")
     if by is None:
         df, keys = df.assign(group=P_ALL), ["group"]
@@ -514,8 +533,8 @@ def cycle_durations(ds: Dataset, window=None, by=None) -> pd.DataFrame:
             window = (P.start, P.end)
         lo, hi = pd.Timestamp(window[0]), pd.Timestamp(window[1])
         df = df[(df["created_date"] >= lo) & (df["created_date"] <= hi)]
-    as_of = pd.Timestamp(ds.as_of)
-    closed = df["status"] != "open"
+    df = df[df["created_date"] <= as_of]
+    closed = (df["status"] != "open") & (df["close_date"] <= as_of)
     end = df["close_date"].where(closed, as_of)
     days = (end - df["created_date"]).dt.days.clip(lower=0).astype(float)
     out = df[keys].assign(days=days.to_numpy(), event=closed.astype("int64").to_numpy())
@@ -579,8 +598,12 @@ def _first_time_below(curve, keys, col, q=0.5):
     return hit.groupby(keys, observed=True)["days"].min()
 
 
-def cycle_km(ds: Dataset, window=None, by=None, level: float = 0.95) -> pd.DataFrame:
+def cycle_km(ds: Dataset, window=None, by=None, level: float = 0.95, as_of=None,
+             period=None) -> pd.DataFrame:
     """Median sales-cycle length per group by Kaplan–Meier, open deals censored.
+
+    The cohort and censoring date are chosen as in :func:`cycle_durations` (``window``,
+    ``as_of``, or ``period`` for the 365 days up to a period's end).
 
     ``median_days`` = min { t : S(t) ≤ 0.5 } on the curve of :func:`km_curve`; its interval
     ``median_low``/``median_high`` are the first times the upper / lower confidence band of
@@ -588,7 +611,7 @@ def cycle_km(ds: Dataset, window=None, by=None, level: float = 0.95) -> pd.DataF
     Also returns ``deals``, ``closed`` (events), ``censored`` (open) and
     ``closed_mean_days`` (the naive mean of closed deals only, for comparison).
     """
-    dur = cycle_durations(ds, window=window, by=by)
+    dur = cycle_durations(ds, window=window, by=by, as_of=as_of, period=period)
     keys = _as_keys(by) if by is not None else ["group"]
     curve = km_curve(dur, by=keys, level=level)
     g = dur.groupby(keys, observed=True)

@@ -693,3 +693,16 @@ def test_consistency_and_ramp_readings(steady_ds, ramp_ds):
     assert "rep_name" in c.columns and "Steadiest: " in cons.reading_consistency(c, "rep_id")
     _, summary = cons.ramp(ramp_ds, steady_after=2, max_months=3, n_boot=20)
     assert "about 3 months" in cons.reading_ramp(summary)
+
+
+def test_cycle_is_point_in_time(ds):
+    # as of 2026-08-31 o3 (closes 09-01) and o8 were still open; o9/o10 not yet created.
+    dur = perf.cycle_durations(ds, by="rep_id", as_of="2026-08-31")
+    r1 = dur[dur["rep_id"] == "r1"].sort_values("days")
+    # r1: o1 40 (closed), o2 50 (closed), o8 16 (open since 08-15), o3 57 (open since 07-05),
+    #     o4 68 (closed)
+    assert r1["days"].tolist() == [16, 40, 50, 57, 68]
+    assert r1["event"].tolist() == [0, 1, 1, 0, 1]
+    # period shorthand: deals created in the year to 2026-08-31, censored at 08-31
+    same = perf.cycle_durations(ds, by="rep_id", period="2026-08")
+    assert len(same) == len(dur) and same["event"].sum() == dur["event"].sum()
