@@ -238,10 +238,16 @@ def _backtest_points(df: pd.DataFrame, models, spec: dict) -> pd.DataFrame:
     for cut in _cutoffs(len(df), h, spec["windows"], spec["step"], spec["min_train"]):
         train, test = df.iloc[:cut], df.iloc[cut:cut + h]
         scale = seasonal_scale(y[:cut], SEASON[freq])
+        done = {}
         for name in models:
-            fc = _models.fit_predict(name, train, len(test), freq, level=spec["level"],
-                                     seed=spec["seed"],
-                                     fiscal_start_month=spec["fiscal_start_month"])
+            if name == "ensemble" and all(m in done for m in _models.ENSEMBLE):
+                # the members were just fitted on this window: average them, no refit
+                fc = _models.combine([done[m] for m in _models.ENSEMBLE])
+            else:
+                fc = _models.fit_predict(name, train, len(test), freq, level=spec["level"],
+                                         seed=spec["seed"],
+                                         fiscal_start_month=spec["fiscal_start_month"])
+            done[name] = fc
             rows.append(fc.assign(model=name, cutoff=train["ds"].iloc[-1],
                                   y=test["y"].to_numpy(), scale=scale))
     if not rows:
@@ -362,7 +368,8 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
     model : str
         ``"auto"`` (per series, the model with the lowest rolling-origin MASE among
         ``models``, so never worse on that backtest than the baselines it was tested against),
-        or one of ``snaive``, ``ets``, ``theta``, ``prophet``, ``prophet_default``.
+        or one of ``snaive``, ``ets``, ``theta``, ``prophet``, ``ensemble`` (mean of ets,
+        theta and prophet), ``prophet_default``.
     level : float
         Interval coverage in percent (80 → ``yhat_lower``/``yhat_upper`` are the 10th/90th
         percentiles).

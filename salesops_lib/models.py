@@ -21,6 +21,9 @@ Models
     Seasonal naive: :math:`\\hat y_{T+h} = y_{T+h-m\\lceil h/m \\rceil}`.
 ``ets``, ``theta``
     statsforecast's ``AutoETS`` and ``AutoTheta``.
+``ensemble``
+    The mean of ``ets``, ``theta`` and ``prophet`` (forecast and bounds): combinations are
+    the most robust single choice in forecasting competitions (M4).
 
 All fits are silent: Stan's and cmdstanpy's loggers are disabled (:func:`quiet`).
 """
@@ -35,9 +38,11 @@ import numpy as np
 import pandas as pd
 
 #: Model names understood by :func:`fit_predict`, simplest first (ties go to the simpler one).
-MODELS: tuple[str, ...] = ("snaive", "ets", "theta", "prophet", "prophet_default")
+MODELS: tuple[str, ...] = ("snaive", "ets", "theta", "prophet", "ensemble", "prophet_default")
 #: Models that ``auto`` chooses between by default.
-AUTO_CANDIDATES: tuple[str, ...] = ("snaive", "ets", "theta", "prophet")
+AUTO_CANDIDATES: tuple[str, ...] = ("snaive", "ets", "theta", "prophet", "ensemble")
+#: Members of ``ensemble``: the equal-weight mean of their forecasts and bounds.
+ENSEMBLE: tuple[str, ...] = ("ets", "theta", "prophet")
 #: Season length (steps per year) for each inferred frequency.
 SEASON: dict[str, int] = {"D": 7, "W": 52, "M": 12, "Q": 4}
 #: Step between consecutive points for each frequency.
@@ -101,6 +106,11 @@ def fit_predict(name: str, train: pd.DataFrame, horizon: int, freq: str, *, leve
         raise ValueError(f"unknown model {name!r}: use one of {', '.join(MODELS)} or 'auto'")
     if len(train) < 2:
         raise ValueError("a series needs at least 2 points to be forecast")
+    if name == "ensemble":
+        parts = [fit_predict(m, train, horizon, freq, level=level, seed=seed,
+                             fiscal_start_month=fiscal_start_month, country=country)
+                 for m in ENSEMBLE]
+        return combine(parts)
     if name.startswith("prophet"):
         out = _prophet(train, horizon, freq, level, seed, fiscal_start_month, country,
                        sales=(name == "prophet"))
@@ -110,6 +120,14 @@ def fit_predict(name: str, train: pd.DataFrame, horizon: int, freq: str, *, leve
         # bookings cannot be negative
         out[["yhat", "yhat_lower", "yhat_upper"]] = out[["yhat", "yhat_lower",
                                                          "yhat_upper"]].clip(lower=0)
+    return out
+
+
+def combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Equal-weight mean of several forecasts of the same steps (``yhat`` and bounds)."""
+    cols = ["yhat", "yhat_lower", "yhat_upper"]
+    out = parts[0][["ds"]].copy()
+    out[cols] = sum(p[cols].to_numpy() for p in parts) / len(parts)
     return out
 
 

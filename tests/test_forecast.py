@@ -235,3 +235,13 @@ def test_forecast_plots_return_labelled_figures():
     assert [t.get_text() for t in fig2.axes[0].get_xticklabels()] == ["T1", "T2"]
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_ensemble_is_the_mean_of_its_members_without_refitting():
+    s = seasonal(n=30, ids=("a",))
+    pts = F._backtest_points(s[["ds", "y"]], ("ets", "theta", "prophet", "ensemble"),
+                             F._spec(3, "M", mode="backtest", windows=1))
+    wide = pts.pivot(index="ds", columns="model", values="yhat")
+    assert np.allclose(wide["ensemble"], wide[["ets", "theta", "prophet"]].mean(axis=1))
+    direct = M.fit_predict("ensemble", s.iloc[:27][["ds", "y"]], 3, "M")
+    assert np.allclose(direct["yhat"], wide["ensemble"])

@@ -1,0 +1,193 @@
+"""Forecast benchmark: accuracy of ``auto`` vs default Prophet vs seasonal naive, and speed.
+
+Run ``python benchmarks/forecast.py`` (``--n-series 200`` for a quicker speed test,
+``--skip-speed`` / ``--skip-accuracy`` for one half). Prints, side by side:
+
+1. Accuracy on three sets of real or realistic monthly series — ``../shared/data/
+   prophet_examples`` (retail sales, air passengers), ``../shared/data/
+   classic_monthly_sales_series`` (car sales, champagne, airline, shampoo, writing paper) and
+   the sample org's team series — as MASE and WAPE over rolling origins. ``auto`` is scored
+   out of sample: at every origin it chooses its model by an inner backtest on the training
+   data only, then forecasts the held-out steps, exactly as a report run would.
+2. Time to forecast N sample series (rep × product × channel, monthly) with default Prophet
+   in a plain sequential loop against our parallel path (``forecast.forecast`` on all cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from salesops_lib import forecast as F
+from salesops_lib import load_dataset
+from salesops_lib import models as M
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SINGLE = ("snaive", "ets", "theta", "prophet", "ensemble", "prophet_default")
+
+
+# ------------------------------------------------------------------------------ loading
+def read_monthly(path: Path, uid: str) -> pd.DataFrame:
+    """One monthly series from a two-column CSV (any line endings; ``Y-MM`` relative dates).
+
+    The air-passengers example uses bare CR line endings; shampoo and writing-paper sales
+    label months ``"1-01"`` .. ``"3-12"`` (year 1 of an unknown calendar): those are mapped to
+    2001-01 .. so the monthly spacing is kept; anything else unparseable raises.
+    """
+    text = path.read_bytes().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    raw = pd.read_csv(io.StringIO(text))
+    raw.columns = ["ds", "y"]
+    ds = raw["ds"].astype(str).str.strip()
+    rel = ds.str.fullmatch(r"\d{1,2}-\d{2}")
+    if rel.all():
+        parts = ds.str.split("-", expand=True).astype(int)
+        ds = (2000 + parts[0]).astype(str) + "-" + parts[1].map("{:02d}".format)
+    elif rel.any():
+        raise ValueError(f"{path.name}: mixes relative and absolute month labels")
+    dates = pd.to_datetime(ds, format="mixed")
+    return pd.DataFrame({"unique_id": uid, "ds": dates, "y": pd.to_numeric(raw["y"])})
+
+
+def series_sets(ds) -> dict[str, pd.DataFrame]:
+    pe = SHARED / "prophet_examples"
+    cl = SHARED / "classic_monthly_sales_series"
+    sets = {
+        "prophet_examples": pd.concat([
+            read_monthly(pe / "example_retail_sales.csv", "retail_sales"),
+            read_monthly(pe / "example_air_passengers.csv", "air_passengers")]),
+        "classic_monthly": pd.concat([
+            read_monthly(cl / f, f.split(".")[0]) for f in (
+                "monthly-car-sales.csv", "monthly_champagne_sales.csv",
+                "airline-passengers.csv", "monthly-shampoo-sales.csv",
+                "monthly-writing-paper-sales.csv")]),
+        # the first quarter of the sample is the org ramping up: start at its second quarter
+        "sample_teams": F.bookings_series(ds, "month", "team").query("ds >= '2024-04-01'"),
+    }
+    return {k: v.reset_index(drop=True) for k, v in sets.items()}
+
+
+# ------------------------------------------------------------------------------ accuracy
+def origins(series: pd.DataFrame, horizon: int, windows: int) -> pd.DataFrame:
+    """Every series truncated at each rolling origin, as separate ids ``<id>@<k>``."""
+    parts = []
+    for uid, g in series.groupby("unique_id"):
+        n = len(g)
+        for k in range(windows):
+            cut = n - horizon * (windows - k)
+            parts.append(g.iloc[:cut].assign(unique_id=f"{uid}@{k}"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def evaluate(series: pd.DataFrame, horizon: int, windows: int, n_jobs=None) -> pd.DataFrame:
+    """Out-of-sample MASE / WAPE per model over rolling origins (auto chooses inside)."""
+    train = origins(series, horizon, windows)
+    truth = series.assign(key=series["unique_id"]).set_index(["key", "ds"])["y"]
+    freq = F.infer_freq(series["ds"])
+    scale = train.groupby("unique_id")["y"].apply(
+        lambda y: F.seasonal_scale(y.to_numpy(), M.SEASON[freq]))
+    rows = []
+    for model in ("auto",) + SINGLE:
+        t0 = time.perf_counter()
+        fc = F.forecast(train, horizon, model, windows=3, n_jobs=n_jobs)
+        secs = time.perf_counter() - t0
+        base = fc["unique_id"].str.split("@").str[0]
+        fc["y"] = truth.reindex(pd.MultiIndex.from_arrays([base, fc["ds"]])).to_numpy()
+        fc["scale"] = fc["unique_id"].map(scale)
+        fc["series"] = base
+        s = F.score(fc.assign(model=model), by=("series", "model"))
+        s["seconds"] = secs
+        if model == "auto":
+            s["chosen"] = fc.groupby("series")["model"].agg(
+                lambda m: ",".join(sorted(set(m)))).reindex(s["series"]).to_numpy()
+        rows.append(s)
+    return pd.concat(rows, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------ speed
+def speed_series(ds, n: int) -> pd.DataFrame:
+    """``n`` monthly sample series: rep × product × channel, the busiest first."""
+    opp = ds.opportunities
+    cell = (opp["rep_id"].astype(str) + "|" + opp["product"].astype(str) + "|"
+            + opp["channel"].astype(str))
+    from salesops_lib import Dataset
+
+    ds2 = Dataset.from_frames(accounts=ds.accounts, reps=ds.reps,
+                              opportunities=opp.assign(cell=cell), as_of=ds.as_of)
+    s = F.bookings_series(ds2, "month", "cell")
+    top = s.groupby("unique_id")["y"].sum().sort_values(ascending=False).index[:n]
+    return s[s["unique_id"].isin(top)].reset_index(drop=True)
+
+
+def sequential_prophet(series: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """The plain way: one default Prophet per series, one after the other."""
+    from prophet import Prophet
+
+    M.quiet()
+    out = []
+    for uid, g in series.groupby("unique_id"):
+        m = Prophet(uncertainty_samples=300)
+        m.fit(g[["ds", "y"]])
+        f = m.predict(m.make_future_dataframe(horizon, freq="MS", include_history=False))
+        out.append(f[["ds", "yhat", "yhat_lower", "yhat_upper"]].assign(unique_id=uid))
+    return pd.concat(out, ignore_index=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-series", type=int, default=1000)
+    ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-accuracy", action="store_true")
+    args = ap.parse_args(argv)
+    pd.set_option("display.width", 140)
+    ds = load_dataset("sample")
+    print(f"machine: {os.cpu_count()} cores; sample as of {ds.as_of:%Y-%m-%d}\n")
+
+    if not args.skip_accuracy:
+        plan = {"prophet_examples": (12, 3), "classic_monthly": (12, 2), "sample_teams": (3, 4)}
+        for name, s in series_sets(ds).items():
+            h, w = plan[name]
+            res = evaluate(s, h, w)
+            table = res.groupby("model", sort=False)[["mase", "wape", "seconds"]].mean()
+            print(f"== {name}: {s['unique_id'].nunique()} series, horizon {h}, {w} origins "
+                  f"(mean over series; auto chose per origin)")
+            print(table.round(3).to_string())
+            per = res.pivot(index="series", columns="model", values="mase")[["auto"] + list(SINGLE)]
+            print("MASE per series:")
+            print(per.round(3).to_string())
+            chosen = res.loc[res["model"] == "auto"].set_index("series")["chosen"]
+            print("auto chose:", chosen.to_dict())
+            best = table.loc[list(SINGLE), "mase"].idxmin()
+            print(f"auto MASE {table.at['auto', 'mase']:.3f} vs best single model {best} "
+                  f"{table.at[best, 'mase']:.3f}\n")
+
+    if not args.skip_speed:
+        s = speed_series(ds, args.n_series)
+        n = s["unique_id"].nunique()
+        print(f"== speed: {n} sample series (rep × product × channel, monthly, "
+              f"{s.groupby('unique_id').size().median():.0f} points each), horizon 3")
+        t0 = time.perf_counter()
+        sequential_prophet(s, 3)
+        seq = time.perf_counter() - t0
+        print(f"sequential default Prophet loop : {seq:8.1f} s  ({1000 * seq / n:.0f} ms/series)")
+        t0 = time.perf_counter()
+        F.forecast(s, 3, "prophet_default")
+        par = time.perf_counter() - t0
+        print(f"parallel path (prophet_default) : {par:8.1f} s  ({1000 * par / n:.0f} ms/series)"
+              f"  speed-up ×{seq / par:.2f} on {os.cpu_count()} cores")
+        t0 = time.perf_counter()
+        F.forecast(s, 3, "prophet")
+        par2 = time.perf_counter() - t0
+        print(f"parallel path (sales Prophet)   : {par2:8.1f} s  ({1000 * par2 / n:.0f} ms/series)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
