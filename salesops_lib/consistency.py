@@ -64,13 +64,17 @@ def monthly_quota(ds: Dataset) -> pd.DataFrame:
     (month index year·12 + month − 1), ``quota``.
     """
     q = ds.quotas[["rep_id", "period", "quota"]]
-    labels = pd.Series(q["period"].astype(str).str.upper().unique())
+    if q.empty:
+        return pd.DataFrame({"rep_id": pd.Series(dtype="string"),
+                             "month": pd.Series(dtype="int64"), "quota": pd.Series(dtype=float)})
+    codes, labels = pd.factorize(q["period"])
     parsed = [Period.parse(s, ds.fiscal_start_month) for s in labels]   # per label, not row
-    info = pd.DataFrame({"period": labels,
-                         "m0": [p.start.year * 12 + p.start.month - 1 for p in parsed],
-                         "m1": [p.end.year * 12 + p.end.month - 1 for p in parsed],
-                         "rank": [{"month": 0, "quarter": 1, "year": 2}[p.kind] for p in parsed]})
-    q = q.assign(period=q["period"].astype(str).str.upper()).merge(info, on="period")
+    q = pd.DataFrame({
+        "rep_id": q["rep_id"].to_numpy(), "quota": q["quota"].to_numpy(float),
+        "m0": np.array([p.start.year * 12 + p.start.month - 1 for p in parsed])[codes],
+        "m1": np.array([p.end.year * 12 + p.end.month - 1 for p in parsed])[codes],
+        "rank": np.array([{"month": 0, "quarter": 1, "year": 2}[p.kind] for p in parsed])[codes],
+    })
     span = (q["m1"] - q["m0"] + 1).to_numpy()
     rows = q.loc[q.index.repeat(span)].reset_index(drop=True)
     rows["month"] = rows["m0"] + rows.groupby(np.repeat(np.arange(len(q)), span)).cumcount()
@@ -380,6 +384,9 @@ def reading_consistency(cons: pd.DataFrame, label: str) -> str:
 
 def reading_ramp(summary: dict) -> str:
     """One sentence on the typical ramp time and its interval."""
+    if not summary.get("hires"):
+        return ("No hire is observed from its first months (hire dates missing or older than the "
+                "data), so ramp time cannot be measured.")
     if pd.isna(summary["ramp_months"]):
         return "New hires in these data have not reached the ramp threshold yet."
     return (f"New hires reach {summary['threshold']:.0%} of a ramped rep's level in about "

@@ -775,6 +775,10 @@ def leaderboard(ds: Dataset, period, min_deals: int = 10, level: float = 0.95,
 # potential-adjusted performance
 # --------------------------------------------------------------------------------------------
 PREDICTORS = ("potential", "accounts", "tenure_months")
+#: Fewest reps the regression is fitted on (4 parameters + 2 degrees of freedom).
+MIN_REPS_REGRESSION = len(PREDICTORS) + 3
+ADJUSTED_COLUMNS = ["expected", "expected_low", "expected_high", "residual", "residual_low",
+                    "residual_high", "verdict"]
 
 
 def territory_drivers(ds: Dataset, period) -> pd.DataFrame:
@@ -803,8 +807,8 @@ def _potential_fit(ds: Dataset, period):
 
     d = territory_drivers(ds, period)
     d = d.dropna(subset=list(PREDICTORS))
-    if len(d) < len(PREDICTORS) + 3:
-        raise ValueError(f"potential-adjusted regression needs at least {len(PREDICTORS) + 3} "
+    if len(d) < MIN_REPS_REGRESSION:
+        raise ValueError(f"potential-adjusted regression needs at least {MIN_REPS_REGRESSION} "
                          f"reps with potential, accounts and hire date; got {len(d)}")
     X = sm.add_constant(d[list(PREDICTORS)].astype(float), has_constant="add")
     return d, X, sm.OLS(d["bookings"].astype(float), X).fit()
@@ -838,16 +842,21 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame
     * ``verdict`` "above expectation" when residual_low > 0, "below expectation" when
       residual_high < 0, else "as expected" (i.e. |externally studentised residual| > t).
 
-    Reps without a hire date or owned-account potential are left out.
-
-    Raises
-    ------
-    ValueError
-        Fewer than 6 usable reps (the model has 4 parameters).
+    Reps without a hire date or owned-account potential are left out. With fewer than 6
+    usable reps (the model has 4 parameters) the result is an empty frame with the same
+    columns and the reason in ``.attrs["note"]``, so a report shows the gap instead of failing;
+    :func:`potential_model` raises in that case.
     """
     from scipy import stats
 
-    d, X, fit = _potential_fit(ds, period)
+    try:
+        d, X, fit = _potential_fit(ds, period)
+    except ValueError as exc:
+        empty = territory_drivers(ds, period).iloc[0:0]
+        empty = empty.assign(**{c: pd.Series(dtype="string" if c == "verdict" else float)
+                                for c in ADJUSTED_COLUMNS})
+        empty.attrs["note"] = str(exc)
+        return empty
     infl = fit.get_influence()
     h = infl.hat_matrix_diag
     e = fit.resid.to_numpy()
@@ -951,6 +960,9 @@ def plot_residuals(pa: pd.DataFrame, ax=None):
     ax.scatter(pa["residual"], y, c=colors, s=28, zorder=3)
     ax.axvline(0, color=viz.COLORS["neutral"], lw=1)
     ax.set_yticks(y, _rep_labels(pa), fontsize=8)
+    if pa.empty:
+        ax.text(0.5, 0.5, pa.attrs.get("note", "no reps to show"), ha="center", va="center",
+                transform=ax.transAxes, color=viz.COLORS["neutral"], wrap=True)
     viz.money_axis(ax, "x")
     return fig
 
@@ -1005,7 +1017,8 @@ def kpi_cards(h: dict) -> list[tuple[str, str, str]]:
     """Headline cards for :func:`salesops_lib.viz.kpis` from :func:`headline`'s dict."""
     return [
         ("Team attainment", viz.pct(h["attainment"]),
-         f"{viz.money(h['bookings'])} booked of {viz.money(h['quota'])} quota"),
+         f"{viz.money(h['bookings'])} booked of {viz.money(h['quota'])} quota"
+         if pd.notna(h["quota"]) else f"{viz.money(h['bookings'])} booked; no quota in the data"),
         ("Reps at quota", viz.pct(h["share_at_100"]),
          f"{viz.pct(h['share_at_80'])} at 80% or more, of {h['reps']} reps"),
         ("Median sales cycle", viz.days(h["cycle_days_median"]),
@@ -1036,6 +1049,8 @@ def reading_leaderboard(lb: pd.DataFrame) -> str:
 def reading_attainment(roll: pd.DataFrame) -> str:
     """One sentence on the attainment distribution (from an org-level roll-up row)."""
     r = roll.iloc[0]
+    if not r["reps_with_quota"]:
+        return "No rep has a quota for this period, so attainment cannot be computed."
     return (f"{viz.pct(r['share_at_100'])} of reps with a quota reached it and "
             f"{viz.pct(r['share_at_80'])} reached 80%; the median rep attained "
             f"{viz.pct(r['median_attainment'])}, and the Gini of attainment is "
@@ -1044,6 +1059,8 @@ def reading_attainment(roll: pd.DataFrame) -> str:
 
 def reading_residuals(pa: pd.DataFrame) -> str:
     """One sentence: who beats or trails what their territory predicts."""
+    if pa.empty:
+        return "Not computed: " + pa.attrs.get("note", "no reps to compare") + "."
     up, down = pa[pa["verdict"] == "above expectation"], pa[pa["verdict"] == "below expectation"]
     return (f"Allowing for territory potential, accounts and tenure, {len(up)} rep(s) booked "
             "clearly more than their territory predicts" + (f" ({_names(up)})" if len(up) else "")

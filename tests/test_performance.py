@@ -429,7 +429,10 @@ def test_potential_adjusted_flags_a_clear_outperformer():
 
 def test_potential_adjusted_needs_enough_reps(ds):
     with pytest.raises(ValueError, match="at least 6 reps"):
-        perf.potential_adjusted(ds, "2026-Q3")
+        perf.potential_model(ds, "2026-Q3")
+    pa = perf.potential_adjusted(ds, "2026-Q3")          # a report shows why, not a traceback
+    assert pa.empty and "residual" in pa.columns and "at least 6 reps" in pa.attrs["note"]
+    assert perf.reading_residuals(pa).startswith("Not computed: potential-adjusted")
 
 
 # --------------------------------------------------------------------------------------------
@@ -706,3 +709,16 @@ def test_cycle_is_point_in_time(ds):
     # period shorthand: deals created in the year to 2026-08-31, censored at 08-31
     same = perf.cycle_durations(ds, by="rep_id", period="2026-08")
     assert len(same) == len(dur) and same["event"].sum() == dur["event"].sum()
+
+
+def test_maven_report_sections_degrade_gracefully(maven):
+    # no quotas, hire dates, potential or roles: every report section still says something
+    ds, _ = maven
+    assert "no quota in the data" in perf.kpi_cards(perf.headline(ds, "2017-Q3"))[0][2]
+    assert perf.reading_attainment(perf.attainment_rollup(ds, "2017-Q3", by=None)).startswith(
+        "No rep has a quota")
+    c = cons.consistency(ds, by="rep_id", end="2017-Q3", periods=3)
+    assert c["hit_rate"].isna().all() and c["cv_monthly"].notna().any()
+    assert perf.potential_adjusted(ds, "2017-Q3").empty
+    curve, summary = cons.ramp(ds)
+    assert curve.empty and "cannot be measured" in cons.reading_ramp(summary)
