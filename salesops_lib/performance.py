@@ -246,7 +246,8 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
         * ``quota`` = Σ :func:`quota_for_period` over the group's reps; NaN when no rep of the
           group has a quota, or when grouping by an opportunity attribute (channel, product),
           where quota is not defined
-        * ``attainment`` = bookings / quota
+        * ``attainment`` = bookings / quota (a group's bookings include reps without a quota
+          row; :func:`attainment_rollup` uses reps with a quota only)
         * ``won``, ``lost`` = count of won / lost deals with close_date ∈ P; ``deals`` = won + lost
         * ``win_rate`` = won / (won + lost); ``win_rate_low``/``win_rate_high`` Wilson 95 %
         * ``avg_deal_size`` = bookings / won (mean won amount)

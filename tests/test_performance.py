@@ -438,7 +438,7 @@ def test_potential_adjusted_needs_enough_reps(ds):
 # --------------------------------------------------------------------------------------------
 # consistency
 # --------------------------------------------------------------------------------------------
-from salesops_lib import consistency as cons  # noqa: E402
+from salesops_lib import consistency as cons
 
 
 @pytest.fixture(scope="module")
@@ -617,7 +617,7 @@ def maven():
 
 
 def test_maven_totals_match_readme(maven):
-    ds, raw = maven
+    ds, _ = maven
     sc = perf.scorecard(ds, "2017", by="rep_id")
     assert sc["won"].sum() == 4238 and sc["lost"].sum() == 2473
     assert sc["bookings"].sum() == 10_005_534
