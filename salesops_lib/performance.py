@@ -744,7 +744,9 @@ def leaderboard(ds: Dataset, period, min_deals: int = 10, level: float = 0.95,
     funnel-plot limits (:func:`funnel_limits`): ``verdict`` is "above team" when the rep's
     rate lies above the upper limit for its number of deals, "below team" under the lower
     limit, "in line with team" otherwise, and "too few deals" when ``deals < min_deals`` (shown,
-    never placed). There is deliberately no rank column: rows are ordered by verdict, then by
+    never placed). The funnel limits are the score test of ``p = p0``, which the Wilson interval
+    inverts, so a rep is outside the funnel exactly when its Wilson interval excludes the team
+    rate — the leaderboard chart and the funnel plot always agree. There is deliberately no rank column: rows are ordered by verdict, then by
     the shrunk win rate (:func:`shrink_win_rate`) for reading, but reps within a verdict are
     statistically indistinguishable.
 

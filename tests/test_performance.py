@@ -722,3 +722,19 @@ def test_maven_report_sections_degrade_gracefully(maven):
     assert perf.potential_adjusted(ds, "2017-Q3").empty
     curve, summary = cons.ramp(ds)
     assert curve.empty and "cannot be measured" in cons.reading_ramp(summary)
+
+
+def test_funnel_verdict_equals_wilson_interval_excluding_team_rate():
+    ds = _org([(70, 30), (30, 70), (55, 45), (40, 20), (12, 28), (25, 25), (61, 39), (9, 21)])
+    lb = perf.leaderboard(ds, "2026-Q3", min_deals=1)
+    p0 = lb["team_win_rate"].iloc[0]
+    assert ((lb["verdict"] == "above team") == (lb["win_rate_low"] > p0)).all()
+    assert ((lb["verdict"] == "below team") == (lb["win_rate_high"] < p0)).all()
+
+
+def test_missing_rep_attribute_is_labelled_unassigned():
+    reps = pd.DataFrame({"rep_id": ["r1", "r2", "r3"], "rep_name": ["Ann", "Bob", "Cy"],
+                         "team": ["A", None, "B"]})
+    sc = perf.scorecard(make_ds(reps=reps), "2026-Q3", by="team")
+    assert row(sc, team=perf.UNASSIGNED)["bookings"] == 100        # r2's o5
+    assert row(sc, team=perf.UNASSIGNED)["quota"] == 400
