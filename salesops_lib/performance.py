@@ -925,7 +925,7 @@ def plot_funnel(lb: pd.DataFrame, ax=None):
     n = np.linspace(1, max(float(lb["deals"].max() if len(lb) else 1), 2) * 1.05, 200)
     for level, ls in ((0.95, "--"), (0.998, ":")):
         low, high = funnel_limits(p0, n, level)
-        ax.plot(n, low, color=viz.COLORS["neutral"], ls=ls, lw=1, label=f"{level:.1%} limits")
+        ax.plot(n, low, color=viz.COLORS["neutral"], ls=ls, lw=1, label=f"{level * 100:g}% limits")
         ax.plot(n, high, color=viz.COLORS["neutral"], ls=ls, lw=1)
     ax.axhline(p0, color=viz.COLORS["target"], lw=1.2, label="team win rate")
     colors = lb["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])
