@@ -344,6 +344,23 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
+def scorecard_history(ds: Dataset, periods, by="rep_id") -> pd.DataFrame:
+    """:func:`scorecard` for several periods stacked: one row per group × period.
+
+    ``periods`` is a list of labels or :class:`~salesops_lib.periods.Period` (one scorecard per
+    period, not per row).
+    """
+    return pd.concat([scorecard(ds, p, by) for p in periods], ignore_index=True)
+
+
+def to_long(sc: pd.DataFrame, by="rep_id") -> pd.DataFrame:
+    """A scorecard as a long frame: ``by`` columns, ``period``, ``metric``, ``value``."""
+    keys = _as_keys(by)
+    metrics = [c for c in SCORECARD_COLUMNS if c != "period" and c in sc.columns]
+    return sc.melt(id_vars=keys + ["period"], value_vars=metrics, var_name="metric",
+                   value_name="value")
+
+
 # --------------------------------------------------------------------------------------------
 # attainment roll-ups and distribution
 # --------------------------------------------------------------------------------------------

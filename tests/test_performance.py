@@ -738,3 +738,21 @@ def test_missing_rep_attribute_is_labelled_unassigned():
     sc = perf.scorecard(make_ds(reps=reps), "2026-Q3", by="team")
     assert row(sc, team=perf.UNASSIGNED)["bookings"] == 100        # r2's o5
     assert row(sc, team=perf.UNASSIGNED)["quota"] == 400
+
+
+def test_scorecard_history_and_long(ds):
+    hist = perf.scorecard_history(ds, ["2026-Q2", "2026-Q3"])
+    assert len(hist) == 6 and list(hist["period"].unique()) == ["2026-Q2", "2026-Q3"]
+    assert row(hist, rep_id="r1", period="2026-Q2")["bookings"] == 1000        # o4
+    long = perf.to_long(hist)
+    got = long[(long["rep_id"] == "r1") & (long["period"] == "2026-Q3") & (long["metric"] == "won")]
+    assert got["value"].tolist() == [2]
+    assert set(long.columns) == {"rep_id", "period", "metric", "value"}
+
+
+def test_scorecard_on_a_fiscal_calendar():
+    # fiscal year starting in February: FY2027 Q2 = May..July 2026, quota labelled on that calendar
+    quotas = pd.DataFrame({"rep_id": ["r1"], "period": ["2027-Q2"], "quota": [600]})
+    fds = make_ds(quotas=quotas, fiscal_start_month=2)
+    r1 = row(perf.scorecard(fds, "2027-Q2"), rep_id="r1")
+    assert r1["bookings"] == 300 and r1["quota"] == 600 and r1["attainment"] == 0.5   # o1 (07-11)
