@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import re
 import time
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -667,7 +666,6 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
     if res.status == "band_not_met":
         notes.append(f"the search did not bring every territory within ±{tolerance:.0%}; "
                      "see evaluate() for the deviations, or raise the tolerance")
-        warnings.warn(notes[-1], stacklevel=2)
     out = pd.DataFrame({units or "account_id": p.unit_ids.astype(str),
                         "rep_id": p.rep_ids[res.assign].astype(str)})
     out["rep_id"] = out["rep_id"].astype("string")
@@ -693,8 +691,9 @@ def map_frame(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.Data
 
 
 # planning helpers (sizing, what-if, export, verdict) live in their own module
-from .territory_plan import (Plan, alignment_table, compare, moved_accounts, place_new_reps,  # noqa: E402
-                             rep_changes, reps_needed, verdict, what_if, write_alignment)
+from .territory_plan import (Plan, alignment_table, compare, kpi_cards, moved_accounts,  # noqa: E402
+                             place_new_reps, rep_changes, reps_needed, solver_note, verdict, what_if,
+                             write_alignment)
 
-__all__ += ["Plan", "alignment_table", "compare", "moved_accounts", "place_new_reps", "rep_changes",
+__all__ += ["Plan", "alignment_table", "compare", "kpi_cards", "solver_note", "moved_accounts", "place_new_reps", "rep_changes",
             "reps_needed", "verdict", "what_if", "write_alignment", "to_accounts", "build_problem"]

@@ -262,3 +262,32 @@ def verdict(before: pd.Series, after: pd.Series, tolerance: float = 0.05) -> str
         tail = f", and {verb} potential-weighted travel from {num(t0)} km to {num(t1)} km"
     return f"{head}; {body}{tail}."
 
+
+
+def kpi_cards(summary: pd.Series) -> list[tuple[str, str, str]]:
+    """Headline numbers of one alignment for :func:`viz.kpis`: ``(label, value, note)``."""
+    ratio = summary.get("balance_max_over_min", np.nan)
+    return [
+        ("Territories", num(summary.get("territories")), f"{num(summary.get('accounts'))} accounts"),
+        ("Largest vs smallest", f"{ratio:.1f}×" if np.isfinite(ratio) else "–",
+         "potential of the largest over the smallest territory"),
+        ("Balance CV", pct(summary.get("balance_cv")), "spread of potential across territories"),
+        ("Within ±10% of mean", pct(summary.get("share_within_10pct")), "share of territories"),
+        ("Travel", f"{num(summary.get('travel_km'))} km", "potential-weighted, from the rep's home"),
+    ]
+
+
+def solver_note(assignment: pd.DataFrame) -> str:
+    """How the proposal was found, in one sentence (method, time, gap to the lower bound)."""
+    a = assignment.attrs
+    if not a:
+        return "This alignment was not produced by territory.optimize."
+    how = {"milp": "the exact MILP (HiGHS)",
+           "lp+local": "LP relaxation, rounding and local search (HiGHS)"}.get(a.get("method"), a.get("method"))
+    gap = a.get("gap", np.nan)
+    bound = ("the lower bound" if a.get("method") == "milp" else "the LP lower bound")
+    gap_txt = (f"its travel is within {gap:.1%} of {bound}" if np.isfinite(gap) else "no bound is known")
+    status = {"optimal": "proven optimal", "time_limit": "stopped at the time limit",
+              "feasible": "all constraints met",
+              "band_not_met": "balance band not fully met"}.get(a.get("status"), a.get("status"))
+    return f"Found by {how} in {a.get('seconds', np.nan):.1f} s ({status}); {gap_txt}."

@@ -34,6 +34,7 @@ Two methods, both on HiGHS:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -447,6 +448,13 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
     if status != "optimal":
         return Result(None, status, "lp+local", np.nan, np.nan, np.nan, False,
                       time.perf_counter() - t0)
+    if p.max_disruption is not None and p.max_disruption > 0:
+        # start from an LP with 3% of the disruption budget held back, so that the repair
+        # after rounding still has moves to spend; the bound stays the true LP's
+        tight = dataclasses.replace(p, max_disruption=0.97 * p.max_disruption)
+        st2, x2, *_ = _run(*build_lp(tight, I, Rr), time_limit=0.2 * time_limit)
+        if st2 == "optimal":
+            x = x2
     assign = np.full(p.n, -1)
     order = np.argsort(x[:len(I)])
     assign[I[order]] = Rr[order]                 # each unit goes to its largest LP share
@@ -708,7 +716,21 @@ def local_search(p: Problem, assign, I, Rr, deadline, batch: int = 4000):
     return assign
 
 
-def _swap(p: Problem, st: _State, movable, max_pairs: int = 2_000_000) -> bool:
+def _swap(p: Problem, st: _State, movable, tries: int = 6) -> bool:
+    """Try :func:`_swap_one` on the most violating territories, worst first."""
+    viol = np.zeros(p.R)
+    for m in p.balance:
+        lo, hi = st.band[m]
+        viol += (np.maximum(0, st.L[m] - hi) + np.maximum(0, lo - st.L[m])) / max(st.means[m], 1e-300)
+    for r in np.argsort(-viol)[:tries]:
+        if viol[r] <= 1e-12:
+            return False
+        if _swap_one(p, st, movable, int(r)):
+            return True
+    return False
+
+
+def _swap_one(p: Problem, st: _State, movable, r: int, max_pairs: int = 2_000_000) -> bool:
     """Exchange one unit of the most violating territory with one unit elsewhere.
 
     Used when no single move helps (e.g. a territory just over the band holds only units
@@ -716,13 +738,6 @@ def _swap(p: Problem, st: _State, movable, max_pairs: int = 2_000_000) -> bool:
     territories, within the disruption cap, is applied. Returns whether a swap was made.
     """
     assign = st.assign
-    viol = np.zeros(p.R)
-    for m in p.balance:
-        lo, hi = st.band[m]
-        viol += (np.maximum(0, st.L[m] - hi) + np.maximum(0, lo - st.L[m])) / max(st.means[m], 1e-300)
-    r = int(np.argmax(viol))
-    if viol[r] <= 1e-12:
-        return False
     A = np.flatnonzero((assign == r) & movable)
     B = np.flatnonzero((assign != r) & movable)
     if not len(A) or not len(B):
