@@ -364,6 +364,12 @@ def plot_ramp(curve: pd.DataFrame, summary: dict | None = None, ax=None):
     return fig
 
 
+def consistency_table(cons: pd.DataFrame):
+    """A consistency frame (:func:`consistency`) as a formatted table."""
+    return viz.table(cons, {"bookings": "money", "mean_monthly_bookings": "money",
+                            "cv_monthly": "pct", "hit_rate": "pct"})
+
+
 # --------------------------------------------------------------------------------------------
 # one-sentence readings
 # --------------------------------------------------------------------------------------------

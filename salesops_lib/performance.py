@@ -1103,3 +1103,24 @@ def reading_cycle(km: pd.DataFrame, by: str) -> str:
     parts = [f"{g} {viz.days(m)}" for g, m in zip(km[by].astype(str), km["median_days"])]
     return ("Median days from creation to close, counting still-open deals: "
             + "; ".join(parts) + ".")
+
+
+# --------------------------------------------------------------------------------------------
+# display tables
+# --------------------------------------------------------------------------------------------
+def leaderboard_table(lb: pd.DataFrame):
+    """The leaderboard as a formatted, escaped table (verdict first, no rank column)."""
+    cols = [c for c in ["rep_name", "team", "verdict", "deals", "win_rate", "win_rate_shrunk",
+                        "bookings", "attainment", "avg_deal_size", "cycle_days_median"]
+            if c in lb.columns]
+    return viz.table(lb[cols], {"win_rate": "pct", "win_rate_shrunk": "pct", "bookings": "money",
+                                "attainment": "pct", "avg_deal_size": "money",
+                                "cycle_days_median": "days"},
+                     caption="Scorecard by verdict (shrunk win rate: empirical-Bayes estimate)")
+
+
+def rollup_table(roll: pd.DataFrame):
+    """An attainment roll-up (:func:`attainment_rollup`) as a formatted table."""
+    return viz.table(roll, {"bookings": "money", "quota": "money", "attainment": "pct",
+                            "median_attainment": "pct", "share_at_100": "pct",
+                            "share_at_80": "pct", "gini": lambda g: viz.num(g, 2)})

@@ -756,3 +756,14 @@ def test_scorecard_on_a_fiscal_calendar():
     fds = make_ds(quotas=quotas, fiscal_start_month=2)
     r1 = row(perf.scorecard(fds, "2027-Q2"), rep_id="r1")
     assert r1["bookings"] == 300 and r1["quota"] == 600 and r1["attainment"] == 0.5   # o1 (07-11)
+
+
+def test_display_tables_escape_and_format(ds, steady_ds):
+    reps = pd.DataFrame({"rep_id": ["r1", "r2", "r3"], "rep_name": ["<script>x</script>", "B", "C"],
+                         "team": ["A", "A", "B"], "manager": ["M1", "M1", "M2"]})
+    html = perf.leaderboard_table(perf.leaderboard(make_ds(reps=reps), "2026-Q3")).to_html()
+    assert "&lt;script&gt;" in html and "<script>x" not in html and "67%" in html
+    roll = perf.rollup_table(perf.attainment_rollup(ds, "2026-Q3", by="manager")).to_html()
+    assert "$1.4k" in roll and "0.26" in roll                       # M1 quota, Gini 0.2619
+    c = cons.consistency_table(cons.consistency(steady_ds, by="team", end="2026-Q3", periods=4))
+    assert "25%" in c.to_html()                                      # team hit rate
