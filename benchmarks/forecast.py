@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import re
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from salesops_lib import forecast as F

@@ -199,12 +199,12 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     as_of = min(p.end, ds.as_of)
     hist = fc_.bookings_series(ds, granularity, as_of=as_of)
     h = max(int(horizon), _steps_to(hist["ds"].max(), p.end, granularity), 1)
-    kw = dict(level=level, seed=seed, fiscal_start_month=ds.fiscal_start_month,
-              n_jobs=n_jobs, scheduler=scheduler)
+    kw = {"level": level, "seed": seed, "fiscal_start_month": ds.fiscal_start_month,
+              "n_jobs": n_jobs, "scheduler": scheduler}
     step_fc = fc_.forecast(hist, h, model, **kw)
     bt = step_fc.attrs.get("backtest")
     if bt is None:
-        bt = fc_.backtest(hist, min(h, 3), models=("snaive", model), **kw)
+        bt = fc_.backtest(hist, min(h, 3), models=tuple(dict.fromkeys(("snaive", model))), **kw)
     ts = fc_.period_forecast(hist, step_fc, p, fiscal_start_month=ds.fiscal_start_month)
     pl = pipeline_forecast(ds, p, as_of, level=level)
     chosen = str(step_fc["model"].iloc[0])

@@ -19,18 +19,17 @@ so they give identical numbers. :func:`bookings_series` builds the series from a
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
-
-import multiprocessing as mp
 
 import numpy as np
 import pandas as pd
 
 from . import models as _models
+from . import viz
 from .models import AUTO_CANDIDATES, SEASON
 from .periods import Period
-from . import viz
 
 GRANULARITY = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
 METRICS = ("wape", "mase", "bias", "coverage")
@@ -256,13 +255,24 @@ def _backtest_points(df: pd.DataFrame, models, spec: dict) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def choose(scores: pd.DataFrame, order=_models.MODELS) -> str | None:
-    """The model with the lowest MASE (then WAPE); ties go to the simpler model in ``order``."""
+def choose(scores: pd.DataFrame, order=_models.MODELS, prefer: str | None = "ensemble") -> str | None:
+    """The model ``auto`` uses for one series, from its backtest ``scores``.
+
+    The ``prefer``-red model (the ensemble) when its MASE is at or below every baseline's
+    (seasonal naive, ETS, Theta), since a combination is the most robust choice out of sample;
+    otherwise the model with the lowest MASE (then WAPE), ties to the simpler one in
+    ``order``. Either way ``auto`` is never worse than the baselines on its backtest.
+    """
     if scores.empty:
         return None
     rank = {m: i for i, m in enumerate(order)}
     s = scores.assign(_r=scores["model"].map(rank).fillna(len(rank)))
     s = s.sort_values(["mase", "wape", "_r"], na_position="last")
+    if prefer and prefer in set(s["model"]):
+        mase = s.set_index("model")["mase"]
+        base = mase[mase.index.isin(_models.BASELINES)]
+        if pd.notna(mase[prefer]) and (base.isna().all() or mase[prefer] <= base.min()):
+            return prefer
     return str(s["model"].iloc[0])
 
 
@@ -366,8 +376,9 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
     horizon : int
         Steps ahead, in the series' own frequency.
     model : str
-        ``"auto"`` (per series, the model with the lowest rolling-origin MASE among
-        ``models``, so never worse on that backtest than the baselines it was tested against),
+        ``"auto"`` (per series, chosen by rolling-origin MASE among ``models`` with
+        :func:`choose`: the ensemble when it is at least as good as every baseline, else the
+        best model; so never worse on that backtest than the baselines it was tested against),
         or one of ``snaive``, ``ets``, ``theta``, ``prophet``, ``ensemble`` (mean of ets,
         theta and prophet), ``prophet_default``.
     level : float

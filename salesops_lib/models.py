@@ -41,6 +41,8 @@ import pandas as pd
 MODELS: tuple[str, ...] = ("snaive", "ets", "theta", "prophet", "ensemble", "prophet_default")
 #: Models that ``auto`` chooses between by default.
 AUTO_CANDIDATES: tuple[str, ...] = ("snaive", "ets", "theta", "prophet", "ensemble")
+#: The baselines every forecast is compared with.
+BASELINES: tuple[str, ...] = ("snaive", "ets", "theta")
 #: Members of ``ensemble``: the equal-weight mean of their forecasts and bounds.
 ENSEMBLE: tuple[str, ...] = ("ets", "theta", "prophet")
 #: Season length (steps per year) for each inferred frequency.
@@ -159,10 +161,10 @@ def _statsforecast(name: str, train: pd.DataFrame, horizon: int, freq: str,
         except Exception:  # noqa: BLE001 - degenerate series (constant, all zero): naive
             sf = StatsForecast(models=[Naive()], freq=_SF_FREQ[freq], n_jobs=1)
             fc = sf.forecast(df=df, h=horizon, level=[_lvl(level)])
-    col = [c for c in fc.columns if c not in ("unique_id", "ds") and "-lo-" not in c
-           and "-hi-" not in c][0]
-    lo = [c for c in fc.columns if "-lo-" in c][0]
-    hi = [c for c in fc.columns if "-hi-" in c][0]
+    col = next(c for c in fc.columns if c not in ("unique_id", "ds") and "-lo-" not in c
+           and "-hi-" not in c)
+    lo = next(c for c in fc.columns if "-lo-" in c)
+    hi = next(c for c in fc.columns if "-hi-" in c)
     out = pd.DataFrame({
         "ds": future_dates(train["ds"].iloc[-1], horizon, freq),
         "yhat": fc[col].to_numpy(dtype=float),

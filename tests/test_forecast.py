@@ -245,3 +245,13 @@ def test_ensemble_is_the_mean_of_its_members_without_refitting():
     assert np.allclose(wide["ensemble"], wide[["ets", "theta", "prophet"]].mean(axis=1))
     direct = M.fit_predict("ensemble", s.iloc[:27][["ds", "y"]], 3, "M")
     assert np.allclose(direct["yhat"], wide["ensemble"])
+
+
+def test_choose_prefers_the_ensemble_only_when_it_matches_every_baseline():
+    def sc(**mase):
+        return pd.DataFrame({"model": list(mase), "mase": list(mase.values()),
+                             "wape": list(mase.values())})
+    assert F.choose(sc(snaive=1.0, ets=0.9, theta=0.8, prophet=0.5, ensemble=0.7)) == "ensemble"
+    assert F.choose(sc(snaive=1.0, ets=0.6, theta=0.8, prophet=0.5, ensemble=0.7)) == "prophet"
+    assert F.choose(sc(snaive=0.6, ets=0.6, theta=0.8, prophet=0.9, ensemble=0.7)) == "snaive"
+    assert F.choose(sc(snaive=0.6, ets=0.6)) == "snaive"          # tie: the simpler model
