@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -96,7 +97,7 @@ def _read_polygons(shp: Path, step: int) -> np.ndarray:
         nparts, npoints = np.frombuffer(body, "<i4", 2, 36)
         parts = np.append(np.frombuffer(body, "<i4", nparts, 44), npoints)
         xy = np.frombuffer(body, "<f8", 2 * npoints, 44 + 4 * nparts).reshape(-1, 2)
-        for a, b in zip(parts[:-1], parts[1:]):
+        for a, b in itertools.pairwise(parts):
             ring = xy[a:b]
             if len(ring) < 4:
                 continue

@@ -6,42 +6,36 @@ A territory problem assigns ``n`` units (accounts, or whole counties/ZIP3s) to `
 
     \\min \\sum_{i,r} c_{ir} x_{ir} \\quad\\text{s.t.}\\quad
     \\sum_r x_{ir} = 1,\\;
-    (1-\\tau)\\mu_m \\le \\sum_i b_{mi} x_{ir} \\le (1+\\tau)\\mu_m,\\;
+    (1-\\tau)\\mu_m s_r \\le \\sum_i b_{mi} x_{ir} \\le (1+\\tau)\\mu_m s_r,\\;
     \\sum_i w_i x_{ir} \\le \\mathrm{cap}_r,\\;
     \\sum_{i} a_i x_{i,o(i)} \\ge A_{own} - D,\\; x_{ir}\\in\\{0,1\\}
 
 with :math:`c_{ir} = t_i (d_{ir} + \\lambda [r \\ne o(i)])` (potential-weighted great-circle
 travel from the rep's home plus a disruption penalty), :math:`b_m` the balanced measures
-(potential, workload, accounts) with means :math:`\\mu_m = \\sum_i b_{mi}/R`, :math:`w` the
+(potential, workload, accounts) with means :math:`\\mu_m = \\sum_i b_{mi}/R`, :math:`s_r` the
+rep's relative capacity (FTE over mean FTE, 1 by default), :math:`w` the
 workload, :math:`o(i)` today's owner and :math:`a_i` the accounts (or potential) a move disrupts.
 Locked units keep :math:`x_{i,o(i)} = 1`.
 
 Two methods, both on HiGHS:
 
 * ``exact``: the MILP above; with an adjacency graph, contiguity is the single-commodity flow
-  formulation (Shirabe 2005): the rep's home unit :math:`h_r` is a source, every other unit
-  of the territory consumes one unit of flow that can only travel inside the territory,
-  :math:`\\sum_j f^r_{ji} - \\sum_j f^r_{ij} = x_{ir}`, :math:`f^r_{ij} \\le (n-1) x_{ir}`,
-  :math:`f^r_{ij} \\le (n-1) x_{jr}`. HiGHS stops at ``time_limit`` and reports its gap.
-* ``heuristic``: the transportation LP relaxation on each unit's nearest reps, priced out over
-  all reps with the LP duals (so the LP value is a valid lower bound), rounded to the largest
-  share, then a local search of single-unit moves: first towards feasibility (band, capacity,
-  disruption cap; a squared-imbalance term lets load travel along chains of territories),
-  then towards lower travel. With adjacency, only boundary units move, a territory's home unit
-  never moves and a move is taken only if the donor territory stays connected. The gap is
-  measured against the LP bound.
+  formulation (Shirabe 2005): one unit per territory, chosen by the model, is the source, every
+  other unit of the territory consumes one unit of flow that can only travel inside it,
+  :math:`\\sum_j f^r_{ji} - \\sum_j f^r_{ij} \\ge x_{ir} - n y_{ir}`, :math:`f^r_{ij} \\le n x_{ir}`,
+  :math:`f^r_{ij} \\le n x_{jr}`, one root :math:`y_{ir} \\le x_{ir}` per territory.
+  HiGHS stops at ``time_limit`` and reports its gap.
+* ``heuristic`` (:mod:`salesops_lib.territory_search`): the transportation LP relaxation,
+  rounding and local search; the gap is measured against the LP bound.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from .geo import haversine_km
 
@@ -431,348 +425,3 @@ def _add_flow(p, I, Rr, c, A, col_lo, col_hi, row_lo, row_hi):
             np.r_[col_hi, np.ones(K), np.full(nf - K, M)],
             np.r_[row_lo, np.concatenate(rlo)], np.r_[row_hi, np.concatenate(rhi)],
             np.r_[np.ones(len(c) + K, bool), np.zeros(nf - K, bool)])
-
-
-# --------------------------------------------------------------------------------------------
-# scalable: LP relaxation + rounding + local search
-# --------------------------------------------------------------------------------------------
-def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
-    t0 = time.perf_counter()
-    deadline = t0 + time_limit
-    I, Rr = all_arcs(p) if p.n * p.R <= 400_000 else nearest_arcs(p, k)
-    status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.6 * time_limit)
-    if status == "infeasible" and len(I) < p.n * p.R:
-        # nearest-rep pruning can make the LP infeasible on its own: widen before giving up
-        I, Rr = all_arcs(p) if p.n * p.R <= 3_000_000 else nearest_arcs(p, min(p.R, 4 * k))
-        status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.6 * time_limit)
-    if status != "optimal":
-        return Result(None, status, "lp+local", np.nan, np.nan, np.nan, False,
-                      time.perf_counter() - t0)
-    if p.max_disruption is not None and p.max_disruption > 0:
-        # start from an LP with 3% of the disruption budget held back, so that the repair
-        # after rounding still has moves to spend; the bound stays the true LP's
-        tight = dataclasses.replace(p, max_disruption=0.97 * p.max_disruption)
-        st2, x2, *_ = _run(*build_lp(tight, I, Rr), time_limit=0.2 * time_limit)
-        if st2 == "optimal":
-            x = x2
-    assign = np.full(p.n, -1)
-    order = np.argsort(x[:len(I)])
-    assign[I[order]] = Rr[order]                 # each unit goes to its largest LP share
-    notes = []
-    if p.adjacency is not None:
-        assign, stuck = _fix_orphans(p, assign)
-        if stuck:
-            notes.append(f"{stuck} locked units cannot join their territory's connected part")
-    assign = local_search(p, assign, I, Rr, deadline)
-    obj = float(p.cost(np.arange(p.n), assign).sum())
-    gap = max(obj - bound, 0.0) / max(abs(obj), 1e-12)
-    return Result(assign, "feasible" if violation(p, assign) <= 1e-9 else "band_not_met",
-                  "lp+local", obj, bound, gap, valid, time.perf_counter() - t0, notes)
-
-
-def _arcs(p: Problem):
-    a = p.adjacency.tocoo()
-    keep = a.row != a.col
-    return a.row[keep], a.col[keep]
-
-
-def _main_parts(p: Problem, assign, u, v):
-    """Per unit: is it in its territory's main connected piece (or outside the graph)?
-
-    The main piece holds the rep's home unit when the territory has it, else the most
-    potential.
-    """
-    n = p.n
-    same = assign[u] == assign[v]
-    g = sp.csr_matrix((np.ones(same.sum()), (u[same], v[same])), shape=(n, n))
-    _, lab = connected_components(g, directed=False)
-    w = next(iter(p.balance.values()))
-    f = pd.DataFrame({"lab": lab, "t": assign, "w": w + 1e-12})
-    f = f.groupby("lab").agg(t=("t", "first"), w=("w", "sum"))
-    home = p.roots is not None and p.roots
-    f["home"] = False
-    if home is not False:
-        has = assign[p.roots] == np.arange(p.R)
-        f.loc[lab[p.roots[has]], "home"] = True
-    f = f.sort_values(["t", "home", "w"], ascending=[True, False, False])
-    main = f[~f["t"].duplicated()].index.to_numpy()
-    deg = np.bincount(u, minlength=n)
-    return np.isin(lab, main) | (deg == 0)
-
-
-def _fix_orphans(p: Problem, assign):
-    """Hand every unit cut off from its territory's main piece to an adjacent territory."""
-    u, v = _arcs(p)
-    stuck = 0
-    for _ in range(p.n):
-        ok = _main_parts(p, assign, u, v)
-        if ok.all():
-            break
-        cand = ~ok[u] & ok[v] & ~p.locked[u]
-        if not cand.any():
-            stuck = int((~ok & p.locked).sum())
-            break
-        uu, rr = u[cand], assign[v[cand]]
-        o = np.lexsort((p.cost(uu, rr), uu))
-        first = np.r_[True, uu[o][1:] != uu[o][:-1]]
-        assign[uu[o][first]] = rr[o][first]
-    return assign, stuck
-
-
-class _State:
-    """Loads per rep, kept up to date as units move."""
-
-    def __init__(self, p: Problem, assign):
-        self.p, self.assign = p, assign
-        self.means = p.means()
-        self.targets = p.targets()
-        self.band = _band(p, p.tolerance)
-        self.L = {m: np.bincount(assign, b, p.R) for m, b in p.balance.items()}
-        self.W = np.bincount(assign, p.workload, p.R)
-        self.count = np.bincount(assign, minlength=p.R)
-        own = p.owner >= 0
-        self.D = float(p.disrupt[own & (assign != p.owner)].sum())
-        self.dcap = p.dcap()
-
-    def move(self, i, s):
-        r = self.assign[i]
-        for m, b in self.p.balance.items():
-            self.L[m][r] -= b[i]; self.L[m][s] += b[i]
-        self.W[r] -= self.p.workload[i]; self.W[s] += self.p.workload[i]
-        self.count[r] -= 1; self.count[s] += 1
-        o = self.p.owner[i]
-        if o >= 0:
-            self.D += self.p.disrupt[i] * (int(s != o) - int(r != o))
-        self.assign[i] = s
-
-    def delta(self, mi, ms):
-        """Change in violation V, in squared imbalance, in cost and in disruption per move."""
-        p, mr = self.p, self.assign[mi]
-        dV = np.zeros(len(mi)); dVar = np.zeros(len(mi))
-        for m, b in p.balance.items():
-            L, (lo, hi), mu = self.L[m], self.band[m], max(self.means[m], 1e-300)
-            tg = self.targets[m]
-            bi, Lr, Ls = b[mi], L[mr], L[ms]
-
-            def ex(x, r):
-                return (np.maximum(0, x - hi[r]) + np.maximum(0, lo[r] - x)) / mu
-            dV += ex(Lr - bi, mr) + ex(Ls + bi, ms) - ex(Lr, mr) - ex(Ls, ms)
-            dVar += 2 * bi * (bi + (Ls - tg[ms]) - (Lr - tg[mr])) / mu ** 2
-        cap = p.capacity
-        if np.isfinite(cap).any():
-            w = p.workload[mi]
-
-            def exc(x, c):
-                return np.where(np.isfinite(c), np.maximum(0, x - c) / np.where(np.isfinite(c), c, 1), 0)
-            dV += (exc(self.W[mr] - w, cap[mr]) + exc(self.W[ms] + w, cap[ms])
-                   - exc(self.W[mr], cap[mr]) - exc(self.W[ms], cap[ms]))
-        own = p.owner[mi]
-        dd = p.disrupt[mi] * (((ms != own) & (own >= 0)).astype(float) - ((mr != own) & (own >= 0)))
-        if np.isfinite(self.dcap):
-            tot = max(p.disrupt_total, 1e-300)
-            dV += (np.maximum(0, self.D + dd - self.dcap) - max(0, self.D - self.dcap)) / tot
-        dC = p.cost(mi, ms) - p.cost(mi, mr)
-        return dV, dVar, dC, dd
-
-
-def violation(p: Problem, assign) -> float:
-    """Total relative violation of band, capacity and disruption cap (0 = feasible)."""
-    st = _State(p, assign.copy())
-    v = 0.0
-    for m in p.balance:
-        lo, hi = st.band[m]
-        mu = max(st.means[m], 1e-300)
-        v += float((np.maximum(0, st.L[m] - hi - 1e-9 * mu) + np.maximum(0, lo - st.L[m] - 1e-9 * mu)).sum() / mu)
-    fin = np.isfinite(p.capacity)
-    v += float((np.maximum(0, st.W[fin] - p.capacity[fin] * (1 + 1e-9)) / p.capacity[fin]).sum())
-    if np.isfinite(st.dcap):
-        v += max(0.0, st.D - st.dcap * (1 + 1e-9)) / max(p.disrupt_total, 1e-300)
-    return v
-
-
-def _connected_without(p: Problem, assign, i, indptr, indices) -> bool:
-    """Does territory ``assign[i]`` stay connected when unit ``i`` leaves it?
-
-    A breadth-first search grows from every neighbour of ``i`` inside the territory at once;
-    searches that meet merge. All merged: connected. A search that runs out of frontier
-    before meeting the others has closed off a piece: not connected. The cost is bounded by
-    the smaller side, so cutting off a short tail is cheap to detect.
-    """
-    r = assign[i]
-    nb = indices[indptr[i]:indptr[i + 1]]
-    nb = [int(k) for k in nb[(assign[nb] == r) & (nb != i)]]
-    if len(nb) <= 1:
-        return True
-    parent = list(range(len(nb)))
-
-    def find(g):
-        while parent[g] != g:
-            parent[g] = parent[parent[g]]
-            g = parent[g]
-        return g
-    label = {i: -1}
-    open_ = [1] * len(nb)
-    queue = []
-    for g, k in enumerate(nb):
-        if k in label:          # duplicate neighbour: same search
-            parent[g] = find(label[k]); open_[find(g)] += 0
-            continue
-        label[k] = g
-        queue.append(k)
-    groups = len({find(g) for g in range(len(nb))})
-    head = 0
-    while groups > 1:
-        if head == len(queue):
-            return False
-        j = queue[head]; head += 1
-        g = find(label[j])
-        for k in indices[indptr[j]:indptr[j + 1]]:
-            k = int(k)
-            if assign[k] != r or k == i:
-                continue
-            h = label.get(k)
-            if h is None:
-                label[k] = g
-                queue.append(k)
-                open_[g] += 1
-            else:
-                h = find(h)
-                if h != g:
-                    parent[h] = g
-                    open_[g] += open_[h]
-                    groups -= 1
-                    if groups == 1:
-                        return True
-        open_[g] -= 1
-        if open_[g] == 0:
-            return False
-    return True
-
-
-def local_search(p: Problem, assign, I, Rr, deadline, batch: int = 4000):
-    """Single-unit moves, many per round when they touch different reps (see module doc)."""
-    assign = assign.copy()
-    st = _State(p, assign)
-    movable = ~p.locked
-    if p.adjacency is not None:
-        csr = p.adjacency.tocsr()
-        indptr, indices = csr.indptr, csr.indices
-        u, v = _arcs(p)
-    cache, version = {}, np.zeros(p.R, np.int64)
-    for phase in (1, 2):
-        while time.perf_counter() < deadline:
-            if p.adjacency is not None:
-                b = (assign[u] != assign[v]) & movable[u]
-                key = u[b].astype(np.int64) * p.R + assign[v[b]]
-                empty = np.flatnonzero(np.bincount(assign, minlength=p.R) == 0)
-                if len(empty):      # an empty territory restarts from its home unit
-                    key = np.r_[key, p.roots[empty].astype(np.int64) * p.R + empty]
-                key = np.unique(key)
-                mi, ms = key // p.R, key % p.R
-            else:
-                b = (Rr != assign[I]) & movable[I]
-                mi, ms = I[b], Rr[b]
-            if not len(mi):
-                break
-            dV, dVar, dC, dd = st.delta(mi, ms)
-            if phase == 1:
-                if violation(p, assign) <= 1e-9:
-                    break
-                score = dV + dVar
-                good = score < -1e-12
-            else:
-                score = dC
-                good = (dV <= 1e-12) & (dC < -1e-9 * max(np.abs(dC).max(), 1.0))
-            idx = np.flatnonzero(good)
-            if not len(idx):
-                break
-            idx = idx[np.argsort(score[idx], kind="stable")][:batch]
-            touched = np.zeros(p.R, bool)
-            done = 0
-            for j in idx:
-                i, s = int(mi[j]), int(ms[j])
-                r = assign[i]
-                if touched[r] or touched[s]:
-                    continue
-                if dd[j] > 0 and st.D + dd[j] > st.dcap * (1 + 1e-12):
-                    continue
-                if p.adjacency is not None:
-                    if st.count[r] <= 1:
-                        continue
-                    hit = cache.get((i, r))   # valid while territory r is unchanged
-                    if hit is not None and hit[0] == version[r]:
-                        ok = hit[1]
-                    else:
-                        ok = _connected_without(p, assign, i, indptr, indices)
-                        cache[(i, r)] = (version[r], ok)
-                    if not ok:
-                        continue
-                    version[r] += 1; version[s] += 1
-                st.move(i, s)
-                touched[r] = touched[s] = True
-                done += 1
-            if not done and not (phase == 1 and p.adjacency is None and _swap(p, st, movable)):
-                break
-    return assign
-
-
-def _swap(p: Problem, st: _State, movable, tries: int = 6) -> bool:
-    """Try :func:`_swap_one` on the most violating territories, worst first."""
-    viol = np.zeros(p.R)
-    for m in p.balance:
-        lo, hi = st.band[m]
-        viol += (np.maximum(0, st.L[m] - hi) + np.maximum(0, lo - st.L[m])) / max(st.means[m], 1e-300)
-    for r in np.argsort(-viol)[:tries]:
-        if viol[r] <= 1e-12:
-            return False
-        if _swap_one(p, st, movable, int(r)):
-            return True
-    return False
-
-
-def _swap_one(p: Problem, st: _State, movable, r: int, max_pairs: int = 2_000_000) -> bool:
-    """Exchange one unit of the most violating territory with one unit elsewhere.
-
-    Used when no single move helps (e.g. a territory just over the band holds only units
-    larger than its excess): the pair that most reduces the band violation of both
-    territories, within the disruption cap, is applied. Returns whether a swap was made.
-    """
-    assign = st.assign
-    A = np.flatnonzero((assign == r) & movable)
-    B = np.flatnonzero((assign != r) & movable)
-    if not len(A) or not len(B):
-        return False
-    if len(A) * len(B) > max_pairs:
-        d = np.nan_to_num(haversine_km(p.lat[B], p.lon[B], p.home_lat[r], p.home_lon[r]))
-        B = B[np.argsort(d)[:max(max_pairs // len(A), 1)]]
-    i, j = np.repeat(A, len(B)), np.tile(B, len(A))
-    s = assign[j]
-    dV = np.zeros(len(i))
-    for m, b in p.balance.items():
-        L, (lo, hi), mu = st.L[m], st.band[m], max(st.means[m], 1e-300)
-        net = b[i] - b[j]
-
-        def ex(x, t):
-            return (np.maximum(0, x - hi[t]) + np.maximum(0, lo[t] - x)) / mu
-        dV += ex(L[r] - net, r) + ex(L[s] + net, s) - ex(L[r], r) - ex(L[s], s)
-    if np.isfinite(p.capacity).any():
-        net = p.workload[i] - p.workload[j]
-        cap = p.capacity
-
-        def exc(x, t):
-            c = cap[t]
-            return np.where(np.isfinite(c), np.maximum(0, x - c) / np.where(np.isfinite(c), c, 1), 0)
-        dV += exc(st.W[r] - net, r) + exc(st.W[s] + net, s) - exc(st.W[r], r) - exc(st.W[s], s)
-    oi, oj = p.owner[i], p.owner[j]
-    dd = (p.disrupt[i] * ((oi >= 0) & (s != oi)).astype(float) - p.disrupt[i] * ((oi >= 0) & (r != oi))
-          + p.disrupt[j] * ((oj >= 0) & (r != oj)).astype(float) - p.disrupt[j] * ((oj >= 0) & (s != oj)))
-    ok = (dV < -1e-12) & ((dd <= 0) | (st.D + dd <= st.dcap * (1 + 1e-12)))
-    if not ok.any():
-        return False
-    k = np.flatnonzero(ok)
-    dC = p.cost(i[k], s[k]) + p.cost(j[k], r) - p.cost(i[k], r) - p.cost(j[k], s[k])
-    best = k[np.lexsort((dC, np.round(dV[k], 12)))[0]]
-    sj = int(s[best])
-    st.move(int(i[best]), sj)
-    st.move(int(j[best]), r)
-    return True

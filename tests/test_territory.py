@@ -244,7 +244,7 @@ def test_contiguity_changes_the_optimum(method):
     assert loose["rep_id"].tolist() == ["R1", "R2", "R1", "R2"]
     tight = T.optimize(ds, tolerance=0.0, adjacency=adj, method=method)
     assert T.evaluate(ds, tight, adjacency=adj).summary["contiguity"] == 1.0
-    best_cost, best = contiguous_partitions_cost(ds, adj, 0.0)
+    best_cost, _ = contiguous_partitions_cost(ds, adj, 0.0)
     assert tight.attrs["objective"] == pytest.approx(best_cost, rel=1e-6)
 
 
