@@ -126,16 +126,19 @@ def bookings_series(ds: Dataset, periods: list[Period], by="rep_id") -> pd.DataF
         grid = reps.merge(per, how="cross")
         grid = grid[grid["hire_date"].isna() | (grid["hire_date"] <= grid["end"])]
         mq = monthly_quota(ds)
-        mq = mq.merge(per[["period", "m0", "m1"]], how="cross")
-        mq = mq[(mq["month"] >= mq["m0"]) & (mq["month"] <= mq["m1"])]
+        # month -> the period containing it (periods are consecutive and sorted)
+        m0, m1 = per["m0"].to_numpy(), per["m1"].to_numpy()
+        at = np.searchsorted(m0, mq["month"].to_numpy(), side="right") - 1
+        ok = (at >= 0) & (mq["month"].to_numpy() <= m1[np.clip(at, 0, None)])
+        mq = mq[ok].assign(period=np.asarray(labels, dtype=object)[at[ok]])
         q = mq.groupby(["rep_id", "period"])["quota"].sum()
         b = won.groupby(["rep_id", "period"], observed=True)["amount"].sum()
         idx = pd.MultiIndex.from_frame(grid[["rep_id", "period"]])
         grid = grid.assign(bookings=b.reindex(idx, fill_value=0.0).to_numpy(),
                            quota=q.reindex(idx).to_numpy())
-        out = grid.groupby(keys + ["period"], observed=True).agg(
-            bookings=("bookings", "sum"), quota=("quota", lambda s: s.sum(min_count=1)))
-        out = out.reset_index()
+        g = grid.groupby(keys + ["period"], observed=True)
+        out = pd.DataFrame({"bookings": g["bookings"].sum(),
+                            "quota": g["quota"].sum(min_count=1)}).reset_index()
     out["period_index"] = out["period"].map(pos).astype("int64")
     out["attainment"] = _ratio(out["bookings"], out["quota"])
     out = out.sort_values(keys + ["period_index"]).reset_index(drop=True)

@@ -810,8 +810,9 @@ def territory_drivers(ds: Dataset, period) -> pd.DataFrame:
     P = Period.parse(period, ds.fiscal_start_month)
     sc = scorecard(ds, P, by="rep_id")
     acc = ds.accounts
-    own = acc.groupby("owner_rep_id", observed=True).agg(
-        potential=("potential", lambda s: s.sum(min_count=1)), accounts=("account_id", "size"))
+    g = acc.groupby("owner_rep_id", observed=True)
+    own = pd.DataFrame({"potential": g["potential"].sum(min_count=1),
+                        "accounts": g["account_id"].size()})
     hire = ds.reps.set_index("rep_id")["hire_date"]
     tenure = ((P.end - sc["rep_id"].map(hire)).dt.days / 30.4375).clip(lower=0)
     out = sc[["rep_id"] + [c for c in REP_ATTRIBUTES if c in sc.columns] + ["period", "bookings"]]
