@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -86,7 +86,7 @@ def footer(ds: Dataset, **params):
                  + ", ".join(f"{t} {len(df):,}" for t, df in ds.tables.items())),
         ("Software", f"salesops_lib {__version__} · commit {git_commit()} · pandas {pd.__version__}"),
         ("Seeds", ", ".join(f"{k}={v}" for k, v in seeds.items()) or "none"),
-        ("Run", f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}, "
+        ("Run", f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}, "
                 f"{time.monotonic() - _STARTED:,.1f} s since the library loaded"),
     ]
     body = "".join(f"<tr><td style='padding:2px 12px 2px 0;color:#666;vertical-align:top;"

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -202,7 +202,7 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
 
     period_dir = out / p.label
     stage = Path(tempfile.mkdtemp(prefix=f".staging-{p.label}-", dir=_ensure(out)))
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     log_lines: list[str] = []
     results: list[NotebookResult] = []
     env_backup = {k: os.environ.get(k) for k in (PASSWORD_ENV, "PYTHONWARNINGS", "MPLBACKEND")}
@@ -242,7 +242,7 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
         "library_version": __version__,
         "git_commit": _git_commit(),
         "started": started.isoformat(timespec="seconds"),
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "status": "ok" if all(r.status == "ok" for r in results) else "failed",
         "notebooks": [r.__dict__ for r in results],
     }

@@ -15,7 +15,6 @@ import html
 import math
 
 import matplotlib
-
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import pandas as pd
@@ -218,7 +217,7 @@ def callout(text: str, kind: str = "info"):
                 f'margin:8px 0;color:#222">{html.escape(text)}</div>')
 
 
-def bullets(lines) -> "HTML":
+def bullets(lines) -> HTML:
     """Sentences as an HTML bullet list (each escaped)."""
     from IPython.display import HTML
 

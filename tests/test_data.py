@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from salesops_lib import DataSourceError, DataValidationError, Dataset, load_dataset, schemas
+from salesops_lib import Dataset, DataSourceError, DataValidationError, load_dataset, schemas
 from salesops_lib.data import Problem
 
 from .conftest import write_csvs

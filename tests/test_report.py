@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from salesops_lib import config
 from salesops_lib.cli import main
 from salesops_lib.report import available_notebooks, run_reports
 
-from .conftest import write_csvs  # noqa: F401
+from .conftest import write_csvs
 
 
 class _Links(HTMLParser):
