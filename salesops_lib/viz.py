@@ -148,6 +148,23 @@ def color_map(categories) -> dict:
 # -------------------------------------------------------------------------------------------
 # tables and headline numbers
 # -------------------------------------------------------------------------------------------
+_ACRONYMS = {"id": "ID", "cv": "CV", "wape": "WAPE", "mase": "MASE", "fva": "FVA", "km": "km",
+             "ci": "CI", "yoy": "YoY", "ols": "OLS", "usd": "USD"}
+
+
+def header(name) -> str:
+    """A column name as a reader wants it: ``win_rate_low -> "Win rate low"``,
+    ``cv_monthly -> "CV monthly"``. Names that already have capitals or spaces are kept."""
+    text = str(name)
+    if " " in text or text != text.lower():
+        return text
+    words = [_ACRONYMS.get(w, w) for w in text.split("_") if w]
+    if not words:
+        return text
+    first = words[0] if words[0] in _ACRONYMS.values() else words[0].capitalize()
+    return " ".join([first] + words[1:])
+
+
 def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = None,
           index: bool = False):
     """A display-ready Styler: formatted numbers, escaped text, house colours.
@@ -162,6 +179,7 @@ def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = N
         if col in out.columns:
             fmt[col] = FORMATS[f] if isinstance(f, str) else f
     sty = out.style.format(fmt, na_rep="–", escape="html")
+    sty = sty.relabel_index([html.escape(header(c)) for c in out.columns], axis="columns")
     if not index:
         sty = sty.hide(axis="index")
     if caption:

@@ -36,3 +36,17 @@ def test_secret_masking(monkeypatch):
     assert url_password("duckdb:///x.duckdb") is None
     monkeypatch.setenv("CRM_API_TOKEN", "tok-123456")
     assert mask_text("token is tok-123456") == "token is ***"
+
+
+def test_headers_are_readable():
+    assert viz.header("win_rate_low") == "Win rate low"
+    assert viz.header("cv_monthly") == "CV monthly"
+    assert viz.header("rep_id") == "Rep ID"
+    assert viz.header("Open pipeline") == "Open pipeline"
+    html = viz.table(pd.DataFrame({"avg_deal_size": [1.0], "Team": ["<b>"]})).to_html()
+    assert "Avg deal size" in html and "&lt;b&gt;" in html
+
+
+def test_column_labels_from_crm_are_escaped():
+    html = viz.table(pd.DataFrame({"<i>Team</i>": [1]})).to_html()
+    assert "<i>Team</i>" not in html and "&lt;i&gt;Team&lt;/i&gt;" in html
