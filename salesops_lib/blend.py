@@ -294,6 +294,9 @@ def accuracy_table(ol: Outlook) -> pd.DataFrame:
     bt = ol.backtest
     t = bt.groupby("model", sort=False)[["wape", "mase", "bias", "coverage", "fva"]].mean()
     chosen = bt.loc[bt["model"] == "auto", "chosen"]
-    t.index = [f"auto (→ {', '.join(sorted(set(chosen)))})" if m == "auto" else m
-               for m in t.index]
+    names = {"auto": f"auto (→ {', '.join(sorted(set(chosen)))})",
+             "top2": "mean of the 2 best", "snaive": "seasonal naive (baseline)",
+             "ets": "ETS (baseline)", "theta": "Theta (baseline)",
+             "ensemble": "ensemble (ETS, Theta, Prophet)", "prophet": "Prophet for sales"}
+    t.index = [names.get(m, m) for m in t.index]
     return t.rename_axis("model").reset_index()

@@ -255,44 +255,80 @@ def _backtest_points(df: pd.DataFrame, models, spec: dict) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def choose(scores: pd.DataFrame, order=_models.MODELS, prefer: str | None = "ensemble") -> str | None:
+def choose(scores: pd.DataFrame, order=_models.MODELS,
+           prefer=("top2", "ensemble")) -> str | None:
     """The model ``auto`` uses for one series, from its backtest ``scores``.
 
-    The ``prefer``-red model (the ensemble) when its MASE is at or below every baseline's
-    (seasonal naive, ETS, Theta), since a combination is the most robust choice out of sample;
-    otherwise the model with the lowest MASE (then WAPE), ties to the simpler one in
-    ``order``. Either way ``auto`` is never worse than the baselines on its backtest.
+    The first of the ``prefer``-red combinations (the mean of the two best single models,
+    then the ETS/Theta/Prophet ensemble) whose MASE is at or below every baseline's (seasonal
+    naive, ETS, Theta): combinations are the most robust choice out of sample. Otherwise the
+    model with the lowest MASE (then WAPE), ties to the simpler one in ``order``. Either way
+    ``auto`` is never worse than the baselines on its backtest.
     """
     if scores.empty:
         return None
     rank = {m: i for i, m in enumerate(order)}
     s = scores.assign(_r=scores["model"].map(rank).fillna(len(rank)))
     s = s.sort_values(["mase", "wape", "_r"], na_position="last")
-    if prefer and prefer in set(s["model"]):
-        mase = s.set_index("model")["mase"]
-        base = mase[mase.index.isin(_models.BASELINES)]
-        if pd.notna(mase[prefer]) and (base.isna().all() or mase[prefer] <= base.min()):
-            return prefer
+    mase = s.drop_duplicates("model").set_index("model")["mase"]
+    base = mase[mase.index.isin(_models.BASELINES)]
+    for p in prefer or ():
+        if p in mase.index and pd.notna(mase[p]) and (base.isna().all() or mase[p] <= base.min()):
+            return p
     return str(s["model"].iloc[0])
 
 
+def _top2_points(pts: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Backtest points of the mean of the two best single models (by MASE), as ``top2``."""
+    single = scores[scores["model"].isin(_models.MODELS) & (scores["model"] != "ensemble")
+                    & ~scores["model"].str.contains("+", regex=False)].dropna(subset=["mase"])
+    if len(single) < 2:
+        return pts.iloc[:0], None
+    rank = {m: i for i, m in enumerate(_models.MODELS)}
+    best = single.assign(_r=single["model"].map(rank)).sort_values(["mase", "_r"])["model"]
+    members = sorted(best.iloc[:2], key=rank.get)
+    sub = pts[pts["model"].isin(members)]
+    mix = sub.groupby(["cutoff", "ds"], as_index=False).agg(
+        yhat=("yhat", "mean"), yhat_lower=("yhat_lower", "mean"),
+        yhat_upper=("yhat_upper", "mean"), y=("y", "first"), scale=("scale", "first"),
+        unique_id=("unique_id", "first"))
+    return mix.assign(model="top2"), "+".join(members)
+
+
 def _one_series(uid: str, df: pd.DataFrame, spec: dict):
-    """Backtest and/or forecast one series; returns (forecast frame, backtest frame)."""
+    """Backtest and/or forecast one series; returns (forecast frame, backtest frame).
+
+    The backtest frame has one row per model, a ``top2`` row (the mean of the two best
+    single models, named in ``chosen``) and an ``auto`` row: the scores of :func:`choose`'s
+    pick, its model in ``chosen``.
+    """
     df = df.reset_index(drop=True)
     fc = bt = None
-    want_bt = spec["mode"] == "backtest" or spec["model"] == "auto"
-    if want_bt:
+    name = spec["model"]
+    if spec["mode"] == "backtest" or name == "auto":
         pts = _backtest_points(df, spec["models"], spec)
         pts["unique_id"] = uid
-        bt = score(pts) if len(pts) else pd.DataFrame(
-            {"unique_id": [uid] * len(spec["models"]), "model": list(spec["models"])})
+        if len(pts):
+            bt = score(pts)
+            mix, members = _top2_points(pts, bt)
+            if members:
+                bt = pd.concat([bt, score(mix)], ignore_index=True)
+            bt["chosen"] = bt["model"].where(bt["model"] != "top2", members)
+            pick = choose(bt.dropna(subset=["mase", "wape"], how="all"))
+        else:
+            bt = pd.DataFrame({"unique_id": uid, "model": list(spec["models"])})
+            bt["chosen"] = bt["model"]
+            pick = None
+        # too short to backtest: seasonal naive, the baseline everything is measured by
+        pick = pick or "snaive"
+        row = bt[bt["model"] == pick].assign(model="auto")
+        if row.empty:
+            row = pd.DataFrame({"unique_id": [uid], "model": ["auto"], "chosen": [pick]})
+        bt = pd.concat([bt, row], ignore_index=True)
         bt["n_windows"] = pts["cutoff"].nunique() if len(pts) else 0
-    if spec["mode"] == "forecast":
-        name = spec["model"]
         if name == "auto":
-            # too short to backtest: seasonal naive, the baseline everything is measured by
-            name = choose(bt.dropna(subset=["mase", "wape"], how="all")) if "mase" in bt else None
-            name = name or "snaive"
+            name = str(row["chosen"].iloc[0])
+    if spec["mode"] == "forecast":
         fc = _models.fit_predict(name, df, spec["horizon"], spec["freq"], level=spec["level"],
                                  seed=spec["seed"],
                                  fiscal_start_month=spec["fiscal_start_month"])
@@ -347,7 +383,7 @@ def _spec(horizon, freq, *, mode, model="auto", models=AUTO_CANDIDATES, level=80
     for m in models:
         if m not in _models.MODELS:
             raise ValueError(f"unknown model {m!r}: use {', '.join(_models.MODELS)}")
-    if model != "auto" and model not in _models.MODELS:
+    if model != "auto" and not all(m in _models.MODELS for m in model.split("+")):
         raise ValueError(f"unknown model {model!r}: use 'auto' or {', '.join(_models.MODELS)}")
     if not 0 < level < 100:
         raise ValueError("level is a coverage in percent, between 0 and 100 (e.g. 80)")
@@ -407,8 +443,7 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
     fc = fc.sort_values(["unique_id", "ds"]).reset_index(drop=True)
     fc = fc.rename(columns={"unique_id": id_col, "ds": time_col})
     if bt is not None:
-        fc.attrs["backtest"] = _finish_backtest(bt, fc.set_index(id_col)["model"]
-                                                .groupby(level=0).first())
+        fc.attrs["backtest"] = _finish_backtest(bt).rename(columns={"unique_id": id_col})
     return fc
 
 
@@ -437,25 +472,18 @@ def backtest(series: pd.DataFrame, horizon: int, models=AUTO_CANDIDATES, *, wind
     spec = _spec(horizon, freq, mode="backtest", models=models, level=level, windows=windows,
                  step=step, seed=seed, fiscal_start_month=fiscal_start_month)
     _, bt = _run(df, spec, n_jobs, scheduler)
-    return _finish_backtest(bt, None).rename(columns={"unique_id": id_col})
+    return _finish_backtest(bt).rename(columns={"unique_id": id_col})
 
 
-def _finish_backtest(bt: pd.DataFrame, chosen: pd.Series | None) -> pd.DataFrame:
-    """Add fva, the ``auto`` row and the ``chosen`` column; sort."""
+def _finish_backtest(bt: pd.DataFrame) -> pd.DataFrame:
+    """Add forecast value added over seasonal naive; order columns and rows."""
     for col in METRICS + ("n_points",):
         if col not in bt:
             bt[col] = np.nan
     snaive = bt[bt["model"] == "snaive"].set_index("unique_id")["mase"]
     bt["fva"] = 1 - bt["mase"] / bt["unique_id"].map(snaive)
-    if chosen is None:
-        chosen = bt.groupby("unique_id").apply(
-            lambda s: choose(s.dropna(subset=["mase", "wape"], how="all")) or "snaive",
-            include_groups=False)
-    pick = bt[bt["model"] == bt["unique_id"].map(chosen)]
-    pick = pick.assign(chosen=pick["model"], model="auto")
-    out = pd.concat([bt.assign(chosen=bt["model"]), pick], ignore_index=True)
-    order = {m: i for i, m in enumerate(_models.MODELS + ("auto",))}
-    out = out.assign(_o=out["model"].map(order)).sort_values(["unique_id", "_o"])
+    order = {m: i for i, m in enumerate((*_models.MODELS, "top2", "auto"))}
+    out = bt.assign(_o=bt["model"].map(order)).sort_values(["unique_id", "_o"], kind="stable")
     cols = ["unique_id", "model", "chosen", "wape", "mase", "bias", "coverage", "fva",
             "n_points", "n_windows"]
     return out[cols].reset_index(drop=True)

@@ -21,6 +21,9 @@ Models
     Seasonal naive: :math:`\\hat y_{T+h} = y_{T+h-m\\lceil h/m \\rceil}`.
 ``ets``, ``theta``
     statsforecast's ``AutoETS`` and ``AutoTheta``.
+``a+b``
+    The mean of models ``a`` and ``b`` (what ``auto`` uses when the two best models of a
+    series' backtest, combined, beat every baseline).
 ``ensemble``
     The mean of ``ets``, ``theta`` and ``prophet`` (forecast and bounds): combinations are
     the most robust single choice in forecasting competitions (M4).
@@ -104,6 +107,10 @@ def fit_predict(name: str, train: pd.DataFrame, horizon: int, freq: str, *, leve
     DataFrame
         ``ds``, ``yhat``, ``yhat_lower``, ``yhat_upper``; ``horizon`` rows.
     """
+    if "+" in name:   # an equal-weight mix of models, e.g. "ets+theta"
+        return combine([fit_predict(m, train, horizon, freq, level=level, seed=seed,
+                                    fiscal_start_month=fiscal_start_month, country=country)
+                        for m in name.split("+")])
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}: use one of {', '.join(MODELS)} or 'auto'")
     if len(train) < 2:

@@ -63,8 +63,12 @@ def test_auto_is_never_worse_than_the_baselines_on_its_backtest():
     bt = F.backtest(s, 3, models=("snaive", "ets", "theta"), windows=2, n_jobs=1)
     for uid, g in bt.groupby("unique_id"):
         auto = g[g["model"] == "auto"].iloc[0]
-        assert auto["mase"] <= g.loc[g["model"] != "auto", "mase"].min() + 1e-12
-        assert auto["chosen"] in {"snaive", "ets", "theta"}
+        assert auto["mase"] <= g.loc[g["model"].isin(M.BASELINES), "mase"].min() + 1e-12
+        assert set(auto["chosen"].split("+")) <= {"snaive", "ets", "theta"}
+        # top2 is the mean of the two best single models, named in "chosen"
+        top2 = g[g["model"] == "top2"].iloc[0]
+        best2 = g[g["model"].isin(M.BASELINES)].nsmallest(2, "mase")["model"]
+        assert set(top2["chosen"].split("+")) == set(best2)
     assert set(bt.columns) >= {"wape", "mase", "bias", "coverage", "fva"}
     fc = F.forecast(s, 3, models=("snaive", "ets", "theta"), windows=2, n_jobs=1)
     chosen = bt[bt["model"] == "auto"].set_index("unique_id")["chosen"]
