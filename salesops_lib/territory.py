@@ -335,7 +335,7 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
              locked=None, units: str | None = None, adjacency: pd.DataFrame | None = None, *,
              reps=None, method: str = "auto", time_limit: float = 30.0,
              disruption_on: str = "accounts", disruption_penalty_km: float = 0.0,
-             capacity_unit: str = "fte", exact_max_vars: int = 6000) -> pd.DataFrame:
+             capacity_unit: str = "fte", exact_max_vars: int = 2500) -> pd.DataFrame:
     """Optimise an alignment: least potential-weighted travel within a balance band.
 
     Parameters
@@ -360,8 +360,9 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
         Reps to align (a frame with home bases, e.g. after a hiring what-if, or ids). Default:
         every rep in ``ds.reps`` (narrow a data set to one motion with :func:`scope`).
     method : ``"auto"``, ``"exact"`` or ``"heuristic"``
-        ``auto`` uses the MILP when it has at most ``exact_max_vars`` assignment variables
-        (fewer with contiguity), else LP relaxation + rounding + local search.
+        ``auto`` uses the MILP (with half of ``time_limit``) when it has at most
+        ``exact_max_vars`` assignment variables (a tenth of that with contiguity), else, or
+        when the MILP finds no solution in time, LP relaxation + rounding + local search.
     time_limit : float
         Seconds for the solver.
     disruption_penalty_km : float
@@ -394,20 +395,23 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
                       capacity_unit=capacity_unit)
     precheck(p)
     # flow contiguity multiplies the model by the arcs of the graph: keep the MILP small
-    limit = exact_max_vars if p.adjacency is None else exact_max_vars // 20
+    limit = exact_max_vars if p.adjacency is None else exact_max_vars // 10
+    if method not in ("auto", "exact", "heuristic"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'heuristic'; got {method!r}")
+    res = None
     if method == "exact" or (method == "auto" and p.n * p.R <= limit):
-        res = solver.exact(p, time_limit=time_limit)
+        # under "auto" the MILP gets half the time; the heuristic is the fallback
+        res = solver.exact(p, time_limit=time_limit if method == "exact" else 0.5 * time_limit)
         if res.assign is None and res.status == "infeasible":
             lp = solver._run(*solver.build_lp(p, *solver.all_arcs(p)))[0]
             raise diagnose(p, after_lp_feasible=lp == "optimal")
-        if res.assign is None:      # time limit without an incumbent: fall back
-            res = search.heuristic(p, time_limit=time_limit)
-    elif method in ("auto", "heuristic"):
-        res = search.heuristic(p, time_limit=time_limit)
-    else:
-        raise ValueError(f"method must be 'auto', 'exact' or 'heuristic'; got {method!r}")
+        if res.assign is None:      # stopped without an incumbent: fall back
+            res = None
+    if res is None:
+        left = max(time_limit - (time.perf_counter() - t0), 0.3 * time_limit)
+        res = search.heuristic(p, time_limit=left)
     if res.assign is None:
-        raise diagnose(p)
+        raise diagnose(p, status=res.status)
     notes = list(res.notes)
     if res.status == "band_not_met":
         notes.append(f"the search did not bring every territory within ±{tolerance:.0%}; "

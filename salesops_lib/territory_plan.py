@@ -83,7 +83,8 @@ def place_new_reps(ds, n: int, reps: pd.DataFrame) -> pd.DataFrame:
             if has.any() else np.full(len(acc), 1.0))
     near = np.nan_to_num(near, nan=0.0)
     rows = []
-    cap = pd.to_numeric(reps["capacity"], errors="coerce").median() if "capacity" in reps else np.nan
+    caps = pd.to_numeric(reps["capacity"], errors="coerce").dropna() if "capacity" in reps else pd.Series()
+    cap = float(caps.median()) if len(caps) else np.nan
     taken = set(reps["rep_id"].astype(str))
     k = 0
     for j in range(int(n)):

@@ -266,8 +266,13 @@ def precheck(p: solver.Problem) -> None:
                               f"rep's capacity ({p.capacity.max():,.0f} h): raise capacity.")
 
 
-def diagnose(p: solver.Problem, after_lp_feasible: bool = False) -> InfeasibleError:
-    """Explain why no alignment exists: which constraint to relax, and by how much."""
+def diagnose(p: solver.Problem, after_lp_feasible: bool = False,
+             status: str | None = None) -> InfeasibleError:
+    """Explain why no alignment exists: which constraint to relax, and by how much.
+
+    ``status`` is the solver status that led here; when the LP relaxation turns out feasible,
+    the message says the solver stopped early instead of blaming a setting.
+    """
     precheck(p)
     tol = p.tolerance
     if after_lp_feasible:
@@ -281,6 +286,10 @@ def diagnose(p: solver.Problem, after_lp_feasible: bool = False) -> InfeasibleEr
     def solve(**kw):
         st, _x, obj, _, _ = solver._run(*solver.build_lp(p, I, Rr, **kw))
         return st, obj
+    if status is not None and solve()[0] == "optimal":
+        return InfeasibleError(
+            f"the solver stopped without an alignment (status {status}) although the relaxation "
+            "is feasible: raise time_limit or use method='heuristic'.")
     if p.max_disruption is not None and solve(disruption=False)[0] == "optimal":
         _, need = solve(elastic="disruption")
         return InfeasibleError(
