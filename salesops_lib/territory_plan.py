@@ -232,28 +232,39 @@ def compare(before: pd.Series, after: pd.Series) -> pd.DataFrame:
                          for label, k, f in rows])
 
 
-def verdict(before: pd.Series, after: pd.Series, tolerance: float = 0.05) -> str:
+def verdict(before: pd.Series, after: pd.Series, tolerance: float = 0.05,
+            balance_on="potential") -> str:
     """One plain-language sentence on today's alignment and the proposal.
 
     E.g. "Today the largest territory holds 2.3× the potential of the smallest; the proposal
     brings every territory within ±5% of the mean while moving 11% of accounts (14% of
-    potential) and cuts potential-weighted travel from 420 km to 180 km."
+    potential), and cuts potential-weighted travel from 420 km to 180 km."
+
+    The spread is read on the balanced measure (``balance_on``: potential or workload; with
+    several, the largest deviation among them), from two ``evaluate(...).summary`` Series.
     """
-    ratio = before.get("balance_max_over_min", np.nan)
+    measures = [balance_on] if isinstance(balance_on, str) else list(balance_on)
+    keys = {"potential": ("balance_max_over_min", "max_deviation"),
+            "workload": ("workload_max_over_min", "workload_max_deviation")}
+    measures = [m for m in measures if m in keys] or ["potential"]
+    main = measures[0]
+    ratio = before.get(keys[main][0], np.nan)
     if not np.isfinite(ratio):
-        head = ("Today at least one territory has no potential at all" if before.get("territories", 0) > 1
+        head = (f"Today at least one territory has no {main} at all" if before.get("territories", 0) > 1
                 else "Today there is a single territory")
     else:
-        head = f"Today the largest territory holds {ratio:.1f}× the potential of the smallest"
-    dev = after.get("max_deviation", np.nan)
+        head = f"Today the largest territory holds {ratio:.1f}× the {main} of the smallest"
+    dev = max(after.get(keys[m][1], np.nan) for m in measures)
+    what = " and ".join(measures)
     moved = (f"moving {pct(after.get('disruption_accounts', 0))} of accounts "
              f"({pct(after.get('disruption_potential', 0))} of potential)")
     if np.isfinite(dev) and dev <= tolerance + 1e-9:
         band = math.ceil(dev * 100 - 1e-9) if dev > 0 else 0
-        body = f"the proposal brings every territory within ±{max(band, 0)}% of the mean while {moved}"
+        body = (f"the proposal brings every territory within ±{max(band, 0)}% of the mean"
+                f"{'' if what == 'potential' else ' ' + what} while {moved}")
     elif np.isfinite(dev):
-        body = (f"the proposal narrows the spread to ±{dev:.1%} of the mean (target ±{tolerance:.0%} "
-                f"not reached) while {moved}")
+        body = (f"the proposal narrows the spread of {what} to ±{dev:.1%} of the mean "
+                f"(target ±{tolerance:.0%} not reached) while {moved}")
     else:
         body = f"the proposal changes the alignment by {moved}"
     t0, t1 = before.get("travel_km", np.nan), after.get("travel_km", np.nan)
@@ -262,7 +273,6 @@ def verdict(before: pd.Series, after: pd.Series, tolerance: float = 0.05) -> str
         verb = "cuts" if t1 < t0 else "raises"
         tail = f", and {verb} potential-weighted travel from {num(t0)} km to {num(t1)} km"
     return f"{head}; {body}{tail}."
-
 
 
 def kpi_cards(summary: pd.Series) -> list[tuple[str, str, str]]:

@@ -190,9 +190,15 @@ def _restrict(p: Problem, I, Rr):
     return key // p.R, key % p.R
 
 
-def nearest_arcs(p: Problem, k: int):
-    """Each unit's ``k`` nearest reps plus its owner (chunked, vectorised)."""
+def nearest_arcs(p: Problem, k: int, per_rep: int | None = None):
+    """Each unit's ``k`` nearest reps, each rep's ``per_rep`` nearest units, and today's owner.
+
+    The per-rep arcs matter when several reps share a home (a metro office): a unit's nearest
+    ``k`` could otherwise leave some of them without any unit, and the LP infeasible.
+    Default ``per_rep`` is :math:`\\max(50, 3n/R)`. Chunked and vectorised.
+    """
     k = min(k, p.R)
+    per_rep = min(p.n, per_rep or max(50, int(np.ceil(3 * p.n / p.R))))
     out_i, out_r = [], []
     step = max(1, 4_000_000 // max(p.R, 1))
     for s in range(0, p.n, step):
@@ -201,6 +207,14 @@ def nearest_arcs(p: Problem, k: int):
         near = np.argpartition(d, k - 1, axis=1)[:, :k] if k < p.R else np.tile(np.arange(p.R), (len(i), 1))
         out_i.append(np.repeat(i, near.shape[1]))
         out_r.append(near.ravel())
+    step = max(1, 4_000_000 // max(p.n, 1))
+    for s in range(0, p.R, step):
+        r = np.arange(s, min(s + step, p.R))
+        d = p.distance(np.arange(p.n)[None, :], r[:, None])
+        near = (np.argpartition(d, per_rep - 1, axis=1)[:, :per_rep] if per_rep < p.n
+                else np.tile(np.arange(p.n), (len(r), 1)))
+        out_i.append(near.ravel())
+        out_r.append(np.repeat(r, near.shape[1]))
     I, Rr = np.concatenate(out_i), np.concatenate(out_r)
     own = p.owner >= 0
     I, Rr = np.r_[I, np.flatnonzero(own)], np.r_[Rr, p.owner[own]]
@@ -211,13 +225,23 @@ def _band(p: Problem, tol):
     return {m: ((1 - tol) * t, (1 + tol) * t) for m, t in p.targets().items()}
 
 
-def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, elastic=None):
+def soft_penalty(p: Problem) -> dict:
+    """Cost per unit of band violation in the soft LP: 4 × the longest great-circle distance
+    (20,015 km) per average unit of the measure, above what any move can save in travel."""
+    t = p.travel_weight.sum()
+    return {m: 4 * 20_015.0 * t / max(b.sum(), 1e-300) for m, b in p.balance.items()}
+
+
+def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, elastic=None,
+             soft=False):
     """Rows: assignment, band (per measure × rep), capacity, disruption; columns: arcs (+ slacks).
 
     ``elastic`` adds slack columns, costed 1, so that minimising them measures how far a
     setting must be relaxed: ``"band"`` (one column, the tolerance needed), ``"capacity"``
     (one per rep, workload beyond capacity, in units of mean capacity), ``"disruption"``
-    (one column: share of accounts that must move).
+    (one column: share of accounts that must move). ``soft`` adds, after the arcs, an
+    under- and an over-slack per band row costed :func:`soft_penalty`, so an LP on a pruned
+    arc set is always feasible and its duals can price in the missing arcs.
     """
     tol = p.tolerance if tol is None else tol
     n, R, K = p.n, p.R, len(I)
@@ -238,6 +262,12 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
         else:
             rows.append(nrow + Rr); cols.append(np.arange(K)); vals.append(b[I])
             lo.append((1 - tol) * mu); hi.append((1 + tol) * mu)
+            if soft:
+                pen = soft_penalty(p)[m]
+                for sign in (1.0, -1.0):
+                    for j in range(R):
+                        extra_cols.append((np.array([nrow + j]), np.array([sign])))
+                        extra_cost.append(pen)
             nrow += R
     if elastic == "band":
         # merge the per-row pieces of t into one column
@@ -274,6 +304,8 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
     c = np.zeros(K + len(extra_cols))
     if elastic is None:
         c[:K] = p.cost(I, Rr)
+        if soft:
+            c[K:] = extra_cost
     else:
         c[K:] = extra_cost
     col_lo = np.zeros(K + len(extra_cols))
@@ -318,7 +350,7 @@ def reduced_costs_negative(p: Problem, duals, have_key, limit):
     return I, Rr
 
 
-def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=6):
+def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=30):
     """Solve the LP on arcs (I, Rr), pricing in arcs with negative reduced cost.
 
     Returns ``(status, I, Rr, x, bound, bound_valid)``. The bound is valid for the full
@@ -326,9 +358,15 @@ def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=6):
     """
     t0 = time.perf_counter()
     valid = False
+    x_prev = None
+    soft = len(I) < p.n * p.R      # a pruned arc set may be infeasible on its own
     for _ in range(rounds):
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-        status, x, obj, _, duals = _run(*build_lp(p, I, Rr), time_limit=left)
+        if left is not None and left <= 0 and x_prev is not None:
+            I, Rr = used                # out of time: keep the last LP, bound not proven
+            break
+        status, x, obj, _, duals = _run(*build_lp(p, I, Rr, soft=soft), time_limit=left)
+        x_prev, used = x, (I, Rr)
         if status != "optimal":
             return status, I, Rr, x, np.nan, False
         if len(I) == p.n * p.R or duals is None:
@@ -339,6 +377,13 @@ def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=6):
             valid = True
             break
         I, Rr = np.r_[I, NI], np.r_[Rr, NR]
+    if soft:
+        slack = x[len(I):]
+        scale = max(float(np.max(t)) for t in p.targets().values()) if p.balance else 1.0
+        if (slack > 1e-6 * max(scale, 1e-12)).any():
+            # the band is not met even fractionally on these arcs: no valid bound
+            return "infeasible" if valid else "optimal", I, Rr, x, np.nan, False
+        obj = float(p.cost(I, Rr) @ x[:len(I)])
     return "optimal", I, Rr, x, obj, valid
 
 

@@ -427,3 +427,25 @@ def test_texas_counties_contiguous_and_balanced(shared_data):
     assert e.summary["contiguity"] == 1.0
     assert e.summary["max_deviation"] <= 0.05 + 1e-9
     assert a.attrs["gap"] < 0.5
+
+
+def test_pruned_lp_is_priced_up_to_the_full_lp_bound():
+    """Several reps share one home: each unit's nearest reps leave some reps without any arc.
+    The soft-band LP on the pruned arcs, priced with its duals, must reach the full LP value."""
+    from salesops_lib import territory_solver as S
+
+    rng = np.random.default_rng(5)
+    n, R = 80, 8
+    acc = {"account_id": [f"A{i:02d}" for i in range(n)], "latitude": rng.uniform(30, 45, n),
+           "longitude": rng.uniform(-110, -80, n), "potential": rng.integers(1, 9, n) * 100.0,
+           "owner_rep_id": ["R0"] * n}
+    homes = [(40.0, -100.0)] * 5 + [(33.0, -85.0), (44.0, -82.0), (31.0, -108.0)]
+    reps = {"rep_id": [f"R{j}" for j in range(R)], "rep_name": [f"Rep {j}" for j in range(R)],
+            "home_latitude": [h[0] for h in homes], "home_longitude": [h[1] for h in homes]}
+    p = T.build_problem(make_ds(acc, reps), tolerance=0.05)
+    full = S._run(*S.build_lp(p, *S.all_arcs(p)))
+    I, Rr = S.nearest_arcs(p, 2, per_rep=2)
+    assert len(I) < n * R
+    status, I, Rr, x, bound, valid = S.lp_relaxation(p, I, Rr)
+    assert status == "optimal" and valid
+    assert bound == pytest.approx(full[2], rel=1e-6)
