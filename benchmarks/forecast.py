@@ -9,7 +9,7 @@ Run ``python benchmarks/forecast.py`` (``--n-series 200`` for a quicker speed te
    the sample org's team series — as MASE and WAPE over rolling origins. ``auto`` is scored
    out of sample: at every origin it chooses its model by an inner backtest on the training
    data only, then forecasts the held-out steps, exactly as a report run would.
-2. Time to forecast N sample series (rep × product × channel, monthly) with default Prophet
+2. Time to forecast N sample series (rep × product × industry, monthly) with default Prophet
    in a plain sequential loop against our parallel path (``forecast.forecast`` on all cores).
 """
 
@@ -111,10 +111,11 @@ def evaluate(series: pd.DataFrame, horizon: int, windows: int, n_jobs=None) -> p
 
 # ------------------------------------------------------------------------------ speed
 def speed_series(ds, n: int) -> pd.DataFrame:
-    """``n`` monthly sample series: rep × product × channel, the busiest first."""
+    """``n`` monthly sample series: rep × product × account industry, the busiest first."""
     opp = ds.opportunities
+    industry = opp["account_id"].map(ds.accounts.set_index("account_id")["industry"])
     cell = (opp["rep_id"].astype(str) + "|" + opp["product"].astype(str) + "|"
-            + opp["channel"].astype(str))
+            + industry.astype(str))
     from salesops_lib import Dataset
 
     ds2 = Dataset.from_frames(accounts=ds.accounts, reps=ds.reps,
@@ -136,6 +137,20 @@ def sequential_prophet(series: pd.DataFrame, horizon: int) -> pd.DataFrame:
         f = m.predict(m.make_future_dataframe(horizon, freq="MS", include_history=False))
         out.append(f[["ds", "yhat", "yhat_lower", "yhat_upper"]].assign(unique_id=uid))
     return pd.concat(out, ignore_index=True)
+
+
+def timed(fn) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (this process plus finished child processes) of ``fn()``."""
+    import resource
+
+    def cpu():
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    c0, t0 = cpu(), time.perf_counter()
+    fn()
+    return time.perf_counter() - t0, cpu() - c0
 
 
 def main(argv=None) -> int:
@@ -169,21 +184,23 @@ def main(argv=None) -> int:
     if not args.skip_speed:
         s = speed_series(ds, args.n_series)
         n = s["unique_id"].nunique()
-        print(f"== speed: {n} sample series (rep × product × channel, monthly, "
+        print(f"== speed: {n} sample series (rep × product × industry, monthly, "
               f"{s.groupby('unique_id').size().median():.0f} points each), horizon 3")
-        t0 = time.perf_counter()
-        sequential_prophet(s, 3)
-        seq = time.perf_counter() - t0
-        print(f"sequential default Prophet loop : {seq:8.1f} s  ({1000 * seq / n:.0f} ms/series)")
-        t0 = time.perf_counter()
-        F.forecast(s, 3, "prophet_default")
-        par = time.perf_counter() - t0
-        print(f"parallel path (prophet_default) : {par:8.1f} s  ({1000 * par / n:.0f} ms/series)"
-              f"  speed-up ×{seq / par:.2f} on {os.cpu_count()} cores")
-        t0 = time.perf_counter()
-        F.forecast(s, 3, "prophet")
-        par2 = time.perf_counter() - t0
-        print(f"parallel path (sales Prophet)   : {par2:8.1f} s  ({1000 * par2 / n:.0f} ms/series)")
+        print("(wall s = elapsed; cpu s = CPU time of this process and its workers; on a "
+              "shared machine wall time depends on what else runs)")
+        load0 = os.getloadavg()[0]
+        seq, seq_cpu = timed(lambda: sequential_prophet(s, 3))
+        print(f"sequential default Prophet loop : {seq:7.1f} s wall {seq_cpu:7.1f} s cpu  "
+              f"({1000 * seq / n:.0f} ms/series)")
+        par, par_cpu = timed(lambda: F.forecast(s, 3, "prophet_default"))
+        print(f"parallel path (prophet_default) : {par:7.1f} s wall {par_cpu:7.1f} s cpu  "
+              f"({1000 * par / n:.0f} ms/series)  wall speed-up ×{seq / par:.2f} on "
+              f"{os.cpu_count()} cores")
+        par2, par2_cpu = timed(lambda: F.forecast(s, 3, "prophet"))
+        print(f"parallel path (sales Prophet)   : {par2:7.1f} s wall {par2_cpu:7.1f} s cpu  "
+              f"({1000 * par2 / n:.0f} ms/series)")
+        print(f"load average during the run: {load0:.1f} → {os.getloadavg()[0]:.1f} "
+              f"(above {os.cpu_count()} means other work competed for the cores)")
     return 0
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from . import viz
-from .forecast import group_column
+from .bookings import group_column
 from .periods import Period
 
 #: Waterfall steps, in order; ``omitted`` and unknown CRM categories count as ``pipeline``.
