@@ -329,11 +329,12 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
     horizon : int
         Steps ahead, in the series' own frequency.
     model : str
-        ``"auto"`` (per series, chosen by rolling-origin MASE among ``models`` with
-        :func:`choose`: the ensemble when it is at least as good as every baseline, else the
-        best model; so never worse on that backtest than the baselines it was tested against),
-        or one of ``snaive``, ``ets``, ``theta``, ``prophet``, ``ensemble`` (mean of ets,
-        theta and prophet), ``prophet_default``.
+        ``"auto"`` (per series, chosen on a rolling-origin backtest of ``models`` by
+        :func:`choose`: the mean of the two best models, or else the ensemble, when it is at
+        least as good as every baseline, otherwise the lowest-MASE model; so never worse on
+        that backtest than the baselines it was tested against), or one of ``snaive``,
+        ``ets``, ``theta``, ``prophet``, ``ensemble`` (mean of ets, theta and prophet),
+        ``prophet_default``, or a mix such as ``"ets+theta"`` (equal-weight mean).
     level : float
         Interval coverage in percent (80 → ``yhat_lower``/``yhat_upper`` are the 10th/90th
         percentiles).

@@ -259,3 +259,18 @@ def test_choose_prefers_the_ensemble_only_when_it_matches_every_baseline():
     assert F.choose(sc(snaive=1.0, ets=0.6, theta=0.8, prophet=0.5, ensemble=0.7)) == "prophet"
     assert F.choose(sc(snaive=0.6, ets=0.6, theta=0.8, prophet=0.9, ensemble=0.7)) == "snaive"
     assert F.choose(sc(snaive=0.6, ets=0.6)) == "snaive"          # tie: the simpler model
+
+
+def test_daily_prophet_with_holidays_and_weekly_baseline():
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2025-10-01", periods=120, freq="D")
+    y = 50 + 20 * (days.weekday < 5) + rng.normal(0, 3, len(days))
+    daily = pd.DataFrame({"unique_id": "d", "ds": days, "y": y})
+    fc = F.forecast(daily, 7, model="prophet", n_jobs=1)
+    assert fc["ds"].tolist() == list(pd.date_range("2026-01-29", periods=7, freq="D"))
+    assert (fc["yhat_lower"] >= 0).all()
+    weeks = pd.date_range("2024-01-01", periods=70, freq="W-MON")
+    weekly = pd.DataFrame({"unique_id": "w", "ds": weeks, "y": np.arange(70.0) % 52})
+    fw = F.forecast(weekly, 2, model="snaive", n_jobs=1)
+    # seasonal naive, 52 weeks back: the values of weeks 18 and 19
+    assert fw["yhat"].tolist() == [18.0, 19.0]
