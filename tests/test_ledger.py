@@ -86,3 +86,11 @@ def test_blend_weights_are_inverse_squared_wape():
     assert B.weights(past.iloc[:0]).tolist() == [0.5, 0.5]
     replay = B.replay_entries(past.assign(as_of=pd.Timestamp("2026-01-01")))
     assert "blend" in set(replay["source"])
+
+
+def test_record_writes_only_when_the_runner_gives_a_reports_folder(tmp_path):
+    assert L.record("", rows(1)).empty
+    assert list(tmp_path.iterdir()) == []
+    out = L.record(str(tmp_path), rows(1))
+    assert len(out) == 3 and L.path(tmp_path).exists()
+    assert len(L.record(str(tmp_path), rows(2))) == 6
