@@ -10,12 +10,14 @@ For a fiscal period and an as-of date the forecast is
 * open deals ``i`` as they stood on the as-of date (rebuilt from ``stage_history``: only rows
   with ``entered_date`` ≤ as-of count, and a deal closed later is still open then), with
   amount :math:`a_i` and stage :math:`s_i`;
-* :math:`p_{win}(s)` — of the deals that reached stage ``s`` and were closed by the as-of date,
-  the share won (deals still open are censored: they have no outcome yet);
-* :math:`p_{time}(i)` — of the won deals' times from entering stage ``s`` to closing, ``D``,
-  the share that closes inside the period given the deal has already been in the stage for
-  :math:`g_i` days: :math:`\\#\\{L_i < D \\le b_i\\} / \\#\\{D > g_i\\}`, with ``b`` the days from
-  stage entry to the period end and :math:`L_i = \\max(g_i, \\text{days to period start})`;
+* :math:`p_{win}(i)` and :math:`p_{time}(i)` — from the closed history known on the as-of
+  date (deals still open then are censored: they have no outcome yet): among closed deals that
+  reached the same stage and were *still in it* after as many days as deal ``i`` has sat
+  there (:math:`g_i`), the share won, and of those won, the share whose days from stage entry
+  to close ``D`` fall in the period, :math:`\\#\\{L_i < D \\le b_i\\} / \\#\\{won\\}`, with
+  :math:`b_i` the days from stage entry to the period end and
+  :math:`L_i = \\max(g_i, \\text{days to the period start} - 1)`. Conditioning on the age in
+  the stage matters: deals that will be lost tend to sit in a stage, won ones move on;
 * ``R`` — the run-rate of deals not yet created: the average, over the previous periods, of
   bookings from deals created after the same point of the period.
 
@@ -84,6 +86,7 @@ class PipelineForecast:
             self._total_bounds()[1])
 
     def _total_bounds(self):
+        # groups are independent: variances add
         z = norm.ppf(0.5 + self.level / 200)
         sd = np.sqrt((self.summary["sd"] ** 2).sum())
         closed = self.summary["closed"].sum()
