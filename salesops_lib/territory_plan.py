@@ -294,7 +294,9 @@ def solver_note(assignment: pd.DataFrame) -> str:
     if not a:
         return "This alignment was not produced by territory.optimize."
     how = {"milp": "the exact MILP (HiGHS)",
-           "lp+local": "LP relaxation, rounding and local search (HiGHS)"}.get(a.get("method"), a.get("method"))
+           "lp+local": "LP relaxation, rounding and local search (HiGHS)",
+           "greedy+local": "a greedy start and local search (the LP did not finish in time)",
+           }.get(a.get("method"), a.get("method"))
     gap = a.get("gap", np.nan)
     bound = ("the lower bound" if a.get("method") == "milp" else "the LP lower bound")
     gap_txt = (f"its travel is within {gap:.1%} of {bound}" if np.isfinite(gap) else "no bound is known")

@@ -47,10 +47,18 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
         # nearest-rep pruning can make the LP infeasible on its own: widen before giving up
         I, Rr = all_arcs(p) if p.n * p.R <= 3_000_000 else nearest_arcs(p, min(p.R, 4 * k))
         status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.6 * time_limit)
-    if status != "optimal":
-        return Result(None, status, "lp+local", np.nan, np.nan, np.nan, False,
+    method = "lp+local"
+    if status == "time_limit":
+        # the LP did not finish: start from each unit's cheapest candidate rep instead
+        # (no lower bound then; the local search still enforces the band)
+        order = np.argsort(-p.cost(I, Rr))
+        x = np.zeros(len(I))
+        x[order] = np.arange(len(I))             # rank: the cheapest arc of a unit wins below
+        bound, valid, method = np.nan, False, "greedy+local"
+    elif status != "optimal":
+        return Result(None, status, method, np.nan, np.nan, np.nan, False,
                       time.perf_counter() - t0)
-    if p.max_disruption is not None and p.max_disruption > 0:
+    elif p.max_disruption is not None and p.max_disruption > 0:
         # start from an LP with 3% of the disruption budget held back, so that the repair
         # after rounding still has moves to spend; the bound stays the true LP's
         tight = dataclasses.replace(p, max_disruption=0.97 * p.max_disruption)
@@ -67,9 +75,9 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
             notes.append(f"{stuck} locked units cannot join their territory's connected part")
     assign = local_search(p, assign, I, Rr, deadline)
     obj = float(p.cost(np.arange(p.n), assign).sum())
-    gap = max(obj - bound, 0.0) / max(abs(obj), 1e-12)
+    gap = max(obj - bound, 0.0) / max(abs(obj), 1e-12) if np.isfinite(bound) else np.nan
     return Result(assign, "feasible" if violation(p, assign) <= 1e-9 else "band_not_met",
-                  "lp+local", obj, bound, gap, valid, time.perf_counter() - t0, notes)
+                  method, obj, bound, gap, valid, time.perf_counter() - t0, notes)
 
 
 def _arcs(p: Problem):

@@ -98,6 +98,11 @@ class Problem:
         pen = self.penalty_km * ((r != self.owner[i]) & (self.owner[i] >= 0))
         return self.travel_weight[i] * (self.distance(i, r) + pen)
 
+    @property
+    def cost_scale(self) -> float:
+        """LP costs are divided by this (mean travel weight × 1,000 km) for numerics."""
+        return float(max(self.travel_weight.mean(), 1e-12) * 1000.0)
+
     def dcap(self) -> float:
         if self.max_disruption is None:
             return np.inf
@@ -130,8 +135,8 @@ def _highs():
     return h
 
 
-def _run(c, A, col_lo, col_hi, row_lo, row_hi, integer=None, time_limit=None, threads=None):
-    """Solve with HiGHS. Returns (status, x, objective, bound, row_dual)."""
+def _load(c, A, col_lo, col_hi, row_lo, row_hi, integer=None):
+    """A silent HiGHS instance holding the model (A column-wise)."""
     import highspy
 
     A = sp.csc_matrix(A)
@@ -149,12 +154,17 @@ def _run(c, A, col_lo, col_hi, row_lo, row_hi, integer=None, time_limit=None, th
         lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
                            for b in integer]
     h = _highs()
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(max(time_limit, 0.5)))
-    if threads:
-        h.setOptionValue("threads", int(threads))
     h.setOptionValue("mip_rel_gap", 1e-6)
     h.passModel(lp)
+    return h
+
+
+def _solve(h, integer=False, time_limit=None):
+    """Run HiGHS (warm-started if it ran before). Returns (status, x, objective, bound, row_dual)."""
+    import highspy
+
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 0.5)))
     h.run()
     ms = h.getModelStatus()
     info = h.getInfo()
@@ -166,9 +176,15 @@ def _run(c, A, col_lo, col_hi, row_lo, row_hi, integer=None, time_limit=None, th
     sol = h.getSolution()
     x = np.asarray(sol.col_value) if has_x else None
     obj = info.objective_function_value if has_x else np.nan
-    bound = info.mip_dual_bound if integer is not None else obj
-    duals = np.asarray(sol.row_dual) if (integer is None and has_x) else None
+    bound = info.mip_dual_bound if integer else obj
+    duals = np.asarray(sol.row_dual) if (not integer and has_x) else None
     return name, x, obj, bound, duals
+
+
+def _run(c, A, col_lo, col_hi, row_lo, row_hi, integer=None, time_limit=None):
+    """Load and solve once. Returns (status, x, objective, bound, row_dual)."""
+    h = _load(c, A, col_lo, col_hi, row_lo, row_hi, integer)
+    return _solve(h, integer is not None, time_limit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,6 +216,8 @@ def nearest_arcs(p: Problem, k: int, per_rep: int | None = None):
     k = min(k, p.R)
     per_rep = min(p.n, per_rep or max(50, int(np.ceil(3 * p.n / p.R))))
     out_i, out_r = [], []
+    best_d = np.full((p.R, 0), np.inf)
+    best_i = np.zeros((p.R, 0), dtype=np.int64)
     step = max(1, 4_000_000 // max(p.R, 1))
     for s in range(0, p.n, step):
         i = np.arange(s, min(s + step, p.n))
@@ -207,14 +225,16 @@ def nearest_arcs(p: Problem, k: int, per_rep: int | None = None):
         near = np.argpartition(d, k - 1, axis=1)[:, :k] if k < p.R else np.tile(np.arange(p.R), (len(i), 1))
         out_i.append(np.repeat(i, near.shape[1]))
         out_r.append(near.ravel())
-    step = max(1, 4_000_000 // max(p.n, 1))
-    for s in range(0, p.R, step):
-        r = np.arange(s, min(s + step, p.R))
-        d = p.distance(np.arange(p.n)[None, :], r[:, None])
-        near = (np.argpartition(d, per_rep - 1, axis=1)[:, :per_rep] if per_rep < p.n
-                else np.tile(np.arange(p.n), (len(r), 1)))
-        out_i.append(near.ravel())
-        out_r.append(np.repeat(r, near.shape[1]))
+        # running per-rep top list: merge this block's units with the best so far
+        cand_d = np.concatenate([best_d, d.T], axis=1)
+        cand_i = np.concatenate([best_i, np.broadcast_to(i, (p.R, len(i)))], axis=1)
+        if cand_d.shape[1] > per_rep:
+            keep = np.argpartition(cand_d, per_rep - 1, axis=1)[:, :per_rep]
+            cand_d = np.take_along_axis(cand_d, keep, axis=1)
+            cand_i = np.take_along_axis(cand_i, keep, axis=1)
+        best_d, best_i = cand_d, cand_i
+    out_i.append(best_i.ravel())
+    out_r.append(np.repeat(np.arange(p.R), best_i.shape[1]))
     I, Rr = np.concatenate(out_i), np.concatenate(out_r)
     own = p.owner >= 0
     I, Rr = np.r_[I, np.flatnonzero(own)], np.r_[Rr, p.owner[own]]
@@ -248,9 +268,11 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
     rows, cols, vals, lo, hi = [I], [np.arange(K)], [np.ones(K)], [np.ones(n)], [np.ones(n)]
     nrow = n
     extra_cost, extra_cols = [], []          # (rows, vals) per slack column
-    targets = p.targets()
+    targets, means = p.targets(), p.means()
     for m, b in p.balance.items():
-        mu = targets[m]
+        # band rows in units of the mean (coefficients near 1) for the simplex's sake
+        scale = max(means[m], 1e-300)
+        mu, b = targets[m] / scale, b / scale
         if elastic == "band":
             # two one-sided rows per rep:  sum b x - mu t <= mu  and  sum b x + mu t >= mu
             for sign in (-1.0, 1.0):
@@ -263,7 +285,7 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
             rows.append(nrow + Rr); cols.append(np.arange(K)); vals.append(b[I])
             lo.append((1 - tol) * mu); hi.append((1 + tol) * mu)
             if soft:
-                pen = soft_penalty(p)[m]
+                pen = soft_penalty(p)[m] * scale / p.cost_scale
                 for sign in (1.0, -1.0):
                     for j in range(R):
                         extra_cols.append((np.array([nrow + j]), np.array([sign])))
@@ -303,7 +325,7 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
                       shape=(nrow, K + len(extra_cols)))
     c = np.zeros(K + len(extra_cols))
     if elastic is None:
-        c[:K] = p.cost(I, Rr)
+        c[:K] = p.cost(I, Rr) / p.cost_scale
         if soft:
             c[K:] = extra_cost
     else:
@@ -317,6 +339,7 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
 def reduced_costs_negative(p: Problem, duals, have_key, limit):
     """Arcs outside the model whose LP reduced cost is negative (pricing over all reps)."""
     n, R = p.n, p.R
+    means = p.means()
     y_assign = duals[:n]
     pos = n
     y_band = {}
@@ -332,12 +355,11 @@ def reduced_costs_negative(p: Problem, duals, have_key, limit):
     for s in range(0, n, step):
         i = np.arange(s, min(s + step, n))
         ii, rr = i[:, None], np.arange(R)[None, :]
-        d = p.cost(ii, rr) - y_assign[i][:, None] - y_cap[None, :] * p.workload[i][:, None]
+        d = p.cost(ii, rr) / p.cost_scale - y_assign[i][:, None] - y_cap[None, :] * p.workload[i][:, None]
         for m, b in p.balance.items():
-            d = d - b[i][:, None] * y_band[m][None, :]
+            d = d - (b[i] / max(means[m], 1e-300))[:, None] * y_band[m][None, :]
         d = d - y_dis * p.disrupt[i][:, None] * (rr == p.owner[i][:, None])
-        scale = np.abs(p.cost(ii, rr)).max() if d.size else 1.0
-        ci, cr = np.nonzero(d < -1e-9 * max(scale, 1.0))
+        ci, cr = np.nonzero(d < -1e-9)
         out_i.append(i[ci]); out_r.append(cr)
     I, Rr = np.concatenate(out_i), np.concatenate(out_r)
     if len(I):
@@ -358,17 +380,22 @@ def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=30):
     """
     t0 = time.perf_counter()
     valid = False
-    x_prev = None
     soft = len(I) < p.n * p.R      # a pruned arc set may be infeasible on its own
+    c, A, col_lo, col_hi, row_lo, row_hi = build_lp(p, I, Rr, soft=soft)
+    h = _load(c, A, col_lo, col_hi, row_lo, row_hi)
+    arc_cols, slack_cols = np.arange(len(I)), np.arange(len(I), A.shape[1])
+    ncols = A.shape[1]
+    x = None
     for _ in range(rounds):
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-        if left is not None and left <= 0 and x_prev is not None:
-            I, Rr = used                # out of time: keep the last LP, bound not proven
-            break
-        status, x, obj, _, duals = _run(*build_lp(p, I, Rr, soft=soft), time_limit=left)
-        x_prev, used = x, (I, Rr)
+        if left is not None and left <= 0 and x is not None:
+            break                       # out of time: keep the last LP, bound not proven
+        status, xs, obj, _, duals = _solve(h, time_limit=left)
         if status != "optimal":
-            return status, I, Rr, x, np.nan, False
+            if x is not None and status == "time_limit":
+                break
+            return status, I[:len(arc_cols)], Rr[:len(arc_cols)], None, np.nan, False
+        x = xs
         if len(I) == p.n * p.R or duals is None:
             valid = True
             break
@@ -376,15 +403,24 @@ def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=30):
         if not len(NI):
             valid = True
             break
+        # add the priced arcs as columns and re-solve from the current basis
+        c2, A2, *_ = build_lp(p, NI, NR)
+        A2 = sp.csc_matrix(A2)
+        h.addCols(len(NI), c2, np.zeros(len(NI)), np.ones(len(NI)), A2.nnz,
+                  A2.indptr[:-1].astype(np.int32), A2.indices.astype(np.int32), A2.data.astype(float))
+        arc_cols = np.r_[arc_cols, ncols + np.arange(len(NI))]
+        ncols += len(NI)
         I, Rr = np.r_[I, NI], np.r_[Rr, NR]
+    n_solved = min(len(arc_cols), len(x) - len(slack_cols)) if x is not None else 0
+    I, Rr = I[:n_solved], Rr[:n_solved]
+    xa = x[arc_cols[:n_solved]]
     if soft:
-        slack = x[len(I):]
-        scale = max(float(np.max(t)) for t in p.targets().values()) if p.balance else 1.0
-        if (slack > 1e-6 * max(scale, 1e-12)).any():
+        slack = x[slack_cols]
+        if (slack > 1e-6).any():        # slacks are in units of the measure's mean
             # the band is not met even fractionally on these arcs: no valid bound
-            return "infeasible" if valid else "optimal", I, Rr, x, np.nan, False
-        obj = float(p.cost(I, Rr) @ x[:len(I)])
-    return "optimal", I, Rr, x, obj, valid
+            return "infeasible" if valid else "optimal", I, Rr, xa, np.nan, False
+    obj = float(p.cost(I, Rr) @ xa)
+    return "optimal", I, Rr, xa, obj, valid
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,6 +445,7 @@ def exact(p: Problem, time_limit: float = 30.0) -> Result:
     assign = np.full(p.n, -1)
     order = best[::-1]                          # ascending x: the largest value wins
     assign[I[order]] = Rr[order]
+    obj, bound = obj * p.cost_scale, bound * p.cost_scale
     gap = abs(obj - bound) / max(abs(obj), 1e-12) if np.isfinite(bound) else np.nan
     return Result(assign, status, "milp", obj, bound, gap, True, secs)
 
