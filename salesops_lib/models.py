@@ -264,8 +264,8 @@ def _prophet(train, horizon, freq, level, seed, fiscal_start_month, country, sal
         m.fit(df, seed=seed)   # Stan optimiser seed: identical fits on every path
         with _RNG_LOCK:
             np.random.seed(seed)   # Prophet samples its intervals with numpy's global generator
-            fc = m.predict(future)
-    fc = fc.iloc[len(df):]
+            # only the future steps: sampling intervals for the history is wasted work
+            fc = m.predict(future.iloc[len(df):].reset_index(drop=True))
     return pd.DataFrame({"ds": fc["ds"].to_numpy(), "yhat": fc["yhat"].to_numpy(),
                          "yhat_lower": fc["yhat_lower"].to_numpy(),
                          "yhat_upper": fc["yhat_upper"].to_numpy()})
