@@ -41,8 +41,11 @@ from .territory_solver import (
 def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
     t0 = time.perf_counter()
     deadline = t0 + time_limit
-    I, Rr = all_arcs(p) if p.n * p.R <= 400_000 else nearest_arcs(p, k)
-    status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.6 * time_limit)
+    # large instances start sparser (pricing adds what the LP needs)
+    I, Rr = (all_arcs(p) if p.n * p.R <= 400_000 else
+             nearest_arcs(p, k) if p.n <= 20_000 else
+             nearest_arcs(p, min(k, 4), per_rep=int(np.ceil(1.5 * p.n / p.R))))
+    status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.7 * time_limit)
     if status == "infeasible" and len(I) < p.n * p.R:
         # nearest-rep pruning can make the LP infeasible on its own: widen before giving up
         I, Rr = all_arcs(p) if p.n * p.R <= 3_000_000 else nearest_arcs(p, min(p.R, 4 * k))

@@ -350,7 +350,7 @@ def reduced_costs_negative(p: Problem, duals, have_key, limit):
     if finite.any():
         y_cap[finite] = duals[pos:pos + finite.sum()]; pos += int(finite.sum())
     y_dis = duals[pos] if (p.max_disruption is not None and pos < len(duals)) else 0.0
-    out_i, out_r = [], []
+    out_i, out_r, out_d = [], [], []
     step = max(1, 4_000_000 // max(R, 1))
     for s in range(0, n, step):
         i = np.arange(s, min(s + step, n))
@@ -360,14 +360,14 @@ def reduced_costs_negative(p: Problem, duals, have_key, limit):
             d = d - (b[i] / max(means[m], 1e-300))[:, None] * y_band[m][None, :]
         d = d - y_dis * p.disrupt[i][:, None] * (rr == p.owner[i][:, None])
         ci, cr = np.nonzero(d < -1e-9)
-        out_i.append(i[ci]); out_r.append(cr)
-    I, Rr = np.concatenate(out_i), np.concatenate(out_r)
+        out_i.append(i[ci]); out_r.append(cr); out_d.append(d[ci, cr])
+    I, Rr, D = np.concatenate(out_i), np.concatenate(out_r), np.concatenate(out_d)
     if len(I):
-        I, Rr = _restrict(p, I, Rr)
-        new = ~np.isin(I.astype(np.int64) * R + Rr, have_key)
-        I, Rr = I[new], Rr[new]
-        if len(I) > limit:
-            keep = np.argsort(p.cost(I, Rr))[:limit]
+        key = I.astype(np.int64) * R + Rr
+        ok = ~np.isin(key, have_key) & (~p.locked[I] | (Rr == p.owner[I]))
+        I, Rr, D = I[ok], Rr[ok], D[ok]
+        if len(I) > limit:              # the most negative reduced costs first
+            keep = np.argpartition(D, limit - 1)[:limit]
             I, Rr = I[keep], Rr[keep]
     return I, Rr
 
