@@ -44,7 +44,7 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
     # large instances start sparser (pricing adds what the LP needs)
     I, Rr = (all_arcs(p) if p.n * p.R <= 400_000 else
              nearest_arcs(p, k) if p.n <= 20_000 else
-             nearest_arcs(p, min(k, 4), per_rep=int(np.ceil(1.5 * p.n / p.R))))
+             nearest_arcs(p, k, per_rep=int(np.ceil(4 * p.n / p.R))))
     status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.7 * time_limit)
     if status == "infeasible" and len(I) < p.n * p.R:
         # nearest-rep pruning can make the LP infeasible on its own: widen before giving up

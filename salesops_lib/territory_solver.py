@@ -408,6 +408,7 @@ def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=30):
         A2 = sp.csc_matrix(A2)
         h.addCols(len(NI), c2, np.zeros(len(NI)), np.ones(len(NI)), A2.nnz,
                   A2.indptr[:-1].astype(np.int32), A2.indices.astype(np.int32), A2.data.astype(float))
+        h.setOptionValue("presolve", "off")      # keep the basis: warm-start the simplex
         arc_cols = np.r_[arc_cols, ncols + np.arange(len(NI))]
         ncols += len(NI)
         I, Rr = np.r_[I, NI], np.r_[Rr, NR]
