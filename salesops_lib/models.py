@@ -261,8 +261,10 @@ def _prophet(train, horizon, freq, level, seed, fiscal_start_month, country, sal
                 m.add_regressor(col, mode="multiplicative" if positive else "additive")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m.fit(df, seed=seed)   # Stan optimiser seed: identical fits on every path
+        # the lock spans the fit too: the fitting stack can draw from numpy's global generator
+        # (e.g. for file names), which would shift another thread's interval sampling
         with _RNG_LOCK:
+            m.fit(df, seed=seed)   # Stan optimiser seed: identical fits on every path
             np.random.seed(seed)   # Prophet samples its intervals with numpy's global generator
             # only the future steps: sampling intervals for the history is wasted work
             fc = m.predict(future.iloc[len(df):].reset_index(drop=True))

@@ -212,9 +212,20 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
     os.environ["PYTHONWARNINGS"] = "ignore"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    # notebooks that keep a record across runs (the forecast ledger) write into a staged copy
+    # of the reports root; the copy is published only when the notebook succeeds
+    from .ledger import FILENAME as LEDGER
+
+    keep = stage / "keep"
+    keep.mkdir()
     try:
         for i, name in enumerate(names, 1):
-            res = _run_one(name, nb_dir, stage, period_dir, p, shown_data, out, params, secrets)
+            _sync(out / LEDGER, keep / LEDGER)
+            res = _run_one(name, nb_dir, stage, period_dir, p, shown_data, keep, params, secrets)
+            if res.status == "ok":
+                _sync(keep / LEDGER, out / LEDGER)
+            if "reports_dir" in res.parameters:      # where the record lives, not the staging copy
+                res.parameters["reports_dir"] = str(out.resolve())
             results.append(res)
             line = (f"[{i}/{len(names)}] {name}: {res.status} in {res.seconds:.1f} s"
                     + (f" — {res.error.splitlines()[0][:200]}" if res.error else ""))
@@ -257,6 +268,17 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
     return RunResult(p.label, out, results, period_dir / "manifest.json")
 
 
+def _sync(src: Path, dst: Path) -> None:
+    """Make ``dst`` an exact copy of ``src`` (atomically), or remove it if ``src`` is absent."""
+    if not src.exists():
+        dst.unlink(missing_ok=True)
+        return
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, dst)
+
+
 def _ensure(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -275,12 +297,12 @@ def _read_manifest(path: Path) -> dict | None:
         return None
 
 
-def _run_one(name, nb_dir, stage, period_dir, p, shown_data, out, params, secrets) -> NotebookResult:
+def _run_one(name, nb_dir, stage, period_dir, p, shown_data, keep, params, secrets) -> NotebookResult:
     import papermill as pm
 
     src = nb_dir / f"{name}.ipynb"
     declared = _notebook_params(src)
-    inject = {"period": p.label, "data": shown_data, "reports_dir": str(out.resolve())}
+    inject = {"period": p.label, "data": shown_data, "reports_dir": str(keep.resolve())}
     inject.update(params)
     inject = {k: (_coerce_param(v, declared[k].get("inferred_type_name", "")) if isinstance(v, str)
                   else v) for k, v in inject.items() if k in declared}

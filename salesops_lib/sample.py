@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+WARM_UP_DAYS = 183
 DEFAULTS = {"accounts": 5000, "reps": 50, "years": 3, "seed": 7, "start": 2024}
 
 STAGES = ["Prospecting", "Qualification", "Discovery", "Proposal", "Negotiation"]
@@ -35,7 +36,8 @@ INDUSTRY_SPEND = np.array([1.0, 1.2, 1.4, 0.8, 1.5, 0.9, 1.1, 0.6, 0.7, 0.9])
 PRODUCTS = ["Core Platform", "Analytics Add-on", "Integration Suite", "Support Plus"]
 PRODUCT_PRICE = np.array([1.0, 0.45, 0.7, 0.25])
 REGION_OF_STATE = {
-    **dict.fromkeys("WA OR CA NV AZ UT ID MT WY CO NM AK HI".split(), "West"),
+    # the contiguous states and DC (maps and drive-time territories stay on one landmass)
+    **dict.fromkeys("WA OR CA NV AZ UT ID MT WY CO NM".split(), "West"),
     **dict.fromkeys("ND SD NE KS OK TX MN IA MO WI IL MI IN OH".split(), "Central"),
     **dict.fromkeys("AR LA MS AL TN KY GA FL SC NC VA WV DC".split(), "South"),
     **dict.fromkeys("MD DE PA NJ NY CT RI MA VT NH ME".split(), "East"),
@@ -140,7 +142,8 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
         "hire_date": hire_date.normalize(),
         "home_latitude": places["lat"].to_numpy()[home].round(4),
         "home_longitude": places["lon"].to_numpy()[home].round(4),
-        "capacity": np.where(is_field, 1.0, 1.0),
+        # capacity in FTE as of the extract: a hire in the first six months is still ramping
+        "capacity": np.clip(((as_of - hire_date).days / 30.4 / 6).to_numpy(), 0.25, 1.0).round(2),
         "region": rep_region,
     })
 
@@ -176,14 +179,17 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
     })
 
     # ---------------------------------------------------------------- opportunities
-    span_days = (as_of - t0).days
+    # deals are created from half a year before the window, so the first quarters already
+    # have a pipeline closing into them; deals that closed before the window are dropped
+    g0 = t0 - pd.Timedelta(days=WARM_UP_DAYS)
+    span_days = (as_of - g0).days
     rate = 1.6 * (potential / potential.mean()) ** 0.45 * span_days / 365.0
     n_per = rng.poisson(rate)
     acc_idx = np.repeat(np.arange(n_acc), n_per)
     n_opp = len(acc_idx)
     # seasonal creation: a strong second half and Q4 (months weighted by day of year)
     month_w = np.array([0.8, 0.85, 1.0, 0.9, 0.95, 1.0, 0.85, 0.9, 1.1, 1.2, 1.25, 1.0])
-    day_grid = t0 + pd.to_timedelta(np.arange(span_days), unit="D")
+    day_grid = g0 + pd.to_timedelta(np.arange(span_days), unit="D")
     pw = month_w[day_grid.month - 1] * (1 + 0.08 * (day_grid.year.to_numpy() - start))  # growth
     pw = np.asarray(pw, dtype=float)
     created = day_grid[rng.choice(span_days, n_opp, p=pw / pw.sum())]
@@ -244,6 +250,9 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
                         np.where(won, "closed", "omitted"))
     opp_ids = np.array([f"O{i + 1:07d}" for i in range(n_opp)])
     order = np.argsort(created.to_numpy(), kind="stable")
+    order = order[(close.to_numpy() >= t0.to_datetime64())[order]]   # inside the window
+    n_opp = len(order)
+    opp_ids = opp_ids[:n_opp]
     opps = pd.DataFrame({
         "opportunity_id": opp_ids,
         "account_id": acc_ids[acc_idx[order]],

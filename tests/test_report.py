@@ -225,3 +225,30 @@ def test_every_parameter_is_visible_to_papermill():
         parsed = pm.inspect_notebook(str(path))
         assert set(assigned) == set(parsed), f"{path.name}: papermill cannot read {set(assigned) - set(parsed)}"
         assert all(p["help"] for p in parsed.values()), f"{path.name}: every parameter needs a help comment"
+
+
+def test_ledger_is_published_only_by_a_successful_notebook(tmp_path):
+    """A notebook that keeps a record (the forecast ledger) writes into a staged copy of the
+    reports root; a failure after writing leaves the published ledger as it was."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    body = ("from pathlib import Path\n"
+            "f = Path(reports_dir) / 'forecast_ledger.csv'\n"
+            "f.write_text((f.read_text() if f.exists() else 'run\\n') + period + '\\n')\n")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('period: str = "2026-Q3"  # period\n'
+                                       'data: str = "sample"  # data\n'
+                                       'reports_dir: str = ""  # record folder')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Ledger probe"), params,
+                nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, nbs / "keeper.ipynb")
+    out = tmp_path / "out"
+    assert run_reports(out=out, notebook_dir=nbs).ok
+    assert (out / "forecast_ledger.csv").read_text() == "run\n2026-Q3\n"
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('late failure')"))
+    nbformat.write(nb, nbs / "keeper.ipynb")
+    res = run_reports(out=out, notebook_dir=nbs, period="2026-Q2")
+    assert not res.ok
+    assert (out / "forecast_ledger.csv").read_text() == "run\n2026-Q3\n"
+    assert res.results[0].parameters["reports_dir"] == str(out.resolve())

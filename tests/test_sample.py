@@ -13,7 +13,11 @@ from salesops_lib.sample import STAGES, generate, parse_options
 def test_default_size_and_fixed_dates(sample_ds):
     assert len(sample_ds.accounts) == 5000 and len(sample_ds.reps) == 50
     assert sample_ds.as_of == pd.Timestamp("2026-11-15")
-    assert sample_ds.opportunities["created_date"].min() >= pd.Timestamp("2024-01-01")
+    opp = sample_ds.opportunities
+    # deals created in the half year before the window carry pipeline into it; nothing in the
+    # data closed before the window starts
+    assert opp["created_date"].min() >= pd.Timestamp("2023-07-01")
+    assert opp["close_date"].min() >= pd.Timestamp("2024-01-01")
     assert sample_ds.seed == 7
 
 
@@ -68,7 +72,10 @@ def test_org_structure(sample_ds):
     assert set(reps["role"]) == {"field", "inside"}
     assert reps["team"].nunique() >= 4 and reps["manager"].notna().all()
     assert (reps["hire_date"] >= pd.Timestamp("2024-01-01")).sum() >= 3, "recent hires who ramp"
-    assert sample_ds.accounts["latitude"].between(18, 72).all()
+    ramping = reps["hire_date"] > sample_ds.as_of - pd.DateOffset(months=6)
+    assert (reps.loc[ramping, "capacity"] < 1).all() and (reps.loc[~ramping, "capacity"] == 1).all()
+    assert not sample_ds.accounts["state"].isin(["AK", "HI"]).any()
+    assert sample_ds.accounts["latitude"].between(24, 50).all()
     assert (sample_ds.accounts["potential"] > 0).all()
     q = sample_ds.quotas
     assert (q["quota"] > 0).all() and set(q["period"]).issuperset({"2026-Q3", "2026-Q4"})
