@@ -242,6 +242,7 @@ def test_ledger_is_published_only_by_a_successful_notebook(tmp_path):
     params.metadata["tags"] = ["parameters"]
     nb.cells = [nbformat.v4.new_markdown_cell("# Ledger probe"), params,
                 nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, nbs / "keeper.ipynb")
     out = tmp_path / "out"
     assert run_reports(out=out, notebook_dir=nbs).ok
