@@ -142,8 +142,9 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
         "hire_date": hire_date.normalize(),
         "home_latitude": places["lat"].to_numpy()[home].round(4),
         "home_longitude": places["lon"].to_numpy()[home].round(4),
-        # capacity in FTE as of the extract: a hire in the first six months is still ramping
-        "capacity": np.clip(((as_of - hire_date).days / 30.4 / 6).to_numpy(), 0.25, 1.0).round(2),
+        # capacity in FTE: every rep is full time (ramp shows in quotas and win rates; a
+        # capacity below 1 would make territory balance capacity-weighted)
+        "capacity": 1.0,
         "region": rep_region,
     })
 
