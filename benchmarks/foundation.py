@@ -12,6 +12,8 @@ Run: ``.venv/bin/python benchmarks/foundation.py``
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 import time
 from pathlib import Path
@@ -44,12 +46,13 @@ def main() -> None:
         print(f"{'step':<46}{'ours (s)':>10}{'baseline (s)':>14}{'ratio':>8}")
         for opts in ("", "accounts=50000,reps=500"):
             out = tmp / (opts or "default")
-            secs, _ = timed(lambda: cli(["sample", "--out", str(out), "--options", opts]))
+            with contextlib.redirect_stdout(io.StringIO()):
+                secs, _ = timed(lambda: cli(["sample", "--out", str(out), "--options", opts]))
             base = duckdb_read(out)
             opp = sum(1 for _ in open(out / "opportunities.csv")) - 1
             print(f"{'salesops sample ' + (opts or '(default)') + f' [{opp:,} opps]':<46}"
                   f"{secs:>10.2f}{base:>14.2f}{secs / base:>8.1f}  (baseline: DuckDB reads the CSV)")
-        secs, ds = timed(lambda: load_dataset(tmp / "default"))
+        secs, _ = timed(lambda: load_dataset(tmp / "default"))
         base = duckdb_read(tmp / "default")
         print(f"{'load_dataset(folder) + validation (default)':<46}{secs:>10.2f}{base:>14.2f}"
               f"{secs / base:>8.1f}  (baseline: DuckDB reads the CSV)")
