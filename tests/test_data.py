@@ -13,7 +13,7 @@ import pytest
 from salesops_lib import Dataset, DataSourceError, DataValidationError, load_dataset, schemas
 from salesops_lib.data import Problem
 
-from .conftest import write_csvs
+from .conftest import MAVEN_MAPPING, write_csvs
 
 
 def _err(frames, files=None) -> DataValidationError:
@@ -269,27 +269,6 @@ def test_mapping_with_unknown_table_or_column(tmp_path, tiny_frames):
 
 
 # ------------------------------------------------------------------ the public CRM data set
-MAVEN_MAPPING = {
-    "accounts": {"columns": {"sector": "industry", "revenue": "annual_revenue",
-                             "office_location": "country"},
-                 "copy": {"account_id": "account", "account_name": "account"}},
-    "reps": {"file": "sales_teams", "columns": {"regional_office": "team"},
-             "copy": {"rep_id": "sales_agent", "rep_name": "sales_agent"}},
-    "opportunities": {
-        "file": "sales_pipeline",
-        "columns": {"sales_agent": "rep_id", "account": "account_id", "deal_stage": "stage",
-                    "engage_date": "created_date", "close_value": "amount"},
-        "copy": {"status": "stage"},
-        "values": {"status": {"Won": "won", "Lost": "lost", "Engaging": "open",
-                              "Prospecting": "open"},
-                   "product": {"GTXPro": "GTX Pro"}},
-        "defaults": {"amount": 0},
-        # open deals without an account or an engage date cannot be placed: dropped, counted
-        "drop_if_missing": ["account_id", "created_date"],
-    },
-}
-
-
 def test_maven_unmapped_fails_with_specific_errors(shared_data):
     with pytest.raises(DataValidationError) as info:
         load_dataset(shared_data / "crm_sales_opportunities_maven")

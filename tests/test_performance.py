@@ -12,6 +12,8 @@ import pytest
 from salesops_lib import performance as perf
 from salesops_lib.data import Dataset, DataValidationError, load_dataset
 
+from .conftest import MAVEN_MAPPING
+
 # --------------------------------------------------------------------------------------------
 # a tiny org whose answers are worked out on paper
 # --------------------------------------------------------------------------------------------
@@ -580,32 +582,6 @@ def test_plots_render_under_agg(ds, steady_ds, ramp_ds):
 # --------------------------------------------------------------------------------------------
 MAVEN = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "crm_sales_opportunities_maven"
 
-#: How the Maven "CRM Sales Opportunities" files map onto the data contract.
-#: Join traps handled here rather than by editing files: open deals with no account and
-#: Prospecting deals with no engage date are dropped (counted in ds.health); open deals have no
-#: close value (amount 0). The regional office is the rep's team (and region).
-MAVEN_MAPPING = {
-    "opportunities": {
-        "file": "sales_pipeline",
-        "columns": {"sales_agent": "rep_id", "account": "account_id", "deal_stage": "stage",
-                    "engage_date": "created_date", "close_value": "amount"},
-        "copy": {"status": "stage"},
-        "values": {"status": {"Won": "won", "Lost": "lost", "Engaging": "open",
-                              "Prospecting": "open"}},
-        "defaults": {"amount": 0},
-        "drop_if_missing": ["account_id", "created_date"],
-    },
-    "accounts": {
-        "file": "accounts",
-        "columns": {"account": "account_id", "sector": "industry", "employees": "employees"},
-        "copy": {"account_name": "account_id"},
-    },
-    "reps": {
-        "file": "sales_teams",
-        "columns": {"sales_agent": "rep_id", "regional_office": "team"},
-        "copy": {"rep_name": "rep_id", "region": "team"},
-    },
-}
 
 
 @pytest.fixture(scope="module")
