@@ -23,7 +23,7 @@ import pandas as pd
 from . import forecast as fc_
 from . import viz
 from .periods import Period
-from .pipeline_forecast import PipelineForecast, pipeline_forecast
+from .pipeline_forecast import PipelineForecast, pipeline_forecast, replay_points
 
 SOURCES = ("timeseries", "pipeline", "blend")
 
@@ -57,15 +57,7 @@ def period_backtest(ds, period: str | Period, *, granularity: str = "month",
         ``lower``, ``upper``, ``actual``.
     """
     p = Period.parse(period, ds.fiscal_start_month)
-    plan = []
-    for k in range(1, periods_back + 1):
-        q = p.shift(-k)
-        if q.end > ds.as_of:
-            continue
-        for w in weeks:
-            a = q.start + pd.Timedelta(days=7 * (w - 1))
-            if a <= q.end:
-                plan.append((q, w, a))
+    plan = replay_points(ds, p, periods_back, weeks)
     cols = ["period", "source", "as_of", "week", "value", "lower", "upper", "actual"]
     if not plan:
         return pd.DataFrame(columns=cols)

@@ -403,6 +403,24 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
 # --------------------------------------------------------------------------------------------
 # calibration of the stage probabilities
 # --------------------------------------------------------------------------------------------
+def replay_points(ds, period: str | Period, periods_back: int = 4,
+                  weeks=(1, 4, 7, 10)) -> list[tuple[Period, int, pd.Timestamp]]:
+    """The past moments a forecast is replayed at: ``(period, week, as_of)`` for each of the
+    ``periods_back`` periods before ``period`` that ended by ``ds.as_of``, with
+    ``as_of = start + 7·(week − 1)`` days while that falls inside the period."""
+    p = Period.parse(period, ds.fiscal_start_month)
+    points = []
+    for k in range(1, periods_back + 1):
+        q = p.shift(-k)
+        if q.end > ds.as_of:
+            continue
+        for w in weeks:
+            as_of = q.start + pd.Timedelta(days=7 * (w - 1))
+            if as_of <= q.end:
+                points.append((q, w, as_of))
+    return points
+
+
 def calibration_points(ds, period: str | Period, *, periods_back: int = 4,
                        weeks=(1, 4, 7, 10)) -> pd.DataFrame:
     """Deal-level predictions on past as-of dates with their known outcomes.
@@ -412,24 +430,16 @@ def calibration_points(ds, period: str | Period, *, periods_back: int = 4,
     inside that period, and ``outcome`` = 1 if it was. Only periods that ended by
     ``ds.as_of`` are used, so every outcome is known.
     """
-    p = Period.parse(period, ds.fiscal_start_month)
     opp = ds.opportunities.set_index("opportunity_id")
     rows = []
-    for k in range(1, periods_back + 1):
-        q = p.shift(-k)
-        if q.end > ds.as_of:
-            continue
-        for w in weeks:
-            as_of = q.start + pd.Timedelta(days=7 * (w - 1))
-            if as_of > q.end:
-                continue
-            d = pipeline_forecast(ds, q, as_of).deals
-            won_in = (opp.loc[d["opportunity_id"], "status"].eq("won")
-                      & q.contains(opp.loc[d["opportunity_id"], "close_date"])).to_numpy()
-            rows.append(pd.DataFrame({"period": q.label, "week": w, "as_of": as_of,
-                                      "opportunity_id": d["opportunity_id"],
-                                      "stage": d["stage"], "q": d["p_win"] * d["p_time"],
-                                      "outcome": won_in.astype(float)}))
+    for q, w, as_of in replay_points(ds, period, periods_back, weeks):
+        d = pipeline_forecast(ds, q, as_of).deals
+        won_in = (opp.loc[d["opportunity_id"], "status"].eq("won")
+                  & q.contains(opp.loc[d["opportunity_id"], "close_date"])).to_numpy()
+        rows.append(pd.DataFrame({"period": q.label, "week": w, "as_of": as_of,
+                                  "opportunity_id": d["opportunity_id"],
+                                  "stage": d["stage"], "q": d["p_win"] * d["p_time"],
+                                  "outcome": won_in.astype(float)}))
     cols = ["period", "week", "as_of", "opportunity_id", "stage", "q", "outcome"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
 
