@@ -90,7 +90,7 @@ class HealthNote:
 class Dataset:
     """A validated, canonical set of sales tables (see ``DESIGN.md`` for the contract).
 
-    Attributes are the six tables as DataFrames with the contract's dtypes (strings as
+    Attributes are the seven tables as DataFrames with the contract's dtypes (strings as
     pandas ``string``, amounts as ``float64``, dates as ``datetime64``); absent optional tables
     are empty frames with the contract's columns. ``as_of`` is the date the data describe
     (the last event in them, or the sample's fixed extract date), ``source`` the masked
@@ -103,6 +103,7 @@ class Dataset:
     stage_history: pd.DataFrame
     quotas: pd.DataFrame
     activities: pd.DataFrame
+    opportunity_history: pd.DataFrame
     as_of: pd.Timestamp
     source: str = "frames"
     fiscal_start_month: int = 1
@@ -112,7 +113,7 @@ class Dataset:
 
     @classmethod
     def from_frames(cls, accounts=None, reps=None, opportunities=None, stage_history=None,
-                    quotas=None, activities=None, *, as_of=None, source="frames",
+                    quotas=None, activities=None, opportunity_history=None, *, as_of=None, source="frames",
                     fiscal_start_month: int = 1, files: dict | None = None,
                     notes: list[HealthNote] | None = None, seed: int | None = None) -> Dataset:
         """Validate raw frames against the contract and build a Dataset.
@@ -121,7 +122,8 @@ class Dataset:
         Inputs are never modified. Raises :class:`DataValidationError` on any broken rule.
         """
         raw = {"accounts": accounts, "reps": reps, "opportunities": opportunities,
-               "stage_history": stage_history, "quotas": quotas, "activities": activities}
+               "stage_history": stage_history, "quotas": quotas, "activities": activities,
+               "opportunity_history": opportunity_history}
         frames, health = validate_tables(raw, files=files)
         health = list(notes or []) + health
         as_of = pd.Timestamp(as_of).normalize() if as_of is not None else _last_event(frames)
@@ -131,7 +133,7 @@ class Dataset:
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The six tables by name."""
+        """The tables by name."""
         return {t: getattr(self, t) for t in schemas.TABLES}
 
     def fingerprint(self) -> str:

@@ -1,9 +1,8 @@
 """The data contract: every table, its columns, their types and rules, as pandera schemas.
 
 The column specifications below are the single place where the contract is written down;
-the loader (:mod:`salesops_lib.data`) derives its checks and the pandera schemas from them,
-and analysis modules use the column lists (``REQUIRED``, ``COLUMNS``) rather than repeating
-string literals.
+the loader (:mod:`salesops_lib.data`) derives its type coercion, its checks and the pandera
+schemas from them, and :func:`empty_frame` gives absent optional tables their columns.
 """
 
 from __future__ import annotations
@@ -85,6 +84,20 @@ CONTRACT: dict[str, tuple[Col, ...]] = {
         Col("type", required=True),
         Col("account_id", ref="accounts.account_id"),
         Col("opportunity_id", ref="opportunities.opportunity_id"),
+        Col("channel"),
+        Col("duration_min", "float", ge=0),
+    ),
+    # the state of a deal *after* each change, from its creation on (as Salesforce's
+    # OpportunityHistory): what makes every "as of" number honest (measures.state_as_of)
+    "opportunity_history": (
+        Col("opportunity_id", required=True, ref="opportunities.opportunity_id"),
+        Col("changed_at", "date", required=True),
+        Col("stage"),
+        Col("status", isin=STATUSES),
+        Col("amount", "float", ge=0),
+        Col("close_date", "date"),
+        Col("forecast_category"),
+        Col("rep_id", ref="reps.rep_id"),
     ),
 }
 
