@@ -26,7 +26,7 @@ import pandas as pd
 
 from salesops_lib import forecast as F
 from salesops_lib import load_dataset
-from salesops_lib import models as M
+from salesops_lib.forecast import models as M
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SINGLE = ("snaive", "ets", "theta", "prophet", "ensemble", "prophet_default")

@@ -1,7 +1,9 @@
 """salesops workbench: the library behind the sales-operations notebooks and reports.
 
-Start with :func:`load_dataset`; analyses live in ``territory``, ``performance``,
-``pipeline``, ``forecast`` and ``compensation``; ``report`` renders the HTML reports.
+Start with :func:`load_dataset` (package :mod:`.data`). One package per domain:
+:mod:`.performance`, :mod:`.territory`, :mod:`.forecast` (and :mod:`.pipeline`,
+:mod:`.compensation`, :mod:`.strategy` as they land); :mod:`.report` renders the HTML reports;
+:mod:`.measures` holds the business definitions they all share.
 """
 
 from .data import Dataset, DataSourceError, DataValidationError, load_dataset

@@ -66,7 +66,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_sample(args) -> int:
-    from .sample import generate, parse_options
+    from .data.sample import generate, parse_options
 
     try:
         opts = parse_options("sample:" + (args.options or ""))

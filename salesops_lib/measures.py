@@ -41,6 +41,15 @@ SEGMENT_HOURS = {"enterprise": 40.0, "midmarket": 20.0, "commercial": 20.0, "smb
 #: Hours per year for an account whose segment is missing or not listed above.
 DEFAULT_HOURS = 12.0
 
+
+
+class GroupKeyError(ValueError, KeyError):
+    """A grouping column that no table has (a ``ValueError`` and a ``KeyError``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 _KIND_RANK = {"month": 0, "quarter": 1, "year": 2}
 _STATE_COLUMNS = ("stage", "status", "amount", "close_date", "forecast_category", "rep_id")
 
@@ -227,7 +236,7 @@ def group_values(ds, by: str, frame: pd.DataFrame | None = None) -> pd.Series:
 
     Raises
     ------
-    ValueError
+    GroupKeyError
         ``by`` is a column of none of these tables (the message lists what there is).
     """
     df = ds.opportunities if frame is None else frame
@@ -238,7 +247,7 @@ def group_values(ds, by: str, frame: pd.DataFrame | None = None) -> pd.Series:
     elif by in ds.accounts.columns and "account_id" in df.columns:
         vals = df["account_id"].map(ds.accounts.set_index("account_id")[by])
     else:
-        raise ValueError(f"cannot group by {by!r}: it is a column of neither opportunities "
+        raise GroupKeyError(f"cannot group by {by!r}: it is a column of neither opportunities "
                          f"({list(ds.opportunities.columns)}), reps ({list(ds.reps.columns)}) "
                          f"nor accounts ({list(ds.accounts.columns)})")
     return vals.astype("string").fillna(UNASSIGNED).astype(str)

@@ -12,7 +12,6 @@ colours for the same things and the same number formats everywhere.
 from __future__ import annotations
 
 import html
-import math
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -37,10 +36,24 @@ COLORS = {
 # -------------------------------------------------------------------------------------------
 # number formats
 # -------------------------------------------------------------------------------------------
+MISSING = "–"
+
+
+def _missing_as_dash(fmt):
+    """Wrap a number format so that None, NaN and pd.NA show as a dash."""
+    import functools
+
+    @functools.wraps(fmt)
+    def wrapped(x, *args, **kwargs):
+        if x is None or pd.isna(x):
+            return MISSING
+        return fmt(x, *args, **kwargs)
+    return wrapped
+
+
+@_missing_as_dash
 def money(x, decimals: int = 1) -> str:
     """Dollar amount with a k/M/B suffix: ``1_234_567 -> "$1.2M"``, ``950 -> "$950"``."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
     sign = "-" if x < 0 else ""
     x = abs(float(x))
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -49,31 +62,27 @@ def money(x, decimals: int = 1) -> str:
     return f"{sign}${x:,.0f}"
 
 
+@_missing_as_dash
 def pct(x, decimals: int = 0) -> str:
     """Fraction as a percentage: ``0.342 -> "34%"``."""
-    if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
-        return "–"
     return f"{100 * float(x):.{decimals}f}%"
 
 
+@_missing_as_dash
 def num(x, decimals: int = 0) -> str:
     """Plain number with thousands separators: ``12345 -> "12,345"``."""
-    if x is None or pd.isna(x):
-        return "–"
     return f"{float(x):,.{decimals}f}"
 
 
+@_missing_as_dash
 def days(x) -> str:
     """Duration in days: ``41.5 -> "42 days"``."""
-    if x is None or pd.isna(x):
-        return "–"
     return f"{float(x):,.0f} days"
 
 
+@_missing_as_dash
 def signed_pct(x, decimals: int = 0) -> str:
     """Change as a signed percentage: ``0.12 -> "+12%"``."""
-    if x is None or pd.isna(x):
-        return "–"
     return f"{100 * float(x):+.{decimals}f}%"
 
 

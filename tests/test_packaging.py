@@ -31,3 +31,61 @@ def test_readme_quick_start():
     text = (ROOT / "README.md").read_text()
     assert "make reports" in text and "make test" in text
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+# ---------------------------------------------------------------------------------- layout
+PACKAGE = ROOT / "salesops_lib"
+MODULES = sorted(
+    ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for p in PACKAGE.rglob("*.py"))
+
+
+def test_every_module_imports_alone_in_a_fresh_interpreter():
+    import subprocess
+    import sys
+
+    code = ("import importlib, sys\nbad = []\nfor m in sys.argv[1:]:\n"
+            "    for k in [k for k in sys.modules if k.startswith('salesops_lib')]:\n"
+            "        del sys.modules[k]\n"
+            "    try:\n        importlib.import_module(m)\n"
+            "    except Exception as e:\n        bad.append(f'{m}: {e!r}')\n"
+            "print('\\n'.join(bad))\n")
+    # one fresh interpreter per module would take a minute; clearing sys.modules between
+    # imports gives each module the same start (third-party libraries stay loaded)
+    out = subprocess.run([sys.executable, "-c", code, *MODULES], capture_output=True, text=True,
+                         cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", out.stdout
+
+
+def test_no_module_is_much_over_500_lines():
+    long = {str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 520}
+    assert not long, long
+
+
+def test_package_inits_only_reexport():
+    import ast
+
+    for init in PACKAGE.rglob("__init__.py"):
+        tree = ast.parse(init.read_text())
+        for node in tree.body:
+            ok = isinstance(node, (ast.Import, ast.ImportFrom, ast.Expr)) or (
+                isinstance(node, ast.Assign)
+                and all(isinstance(t, ast.Name) and t.id.startswith("__") for t in node.targets))
+            assert ok, f"{init.relative_to(ROOT)}:{node.lineno} does more than re-export"
+
+
+def test_modules_never_import_their_own_package_init():
+    import ast
+
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "__init__.py" or path.parent == PACKAGE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module is None:
+                names = [a.name for a in node.names]
+                siblings = {p.stem for p in path.parent.glob("*.py")} | {
+                    p.name for p in path.parent.iterdir() if p.is_dir()}
+                assert set(names) <= siblings, (
+                    f"{path.relative_to(ROOT)} imports {names} from its own package's __init__")

@@ -1,0 +1,165 @@
+"""Where data comes from: ``load_dataset(source, mapping=None) -> Dataset``.
+
+A source is the built-in sample (``"sample"``, ``"sample:accounts=5000,seed=7"``), a folder of
+CSV or Parquet files named after the contract's tables, or a database URL
+(``duckdb:///file.duckdb``, ``postgresql://user:***@host/db``, any SQLAlchemy URL). Every table
+then passes through the same gate (:mod:`.mapping`, :mod:`.validation`). Sources are only read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..secrets import MASK, PASSWORD_ENV, mask_text, mask_url
+from . import schemas
+from .dataset import Dataset
+from .mapping import apply_mapping
+from .validation import DataSourceError, DataValidationError, Problem
+
+
+def load_dataset(source: str | os.PathLike = "sample", mapping: dict | None = None, *,
+                 fiscal_start_month: int = 1) -> Dataset:
+    """Load and validate a data set.
+
+    Parameters
+    ----------
+    source : str or path
+        ``"sample"`` or ``"sample:accounts=5000,reps=50,years=3,seed=7,start=2024"``; a folder
+        of ``<table>.csv`` / ``<table>.parquet`` files; or a database URL (``duckdb:///x.duckdb``,
+        ``postgresql://user:***@host/db``) whose tables are named as in the contract. A ``***``
+        password is taken from the ``SALESOPS_DB_PASSWORD`` environment variable.
+    mapping : dict, optional
+        Per table: ``file`` (source file or table name), ``columns`` (rename source → contract),
+        ``copy`` (new column ← existing column), ``values`` (per column, source value →
+        contract value), ``defaults`` (fill a missing column or empty cells with a constant),
+        ``drop_if_missing`` (drop rows with an empty value in these columns; counted in
+        ``Dataset.health``). Applied before validation, so raw files are never edited.
+    fiscal_start_month : int
+        First month of the fiscal year (1 = January).
+
+    Raises
+    ------
+    DataValidationError
+        The data break the contract (names table, column, file and rows).
+    DataSourceError
+        The source cannot be read (no such folder, database unreachable, unknown scheme).
+    """
+    src = str(source)
+    mapping = mapping or {}
+    if src == "sample" or src.startswith("sample:"):
+        from .sample import generate, parse_options
+
+        opts = parse_options(src)
+        frames = generate(**opts)
+        tables = {k: v for k, v in frames.items() if k in schemas.TABLES}
+        return Dataset.from_frames(**tables, as_of=frames["as_of"], source=src,
+                                   fiscal_start_month=fiscal_start_month, seed=opts["seed"])
+    if "://" in src:
+        raw, files = read_database(src, mapping)
+    else:
+        raw, files = read_folder(Path(src), mapping)
+    raw, notes = apply_mapping(raw, mapping, files)
+    return Dataset.from_frames(**raw, source=src, fiscal_start_month=fiscal_start_month,
+                               files=files, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# readers
+# --------------------------------------------------------------------------------------------
+def table_file(table: str, mapping: dict) -> str:
+    return (mapping.get(table) or {}).get("file", table)
+
+
+def read_folder(folder: Path, mapping: dict):
+    if not folder.is_dir():
+        raise DataSourceError(
+            f"data source {str(folder)!r} is neither 'sample', a folder of CSV/Parquet files "
+            "nor a database URL")
+    raw, files = {}, {}
+    for table in schemas.TABLES:
+        stem = table_file(table, mapping)
+        candidates = [folder / stem] if Path(stem).suffix else [
+            folder / f"{stem}.csv", folder / f"{stem}.parquet", folder / f"{stem}.csv.gz"]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            if table in schemas.REQUIRED_TABLES:
+                raise DataValidationError(Problem(
+                    table, "", f"required table is missing: expected {candidates[0].name} "
+                    f"(or .parquet) in {folder}"))
+            continue
+        files[table] = str(path)
+        try:
+            if path.suffix == ".parquet":
+                raw[table] = pd.read_parquet(path)
+            else:
+                raw[table] = pd.read_csv(path, dtype=str, keep_default_na=False,
+                                         na_values=[""], encoding_errors="strict")
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            raise DataValidationError(Problem(table, "", f"cannot read the file: {exc}",
+                                              file=str(path))) from None
+    return raw, files
+
+
+def _resolve_password(url: str) -> str:
+    if f":{MASK}@" in url:
+        pw = os.environ.get(PASSWORD_ENV)
+        if pw is None:
+            raise DataSourceError(
+                f"{mask_url(url)} has a masked password; set {PASSWORD_ENV} to the real one")
+        from urllib.parse import quote
+        return url.replace(f":{MASK}@", f":{quote(pw, safe='')}@", 1)
+    return url
+
+
+def read_database(url: str, mapping: dict):
+    shown = mask_url(url)
+    raw, files = {}, {}
+    if url.startswith("duckdb://"):
+        import duckdb
+
+        path = url[len("duckdb:///"):] if url.startswith("duckdb:///") else url[len("duckdb://"):]
+        if not Path(path).exists() and Path("/" + path).exists():
+            path = "/" + path
+        if not Path(path).is_file():
+            raise DataSourceError(f"cannot open {shown}: no such DuckDB file {path!r}")
+        try:
+            con = duckdb.connect(path, read_only=True)
+        except duckdb.Error as exc:
+            raise DataSourceError(f"cannot open {shown}: {mask_text(str(exc))}") from None
+        try:
+            present = {r[0] for r in con.execute(
+                "select table_name from information_schema.tables").fetchall()}
+            for table in schemas.TABLES:
+                name = table_file(table, mapping)
+                if name in present:
+                    raw[table] = con.execute(f'select * from "{name}"').df()
+                    files[table] = f"{shown} table {name}"
+        finally:
+            con.close()
+    else:
+        try:
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(_resolve_password(url))
+            with engine.connect() as con:
+                present = set(sa.inspect(con).get_table_names())
+                for table in schemas.TABLES:
+                    name = table_file(table, mapping)
+                    if name in present:
+                        raw[table] = pd.read_sql_table(name, con)
+                        files[table] = f"{shown} table {name}"
+            engine.dispose()
+        except DataSourceError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear message
+            msg = mask_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            raise DataSourceError(f"cannot read {shown}: {msg}") from None
+    for table in schemas.REQUIRED_TABLES:
+        if table not in raw:
+            raise DataValidationError(Problem(table, "", f"required table is missing in {shown}"))
+    return raw, files
+
+

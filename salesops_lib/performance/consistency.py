@@ -1,0 +1,379 @@
+"""Consistency and ramp: how steadily reps, teams, channels and territories sell over time.
+
+Companion of :mod:`salesops_lib.performance` (which scores one period); here every metric
+looks at a run of periods. Pure functions: a Dataset in, new tidy frames out.
+
+* **bookings series**: bookings, quota and attainment per group and period
+  (:func:`period_bookings`), zero-filled, only periods after a rep's hire.
+* **consistency**: coefficient of variation of monthly bookings, hit rate (share of periods
+  at ≥ a fraction of quota) and the longest hit / miss streaks (:func:`consistency`).
+* **ramp**: productivity or attainment by month of tenure across hires, with the typical
+  time to ramp and a bootstrap interval (:func:`ramp`).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .. import viz
+from ..data import Dataset
+from ..measures import monthly_quota as _monthly_quota
+from ..periods import Period, fiscal_labels, period_containing
+from .scorecard import as_keys, deals_with_keys, label, ratio, with_rep_attributes
+
+
+# --------------------------------------------------------------------------------------------
+# periods and quotas on a month grid
+# --------------------------------------------------------------------------------------------
+def _mi(ts) -> np.ndarray:
+    """Month index year·12 + month − 1 (vectorised)."""
+    d = pd.to_datetime(pd.Series(ts))
+    return (d.dt.year * 12 + d.dt.month - 1).to_numpy()
+
+
+def last_complete(ds: Dataset, kind: str = "quarter") -> Period:
+    """The last period of ``kind`` that ended on or before ``ds.as_of``."""
+    cur = period_containing(ds.as_of, kind, ds.fiscal_start_month)
+    return cur if cur.end <= pd.Timestamp(ds.as_of) else cur.previous()
+
+
+def window(ds: Dataset, end=None, periods: int | None = 8, kind: str = "quarter") -> list[Period]:
+    """``periods`` consecutive periods of ``kind`` ending with ``end`` (default: the last
+    complete one). ``periods=None`` starts at the period of the first won deal."""
+    fsm = ds.fiscal_start_month
+    last = Period.parse(end, fsm) if end is not None else last_complete(ds, kind)
+    if last.kind != kind:
+        last = period_containing(last.end, kind, fsm)
+    if periods is None:
+        won = ds.opportunities.loc[ds.opportunities["status"] == "won", "close_date"]
+        first = period_containing(won.min() if len(won) else last.start, kind, fsm)
+        step = {"year": 12, "quarter": 3, "month": 1}[kind]
+        gap = (last.start.year - first.start.year) * 12 + last.start.month - first.start.month
+        periods = max(1, gap // step + 1)
+    return [last.shift(-i) for i in range(periods - 1, -1, -1)]
+
+
+def monthly_quota(ds: Dataset) -> pd.DataFrame:
+    """Each rep's quota per calendar month: :func:`salesops_lib.measures.monthly_quota` on
+    the data set (the one quota rule, hires prorated). Returns ``rep_id``, ``month``
+    (year·12 + month − 1), ``quota``."""
+    return _monthly_quota(ds.quotas, ds.fiscal_start_month, ds.reps)
+
+
+# --------------------------------------------------------------------------------------------
+# bookings per group and period
+# --------------------------------------------------------------------------------------------
+def period_bookings(ds: Dataset, periods: list[Period], by="rep_id") -> pd.DataFrame:
+    """Bookings, quota and attainment per group and period, zero-filled.
+
+    ``bookings`` = Σ won amount with close_date in the period; ``quota`` = Σ of the group's
+    reps' monthly quotas (:func:`monthly_quota`) over the period's months (NaN when grouping by
+    an opportunity attribute such as channel); ``attainment`` = bookings / quota.
+    When grouping by rep attributes a rep counts only in periods ending on or after its hire
+    date (a rep without a hire date always counts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` columns, ``period`` (label), ``period_index`` (0 = first), ``bookings``,
+        ``quota``, ``attainment``.
+    """
+    if not periods:
+        raise ValueError("no periods given")
+    kind, fsm = periods[0].kind, ds.fiscal_start_month
+    labels = [p.label for p in periods]
+    pos = pd.Series(range(len(periods)), index=labels)
+    df, keys, rep_level = deals_with_keys(ds, by)
+    won = df[df["status"] == "won"]
+    won = won.assign(period=fiscal_labels(won["close_date"], kind, fsm))
+    won = won[won["period"].isin(labels)]
+    if not rep_level:
+        grid = pd.MultiIndex.from_product(
+            [pd.Index(df[k].unique(), name=k) for k in keys] + [pd.Index(labels, name="period")])
+        out = won.groupby(keys + ["period"], observed=True)["amount"].sum().reindex(grid,
+                                                                                   fill_value=0.0)
+        out = out.rename("bookings").reset_index().assign(quota=np.nan)
+    else:
+        reps = ds.reps[["rep_id", "hire_date"] + [k for k in keys if k != "rep_id"]].copy()
+        for k in keys:
+            reps[k] = label(reps[k])
+        per = pd.DataFrame({"period": labels, "end": [p.end for p in periods],
+                            "m0": [p.start.year * 12 + p.start.month - 1 for p in periods],
+                            "m1": [p.end.year * 12 + p.end.month - 1 for p in periods]})
+        grid = reps.merge(per, how="cross")
+        grid = grid[grid["hire_date"].isna() | (grid["hire_date"] <= grid["end"])]
+        mq = monthly_quota(ds)
+        # month -> the period containing it (periods are consecutive and sorted)
+        m0, m1 = per["m0"].to_numpy(), per["m1"].to_numpy()
+        at = np.searchsorted(m0, mq["month"].to_numpy(), side="right") - 1
+        ok = (at >= 0) & (mq["month"].to_numpy() <= m1[np.clip(at, 0, None)])
+        mq = mq[ok].assign(period=np.asarray(labels, dtype=object)[at[ok]])
+        q = mq.groupby(["rep_id", "period"])["quota"].sum()
+        b = won.groupby(["rep_id", "period"], observed=True)["amount"].sum()
+        idx = pd.MultiIndex.from_frame(grid[["rep_id", "period"]])
+        grid = grid.assign(bookings=b.reindex(idx, fill_value=0.0).to_numpy(),
+                           quota=q.reindex(idx).to_numpy())
+        g = grid.groupby(keys + ["period"], observed=True)
+        out = pd.DataFrame({"bookings": g["bookings"].sum(),
+                            "quota": g["quota"].sum(min_count=1)}).reset_index()
+    out["period_index"] = out["period"].map(pos).astype("int64")
+    out["attainment"] = ratio(out["bookings"], out["quota"])
+    out = out.sort_values(keys + ["period_index"]).reset_index(drop=True)
+    return out[keys + ["period", "period_index", "bookings", "quota", "attainment"]]
+
+
+def _longest_runs(df: pd.DataFrame, keys: list[str], flag: str) -> pd.DataFrame:
+    """Longest run of True and of False of ``flag`` per group (rows sorted by period)."""
+    f = df[flag].astype(bool)
+    new_run = (f != f.groupby([df[k] for k in keys], observed=True).shift()) | (
+        df.groupby(keys, observed=True).cumcount() == 0)
+    run_id = new_run.cumsum()
+    runs = pd.DataFrame({**{k: df[k] for k in keys}, "flag": f, "run": run_id})
+    lengths = runs.groupby(keys + ["run", "flag"], observed=True).size().rename("n").reset_index()
+    best = lengths.pivot_table(index=keys, columns="flag", values="n", aggfunc="max",
+                               observed=True)
+    return pd.DataFrame({"longest_hit_streak": best.get(True, pd.Series(dtype=float)),
+                         "longest_miss_streak": best.get(False, pd.Series(dtype=float))},
+                        index=best.index).fillna(0).astype("int64")
+
+
+def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str = "quarter",
+                hit_fraction: float = 1.0) -> pd.DataFrame:
+    """How consistently each group sells, over ``periods`` periods of ``kind`` ending ``end``.
+
+    Per group:
+
+    * ``mean_monthly_bookings`` and ``cv_monthly`` = sd(monthly bookings) / mean(monthly
+      bookings) over the months of the window (sample sd, ddof = 1; lower = steadier; NaN when
+      the mean is 0 or fewer than two months);
+    * ``hit_rate`` = #(periods with attainment ≥ ``hit_fraction``) / #(periods with a quota);
+    * ``longest_hit_streak`` / ``longest_miss_streak``: most consecutive periods at / below
+      the bar (periods without a quota break nothing and are skipped);
+    * ``periods`` with a quota, ``months`` observed, ``bookings`` over the window.
+
+    By rep, ``rep_name``, ``manager``, ``team`` and ``role`` are carried along.
+
+    ``by`` as in :func:`salesops_lib.performance.scorecard`: ``rep_id``, ``team``, ``role``
+    (field vs inside), ``region`` (territory), or an opportunity attribute like ``channel``
+    (no quota, so only the CV).
+    """
+    pers = window(ds, end, periods, kind)
+    months = [m for p in pers for m in p.months()]
+    monthly = period_bookings(ds, months, by)
+    keys = as_keys(by)
+    g = monthly.groupby(keys, observed=True)["bookings"]
+    out = pd.DataFrame({"months": g.size(), "bookings": g.sum(),
+                        "mean_monthly_bookings": g.mean(), "sd": g.std(ddof=1)})
+    out["cv_monthly"] = ratio(out["sd"], out["mean_monthly_bookings"])
+    out.loc[out["months"] < 2, "cv_monthly"] = np.nan
+    per = period_bookings(ds, pers, by)
+    per = per[per["quota"].notna()]
+    per = per.assign(hit=per["attainment"] >= hit_fraction)
+    h = per.groupby(keys, observed=True)["hit"]
+    out["periods"] = h.size().reindex(out.index).fillna(0).astype("int64")
+    out["hit_rate"] = h.mean().reindex(out.index).astype(float)
+    streaks = _longest_runs(per, keys, "hit") if len(per) else pd.DataFrame(
+        columns=["longest_hit_streak", "longest_miss_streak"])
+    for c in ["longest_hit_streak", "longest_miss_streak"]:
+        out[c] = streaks[c].reindex(out.index).fillna(0).astype("int64") if len(per) else 0
+    out = out.reset_index()
+    out.insert(len(keys), "window", f"{pers[0].label}..{pers[-1].label}")
+    out, extra = with_rep_attributes(ds, out, keys)
+    return out[keys + extra + ["window", "periods", "months", "bookings", "mean_monthly_bookings",
+                       "cv_monthly", "hit_rate", "longest_hit_streak", "longest_miss_streak"]]
+
+
+# --------------------------------------------------------------------------------------------
+# ramp
+# --------------------------------------------------------------------------------------------
+def ramp_months(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
+                max_months: int = 24) -> pd.DataFrame:
+    """One row per rep and month of tenure (0 = hire month) with the ramp ``value``.
+
+    Months run from the first to the last complete month of the data; a rep's month counts
+    from its hire month on. ``measure``:
+
+    * ``"productivity"``: bookings of the month / mean monthly bookings of ramped rep-months
+      (tenure ≥ ``steady_after``) in the same role — 1.0 = a fully ramped rep. Used by default
+      because quotas of new hires are usually ramped already, which hides the ramp.
+    * ``"attainment"``: bookings / the month's quota (:func:`monthly_quota`).
+
+    Returns ``rep_id``, ``role``, ``tenure_month``, ``bookings``, ``quota``, ``value``
+    (tenure months 0..``max_months``).
+    """
+    if measure not in ("productivity", "attainment"):
+        raise ValueError("measure must be 'productivity' or 'attainment'")
+    last = last_complete(ds, "month")
+    months = window(ds, last, None, "month")
+    s = period_bookings(ds, months, "rep_id")
+    reps = ds.reps.set_index("rep_id")
+    hire = reps["hire_date"].reindex(s["rep_id"]).to_numpy()
+    role = (label(reps["role"]) if "role" in reps else pd.Series("all", index=reps.index))
+    s = s.assign(role=role.reindex(s["rep_id"]).to_numpy())
+    month_idx = np.array([p.start.year * 12 + p.start.month - 1 for p in months])
+    s["tenure_month"] = month_idx[s["period_index"].to_numpy()] - _mi(hire)
+    s = s[pd.notna(hire)]
+    s = s.assign(tenure_month=s["tenure_month"].astype("int64"))
+    if measure == "productivity":
+        steady = s[s["tenure_month"] >= steady_after].groupby("role")["bookings"].mean()
+        ref = s["role"].map(steady).fillna(s.loc[s["tenure_month"] >= steady_after,
+                                                  "bookings"].mean())
+        s["value"] = ratio(s["bookings"], ref)
+    else:
+        s["value"] = s["attainment"]
+    s = s[(s["tenure_month"] >= 0) & (s["tenure_month"] <= max_months)]
+    return s[["rep_id", "role", "tenure_month", "bookings", "quota", "value"]].reset_index(drop=True)
+
+
+def ramp(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
+         max_months: int = 24, threshold: float = 0.8, level: float = 0.95,
+         n_boot: int = 400, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Ramp curve by month of tenure and the typical time to ramp.
+
+    Curve: for each tenure month ``m``, ``value`` = mean over reps of :func:`ramp_months`'s
+    value, ``low``/``high`` = mean ∓ t₍ₙ₋₁₎ · sd / √n (low clipped at 0), ``reps`` = n.
+
+    Ramp time: the first ``m`` at which the three-month trailing mean of the curve reaches
+    ``threshold`` × the steady level (mean value of tenure months ≥ ``steady_after``; 1.0 by
+    construction for productivity). Its interval is the ``level`` percentile interval over
+    ``n_boot`` bootstrap resamples of reps (vectorised, seeded: deterministic).
+
+    Returns
+    -------
+    (curve, summary)
+        ``curve``: ``tenure_month``, ``value``, ``low``, ``high``, ``reps``.
+        ``summary``: ``ramp_months``, ``ramp_low``, ``ramp_high``, ``steady``, ``threshold``,
+        ``measure``, ``hires`` (reps observed in their first three months).
+    """
+    from scipy import stats
+
+    rm = ramp_months(ds, measure, steady_after, max_months)
+    rm = rm[rm["value"].notna()]
+    g = rm.groupby("tenure_month")["value"]
+    curve = pd.DataFrame({"value": g.mean(), "sd": g.std(ddof=1), "reps": g.size()})
+    t = stats.t.ppf(0.5 + level / 2, np.maximum(curve["reps"] - 1, 1))
+    half = t * curve["sd"] / np.sqrt(curve["reps"])
+    curve = curve.assign(low=(curve["value"] - half).clip(lower=0), high=curve["value"] + half).reset_index()
+    curve = curve[["tenure_month", "value", "low", "high", "reps"]]
+
+    mat = rm.pivot_table(index="rep_id", columns="tenure_month", values="value").reindex(
+        columns=range(max_months + 1))
+    steady = 1.0 if measure == "productivity" else float(np.nanmean(
+        mat.loc[:, steady_after:].to_numpy())) if mat.shape[1] > steady_after else np.nan
+    bar = threshold * steady
+
+    def first_cross(curves: np.ndarray) -> np.ndarray:
+        # trailing 3-month mean, NaN-aware; first month whose mean reaches the bar
+        c = pd.DataFrame(curves.T).rolling(3, min_periods=1).mean().to_numpy().T
+        ok = c >= bar
+        return np.where(ok.any(axis=1), ok.argmax(axis=1), np.nan)
+
+    x = mat.to_numpy()
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN tenure months
+        point = first_cross(np.nanmean(x, axis=0)[None, :])[0] if len(x) else np.nan
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, len(x), size=(n_boot, len(x))) if len(x) else None
+        boots = first_cross(np.nanmean(x[idx], axis=1)) if idx is not None else np.array([np.nan])
+    tail = (1 - level) / 2 * 100
+    ok = boots[~np.isnan(boots)]
+    summary = {
+        "ramp_months": float(point), "measure": measure, "threshold": threshold,
+        "steady": steady,
+        "ramp_low": float(np.percentile(ok, tail)) if len(ok) else np.nan,
+        "ramp_high": float(np.percentile(ok, 100 - tail)) if len(ok) else np.nan,
+        "hires": int(rm.loc[rm["tenure_month"] <= 2, "rep_id"].nunique()),
+    }
+    return curve, summary
+
+
+# --------------------------------------------------------------------------------------------
+# plots
+# --------------------------------------------------------------------------------------------
+def plot_consistency(cons: pd.DataFrame, label: str, ax=None, title: str | None = None,
+                     color_by: str | None = None):
+    """Scatter of hit rate (x) against CV of monthly bookings (y), one dot per group.
+
+    Steady performers sit bottom-right (often at quota, little month-to-month swing). Dots are
+    named when there are at most 12 (by ``rep_name`` if present, else ``label``) and coloured
+    by ``color_by`` (e.g. ``"team"``) when given.
+    """
+    fig, ax = viz.figure(title or "Consistency: hit rate vs month-to-month swing",
+                         "Hit rate (share of periods at quota)",
+                         "CV of monthly bookings (sd ÷ mean)", ax=ax)
+    x = cons["hit_rate"].fillna(0) if cons["hit_rate"].notna().any() else cons["hit_rate"]
+    names = (cons["rep_name"] if "rep_name" in cons.columns else cons[label]).astype(str)
+    if color_by is not None:
+        cmap = viz.color_map(cons[color_by].astype(str))
+        for cat, col in cmap.items():
+            m = (cons[color_by].astype(str) == cat).to_numpy()
+            ax.scatter(x[m], cons["cv_monthly"][m], s=55, color=col, label=cat, zorder=3)
+        ax.legend(loc="upper right", fontsize=8)
+    else:
+        ax.scatter(x, cons["cv_monthly"], s=55, color=viz.COLORS["primary"], zorder=3)
+    if len(cons) <= 12:
+        for xi, yi, name in zip(x, cons["cv_monthly"], names):
+            ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    viz.pct_axis(ax, "x")
+    return fig
+
+
+def plot_ramp(curve: pd.DataFrame, summary: dict | None = None, ax=None):
+    """Ramp curve: mean value by tenure month with its interval band and the ramp time."""
+    measure = (summary or {}).get("measure", "productivity")
+    ylabel = ("Productivity (1.0 = ramped rep's monthly bookings)" if measure == "productivity"
+              else "Attainment of monthly quota")
+    fig, ax = viz.figure("Ramp: new hires by month of tenure", "Month of tenure (0 = hire month)",
+                         ylabel, ax=ax)
+    ax.fill_between(curve["tenure_month"], curve["low"], curve["high"],
+                    color=viz.COLORS["interval"], alpha=0.18, label="95% interval")
+    ax.plot(curve["tenure_month"], curve["value"], color=viz.COLORS["primary"], marker="o",
+            label="mean across reps")
+    if summary:
+        ax.axhline(summary["threshold"] * summary["steady"], color=viz.COLORS["target"], ls="--",
+                   label=f"{summary['threshold']:.0%} of steady level")
+        if pd.notna(summary["ramp_months"]):
+            ax.axvline(summary["ramp_months"], color=viz.COLORS["neutral"], ls=":",
+                       label=f"ramped at month {summary['ramp_months']:.0f}")
+    viz.pct_axis(ax)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def consistency_table(cons: pd.DataFrame):
+    """A consistency frame (:func:`consistency`) as a formatted table."""
+    return viz.table(cons, {"bookings": "money", "mean_monthly_bookings": "money",
+                            "cv_monthly": "pct", "hit_rate": "pct"})
+
+
+# --------------------------------------------------------------------------------------------
+# one-sentence readings
+# --------------------------------------------------------------------------------------------
+def reading_consistency(cons: pd.DataFrame, label: str) -> str:
+    """One sentence naming the steadiest and the most volatile group (by CV)."""
+    c = cons.dropna(subset=["cv_monthly"]).sort_values("cv_monthly")
+    if len(c) < 2:
+        return "Too few groups with bookings to compare consistency."
+    if "rep_name" in c.columns:
+        c = c.assign(**{label: c["rep_name"]})
+    best, worst = c.iloc[0], c.iloc[-1]
+    hit = (lambda r: f", at quota in {viz.pct(r['hit_rate'])} of quarters"
+           if pd.notna(r["hit_rate"]) else "")
+    return (f"Steadiest: {best[label]} (monthly bookings vary by {viz.pct(best['cv_monthly'])} of "
+            f"their mean{hit(best)}); most volatile: {worst[label]} "
+            f"({viz.pct(worst['cv_monthly'])}{hit(worst)}).")
+
+
+def reading_ramp(summary: dict) -> str:
+    """One sentence on the typical ramp time and its interval."""
+    if not summary.get("hires"):
+        return ("No hire is observed from its first months (hire dates missing or older than the "
+                "data), so ramp time cannot be measured.")
+    if pd.isna(summary["ramp_months"]):
+        return "New hires in these data have not reached the ramp threshold yet."
+    return (f"New hires reach {summary['threshold']:.0%} of a ramped rep's level in about "
+            f"{summary['ramp_months']:.0f} months (95% interval {summary['ramp_low']:.0f}–"
+            f"{summary['ramp_high']:.0f} months, {summary['hires']} hires observed from the start).")

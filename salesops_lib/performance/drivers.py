@@ -1,0 +1,193 @@
+"""Why reps differ: velocity and its gap decomposition, and bookings against territory potential.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data import Dataset
+from ..periods import Period
+from .scorecard import REP_ATTRIBUTES, scorecard
+
+GAP_COMPONENTS = ("volume", "win_rate", "deal_size", "cycle")
+
+
+def velocity(sc: pd.DataFrame) -> pd.DataFrame:
+    """Pipeline velocity for each row of a scorecard, in dollars per day.
+
+    ``velocity = deals × win_rate × avg_deal_size / cycle_days_median``
+
+    with ``deals`` the closed deals of the period, so ``deals × win_rate × avg_deal_size`` is
+    exactly the bookings and velocity = bookings per day of a typical cycle. NaN when the
+    group won nothing (no deal size or cycle). Returns a copy of ``sc`` with ``velocity``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = sc["deals"] * sc["win_rate"] * sc["avg_deal_size"] / sc["cycle_days_median"]
+    return sc.assign(velocity=v.where(sc["won"] > 0).astype(float))
+
+
+def gap_decomposition(sc: pd.DataFrame, key: str = "rep_id", reference=None,
+                      min_deals: int = 0) -> pd.DataFrame:
+    """Split each group's velocity gap to a reference into volume, win rate, size and cycle.
+
+    The reference is the median rep: the component-wise medians (over groups that won
+    something) of deals, win rate, deal size and cycle days, unless ``reference`` (a dict
+    with those four scorecard column names) is given. Because velocity is a product::
+
+        log(v / v_ref) =  log(deals / deals_ref)            volume
+                        + log(win_rate / win_rate_ref)      win_rate
+                        + log(size / size_ref)              deal_size
+                        − log(cycle / cycle_ref)            cycle (shorter is better)
+
+    the four ``log_points`` add up exactly to ``log_gap``; ``dollars_per_day`` allocates the
+    gap ``v − v_ref`` in proportion to the log points (so they too add up exactly; zero when the
+    log gap is zero). Groups that won nothing have no velocity and are left out, as are groups
+    with fewer than ``min_deals`` closed deals (too noisy to decompose; not in the reference).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long: ``key`` (and ``rep_name`` when the scorecard has it), ``component``, ``log_points``, ``dollars_per_day``, ``velocity``,
+        ``velocity_ref``, ``log_gap``.
+    """
+    sc = velocity(sc)
+    sc = sc[sc["velocity"].notna() & (sc["velocity"] > 0) & (sc["deals"] >= min_deals)]
+    cols = {"volume": "deals", "win_rate": "win_rate", "deal_size": "avg_deal_size",
+            "cycle": "cycle_days_median"}
+    ref = {c: (reference or {}).get(col, sc[col].median()) for c, col in cols.items()}
+    v_ref = ref["volume"] * ref["win_rate"] * ref["deal_size"] / ref["cycle"]
+    parts = pd.DataFrame({c: np.log(sc[col].to_numpy(float) / ref[c]) for c, col in cols.items()},
+                         index=sc.index)
+    parts["cycle"] = -parts["cycle"]
+    log_gap = parts.sum(axis=1)
+    gap = sc["velocity"] - v_ref
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = parts.div(log_gap.where(log_gap != 0), axis=0).fillna(0.0)
+    long = parts.assign(**{key: sc[key].to_numpy()}).melt(
+        id_vars=key, var_name="component", value_name="log_points")
+    dollars = share.mul(gap, axis=0).assign(**{key: sc[key].to_numpy()}).melt(
+        id_vars=key, var_name="component", value_name="dollars_per_day")
+    out = long.merge(dollars, on=[key, "component"])
+    info = pd.DataFrame({key: sc[key].to_numpy(), "velocity": sc["velocity"].to_numpy(),
+                         "log_gap": log_gap.to_numpy()})
+    named = "rep_name" in sc.columns and key != "rep_name"
+    if named:
+        info["rep_name"] = sc["rep_name"].to_numpy()
+    out = out.merge(info, on=key).assign(velocity_ref=v_ref)
+    out["component"] = pd.Categorical(out["component"], GAP_COMPONENTS, ordered=True)
+    out = out.sort_values([key, "component"]).reset_index(drop=True)
+    out["component"] = out["component"].astype(str)
+    return out[[key] + (["rep_name"] if named else []) + [
+        "component", "log_points", "dollars_per_day", "velocity", "velocity_ref", "log_gap"]]
+
+
+def top_bottom(gap: pd.DataFrame, n: int = 5, key: str = "rep_id") -> pd.DataFrame:
+    """The rows of the ``n`` groups with the largest and the ``n`` with the smallest ``log_gap``."""
+    order = gap.drop_duplicates(key).sort_values("log_gap")[key]
+    keep = pd.concat([order.head(n), order.tail(n)]).unique()
+    return gap[gap[key].isin(keep)].reset_index(drop=True)
+
+
+PREDICTORS = ("potential", "accounts", "tenure_months")
+
+
+#: Fewest reps the regression is fitted on (4 parameters + 2 degrees of freedom).
+MIN_REPS_REGRESSION = len(PREDICTORS) + 3
+
+
+ADJUSTED_COLUMNS = ["expected", "expected_low", "expected_high", "residual", "residual_low",
+                    "residual_high", "verdict"]
+
+
+def territory_drivers(ds: Dataset, period) -> pd.DataFrame:
+    """Per rep: bookings of ``period`` and what the rep was given to work with.
+
+    ``potential`` = Σ accounts.potential owned (owner_rep_id), ``accounts`` = number of accounts
+    owned (workload), ``tenure_months`` = months from hire_date to the period's end (≥ 0).
+    """
+    P = Period.parse(period, ds.fiscal_start_month)
+    sc = scorecard(ds, P, by="rep_id")
+    acc = ds.accounts
+    g = acc.groupby("owner_rep_id", observed=True)
+    own = pd.DataFrame({"potential": g["potential"].sum(min_count=1),
+                        "accounts": g["account_id"].size()})
+    hire = ds.reps.set_index("rep_id")["hire_date"]
+    tenure = ((P.end - sc["rep_id"].map(hire)).dt.days / 30.4375).clip(lower=0)
+    out = sc[["rep_id"] + [c for c in REP_ATTRIBUTES if c in sc.columns] + ["period", "bookings"]]
+    return out.assign(
+        potential=sc["rep_id"].map(own["potential"]).fillna(0.0).to_numpy(float)
+        if acc["potential"].notna().any() else np.nan,
+        accounts=sc["rep_id"].map(own["accounts"]).fillna(0).to_numpy(float),
+        tenure_months=tenure.to_numpy(float))
+
+
+def _potential_fit(ds: Dataset, period):
+    import statsmodels.api as sm
+
+    d = territory_drivers(ds, period)
+    d = d.dropna(subset=list(PREDICTORS))
+    if len(d) < MIN_REPS_REGRESSION:
+        raise ValueError(f"potential-adjusted regression needs at least {MIN_REPS_REGRESSION} "
+                         f"reps with potential, accounts and hire date; got {len(d)}")
+    X = sm.add_constant(d[list(PREDICTORS)].astype(float), has_constant="add")
+    return d, X, sm.OLS(d["bookings"].astype(float), X).fit()
+
+
+def potential_model(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame:
+    """Coefficients of ``bookings ~ 1 + potential + accounts + tenure_months`` (OLS over reps).
+
+    Returns ``term``, ``coef``, ``low``, ``high`` (``level`` interval), ``p_value``, and the
+    fit's ``r2`` and ``reps`` repeated on each row.
+    """
+    d, _, fit = _potential_fit(ds, period)
+    ci = fit.conf_int(1 - level)
+    return pd.DataFrame({"term": fit.params.index, "coef": fit.params.to_numpy(),
+                         "low": ci[0].to_numpy(), "high": ci[1].to_numpy(),
+                         "p_value": fit.pvalues.to_numpy(), "r2": fit.rsquared, "reps": len(d)})
+
+
+def potential_adjusted(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame:
+    """Who outperforms the territory they were given.
+
+    Fits ``bookings_i = b0 + b1·potential_i + b2·accounts_i + b3·tenure_months_i + e_i`` by OLS
+    across reps (:func:`territory_drivers`). Each rep is judged against the model fitted
+    on the *other* reps (leave-one-out), so a star cannot pull the line towards itself:
+
+    * ``expected`` = ŷ₍₋ᵢ₎, the rep's bookings predicted without it;
+    * ``residual`` = bookings − expected = eᵢ / (1 − hᵢᵢ) (PRESS residual; h = leverage);
+    * ``residual_low/high`` = residual ∓ t₍ₙ₋ₚ₋₁₎ · s₍₋ᵢ₎ / sqrt(1 − hᵢᵢ), where
+      s₍₋ᵢ₎² = (SSE − eᵢ² / (1 − hᵢᵢ)) / (n − p − 1); ``expected_low/high`` the matching
+      prediction interval;
+    * ``verdict`` "above expectation" when residual_low > 0, "below expectation" when
+      residual_high < 0, else "as expected" (i.e. |externally studentised residual| > t).
+
+    Reps without a hire date or owned-account potential are left out. With fewer than 6
+    usable reps (the model has 4 parameters) the result is an empty frame with the same
+    columns and the reason in ``.attrs["note"]``, so a report shows the gap instead of failing;
+    :func:`potential_model` raises in that case.
+    """
+    from scipy import stats
+
+    try:
+        d, X, fit = _potential_fit(ds, period)
+    except ValueError as exc:
+        empty = territory_drivers(ds, period).iloc[0:0]
+        empty = empty.assign(**{c: pd.Series(dtype="string" if c == "verdict" else float)
+                                for c in ADJUSTED_COLUMNS})
+        empty.attrs["note"] = str(exc)
+        return empty
+    infl = fit.get_influence()
+    h = infl.hat_matrix_diag
+    e = fit.resid.to_numpy()
+    n, p = X.shape
+    press = e / (1 - h)
+    s_i = np.sqrt((np.sum(e ** 2) - e ** 2 / (1 - h)) / (n - p - 1))
+    half = stats.t.ppf(0.5 + level / 2, n - p - 1) * s_i / np.sqrt(1 - h)
+    y = d["bookings"].to_numpy(float)
+    out = d.assign(expected=y - press, expected_low=y - press - half,
+                   expected_high=y - press + half, residual=press,
+                   residual_low=press - half, residual_high=press + half)
+    out["verdict"] = np.select([out["residual_low"] > 0, out["residual_high"] < 0],
+                               ["above expectation", "below expectation"], "as expected")
+    return out.sort_values("residual", ascending=False).reset_index(drop=True)

@@ -1,0 +1,309 @@
+"""From a Dataset to a territory optimisation problem, and why a problem has no solution.
+
+* account measures: :func:`account_workload` (hours per year from segment and size) and
+  :func:`account_potential`;
+* :func:`build_problem` aggregates accounts into units (potential, workload, accounts,
+  potential-weighted centroid, today's owner, locks) and sets targets, capacity and the
+  disruption budget (:class:`salesops_lib.solver.Problem`);
+* :func:`precheck` fails fast on settings no alignment can meet, :func:`diagnose` measures
+  with elastic LPs how far a setting must be relaxed. Both raise or return
+  :class:`InfeasibleError` with a message that names the constraint and the value it needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import solver as solver
+from .geo import centroid, group_centroids, haversine_km
+from .solver import InfeasibleError
+
+#: Hours per year to cover one account of a segment (before the size factor).
+SEGMENT_HOURS = {"enterprise": 40.0, "midmarket": 20.0, "commercial": 20.0, "smb": 8.0,
+                 "smallbusiness": 8.0}
+DEFAULT_HOURS = 12.0
+MEASURES = ("potential", "workload", "accounts")
+
+
+def account_workload(accounts: pd.DataFrame) -> pd.Series:
+    """Workload in hours per year per account (formula in the module docstring).
+
+    Segments are matched ignoring case, spaces, ``-`` and ``_`` (``"Mid-Market"`` = ``midmarket``).
+    """
+    seg = accounts["segment"] if "segment" in accounts else pd.Series(pd.NA, index=accounts.index)
+    key = seg.astype("string").str.lower().str.replace(r"[\s\-_]", "", regex=True)
+    hours = key.map(SEGMENT_HOURS).astype("float64").fillna(DEFAULT_HOURS)
+    emp = pd.to_numeric(accounts["employees"], errors="coerce") if "employees" in accounts else 0.0
+    size = 1.0 + np.log10(1.0 + np.clip(np.nan_to_num(np.asarray(emp, float)), 0, None) / 100.0)
+    return pd.Series(hours.to_numpy() * size, index=accounts.index, name="workload")
+
+
+def account_potential(accounts: pd.DataFrame) -> tuple[pd.Series, str]:
+    """Potential per account and which column it came from (see module docstring)."""
+    for col in ("potential", "annual_revenue"):
+        if col in accounts and accounts[col].notna().any():
+            return accounts[col].astype("float64").fillna(0.0).rename("potential"), col
+    return pd.Series(1.0, index=accounts.index, name="potential"), "accounts"
+
+
+def _parse_ids(value) -> list[str]:
+    """Ids from a list or a comma-separated string (``"A1, A2"``); empty for None/``""``."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v for v in (s.strip() for s in value.split(",")) if v]
+    return [str(v) for v in value]
+
+
+def _unit_keys(acc: pd.DataFrame, units: str | None) -> pd.Series:
+    if not units:
+        return acc["account_id"].astype(str)
+    if units not in acc.columns:
+        raise ValueError(f"units={units!r} is not an accounts column; columns are {list(acc.columns)}")
+    return acc[units].astype("string").fillna(acc["account_id"].astype("string")).astype(str)
+
+
+def _rep_table(ds, reps=None) -> pd.DataFrame:
+    """Reps with home coordinates and capacity (a DataFrame, a list of ids, or ``ds.reps``)."""
+    if isinstance(reps, pd.DataFrame):
+        r = reps.copy()
+    else:
+        r = ds.reps.copy()
+        if reps is not None:
+            ids = _parse_ids(reps)
+            unknown = sorted(set(ids) - set(r["rep_id"].astype(str)))
+            if unknown:
+                raise ValueError(f"unknown rep ids: {unknown[:5]}")
+            r = r[r["rep_id"].astype(str).isin(ids)]
+    r["rep_id"] = r["rep_id"].astype(str)
+    for c in ("home_latitude", "home_longitude", "capacity"):
+        r[c] = pd.to_numeric(r[c], errors="coerce") if c in r else np.nan
+    if "rep_name" not in r:
+        r["rep_name"] = r["rep_id"]
+    return r.reset_index(drop=True)
+
+
+def _homes(ds, reps: pd.DataFrame, lat, lon, pot, owner) -> tuple[np.ndarray, np.ndarray]:
+    """Home coordinates; a rep without one sits at the centroid of today's accounts."""
+    hl, ho = reps["home_latitude"].to_numpy(float), reps["home_longitude"].to_numpy(float)
+    miss = ~(np.isfinite(hl) & np.isfinite(ho))
+    if miss.any():
+        idx = pd.Index(reps["rep_id"]).get_indexer(owner)
+        clat, clon = group_centroids(lat, lon, pot, idx, len(reps))
+        glat, glon = centroid(lat, lon, pot)
+        hl = np.where(miss, np.where(np.isfinite(clat), clat, glat), hl)
+        ho = np.where(miss, np.where(np.isfinite(clon), clon, glon), ho)
+    return hl, ho
+
+
+def _adjacency_matrix(adjacency: pd.DataFrame | None, unit_ids: np.ndarray):
+    """Symmetric unit × unit adjacency from a ``unit``, ``neighbor`` frame (unknown ids ignored)."""
+    if adjacency is None:
+        return None
+    cols = list(adjacency.columns)
+    if not {"unit", "neighbor"} <= set(cols):
+        if len(cols) < 2:
+            raise ValueError("adjacency needs two columns: unit, neighbor")
+        adjacency = adjacency.rename(columns={cols[0]: "unit", cols[1]: "neighbor"})
+    idx = pd.Index(unit_ids)
+    a = idx.get_indexer(adjacency["unit"].astype(str))
+    b = idx.get_indexer(adjacency["neighbor"].astype(str))
+    ok = (a >= 0) & (b >= 0) & (a != b)
+    n = len(unit_ids)
+    m = sp.coo_matrix((np.ones(ok.sum() * 2), (np.r_[a[ok], b[ok]], np.r_[b[ok], a[ok]])), shape=(n, n))
+    m = m.tocsr()
+    m.data[:] = 1.0
+    return m
+
+
+def _measures(balance_on) -> list[str]:
+    ms = [balance_on] if isinstance(balance_on, str) else list(balance_on or [])
+    bad = [m for m in ms if m not in MEASURES]
+    if bad:
+        raise ValueError(f"balance_on must be one or more of {MEASURES}; got {bad}")
+    return ms
+
+
+def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=None,
+                  locked=None, units=None, adjacency=None, reps=None,
+                  disruption_on="accounts", disruption_penalty_km=0.0,
+                  capacity_unit="fte") -> solver.Problem:
+    """Aggregate accounts into units and set up the optimisation (see :func:`optimize`)."""
+    acc = ds.accounts
+    if not len(acc):
+        raise ValueError("the data set has no accounts to align")
+    rt = _rep_table(ds, reps)
+    if not len(rt):
+        raise ValueError("no reps to align accounts to")
+    if not 0 <= float(tolerance) < 1:
+        raise ValueError(f"tolerance must be a fraction in [0, 1), e.g. 0.05; got {tolerance}")
+    pot, basis = account_potential(acc)
+    key = _unit_keys(acc, units)
+    codes, uids = pd.factorize(key, sort=True)
+    uids = np.asarray(uids, dtype=object)
+    n = len(uids)
+    pot_u = np.bincount(codes, pot.to_numpy(float), n)
+    work_u = np.bincount(codes, account_workload(acc).to_numpy(float), n)
+    cnt_u = np.bincount(codes, minlength=n).astype(float)
+    lat, lon = acc["latitude"].to_numpy(float), acc["longitude"].to_numpy(float)
+    ulat, ulon = group_centroids(lat, lon, pot.to_numpy(float), codes, n)
+    rep_index = pd.Index(rt["rep_id"])
+    own_acc = rep_index.get_indexer(acc["owner_rep_id"].astype(str))
+    # a unit's owner today: the rep holding most of its potential (then most accounts)
+    f = pd.DataFrame({"u": codes, "o": own_acc, "p": pot.to_numpy(float), "c": 1.0})
+    f = f[f["o"] >= 0].groupby(["u", "o"], as_index=False)[["p", "c"]].sum()
+    f = f.sort_values(["u", "p", "c"], ascending=[True, False, False]).drop_duplicates("u")
+    owner = np.full(n, -1)
+    owner[f["u"].to_numpy()] = f["o"].to_numpy()
+    locked_ids = _parse_ids(locked)
+    lock = np.zeros(n, bool)
+    if locked_ids:
+        pos = pd.Index(acc["account_id"].astype(str)).get_indexer(locked_ids)
+        if (pos < 0).any():
+            raise ValueError(f"locked accounts not in the data: {[a for a, p in zip(locked_ids, pos) if p < 0][:5]}")
+        lo = own_acc[pos]
+        if (lo < 0).any():
+            bad = [a for a, o in zip(locked_ids, lo) if o < 0][:5]
+            raise InfeasibleError(f"locked accounts {bad} have no owner among the reps being "
+                                  "aligned (unowned, or their rep is removed): unlock them")
+        lu = codes[pos]
+        clash = pd.Series(lo).groupby(lu).nunique()
+        if (clash > 1).any():
+            raise InfeasibleError(f"locked accounts in {units} {uids[clash.index[clash > 1][0]]} belong to "
+                                  "different reps, but the unit is assigned whole: unlock one of them")
+        lock[lu] = True
+        owner[lu] = lo
+    bal = {"potential": pot_u, "workload": work_u, "accounts": cnt_u}
+    ms = _measures(balance_on)
+    hl, ho = _homes(ds, rt, lat, lon, pot.to_numpy(float), acc["owner_rep_id"].astype(str).to_numpy())
+    tw = pot_u + 0.01 * (pot_u.mean() if pot_u.mean() > 0 else 1.0)
+    labels = uids.copy()
+    if not units and "account_name" in acc:
+        labels = acc["account_name"].astype(str).to_numpy()[pd.Index(key).get_indexer(uids)]
+    disrupt = cnt_u if disruption_on == "accounts" else pot_u
+    cap = rt["capacity"].to_numpy(float)
+    if capacity_unit not in ("fte", "hours"):
+        raise ValueError(f"capacity_unit must be 'fte' or 'hours'; got {capacity_unit!r}")
+    fte = capacity_unit == "fte"
+    share = np.where(np.isfinite(cap) & (cap > 0), cap, np.nan) if fte else np.ones(len(rt))
+    share = np.nan_to_num(share / np.nanmean(share), nan=1.0) if np.isfinite(share).any() else np.ones(len(rt))
+    p = solver.Problem(
+        unit_ids=uids, labels=labels, lat=ulat, lon=ulon, balance={m: bal[m] for m in ms},
+        workload=work_u, travel_weight=tw, owner=owner, locked=lock, disrupt=disrupt,
+        disrupt_total=float(disrupt.sum()), rep_ids=rt["rep_id"].to_numpy(object),
+        home_lat=hl, home_lon=ho,
+        capacity=np.full(len(rt), np.inf) if fte else np.where(np.isfinite(cap), cap, np.inf),
+        share=share,
+        tolerance=float(tolerance), max_disruption=max_disruption,
+        penalty_km=float(disruption_penalty_km), units_name=units or "account",
+        measure_label={"potential": basis})
+    if adjacency is not None:
+        p.adjacency = _adjacency_matrix(adjacency, uids)
+        p.roots = _roots(p)
+    return p
+
+
+def _roots(p: solver.Problem) -> np.ndarray:
+    """Each rep's home unit (nearest unit centroid to the home base; distinct per rep)."""
+    d = haversine_km(p.lat[:, None], p.lon[:, None], p.home_lat[None, :], p.home_lon[None, :])
+    d = np.nan_to_num(d, nan=np.inf)
+    # locked units can only root their own rep
+    d[p.locked[:, None] & (p.owner[:, None] != np.arange(p.R)[None, :])] = np.inf
+    roots = np.full(p.R, -1)
+    taken = np.zeros(p.n, bool)
+    for r in np.argsort(d.min(axis=0)):
+        col = np.where(taken, np.inf, d[:, r])
+        roots[r] = int(np.argmin(col))
+        taken[roots[r]] = True
+    return roots
+
+
+def _fmt(x: float, measure: str) -> str:
+    """Short number: 9,818,605 -> "9.8M" (potential may be money or, e.g., population)."""
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:,.1f}{suffix}"
+    return f"{x:,.0f}"
+
+
+def precheck(p: solver.Problem) -> None:
+    """Fail fast on settings no alignment can meet (raises :class:`InfeasibleError`)."""
+    R, tol = p.R, p.tolerance
+    targets = p.targets()
+    for m, b in p.balance.items():
+        mu = b.sum() / R
+        if not mu > 0:
+            continue
+        i = int(np.argmax(b))
+        hi = (1 + tol) * targets[m]
+        if b[i] > hi.max() * (1 + 1e-9):
+            k = int(np.floor(b.sum() * (1 + tol) / b[i]))
+            raise InfeasibleError(
+                f"{p.labels[i]} alone holds {b[i] / mu:.1f}× the mean {m} of {R} territories "
+                f"({_fmt(b[i], m)} vs a mean of {_fmt(mu, m)}), above the ±{tol:.0%} band: "
+                f"use at most {k} territories, or a tolerance of at least {b[i] / mu - 1:.2f}, "
+                f"or split that {p.units_name} into smaller units.")
+        if p.locked.any():
+            lk = np.bincount(p.owner[p.locked], b[p.locked], R)
+            r = int(np.argmax(lk / hi))
+            if lk[r] > hi[r] * (1 + 1e-9):
+                raise InfeasibleError(
+                    f"the accounts locked to rep {p.rep_ids[r]} hold {lk[r] / mu:.2f}× the mean "
+                    f"{m}, above the ±{tol:.0%} band: unlock some of them or raise the tolerance "
+                    f"to at least {lk[r] / mu - 1:.2f}.")
+    fin = np.isfinite(p.capacity)
+    if fin.all() and p.workload.sum() > p.capacity.sum() * (1 + 1e-9):
+        short = p.workload.sum() - p.capacity.sum()
+        raise InfeasibleError(
+            f"total workload {p.workload.sum():,.0f} h exceeds total rep capacity "
+            f"{p.capacity.sum():,.0f} h by {short:,.0f} h: raise capacity or add about "
+            f"{int(np.ceil(short / p.capacity.mean()))} reps.")
+    if fin.any() and p.workload.max() > p.capacity[fin].max() and fin.all():
+        i = int(np.argmax(p.workload))
+        raise InfeasibleError(f"{p.labels[i]} alone needs {p.workload[i]:,.0f} h, more than any "
+                              f"rep's capacity ({p.capacity.max():,.0f} h): raise capacity.")
+
+
+def diagnose(p: solver.Problem, after_lp_feasible: bool = False,
+             status: str | None = None) -> InfeasibleError:
+    """Explain why no alignment exists: which constraint to relax, and by how much.
+
+    ``status`` is the solver status that led here; when the LP relaxation turns out feasible,
+    the message says the solver stopped early instead of blaming a setting.
+    """
+    precheck(p)
+    tol = p.tolerance
+    if after_lp_feasible:
+        what = "contiguous territories of whole units" if p.adjacency is not None else "whole units"
+        return InfeasibleError(
+            f"no alignment of {what} keeps every territory within ±{tol:.0%} of the mean "
+            f"(the fractional relaxation can): raise the tolerance (e.g. to {min(2 * tol, 0.5):.2f})"
+            + (", or drop the adjacency requirement" if p.adjacency is not None else "") + ".")
+    I, Rr = solver.all_arcs(p) if p.n * p.R <= 3_000_000 else solver.nearest_arcs(p, min(p.R, 40))
+
+    def solve(**kw):
+        st, _x, obj, _, _ = solver._run(*solver.build_lp(p, I, Rr, **kw))
+        return st, obj
+    if status is not None and solve()[0] == "optimal":
+        return InfeasibleError(
+            f"the solver stopped without an alignment (status {status}) although the relaxation "
+            "is feasible: raise time_limit or use method='heuristic'.")
+    if p.max_disruption is not None and solve(disruption=False)[0] == "optimal":
+        _, need = solve(elastic="disruption")
+        return InfeasibleError(
+            f"keeping moves within max_disruption={p.max_disruption:.0%} of accounts is impossible "
+            f"with the ±{tol:.0%} band: at least {need:.1%} must move; raise max_disruption to "
+            f"{np.ceil(need * 100) / 100:.2f} or widen the tolerance.")
+    if np.isfinite(p.capacity).any() and solve(disruption=False, capacity=False)[0] == "optimal":
+        _, need = solve(disruption=False, elastic="capacity")
+        return InfeasibleError(
+            f"rep capacities are too small for the ±{tol:.0%} band: they must grow by about "
+            f"{need * np.nanmean(p.capacity[np.isfinite(p.capacity)]):,.0f} h in total; "
+            "raise capacity, add reps or balance on workload.")
+    _, need = solve(disruption=False, capacity=False, elastic="band")
+    return InfeasibleError(
+        f"no alignment keeps every territory within ±{tol:.0%} of the mean (locked accounts and "
+        f"home units included): the tightest possible is about ±{need:.1%}; set tolerance to at "
+        f"least {np.ceil(need * 100) / 100:.2f}.")

@@ -1,0 +1,255 @@
+"""The report runner end to end: every notebook rendered, failures isolated, bad input refused,
+secrets masked, HTML self-contained. Browser checks live in test_browser.py."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from salesops_lib import config
+from salesops_lib.cli import main
+from salesops_lib.report import available_notebooks, run_reports
+
+from ..conftest import write_csvs
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs, self.srcs, self.scripts = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.hrefs.append(a["href"])
+        if a.get("src"):
+            self.srcs.append(a["src"])
+        if tag == "script":
+            self.scripts.append(a.get("src"))
+
+
+def _parse(path: Path) -> _Links:
+    p = _Links()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def test_every_notebook_renders(full_run):
+    result, out = full_run
+    names = available_notebooks()
+    assert "executive_summary" in names
+    failed = {r.name: r.error for r in result.results if r.status != "ok"}
+    assert not failed, failed
+    assert [r.name for r in result.results] == names
+    for name in names:
+        assert (out / "2026-Q3" / f"{name}.html").is_file()
+        assert (out / "2026-Q3" / f"{name}.ipynb").is_file()
+
+
+def test_html_has_no_code_has_images_and_nothing_remote(full_run):
+    _, out = full_run
+    for html_file in (out / "2026-Q3").glob("*.html"):
+        text = html_file.read_text(encoding="utf-8")
+        links = _parse(html_file)
+        assert not re.search(r'class="[^"]*(jp-CodeMirrorEditor|highlight hl-)', text), (
+            f"{html_file.name} shows code")
+        assert "load_dataset(" not in text, f"{html_file.name} shows code"
+        assert 'src="data:image/png;base64,' in text, f"{html_file.name} has no figure"
+        remote = [s for s in links.srcs if re.match(r"^(https?:)?//", s)]
+        assert not remote, f"{html_file.name} loads {remote}"
+        assert not [s for s in links.scripts if s], "no external scripts"
+        assert "Traceback" not in text and "Warning:" not in text
+        assert "Lineage" in text and "as of" in text.lower()
+
+
+def test_manifest_and_index(full_run):
+    result, out = full_run
+    manifest = json.loads((out / "2026-Q3" / "manifest.json").read_text())
+    assert manifest["status"] == "ok" and manifest["data"] == "sample"
+    assert re.fullmatch(r"[0-9a-f]{16}", manifest["data_fingerprint"])
+    assert manifest["library_version"] and manifest["git_commit"]
+    assert {n["name"] for n in manifest["notebooks"]} == set(available_notebooks())
+    assert all(n["parameters"]["period"] == "2026-Q3" for n in manifest["notebooks"])
+    index = out / "index.html"
+    links = _parse(index)
+    assert links.hrefs, "index links to the reports"
+    for href in links.hrefs:
+        assert (out / href).is_file(), f"broken link {href}"
+    assert (out / "2026-Q3" / "run.log").read_text().count("ok in") == len(result.results)
+
+
+def test_executed_notebook_keeps_parameters(full_run):
+    _, out = full_run
+    nb = nbformat.read(out / "2026-Q3" / "executive_summary.ipynb", as_version=4)
+    assert nb.metadata["papermill"]["parameters"]["period"] == "2026-Q3"
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+# ------------------------------------------------------------------------------ failures
+def _notebook(path: Path, body: str, title="Probe"):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('period: str = "2026-Q3"\ndata: str = "sample"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"), params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_failing_notebook_is_isolated_and_last_good_survives(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "alpha.ipynb", "print('alpha fine', period)")
+    _notebook(nbs / "beta.ipynb", "print('beta version one')")
+    out = tmp_path / "out"
+    first = run_reports(out=out, notebook_dir=nbs)
+    assert first.ok
+    good = (out / "2026-Q3" / "beta.html").read_text()
+    assert "beta version one" in good
+
+    _notebook(nbs / "beta.ipynb", "raise RuntimeError('quota file is corrupt')")
+    second = run_reports(out=out, notebook_dir=nbs)
+    assert second.exit_code == 1
+    status = {r.name: r.status for r in second.results}
+    assert status == {"alpha": "ok", "beta": "failed"}
+    # the earlier good report is still there, untouched
+    assert (out / "2026-Q3" / "beta.html").read_text() == good
+    failed_nb = out / "2026-Q3" / "beta.failed.ipynb"
+    assert "quota file is corrupt" in failed_nb.read_text()
+    index = (out / "index.html").read_text()
+    assert "failed" in index and "quota file is corrupt" in index and "last good version" in index
+    manifest = json.loads((out / "2026-Q3" / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    # no staging folders are left behind
+    assert not list(out.glob(".staging-*"))
+
+
+def test_cli_exit_codes_and_nothing_written_on_bad_input(tmp_path, tiny_frames, capsys):
+    out = tmp_path / "out"
+    tiny_frames["opportunities"].loc[1, "amount"] = "-3"
+    bad = write_csvs(tmp_path / "bad", tiny_frames)
+    assert main(["report", "--data", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "opportunities.amount" in err and "Nothing was written" in err
+    assert not out.exists()
+
+    assert main(["report", "--notebooks", "no_such_report", "--out", str(out)]) == 2
+    assert "unknown notebook" in capsys.readouterr().err
+    assert main(["report", "--period", "2026-Q7", "--out", str(out)]) == 2
+    assert "cannot read period" in capsys.readouterr().err
+    assert main(["report", "--period", "2031-Q1", "--out", str(out)]) == 2
+    assert "after the data end" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_unreachable_database_is_exit_2_with_password_masked(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["report", "--data", "postgresql://ops:Hunter2Secret@127.0.0.1:1/crm",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Hunter2Secret" not in err and "ops:***@" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_crm_text_is_escaped(tmp_path, tiny_frames):
+    """An account name with markup shows as text in the rendered page."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    folder = write_csvs(tmp_path / "crm", tiny_frames)
+    _notebook(nbs / "names.ipynb",
+              "from salesops_lib import load_dataset, viz\n"
+              "viz.table(load_dataset(data).accounts[['account_id', 'account_name']])")
+    res = run_reports(out=tmp_path / "out", notebook_dir=nbs, data=str(folder), period="2026-Q2")
+    assert res.ok, res.results[0].error
+    text = (tmp_path / "out" / "2026-Q2" / "names.html").read_text()
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_sample_command_writes_loadable_csv(tmp_path, capsys):
+    from salesops_lib import load_dataset
+
+    out = tmp_path / "sample"
+    assert main(["sample", "--out", str(out), "--options", "accounts=200,reps=6,years=1"]) == 0
+    assert {p.name for p in out.iterdir()} == {f"{t}.csv" for t in
+                                               ("accounts", "reps", "opportunities",
+                                                "stage_history", "quotas", "activities")}
+    a = load_dataset(out)
+    b = load_dataset("sample:accounts=200,reps=6,years=1")
+    assert len(a.opportunities) == len(b.opportunities)
+    assert a.opportunities["amount"].sum() == pytest.approx(b.opportunities["amount"].sum())
+
+
+def test_validate_command(tmp_path, tiny_frames, capsys):
+    good = write_csvs(tmp_path / "good", tiny_frames)
+    assert main(["validate", str(good)]) == 0
+    assert "valid" in capsys.readouterr().out
+    tiny_frames["opportunities"].loc[0, "status"] = "maybe"
+    bad = write_csvs(tmp_path / "bad", tiny_frames)
+    assert main(["validate", str(bad)]) == 2
+    assert "opportunities.status" in capsys.readouterr().err
+
+
+def test_notebooks_are_committed_clean():
+    for path in sorted(config.NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), path
+        assert "parameters" in code[0].metadata.get("tags", []), path
+        assert all(not c.get("outputs") for c in code), f"{path.name} has outputs"
+        for c in code:
+            for line in c.source.splitlines():
+                assert not line.lstrip().startswith(("def ", "class ", "for ")), (path.name, line)
+        assert "lineage.footer" in code[-1].source, f"{path.name} lacks the lineage footer"
+
+
+def test_templates_ship_with_package():
+    assert (config.PACKAGE / "report" / "templates" / "salesops" / "index.html.j2").is_file()
+
+
+def test_every_parameter_is_visible_to_papermill():
+    """papermill must parse each parameter line (its help comment feeds --help-notebook and
+    the runner only injects declared parameters); a '=' inside a comment breaks its parser."""
+    import papermill as pm
+
+    for path in sorted(config.NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assigned = [ln.split(":")[0].split("=")[0].strip() for ln in cell.source.splitlines()
+                    if ln.strip() and not ln.lstrip().startswith("#")]
+        parsed = pm.inspect_notebook(str(path))
+        assert set(assigned) == set(parsed), f"{path.name}: papermill cannot read {set(assigned) - set(parsed)}"
+        assert all(p["help"] for p in parsed.values()), f"{path.name}: every parameter needs a help comment"
+
+
+def test_ledger_is_published_only_by_a_successful_notebook(tmp_path):
+    """A notebook that keeps a record (the forecast ledger) writes into a staged copy of the
+    reports root; a failure after writing leaves the published ledger as it was."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    body = ("from pathlib import Path\n"
+            "f = Path(reports_dir) / 'forecast_ledger.csv'\n"
+            "f.write_text((f.read_text() if f.exists() else 'run\\n') + period + '\\n')\n")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('period: str = "2026-Q3"  # period\n'
+                                       'data: str = "sample"  # data\n'
+                                       'reports_dir: str = ""  # record folder')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Ledger probe"), params,
+                nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, nbs / "keeper.ipynb")
+    out = tmp_path / "out"
+    assert run_reports(out=out, notebook_dir=nbs).ok
+    assert (out / "forecast_ledger.csv").read_text() == "run\n2026-Q3\n"
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('late failure')"))
+    nbformat.write(nb, nbs / "keeper.ipynb")
+    res = run_reports(out=out, notebook_dir=nbs, period="2026-Q2")
+    assert not res.ok
+    assert (out / "forecast_ledger.csv").read_text() == "run\n2026-Q3\n"
+    assert res.results[0].parameters["reports_dir"] == str(out.resolve())
