@@ -242,8 +242,8 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
              - 1.1 * (1 - ramp) + 0.25 * (close.quarter == 4))
     p_win = 1 / (1 + np.exp(-logit))
     if channel_effect is not None:      # a known field-vs-inside effect on comparable deals
-        p_win = sample_activities.known_channel_effect(logit, skill, is_field, rep_idx, channel,
-                                                       channel_effect)
+        p_win = sample_activities.known_channel_effect(
+            logit, skill[rep_idx] - 1.1 * (1 - ramp), rep_field, channel, channel_effect)
     won = rng.random(n_opp) < p_win
     is_open = close > as_of
     status = np.where(is_open, "open", np.where(won, "won", "lost"))

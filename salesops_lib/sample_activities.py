@@ -9,7 +9,7 @@ each):
   about two hours), inside reps more, shorter ones (calls of about twelve minutes). A deal is
   touched while it is alive: from its creation to its close, a lost deal only until the stage
   where it stopped, an open deal up to the extract date. Touches grow with the deal's age
-  less than in proportion (``weeks ** 0.8``), and a won deal gets extra touches on top, a
+  less than in proportion (``weeks ** 0.5``), and a won deal gets extra touches on top, a
   number that does not grow with its age: the win rate rises with activity, steeply at first
   and then flattening (diminishing returns).
 * :func:`known_channel_effect` — with the sample option ``channel_effect=δ``, a field rep wins
@@ -33,8 +33,8 @@ TYPES = np.array(["call", "meeting", "visit", "email"])
 TYPE_SHARE = {"field": [0.25, 0.20, 0.30, 0.25], "inside": [0.55, 0.15, 0.00, 0.30]}
 #: Mean minutes of one touch by motion and type (gamma-distributed, shape 4).
 MINUTES = {"field": [20.0, 55.0, 120.0, 6.0], "inside": [12.0, 40.0, 0.0, 5.0]}
-#: Touches per week of deal life (before the ``weeks ** 0.8`` damping), by motion.
-WEEKLY_RATE = {"field": 0.55, "inside": 1.6}
+#: Touches per week of deal life (before the ``weeks ** 0.5`` damping), by motion.
+WEEKLY_RATE = {"field": 0.9, "inside": 1.9}
 #: Extra touches a won deal receives (Poisson mean), by motion.
 WON_EXTRA = {"field": 2.5, "inside": 3.5}
 
@@ -81,7 +81,7 @@ def activities(opps: pd.DataFrame, reps: pd.DataFrame, reach: np.ndarray, n_stag
     rep_codes, rep_uniq = pd.factorize(opps["rep_id"])
     hustle = rng.lognormal(0.0, 0.25, len(rep_uniq))[rep_codes]
     rate = np.where(inside, WEEKLY_RATE["inside"], WEEKLY_RATE["field"])
-    lam = rate * (life / 7.0) ** 0.8 * hustle
+    lam = rate * (life / 7.0) ** 0.5 * hustle
     extra = np.where(status == "won", np.where(inside, WON_EXTRA["inside"], WON_EXTRA["field"]), 0)
     count = rng.poisson(lam) + rng.poisson(extra)
     row = np.repeat(np.arange(n), count)
@@ -109,36 +109,34 @@ def activities(opps: pd.DataFrame, reps: pd.DataFrame, reach: np.ndarray, n_stag
     return out.sort_values("date", kind="stable").reset_index(drop=True)
 
 
-def known_channel_effect(logit: np.ndarray, skill: np.ndarray, is_field: np.ndarray,
-                         rep_idx: np.ndarray, channel: np.ndarray, effect: float) -> np.ndarray:
+def known_channel_effect(logit: np.ndarray, rep_part: np.ndarray, deal_field: np.ndarray,
+                         channel: np.ndarray, effect: float) -> np.ndarray:
     """Win probabilities with a known field-vs-inside effect of ``effect`` (probability points).
 
-    ``p = clip(σ(logit − s_r + (s_r − s̄_role(r)) + 0.15·[channel = inside]) + δ·[field], 0, 1)``:
-    the sample's own logit without what depends on the motion (the inside-channel penalty
-    and the motion's average skill), then ``δ`` added for field reps. Every other driver
-    (segment, partner, quarter, ramp, skill within the motion) is the same for both motions,
-    so on comparable deals field wins exactly ``δ`` more often (up to the clip at 0 and 1).
+    ``p = clip(σ(logit − u + (u − ū_motion) + 0.15·[channel = inside]) + δ·[field], 0, 1)``
+    with ``u`` the rep-dependent part of the sample's logit (skill and new-hire ramp) and
+    ``ū_motion`` its mean over the deals of the deal's motion: the sample's own logit without
+    what depends on the motion (the inside-channel penalty and the motion's average rep), then
+    ``δ`` added for field reps. Every other driver (segment, partner, quarter, a rep's skill
+    relative to its motion) is the same for both motions, so on comparable deals field wins
+    ``δ`` more often (up to the clip at 0 and 1).
 
     Parameters
     ----------
     logit : array
         The sample's win logit per deal.
-    skill : array
-        Each rep's skill (logit shift); ``rep_idx`` maps deals to reps.
-    is_field : array of bool
-        Per rep.
+    rep_part : array
+        Its rep-dependent part per deal.
+    deal_field : array of bool
+        Whether each deal's rep is a field rep.
     channel : array of str
         Per deal (``inside`` carries the sample's −0.15 penalty, removed here).
     effect : float
         ``δ``.
     """
-    skill = np.asarray(skill, float)
-    is_field = np.asarray(is_field, bool)
-    centred = skill.copy()
-    for flag in (True, False):                    # two motions, not rows
-        sel = is_field == flag
-        if sel.any():
-            centred[sel] = skill[sel] - skill[sel].mean()
-    base = (logit - skill[rep_idx] + centred[rep_idx] + 0.15 * (np.asarray(channel) == "inside"))
-    p = 1.0 / (1.0 + np.exp(-base)) + float(effect) * is_field[rep_idx]
+    u = np.asarray(rep_part, float)
+    f = np.asarray(deal_field, bool)
+    mean = np.where(f, u[f].mean() if f.any() else 0.0, u[~f].mean() if (~f).any() else 0.0)
+    base = logit - mean + 0.15 * (np.asarray(channel) == "inside")
+    p = 1.0 / (1.0 + np.exp(-base)) + float(effect) * f
     return np.clip(p, 0.0, 1.0)
