@@ -181,6 +181,12 @@ def what_if(ds, win: Window, assume: Assumptions | None = None, segment: str = "
         out.attrs["missing"] = why
         return out
     acc = ds.accounts
+    if segment and ("segment" not in acc.columns or acc["segment"].isna().all()):
+        why = "The what-if by segment needs each account's segment in the accounts table."
+    if why:
+        out = pd.DataFrame(columns=cols)
+        out.attrs["missing"] = why
+        return out
     move = moved_accounts(ds, segment, max_potential, from_motion)
     group = moved_accounts(ds, segment, max_potential, from_motion) | moved_accounts(
         ds, segment, max_potential, to_motion)
