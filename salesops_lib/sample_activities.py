@@ -69,7 +69,6 @@ def activities(opps: pd.DataFrame, reps: pd.DataFrame, reach: np.ndarray, n_stag
     n = len(opps)
     role = opps["rep_id"].map(reps.set_index("rep_id")["role"]).to_numpy()
     inside = role == "inside"
-    motion = np.where(inside, "inside", "field")
     created = pd.DatetimeIndex(opps["created_date"])
     close = pd.DatetimeIndex(opps["close_date"])
     status = opps["status"].to_numpy()

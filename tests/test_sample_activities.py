@@ -9,7 +9,7 @@ import pytest
 from salesops_lib import load_dataset
 from salesops_lib.sample import generate, parse_options
 
-SMALL = dict(accounts=600, reps=10, years=2, seed=3)
+SMALL = {"accounts": 600, "reps": 10, "years": 2, "seed": 3}
 
 
 @pytest.fixture(scope="module")

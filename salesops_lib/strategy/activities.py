@@ -10,7 +10,7 @@ Definitions (a window from :func:`~salesops_lib.strategy.economics.window`):
 * **time per deal** :math:`= \\sum` ``duration_min`` / 60 over the deals (hours);
 * **response curve**: bookings per deal :math:`y` against activities on the deal :math:`x`,
   fitted (scipy ``curve_fit``, least squares on the deals) by the saturating Hill curve
-  :math:`y = a\,x^h / (k^h + x^h)`: ``a`` is the ceiling, ``k`` the activities at which half
+  :math:`y = a\\,x^h / (k^h + x^h)`: ``a`` is the ceiling, ``k`` the activities at which half
   of it is reached and ``h`` the steepness. Its marginal return
   :math:`a h k^h x^{h-1} / (k^h + x^h)^2` falls with every touch past the curve's
   inflection (diminishing returns).

@@ -130,36 +130,32 @@ def weighted_gap(d: pd.DataFrame, covariates=COVARIATES, level: float = 0.95,
     """Overlap-weighted gap with an interval.
 
     ``n_boot = 0`` (default): the normal interval of the two weighted means, each with
-    variance :math:`\sum w_i^2 (y_i - \bar y_w)^2 / (\sum w_i)^2` (propensities taken as
+    variance :math:`\\sum w_i^2 (y_i - \\bar y_w)^2 / (\\sum w_i)^2` (propensities taken as
     known). ``n_boot > 0``: a percentile bootstrap with that many resamples within motion,
     the propensity model refitted on each.
     """
-    from threadpoolctl import threadpool_limits
-
     t = d["treated"].to_numpy(bool)
     if t.all() or not t.any():
         return {"gap": np.nan, "low": np.nan, "high": np.nan}
     y = d["y"].to_numpy(float)
     X = _design(d, covariates)
-    # many small fits: one BLAS thread each is several times faster than contended threads
-    with threadpool_limits(1):
-        e = _fit_propensity(X, t)
-        gap = float(_weighted(y, t, e))
-        a = (1 - level) / 2
-        if int(n_boot) <= 0:
-            w = np.where(t, 1 - e, e)
-            var = 0.0
-            for sel in (t, ~t):
-                mu = (w[sel] * y[sel]).sum() / w[sel].sum()
-                var += (w[sel] ** 2 * (y[sel] - mu) ** 2).sum() / w[sel].sum() ** 2
-            z = stats.norm.ppf(1 - a)
-            return {"gap": gap, "low": gap - z * np.sqrt(var), "high": gap + z * np.sqrt(var)}
-        rng = np.random.default_rng(seed)
-        idx_t, idx_c = np.flatnonzero(t), np.flatnonzero(~t)
-        boots = np.empty(int(n_boot))
-        for b in range(int(n_boot)):               # resamples, not rows
-            i = np.concatenate([rng.choice(idx_t, len(idx_t)), rng.choice(idx_c, len(idx_c))])
-            boots[b] = _weighted(y[i], t[i], _fit_propensity(X[i], t[i]))
+    e = _fit_propensity(X, t)
+    gap = float(_weighted(y, t, e))
+    a = (1 - level) / 2
+    if int(n_boot) <= 0:
+        w = np.where(t, 1 - e, e)
+        var = 0.0
+        for sel in (t, ~t):                        # the two motions
+            mu = (w[sel] * y[sel]).sum() / w[sel].sum()
+            var += (w[sel] ** 2 * (y[sel] - mu) ** 2).sum() / w[sel].sum() ** 2
+        z = stats.norm.ppf(1 - a)
+        return {"gap": gap, "low": gap - z * np.sqrt(var), "high": gap + z * np.sqrt(var)}
+    rng = np.random.default_rng(seed)
+    idx_t, idx_c = np.flatnonzero(t), np.flatnonzero(~t)
+    boots = np.empty(int(n_boot))
+    for b in range(int(n_boot)):                   # resamples, not rows
+        i = np.concatenate([rng.choice(idx_t, len(idx_t)), rng.choice(idx_c, len(idx_c))])
+        boots[b] = _weighted(y[i], t[i], _fit_propensity(X[i], t[i]))
     low, high = np.quantile(boots, [a, 1 - a])
     return {"gap": gap, "low": float(low), "high": float(high)}
 

@@ -26,6 +26,7 @@ Definitions (a window of ``Y`` years, from :func:`window`):
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,7 +139,7 @@ def size_band(amount, edges=SIZE_EDGES) -> pd.Series:
 
     edges = [float(e) for e in edges]
     labels = ([f"under {money(edges[0], 0)}"]
-              + [f"{money(a, 0)}–{money(b, 0).lstrip('$')}" for a, b in zip(edges, edges[1:])]
+              + [f"{money(a, 0)}–{money(b, 0).lstrip('$')}" for a, b in itertools.pairwise(edges)]
               + [f"{money(edges[-1], 0)} and over"])
     a = pd.Series(np.asarray(amount, dtype=float))
     code = np.searchsorted(np.asarray(edges), a.to_numpy(), side="right")

@@ -4,7 +4,6 @@ roles or activities (a section says what it needs instead of failing)."""
 from __future__ import annotations
 
 import matplotlib
-import pytest
 
 from salesops_lib import load_dataset, strategy
 
