@@ -130,7 +130,7 @@ def recommend(ds, win: Window, assume: Assumptions | None = None, by: str = "seg
                        difference_low=np.nan, difference_high=np.nan, clear=False)
         rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs.update({"level": adj, "by": by, "motions": tuple(motions)})
+    out.attrs.update({"level": adj, "by": by, "motions": tuple(motions), "window": win.label})
     return out
 
 

@@ -62,7 +62,8 @@ def headline(rec: pd.DataFrame, plan: pd.DataFrame) -> str:
     if _missing(rec):
         return _missing(rec)
     by = rec.columns[0]
-    parts = ["Best motion per rep-hour: " + "; ".join(
+    win = rec.attrs.get("window")
+    parts = ([f"Over {win}."] if win else []) + ["Best motion per rep-hour: " + "; ".join(
         f"{r[by]} {r['recommended']} ({'clear' if r['clear'] else 'not clear'})"
         for _, r in rec.iterrows()) + "."]
     if not _missing(plan) and len(plan):
@@ -122,10 +123,17 @@ def reading_comparison(cmp: pd.DataFrame) -> str:
     else:
         mix_txt = (f"deal mix works the other way: on comparable deals the gap is "
                    f"{_pp(adj['gap'] - raw['gap']).replace('points', 'points wider')} than it looks raw")
-    return (f"Raw, {t} wins {_pp(raw['gap'])} against {c} (95% interval {_pp(raw['low'])} to "
+    return (f"Raw, {t}'s win rate is {_vs(raw['gap'], c)} (95% interval {_pp(raw['low'])} to "
             f"{_pp(raw['high'])}); on comparable deals (same segment, account size, industry and "
-            f"product) the gap is {_pp(adj['gap'])} ({_pp(adj['low'])} to {_pp(adj['high'])}), "
+            f"product) it is {_vs(adj['gap'], c)} ({_pp(adj['low'])} to {_pp(adj['high'])}), "
             f"so {mix_txt}.")
+
+
+def _vs(gap, other) -> str:
+    if pd.isna(gap):
+        return "unknown"
+    side = "above" if gap >= 0 else "below"
+    return f"{abs(100 * gap):.1f} points {side} {other}'s"
 
 
 def reading_activities(per: pd.DataFrame) -> str:
@@ -259,7 +267,10 @@ def territory_table(tc):
     """The re-aligned field territories (evaluate's frame)."""
     if tc is None:
         return viz.callout(reading_territory(tc), kind="warn")
-    t = tc.territories[["rep_name", "accounts", "potential", "potential_index", "travel_km"]]
+    t = tc.territories[["rep_id", "rep_name", "accounts", "potential", "potential_index", "travel_km"]]
+    dup = t["rep_name"].duplicated(keep=False)        # two reps with one name are told apart
+    t = t.assign(rep_name=t["rep_name"].where(~dup, t["rep_name"] + " (" + t["rep_id"] + ")"))
+    t = t.drop(columns="rep_id")
     return viz.table(t.sort_values("potential", ascending=False),
                      {"accounts": "num", "potential": "money",
                       "potential_index": lambda v: f"{v:.2f}", "travel_km": "num"})
