@@ -77,3 +77,18 @@ def test_the_public_maven_export_runs_through(shared_data):
     out = chain(ds, "2017", 1)
     assert out["econ"]["deals"].sum() > 1000
     assert "role" in out["plan"].attrs["missing"]
+
+
+def test_kpi_cards_on_the_hand_made_org(tiny_ds):
+    from salesops_lib import viz
+
+    w = strategy.window(tiny_ds, "2026", 1)
+    a = strategy.assumptions(200_000, 110_000, 250, 1_500)
+    econ = strategy.economics(tiny_ds, w, assume=a)
+    plan = strategy.what_if(tiny_ds, w, a, segment="SMB")
+    cards = {label: value for label, value, _ in strategy.kpi_cards(econ, plan)}
+    Y = 365 / 365.25
+    assert cards["Cost of sale, field"] == viz.pct((Y * 200_000 + 500) / 6000)
+    assert cards["Bookings per FTE, inside"] == viz.money(400 / Y)
+    gain = -(-0.25 * 200_000 + 110_000) + (400 - 1000) / Y      # cost saved + bookings change
+    assert cards["Coverage shift"] == f"−{viz.money(abs(gain))} a year"
