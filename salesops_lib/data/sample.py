@@ -23,8 +23,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import sample_activities
+
 WARM_UP_DAYS = 183
 DEFAULTS = {"accounts": 5000, "reps": 50, "years": 3, "seed": 7, "start": 2024}
+#: Options that take a number with decimals (default None: the sample's own behaviour).
+#: ``channel_effect``: a known field-minus-inside win-rate gap on comparable deals
+#: (probability points, see :func:`salesops_lib.sample_activities.known_channel_effect`).
+FLOAT_OPTIONS = {"channel_effect": None}
 
 STAGES = ["Prospecting", "Qualification", "Discovery", "Proposal", "Negotiation"]
 CATEGORY_BY_STAGE = {"Prospecting": "pipeline", "Qualification": "pipeline",
@@ -57,15 +63,22 @@ NAME_B = ["Systems", "Logistics", "Health", "Foods", "Partners", "Labs", "Energy
 
 def parse_options(source: str) -> dict:
     """Options of a ``"sample:accounts=5000,reps=50,years=3,seed=7,start=2024"`` source."""
-    opts = dict(DEFAULTS)
+    opts = {**DEFAULTS, **FLOAT_OPTIONS}
     if ":" in source:
         body = source.split(":", 1)[1].strip()
         for part in filter(None, (p.strip() for p in body.split(","))):
             if "=" not in part:
                 raise ValueError(f"sample option {part!r} must look like name=value")
             key, value = (s.strip() for s in part.split("=", 1))
+            if key in FLOAT_OPTIONS:
+                try:
+                    opts[key] = float(value)
+                except ValueError:
+                    raise ValueError(f"sample option {key} must be a number, got {value!r}") from None
+                continue
             if key not in DEFAULTS:
-                raise ValueError(f"unknown sample option {key!r}; options are {sorted(DEFAULTS)}")
+                raise ValueError(f"unknown sample option {key!r}; options are "
+                                 f"{sorted({**DEFAULTS, **FLOAT_OPTIONS})}")
             try:
                 opts[key] = int(value.replace("_", ""))
             except ValueError:
@@ -95,7 +108,7 @@ def _names(rng, first, second, n, sep=" "):
 
 
 def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7,
-             start: int = 2024) -> dict:
+             start: int = 2024, channel_effect: float | None = None) -> dict:
     """Generate the sample org. Deterministic: equal arguments give equal frames.
 
     Returns a dict with the six contract tables and ``as_of`` (a Timestamp).
@@ -227,7 +240,11 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
                                                 [0.35, -0.15], 0.0)
              + pd.Series(seg_o).map({"SMB": 0.15, "Mid-Market": 0.0, "Enterprise": -0.3}).to_numpy()
              - 1.1 * (1 - ramp) + 0.25 * (close.quarter == 4))
-    won = rng.random(n_opp) < 1 / (1 + np.exp(-logit))
+    p_win = 1 / (1 + np.exp(-logit))
+    if channel_effect is not None:      # a known field-vs-inside effect on comparable deals
+        p_win = sample_activities.known_channel_effect(
+            logit, skill[rep_idx] - 1.1 * (1 - ramp), rep_field, channel, channel_effect)
+    won = rng.random(n_opp) < p_win
     is_open = close > as_of
     status = np.where(is_open, "open", np.where(won, "won", "lost"))
     # open deals: the CRM holds the rep's expected close; a few are stale (in the past)
@@ -288,20 +305,7 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
                                                      kind="stable").reset_index(drop=True)
 
     # ---------------------------------------------------------------- activities
-    n_act = rng.poisson(4, n_opp)
-    arow = np.repeat(np.arange(n_opp), n_act)
-    span = np.maximum((pd.Series(close_out[order]).clip(upper=as_of).to_numpy() - c0.to_numpy())
-                      / np.timedelta64(1, "D"), 0)
-    act_date = c0[arow] + pd.to_timedelta(np.floor(rng.random(len(arow)) * (span[arow] + 1)),
-                                          unit="D")
-    activities = pd.DataFrame({
-        "rep_id": opps["rep_id"].to_numpy()[arow],
-        "date": act_date,
-        "type": rng.choice(["call", "email", "meeting", "demo"], len(arow), p=[0.4, 0.35, 0.15, 0.1]),
-        "account_id": opps["account_id"].to_numpy()[arow],
-        "opportunity_id": opp_ids[arow],
-    })
-    activities = activities[activities["date"] <= as_of].reset_index(drop=True)
+    activities = sample_activities.activities(opps, reps_df, reach[order], n_st, as_of, seed)
 
     quotas = _quotas(opps, reps_df, t0, as_of, start, years)
     return {"accounts": accounts_df, "reps": reps_df, "opportunities": opps,

@@ -1,0 +1,276 @@
+"""The sales-strategy report's words and tables: headline numbers, one reading per section,
+and display tables. A section whose data are missing gets one sentence saying what it needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import viz
+
+
+def _m(motion) -> str:
+    return str(motion)
+
+
+def _missing(df) -> str | None:
+    if df is None:
+        return "This section has no result for these data."
+    return df.attrs.get("missing") if hasattr(df, "attrs") else None
+
+
+def _money(x) -> str:
+    return viz.money(x) if pd.notna(x) else "–"
+
+
+def _pct(x) -> str:
+    return viz.pct(x) if pd.notna(x) else "–"
+
+
+def _pp(x) -> str:
+    return "–" if pd.isna(x) else f"{100 * x:+.1f} points"
+
+
+def shift_phrase(plan: pd.DataFrame) -> str:
+    """``"Move 366 SMB accounts from field to inside"``."""
+    a = plan.attrs
+    return (f"Move {a.get('accounts_moved', 0):,} {a.get('group', 'accounts')} from "
+            f"{a.get('from_motion', 'field')} to {a.get('to_motion', 'inside')}")
+
+
+def kpi_cards(econ: pd.DataFrame, plan: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Headline cards: cost of sale and bookings per FTE for each motion, then the coverage
+    shift's expected effect on contribution per year."""
+    cards = []
+    for _, r in econ.iterrows():
+        cards.append((f"Cost of sale, {_m(r['motion'])}", _pct(r["cost_of_sale"]),
+                      f"{_money(r['cost'])} on {_money(r['bookings'])} booked"))
+    for _, r in econ.iterrows():
+        cards.append((f"Bookings per FTE, {_m(r['motion'])}", _money(r["bookings_per_fte"]),
+                      f"{r['fte']:.1f} FTE-years"))
+    if not _missing(plan) and len(plan):
+        t = plan[plan["motion"] == "total"].iloc[0]
+        gain = t["contribution_after"] - t["contribution_before"]
+        cards.append(("Coverage shift", f"{'+' if gain >= 0 else '−'}{_money(abs(gain))} a year",
+                      f"{shift_phrase(plan)}: contribution change"))
+    return cards
+
+
+def headline(rec: pd.DataFrame, plan: pd.DataFrame) -> str:
+    """The recommended coverage shift and its expected effect, in one or two sentences."""
+    if _missing(rec):
+        return _missing(rec)
+    by = rec.columns[0]
+    win = rec.attrs.get("window")
+    parts = ([f"Over {win}."] if win else []) + ["Best motion per rep-hour: " + "; ".join(
+        f"{r[by]} {r['recommended']} ({'clear' if r['clear'] else 'not clear'})"
+        for _, r in rec.iterrows()) + "."]
+    if not _missing(plan) and len(plan):
+        t = plan[plan["motion"] == "total"].iloc[0]
+        a = plan.attrs
+        parts.append(f"{shift_phrase(plan)}: bookings {_money(t['bookings_change'])} a year "
+                     f"(95% interval {_money(a['bookings_change_low'])} to "
+                     f"{_money(a['bookings_change_high'])}), sales cost {_money(t['cost_change'])}, "
+                     f"contribution {_money(t['contribution_after'] - t['contribution_before'])}.")
+    return " ".join(parts)
+
+
+def reading_economics(econ: pd.DataFrame) -> str:
+    """Which motion books more per FTE and at what cost of sale."""
+    if len(econ) == 0:
+        return "No deals closed in the window."
+    if len(econ) == 1:
+        r = econ.iloc[0]
+        return (f"All reps together booked {_money(r['bookings'])} at a cost of sale of "
+                f"{_pct(r['cost_of_sale'])}; splitting by motion needs each rep's role.")
+    best = econ.sort_values("bookings_per_fte", ascending=False).iloc[0]
+    cheap = econ.sort_values("cost_of_sale").iloc[0]
+    if best["motion"] == cheap["motion"]:
+        return (f"{_m(best['motion']).capitalize()} reps book the most per FTE "
+                f"({_money(best['bookings_per_fte'])} a year) at the lowest cost of sale "
+                f"({_pct(best['cost_of_sale'])}).")
+    return (f"{_m(best['motion']).capitalize()} reps book the most per FTE "
+            f"({_money(best['bookings_per_fte'])} a year); the lowest cost of sale is "
+            f"{_m(cheap['motion'])}'s, {_pct(cheap['cost_of_sale'])}.")
+
+
+def reading_segments(rec: pd.DataFrame) -> str:
+    """Per segment: the recommended motion and whether the difference is clear."""
+    if _missing(rec):
+        return _missing(rec)
+    by = rec.columns[0]
+    bits = [f"{r[by]}: {r['recommended']} ({'clear' if r['clear'] else 'not clear'}, "
+            f"{_money(r['difference'])} more per rep-hour)" for _, r in rec.iterrows()]
+    return ("Motion with the higher contribution per rep-hour, by segment — " + "; ".join(bits)
+            + f". Clear means the difference holds at {rec.attrs.get('level', 0.95):.1%} "
+              "confidence per segment (adjusted for comparing every segment at once).")
+
+
+def reading_comparison(cmp: pd.DataFrame) -> str:
+    """Raw gap, like-for-like gap, and how much of the raw gap the mix explains."""
+    if _missing(cmp):
+        return _missing(cmp)
+    a = cmp.attrs
+    raw = cmp.set_index("estimate").loc["raw"]
+    adj = cmp.set_index("estimate").loc["weighted"]
+    t, c = a["treated"], a["control"]
+    mix = a["mix_explained"]
+    if abs(mix) < 0.005:
+        mix_txt = "deal mix explains almost none of the raw gap"
+    elif np.sign(mix) == np.sign(raw["gap"]) and abs(mix) <= abs(raw["gap"]):
+        mix_txt = f"deal mix explains {_pct(a['mix_share'])} of the raw gap"
+    else:
+        mix_txt = (f"deal mix works the other way: on comparable deals the gap is "
+                   f"{_pp(adj['gap'] - raw['gap']).replace('points', 'points wider')} than it looks raw")
+    return (f"Raw, {t}'s win rate is {_vs(raw['gap'], c)} (95% interval {_pp(raw['low'])} to "
+            f"{_pp(raw['high'])}); on comparable deals (same segment, account size, industry and "
+            f"product) it is {_vs(adj['gap'], c)} ({_pp(adj['low'])} to {_pp(adj['high'])}), "
+            f"so {mix_txt}.")
+
+
+def _vs(gap, other) -> str:
+    if pd.isna(gap):
+        return "unknown"
+    side = "above" if gap >= 0 else "below"
+    return f"{abs(100 * gap):.1f} points {side} {other}'s"
+
+
+def reading_activities(per: pd.DataFrame) -> str:
+    """Activities per won against per lost deal, by motion."""
+    if _missing(per):
+        return _missing(per)
+    bits = []
+    for m, g in per.groupby("motion"):
+        g = g.set_index("outcome")
+        if {"won", "lost"} <= set(g.index):
+            bits.append(f"{m} reps log {g.loc['won', 'activities_per_deal']:.1f} activities on a "
+                        f"won deal against {g.loc['lost', 'activities_per_deal']:.1f} on a lost one")
+    return ("Before the close, " + "; ".join(bits) + ".") if bits else "Too few closed deals with activities."
+
+
+def reading_time(tpd: pd.DataFrame) -> str:
+    """Selling hours per deal by motion."""
+    if _missing(tpd):
+        return _missing(tpd)
+    return "Logged selling time: " + "; ".join(
+        f"{r['motion']} {r['hours_per_deal']:.1f} hours per closed deal, "
+        f"{r['hours_per_won_deal']:.1f} per won deal" for _, r in tpd.iterrows()) + "."
+
+
+def reading_response(curve: pd.DataFrame) -> str:
+    """Where extra activity stops paying back, per motion."""
+    if _missing(curve):
+        return _missing(curve)
+    fits = curve.attrs.get("fits", {})
+    bits = [f"{m}: bookings per deal level off towards {_money(f['a'])}, half of it by "
+            f"{f['k']:.0f} activities, each activity beyond about {max(f['peak'], 1):.0f} adding less"
+            for m, f in fits.items()]
+    return "Diminishing returns — " + "; ".join(bits) + "."
+
+
+def reading_what_if(plan: pd.DataFrame) -> str:
+    """Reps needed per motion after the move, and the reconciled totals."""
+    if _missing(plan):
+        return _missing(plan)
+    p = plan.set_index("motion")
+    a = plan.attrs
+    f, i = a["from_motion"], a["to_motion"]
+    return (f"{shift_phrase(plan)}: {f} needs {p.loc[f, 'fte_after']:.1f} FTE "
+            f"({p.loc[f, 'fte_change']:+.1f}), {i} {p.loc[i, 'fte_after']:.1f} FTE "
+            f"({p.loc[i, 'fte_change']:+.1f}); total bookings {_money(p.loc['total', 'bookings_after'])} "
+            f"a year ({_money(p.loc['total', 'bookings_change'])}), sales cost "
+            f"{_money(p.loc['total', 'cost_after'])} ({_money(p.loc['total', 'cost_change'])}).")
+
+
+def reading_territory(tc) -> str:
+    """What the re-alignment of the remaining field accounts changes."""
+    if tc is None:
+        return "The territory change needs the what-if above (reps of both motions)."
+    s = tc.summary
+    return (f"The field keeps {int(s['accounts_after']):,} accounts on {int(s['reps_after'])} reps "
+            f"(from {int(s['reps_before'])}); {int(s['accounts_reassigned']):,} of them change rep. "
+            f"Largest territory {s['balance_max_over_mean_after']:.2f}× the mean potential (today "
+            f"{s['balance_max_over_mean_before']:.2f}×), travel {s['travel_km_after']:.0f} km "
+            f"per account on average (today {s['travel_km_before']:.0f} km).")
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------------
+def _or_missing(df, build):
+    why = _missing(df)
+    if why or len(df) == 0:
+        return viz.callout(why or "No rows for these data.", kind="warn")
+    return build(df)
+
+
+def economics_table(econ: pd.DataFrame):
+    """Economics per motion (× group) for display."""
+    def build(e):
+        cols = [c for c in e.columns if c in (e.attrs.get("by") or "", "motion")] + [
+            "deals", "win_rate", "win_rate_low", "win_rate_high", "avg_deal_size",
+            "cycle_days_median", "fte", "bookings", "bookings_per_fte", "cost", "cost_of_sale",
+            "contribution_per_fte"]
+        names = {"fte": "FTE-years", "avg_deal_size": "Deal size",
+                 "cycle_days_median": "Cycle (median days)", "bookings_per_fte": "Bookings per FTE",
+                 "contribution_per_fte": "Contribution per FTE", "size_band": "Deal size band"}
+        out = e[cols].rename(columns=names)
+        fmt = {"win_rate": "pct", "win_rate_low": "pct", "win_rate_high": "pct",
+               "avg_deal_size": "money", "bookings": "money", "bookings_per_fte": "money",
+               "cost": "money", "cost_of_sale": "pct", "contribution_per_fte": "money",
+               "deals": "num", "fte": lambda v: f"{v:,.1f}", "cycle_days_median": "num"}
+        return viz.table(out, {names.get(k, k): v for k, v in fmt.items()})
+    return _or_missing(econ, build)
+
+
+def recommend_table(rec: pd.DataFrame):
+    """Per segment: contribution per rep-hour of each motion and the recommendation."""
+    def build(r):
+        keep = [c for c in r.columns if not c.endswith(("_low", "_high")) or c.startswith("difference")]
+        per_hour = {c: "money" for c in keep if c.endswith("_per_hour") or c.startswith("difference")}
+        out = r[keep].assign(clear=r["clear"].map({True: "yes", False: "no"}))
+        names = {c: c.replace("_per_hour", " per rep-hour").capitalize() for c in keep
+                 if c.endswith("_per_hour")}
+        fmt = {**per_hour, "accounts": "num"}
+        return viz.table(out.rename(columns=names), {names.get(k, k): v for k, v in fmt.items()})
+    return _or_missing(rec, build)
+
+
+def comparison_table(cmp: pd.DataFrame):
+    """The three gap estimates with intervals."""
+    names = {"raw": "Raw (all deals)", "stratified": "Like-for-like, strata",
+             "weighted": "Like-for-like, propensity weighted"}
+
+    def build(c):
+        out = c[["estimate", "gap", "low", "high"]].assign(estimate=c["estimate"].map(names))
+        pts = (lambda v: "–" if pd.isna(v) else f"{100 * v:+.1f} pts")
+        out = out.rename(columns={"gap": "Gap (points)", "low": "Low", "high": "High"})
+        return viz.table(out, dict.fromkeys(["Gap (points)", "Low", "High"], pts))
+    return _or_missing(cmp, build)
+
+
+def what_if_table(plan: pd.DataFrame):
+    """Before, change and after per motion and in total."""
+    def build(p):
+        money_cols = [c for c in p.columns if c.startswith(("bookings", "cost", "contribution"))]
+        fte = {c: (lambda v: f"{v:+,.1f}" if pd.notna(v) else "–") if c == "fte_change"
+               else (lambda v: f"{v:,.1f}") for c in p.columns if c.startswith("fte")}
+        names = {c: c.replace("fte_", "FTE ").replace("_", " ").capitalize().replace("Fte", "FTE")
+                 for c in p.columns if c.startswith("fte")}
+        fmt = {**dict.fromkeys(money_cols, "money"), **fte, "reps_before": "num", "reps_needed": "num"}
+        return viz.table(p.rename(columns=names), {names.get(k, k): v for k, v in fmt.items()})
+    return _or_missing(plan, build)
+
+
+def territory_table(tc):
+    """The re-aligned field territories (evaluate's frame)."""
+    if tc is None:
+        return viz.callout(reading_territory(tc), kind="warn")
+    t = tc.territories[["rep_id", "rep_name", "accounts", "potential", "potential_index", "travel_km"]]
+    dup = t["rep_name"].duplicated(keep=False)        # two reps with one name are told apart
+    t = t.assign(rep_name=t["rep_name"].where(~dup, t["rep_name"] + " (" + t["rep_id"] + ")"))
+    t = t.drop(columns="rep_id")
+    return viz.table(t.sort_values("potential", ascending=False),
+                     {"accounts": "num", "potential": "money",
+                      "potential_index": lambda v: f"{v:.2f}", "travel_km": "num"})

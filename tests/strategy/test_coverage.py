@@ -1,0 +1,91 @@
+"""Coverage recommendation and what-if: hand-computed rates, reconciled totals, territory change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from salesops_lib import strategy
+
+from .conftest import YEARS_2026
+
+
+def test_what_if_by_hand(tiny_ds):
+    w = strategy.window(tiny_ds, "2026", 1)
+    a = strategy.assumptions(200_000, 110_000, 250, 1_500)
+    plan = strategy.what_if(tiny_ds, w, a, segment="SMB").set_index("motion")
+    Y = YEARS_2026
+    assert plan.attrs["accounts_moved"] == 1 and plan.attrs["moved_ids"] == ["A1"]
+    # field learns from A1 (a quarter of R1's minutes, $1,000 booked), inside from A2 (all of
+    # R2's minutes, $400)
+    assert plan.loc["field", "fte_change"] == pytest.approx(-0.25)
+    assert plan.loc["inside", "fte_change"] == pytest.approx(1.0)
+    assert plan.loc["field", "bookings_change"] == pytest.approx(-1000 / Y)
+    assert plan.loc["inside", "bookings_change"] == pytest.approx(400 / Y)
+    assert plan.loc["field", "cost_change"] == pytest.approx(-0.25 * 200_000)
+    assert plan.loc["inside", "cost_change"] == pytest.approx(110_000)
+    assert plan.loc["field", "bookings_before"] == pytest.approx(6000 / Y)   # A1 + A3
+    assert plan.loc["field", "cost_before"] == pytest.approx(200_000 + 2 * 250 / Y)
+    assert (plan.loc["field", "reps_needed"], plan.loc["inside", "reps_needed"]) == (1, 2)
+    assert plan.loc["total", "bookings_change"] == pytest.approx(-600 / Y)
+
+
+def test_what_if_totals_reconcile(small_ds):
+    w = strategy.window(small_ds, "2025", 2)
+    plan = strategy.what_if(small_ds, w, segment="SMB", max_potential=50_000)
+    m = plan[plan["motion"] != "total"]
+    t = plan[plan["motion"] == "total"].iloc[0]
+    for col in ("fte", "bookings", "cost"):
+        assert np.allclose(plan[f"{col}_after"], plan[f"{col}_before"] + plan[f"{col}_change"])
+        for part in ("before", "change", "after"):
+            assert t[f"{col}_{part}"] == pytest.approx(m[f"{col}_{part}"].sum())
+    assert (plan["reps_needed"].iloc[:2] == np.ceil(plan["fte_after"].iloc[:2] - 1e-9)).all()
+    assert t["reps_needed"] == m["reps_needed"].sum()
+    r = plan.attrs["rates"]
+    n = plan.attrs["accounts_moved"]
+    assert n > 0
+    assert t["bookings_change"] == pytest.approx(n * (r["inside"]["bookings"] - r["field"]["bookings"]))
+    assert plan.attrs["bookings_change_low"] < t["bookings_change"] < plan.attrs["bookings_change_high"]
+    assert np.allclose(plan["contribution_after"], plan["bookings_after"] - plan["cost_after"])
+
+
+def test_recommend_picks_the_higher_contribution_per_hour(small_ds):
+    w = strategy.window(small_ds, "2025", 2)
+    rec = strategy.recommend(small_ds, w)
+    k = len(rec)
+    assert rec.attrs["level"] == pytest.approx(1 - 0.05 / k)       # Bonferroni over segments
+    both = rec.dropna(subset=["field_per_hour", "inside_per_hour"])
+    best = np.where(both["field_per_hour"] >= both["inside_per_hour"], "field", "inside")
+    assert (both["recommended"] == best).all()
+    assert (both["difference"] == (both["field_per_hour"] - both["inside_per_hour"]).abs()).all()
+    assert (both["clear"] == (both["difference_low"] > 0)).all()
+    assert rec["accounts"].sum() == len(small_ds.accounts)
+
+
+def test_territory_change_on_the_new_field_set(small_ds):
+    w = strategy.window(small_ds, "2025", 2)
+    plan = strategy.what_if(small_ds, w, segment="SMB")
+    tc = strategy.territory_change(small_ds, plan, time_limit=3)
+    s = tc.summary
+    need = int(plan.set_index("motion").loc["field", "reps_needed"])
+    field = small_ds.accounts["owner_rep_id"].isin(
+        small_ds.reps.loc[small_ds.reps["role"] == "field", "rep_id"])
+    assert s["reps_after"] == min(need, s["reps_before"])
+    assert s["accounts_before"] == field.sum()
+    assert s["accounts_after"] == s["accounts_before"] - plan.attrs["accounts_moved"]
+    assert len(tc.assignment) == s["accounts_after"]
+    assert not set(tc.assignment["account_id"]) & set(plan.attrs["moved_ids"])
+    assert tc.territories["accounts"].sum() == s["accounts_after"]
+
+
+def test_what_if_errors_and_missing(tiny_ds, bare_ds):
+    w = strategy.window(tiny_ds, "2026", 1)
+    with pytest.raises(ValueError, match="segment, a potential threshold"):
+        strategy.what_if(tiny_ds, w)
+    with pytest.raises(ValueError, match="no account has segment 'Galactic'"):
+        strategy.what_if(tiny_ds, w, segment="Galactic")
+    bw = strategy.window(bare_ds, "2026", 1)
+    plan = strategy.what_if(bare_ds, bw, segment="SMB")
+    assert plan.empty and "role" in plan.attrs["missing"]
+    assert strategy.territory_change(bare_ds, plan) is None
+    assert "role" in strategy.recommend(bare_ds, bw).attrs["missing"]

@@ -1,0 +1,119 @@
+"""Channel economics on a hand-made org: every figure computed on paper."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from salesops_lib import Dataset, strategy
+from salesops_lib.strategy.economics import rep_fte, time_shares
+
+from .conftest import YEARS_2026, tiny_frames
+
+
+def wilson(k, n, z=1.959963984540054):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_window_is_the_periods_back_ending_with_period(tiny_ds):
+    w = strategy.window(tiny_ds, "2026-Q3", 4)
+    assert (w.start, w.end) == (pd.Timestamp("2025-10-01"), pd.Timestamp("2026-09-30"))
+    assert w.label == "2025-Q4 to 2026-Q3"
+    assert w.years == pytest.approx(365 / 365.25)
+    cut = strategy.window(tiny_ds.__class__.from_frames(**tiny_frames(), as_of="2026-08-15"),
+                          "2026-Q3", 1)
+    assert cut.end == pd.Timestamp("2026-08-15")
+    with pytest.raises(ValueError, match="periods_back"):
+        strategy.window(tiny_ds, "2026-Q3", 0)
+    with pytest.raises(ValueError, match="starts after"):
+        strategy.window(tiny_ds, "2028-Q1", 1)
+
+
+def test_economics_per_motion_by_hand(tiny_ds):
+    w = strategy.window(tiny_ds, "2026", 1)
+    e = strategy.economics(tiny_ds, w, assume=strategy.assumptions(200_000, 110_000, 250, 1_500))
+    f = e.set_index("motion").loc["field"]
+    i = e.set_index("motion").loc["inside"]
+    Y = YEARS_2026
+    assert (f["deals"], f["won"], f["lost"]) == (3, 2, 1)
+    assert f["win_rate"] == pytest.approx(2 / 3)
+    lo, hi = wilson(2, 3)
+    assert (f["win_rate_low"], f["win_rate_high"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert f["bookings"] == 6000 and f["avg_deal_size"] == 3000
+    assert f["cycle_days_median"] == 60           # won deals of 30 and 90 days
+    assert f["fte"] == pytest.approx(Y) and f["visits"] == 2
+    cost = Y * 200_000 + 2 * 250
+    assert f["cost"] == pytest.approx(cost)
+    assert f["bookings_per_fte"] == pytest.approx(6000 / Y)
+    assert f["cost_of_sale"] == pytest.approx(cost / 6000)
+    assert f["contribution"] == pytest.approx(6000 - cost)
+    assert f["contribution_per_fte"] == pytest.approx((6000 - cost) / Y)
+    assert f["contribution_per_hour"] == pytest.approx((6000 - cost) / (Y * 1500))
+    assert (i["deals"], i["won"], i["bookings"], i["visits"]) == (2, 1, 400, 0)
+    assert i["cost"] == pytest.approx(Y * 110_000)
+
+
+def test_economics_by_segment_splits_rep_time_by_activity_minutes(tiny_ds):
+    w = strategy.window(tiny_ds, "2026", 1)
+    e = strategy.economics(tiny_ds, w, by="segment").set_index(["motion", "segment"])
+    Y = YEARS_2026
+    # R1 logged 30 minutes on its SMB account and 90 on its Enterprise account
+    assert e.loc[("field", "SMB"), "fte"] == pytest.approx(0.25 * Y)
+    assert e.loc[("field", "Enterprise"), "fte"] == pytest.approx(0.75 * Y)
+    assert e.loc[("field", "Enterprise"), "visits"] == 2
+    assert e.loc[("field", "Enterprise"), "cost"] == pytest.approx(0.75 * Y * 200_000 + 500)
+    assert e.loc[("field", "SMB"), "bookings"] == 1000
+    assert e.loc[("inside", "SMB"), "fte"] == pytest.approx(Y)
+    # the split keeps the totals
+    total = strategy.economics(tiny_ds, w)
+    assert e["fte"].sum() == pytest.approx(total["fte"].sum())
+    assert e["cost"].sum() == pytest.approx(total["cost"].sum())
+
+
+def test_time_shares_fall_back_to_deals_without_minutes(tiny_ds):
+    f = tiny_frames()
+    f["activities"] = f["activities"].drop(columns="duration_min")
+    ds = Dataset.from_frames(**f, as_of="2026-12-31")
+    w = strategy.window(ds, "2026", 1)
+    sh = time_shares(ds, w, "segment").set_index(["rep_id", "segment"])["share"]
+    assert sh[("R1", "SMB")] == pytest.approx(1 / 3)     # one of its three closed deals
+    assert sh[("R1", "Enterprise")] == pytest.approx(2 / 3)
+
+
+def test_rep_fte_prorates_a_mid_window_hire():
+    f = tiny_frames()
+    f["reps"].loc[1, "hire_date"] = "2026-07-02"
+    ds = Dataset.from_frames(**f, as_of="2026-12-31")
+    fte = rep_fte(ds, strategy.window(ds, "2026", 1)).set_index("rep_id")["fte"]
+    assert fte["R2"] == pytest.approx(183 / 365 * YEARS_2026)
+    assert fte["R1"] == pytest.approx(YEARS_2026)
+
+
+def test_size_band_edges():
+    b = strategy.size_band(pd.Series([4_999, 5_000, 25_000, 100_000]))
+    assert list(b.astype(str)) == ["under $5k", "$5k–25k", "$25k–100k", "$100k and over"]
+
+
+def test_without_roles_every_rep_is_one_motion(bare_ds):
+    w = strategy.window(bare_ds, "2026", 1)
+    e = strategy.economics(bare_ds, w)
+    assert list(e["motion"]) == [strategy.ALL_REPS]
+    assert e["bookings"].iloc[0] == 6400 and e["visits"].iloc[0] == 0
+    assert not strategy.has_roles(bare_ds)
+
+
+def test_bad_parameters(tiny_ds):
+    w = strategy.window(tiny_ds, "2026", 1)
+    with pytest.raises(ValueError, match="split by"):
+        strategy.economics(tiny_ds, w, by="planet")
+    with pytest.raises(ValueError, match="travel_cost_per_visit"):
+        strategy.assumptions(travel_cost_per_visit=-1)
+    with pytest.raises(ValueError, match="capacity_hours"):
+        strategy.assumptions(capacity_hours=0)
+    # a role other than field or inside is costed at the field rate
+    assert strategy.assumptions(200_000, 90_000).cost_of(["partner", "inside"]).tolist() == [200_000, 90_000]

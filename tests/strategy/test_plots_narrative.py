@@ -1,0 +1,94 @@
+"""Charts and sentences of the strategy report, and the whole report chain on data that lack
+roles or activities (a section says what it needs instead of failing)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+from salesops_lib import load_dataset, strategy
+
+matplotlib.use("Agg")
+
+
+def chain(ds, period, back, segment="SMB"):
+    """Every call the notebook makes, in its order."""
+    win = strategy.window(ds, period, back)
+    a = strategy.assumptions()
+    econ = strategy.economics(ds, win, assume=a)
+    rec = strategy.recommend(ds, win, a)
+    plan = strategy.what_if(ds, win, a, segment=segment)
+    cmp = strategy.like_for_like(ds, strategy.closed_deals(ds, win))
+    rates = strategy.activity_rates(ds, win)
+    per = strategy.per_deal(ds, win)
+    curve = strategy.response_curve(ds, win)
+    tc = strategy.territory_change(ds, plan, time_limit=3)
+    texts = [strategy.headline(rec, plan), strategy.reading_economics(econ),
+             strategy.reading_segments(rec), strategy.reading_comparison(cmp),
+             strategy.reading_activities(per), strategy.reading_time(strategy.time_per_deal(ds, win)),
+             strategy.reading_response(curve), strategy.reading_what_if(plan),
+             strategy.reading_territory(tc)]
+    figs = [strategy.plot_motion_economics(econ), strategy.plot_segment_contribution(rec),
+            strategy.plot_comparison(cmp), strategy.plot_activity_mix(rates),
+            strategy.plot_per_deal(per), strategy.plot_response(curve), strategy.plot_what_if(plan)]
+    tables = [strategy.economics_table(econ), strategy.recommend_table(rec),
+              strategy.comparison_table(cmp), strategy.what_if_table(plan),
+              strategy.territory_table(tc)]
+    for by in ("segment", "size_band", "region", "industry"):
+        tables.append(strategy.economics_table(strategy.economics(ds, win, by=by, assume=a)))
+    return {"econ": econ, "plan": plan, "texts": texts, "figs": figs, "tables": tables,
+            "cards": strategy.kpi_cards(econ, plan)}
+
+
+def test_every_chart_is_titled_and_labelled(small_ds):
+    out = chain(small_ds, "2025", 2)
+    assert all(f is not None for f in out["figs"])
+    for fig in out["figs"]:
+        ax = fig.axes[0]
+        assert (ax.get_title() or ax.get_title(loc="left")) and ax.get_xlabel()
+    assert all(isinstance(t, str) and t for t in out["texts"])
+    labels = [c[0] for c in out["cards"]]
+    assert labels[:2] == ["Cost of sale, field", "Cost of sale, inside"]
+    assert labels[-1] == "Coverage shift"
+
+
+def test_sentences_carry_the_numbers(small_ds):
+    w = strategy.window(small_ds, "2025", 2)
+    plan = strategy.what_if(small_ds, w, segment="SMB")
+    text = strategy.reading_what_if(plan)
+    n = plan.attrs["accounts_moved"]
+    assert text.startswith(f"Move {n:,} SMB accounts from field to inside")
+    f = plan.set_index("motion").loc["field"]
+    assert f"field needs {f['fte_after']:.1f} FTE" in text
+
+
+def test_data_without_roles_or_activities_do_not_fail(bare_ds):
+    out = chain(bare_ds, "2026", 1)
+    texts = " ".join(out["texts"])
+    assert "role" in texts and "activities" in texts
+    assert out["figs"][0] is not None                    # economics over all reps still draws
+    assert all(f is None for f in out["figs"][1:])
+    assert [c[0] for c in out["cards"]] == ["Cost of sale, all reps", "Bookings per FTE, all reps"]
+
+
+def test_the_public_maven_export_runs_through(shared_data):
+    from tests.conftest import MAVEN_MAPPING
+
+    ds = load_dataset(shared_data / "crm_sales_opportunities_maven", mapping=MAVEN_MAPPING)
+    out = chain(ds, "2017", 1)
+    assert out["econ"]["deals"].sum() > 1000
+    assert "role" in out["plan"].attrs["missing"]
+
+
+def test_kpi_cards_on_the_hand_made_org(tiny_ds):
+    from salesops_lib import viz
+
+    w = strategy.window(tiny_ds, "2026", 1)
+    a = strategy.assumptions(200_000, 110_000, 250, 1_500)
+    econ = strategy.economics(tiny_ds, w, assume=a)
+    plan = strategy.what_if(tiny_ds, w, a, segment="SMB")
+    cards = {label: value for label, value, _ in strategy.kpi_cards(econ, plan)}
+    Y = 365 / 365.25
+    assert cards["Cost of sale, field"] == viz.pct((Y * 200_000 + 500) / 6000)
+    assert cards["Bookings per FTE, inside"] == viz.money(400 / Y)
+    gain = -(-0.25 * 200_000 + 110_000) + (400 - 1000) / Y      # cost saved + bookings change
+    assert cards["Coverage shift"] == f"−{viz.money(abs(gain))} a year"
