@@ -29,7 +29,7 @@ WARM_UP_DAYS = 183
 DEFAULTS = {"accounts": 5000, "reps": 50, "years": 3, "seed": 7, "start": 2024}
 #: Options that take a number with decimals (default None: the sample's own behaviour).
 #: ``channel_effect``: a known field-minus-inside win-rate gap on comparable deals
-#: (probability points, see :func:`salesops_lib.sample_activities.known_channel_effect`).
+#: (probability points, see :func:`salesops_lib.data.sample_activities.known_channel_effect`).
 FLOAT_OPTIONS = {"channel_effect": None}
 
 STAGES = ["Prospecting", "Qualification", "Discovery", "Proposal", "Negotiation"]

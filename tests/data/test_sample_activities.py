@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from salesops_lib import load_dataset
-from salesops_lib.sample import generate, parse_options
+from salesops_lib.data.sample import generate, parse_options
 
 SMALL = {"accounts": 600, "reps": 10, "years": 2, "seed": 3}
 
