@@ -171,6 +171,10 @@ def _deal_lines(c, pos, x, t, att, lo, hi, R, plan, m, ti) -> pd.DataFrame:
     keep = x != 0
     x, p = x[keep], pos[keep]
     cc = c[keep]
+    if not len(p):
+        return pd.DataFrame(columns=["rep_id", "line", "opportunity_id", "role", "credit",
+                                     "measure", "rule", "tier", "attainment_from",
+                                     "attainment_to", "rate", "amount"])
     tt = t[p]
     with np.errstate(divide="ignore", invalid="ignore"):
         step = np.where(tt > 0, x / tt, 0.0)
