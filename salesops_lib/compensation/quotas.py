@@ -190,7 +190,7 @@ def bottom_up(ds, period, *, ramp: pd.DataFrame | None = None, ramp_months: int 
     mid = P.start + (P.end - P.start) / 2
     hire = pd.to_datetime(reps["hire_date"]) if "hire_date" in reps else pd.Series(pd.NaT,
                                                                                   index=emp.index)
-    tenure = ((mid - hire).dt.days / 30.4375).fillna(10 * 12).clip(lower=0)
+    tenure = ((mid - hire).dt.total_seconds() / 86400 / 30.4375).fillna(10 * 12).clip(lower=0)
     t12 = won_bookings(ds, known - pd.DateOffset(months=12) + pd.Timedelta(days=1), known,
                        known).reindex(emp.index).fillna(0.0)
     ten_known = ((known - hire).dt.days / 30.4375).fillna(10 * 12)
