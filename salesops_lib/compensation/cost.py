@@ -75,8 +75,14 @@ def _containing(P: Period, kind: str, fsm: int) -> Period:
     return period_containing(P.start, kind, fsm)
 
 
-def attainment_model(history: pd.DataFrame, quotas: pd.DataFrame, forecast=None) -> dict:
+def attainment_model(history: pd.DataFrame, quotas: pd.DataFrame, forecast=None,
+                     basis: pd.DataFrame | None = None) -> dict:
     """The per-rep attainment model of the module docstring.
+
+    ``quotas`` are the quotas to cost. History is attainment against the quotas reps had, so a
+    rep's expected bookings are ``exp(m_r) × basis_r`` with ``basis`` the period's current quota
+    (``rep_id``, ``quota``; default ``quotas``), and attainment against a proposed quota is
+    those bookings ÷ the proposed quota: ``m_r`` gains ``log(basis_r / quota_r)``.
 
     Returns a dict: ``reps`` (frame ``rep_id``, ``quota``, ``n``, ``mean_log``), ``shift``
     (log f), ``common_sd``, ``own_sd``.
@@ -94,6 +100,10 @@ def attainment_model(history: pd.DataFrame, quotas: pd.DataFrame, forecast=None)
     yb = reps["rep_id"].map(ybar).fillna(mu).to_numpy(float)
     prec = reps["n"].to_numpy() / max(sigma2, 1e-9)
     reps["mean_log"] = (prec * yb + mu / tau2) / (prec + 1 / tau2)
+    if basis is not None and len(basis):
+        b = reps["rep_id"].map(basis.assign(rep_id=basis["rep_id"].astype(str))
+                               .set_index("rep_id")["quota"]).fillna(reps["quota"])
+        reps["mean_log"] += np.log(b.to_numpy(float) / reps["quota"].to_numpy(float))
     team = history.groupby("period")[["bookings", "quota"]].sum()
     team_log = np.log(np.maximum(team["bookings"] / team["quota"], _FLOOR_ATT))
     common = float(team_log.std(ddof=1)) if len(team_log) > 2 else 0.1
@@ -206,13 +216,15 @@ def simulate(ds, plan, period, *, draws: int = 10_000, seed: int = 0, forecast=N
         E.g. ``forecast.pipeline_forecast(ds, period, as_of=known_before(ds, period))``.
     quotas : DataFrame, optional
         ``rep_id``, ``quota`` to cost (default :func:`measures.quota_for_period`), e.g. the
-        quotas a method proposes.
+        quotas a method proposes; reps' expected bookings stay those their history shows
+        against their current quota (:func:`attainment_model`).
     """
     plan = load_plan(plan)
     P = Period.parse(period, ds.fiscal_start_month)
-    q = quota_for_period(ds, P) if quotas is None else quotas
+    current = quota_for_period(ds, P)
+    q = current if quotas is None else quotas
     hist = attainment_history(ds, P, plan.period, history)
-    model = attainment_model(hist, q, forecast)
+    model = attainment_model(hist, q, forecast, basis=current)
     return _run(model, plan, draws, seed)
 
 

@@ -92,3 +92,16 @@ def test_sensitivity_on_the_same_draws(small_ds):
 def test_planning_date(small_ds):
     assert comp.planning_date(small_ds, PERIOD) == pd.Timestamp("2025-06-30")
     assert comp.planning_date(small_ds, "2026-Q1") == small_ds.as_of
+
+
+def test_proposed_quotas_keep_each_reps_expected_bookings():
+    hist = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R2"], "period": ["a", "b"] * 2,
+                         "quota": 100.0, "bookings": [150.0, 150.0, 50.0, 50.0]})
+    hist["attainment"] = hist["bookings"] / hist["quota"]
+    current = pd.DataFrame({"rep_id": ["R1", "R2"], "quota": [100.0, 100.0]})
+    proposed = pd.DataFrame({"rep_id": ["R1", "R2"], "quota": [150.0, 50.0]})
+    a = comp.cost.attainment_model(hist, current)["reps"].set_index("rep_id")["mean_log"]
+    b = comp.cost.attainment_model(hist, proposed, basis=current)["reps"].set_index(
+        "rep_id")["mean_log"]
+    # same bookings, against a quota 1.5x (R1) and 0.5x (R2) as large
+    assert (b - a).to_dict() == pytest.approx({"R1": np.log(100 / 150), "R2": np.log(100 / 50)})
