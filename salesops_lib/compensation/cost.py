@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..measures import quota_for_period, state_as_of
 from ..periods import Period
-from .engine import _rep_rates, curve_value
+from .engine import _rep_rates
 from .plan import Plan, load_plan
 from .quotas import known_before, won_bookings
 
@@ -124,25 +124,43 @@ def period_pay(att: np.ndarray, plan: Plan) -> np.ndarray:
     a = np.asarray(att, float)
     flat = a.reshape(-1)
     ti = plan.target_incentive
-    earn = np.zeros_like(flat)
-    for m in plan.measures:
-        gates = [g for g in plan.gates if g["applies_to"] == m.name]
-        cuts = sorted({g["min_attainment"] for g in gates})
-        v = None
-        for k in range(len(cuts) + 1):      # bucket k: the gates with min above cuts[k-1] fail
-            level = cuts[k - 1] if k else -np.inf
-            fail = np.array([[g["min_attainment"] > level for g in gates]], bool).reshape(1, -1)
-            lo, hi, R = _rep_rates(plan, m, fail)
-            vk = _curve_1d(flat, lo, hi, R[0], plan.tiers)
-            v = vk if v is None else np.where(flat >= level, vk, v)
-        earn += ti * m.weight * v
-    if plan.cap is not None:
-        earn = np.minimum(earn, plan.cap * ti)
-    if plan.floor is not None:
-        earn = np.maximum(earn, plan.floor * ti)
+    gates = list(plan.gates)
+    cuts = sorted({g["min_attainment"] for g in gates})
+    earn = None
+    for k in range(len(cuts) + 1):          # bucket k: the gates with min above cuts[k-1] fail
+        level = cuts[k - 1] if k else -np.inf
+        fail = {id(g): g["min_attainment"] > level for g in gates}
+        ek = _bucket_pay(flat, plan, fail)
+        earn = ek if earn is None else np.where(flat >= level, ek, earn)
+    earn *= ti
+    lo = plan.floor * ti if plan.floor is not None else -np.inf
+    hi = plan.cap * ti if plan.cap is not None else np.inf
     if plan.draw_amount > 0:
-        earn = np.maximum(earn, plan.draw_amount)
+        lo = max(lo, plan.draw_amount)
+        hi = max(hi, plan.draw_amount)
+    if np.isfinite(lo) or np.isfinite(hi):
+        np.clip(earn, lo, hi, out=earn)
     return earn.reshape(a.shape)
+
+
+def _bucket_pay(x: np.ndarray, plan: Plan, fail: dict) -> np.ndarray:
+    """Σ_m w_m · curve_m(x) in TI units with the given gates failed. Marginal curves add up to
+    one piecewise-linear function, evaluated with a single interpolation."""
+    curves = []
+    for m in plan.measures:
+        gf = np.array([[fail[id(g)] for g in plan.gates if g["applies_to"] == m.name]], bool)
+        lo, hi, R = _rep_rates(plan, m, gf.reshape(1, -1))
+        curves.append((m.weight, lo, hi, R[0]))
+    if plan.tiers != "marginal":
+        return sum(w * _curve_1d(x, lo, hi, r, plan.tiers) for w, lo, hi, r in curves)
+    knots = np.unique(np.concatenate([lo for _, lo, _, _ in curves]))
+    at = sum(w * _curve_1d(knots, lo, hi, r, "marginal") for w, lo, hi, r in curves)
+    slope = sum(w * r[-1] for w, _, _, r in curves)
+    last = knots[-1]
+    out = np.interp(x, knots, at)
+    beyond = x > last
+    out[beyond] = at[-1] + slope * (x[beyond] - last)
+    return out
 
 
 def _curve_1d(x, lo, hi, rates, tiers):
@@ -332,3 +350,39 @@ def planning_date(ds, period) -> pd.Timestamp:
     """The day a plan for ``period`` is costed on: the day before it starts (or the data's
     as-of date, if earlier). Pass it as the forecast's ``as_of``."""
     return known_before(ds, period)
+
+
+def cost_backtest(ds, plan, period, *, periods_back: int = 6, draws: int = 2000,
+                  seed: int = 0, level: float = 0.8) -> pd.DataFrame:
+    """Is the P10–P90 band honest? Replay the simulation on past periods.
+
+    For each complete period of the plan's kind among the ``periods_back`` before ``period``,
+    the attainment model is fitted on what was known the day before it (no forecast: past
+    forecasts are not replayed here) and its cost band compared with the *actual* cost: the same
+    pay function on what reps then attained (bookings ÷ quota, SPIFs left out as in the
+    simulation). An 80% band should hold the actual cost in about 80% of periods.
+
+    Returns ``period``, ``low``, ``p50``, ``high`` (the ``level`` band), ``actual``, ``inside``.
+    """
+    plan = load_plan(plan)
+    P = Period.parse(period, ds.fiscal_start_month)
+    if P.kind != plan.period:
+        P = _containing(P, plan.period, ds.fiscal_start_month)
+    tail = (1 - level) / 2 * 100
+    rows, cur = [], P
+    for _ in range(periods_back):
+        cur = cur.previous()
+        if cur.end > pd.Timestamp(ds.as_of):
+            continue
+        q = quota_for_period(ds, cur)
+        hist = attainment_history(ds, cur, plan.period)
+        if q.empty or hist.empty:
+            continue
+        sim = _run(attainment_model(hist, q), plan, draws, seed)
+        booked = won_bookings(ds, cur.start, cur.end, cur.end)
+        att = q["rep_id"].astype(str).map(booked).fillna(0.0).to_numpy() / q["quota"].to_numpy()
+        actual = float(period_pay(att, plan).sum())
+        lo, mid, hi = np.percentile(sim.draws["cost"], [tail, 50, 100 - tail])
+        rows.append({"period": cur.label, "low": lo, "p50": mid, "high": hi, "actual": actual,
+                     "inside": bool(lo <= actual <= hi)})
+    return pd.DataFrame(rows[::-1], columns=["period", "low", "p50", "high", "actual", "inside"])

@@ -115,11 +115,11 @@ def credited(ds, period, splits: pd.DataFrame | None = None, *, state=None) -> p
         deal ever, by close date then id).
     """
     st = state_as_of(ds, period.end) if state is None else state
-    won = st[st["status"] == "won"]
-    first = won.sort_values(["account_id", "close_date", "opportunity_id"], kind="stable")
-    first_ids = first.drop_duplicates("account_id")["opportunity_id"]
-    deals = won[period.contains(won["close_date"])].copy()
-    deals["new_logo"] = deals["opportunity_id"].isin(first_ids)
+    won = st[(st["status"] == "won").fillna(False).to_numpy(bool)]
+    logo = first_won(won)
+    inside = period.contains(won["close_date"]).to_numpy(bool)
+    deals = won[inside].copy()
+    deals["new_logo"] = logo[inside]
     if "product" not in deals:
         deals["product"] = pd.NA
     cols = ["opportunity_id", "account_id", "rep_id", "amount", "close_date", "product",
@@ -145,6 +145,28 @@ def credited(ds, period, splits: pd.DataFrame | None = None, *, state=None) -> p
     owner["credit"] = owner["share"] * owner["amount"]
     owner["rep_id"] = owner["rep_id"].astype("string")
     return owner[CREDIT_COLUMNS].reset_index(drop=True)
+
+
+def first_won(won: pd.DataFrame) -> np.ndarray:
+    """For won deals: is each one its account's first won deal (earliest close date, then the
+    lowest opportunity id)? Sorted on integer keys; only tied accounts compare ids."""
+    if won.empty:
+        return np.zeros(0, bool)
+    acc = pd.factorize(won["account_id"])[0].astype(np.int64)
+    day = won["close_date"].to_numpy("datetime64[D]").astype(np.int64)
+    day = day - day.min()
+    key = acc * (int(day.max()) + 1) + day
+    earliest = np.full(acc.max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(earliest, acc, key)
+    cand = np.flatnonzero(key == earliest[acc])
+    out = np.zeros(len(won), bool)
+    if len(cand) == len(earliest):                 # no two first deals on one day
+        out[cand] = True
+        return out
+    c = pd.DataFrame({"acc": acc[cand], "oid": won["opportunity_id"].to_numpy(object)[cand],
+                      "i": cand}).sort_values(["acc", "oid"], kind="stable")
+    out[c.drop_duplicates("acc")["i"].to_numpy()] = True
+    return out
 
 
 def rollup(credits: pd.DataFrame, ds, by: str = "team") -> pd.DataFrame:

@@ -13,10 +13,10 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
     total = float(quotas["quota"].sum())
     cap = float(capacity["capacity"].sum())
     s = sim.summary
-    fc = float(forecast.value) if forecast is not None else float("nan")
+    fc = float(forecast.value) if forecast is not None else 0.0
     return [
         ("Quota total", viz.money(total),
-         f"{viz.pct(total / fc)} of forecast {viz.money(fc)}" if fc == fc else "no forecast"),
+         f"{viz.pct(total / fc)} of forecast {viz.money(fc)}" if fc > 0 else "no forecast"),
         ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
          if cap > 0 else "no productivity history"),
         ("Reps expected at quota", viz.pct(s["share_at_quota"]),
@@ -111,3 +111,13 @@ def payouts_table(pay: pd.DataFrame, n: int = 10):
     top = pay.sort_values("payout", ascending=False).head(n)[cols]
     return viz.table(top, {c: "money" for c in cols[3:]} | {"attainment": "pct"},
                      caption=f"Top {n} payouts of the period")
+
+
+def reading_cost_backtest(bt: pd.DataFrame) -> str:
+    """How often the simulated 80% band held the actual cost of past periods."""
+    if bt.empty:
+        return "There is no complete past period to check the cost band against."
+    k, n = int(bt["inside"].sum()), len(bt)
+    return (f"Replayed on the {n} past periods before this one, the 80% cost band held the "
+            f"cost of what reps actually attained {k} times out of {n} "
+            f"(about {0.8 * n:.0f} expected).")

@@ -107,7 +107,9 @@ def run(ds, plan, period, splits: pd.DataFrame | None = None) -> PayRun:
         credits = _credit.credited(ds, P, splits, state=state_as_of(ds, P.end))
         targets = quota_for_period(ds, P)
         summary, ln = evaluate(credits, targets, version, roles=roles)
-        lines.append(ln.assign(period=P.label, source_period=P.label, plan_version=label))
+        lines.append(ln.assign(period=_const(len(ln), P.label),
+                               source_period=_const(len(ln), P.label),
+                               plan_version=_const(len(ln), label)))
         adj = pd.DataFrame({"rep_id": summary["rep_id"], "clawback": 0.0, "delta": 0.0})
         adj = adj.set_index("rep_id")
         for j in range(i):
@@ -128,9 +130,7 @@ def run(ds, plan, period, splits: pd.DataFrame | None = None) -> PayRun:
         rows.append(s.reset_index().assign(period=P.label, plan_version=label))
     history = pd.concat(rows, ignore_index=True)
     history = _finish(ds, history, plan)
-    all_lines = pd.concat([x for x in lines if len(x)], ignore_index=True)
-    all_lines = all_lines.reindex(columns=LINE_COLUMNS)
-    all_lines["plan_version"] = all_lines["plan_version"].fillna("")
+    all_lines = _concat_lines(lines)
     target = periods[-1].label
     pay = history[history["period"] == target].drop(columns="period").reset_index(drop=True)
     return PayRun(pay, history, all_lines, plan, periods[-1], tuple(periods))
@@ -147,6 +147,36 @@ def payouts(ds, plan, period, splits: pd.DataFrame | None = None) -> pd.DataFram
     ``plan_version``. The traced lines are in :func:`run`'s ``lines``.
     """
     return run(ds, plan, period, splits).payouts
+
+
+_TEXT = ("period", "line", "source_period", "role", "measure", "rule", "tier", "plan_version")
+_NUMBERS = ("credit", "attainment_from", "attainment_to", "rate", "amount")
+
+
+def _concat_lines(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Lines of every period in :data:`LINE_COLUMNS` order; text columns stay categorical
+    (a plain concat would turn a million categorical rows back into Python strings)."""
+    from pandas.api.types import union_categoricals
+
+    frames = [f for f in frames if len(f)]
+    out = {}
+    for c in LINE_COLUMNS:
+        cols = [f[c] if c in f else pd.Series(np.nan if c in _NUMBERS else None, index=f.index)
+                for f in frames]
+        if c in _TEXT:
+            cats = [x.array if isinstance(x.dtype, pd.CategoricalDtype)
+                    else pd.Categorical(x.astype(object)) for x in cols]
+            out[c] = union_categoricals(cats) if cats else pd.Categorical([])
+        elif c in _NUMBERS:
+            out[c] = np.concatenate([x.to_numpy(float) for x in cols]) if cols else []
+        else:
+            out[c] = np.concatenate([x.to_numpy(object) for x in cols]) if cols else []
+    return pd.DataFrame(out)
+
+
+def _const(n: int, value: str) -> pd.Categorical:
+    """A constant text column that costs one byte a row."""
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
 def _adjustments(ds, plan, Pj, prev_known, Q, paid_j, roles):
@@ -222,8 +252,8 @@ def _draw(s: pd.DataFrame, balance: pd.Series, plan: Plan):
     kind = "recoverable" if plan.draw_recoverable else "non-recoverable"
     lines = []
     for col, rule in (("draw", f"draw: {D:,.0f} guaranteed per {plan.period} ({kind})"),
-                      ("draw_recovery", "draw recovery: earnings above the draw repay the "
-                                        "outstanding balance")):
+                      ("draw_recovery", ("draw recovery: earnings above the draw repay the "
+                                        "outstanding balance"))):
         hit = s[col].abs() > 1e-9
         if hit.any():
             lines.append(pd.DataFrame({"rep_id": s.index[hit], "line": col, "rule": rule,

@@ -40,8 +40,8 @@ def statement(run: PayRun, rep: str) -> dict:
     row = _row(run, rep)
     ln = run.lines[(run.lines["period"] == run.period.label)
                    & (run.lines["rep_id"].astype(str) == str(rep))]
-    g = ln.assign(tier=ln["tier"].fillna(""), measure=ln["measure"].fillna("")).groupby(
-        ["line", "measure", "rule", "tier"], sort=False)
+    text = {c: ln[c].astype(object).fillna("") for c in ("line", "measure", "rule", "tier")}
+    g = ln.assign(**text).groupby(["line", "measure", "rule", "tier"], sort=False)
     by_line = pd.DataFrame({"deals": g["opportunity_id"].nunique(), "credit": g["credit"].sum(),
                             "amount": g["amount"].sum()}).reset_index()
     return {"summary": row, "lines": ln.reset_index(drop=True), "by_line": by_line,
@@ -79,10 +79,10 @@ def statement_summary(run: PayRun, rep: str = ""):
         ("Rep", str(r["rep_name"]), f"{r['team']} · {r['rep_id']}"),
         ("Attainment", viz.pct(r["attainment"]),
          f"{viz.money(r['credited'])} credited of {viz.money(r['quota'])}"),
-        ("Earnings", viz.money(r["earnings"]), f"cap {viz.money(r['cap_adjustment'])}, "
-                                               f"clawback {viz.money(r['clawback'])}"),
-        ("Payout", viz.money(r["payout"]), f"draw {viz.money(r['draw'])}, recovery "
-                                           f"{viz.money(r['draw_recovery'])}"),
+        ("Earnings", viz.money(r["earnings"]), (f"cap {viz.money(r['cap_adjustment'])}, "
+                                               f"clawback {viz.money(r['clawback'])}")),
+        ("Payout", viz.money(r["payout"]), (f"draw {viz.money(r['draw'])}, recovery "
+                                           f"{viz.money(r['draw_recovery'])}")),
     ])
 
 

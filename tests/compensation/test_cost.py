@@ -105,3 +105,17 @@ def test_proposed_quotas_keep_each_reps_expected_bookings():
         "rep_id")["mean_log"]
     # same bookings, against a quota 1.5x (R1) and 0.5x (R2) as large
     assert (b - a).to_dict() == pytest.approx({"R1": np.log(100 / 150), "R2": np.log(100 / 50)})
+
+
+def test_cost_backtest_replays_complete_periods(small_ds):
+    bt = comp.cost_backtest(small_ds, "", "2025-Q4", periods_back=3, draws=1000)
+    assert bt["period"].tolist() == ["2025-Q1", "2025-Q2", "2025-Q3"]
+    assert (bt["low"] <= bt["p50"]).all() and (bt["p50"] <= bt["high"]).all()
+    assert bt["inside"].tolist() == ((bt["low"] <= bt["actual"])
+                                     & (bt["actual"] <= bt["high"])).tolist()
+    # the actual cost is the pay function on what reps attained
+    t = comp.attainment_table(small_ds, "2025-Q3")
+    want = comp.period_pay(t["attainment"].to_numpy(), comp.load_plan("")).sum()
+    assert bt.iloc[-1]["actual"] == pytest.approx(want)
+    assert "held the cost of what reps actually attained" in comp.reading_cost_backtest(bt)
+    assert "no complete past period" in comp.reading_cost_backtest(bt.iloc[0:0])
