@@ -150,12 +150,15 @@ def _bucket_pay(x: np.ndarray, plan: Plan, fail: dict) -> np.ndarray:
     for m in plan.measures:
         gf = np.array([[fail[id(g)] for g in plan.gates if g["applies_to"] == m.name]], bool)
         lo, hi, R = _rep_rates(plan, m, gf.reshape(1, -1))
-        curves.append((m.weight, lo, hi, R[0]))
+        curves.append((m.weight, lo, hi, R[0], m.max_attainment))
     if plan.tiers != "marginal":
-        return sum(w * _curve_1d(x, lo, hi, r, plan.tiers) for w, lo, hi, r in curves)
-    knots = np.unique(np.concatenate([lo for _, lo, _, _ in curves]))
-    at = sum(w * _curve_1d(knots, lo, hi, r, "marginal") for w, lo, hi, r in curves)
-    slope = sum(w * r[-1] for w, _, _, r in curves)
+        return sum(w * _curve_1d(np.minimum(x, top), lo, hi, r, plan.tiers)
+                   for w, lo, hi, r, top in curves)
+    tops = [t for *_, t in curves if np.isfinite(t)]
+    knots = np.unique(np.concatenate([lo for _, lo, _, _, _ in curves] + [tops]))
+    at = sum(w * _curve_1d(np.minimum(knots, top), lo, hi, r, "marginal")
+             for w, lo, hi, r, top in curves)
+    slope = sum(w * r[-1] for w, _, _, r, top in curves if not np.isfinite(top))
     last = knots[-1]
     out = np.interp(x, knots, at)
     beyond = x > last

@@ -21,6 +21,8 @@ overlap with the band times the band's rate (marginal) or the final band's rate
 (retroactive), times ``TI · w_m``; its ``credit`` is the deal's credit × the share of its span
 in that line. The lines of a rep add up exactly to its commission.
 
+A measure's ``max_attainment`` caps the attainment it pays on (``a → min(a, max)``).
+
 **Cap and floor** act on ``commission = Σ_m commission_m``: ``cap_adjustment =
 min(0, cap·TI − commission)``, ``floor_adjustment = max(0, floor·TI − commission)``.
 **SPIF**: per eligible row ``per_deal · share + rate · credit`` (won in the SPIF window, product
@@ -166,11 +168,12 @@ def evaluate(credits: pd.DataFrame, targets: pd.DataFrame, plan: Plan, *, roles=
         fail = np.column_stack([np.nan_to_num(att[g["measure"]]) < g["min_attainment"]
                                 for g in gates]) if gates else np.zeros((n, 0), bool)
         lo, hi, R = _rep_rates(plan, m, fail)
-        cm = ti * m.weight * curve_value(att[m.name], lo, hi, R, plan.tiers)
+        paid_att = np.minimum(att[m.name], m.max_attainment)
+        cm = ti * m.weight * curve_value(paid_att, lo, hi, R, plan.tiers)
         out[f"commission_{m.name}"] = cm
         commission += cm
         if lines:
-            parts.append(_deal_lines(a, contrib[m.name], tgt[m.name], att[m.name], lo, hi, R,
+            parts.append(_deal_lines(a, contrib[m.name], tgt[m.name], paid_att, lo, hi, R,
                                      plan, m, ti))
     cap_adj = np.zeros(n) if plan.cap is None else np.minimum(0.0, plan.cap * ti - commission)
     floor_adj = (np.zeros(n) if plan.floor is None
@@ -240,6 +243,8 @@ def _deal_lines(a, x, t, att, lo, hi, R, plan, m, ti) -> dict:
     base = np.repeat(cum[start] - step[start], np.diff(np.r_[start, len(p)]))
     a1 = cum - base
     a0 = a1 - step
+    if np.isfinite(m.max_attainment):        # spans above the component cap are not paid
+        a0, a1 = np.minimum(a0, m.max_attainment), np.minimum(a1, m.max_attainment)
     rows = []
     if plan.tiers == "marginal":
         for b in range(len(lo)):
@@ -262,7 +267,8 @@ def _deal_lines(a, x, t, att, lo, hi, R, plan, m, ti) -> dict:
     unit = "deal" if m.kind == "new_logos" else "credit"
     return {"pos": p[i], "deal": deal[i], "line": "commission",
             "credit": a["credit"][deal[i]] * frac, "measure": m.name,
-            "rule": f"{m.name} curve ({plan.tiers}, weight {m.weight:g}, per {unit})",
+            "rule": f"{m.name.replace('_', ' ').capitalize()} curve ({plan.tiers} tiers, "
+                    f"weight {m.weight:g}, per {unit})",
             "tier": (band, labels), "attainment_from": f, "attainment_to": to, "rate": rate,
             "amount": ti * m.weight * rate * (to - f)}
 

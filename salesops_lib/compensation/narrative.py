@@ -5,6 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import viz
+from .quotas import METHOD_LABELS
+
+
+def _label(method: str) -> str:
+    return METHOD_LABELS.get(method, method.replace("_", " "))
 
 
 def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> list:
@@ -30,9 +35,8 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
 
 def quota_table(table: pd.DataFrame, by: str = "team"):
     """Quota per team (rows) and method (columns)."""
-    fm = {c: "money" for c in table.columns if c != by}
-    return viz.table(table.rename(columns=lambda c: c.replace("_", " ") if c != by else c), 
-                     {k.replace("_", " "): v for k, v in fm.items()})
+    shown = table.rename(columns={m: _label(m) for m in table.columns if m != by})
+    return viz.table(shown, {c: "money" for c in shown.columns if c != by})
 
 
 def reading_methods(table: pd.DataFrame, chosen: str, by: str = "team") -> str:
@@ -40,7 +44,7 @@ def reading_methods(table: pd.DataFrame, chosen: str, by: str = "team") -> str:
     methods = [c for c in table.columns if c != by]
     spread = table[methods].max(axis=1) - table[methods].min(axis=1)
     i = int(spread.idxmax())
-    return (f"The chosen method is {chosen.replace('_', ' ')}. The methods disagree most on "
+    return (f"The chosen method is {_label(chosen).lower()}. The methods disagree most on "
             f"{table.loc[i, by]}: {viz.money(table.loc[i, methods].min())} to "
             f"{viz.money(table.loc[i, methods].max())}.")
 
@@ -66,24 +70,29 @@ def reading_fairness(fair: pd.DataFrame) -> str:
 
 def fairness_table(fair: pd.DataFrame):
     """The fairness measures with their intervals."""
-    return viz.table(fair, {"value": lambda v: f"{v:.2f}", "low": lambda v: f"{v:.2f}",
-                            "high": lambda v: f"{v:.2f}"})
+    shown = fair.assign(metric=fair["metric"].str.capitalize(),
+                        reading=fair["reading"].str.capitalize())
+    return viz.table(shown, {"value": lambda v: f"{v:.2f}", "low": lambda v: f"{v:.2f}",
+                             "high": lambda v: f"{v:.2f}"})
 
 
 def reading_backtest(bt: pd.DataFrame) -> str:
     """Which method's quotas for last year came closest to what reps sold."""
     best = bt.sort_values("wape").iloc[0]
     worst = bt.sort_values("wape").iloc[-1]
-    return (f"Set for {best['year']} from what was known before it, {best['method'].replace('_', ' ')} "
+    return (f"Set for {best['year']} from what was known before it, {_label(best['method']).lower()} "
             f"quotas came closest to what reps sold (error {viz.pct(best['wape'])} of bookings); "
-            f"{worst['method'].replace('_', ' ')} was furthest ({viz.pct(worst['wape'])}).")
+            f"{_label(worst['method']).lower()} was furthest ({viz.pct(worst['wape'])}).")
 
 
 def backtest_table(bt: pd.DataFrame):
     """Backtest of the quota methods."""
-    return viz.table(bt.assign(method=bt["method"].str.replace("_", " ")),
-                     {"wape": "pct", "share_within_20pct": "pct",
-                      "gini": lambda v: f"{v:.2f}", "rank_correlation": lambda v: f"{v:.2f}"})
+    shown = bt.assign(method=bt["method"].map(_label)).rename(
+        columns={"share_within_20pct": "Within ±20% of quota", "gini": "Gini of attainment",
+                 "wape": "WAPE", "rank_correlation": "Rank correlation with bookings"})
+    return viz.table(shown, {"WAPE": "pct", "Within ±20% of quota": "pct",
+                             "Gini of attainment": lambda v: f"{v:.2f}",
+                             "Rank correlation with bookings": lambda v: f"{v:.2f}"})
 
 
 def reading_cost(sim) -> str:

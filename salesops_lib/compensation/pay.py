@@ -107,9 +107,7 @@ def run(ds, plan, period, splits: pd.DataFrame | None = None) -> PayRun:
         credits = _credit.credited(ds, P, splits, state=state_as_of(ds, P.end))
         targets = quota_for_period(ds, P)
         summary, ln = evaluate(credits, targets, version, roles=roles)
-        lines.append(ln.assign(period=_const(len(ln), P.label),
-                               source_period=_const(len(ln), P.label),
-                               plan_version=_const(len(ln), label)))
+        lines.append((ln, {"period": P.label, "source_period": P.label, "plan_version": label}))
         adj = pd.DataFrame({"rep_id": summary["rep_id"], "clawback": 0.0, "delta": 0.0})
         adj = adj.set_index("rep_id")
         for j in range(i):
@@ -153,16 +151,20 @@ _TEXT = ("period", "line", "source_period", "role", "measure", "rule", "tier", "
 _NUMBERS = ("credit", "attainment_from", "attainment_to", "rate", "amount")
 
 
-def _concat_lines(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Lines of every period in :data:`LINE_COLUMNS` order; text columns stay categorical
+def _concat_lines(frames: list) -> pd.DataFrame:
+    """Lines of every period in :data:`LINE_COLUMNS` order, from frames or ``(frame, constant
+    columns)`` pairs; text columns stay categorical
     (a plain concat would turn a million categorical rows back into Python strings)."""
     from pandas.api.types import union_categoricals
 
-    frames = [f for f in frames if len(f)]
+    frames = [f if isinstance(f, tuple) else (f, {}) for f in frames]
+    frames = [(f, k) for f, k in frames if len(f)]
     out = {}
     for c in LINE_COLUMNS:
-        cols = [f[c] if c in f else pd.Series(np.nan if c in _NUMBERS else None, index=f.index)
-                for f in frames]
+        cols = [pd.Series(_const(len(f), k[c]), index=f.index) if c in k
+                else f[c] if c in f
+                else pd.Series(np.nan if c in _NUMBERS else None, index=f.index)
+                for f, k in frames]
         if c in _TEXT:
             cats = [x.array if isinstance(x.dtype, pd.CategoricalDtype)
                     else pd.Categorical(x.astype(object)) for x in cols]

@@ -41,7 +41,8 @@ class PlanError(ValueError):
 class Measure:
     """One weighted measure: ``kind`` bookings (won amount), new_logos (first won deal of an
     account, counted by credit share) or product (won amount of one ``product``). ``target``
-    per period, or ``target_share`` × the rep's quota; bookings default to the quota."""
+    per period, or ``target_share`` × the rep's quota; bookings default to the quota.
+    ``max_attainment``: attainment above it is not paid on this measure (a component cap)."""
 
     name: str
     kind: str
@@ -49,6 +50,7 @@ class Measure:
     product: str | None = None
     target: float | None = None
     target_share: float | None = None
+    max_attainment: float = float("inf")
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,8 @@ def _measures(raw, fail) -> tuple[Measure, ...]:
         key = f"measures[{i}]"
         if not isinstance(m, dict):
             fail(key, "must be a mapping {name, kind, weight, ...}")
-        bad = sorted(set(m) - {"name", "kind", "weight", "product", "target", "target_share"})
+        bad = sorted(set(m) - {"name", "kind", "weight", "product", "target", "target_share",
+                               "max_attainment"})
         if bad:
             fail(f"{key}.{bad[0]}", "is not a measure key")
         kind = m.get("kind", m.get("name"))
@@ -270,7 +273,13 @@ def _measures(raw, fail) -> tuple[Measure, ...]:
                 fail(f"{key}.target_share", f"must be > 0, got {share}")
         if kind != "bookings" and target is None and share is None:
             fail(f"{key}.target", f"or target_share is required for a {kind} measure")
-        out.append(Measure(name, kind, weight, m.get("product"), target, share))
+        top = m.get("max_attainment")
+        if top is not None:
+            top = _number(top, f"{key}.max_attainment", fail)
+            if top <= 0:
+                fail(f"{key}.max_attainment", f"must be > 0, got {top}")
+        out.append(Measure(name, kind, weight, m.get("product"), target, share,
+                           float("inf") if top is None else top))
     total = sum(m.weight for m in out)
     if abs(total - 1.0) > 1e-9:
         fail("measures", f"weights add up to {total:g}; they must add up to 1")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import viz
+from .quotas import METHOD_LABELS
 
 
 def plot_pay_curve(curve: pd.DataFrame, ax=None, *, title: str = "Pay curve",
@@ -56,7 +57,7 @@ def plot_quota_by_team(table: pd.DataFrame, by: str = "team", ax=None, *,
     width = 0.8 / max(k, 1)
     x = np.arange(n)
     for i, m in enumerate(methods):
-        ax.bar(x + (i - (k - 1) / 2) * width, table[m], width, label=m.replace("_", " "),
+        ax.bar(x + (i - (k - 1) / 2) * width, table[m], width, label=METHOD_LABELS.get(m, m),
                color=viz.PALETTE[i % len(viz.PALETTE)])
     ax.set_xticks(x, table[by].astype(str), rotation=0)
     viz.money_axis(ax, "y")

@@ -30,6 +30,9 @@ from ..measures import account_potential, quota_for_period, state_as_of
 from ..periods import Period
 
 METHODS = ("even", "prior_year", "trailing_12m", "potential", "blend")
+#: How each method is named in reports.
+METHOD_LABELS = {"even": "Even", "prior_year": "Prior year", "trailing_12m": "Trailing 12 months",
+                 "potential": "Potential", "blend": "Blend"}
 
 
 def known_before(ds, period) -> pd.Timestamp:

@@ -91,7 +91,9 @@ def statement_lines(run: PayRun, rep: str = ""):
     if not rep:
         return None
     s = statement(run, rep)["by_line"]
-    s = s.assign(line=s["line"].str.replace("_", " ").str.capitalize())
+    names = {"spif": "SPIF", "draw_recovery": "Draw recovery"}
+    s = s.assign(line=s["line"].map(lambda v: names.get(v, v.replace("_", " ").capitalize())),
+                 measure=s["measure"].str.replace("_", " "))
     return viz.table(s, {"credit": "money", "amount": "money", "deals": "num"},
                      caption=f"{run.period.label}: earnings by line (they add up to the payout)")
 

@@ -191,3 +191,21 @@ def test_payout_is_monotone_and_capped(tiers):
         assert lines.groupby("rep_id")["amount"].sum().reindex(s["rep_id"]).fillna(0).sum() == \
             pytest.approx(earned.sum())
         assert comp.period_pay(att, plan) == pytest.approx(earned)
+
+
+def test_component_cap_on_a_measure():
+    deals = [(f"D{i}", "R1", 10000, "2026-02-01", "won", "Core", f"A{i}") for i in range(3)]
+    ds = make_ds(deals, [("R1", "2026-Q1", 100000)])
+    plan = base_plan(curve=FLAT, measures=[
+        {"name": "bookings", "weight": 0.5},
+        {"name": "new_logos", "weight": 0.5, "target": 1, "max_attainment": 1.5}])
+    r = comp.run(ds, plan, "2026-Q1")
+    p = r.payouts.iloc[0]
+    # bookings 30% x 0.5; new logos 300% of target but paid on 150%: 1.5 x 0.5
+    assert p["attainment_new_logos"] == pytest.approx(3.0)
+    assert p["commission"] == pytest.approx(10000 * (0.5 * 0.3 + 0.5 * 1.5))
+    logo = r.lines[r.lines["measure"] == "new_logos"]
+    assert logo["amount"].sum() == pytest.approx(7500.0)
+    assert logo["attainment_to"].max() == pytest.approx(1.5)
+    assert comp.period_pay(np.array([3.0]), comp.load_plan(plan))[0] == pytest.approx(
+        10000 * (0.5 * 3.0 + 0.5 * 1.5))

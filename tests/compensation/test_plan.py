@@ -53,6 +53,8 @@ def test_yaml_and_dict_give_the_same_plan(tmp_path):
      "measures\\[0\\].product is required"),
     ({"measures": [{"name": "new_logos", "weight": 1}]}, "measures\\[0\\].target or target_share"),
     ({"measures": [{"name": "margin", "weight": 1}]}, "measures\\[0\\].kind must be one of"),
+    ({"measures": [{"name": "bookings", "weight": 1, "max_attainment": 0}]},
+     "measures\\[0\\].max_attainment must be > 0"),
     ({"measure": "margin"}, "measure as a single measure must be bookings"),
     ({"spifs": [{"name": "s", "start": "2026-03-01", "end": "2026-02-01", "per_deal": 1}]},
      "spifs\\[0\\].end .* is before start"),

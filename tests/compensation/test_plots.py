@@ -67,7 +67,7 @@ def test_key_numbers_and_tables(small):
     pay = comp.payouts(ds, "", "2025-Q3")
     assert "Top 10 payouts" in comp.payouts_table(pay).to_html()
     t = comp.compare_methods(ds, "2025-Q3")
-    assert "trailing 12m" in comp.quota_table(t).to_html()
+    assert "Trailing 12 months" in comp.quota_table(t).to_html()
     assert comp.reading_methods(t, "blend").startswith("The chosen method is blend.")
     assert "simulated outcomes for 10 reps" in comp.reading_cost(sim)
     assert isinstance(comp.fairness_table(comp.fairness(ds, "2025-Q3")).to_html(), str)
