@@ -204,11 +204,15 @@ def _frame(parts: list[dict], credits: pd.DataFrame, a: dict, reps: np.ndarray) 
     sizes = [len(p["pos"]) for p in parts]
     cols = {"rep_id": np.concatenate([reps[p["pos"]] for p in parts]) if parts else []}
     oid = credits["opportunity_id"].to_numpy(object)
-    role = credits["role"].to_numpy(object) if "role" in credits else None
-    for c, src in (("opportunity_id", oid), ("role", role)):
-        chunks = [src[a["row"][p["deal"]]] if ("deal" in p and src is not None)
-                  else np.full(k, None, dtype=object) for p, k in zip(parts, sizes)]
-        cols[c] = np.concatenate(chunks) if chunks else np.empty(0, dtype=object)
+    chunks = [oid[a["row"][p["deal"]]] if "deal" in p else np.full(k, None, dtype=object)
+              for p, k in zip(parts, sizes)]
+    cols["opportunity_id"] = np.concatenate(chunks) if chunks else np.empty(0, dtype=object)
+    role = credits["role"] if "role" in credits else pd.Series(pd.NA, index=credits.index)
+    codes, labels = pd.factorize(role)        # roles stay categorical: three values, many rows
+    chunks = [codes[a["row"][p["deal"]]] if "deal" in p else np.full(k, -1)
+              for p, k in zip(parts, sizes)]
+    cols["role"] = pd.Categorical.from_codes(np.concatenate(chunks) if chunks else [],
+                                             categories=list(labels))
     for c in _TEXT:
         cats: dict = {}
         codes = []
