@@ -126,13 +126,22 @@ def period_pay(att: np.ndarray, plan: Plan) -> np.ndarray:
     ti = plan.target_incentive
     gates = list(plan.gates)
     cuts = sorted({g["min_attainment"] for g in gates})
-    earn = None
-    for k in range(len(cuts) + 1):          # bucket k: the gates with min above cuts[k-1] fail
-        level = cuts[k - 1] if k else -np.inf
-        fail = {id(g): g["min_attainment"] > level for g in gates}
-        ek = _bucket_pay(flat, plan, fail)
-        earn = ek if earn is None else np.where(flat >= level, ek, earn)
-    earn *= ti
+    bounds = [-np.inf, *cuts, np.inf]
+    # bucket k: attainment in [bounds[k], bounds[k+1]); the gates with min above bounds[k] fail
+    levels = [lv for lv, nxt in zip(bounds[:-1], bounds[1:]) if lv < nxt]
+    cuts = levels[1:]
+    fns = [_bucket_fn(plan, {id(g): g["min_attainment"] > lv for g in gates}) for lv in levels]
+    merged = _merge(fns, cuts) if plan.tiers == "marginal" and len(flat) else None
+    if merged is not None:             # one piecewise-linear function: a single interpolation
+        knots, values, slope = merged
+        far = max(float(np.nanmax(flat)), knots[-1]) + 1.0
+        earn = np.interp(flat, np.r_[knots, far], np.r_[values, values[-1] + slope * (far - knots[-1])])
+    else:
+        earn = None
+        for lv, fn in zip(levels, fns):
+            ek = fn(flat)
+            earn = ek if earn is None else np.where(flat >= lv, ek, earn)
+    earn = earn * ti
     lo = plan.floor * ti if plan.floor is not None else -np.inf
     hi = plan.cap * ti if plan.cap is not None else np.inf
     if plan.draw_amount > 0:
@@ -143,27 +152,41 @@ def period_pay(att: np.ndarray, plan: Plan) -> np.ndarray:
     return earn.reshape(a.shape)
 
 
-def _bucket_pay(x: np.ndarray, plan: Plan, fail: dict) -> np.ndarray:
-    """Σ_m w_m · curve_m(x) in TI units with the given gates failed. Marginal curves add up to
-    one piecewise-linear function, evaluated with a single interpolation."""
+def _bucket_fn(plan: Plan, fail: dict):
+    """``x → Σ_m w_m · curve_m(min(x, max_m))`` in TI units with the given gates failed; for
+    marginal tiers it carries its knots, values there and the slope beyond (``.knots``)."""
     curves = []
     for m in plan.measures:
         gf = np.array([[fail[id(g)] for g in plan.gates if g["applies_to"] == m.name]], bool)
         lo, hi, R = _rep_rates(plan, m, gf.reshape(1, -1))
         curves.append((m.weight, lo, hi, R[0], m.max_attainment))
-    if plan.tiers != "marginal":
+
+    def direct(x):
         return sum(w * _curve_1d(np.minimum(x, top), lo, hi, r, plan.tiers)
                    for w, lo, hi, r, top in curves)
+
+    if plan.tiers != "marginal":
+        return direct
     tops = [t for *_, t in curves if np.isfinite(t)]
     knots = np.unique(np.concatenate([lo for _, lo, _, _, _ in curves] + [tops]))
-    at = sum(w * _curve_1d(np.minimum(knots, top), lo, hi, r, "marginal")
-             for w, lo, hi, r, top in curves)
     slope = sum(w * r[-1] for w, _, _, r, top in curves if not np.isfinite(top))
-    last = knots[-1]
-    out = np.interp(x, knots, at)
-    beyond = x > last
-    out[beyond] = at[-1] + slope * (x[beyond] - last)
-    return out
+    direct.knots = (knots, direct(knots), slope)
+    return direct
+
+
+def _merge(fns, cuts):
+    """The buckets as one continuous piecewise-linear function, or None when a gate makes pay
+    jump at its cut (then each bucket is evaluated and selected)."""
+    for cut, left, right in zip(cuts, fns[:-1], fns[1:]):
+        if abs(left(np.array([cut]))[0] - right(np.array([cut]))[0]) > 1e-12:
+            return None
+    bounds = [-np.inf, *cuts, np.inf]
+    pts = np.unique(np.concatenate([fn.knots[0] for fn in fns] + [np.asarray(cuts, float)]))
+    values = np.empty(len(pts))
+    for k, fn in enumerate(fns):
+        inside = (pts >= bounds[k]) & (pts < bounds[k + 1])
+        values[inside] = fn(pts[inside])
+    return pts, values, fns[-1].knots[2]
 
 
 def _curve_1d(x, lo, hi, rates, tiers):

@@ -119,3 +119,14 @@ def test_cost_backtest_replays_complete_periods(small_ds):
     assert bt.iloc[-1]["actual"] == pytest.approx(want)
     assert "held the cost of what reps actually attained" in comp.reading_cost_backtest(bt)
     assert "no complete past period" in comp.reading_cost_backtest(bt.iloc[0:0])
+
+
+def test_period_pay_with_a_gate_that_makes_pay_jump():
+    plan = comp.load_plan(base_plan(
+        measures=[{"name": "bookings", "weight": 1.0},
+                  {"name": "new_logos", "weight": 0.0, "target": 1}],
+        gates=[{"measure": "new_logos", "min_attainment": 1.2, "above": 1.0, "rate": 1.0}]))
+    # every measure at the same attainment: the gate fails below 120%, so 110% pays 1x above
+    # quota (0.5 + 0.1) and 130% pays 2x (0.5 + 0.6)
+    got = comp.period_pay(np.array([0.9, 1.1, 1.3]), plan)
+    assert got == pytest.approx([4000, 6000, 11000])
