@@ -246,8 +246,10 @@ def _attainment_chunks(model: dict, n_draws: int, seed: int):
         rng = np.random.default_rng(ss)
         k = min(per, n_draws - s)
         common = rng.normal(0.0, model["common_sd"], size=(k, 1))
-        own = rng.normal(0.0, model["own_sd"], size=(k, r))
-        yield np.exp(mean + common + own)
+        att = rng.normal(0.0, model["own_sd"], size=(k, r))
+        att += mean                       # in place: one chunk-sized array, no temporaries
+        att += common
+        yield np.exp(att, out=att)
 
 
 def simulate(ds, plan, period, *, draws: int = 10_000, seed: int = 0, forecast=None,
