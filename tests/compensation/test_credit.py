@@ -63,6 +63,9 @@ def test_guard_rejects_a_rep_twice_on_a_deal_and_bad_rows(split_ds):
     with pytest.raises(ValueError, match="column role"):
         comp.check_splits(pd.DataFrame({"opportunity_id": ["D1"], "rep_id": ["R1"],
                                         "share": [1.0], "role": ["boss"]}))
+    with pytest.raises(ValueError, match="rep not among the reps"):
+        comp.credited(split_ds, Period.parse("2026-Q1"),
+                      pd.DataFrame({"opportunity_id": ["D1"], "rep_id": ["R9"], "share": [1.0]}))
     with pytest.raises(ValueError, match="deal not among the opportunities"):
         comp.credited(split_ds, Period.parse("2026-Q1"),
                       pd.DataFrame({"opportunity_id": ["D9"], "rep_id": ["R1"], "share": [1.0]}))

@@ -78,3 +78,10 @@ def test_backtest_of_quota_methods():
     assert bt.loc["even", "share_within_20pct"] == 1.0
     assert bt.loc["prior_year", "share_within_20pct"] == 0.0
     assert "even quotas came closest" in comp.reading_backtest(bt.reset_index())
+
+
+def test_backtest_needs_bookings_in_the_year():
+    ds = make_ds([("a", "R1", 100, "2025-05-01", "lost")], [("R1", "2026", 1)],
+                 as_of="2026-12-31")
+    with pytest.raises(ValueError, match="no won bookings in 2026"):
+        comp.backtest_methods(ds)
