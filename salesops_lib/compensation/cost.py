@@ -22,6 +22,7 @@ Seeded (numpy ``default_rng(seed)``, one stream per chunk of draws): same seed, 
 from __future__ import annotations
 
 import dataclasses
+from itertools import pairwise
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,7 +129,7 @@ def period_pay(att: np.ndarray, plan: Plan) -> np.ndarray:
     cuts = sorted({g["min_attainment"] for g in gates})
     bounds = [-np.inf, *cuts, np.inf]
     # bucket k: attainment in [bounds[k], bounds[k+1]); the gates with min above bounds[k] fail
-    levels = [lv for lv, nxt in zip(bounds[:-1], bounds[1:]) if lv < nxt]
+    levels = [lv for lv, nxt in pairwise(bounds) if lv < nxt]
     cuts = levels[1:]
     fns = [_bucket_fn(plan, {id(g): g["min_attainment"] > lv for g in gates}) for lv in levels]
     merged = _merge(fns, cuts) if plan.tiers == "marginal" and len(flat) else None

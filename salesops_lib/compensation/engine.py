@@ -185,8 +185,8 @@ def evaluate(credits: pd.DataFrame, targets: pd.DataFrame, plan: Plan, *, roles=
     summary["earned"] = summary[SUMMARY_PARTS].sum(axis=1)
     if not lines:
         return summary, None
-    for name, arr, rule in (("cap", cap_adj, f"cap at {plan.cap}x target incentive"),
-                            ("floor", floor_adj, f"floor at {plan.floor}x target incentive")):
+    for name, arr, rule in (("cap", cap_adj, f"Cap at {plan.cap}x target incentive"),
+                            ("floor", floor_adj, f"Floor at {plan.floor}x target incentive")):
         hit = np.flatnonzero(arr != 0)
         if len(hit):
             parts.append({"pos": hit, "line": name, "rule": rule, "amount": arr[hit]})

@@ -211,7 +211,7 @@ def _adjustments(ds, plan, Pj, prev_known, Q, paid_j, roles):
             "rep_id": lost["rep_id"], "line": "clawback", "source_period": Pj.label,
             "opportunity_id": lost["opportunity_id"], "role": lost["role"],
             "credit": -lost["lost"],
-            "rule": [f"clawback: reversed {r:%d %b %Y}, {d} days after close (window {days})"
+            "rule": [f"Clawback: reversed {r:%d %b %Y}, {d} days after close (window {days})"
                      for r, d in zip(lost["reversed_at"], lost["days_after_close"])],
             "amount": lost["amount_line"], "plan_version": l_prev}))
     if days is not None:
@@ -222,7 +222,7 @@ def _adjustments(ds, plan, Pj, prev_known, Q, paid_j, roles):
             lines.append(pd.DataFrame({
                 "rep_id": o["rep_id"], "line": "clawback", "source_period": Pj.label,
                 "opportunity_id": o["opportunity_id"], "role": o["role"], "credit": 0.0,
-                "rule": [f"no clawback: reversed {d} days after close, outside the {days}-day "
+                "rule": [f"No clawback: reversed {d} days after close, outside the {days}-day "
                          "window" for d in o["days_after_close"]],
                 "amount": 0.0, "plan_version": l_prev}))
     if l_now != l_prev:
@@ -233,7 +233,7 @@ def _adjustments(ds, plan, Pj, prev_known, Q, paid_j, roles):
         hit = np.abs(d) > 1e-9
         lines.append(pd.DataFrame({
             "rep_id": e_new["rep_id"].to_numpy()[hit], "line": "delta", "source_period": Pj.label,
-            "rule": f"retroactive change: {l_now} replaces {l_prev} for {Pj.label}",
+            "rule": f"Retroactive change: {l_now} replaces {l_prev} for {Pj.label}",
             "amount": d[hit], "plan_version": l_now}))
     return out, (pd.concat(lines, ignore_index=True) if lines else None)
 
@@ -253,7 +253,7 @@ def _draw(s: pd.DataFrame, balance: pd.Series, plan: Plan):
     s["payout"] = s["earnings"] + s["draw"] + s["draw_recovery"]
     kind = "recoverable" if plan.draw_recoverable else "non-recoverable"
     lines = []
-    for col, rule in (("draw", f"draw: {D:,.0f} guaranteed per {plan.period} ({kind})"),
+    for col, rule in (("draw", f"Draw: {D:,.0f} guaranteed per {plan.period} ({kind})"),
                       ("draw_recovery", ("draw recovery: earnings above the draw repay the "
                                         "outstanding balance"))):
         hit = s[col].abs() > 1e-9
