@@ -22,8 +22,8 @@ Seeded (numpy ``default_rng(seed)``, one stream per chunk of draws): same seed, 
 from __future__ import annotations
 
 import dataclasses
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
