@@ -1,0 +1,132 @@
+"""Words and tables for the quotas and compensation report: key numbers and one-line readings."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import viz
+from .quotas import METHOD_LABELS
+
+
+def _label(method: str) -> str:
+    return METHOD_LABELS.get(method, method.replace("_", " "))
+
+
+def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> list:
+    """Headline cards: quota total against the forecast and capacity, share of reps expected
+    at quota, and plan cost P50 with P10–P90 (and cost of sales)."""
+    total = float(quotas["quota"].sum())
+    cap = float(capacity["capacity"].sum())
+    s = sim.summary
+    fc = float(forecast.value) if forecast is not None else 0.0
+    return [
+        ("Quota total", viz.money(total),
+         f"{viz.pct(total / fc)} of forecast {viz.money(fc)}" if fc > 0 else "no forecast"),
+        ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
+         if cap > 0 else "no productivity history"),
+        ("Reps expected at quota", viz.pct(s["share_at_quota"]),
+         f"mean share over {s['draws']:,} simulated outcomes"),
+        ("Plan cost P50", viz.money(s["cost_p50"]),
+         f"P10–P90 {viz.money(s['cost_p10'])}–{viz.money(s['cost_p90'])}"),
+        ("Cost of sales P50", viz.pct(s["cos_p50"], 1),
+         f"P10–P90 {viz.pct(s['cos_p10'], 1)}–{viz.pct(s['cos_p90'], 1)}"),
+    ]
+
+
+def quota_table(table: pd.DataFrame, by: str = "team"):
+    """Quota per team (rows) and method (columns)."""
+    shown = table.rename(columns={m: _label(m) for m in table.columns if m != by})
+    return viz.table(shown, {c: "money" for c in shown.columns if c != by})
+
+
+def reading_methods(table: pd.DataFrame, chosen: str, by: str = "team") -> str:
+    """Which team's quota moves most between the chosen method and the current split."""
+    methods = [c for c in table.columns if c != by]
+    spread = table[methods].max(axis=1) - table[methods].min(axis=1)
+    i = int(spread.idxmax())
+    return (f"The chosen method is {_label(chosen).lower()}. The methods disagree most on "
+            f"{table.loc[i, by]}: {viz.money(table.loc[i, methods].min())} to "
+            f"{viz.money(table.loc[i, methods].max())}.")
+
+
+def reading_fairness(fair: pd.DataFrame) -> str:
+    """One sentence on the two fairness correlations and the spread."""
+    f = fair.set_index("metric")
+    pot = f.loc["attainment vs potential per quota"]
+    ten = f.loc["attainment vs tenure"]
+    within = f.loc["share within ±20% of quota", "value"]
+
+    def say(r, what):
+        if pd.isna(r["low"]):
+            return f"too few reps to relate attainment to {what}"
+        if r["low"] > 0 or r["high"] < 0:
+            return (f"attainment rises with {what}" if r["value"] > 0
+                    else f"attainment falls with {what}") + f" (ρ {r['value']:.2f})"
+        return f"no clear relation with {what} (ρ {r['value']:.2f}, interval {r['low']:.2f} to {r['high']:.2f})"
+
+    return (f"{say(pot, 'territory potential per quota dollar').capitalize()}; "
+            f"{say(ten, 'tenure')}. {viz.pct(within)} of reps are within ±20% of quota.")
+
+
+def fairness_table(fair: pd.DataFrame):
+    """The fairness measures with their intervals."""
+    shown = fair.assign(metric=fair["metric"].str.capitalize(),
+                        reading=fair["reading"].str.capitalize())
+    return viz.table(shown, {"value": lambda v: f"{v:.2f}", "low": lambda v: f"{v:.2f}",
+                             "high": lambda v: f"{v:.2f}"})
+
+
+def reading_backtest(bt: pd.DataFrame) -> str:
+    """Which method's quotas for last year came closest to what reps sold."""
+    best = bt.sort_values("wape").iloc[0]
+    worst = bt.sort_values("wape").iloc[-1]
+    return (f"Set for {best['year']} from what was known before it, {_label(best['method']).lower()} "
+            f"quotas came closest to what reps sold (error {viz.pct(best['wape'])} of bookings); "
+            f"{_label(worst['method']).lower()} was furthest ({viz.pct(worst['wape'])}).")
+
+
+def backtest_table(bt: pd.DataFrame):
+    """Backtest of the quota methods."""
+    shown = bt.assign(method=bt["method"].map(_label)).rename(
+        columns={"share_within_20pct": "Within ±20% of quota", "gini": "Gini of attainment",
+                 "wape": "WAPE", "rank_correlation": "Rank correlation with bookings"})
+    return viz.table(shown, {"WAPE": "pct", "Within ±20% of quota": "pct",
+                             "Gini of attainment": lambda v: f"{v:.2f}",
+                             "Rank correlation with bookings": lambda v: f"{v:.2f}"})
+
+
+def reading_cost(sim) -> str:
+    """One sentence on the cost distribution."""
+    s = sim.summary
+    return (f"Over {s['draws']:,} simulated outcomes for {s['reps']} reps, the plan costs "
+            f"{viz.money(s['cost_p50'])} at the median (P10 {viz.money(s['cost_p10'])}, P90 "
+            f"{viz.money(s['cost_p90'])}) against {viz.money(s['target_cost'])} paid at 100% "
+            f"for everyone; cost of sales {viz.pct(s['cos_p50'], 1)}.")
+
+
+def sensitivity_table(sens: pd.DataFrame):
+    """Each parameter's effect on P50 cost (−10% / +10%)."""
+    out = sens.rename(columns={"p50_low": "P50 at −10%", "p50_high": "P50 at +10%",
+                               "change_low": "change at −10%", "change_high": "change at +10%"})
+    return viz.table(out, {"value": lambda v: f"{v:,.2f}" if abs(v) < 100 else viz.money(v),
+                           "P50 at −10%": "money", "P50 at +10%": "money",
+                           "change at −10%": "money", "change at +10%": "money"})
+
+
+def payouts_table(pay: pd.DataFrame, n: int = 10):
+    """The ``n`` largest payouts of the period, with their parts."""
+    cols = ["rep_name", "team", "attainment", "commission", "cap_adjustment", "spif", "clawback",
+            "earnings", "draw", "draw_recovery", "payout"]
+    top = pay.sort_values("payout", ascending=False).head(n)[cols]
+    return viz.table(top, {c: "money" for c in cols[3:]} | {"attainment": "pct"},
+                     caption=f"Top {n} payouts of the period")
+
+
+def reading_cost_backtest(bt: pd.DataFrame) -> str:
+    """How often the simulated 80% band held the actual cost of past periods."""
+    if bt.empty:
+        return "There is no complete past period to check the cost band against."
+    k, n = int(bt["inside"].sum()), len(bt)
+    return (f"Replayed on the {n} past periods before this one, the 80% cost band held the "
+            f"cost of what reps actually attained {k} times out of {n} "
+            f"(about {0.8 * n:.0f} expected).")

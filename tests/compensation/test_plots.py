@@ -1,0 +1,74 @@
+"""Charts (Agg backend): titled, labelled, legends off the data; key numbers and tables render."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from salesops_lib import compensation as comp
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def small():
+    from salesops_lib import load_dataset
+
+    ds = load_dataset("sample:accounts=500,reps=10,years=2")
+    return ds, comp.simulate(ds, "", "2025-Q3", draws=500, seed=0)
+
+
+def _labels(fig):
+    ax = fig.axes[0]
+    return ax.get_title(loc="left"), ax.get_xlabel(), ax.get_ylabel()
+
+
+def test_pay_curve_plot():
+    fig = comp.plot_pay_curve(comp.pay_curve(""), target_incentive=20000)
+    title, x, y = _labels(fig)
+    assert title == "Pay curve" and "Attainment" in x and "($)" in y
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == \
+        ["Earnings", "Gate not met", "Paid, with the draw"]
+
+
+def test_cost_plot(small):
+    _, sim = small
+    fig = comp.plot_cost(sim)
+    title, x, y = _labels(fig)
+    assert "cost" in title and "($)" in x and y == "Share of draws"
+    assert len(fig.axes[0].get_legend().get_texts()) == 3
+
+
+def test_quota_and_fairness_plots(small):
+    ds, _ = small
+    t = comp.compare_methods(ds, "2025-Q3")
+    fig = comp.plot_quota_by_team(t)
+    assert _labels(fig)[0] == "Quota by team and method"
+    assert len(fig.axes[0].patches) == len(t) * len(comp.METHODS)
+    fig = comp.plot_fairness(comp.attainment_table(ds, "2025-Q3"))
+    assert "potential" in _labels(fig)[1]
+
+
+def test_key_numbers_and_tables(small):
+    ds, sim = small
+    q = comp.allocate(ds, "2025-Q3", "blend")
+    cap = comp.bottom_up(ds, "2025-Q3")
+    fc = SimpleNamespace(value=float(q["quota"].sum()) * 0.9, lower=1.0, upper=2.0)
+    cards = comp.key_numbers(q, cap, fc, sim)
+    assert [c[0] for c in cards] == ["Quota total", "Capacity", "Reps expected at quota",
+                                     "Plan cost P50", "Cost of sales P50"]
+    assert cards[0][2].startswith("111% of forecast")
+    assert "P10–P90" in cards[3][2]
+    html = comp.sensitivity_table(comp.sensitivity(sim)).to_html()
+    assert "P50 at +10%" in html
+    pay = comp.payouts(ds, "", "2025-Q3")
+    assert "Top 10 payouts" in comp.payouts_table(pay).to_html()
+    t = comp.compare_methods(ds, "2025-Q3")
+    assert "Trailing 12 months" in comp.quota_table(t).to_html()
+    assert comp.reading_methods(t, "blend").startswith("The chosen method is blend.")
+    assert "simulated outcomes for 10 reps" in comp.reading_cost(sim)
+    assert isinstance(comp.fairness_table(comp.fairness(ds, "2025-Q3")).to_html(), str)
+    assert isinstance(pd.DataFrame(cards), pd.DataFrame)
