@@ -424,7 +424,7 @@ def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption
                       "seconds": time.perf_counter() - t0, "units": units,
                       "balance_on": _measures(balance_on), "tolerance": tolerance,
                       "max_disruption": max_disruption,
-                      "potential_basis": p.measure_label.get("potential", "potential"),
+                      "potential_basis": p.measure_label.get("potential", "potential"), "stages": dict(res.stages),
                       "notes": notes})
     return out
 

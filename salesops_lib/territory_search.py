@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from .geo import haversine_km
+from .territory_polish import polish, recombination_chains, violation
 from .territory_solver import (
     Problem,
     Result,
@@ -77,10 +78,24 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
         if stuck:
             notes.append(f"{stuck} locked units cannot join their territory's connected part")
     assign = local_search(p, assign, I, Rr, deadline)
+    first = violation(p, assign)
+    stages = {"first_pass_violation": first, "first_pass_seconds": time.perf_counter() - t0}
+    if first > 1e-9 and time.perf_counter() < deadline - 0.5:
+        # the band is not met yet: spend the time left on exact re-solves of neighbouring
+        # territories, then let the local search shorten travel again within the band
+        stop = deadline - 0.05 * time_limit
+        if p.adjacency is not None:
+            assign, info = recombination_chains(p, assign, stop)
+            stages.update(chains=info["chains"], chains_kept=info["kept"],
+                          restarts=info.get("restarts", 0))
+        if violation(p, assign) > 1e-9 and p.adjacency is None:
+            assign, info = polish(p, assign, stop)
+            stages.update(polish_rounds=info["rounds"], polish_kept=info["kept"])
+        assign = local_search(p, assign, I, Rr, deadline)
     obj = float(p.cost(np.arange(p.n), assign).sum())
     gap = max(obj - bound, 0.0) / max(abs(obj), 1e-12) if np.isfinite(bound) else np.nan
     return Result(assign, "feasible" if violation(p, assign) <= 1e-9 else "band_not_met",
-                  method, obj, bound, gap, valid, time.perf_counter() - t0, notes)
+                  method, obj, bound, gap, valid, time.perf_counter() - t0, notes, stages)
 
 
 def _arcs(p: Problem):
@@ -190,21 +205,6 @@ class _State:
             dV += (np.maximum(0, self.D + dd - self.dcap) - max(0, self.D - self.dcap)) / tot
         dC = p.cost(mi, ms) - p.cost(mi, mr)
         return dV, dVar, dC, dd
-
-
-def violation(p: Problem, assign) -> float:
-    """Total relative violation of band, capacity and disruption cap (0 = feasible)."""
-    st = _State(p, assign.copy())
-    v = 0.0
-    for m in p.balance:
-        lo, hi = st.band[m]
-        mu = max(st.means[m], 1e-300)
-        v += float((np.maximum(0, st.L[m] - hi - 1e-9 * mu) + np.maximum(0, lo - st.L[m] - 1e-9 * mu)).sum() / mu)
-    fin = np.isfinite(p.capacity)
-    v += float((np.maximum(0, st.W[fin] - p.capacity[fin] * (1 + 1e-9)) / p.capacity[fin]).sum())
-    if np.isfinite(st.dcap):
-        v += max(0.0, st.D - st.dcap * (1 + 1e-9)) / max(p.disrupt_total, 1e-300)
-    return v
 
 
 def _connected_without(p: Problem, assign, i, indptr, indices) -> bool:

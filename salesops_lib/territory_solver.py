@@ -120,6 +120,7 @@ class Result:
     bound_valid: bool
     seconds: float
     notes: list = field(default_factory=list)
+    stages: dict = field(default_factory=dict)   # e.g. the first pass's violation, polish rounds
 
 
 # --------------------------------------------------------------------------------------------
