@@ -29,7 +29,6 @@ travel
 
 from __future__ import annotations
 
-import time
 from typing import NamedTuple
 
 import numpy as np
@@ -37,9 +36,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from . import territory_search as search
-from . import territory_solver as solver
 from .geo import group_centroids, haversine_km
+from .territory_optimize import Solution, optimize, solve
 from .territory_problem import (  # noqa: F401
     DEFAULT_HOURS,
     MEASURES,
@@ -53,13 +51,16 @@ from .territory_problem import (  # noqa: F401
     account_potential,
     account_workload,
     build_problem,
+    capacity_shares,
     diagnose,
     precheck,
+    to_accounts,
 )
 from .territory_solver import InfeasibleError
 
 __all__ = [
     "Evaluation",
+    "Solution",
     "InfeasibleError",
     "account_potential",
     "account_workload",
@@ -68,6 +69,7 @@ __all__ = [
     "map_frame",
     "optimize",
     "scope",
+    "solve",
 ]
 
 
@@ -108,32 +110,6 @@ def current_alignment(ds) -> pd.DataFrame:
                          "rep_id": ds.accounts["owner_rep_id"].astype("string").to_numpy()})
 
 
-def to_accounts(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.Series:
-    """The assignment as a ``rep_id`` Series indexed like ``ds.accounts`` (NA = unassigned).
-
-    ``assignment`` has ``account_id`` and ``rep_id``, or ``units`` (an accounts column) and
-    ``rep_id``; a frame returned by :func:`optimize` remembers its ``units``.
-    """
-    units = units or assignment.attrs.get("units")
-    acc = ds.accounts
-    if units and units in assignment.columns and "account_id" not in assignment.columns:
-        key = _unit_keys(acc, units)
-        m = pd.Series(assignment["rep_id"].astype("string").to_numpy(),
-                      index=assignment[units].astype(str).to_numpy())
-    else:
-        if "account_id" not in assignment.columns or "rep_id" not in assignment.columns:
-            raise ValueError("an assignment needs columns account_id and rep_id (or the units "
-                             f"column and rep_id); got {list(assignment.columns)}")
-        key = acc["account_id"].astype(str)
-        m = pd.Series(assignment["rep_id"].astype("string").to_numpy(),
-                      index=assignment["account_id"].astype(str).to_numpy())
-    if not m.index.is_unique:
-        dup = m.index[m.index.duplicated()][:3].tolist()
-        raise ValueError(f"the assignment lists some ids twice, e.g. {dup}")
-    return pd.Series(m.reindex(key.to_numpy()).to_numpy(), index=acc.index, name="rep_id",
-                     dtype="string")
-
-
 # --------------------------------------------------------------------------------------------
 # evaluate
 # --------------------------------------------------------------------------------------------
@@ -144,17 +120,20 @@ class Evaluation(NamedTuple):
     summary: pd.Series
 
 
-def _balance_stats(x: np.ndarray, prefix: str) -> dict:
-    mu = x.mean() if len(x) else np.nan
-    if not len(x) or not mu > 0:
-        return {f"{prefix}_max_over_mean": np.nan, f"{prefix}_min_over_mean": np.nan,
-                f"{prefix}_max_over_min": np.nan, f"{prefix}_cv": np.nan,
-                f"{prefix}_share_within_10pct": np.nan, f"{prefix}_max_deviation": np.nan}
-    return {f"{prefix}_max_over_mean": x.max() / mu, f"{prefix}_min_over_mean": x.min() / mu,
-            f"{prefix}_max_over_min": x.max() / x.min() if x.min() > 0 else np.inf,
-            f"{prefix}_cv": x.std(ddof=0) / mu,
-            f"{prefix}_share_within_10pct": float((np.abs(x / mu - 1) <= 0.10 + 1e-12).mean()),
-            f"{prefix}_max_deviation": float(np.abs(x / mu - 1).max())}
+def _balance_stats(x: np.ndarray, share: np.ndarray, prefix: str) -> dict:
+    """Balance of loads ``x`` against capacity-scaled targets :math:`T_r = s_r \\sum x / R`."""
+    R = len(x)
+    mu = x.mean() if R else np.nan
+    keys = ("max_over_mean", "min_over_mean", "max_over_min", "cv", "share_within_10pct",
+            "max_deviation")
+    if not R or not mu > 0:
+        return {f"{prefix}_{k}": np.nan for k in keys}
+    y = x / (mu * share)                  # each territory's load over its own target
+    return {f"{prefix}_max_over_mean": y.max(), f"{prefix}_min_over_mean": y.min(),
+            f"{prefix}_max_over_min": y.max() / y.min() if y.min() > 0 else np.inf,
+            f"{prefix}_cv": float(np.sqrt(np.mean((y - 1) ** 2))),
+            f"{prefix}_share_within_10pct": float((np.abs(y - 1) <= 0.10 + 1e-12).mean()),
+            f"{prefix}_max_deviation": float(np.abs(y - 1).max())}
 
 
 def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = None,
@@ -178,7 +157,11 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     reps : DataFrame or list, optional
         Rep table with home bases (e.g. new hires from a what-if); default ``ds.reps``.
     capacity_unit : ``"fte"`` or ``"hours"``
-        How ``reps.capacity`` reads (see :func:`optimize`). ``utilization`` is
+        How ``reps.capacity`` reads (see :func:`optimize`). With FTE every balance figure is
+        measured against each rep's capacity-scaled target, the same targets the optimiser
+        balances to (:func:`capacity_shares`): :math:`T_r = s_r \\bar P`,
+        :math:`s_r = \\mathrm{cap}_r / \\overline{\\mathrm{cap}}` (all 1 when every rep has the same
+        capacity, or with ``"hours"``). ``utilization`` is
         :math:`W_r / (\\mathrm{cap}_r \\sum W / \\sum \\mathrm{cap})` for FTE (1.0 = the rep's
         fair share of workload) and :math:`W_r / \\mathrm{cap}_r` for hours; ``over_capacity``
         counts territories with utilization above 1 (hours) or 1.10 (FTE).
@@ -187,16 +170,21 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     -------
     Evaluation
         ``territories``: ``rep_id``, ``rep_name``, ``accounts``, ``potential``, ``workload``,
-        ``bookings``, ``travel_km``, ``radius_km``, ``potential_index``, ``workload_index``,
-        ``capacity``, ``utilization``, ``accounts_gained``, ``accounts_lost``, ``contiguous``.
+        ``bookings``, ``travel_km``, ``radius_km``, ``capacity``, ``capacity_share``
+        (:math:`s_r`), ``target_potential`` (:math:`T_r`), ``potential_index``
+        (:math:`P_r / T_r`), ``target_workload``, ``workload_index``, ``utilization``,
+        ``accounts_gained``, ``accounts_lost``, ``contiguous``.
 
-        ``summary`` (Series), for territory loads :math:`P_r` with mean :math:`\\bar P`:
+        ``summary`` (Series), for territory loads :math:`P_r` over targets :math:`T_r`
+        (:math:`y_r = P_r / T_r`; with equal capacities :math:`T_r = \\bar P`):
 
-        * ``balance_max_over_mean`` :math:`= \\max_r P_r / \\bar P`, ``balance_min_over_mean``,
-          ``balance_max_over_min`` :math:`= \\max_r P_r / \\min_r P_r`;
-        * ``balance_cv`` :math:`= \\sigma(P) / \\bar P` (population standard deviation);
-        * ``share_within_10pct`` :math:`= \\#\\{r : |P_r/\\bar P - 1| \\le 0.1\\} / R`;
-        * ``max_deviation`` :math:`= \\max_r |P_r / \\bar P - 1|`;
+        * ``balance_max_over_mean`` :math:`= \\max_r y_r`, ``balance_min_over_mean``
+          :math:`= \\min_r y_r`, ``balance_max_over_min`` :math:`= \\max_r y_r / \\min_r y_r`
+          (per FTE: largest over smallest territory);
+        * ``balance_cv`` :math:`= \\sqrt{\\frac1R \\sum_r (y_r - 1)^2}` (the coefficient of
+          variation :math:`\\sigma(P)/\\bar P` when capacities are equal);
+        * ``share_within_10pct`` :math:`= \\#\\{r : |y_r - 1| \\le 0.1\\} / R`;
+        * ``max_deviation`` :math:`= \\max_r |y_r - 1|`: the band every territory is within;
         * ``workload_*``: the same on workload;
         * ``travel_km`` :math:`= \\sum_i p_i d(i, h_{r(i)}) / \\sum_i p_i`, potential-weighted
           distance from account to its rep's home (per territory the same within it);
@@ -269,9 +257,13 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
         "bookings": np.bincount(t[ok], bookings[ok], R),
         "travel_km": travel, "radius_km": radius,
     })
-    terr["potential_index"] = terr["potential"] / terr["potential"].mean() if R and terr["potential"].mean() > 0 else np.nan
-    terr["workload_index"] = terr["workload"] / terr["workload"].mean() if R and terr["workload"].mean() > 0 else np.nan
+    share = capacity_shares(cap, capacity_unit)
     terr["capacity"] = cap
+    terr["capacity_share"] = share
+    for m in ("potential", "workload"):
+        mean = terr[m].mean() if R else np.nan
+        terr[f"target_{m}"] = mean * share
+        terr[f"{m}_index"] = terr[m] / terr[f"target_{m}"] if R and mean > 0 else np.nan
     if capacity_unit == "hours":
         terr["utilization"] = terr["workload"] / cap
         limit = 1.0
@@ -295,11 +287,11 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
         contiguity = float(np.mean(contig)) if R else np.nan
     summary = {"territories": R, "accounts": len(acc), "unassigned_accounts": int((~ok).sum()),
                "potential_total": float(pot.sum())}
-    bal = _balance_stats(terr["potential"].to_numpy(float), "balance")
+    bal = _balance_stats(terr["potential"].to_numpy(float), share, "balance")
     summary.update(bal)
     summary["share_within_10pct"] = summary.pop("balance_share_within_10pct")
     summary["max_deviation"] = summary.pop("balance_max_deviation")
-    summary.update(_balance_stats(terr["workload"].to_numpy(float), "workload"))
+    summary.update(_balance_stats(terr["workload"].to_numpy(float), share, "workload"))
     summary.update({
         "travel_km": travel_all, "compactness_km": compact, "contiguity": contiguity,
         "disruption_accounts": float(moved.mean()) if len(moved) else 0.0,
@@ -326,107 +318,6 @@ def territory_contiguity(adj, unit_territory: np.ndarray, n_territories: int) ->
     keep = (deg > 0) & (ut >= 0)
     pieces = pd.Series(lab[keep]).groupby(ut[keep]).nunique()
     return pieces.reindex(range(n_territories)).fillna(1).to_numpy() <= 1
-
-
-# --------------------------------------------------------------------------------------------
-# optimize
-# --------------------------------------------------------------------------------------------
-def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption: float | None = None,
-             locked=None, units: str | None = None, adjacency: pd.DataFrame | None = None, *,
-             reps=None, method: str = "auto", time_limit: float = 30.0,
-             disruption_on: str = "accounts", disruption_penalty_km: float = 0.0,
-             capacity_unit: str = "fte", exact_max_vars: int = 2500) -> pd.DataFrame:
-    """Optimise an alignment: least potential-weighted travel within a balance band.
-
-    Parameters
-    ----------
-    ds : Dataset
-    balance_on : str or list of str
-        ``"potential"``, ``"workload"`` or ``"accounts"`` (or several): every territory's total
-        must lie within :math:`[(1-\\tau)\\mu, (1+\\tau)\\mu]`, :math:`\\mu` = total / reps.
-    tolerance : float
-        :math:`\\tau`, e.g. 0.05 for ±5%.
-    max_disruption : float, optional
-        Cap on the share of accounts (``disruption_on="potential"``: of potential) that change
-        owner. Forced moves (accounts of removed or missing reps) are not counted.
-    locked : list or comma-separated str, optional
-        Account ids that keep today's owner (their whole unit does, with ``units``).
-    units : str, optional
-        An accounts column (e.g. ``"county"``) whose values are assigned whole.
-    adjacency : DataFrame, optional
-        ``unit``, ``neighbor`` pairs of units that touch; territories are then contiguous and
-        grown from each rep's home unit.
-    reps : DataFrame or list, optional
-        Reps to align (a frame with home bases, e.g. after a hiring what-if, or ids). Default:
-        every rep in ``ds.reps`` (narrow a data set to one motion with :func:`scope`).
-    method : ``"auto"``, ``"exact"`` or ``"heuristic"``
-        ``auto`` uses the MILP (with half of ``time_limit``) when it has at most
-        ``exact_max_vars`` assignment variables (a tenth of that with contiguity), else, or
-        when the MILP finds no solution in time, LP relaxation + rounding + local search.
-    time_limit : float
-        Seconds for the solver.
-    disruption_penalty_km : float
-        Extra cost of moving an account, in km of travel (a soft alternative to the cap).
-    capacity_unit : ``"fte"`` or ``"hours"``
-        How to read ``reps.capacity``. ``fte`` (default; 1.0 = one full-time rep): each rep's
-        target is scaled by :math:`s_r = \\mathrm{cap}_r / \\overline{\\mathrm{cap}}`, so a
-        half-time rep gets half a territory, band :math:`(1\\pm\tau)\\mu s_r`. ``hours``: a hard
-        ceiling :math:`\\sum_i w_i x_{ir} \\le \\mathrm{cap}_r` on workload hours per year.
-
-    Returns
-    -------
-    DataFrame
-        ``account_id`` (or ``units``), ``rep_id``; ``attrs``: ``status`` (``optimal``,
-        ``time_limit``, ``feasible``, ``band_not_met``), ``method``, ``objective`` and ``bound``
-        (potential·km), ``gap`` = (objective − bound)/objective against the MILP bound or the
-        LP bound (``bound_valid`` says the LP bound was priced over all reps), ``seconds``,
-        ``units``, ``balance_on``, ``tolerance``, ``potential_basis``, ``notes``.
-
-    Raises
-    ------
-    InfeasibleError
-        When no alignment can meet the settings; the message names the constraint and the
-        value it needs (e.g. "Los Angeles County alone holds 1.6× the mean potential ...").
-    """
-    t0 = time.perf_counter()
-    p = build_problem(ds, balance_on=balance_on, tolerance=tolerance, max_disruption=max_disruption,
-                      locked=locked, units=units, adjacency=adjacency, reps=reps,
-                      disruption_on=disruption_on, disruption_penalty_km=disruption_penalty_km,
-                      capacity_unit=capacity_unit)
-    precheck(p)
-    # flow contiguity multiplies the model by the arcs of the graph: keep the MILP small
-    limit = exact_max_vars if p.adjacency is None else exact_max_vars // 10
-    if method not in ("auto", "exact", "heuristic"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'heuristic'; got {method!r}")
-    res = None
-    if method == "exact" or (method == "auto" and p.n * p.R <= limit):
-        # under "auto" the MILP gets half the time; the heuristic is the fallback
-        res = solver.exact(p, time_limit=time_limit if method == "exact" else 0.5 * time_limit)
-        if res.assign is None and res.status == "infeasible":
-            lp = solver._run(*solver.build_lp(p, *solver.all_arcs(p)))[0]
-            raise diagnose(p, after_lp_feasible=lp == "optimal")
-        if res.assign is None:      # stopped without an incumbent: fall back
-            res = None
-    if res is None:
-        left = max(time_limit - (time.perf_counter() - t0), 0.3 * time_limit)
-        res = search.heuristic(p, time_limit=left)
-    if res.assign is None:
-        raise diagnose(p, status=res.status)
-    notes = list(res.notes)
-    if res.status == "band_not_met":
-        notes.append(f"the search did not bring every territory within ±{tolerance:.0%}; "
-                     "see evaluate() for the deviations, or raise the tolerance")
-    out = pd.DataFrame({units or "account_id": p.unit_ids.astype(str),
-                        "rep_id": p.rep_ids[res.assign].astype(str)})
-    out["rep_id"] = out["rep_id"].astype("string")
-    out.attrs.update({"status": res.status, "method": res.method, "objective": res.objective,
-                      "bound": res.bound, "gap": res.gap, "bound_valid": res.bound_valid,
-                      "seconds": time.perf_counter() - t0, "units": units,
-                      "balance_on": _measures(balance_on), "tolerance": tolerance,
-                      "max_disruption": max_disruption,
-                      "potential_basis": p.measure_label.get("potential", "potential"), "stages": dict(res.stages),
-                      "notes": notes})
-    return out
 
 
 def map_frame(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.DataFrame:

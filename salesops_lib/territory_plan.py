@@ -16,8 +16,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import territory as _t
 from .geo import haversine_km
+from .measures import account_potential, account_workload
+from .territory_optimize import Solution, solve
+from .territory_problem import _parse_ids, _rep_table, to_accounts
 from .viz import num, pct
 
 
@@ -41,10 +43,10 @@ def reps_needed(ds, target_workload: float | None = None, by: str | None = None)
         (needed − today), ``potential_per_rep`` (potential / reps needed).
     """
     acc = ds.accounts
-    pot, _ = _t.account_potential(acc)
+    pot, _ = account_potential(acc)
     f = pd.DataFrame({"group": acc[by].astype("string").fillna("(none)") if by else "all",
                       "potential": pot.to_numpy(float),
-                      "workload": _t.account_workload(acc).to_numpy(float),
+                      "workload": account_workload(acc).to_numpy(float),
                       "owner": acc["owner_rep_id"].astype("string")})
     if target_workload is None:
         cap = pd.to_numeric(ds.reps.get("capacity"), errors="coerce") if "capacity" in ds.reps else None
@@ -76,7 +78,7 @@ def place_new_reps(ds, n: int, reps: pd.DataFrame) -> pd.DataFrame:
     """
     acc = ds.accounts
     lat, lon = acc["latitude"].to_numpy(float), acc["longitude"].to_numpy(float)
-    pot = np.nan_to_num(_t.account_potential(acc)[0].to_numpy(float)) + 1e-9
+    pot = np.nan_to_num(account_potential(acc)[0].to_numpy(float)) + 1e-9
     hl, ho = reps["home_latitude"].to_numpy(float), reps["home_longitude"].to_numpy(float)
     has = np.isfinite(hl) & np.isfinite(ho)
     near = (np.nanmin(haversine_km(lat[:, None], lon[:, None], hl[has][None, :], ho[has][None, :]), axis=1)
@@ -100,10 +102,12 @@ def place_new_reps(ds, n: int, reps: pd.DataFrame) -> pd.DataFrame:
 
 
 class Plan(NamedTuple):
-    """A proposed alignment and the reps it uses (including planned hires)."""
+    """A proposed alignment, the reps it uses (including planned hires) and how it was found
+    (the :class:`~salesops_lib.territory_optimize.Solution`: status, gap, bound, ...)."""
 
     assignment: pd.DataFrame
     reps: pd.DataFrame
+    solution: Solution | None = None
 
 
 def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
@@ -114,8 +118,8 @@ def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
     count against ``max_disruption``), adds ``add_reps`` new hires placed by
     :func:`place_new_reps`, and calls :func:`territory.optimize` with ``optimize_kwargs``.
     """
-    base = _t._rep_table(ds)
-    drop = _t._parse_ids(remove_reps)
+    base = _rep_table(ds)
+    drop = _parse_ids(remove_reps)
     unknown = sorted(set(drop) - set(base["rep_id"]))
     if unknown:
         raise ValueError(f"remove_reps names reps that do not exist: {unknown[:5]}")
@@ -127,7 +131,8 @@ def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
     if not len(reps):
         raise ValueError("no reps left after removing " + ", ".join(drop))
     reps = reps.reset_index(drop=True)
-    return Plan(_t.optimize(ds, reps=reps, **optimize_kwargs), reps)
+    sol = solve(ds, reps=reps, **optimize_kwargs)
+    return Plan(sol.frame(), reps, sol)
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,10 +141,10 @@ def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
 def alignment_table(ds, assignment: pd.DataFrame, reps: pd.DataFrame | None = None) -> pd.DataFrame:
     """CRM import frame: ``account_id``, ``account_name``, ``rep_id``, ``rep_name``."""
     acc = ds.accounts
-    rep_of = _t.to_accounts(ds, assignment)
-    names = _t._rep_table(ds, reps if reps is not None else None)
+    rep_of = to_accounts(ds, assignment)
+    names = _rep_table(ds, reps if reps is not None else None)
     if reps is not None:
-        names = pd.concat([names, _t._rep_table(ds)]).drop_duplicates("rep_id")
+        names = pd.concat([names, _rep_table(ds)]).drop_duplicates("rep_id")
     name = pd.Series(names["rep_name"].astype("string").to_numpy(), index=names["rep_id"])
     return pd.DataFrame({"account_id": acc["account_id"].astype(str).to_numpy(),
                          "account_name": acc["account_name"].astype("string").to_numpy(),
@@ -151,9 +156,9 @@ def moved_accounts(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None =
     """Accounts whose owner changes: ``account_id``, ``account_name``, ``old_rep_id``,
     ``new_rep_id``, ``potential``, sorted by potential (largest first)."""
     acc = ds.accounts
-    new = _t.to_accounts(ds, assignment)
-    old = _t.to_accounts(ds, baseline) if baseline is not None else acc["owner_rep_id"].astype("string")
-    pot, _ = _t.account_potential(acc)
+    new = to_accounts(ds, assignment)
+    old = to_accounts(ds, baseline) if baseline is not None else acc["owner_rep_id"].astype("string")
+    pot, _ = account_potential(acc)
     moved = (new.fillna("<none>") != old.fillna("<none>")).to_numpy()
     out = pd.DataFrame({"account_id": acc["account_id"].astype(str).to_numpy(),
                         "account_name": acc["account_name"].astype("string").to_numpy(),

@@ -1,7 +1,7 @@
 """From a Dataset to a territory optimisation problem, and why a problem has no solution.
 
-* account measures: :func:`account_workload` (hours per year from segment and size) and
-  :func:`account_potential`;
+* account measures come from :mod:`salesops_lib.measures` (:func:`account_potential`,
+  :func:`account_workload`); :func:`capacity_shares` reads ``reps.capacity`` as targets;
 * :func:`build_problem` aggregates accounts into units (potential, workload, accounts,
   potential-weighted centroid, today's owner, locks) and sets targets, capacity and the
   disruption budget (:class:`salesops_lib.territory_solver.Problem`);
@@ -18,34 +18,11 @@ import scipy.sparse as sp
 
 from . import territory_solver as solver
 from .geo import centroid, group_centroids, haversine_km
+# the business definitions live in measures; re-exported here for older imports
+from .measures import DEFAULT_HOURS, SEGMENT_HOURS, account_potential, account_workload  # noqa: F401
 from .territory_solver import InfeasibleError
 
-#: Hours per year to cover one account of a segment (before the size factor).
-SEGMENT_HOURS = {"enterprise": 40.0, "midmarket": 20.0, "commercial": 20.0, "smb": 8.0,
-                 "smallbusiness": 8.0}
-DEFAULT_HOURS = 12.0
 MEASURES = ("potential", "workload", "accounts")
-
-
-def account_workload(accounts: pd.DataFrame) -> pd.Series:
-    """Workload in hours per year per account (formula in the module docstring).
-
-    Segments are matched ignoring case, spaces, ``-`` and ``_`` (``"Mid-Market"`` = ``midmarket``).
-    """
-    seg = accounts["segment"] if "segment" in accounts else pd.Series(pd.NA, index=accounts.index)
-    key = seg.astype("string").str.lower().str.replace(r"[\s\-_]", "", regex=True)
-    hours = key.map(SEGMENT_HOURS).astype("float64").fillna(DEFAULT_HOURS)
-    emp = pd.to_numeric(accounts["employees"], errors="coerce") if "employees" in accounts else 0.0
-    size = 1.0 + np.log10(1.0 + np.clip(np.nan_to_num(np.asarray(emp, float)), 0, None) / 100.0)
-    return pd.Series(hours.to_numpy() * size, index=accounts.index, name="workload")
-
-
-def account_potential(accounts: pd.DataFrame) -> tuple[pd.Series, str]:
-    """Potential per account and which column it came from (see module docstring)."""
-    for col in ("potential", "annual_revenue"):
-        if col in accounts and accounts[col].notna().any():
-            return accounts[col].astype("float64").fillna(0.0).rename("potential"), col
-    return pd.Series(1.0, index=accounts.index, name="potential"), "accounts"
 
 
 def _parse_ids(value) -> list[str]:
@@ -96,6 +73,56 @@ def _homes(ds, reps: pd.DataFrame, lat, lon, pot, owner) -> tuple[np.ndarray, np
         hl = np.where(miss, np.where(np.isfinite(clat), clat, glat), hl)
         ho = np.where(miss, np.where(np.isfinite(clon), clon, glon), ho)
     return hl, ho
+
+
+def to_accounts(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.Series:
+    """The assignment as a ``rep_id`` Series indexed like ``ds.accounts`` (NA = unassigned).
+
+    ``assignment`` has ``account_id`` and ``rep_id``, or ``units`` (an accounts column) and
+    ``rep_id``; a frame returned by :func:`optimize` remembers its ``units``.
+    """
+    units = units or assignment.attrs.get("units")
+    if not units and "account_id" not in assignment.columns:
+        # attrs do not survive a merge or concat: the column beside rep_id names the units
+        other = [c for c in assignment.columns if c not in ("rep_id", "status", "gap")]
+        units = other[0] if len(other) == 1 else None
+    acc = ds.accounts
+    if units and units in assignment.columns and "account_id" not in assignment.columns:
+        key = _unit_keys(acc, units)
+        m = pd.Series(assignment["rep_id"].astype("string").to_numpy(),
+                      index=assignment[units].astype(str).to_numpy())
+    else:
+        if "account_id" not in assignment.columns or "rep_id" not in assignment.columns:
+            raise ValueError("an assignment needs columns account_id and rep_id (or the units "
+                             f"column and rep_id); got {list(assignment.columns)}")
+        key = acc["account_id"].astype(str)
+        m = pd.Series(assignment["rep_id"].astype("string").to_numpy(),
+                      index=assignment["account_id"].astype(str).to_numpy())
+    if not m.index.is_unique:
+        dup = m.index[m.index.duplicated()][:3].tolist()
+        raise ValueError(f"the assignment lists some ids twice, e.g. {dup}")
+    return pd.Series(m.reindex(key.to_numpy()).to_numpy(), index=acc.index, name="rep_id",
+                     dtype="string")
+
+
+def capacity_shares(capacity, capacity_unit: str = "fte") -> np.ndarray:
+    """Each rep's relative capacity :math:`s_r`, which scales its share of every balanced total.
+
+    For ``capacity_unit="fte"``, :math:`s_r = \\mathrm{cap}_r / \\overline{\\mathrm{cap}}` over
+    the reps with a positive capacity (a rep without one counts as average, :math:`s_r = 1`),
+    so rep :math:`r`'s target is :math:`T_r = s_r \\sum_i b_i / R`: a 0.5 FTE rep in a team
+    averaging 1.0 gets half a territory. With ``"hours"`` capacity is a ceiling, not a share,
+    and every :math:`s_r = 1`. The optimiser and :func:`territory.evaluate` both use this.
+    """
+    if capacity_unit not in ("fte", "hours"):
+        raise ValueError(f"capacity_unit must be 'fte' or 'hours'; got {capacity_unit!r}")
+    cap = np.asarray(capacity, float)
+    if capacity_unit == "hours" or not len(cap):
+        return np.ones(len(cap))
+    share = np.where(np.isfinite(cap) & (cap > 0), cap, np.nan)
+    if not np.isfinite(share).any():
+        return np.ones(len(cap))
+    return np.nan_to_num(share / np.nanmean(share), nan=1.0)
 
 
 def _adjacency_matrix(adjacency: pd.DataFrame | None, unit_ids: np.ndarray):
@@ -184,11 +211,8 @@ def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=
         labels = acc["account_name"].astype(str).to_numpy()[pd.Index(key).get_indexer(uids)]
     disrupt = cnt_u if disruption_on == "accounts" else pot_u
     cap = rt["capacity"].to_numpy(float)
-    if capacity_unit not in ("fte", "hours"):
-        raise ValueError(f"capacity_unit must be 'fte' or 'hours'; got {capacity_unit!r}")
+    share = capacity_shares(cap, capacity_unit)
     fte = capacity_unit == "fte"
-    share = np.where(np.isfinite(cap) & (cap > 0), cap, np.nan) if fte else np.ones(len(rt))
-    share = np.nan_to_num(share / np.nanmean(share), nan=1.0) if np.isfinite(share).any() else np.ones(len(rt))
     p = solver.Problem(
         unit_ids=uids, labels=labels, lat=ulat, lon=ulon, balance={m: bal[m] for m in ms},
         workload=work_u, travel_weight=tw, owner=owner, locked=lock, disrupt=disrupt,
