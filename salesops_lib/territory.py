@@ -6,10 +6,13 @@ Entry points (stable, see ``DESIGN.md``):
 * :func:`optimize` ``(ds, balance_on="potential", tolerance=0.05, max_disruption=None,
   locked=None, units=None, adjacency=None)`` -> assignment frame ``account_id → rep_id``
   (``unit → rep_id`` when ``units`` is given) with the solver's ``status``, ``gap`` and more in
-  ``.attrs``.
+  ``.attrs``; :func:`solve` (same arguments) returns them in a :class:`Solution` object that
+  survives merges.
 
-Planning helpers live in :mod:`salesops_lib.territory_plan` (sizing, hiring what-if, export,
-verdict) and are re-exported here; maps in :mod:`salesops_lib.territory_maps`.
+:func:`optimize` and its :class:`Solution` live in :mod:`salesops_lib.territory_optimize`,
+planning helpers in :mod:`salesops_lib.territory_plan` (sizing, hiring what-if, export, what a
+rep loses), the page's sentences and display tables in :mod:`salesops_lib.territory_narrative`;
+all are re-exported here. Maps are in :mod:`salesops_lib.territory_maps`.
 
 Definitions used throughout
 ---------------------------
@@ -60,8 +63,8 @@ from .territory_solver import InfeasibleError
 
 __all__ = [
     "Evaluation",
-    "Solution",
     "InfeasibleError",
+    "Solution",
     "account_potential",
     "account_workload",
     "current_alignment",
@@ -196,7 +199,8 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
         * ``disruption_accounts`` :math:`= \\#\\{i : r(i) \\ne r_0(i)\\} / n` and
           ``disruption_potential`` :math:`= \\sum_{r(i) \\ne r_0(i)} p_i / \\sum_i p_i` against
           the baseline :math:`r_0` (accounts new to any owner count as moved);
-        * ``accounts``, ``unassigned_accounts``, ``territories``, ``over_capacity``.
+        * ``accounts``, ``unassigned_accounts``, ``territories``, ``over_capacity``;
+        * ``capacity_scaled``: 1 when targets differ by capacity (some rep is not average).
     """
     acc = ds.accounts
     rep_of = to_accounts(ds, assignment, units)
@@ -286,7 +290,8 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
         terr["contiguous"] = pd.array(contig, dtype="boolean")
         contiguity = float(np.mean(contig)) if R else np.nan
     summary = {"territories": R, "accounts": len(acc), "unassigned_accounts": int((~ok).sum()),
-               "potential_total": float(pot.sum())}
+               "potential_total": float(pot.sum()),
+               "capacity_scaled": float(R > 0 and bool(np.any(np.abs(share - 1) > 1e-9)))}
     bal = _balance_stats(terr["potential"].to_numpy(float), share, "balance")
     summary.update(bal)
     summary["share_within_10pct"] = summary.pop("balance_share_within_10pct")
@@ -331,34 +336,56 @@ def map_frame(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.Data
                          "rep_id": to_accounts(ds, assignment, units).to_numpy()})
 
 
-# planning helpers (sizing, what-if, export, verdict) live in their own module
+# planning helpers and the page's sentences live in their own modules (neither imports this one)
+from .territory_narrative import (
+    Decision,
+    compare,
+    decision,
+    disruption_note,
+    kpi_cards,
+    moved_table,
+    rep_table,
+    risk_note,
+    risk_table,
+    solver_note,
+    territory_count_note,
+    travel_note,
+    verdict,
+)
 from .territory_plan import (
     Plan,
     alignment_table,
-    compare,
-    kpi_cards,
+    at_risk,
     moved_accounts,
     place_new_reps,
     rep_changes,
     reps_needed,
-    solver_note,
-    verdict,
     what_if,
     write_alignment,
 )
 
 __all__ += [
+    "Decision",
     "Plan",
     "alignment_table",
+    "at_risk",
     "build_problem",
     "compare",
+    "decision",
+    "disruption_note",
     "kpi_cards",
     "moved_accounts",
+    "moved_table",
     "place_new_reps",
     "rep_changes",
+    "rep_table",
     "reps_needed",
+    "risk_note",
+    "risk_table",
     "solver_note",
+    "territory_count_note",
     "to_accounts",
+    "travel_note",
     "verdict",
     "what_if",
     "write_alignment",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import time
 
-import numpy as np
 import pandas as pd
 
 from . import territory_search as search

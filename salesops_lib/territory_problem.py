@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from . import territory_solver as solver
 from .geo import centroid, group_centroids, haversine_km
+
 # the business definitions live in measures; re-exported here for older imports
 from .measures import DEFAULT_HOURS, SEGMENT_HOURS, account_potential, account_workload  # noqa: F401
 from .territory_solver import InfeasibleError

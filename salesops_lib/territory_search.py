@@ -26,7 +26,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from .geo import haversine_km
-from .territory_polish import polish, recombination_chains, violation
+from .territory_polish import polish, violation
+from .territory_recom import recombination_chains
 from .territory_solver import (
     Problem,
     Result,
