@@ -57,6 +57,7 @@ from .territory_problem import (  # noqa: F401
     capacity_shares,
     diagnose,
     precheck,
+    rep_labels,
     to_accounts,
 )
 from .territory_solver import InfeasibleError
@@ -172,7 +173,8 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     Returns
     -------
     Evaluation
-        ``territories``: ``rep_id``, ``rep_name``, ``accounts``, ``potential``, ``workload``,
+        ``territories``: ``rep_id``, ``rep_name``, ``rep_label`` (the name, told apart when
+        two reps share one: :func:`rep_labels`), ``accounts``, ``potential``, ``workload``,
         ``bookings``, ``travel_km``, ``radius_km``, ``capacity``, ``capacity_share``
         (:math:`s_r`), ``target_potential`` (:math:`T_r`), ``potential_index``
         (:math:`P_r / T_r`), ``target_workload``, ``workload_index``, ``utilization``,
@@ -255,6 +257,7 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     cap = rt["capacity"].to_numpy(float)
     terr = pd.DataFrame({
         "rep_id": ids, "rep_name": rt["rep_name"].astype("string").to_numpy(),
+        "rep_label": pd.Index(ids).map(_labels_for(ds, rt)).to_numpy(),
         "accounts": np.bincount(t[ok], minlength=R),
         "potential": np.bincount(t[ok], pot[ok], R),
         "workload": np.bincount(t[ok], work[ok], R),
@@ -307,6 +310,12 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     return Evaluation(terr, pd.Series(summary, dtype="float64"))
 
 
+def _labels_for(ds, rt: pd.DataFrame) -> pd.Series:
+    """Page names over every rep of the data set and ``rt`` (the same on every table)."""
+    allr = pd.concat([_rep_table(ds), rt]).drop_duplicates("rep_id").reset_index(drop=True)
+    return pd.Series(rep_labels(allr).to_numpy(), index=allr["rep_id"])
+
+
 def territory_contiguity(adj, unit_territory: np.ndarray, n_territories: int) -> np.ndarray:
     """Per territory: do its units form one connected piece of the graph ``adj``?
 
@@ -344,6 +353,7 @@ from .territory_narrative import (
     disruption_note,
     kpi_cards,
     moved_table,
+    proposal_notes,
     rep_table,
     risk_note,
     risk_table,
@@ -367,6 +377,7 @@ from .territory_plan import (
 __all__ += [
     "Decision",
     "Plan",
+    "Review",
     "alignment_table",
     "at_risk",
     "build_problem",
@@ -377,9 +388,11 @@ __all__ += [
     "moved_accounts",
     "moved_table",
     "place_new_reps",
+    "proposal_notes",
     "rep_changes",
     "rep_table",
     "reps_needed",
+    "review",
     "risk_note",
     "risk_table",
     "solver_note",
@@ -390,3 +403,45 @@ __all__ += [
     "what_if",
     "write_alignment",
 ]
+
+
+class Review(NamedTuple):
+    """Everything the territory page shows about one proposal (see :func:`review`)."""
+
+    plan: Plan                  # assignment, reps (with hires), solution
+    today: Evaluation
+    proposed: Evaluation
+    changes: pd.DataFrame       # rep_changes(today, proposed)
+    risk: pd.DataFrame          # at_risk(...): what each rep hands over
+    moved: pd.DataFrame         # moved_accounts(...), largest first
+    reps: pd.DataFrame          # every rep named on the page (today's and planned)
+    decision: Decision
+    tolerance: float
+    balance_on: object
+    threshold: float = 0.5
+
+
+def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None,
+           balance_on="potential", tolerance: float = 0.05, max_disruption: float | None = None,
+           locked=None, time_limit: float = 30.0, threshold: float = 0.5, **optimize_kwargs) -> Review:
+    """Propose an alignment and judge it: :func:`what_if`, then :func:`evaluate` today and
+    proposed (bookings of ``period``), :func:`rep_changes`, :func:`at_risk` (reps handing
+    over more than ``threshold`` of their potential are flagged) and :func:`decision`.
+
+    ``max_disruption`` of 1 or more, or None, means no cap; ``""`` for ``locked`` and
+    ``remove_reps`` means none.
+    """
+    cap = None if max_disruption is None or max_disruption >= 1 else max_disruption
+    plan = what_if(ds, add_reps=add_reps, remove_reps=remove_reps, balance_on=balance_on,
+                   tolerance=tolerance, max_disruption=cap, locked=locked,
+                   time_limit=time_limit, **optimize_kwargs)
+    today = evaluate(ds, current_alignment(ds), period=period)
+    proposed = evaluate(ds, plan.assignment, period=period, reps=plan.reps)
+    changes = rep_changes(today.territories, proposed.territories)
+    risk = at_risk(ds, plan.assignment, period=period, threshold=threshold)
+    moved = moved_accounts(ds, plan.assignment)
+    reps = pd.concat([_rep_table(ds), _rep_table(ds, plan.reps)]).drop_duplicates("rep_id")
+    reps["rep_label"] = reps["rep_id"].map(_labels_for(ds, plan.reps))
+    dec = decision(today.summary, proposed.summary, risk, tolerance, cap, plan.solution, threshold)
+    return Review(plan, today, proposed, changes, risk, moved, reps.reset_index(drop=True), dec,
+                  tolerance, balance_on, threshold)

@@ -40,6 +40,12 @@ def _names(names, n: int = 4) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _label(frame: pd.DataFrame) -> pd.Series:
+    """``rep_id`` → page name (``rep_label`` when the frame has it, else ``rep_name``)."""
+    col = "rep_label" if "rep_label" in frame else "rep_name"
+    return pd.Series(frame[col].astype(str).to_numpy(), index=frame["rep_id"].astype(str).to_numpy())
+
+
 def _band_words(summary) -> str:
     return ("of its target (scaled to each rep's capacity)" if _f(summary, "capacity_scaled", 0) > 0
             else "of the mean")
@@ -183,8 +189,7 @@ def territory_count_note(before: pd.DataFrame, after: pd.DataFrame) -> str:
     without one (from two ``evaluate(...).territories`` frames)."""
     has0 = set(before.loc[before["accounts"] > 0, "rep_id"])
     has1 = set(after.loc[after["accounts"] > 0, "rep_id"])
-    names = pd.concat([before[["rep_id", "rep_name"]], after[["rep_id", "rep_name"]]]) \
-        .drop_duplicates("rep_id").set_index("rep_id")["rep_name"].astype(str)
+    names = pd.concat([_label(before), _label(after)]).groupby(level=0).first()
     new = sorted(has1 - has0, key=lambda r: names.get(r, r))
     gone = sorted(has0 - has1, key=lambda r: names.get(r, r))
     n0, n1 = len(has0), len(has1)
@@ -209,7 +214,8 @@ def risk_note(risk: pd.DataFrame, threshold: float = 0.5) -> str:
     flagged = risk[risk["share_lost"].fillna(0) > threshold]
     if not len(flagged):
         return f"No rep loses more than {pct(threshold)} of the potential they hold today."
-    items = [f"{r.rep_name} ({pct(r.share_lost)} of potential; {money(r.bookings_at_risk)} booked "
+    flagged = flagged.assign(who=_label(flagged).to_numpy())
+    items = [f"{r.who} ({pct(r.share_lost)} of potential; {money(r.bookings_at_risk)} booked "
              f"and {money(r.pipeline_at_risk)} open pipeline on the accounts that move)"
              for r in flagged.head(4).itertuples()]
     more = len(flagged) - len(items)
@@ -277,7 +283,7 @@ def decision(before: pd.Series, after: pd.Series, risk: pd.DataFrame | None = No
     reasons = []
     flagged = risk[risk["share_lost"].fillna(0) > threshold] if risk is not None else pd.DataFrame()
     if len(flagged):
-        reasons.append(f"{_names(flagged['rep_name'].astype(str).tolist(), 3)} "
+        reasons.append(f"{_names(_label(flagged).tolist(), 3)} "
                        f"{'loses' if len(flagged) == 1 else 'lose'} more than {pct(threshold)} "
                        "of their potential")
     t0, t1 = _f(before, "travel_km"), _f(after, "travel_km")
@@ -297,21 +303,38 @@ def decision(before: pd.Series, after: pd.Series, risk: pd.DataFrame | None = No
                                f"{pct(threshold)} of their potential.", "info")
 
 
+def proposal_notes(review) -> list[str]:
+    """The proposal in five sentences, from a :func:`territory.review`: the verdict, why the
+    number of territories changes, what moves, what happens to travel, who loses most."""
+    before, after = review.today.summary, review.proposed.summary
+    return [verdict(before, after, review.tolerance, review.balance_on),
+            territory_count_note(review.today.territories, review.proposed.territories),
+            disruption_note(after), travel_note(before, after),
+            risk_note(review.risk, getattr(review, "threshold", 0.5))]
+
+
 # --------------------------------------------------------------------------------------------
 # display tables (names, not ids; formats live here, not in the notebook)
 # --------------------------------------------------------------------------------------------
 def rep_table(changes: pd.DataFrame, risk: pd.DataFrame | None = None):
-    """Per rep, today and proposed, as a display table (rep names; money, counts, change)."""
-    cols = {"rep_name": "Rep", "accounts_today": "Accounts today",
+    """Per rep, today and proposed, as a display table (rep names; money, counts, change),
+    with a totals row (travel, an average per rep, is left blank there)."""
+    cols = {"rep_label": "Rep", "accounts_today": "Accounts today",
             "accounts_proposed": "Accounts proposed", "potential_today": "Potential today",
             "potential_proposed": "Potential proposed", "target_potential": "Target",
             "potential_change": "Change", "travel_km_today": "Travel today (km)",
             "travel_km_proposed": "Travel proposed (km)"}
+    changes = changes.assign(rep_label=_label(changes).to_numpy())
     t = changes[[c for c in cols if c in changes]].copy()
     if risk is not None and len(risk):
         r = risk.set_index("rep_id")
         t["share_lost"] = changes["rep_id"].map(r["share_lost"]).to_numpy()
         cols["share_lost"] = "Potential handed over"
+    total = {c: t[c].sum() for c in ("accounts_today", "accounts_proposed", "potential_today",
+                                      "potential_proposed", "target_potential") if c in t}
+    if "potential_today" in total and total["potential_today"] > 0:
+        total["potential_change"] = total["potential_proposed"] / total["potential_today"] - 1
+    t = pd.concat([t, pd.DataFrame([{"rep_label": "Total", **total}])], ignore_index=True)
     t = t.rename(columns=cols)
     fm = {"Accounts today": "num", "Accounts proposed": "num", "Potential today": "money",
           "Potential proposed": "money", "Target": "money", "Change": "signed_pct",
@@ -320,11 +343,15 @@ def rep_table(changes: pd.DataFrame, risk: pd.DataFrame | None = None):
 
 
 def risk_table(risk: pd.DataFrame, threshold: float = 0.5):
-    """The reps who lose more than ``threshold`` of their potential, as a display table."""
+    """The reps who lose more than ``threshold`` of their potential, as a display table (a
+    one-line note when there are none)."""
     f = risk[risk["share_lost"].fillna(0) > threshold]
-    t = f[["rep_name", "accounts_lost", "potential_lost", "share_lost", "bookings_at_risk",
+    if not len(f):
+        return viz.callout(risk_note(risk, threshold))
+    f = f.assign(rep_label=_label(f).to_numpy())
+    t = f[["rep_label", "accounts_lost", "potential_lost", "share_lost", "bookings_at_risk",
            "pipeline_at_risk"]].rename(columns={
-               "rep_name": "Rep", "accounts_lost": "Accounts handed over",
+               "rep_label": "Rep", "accounts_lost": "Accounts handed over",
                "potential_lost": "Potential handed over", "share_lost": "Share of their potential",
                "bookings_at_risk": "Bookings on those accounts",
                "pipeline_at_risk": "Open pipeline on those accounts"})
@@ -335,7 +362,7 @@ def risk_table(risk: pd.DataFrame, threshold: float = 0.5):
 
 def moved_table(moved: pd.DataFrame, reps: pd.DataFrame, n: int = 25):
     """The ``n`` largest moved accounts (from ``moved_accounts``) with rep names."""
-    names = reps.drop_duplicates("rep_id").set_index("rep_id")["rep_name"].astype(str)
+    names = _label(reps.drop_duplicates("rep_id"))
     t = moved.head(n)
     t = pd.DataFrame({"Account": t["account_name"].astype(str).to_numpy(),
                       "From": t["old_rep_id"].map(names).fillna("(nobody)").to_numpy(),

@@ -196,23 +196,27 @@ def write_alignment(ds, assignment: pd.DataFrame, folder, baseline: pd.DataFrame
 def rep_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Per rep, today vs proposed (from two ``evaluate(...).territories`` frames).
 
-    Columns: ``rep_id``, ``rep_name``, ``accounts_today``, ``accounts_proposed``,
+    Columns: ``rep_id``, ``rep_name``, ``rep_label``, ``accounts_today``, ``accounts_proposed``,
     ``potential_today``, ``potential_proposed``, ``potential_change`` (relative),
     ``travel_km_today``, ``travel_km_proposed``, ``accounts_gained``, ``accounts_lost``,
     ``target_potential`` (the rep's capacity-scaled target in the proposal).
     """
-    cols = ["rep_id", "rep_name", "accounts", "potential", "travel_km"]
-    after = after.copy()
+    cols = ["rep_id", "rep_name", "rep_label", "accounts", "potential", "travel_km"]
+    before, after = before.copy(), after.copy()
+    for f in (before, after):
+        if "rep_label" not in f:
+            f["rep_label"] = f["rep_name"]
     if "target_potential" not in after:
         after["target_potential"] = after["potential"].mean()
     m = before[cols].merge(after[cols + ["accounts_gained", "accounts_lost", "target_potential"]],
                            on="rep_id", how="outer", suffixes=("_today", "_proposed"))
     m["rep_name"] = m["rep_name_proposed"].fillna(m["rep_name_today"])
+    m["rep_label"] = m["rep_label_proposed"].fillna(m["rep_label_today"])
     for c in ("accounts", "potential"):
         m[f"{c}_today"] = m[f"{c}_today"].fillna(0)
         m[f"{c}_proposed"] = m[f"{c}_proposed"].fillna(0)
     m["potential_change"] = (m["potential_proposed"] / m["potential_today"].where(m["potential_today"] > 0) - 1)
-    return m[["rep_id", "rep_name", "accounts_today", "accounts_proposed", "potential_today",
+    return m[["rep_id", "rep_name", "rep_label", "accounts_today", "accounts_proposed", "potential_today",
               "potential_proposed", "potential_change", "travel_km_today", "travel_km_proposed",
               "accounts_gained", "accounts_lost", "target_potential"]].sort_values(
                   "potential_today", ascending=False, ignore_index=True)
@@ -232,7 +236,7 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
       relationships a hand-over puts at risk);
     * ``flagged``: ``share_lost > threshold`` (default more than half).
 
-    Columns ``rep_id``, ``rep_name``, ``accounts_today``, ``accounts_lost``,
+    Columns ``rep_id``, ``rep_name``, ``rep_label``, ``accounts_today``, ``accounts_lost``,
     ``potential_today``, ``potential_lost``, ``share_lost``, ``bookings_at_risk``,
     ``pipeline_at_risk``, ``flagged``; largest share lost first.
     """
@@ -258,12 +262,13 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
                                 potential_today=("p", "sum"), potential_lost=("pl", "sum"),
                                 bookings_at_risk=("bl", "sum"), pipeline_at_risk=("ol", "sum"))
     g = g.reset_index()
-    names = _rep_table(ds).set_index("rep_id")["rep_name"].astype("string")
-    g.insert(1, "rep_name", g["rep_id"].map(names).fillna(g["rep_id"]).astype("string"))
+    rt = _rep_table(ds).set_index("rep_id")
+    g.insert(1, "rep_name", g["rep_id"].map(rt["rep_name"].astype("string")).fillna(g["rep_id"]).astype("string"))
+    g.insert(2, "rep_label", g["rep_id"].map(rt["rep_label"]).fillna(g["rep_name"]).astype(str))
     g["accounts_lost"] = g["accounts_lost"].astype(int)
     g["share_lost"] = g["potential_lost"] / g["potential_today"].where(g["potential_today"] > 0)
     g["flagged"] = g["share_lost"].fillna(0) > threshold
-    cols = ["rep_id", "rep_name", "accounts_today", "accounts_lost", "potential_today",
+    cols = ["rep_id", "rep_name", "rep_label", "accounts_today", "accounts_lost", "potential_today",
             "potential_lost", "share_lost", "bookings_at_risk", "pipeline_at_risk", "flagged"]
     return g[cols].sort_values(["share_lost", "potential_lost"], ascending=False,
                                ignore_index=True, na_position="last")

@@ -60,7 +60,28 @@ def _rep_table(ds, reps=None) -> pd.DataFrame:
         r[c] = pd.to_numeric(r[c], errors="coerce") if c in r else np.nan
     if "rep_name" not in r:
         r["rep_name"] = r["rep_id"]
+    r["rep_label"] = rep_labels(r)
     return r.reset_index(drop=True)
+
+
+def rep_labels(reps: pd.DataFrame) -> pd.Series:
+    """How the page names each rep: ``rep_name``, told apart when two reps share a name.
+
+    A shared name gets the rep's team in brackets ("Elena Larsen (Field West)"); if the team
+    does not separate them either, a running number ("Elena Larsen (2)"), so no raw id shows.
+    A rep without a name is named by id.
+    """
+    name = reps["rep_name"].astype("string").fillna(reps["rep_id"].astype("string"))
+    out = name.copy()
+    dup = name.duplicated(keep=False)
+    if dup.any():
+        team = reps["team"].astype("string") if "team" in reps else pd.Series(pd.NA, index=reps.index)
+        with_team = (name + " (" + team.fillna("") + ")").where(team.notna(), name)
+        out[dup] = with_team[dup]
+        still = out.duplicated(keep=False)
+        rank = out.groupby(out).cumcount() + 1
+        out[still] = (name + " (" + rank.astype("string") + ")")[still]
+    return out.astype(str)
 
 
 def _homes(ds, reps: pd.DataFrame, lat, lon, pot, owner) -> tuple[np.ndarray, np.ndarray]:
