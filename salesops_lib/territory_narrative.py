@@ -195,16 +195,20 @@ def territory_count_note(before: pd.DataFrame, after: pd.DataFrame) -> str:
     n0, n1 = len(has0), len(has1)
     parts = []
     if new:
-        parts.append(f"{_names([names.get(r, r) for r in new])} own no accounts today "
-                     f"(new to the team, or without a book) and get a territory")
+        one = len(new) == 1
+        parts.append(f"{_names([names.get(r, r) for r in new])} {'owns' if one else 'own'} no "
+                     f"accounts today (new to the team, or without a book) and "
+                     f"{'gets a territory' if one else 'get territories'}")
     if gone:
         parts.append(f"{_names([names.get(r, r) for r in gone])} "
                      f"{'is' if len(gone) == 1 else 'are'} left without accounts "
                      "(leaving, or not needed at this balance)")
     if n0 == n1 and not parts:
         return f"The proposal keeps the {n1} territories of today."
-    head = (f"The proposal has {n1} territories against {n0} today" if n0 != n1
-            else f"The proposal keeps {n1} territories")
+    def terr(k):
+        return f"{k} territor{'y' if k == 1 else 'ies'}"
+    head = (f"The proposal has {terr(n1)} against {n0} today" if n0 != n1
+            else f"The proposal keeps {terr(n1)}")
     return head + (": " + "; ".join(parts) if parts else "") + "."
 
 

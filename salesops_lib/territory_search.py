@@ -12,7 +12,12 @@ Used by :func:`salesops_lib.territory.optimize` for instances too large for the 
    disruption cap) plus the squared imbalance :math:`\\sum_r ((L_r - \\mu_r)/\\mu)^2` (which
    lets load travel along chains of territories), with unit swaps when no single move helps;
    phase 2 lowers travel while :math:`V` stays 0. With adjacency only boundary units move, and
-   a move is taken only if the donor territory stays connected.
+   a move is taken only if the donor territory stays connected;
+4. if the band is still not met, the rest of the time limit goes to recombination chains
+   (:mod:`salesops_lib.territory_recom`, contiguous territories) and to exact re-solves of the
+   worst territory and its neighbours (:mod:`salesops_lib.territory_polish`), then a last
+   local search shortens travel within the band. ``Result.stages`` records the first pass and
+   what followed.
 """
 
 from __future__ import annotations
@@ -80,16 +85,20 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
             notes.append(f"{stuck} locked units cannot join their territory's connected part")
     assign = local_search(p, assign, I, Rr, deadline)
     first = violation(p, assign)
-    stages = {"first_pass_violation": first, "first_pass_seconds": time.perf_counter() - t0}
+    stages = {"first_pass_violation": first, "first_pass_seconds": time.perf_counter() - t0,
+              "first_pass_max_deviation": _max_deviation(p, assign)}
     if first > 1e-9 and time.perf_counter() < deadline - 0.5:
         # the band is not met yet: spend the time left on exact re-solves of neighbouring
         # territories, then let the local search shorten travel again within the band
         stop = deadline - 0.05 * time_limit
         if p.adjacency is not None:
-            assign, info = recombination_chains(p, assign, stop)
+            # recombination chains scale to large graphs; the exact group MILP gets the last
+            # quarter of the time in case they stall on a knot of large units
+            now = time.perf_counter()
+            assign, info = recombination_chains(p, assign, stop - 0.25 * max(stop - now, 0))
             stages.update(chains=info["chains"], chains_kept=info["kept"],
                           restarts=info.get("restarts", 0))
-        if violation(p, assign) > 1e-9 and p.adjacency is None:
+        if violation(p, assign) > 1e-9:
             assign, info = polish(p, assign, stop)
             stages.update(polish_rounds=info["rounds"], polish_kept=info["kept"])
         assign = local_search(p, assign, I, Rr, deadline)
@@ -97,6 +106,16 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
     gap = max(obj - bound, 0.0) / max(abs(obj), 1e-12) if np.isfinite(bound) else np.nan
     return Result(assign, "feasible" if violation(p, assign) <= 1e-9 else "band_not_met",
                   method, obj, bound, gap, valid, time.perf_counter() - t0, notes, stages)
+
+
+def _max_deviation(p: Problem, assign) -> float:
+    """Largest :math:`|L_r / T_r - 1|` over reps and balanced measures."""
+    out = 0.0
+    for m, t in p.targets().items():
+        L = np.bincount(assign, p.balance[m], p.R)
+        dev = np.abs(L / np.where(t > 0, t, 1.0) - 1)
+        out = max(out, float(np.max(np.where(t > 0, dev, 0.0), initial=0.0)))
+    return out
 
 
 def _arcs(p: Problem):

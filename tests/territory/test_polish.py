@@ -37,3 +37,15 @@ def test_polish_brings_a_lopsided_alignment_into_the_band():
     assert violation(p, out) == 0.0
     load = np.bincount(out, p.balance["potential"], p.R)
     assert (np.abs(load / load.mean() - 1) <= 0.05 + 1e-9).all()
+
+
+def test_polish_with_contiguity_keeps_territories_connected():
+    from tests.territory.test_recom import grid
+
+    ds, adj = grid(6, 6, 2, seed=3, sigma=0.5)
+    p = T.build_problem(ds, tolerance=0.05, adjacency=adj)
+    start = np.where(np.arange(p.n) % 6 == 0, 0, 1)          # one column against five
+    assert violation(p, start) > 0.5
+    out, info = polish(p, start, deadline=time.perf_counter() + 8, hops=2)
+    assert info["kept"] >= 1 and violation(p, out) < violation(p, start)
+    assert T.territory_contiguity(p.adjacency, out, 2).all()
