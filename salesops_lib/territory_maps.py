@@ -121,10 +121,14 @@ def plot_territories(frame: pd.DataFrame, reps: pd.DataFrame | None = None, ax=N
         if labels:
             halo = [pe.withStroke(linewidth=2.2, foreground="white")]
             names = next(reps[c] for c in ("rep_label", "rep_name", "rep_id") if c in reps)
+            seen: dict = {}
             for x, y, name in zip(reps["home_longitude"], reps["home_latitude"], names.astype(str)):
                 if np.isfinite(x) and np.isfinite(y):
-                    ax.annotate(name, (x, y), xytext=(4, 3), textcoords="offset points",
-                                fontsize=6.5, color="#222222", path_effects=halo, zorder=4)
+                    # reps sharing a city get their names stacked, not printed over each other
+                    k = (round(float(x), 0), round(float(y), 0))
+                    row = seen[k] = seen.get(k, -1) + 1
+                    ax.annotate(name, (x, y), xytext=(5, 3 - 8 * row), textcoords="offset points",
+                                fontsize=7, color="#222222", path_effects=halo, zorder=4)
         # the legend sits under the map, off the data
         ax.legend(loc="upper left", bbox_to_anchor=(0, -0.08), fontsize=8, frameon=False)
     ax.set_xlim(x0, x1)
@@ -152,13 +156,14 @@ def _subtitle(s: pd.Series | None) -> str | None:
 def plot_alignment_comparison(before: pd.DataFrame, after: pd.DataFrame,
                               reps: pd.DataFrame | None = None,
                               titles=("Today", "Proposed"), summaries=None):
-    """Two maps side by side (same colours and extent): today's and the proposed alignment.
+    """Two maps, today's above the proposed alignment (same colours and extent).
 
     ``summaries`` (two ``evaluate(...).summary`` Series) adds a line of headline metrics
     under each title.
     """
     viz.apply_style()
-    fig, axes = plt.subplots(1, 2, figsize=(15, 5.6))
+    # one above the other: each map gets the page's full width, so names stay readable
+    fig, axes = plt.subplots(2, 1, figsize=(11, 14))
     colors = territory_colors(before, after)
     extent = _frame_extent([before, after], reps)
     summaries = summaries or (None, None)

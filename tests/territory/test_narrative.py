@@ -23,9 +23,9 @@ TODAY = summary(balance_max_over_min=2.3, travel_km=420.0, max_deviation=0.6,
 
 
 def solution(**kw):
-    base = dict(assignment=pd.DataFrame({"account_id": [], "rep_id": []}), status="feasible",
-                method="lp+local", objective=110.0, bound=100.0, gap=0.0909, bound_valid=True,
-                seconds=2.34)
+    base = {"assignment": pd.DataFrame({"account_id": [], "rep_id": []}), "status": "feasible",
+            "method": "lp+local", "objective": 110.0, "bound": 100.0, "gap": 0.0909,
+            "bound_valid": True, "seconds": 2.34}
     base.update(kw)
     return Solution(**base)
 
@@ -73,9 +73,9 @@ def test_verdict_without_balance_figures_or_travel():
     (150.0, "Travel falls: potential-weighted distance from home drops from 200 km to 150 km."),
     (205.0, "Travel stays about the same (200 km today, 205 km proposed)."),
     (260.0, "Travel rises from 200 km to 260 km (+30%), the price of evening out the territories."),
-    (440.0, "Travel rises sharply, 2.2× today's: from 200 km to 440 km of potential-weighted "
-            "distance. Evening out the territories sends reps further from home; check that the "
-            "longer trips are acceptable, or loosen the balance band."),
+    (440.0, ("Travel rises sharply, 2.2× today's: from 200 km to 440 km of potential-weighted "
+             "distance. Evening out the territories sends reps further from home; check that the "
+             "longer trips are acceptable, or loosen the balance band.")),
     (np.nan, "Travel cannot be compared: some reps or accounts have no coordinates."),
 ])
 def test_travel_note(after_km, expected):
@@ -154,23 +154,23 @@ def test_solver_note_claims_the_bound_only_when_it_is_valid():
 # ---------------------------------------------------------------------------- decision
 def test_decision_reject_review_approve():
     d = T.decision(TODAY, summary(max_deviation=0.081), None, 0.05)
-    assert d == ("reject", "Reject: some territory stays ±8.1% from its target, outside the ±5% band "
-                 "asked for. Give the optimiser more time, loosen the band or the disruption cap, "
-                 "and re-run.", "bad")
+    assert d == ("reject", ("Reject: some territory stays ±8.1% from its target, outside the ±5% "
+                            "band asked for. Give the optimiser more time, loosen the band or the "
+                            "disruption cap, and re-run."), "bad")
     assert T.decision(TODAY, summary(), None, 0.05, solution=solution(status="band_not_met")).verdict == "reject"
     d = T.decision(TODAY, summary(), risk([("R1", "Ann", 0.76, 1, 1)]), 0.05)
-    assert d == ("review", "Review before approving: every territory is within ±5% of the mean and "
-                 "11% of accounts (14% of potential) change owner, but Ann loses more than 50% of "
-                 "their potential.", "warn")
+    assert d == ("review", ("Review before approving: every territory is within ±5% of the mean "
+                            "and 11% of accounts (14% of potential) change owner, but Ann loses "
+                            "more than 50% of their potential."), "warn")
     d = T.decision(summary(travel_km=100.0), summary(travel_km=250.0, disruption_accounts=0.3),
                    risk([]), 0.05, max_disruption=0.2)
     assert d.verdict == "review" and d.text.endswith(
         "but travel rises 2.5×; 30% of accounts move, above the 20% cap (accounts of departing reps "
         "must move).")
     d = T.decision(TODAY, summary(capacity_scaled=1.0), risk([("R1", "Ann", 0.3, 1, 1)]), 0.05)
-    assert d == ("approve", "Approve: every territory is within ±5% of its target (scaled to each "
-                 "rep's capacity), 11% of accounts (14% of potential) change owner, and no rep loses "
-                 "more than 50% of their potential.", "info")
+    assert d == ("approve", ("Approve: every territory is within ±5% of its target (scaled to "
+                             "each rep's capacity), 11% of accounts (14% of potential) change "
+                             "owner, and no rep loses more than 50% of their potential."), "info")
 
 
 # ---------------------------------------------------------------------------- cards and tables
