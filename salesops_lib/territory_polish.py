@@ -21,7 +21,8 @@ of the group connected to its fixed home piece. Minimising the total and the lar
 moves load across the group, so excess that the group cannot absorb is spread to its outer
 territories and handed on in the next round (an ejection chain solved exactly). A round is
 kept only if it lowers the total violation; a group that fails is retried with more hops and
-more neighbours, then set aside until something else changes.
+more neighbours, then set aside until something else changes; when every territory has been
+set aside, groups grow by two territories and the rounds start again, until the time is up.
 """
 
 from __future__ import annotations
@@ -355,9 +356,11 @@ def polish(p: Problem, assign, deadline: float, hops: int = 2, group_size: int =
         per, _ = territory_violation(p, assign)
         cand = [r for r in np.argsort(-per) if per[r] > 1e-12 and tried.get(int(r), 0) < 4]
         if not cand:
-            if p.max_disruption is None or group_size >= p.R:
+            # every territory failed at this size: try larger groups while time remains
+            if group_size >= p.R:
                 break
-            cand = [int(np.argmax(per))]
+            group_size, tried = group_size + 2, {}
+            continue
         r = int(cand[0])
         level = tried.get(r, 0)
         nbrs = _territory_graph(p, assign, u, v) if u is not None else None
