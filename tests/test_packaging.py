@@ -89,3 +89,33 @@ def test_modules_never_import_their_own_package_init():
                     p.name for p in path.parent.iterdir() if p.is_dir()}
                 assert set(names) <= siblings, (
                     f"{path.relative_to(ROOT)} imports {names} from its own package's __init__")
+
+
+def test_no_import_cycle_between_modules():
+    """Module-level imports inside salesops_lib form no cycle (lazy imports inside functions
+    are not counted); a package's __init__ counts as the node the package name stands for."""
+    import ast
+
+    import networkx as nx
+
+    def name_of(path):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    g = nx.DiGraph()
+    for path in PACKAGE.rglob("*.py"):
+        me = name_of(path)
+        pkg = me if path.name == "__init__.py" else me.rsplit(".", 1)[0]
+        g.add_node(me)
+        for node in ast.parse(path.read_text()).body:
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            base = pkg.rsplit(".", node.level - 1)[0] if node.level > 1 else pkg
+            target = f"{base}.{node.module}" if node.module else base
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                dest = sub if sub in MODULES else target
+                if dest != me:
+                    g.add_edge(me, dest)
+    assert "salesops_lib.territory.plan" in g
+    assert nx.is_directed_acyclic_graph(g), nx.find_cycle(g)

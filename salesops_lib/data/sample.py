@@ -43,10 +43,10 @@ PRODUCTS = ["Core Platform", "Analytics Add-on", "Integration Suite", "Support P
 PRODUCT_PRICE = np.array([1.0, 0.45, 0.7, 0.25])
 REGION_OF_STATE = {
     # the contiguous states and DC (maps and drive-time territories stay on one landmass)
-    **dict.fromkeys("WA OR CA NV AZ UT ID MT WY CO NM".split(), "West"),
-    **dict.fromkeys("ND SD NE KS OK TX MN IA MO WI IL MI IN OH".split(), "Central"),
-    **dict.fromkeys("AR LA MS AL TN KY GA FL SC NC VA WV DC".split(), "South"),
-    **dict.fromkeys("MD DE PA NJ NY CT RI MA VT NH ME".split(), "East"),
+    **dict.fromkeys(["WA", "OR", "CA", "NV", "AZ", "UT", "ID", "MT", "WY", "CO", "NM"], "West"),
+    **dict.fromkeys(["ND", "SD", "NE", "KS", "OK", "TX", "MN", "IA", "MO", "WI", "IL", "MI", "IN", "OH"], "Central"),
+    **dict.fromkeys(["AR", "LA", "MS", "AL", "TN", "KY", "GA", "FL", "SC", "NC", "VA", "WV", "DC"], "South"),
+    **dict.fromkeys(["MD", "DE", "PA", "NJ", "NY", "CT", "RI", "MA", "VT", "NH", "ME"], "East"),
 }
 FIRST = ["Avery", "Jordan", "Morgan", "Riley", "Casey", "Taylor", "Jamie", "Quinn", "Harper",
          "Rowan", "Elena", "Marcus", "Priya", "Diego", "Aisha", "Tomas", "Mei", "Omar", "Grace",
@@ -107,6 +107,15 @@ def _names(rng, first, second, n, sep=" "):
     return pd.Series(a, dtype=object) + sep + pd.Series(b, dtype=object)
 
 
+def _capacity(rng, hire_date, as_of) -> np.ndarray:
+    """FTE per rep: 0.5 or 0.8 for part-timers (1 in 8), times the ramp of a hire younger than
+    six months (tenure / 6 months, at least 0.25), rounded to 0.05."""
+    n = len(hire_date)
+    fte = np.where(rng.random(n) < 0.125, rng.choice([0.5, 0.8], n), 1.0)
+    ramp = np.clip(((as_of - hire_date).days / 30.4 / 6).to_numpy(float), 0.25, 1.0)
+    return np.round(fte * ramp * 20) / 20
+
+
 def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7,
              start: int = 2024, channel_effect: float | None = None) -> dict:
     """Generate the sample org. Deterministic: equal arguments give equal frames.
@@ -155,9 +164,10 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
         "hire_date": hire_date.normalize(),
         "home_latitude": places["lat"].to_numpy()[home].round(4),
         "home_longitude": places["lon"].to_numpy()[home].round(4),
-        # capacity in FTE: every rep is full time (ramp shows in quotas and win rates; a
-        # capacity below 1 would make territory balance capacity-weighted)
-        "capacity": 1.0,
+        # capacity in FTE as of the extract: about one rep in eight works part time (0.5 or
+        # 0.8), and a hire in the first six months is still ramping (territory targets scale
+        # with it); drawn from its own stream so the rest of the org stays as it was
+        "capacity": _capacity(np.random.default_rng(seed + 2), hire_date, as_of),
         "region": rep_region,
     })
 

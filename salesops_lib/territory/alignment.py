@@ -6,10 +6,13 @@ Entry points (stable, see ``DESIGN.md``):
 * :func:`optimize` ``(ds, balance_on="potential", tolerance=0.05, max_disruption=None,
   locked=None, units=None, adjacency=None)`` -> assignment frame ``account_id → rep_id``
   (``unit → rep_id`` when ``units`` is given) with the solver's ``status``, ``gap`` and more in
-  ``.attrs``.
+  ``.attrs``; :func:`solve` (same arguments) returns them in a :class:`Solution` object that
+  survives merges.
 
-Planning helpers live in :mod:`salesops_lib.plan` (sizing, hiring what-if, export,
-verdict) and are re-exported here; maps in :mod:`salesops_lib.territory_maps`.
+:func:`optimize` and its :class:`Solution` live in :mod:`salesops_lib.territory.optimize`,
+planning helpers in :mod:`salesops_lib.territory.plan` (sizing, hiring what-if, export, what a
+rep loses), the page's sentences and display tables in :mod:`salesops_lib.territory.narrative`;
+all are re-exported here. Maps are in :mod:`salesops_lib.territory.maps`.
 
 Definitions used throughout
 ---------------------------
@@ -29,7 +32,6 @@ travel
 
 from __future__ import annotations
 
-import time
 from typing import NamedTuple
 
 import numpy as np
@@ -37,30 +39,33 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from . import search as search
-from . import solver as solver
 from .geo import group_centroids, haversine_km
+from .optimize import Solution, optimize, solve
 from .problem import (  # noqa: F401
     DEFAULT_HOURS,
     MEASURES,
     SEGMENT_HOURS,
-    _adjacency_matrix,
-    _homes,
-    _measures,
-    _parse_ids,
-    _rep_table,
-    _unit_keys,
+    adjacency_matrix,
+    home_bases,
+    balance_measures,
+    parse_ids,
+    rep_frame,
+    unit_keys,
     account_potential,
     account_workload,
     build_problem,
+    capacity_shares,
     diagnose,
     precheck,
+    rep_labels,
+    to_accounts,
 )
 from .solver import InfeasibleError
 
 __all__ = [
     "Evaluation",
     "InfeasibleError",
+    "Solution",
     "account_potential",
     "account_workload",
     "current_alignment",
@@ -68,6 +73,7 @@ __all__ = [
     "map_frame",
     "optimize",
     "scope",
+    "solve",
 ]
 
 
@@ -93,7 +99,7 @@ def scope(ds, role: str | None = None, reps=None):
                              f"{sorted(r['role'].dropna().unique()) if 'role' in r else []}")
         keep &= r["role"].astype("string") == role
     if reps is not None:
-        keep &= r["rep_id"].astype(str).isin(_parse_ids(reps))
+        keep &= r["rep_id"].astype(str).isin(parse_ids(reps))
     r = r[keep]
     owner = ds.accounts["owner_rep_id"]
     acc = ds.accounts[owner.isna() | owner.astype("string").isin(r["rep_id"])]
@@ -108,32 +114,6 @@ def current_alignment(ds) -> pd.DataFrame:
                          "rep_id": ds.accounts["owner_rep_id"].astype("string").to_numpy()})
 
 
-def to_accounts(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.Series:
-    """The assignment as a ``rep_id`` Series indexed like ``ds.accounts`` (NA = unassigned).
-
-    ``assignment`` has ``account_id`` and ``rep_id``, or ``units`` (an accounts column) and
-    ``rep_id``; a frame returned by :func:`optimize` remembers its ``units``.
-    """
-    units = units or assignment.attrs.get("units")
-    acc = ds.accounts
-    if units and units in assignment.columns and "account_id" not in assignment.columns:
-        key = _unit_keys(acc, units)
-        m = pd.Series(assignment["rep_id"].astype("string").to_numpy(),
-                      index=assignment[units].astype(str).to_numpy())
-    else:
-        if "account_id" not in assignment.columns or "rep_id" not in assignment.columns:
-            raise ValueError("an assignment needs columns account_id and rep_id (or the units "
-                             f"column and rep_id); got {list(assignment.columns)}")
-        key = acc["account_id"].astype(str)
-        m = pd.Series(assignment["rep_id"].astype("string").to_numpy(),
-                      index=assignment["account_id"].astype(str).to_numpy())
-    if not m.index.is_unique:
-        dup = m.index[m.index.duplicated()][:3].tolist()
-        raise ValueError(f"the assignment lists some ids twice, e.g. {dup}")
-    return pd.Series(m.reindex(key.to_numpy()).to_numpy(), index=acc.index, name="rep_id",
-                     dtype="string")
-
-
 # --------------------------------------------------------------------------------------------
 # evaluate
 # --------------------------------------------------------------------------------------------
@@ -144,17 +124,20 @@ class Evaluation(NamedTuple):
     summary: pd.Series
 
 
-def _balance_stats(x: np.ndarray, prefix: str) -> dict:
-    mu = x.mean() if len(x) else np.nan
-    if not len(x) or not mu > 0:
-        return {f"{prefix}_max_over_mean": np.nan, f"{prefix}_min_over_mean": np.nan,
-                f"{prefix}_max_over_min": np.nan, f"{prefix}_cv": np.nan,
-                f"{prefix}_share_within_10pct": np.nan, f"{prefix}_max_deviation": np.nan}
-    return {f"{prefix}_max_over_mean": x.max() / mu, f"{prefix}_min_over_mean": x.min() / mu,
-            f"{prefix}_max_over_min": x.max() / x.min() if x.min() > 0 else np.inf,
-            f"{prefix}_cv": x.std(ddof=0) / mu,
-            f"{prefix}_share_within_10pct": float((np.abs(x / mu - 1) <= 0.10 + 1e-12).mean()),
-            f"{prefix}_max_deviation": float(np.abs(x / mu - 1).max())}
+def _balance_stats(x: np.ndarray, share: np.ndarray, prefix: str) -> dict:
+    """Balance of loads ``x`` against capacity-scaled targets :math:`T_r = s_r \\sum x / R`."""
+    R = len(x)
+    mu = x.mean() if R else np.nan
+    keys = ("max_over_mean", "min_over_mean", "max_over_min", "cv", "share_within_10pct",
+            "max_deviation")
+    if not R or not mu > 0:
+        return {f"{prefix}_{k}": np.nan for k in keys}
+    y = x / (mu * share)                  # each territory's load over its own target
+    return {f"{prefix}_max_over_mean": y.max(), f"{prefix}_min_over_mean": y.min(),
+            f"{prefix}_max_over_min": y.max() / y.min() if y.min() > 0 else np.inf,
+            f"{prefix}_cv": float(np.sqrt(np.mean((y - 1) ** 2))),
+            f"{prefix}_share_within_10pct": float((np.abs(y - 1) <= 0.10 + 1e-12).mean()),
+            f"{prefix}_max_deviation": float(np.abs(y - 1).max())}
 
 
 def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = None,
@@ -178,7 +161,11 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     reps : DataFrame or list, optional
         Rep table with home bases (e.g. new hires from a what-if); default ``ds.reps``.
     capacity_unit : ``"fte"`` or ``"hours"``
-        How ``reps.capacity`` reads (see :func:`optimize`). ``utilization`` is
+        How ``reps.capacity`` reads (see :func:`optimize`). With FTE every balance figure is
+        measured against each rep's capacity-scaled target, the same targets the optimiser
+        balances to (:func:`capacity_shares`): :math:`T_r = s_r \\bar P`,
+        :math:`s_r = \\mathrm{cap}_r / \\overline{\\mathrm{cap}}` (all 1 when every rep has the same
+        capacity, or with ``"hours"``). ``utilization`` is
         :math:`W_r / (\\mathrm{cap}_r \\sum W / \\sum \\mathrm{cap})` for FTE (1.0 = the rep's
         fair share of workload) and :math:`W_r / \\mathrm{cap}_r` for hours; ``over_capacity``
         counts territories with utilization above 1 (hours) or 1.10 (FTE).
@@ -186,17 +173,23 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     Returns
     -------
     Evaluation
-        ``territories``: ``rep_id``, ``rep_name``, ``accounts``, ``potential``, ``workload``,
-        ``bookings``, ``travel_km``, ``radius_km``, ``potential_index``, ``workload_index``,
-        ``capacity``, ``utilization``, ``accounts_gained``, ``accounts_lost``, ``contiguous``.
+        ``territories``: ``rep_id``, ``rep_name``, ``rep_label`` (the name, told apart when
+        two reps share one: :func:`rep_labels`), ``accounts``, ``potential``, ``workload``,
+        ``bookings``, ``travel_km``, ``radius_km``, ``capacity``, ``capacity_share``
+        (:math:`s_r`), ``target_potential`` (:math:`T_r`), ``potential_index``
+        (:math:`P_r / T_r`), ``target_workload``, ``workload_index``, ``utilization``,
+        ``accounts_gained``, ``accounts_lost``, ``contiguous``.
 
-        ``summary`` (Series), for territory loads :math:`P_r` with mean :math:`\\bar P`:
+        ``summary`` (Series), for territory loads :math:`P_r` over targets :math:`T_r`
+        (:math:`y_r = P_r / T_r`; with equal capacities :math:`T_r = \\bar P`):
 
-        * ``balance_max_over_mean`` :math:`= \\max_r P_r / \\bar P`, ``balance_min_over_mean``,
-          ``balance_max_over_min`` :math:`= \\max_r P_r / \\min_r P_r`;
-        * ``balance_cv`` :math:`= \\sigma(P) / \\bar P` (population standard deviation);
-        * ``share_within_10pct`` :math:`= \\#\\{r : |P_r/\\bar P - 1| \\le 0.1\\} / R`;
-        * ``max_deviation`` :math:`= \\max_r |P_r / \\bar P - 1|`;
+        * ``balance_max_over_mean`` :math:`= \\max_r y_r`, ``balance_min_over_mean``
+          :math:`= \\min_r y_r`, ``balance_max_over_min`` :math:`= \\max_r y_r / \\min_r y_r`
+          (per FTE: largest over smallest territory);
+        * ``balance_cv`` :math:`= \\sqrt{\\frac1R \\sum_r (y_r - 1)^2}` (the coefficient of
+          variation :math:`\\sigma(P)/\\bar P` when capacities are equal);
+        * ``share_within_10pct`` :math:`= \\#\\{r : |y_r - 1| \\le 0.1\\} / R`;
+        * ``max_deviation`` :math:`= \\max_r |y_r - 1|`: the band every territory is within;
         * ``workload_*``: the same on workload;
         * ``travel_km`` :math:`= \\sum_i p_i d(i, h_{r(i)}) / \\sum_i p_i`, potential-weighted
           distance from account to its rep's home (per territory the same within it);
@@ -208,7 +201,8 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
         * ``disruption_accounts`` :math:`= \\#\\{i : r(i) \\ne r_0(i)\\} / n` and
           ``disruption_potential`` :math:`= \\sum_{r(i) \\ne r_0(i)} p_i / \\sum_i p_i` against
           the baseline :math:`r_0` (accounts new to any owner count as moved);
-        * ``accounts``, ``unassigned_accounts``, ``territories``, ``over_capacity``.
+        * ``accounts``, ``unassigned_accounts``, ``territories``, ``over_capacity``;
+        * ``capacity_scaled``: 1 when targets differ by capacity (some rep is not average).
     """
     acc = ds.accounts
     rep_of = to_accounts(ds, assignment, units)
@@ -217,7 +211,7 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     pot, _ = account_potential(acc)
     pot = pot.to_numpy(float)
     work = account_workload(acc).to_numpy(float)
-    rt = _rep_table(ds, reps)
+    rt = rep_frame(ds, reps)
     ids = set(rep_of.dropna().astype(str))
     if reps is not None:
         ids |= set(rt["rep_id"])
@@ -225,13 +219,13 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     known = pd.Index(rt["rep_id"])
     extra = [r for r in ids if r not in known]
     if extra:
-        more = _rep_table(ds).set_index("rep_id").reindex(extra).reset_index()
+        more = rep_frame(ds).set_index("rep_id").reindex(extra).reset_index()
         rt = pd.concat([rt, more], ignore_index=True)
     rt = rt.set_index("rep_id").reindex(ids).reset_index()
     R = len(ids)
     t = pd.Index(ids).get_indexer(rep_of.fillna("").to_numpy())
     lat, lon = acc["latitude"].to_numpy(float), acc["longitude"].to_numpy(float)
-    hl, ho = _homes(ds, rt, lat, lon, pot, acc["owner_rep_id"].astype(str).to_numpy())
+    hl, ho = home_bases(ds, rt, lat, lon, pot, acc["owner_rep_id"].astype(str).to_numpy())
     ok = t >= 0
     tt = np.where(ok, t, 0)
     d_home = haversine_km(lat, lon, hl[tt], ho[tt])
@@ -263,15 +257,20 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     cap = rt["capacity"].to_numpy(float)
     terr = pd.DataFrame({
         "rep_id": ids, "rep_name": rt["rep_name"].astype("string").to_numpy(),
+        "rep_label": pd.Index(ids).map(_labels_for(ds, rt)).to_numpy(),
         "accounts": np.bincount(t[ok], minlength=R),
         "potential": np.bincount(t[ok], pot[ok], R),
         "workload": np.bincount(t[ok], work[ok], R),
         "bookings": np.bincount(t[ok], bookings[ok], R),
         "travel_km": travel, "radius_km": radius,
     })
-    terr["potential_index"] = terr["potential"] / terr["potential"].mean() if R and terr["potential"].mean() > 0 else np.nan
-    terr["workload_index"] = terr["workload"] / terr["workload"].mean() if R and terr["workload"].mean() > 0 else np.nan
+    share = capacity_shares(cap, capacity_unit)
     terr["capacity"] = cap
+    terr["capacity_share"] = share
+    for m in ("potential", "workload"):
+        mean = terr[m].mean() if R else np.nan
+        terr[f"target_{m}"] = mean * share
+        terr[f"{m}_index"] = terr[m] / terr[f"target_{m}"] if R and mean > 0 else np.nan
     if capacity_unit == "hours":
         terr["utilization"] = terr["workload"] / cap
         limit = 1.0
@@ -285,21 +284,22 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     contiguity = np.nan
     terr["contiguous"] = pd.array([pd.NA] * R, dtype="boolean")
     if adjacency is not None:
-        key = _unit_keys(acc, units or assignment.attrs.get("units"))
+        key = unit_keys(acc, units or assignment.attrs.get("units"))
         uids = np.array(sorted(key.unique()), dtype=object)
         uix = pd.Index(uids).get_indexer(key)
         # a unit's territory: the rep holding most of its accounts (whole units have one)
         ut = pd.Series(t).groupby(uix).agg(lambda s: s.mode().iloc[0]).reindex(range(len(uids))).to_numpy()
-        contig = territory_contiguity(_adjacency_matrix(adjacency, uids), ut, R)
+        contig = territory_contiguity(adjacency_matrix(adjacency, uids), ut, R)
         terr["contiguous"] = pd.array(contig, dtype="boolean")
         contiguity = float(np.mean(contig)) if R else np.nan
     summary = {"territories": R, "accounts": len(acc), "unassigned_accounts": int((~ok).sum()),
-               "potential_total": float(pot.sum())}
-    bal = _balance_stats(terr["potential"].to_numpy(float), "balance")
+               "potential_total": float(pot.sum()),
+               "capacity_scaled": float(R > 0 and bool(np.any(np.abs(share - 1) > 1e-9)))}
+    bal = _balance_stats(terr["potential"].to_numpy(float), share, "balance")
     summary.update(bal)
     summary["share_within_10pct"] = summary.pop("balance_share_within_10pct")
     summary["max_deviation"] = summary.pop("balance_max_deviation")
-    summary.update(_balance_stats(terr["workload"].to_numpy(float), "workload"))
+    summary.update(_balance_stats(terr["workload"].to_numpy(float), share, "workload"))
     summary.update({
         "travel_km": travel_all, "compactness_km": compact, "contiguity": contiguity,
         "disruption_accounts": float(moved.mean()) if len(moved) else 0.0,
@@ -308,6 +308,12 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
         "over_capacity": int((terr["utilization"] > limit + 1e-9).sum()),
     })
     return Evaluation(terr, pd.Series(summary, dtype="float64"))
+
+
+def _labels_for(ds, rt: pd.DataFrame) -> pd.Series:
+    """Page names over every rep of the data set and ``rt`` (the same on every table)."""
+    allr = pd.concat([rep_frame(ds), rt]).drop_duplicates("rep_id").reset_index(drop=True)
+    return pd.Series(rep_labels(allr).to_numpy(), index=allr["rep_id"])
 
 
 def territory_contiguity(adj, unit_territory: np.ndarray, n_territories: int) -> np.ndarray:
@@ -328,107 +334,6 @@ def territory_contiguity(adj, unit_territory: np.ndarray, n_territories: int) ->
     return pieces.reindex(range(n_territories)).fillna(1).to_numpy() <= 1
 
 
-# --------------------------------------------------------------------------------------------
-# optimize
-# --------------------------------------------------------------------------------------------
-def optimize(ds, balance_on="potential", tolerance: float = 0.05, max_disruption: float | None = None,
-             locked=None, units: str | None = None, adjacency: pd.DataFrame | None = None, *,
-             reps=None, method: str = "auto", time_limit: float = 30.0,
-             disruption_on: str = "accounts", disruption_penalty_km: float = 0.0,
-             capacity_unit: str = "fte", exact_max_vars: int = 2500) -> pd.DataFrame:
-    """Optimise an alignment: least potential-weighted travel within a balance band.
-
-    Parameters
-    ----------
-    ds : Dataset
-    balance_on : str or list of str
-        ``"potential"``, ``"workload"`` or ``"accounts"`` (or several): every territory's total
-        must lie within :math:`[(1-\\tau)\\mu, (1+\\tau)\\mu]`, :math:`\\mu` = total / reps.
-    tolerance : float
-        :math:`\\tau`, e.g. 0.05 for ±5%.
-    max_disruption : float, optional
-        Cap on the share of accounts (``disruption_on="potential"``: of potential) that change
-        owner. Forced moves (accounts of removed or missing reps) are not counted.
-    locked : list or comma-separated str, optional
-        Account ids that keep today's owner (their whole unit does, with ``units``).
-    units : str, optional
-        An accounts column (e.g. ``"county"``) whose values are assigned whole.
-    adjacency : DataFrame, optional
-        ``unit``, ``neighbor`` pairs of units that touch; territories are then contiguous and
-        grown from each rep's home unit.
-    reps : DataFrame or list, optional
-        Reps to align (a frame with home bases, e.g. after a hiring what-if, or ids). Default:
-        every rep in ``ds.reps`` (narrow a data set to one motion with :func:`scope`).
-    method : ``"auto"``, ``"exact"`` or ``"heuristic"``
-        ``auto`` uses the MILP (with half of ``time_limit``) when it has at most
-        ``exact_max_vars`` assignment variables (a tenth of that with contiguity), else, or
-        when the MILP finds no solution in time, LP relaxation + rounding + local search.
-    time_limit : float
-        Seconds for the solver.
-    disruption_penalty_km : float
-        Extra cost of moving an account, in km of travel (a soft alternative to the cap).
-    capacity_unit : ``"fte"`` or ``"hours"``
-        How to read ``reps.capacity``. ``fte`` (default; 1.0 = one full-time rep): each rep's
-        target is scaled by :math:`s_r = \\mathrm{cap}_r / \\overline{\\mathrm{cap}}`, so a
-        half-time rep gets half a territory, band :math:`(1\\pm\tau)\\mu s_r`. ``hours``: a hard
-        ceiling :math:`\\sum_i w_i x_{ir} \\le \\mathrm{cap}_r` on workload hours per year.
-
-    Returns
-    -------
-    DataFrame
-        ``account_id`` (or ``units``), ``rep_id``; ``attrs``: ``status`` (``optimal``,
-        ``time_limit``, ``feasible``, ``band_not_met``), ``method``, ``objective`` and ``bound``
-        (potential·km), ``gap`` = (objective − bound)/objective against the MILP bound or the
-        LP bound (``bound_valid`` says the LP bound was priced over all reps), ``seconds``,
-        ``units``, ``balance_on``, ``tolerance``, ``potential_basis``, ``notes``.
-
-    Raises
-    ------
-    InfeasibleError
-        When no alignment can meet the settings; the message names the constraint and the
-        value it needs (e.g. "Los Angeles County alone holds 1.6× the mean potential ...").
-    """
-    t0 = time.perf_counter()
-    p = build_problem(ds, balance_on=balance_on, tolerance=tolerance, max_disruption=max_disruption,
-                      locked=locked, units=units, adjacency=adjacency, reps=reps,
-                      disruption_on=disruption_on, disruption_penalty_km=disruption_penalty_km,
-                      capacity_unit=capacity_unit)
-    precheck(p)
-    # flow contiguity multiplies the model by the arcs of the graph: keep the MILP small
-    limit = exact_max_vars if p.adjacency is None else exact_max_vars // 10
-    if method not in ("auto", "exact", "heuristic"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'heuristic'; got {method!r}")
-    res = None
-    if method == "exact" or (method == "auto" and p.n * p.R <= limit):
-        # under "auto" the MILP gets half the time; the heuristic is the fallback
-        res = solver.exact(p, time_limit=time_limit if method == "exact" else 0.5 * time_limit)
-        if res.assign is None and res.status == "infeasible":
-            lp = solver._run(*solver.build_lp(p, *solver.all_arcs(p)))[0]
-            raise diagnose(p, after_lp_feasible=lp == "optimal")
-        if res.assign is None:      # stopped without an incumbent: fall back
-            res = None
-    if res is None:
-        left = max(time_limit - (time.perf_counter() - t0), 0.3 * time_limit)
-        res = search.heuristic(p, time_limit=left)
-    if res.assign is None:
-        raise diagnose(p, status=res.status)
-    notes = list(res.notes)
-    if res.status == "band_not_met":
-        notes.append(f"the search did not bring every territory within ±{tolerance:.0%}; "
-                     "see evaluate() for the deviations, or raise the tolerance")
-    out = pd.DataFrame({units or "account_id": p.unit_ids.astype(str),
-                        "rep_id": p.rep_ids[res.assign].astype(str)})
-    out["rep_id"] = out["rep_id"].astype("string")
-    out.attrs.update({"status": res.status, "method": res.method, "objective": res.objective,
-                      "bound": res.bound, "gap": res.gap, "bound_valid": res.bound_valid,
-                      "seconds": time.perf_counter() - t0, "units": units,
-                      "balance_on": _measures(balance_on), "tolerance": tolerance,
-                      "max_disruption": max_disruption,
-                      "potential_basis": p.measure_label.get("potential", "potential"),
-                      "notes": notes})
-    return out
-
-
 def map_frame(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.DataFrame:
     """Tidy frame for maps: ``account_id``, ``latitude``, ``longitude``, ``potential``, ``rep_id``."""
     acc = ds.accounts
@@ -440,35 +345,103 @@ def map_frame(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.Data
                          "rep_id": to_accounts(ds, assignment, units).to_numpy()})
 
 
-# planning helpers (sizing, what-if, export, verdict) live in their own module
+# planning helpers and the page's sentences live in their own modules (neither imports this one)
+from .narrative import (
+    Decision,
+    compare,
+    decision,
+    disruption_note,
+    kpi_cards,
+    moved_table,
+    proposal_notes,
+    rep_table,
+    risk_note,
+    risk_table,
+    solver_note,
+    territory_count_note,
+    travel_note,
+    verdict,
+)
 from .plan import (
     Plan,
     alignment_table,
-    compare,
-    kpi_cards,
+    at_risk,
     moved_accounts,
     place_new_reps,
     rep_changes,
     reps_needed,
-    solver_note,
-    verdict,
     what_if,
     write_alignment,
 )
 
 __all__ += [
+    "Decision",
     "Plan",
+    "Review",
     "alignment_table",
+    "at_risk",
     "build_problem",
     "compare",
+    "decision",
+    "disruption_note",
     "kpi_cards",
     "moved_accounts",
+    "moved_table",
     "place_new_reps",
+    "proposal_notes",
     "rep_changes",
+    "rep_table",
     "reps_needed",
+    "review",
+    "risk_note",
+    "risk_table",
     "solver_note",
+    "territory_count_note",
     "to_accounts",
+    "travel_note",
     "verdict",
     "what_if",
     "write_alignment",
 ]
+
+
+class Review(NamedTuple):
+    """Everything the territory page shows about one proposal (see :func:`review`)."""
+
+    plan: Plan                  # assignment, reps (with hires), solution
+    today: Evaluation
+    proposed: Evaluation
+    changes: pd.DataFrame       # rep_changes(today, proposed)
+    risk: pd.DataFrame          # at_risk(...): what each rep hands over
+    moved: pd.DataFrame         # moved_accounts(...), largest first
+    reps: pd.DataFrame          # every rep named on the page (today's and planned)
+    decision: Decision
+    tolerance: float
+    balance_on: object
+    threshold: float = 0.5
+
+
+def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None,
+           balance_on="potential", tolerance: float = 0.05, max_disruption: float | None = None,
+           locked=None, time_limit: float = 30.0, threshold: float = 0.5, **optimize_kwargs) -> Review:
+    """Propose an alignment and judge it: :func:`what_if`, then :func:`evaluate` today and
+    proposed (bookings of ``period``), :func:`rep_changes`, :func:`at_risk` (reps handing
+    over more than ``threshold`` of their potential are flagged) and :func:`decision`.
+
+    ``max_disruption`` of 1 or more, or None, means no cap; ``""`` for ``locked`` and
+    ``remove_reps`` means none.
+    """
+    cap = None if max_disruption is None or max_disruption >= 1 else max_disruption
+    plan = what_if(ds, add_reps=add_reps, remove_reps=remove_reps, balance_on=balance_on,
+                   tolerance=tolerance, max_disruption=cap, locked=locked,
+                   time_limit=time_limit, **optimize_kwargs)
+    today = evaluate(ds, current_alignment(ds), period=period)
+    proposed = evaluate(ds, plan.assignment, period=period, reps=plan.reps)
+    changes = rep_changes(today.territories, proposed.territories)
+    risk = at_risk(ds, plan.assignment, period=period, threshold=threshold)
+    moved = moved_accounts(ds, plan.assignment)
+    reps = pd.concat([rep_frame(ds), rep_frame(ds, plan.reps)]).drop_duplicates("rep_id")
+    reps["rep_label"] = reps["rep_id"].map(_labels_for(ds, plan.reps))
+    dec = decision(today.summary, proposed.summary, risk, tolerance, cap, plan.solution, threshold)
+    return Review(plan, today, proposed, changes, risk, moved, reps.reset_index(drop=True), dec,
+                  tolerance, balance_on, threshold)

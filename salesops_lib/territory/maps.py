@@ -8,9 +8,12 @@ network); without it the maps draw without outlines. No tile server is ever cont
 
 from __future__ import annotations
 
+import matplotlib.patheffects as pe
 import matplotlib.pyplot as plt
+import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy.spatial import Delaunay, QhullError
 
 from .. import viz
 from .geo import state_outlines
@@ -18,35 +21,54 @@ from .geo import state_outlines
 OUTLINE = "#C4C4C4"
 
 
-def territory_colors(frame: pd.DataFrame, k: int = 6) -> dict:
-    """A colour per ``rep_id`` such that nearby territories get different colours.
+def territory_neighbours(*frames: pd.DataFrame) -> nx.Graph:
+    """Which territories touch, on one or more maps: a graph on ``rep_id``.
 
-    Territories are linked to their ``k`` nearest neighbours (by account centroid); colours
-    are then given greedily from :data:`viz.PALETTE`, largest territories first, each taking
-    the first colour no linked territory holds yet (the least used one if all are taken).
+    Two territories are neighbours when a Delaunay triangulation of the accounts (longitude
+    scaled by the cosine of the mean latitude) joins an account of one to an account of the
+    other; with several frames (today and proposed) the graph holds the edges of all of them.
     """
-    f = frame.dropna(subset=["rep_id"])
-    if not len(f):
+    g = nx.Graph()
+    for f in frames:
+        f = f.dropna(subset=["rep_id", "latitude", "longitude"])
+        ids = f["rep_id"].astype(str).to_numpy()
+        g.add_nodes_from(pd.unique(ids))
+        if len(f) < 3 or len(set(ids)) < 2:
+            continue
+        lat = f["latitude"].to_numpy(float)
+        xy = np.c_[f["longitude"].to_numpy(float) * np.cos(np.radians(np.nanmean(lat))), lat]
+        try:
+            tri = Delaunay(xy, qhull_options="QJ")
+        except QhullError:          # all accounts on one line: link consecutive ones
+            order = np.lexsort(xy.T)
+            pairs = np.c_[order[:-1], order[1:]]
+        else:
+            s = tri.simplices
+            pairs = np.r_[s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]]
+        a, b = ids[pairs[:, 0]], ids[pairs[:, 1]]
+        g.add_edges_from(set(zip(a[a != b], b[a != b])))
+    return g
+
+
+def territory_colors(*frames: pd.DataFrame) -> dict:
+    """A colour per ``rep_id`` such that touching territories never share one.
+
+    A graph colouring (DSatur, via networkx) of :func:`territory_neighbours` over all the
+    frames given, so today's and the proposed map can share colours; colours come from
+    :data:`viz.PALETTE` without its grey (kept for unassigned accounts). A map of territories
+    needs few colours (four suffice for a planar map), so the palette is not recycled between
+    neighbours; only if a colouring needed more colours than the palette would any repeat.
+    """
+    g = territory_neighbours(*frames)
+    if not len(g):
         return {}
-    g = f.groupby("rep_id").agg(lat=("latitude", "mean"), lon=("longitude", "mean"),
-                                n=("latitude", "size")).sort_values("n", ascending=False)
-    ids = g.index.astype(str).tolist()
-    xy = np.c_[g["lon"].to_numpy(float) * np.cos(np.radians(np.nanmean(g["lat"]))), g["lat"].to_numpy(float)]
-    xy = np.nan_to_num(xy)
-    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-    np.fill_diagonal(d, np.inf)
-    near = np.argsort(d, axis=1)[:, :min(k, len(ids) - 1)]
-    pal = viz.PALETTE
-    colour = {}
-    used = np.zeros(len(pal))
-    for i, rid in enumerate(ids):
-        links = set(near[i]) | set(np.flatnonzero((near == i).any(axis=1)))
-        taken = {colour[ids[j]] for j in links if ids[j] in colour}
-        free = [c for c in range(len(pal)) if c not in taken]
-        c = free[0] if free else int(np.argmin(used))
-        colour[rid] = c
-        used[c] += 1
-    return {rid: pal[c] for rid, c in colour.items()}
+    pal = [c for c in viz.PALETTE if c != viz.COLORS["neutral"]]
+    # DSatur breaks ties by node order: sort for a result that does not depend on frame order
+    h = nx.Graph()
+    h.add_nodes_from(sorted(g.nodes))
+    h.add_edges_from(sorted(tuple(sorted(e)) for e in g.edges))
+    col = nx.greedy_color(h, strategy="DSATUR")
+    return {rid: pal[c % len(pal)] for rid, c in col.items()}
 
 
 def _frame_extent(frames, reps):
@@ -62,8 +84,9 @@ def _frame_extent(frames, reps):
 
 def plot_territories(frame: pd.DataFrame, reps: pd.DataFrame | None = None, ax=None,
                      title: str = "Territories", subtitle: str | None = None,
-                     colors: dict | None = None, extent=None, outlines: bool = True):
-    """Map of accounts coloured by territory, with rep home bases as stars.
+                     colors: dict | None = None, extent=None, outlines: bool = True,
+                     labels: bool = True):
+    """Map of accounts coloured by territory, with rep home bases as stars labelled by name.
 
     Parameters
     ----------
@@ -74,6 +97,8 @@ def plot_territories(frame: pd.DataFrame, reps: pd.DataFrame | None = None, ax=N
         ``rep_id``, ``home_latitude``, ``home_longitude``; reps without accounts are grey stars.
     colors : dict, optional
         ``rep_id`` → colour (default :func:`territory_colors`), to keep two maps consistent.
+    labels : bool
+        Write each rep's name (``rep_name``, else ``rep_id``) beside their home base.
     """
     fig, ax = viz.figure(title, "longitude (°)", "latitude (°)", ax=ax, size=(8, 5.2))
     ax.grid(False)
@@ -93,7 +118,19 @@ def plot_territories(frame: pd.DataFrame, reps: pd.DataFrame | None = None, ax=N
         rc = reps["rep_id"].astype(str).map(colors).fillna("#FFFFFF")
         ax.scatter(reps["home_longitude"], reps["home_latitude"], s=150, marker="*", c=list(rc),
                    edgecolors="#222222", linewidths=0.9, zorder=3, label="rep home base")
-        ax.legend(loc="lower left", fontsize=8)
+        if labels:
+            halo = [pe.withStroke(linewidth=2.2, foreground="white")]
+            names = next(reps[c] for c in ("rep_label", "rep_name", "rep_id") if c in reps)
+            seen: dict = {}
+            for x, y, name in zip(reps["home_longitude"], reps["home_latitude"], names.astype(str)):
+                if np.isfinite(x) and np.isfinite(y):
+                    # reps sharing a city get their names stacked, not printed over each other
+                    k = (round(float(x), 0), round(float(y), 0))
+                    row = seen[k] = seen.get(k, -1) + 1
+                    ax.annotate(name, (x, y), xytext=(5, 3 - 8 * row), textcoords="offset points",
+                                fontsize=7, color="#222222", path_effects=halo, zorder=4)
+        # the legend sits under the map, off the data
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.08), fontsize=8, frameon=False)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     mid = np.radians((y0 + y1) / 2)
@@ -109,8 +146,9 @@ def _subtitle(s: pd.Series | None) -> str | None:
     if s is None:
         return None
     ratio = s.get("balance_max_over_min", np.nan)
-    parts = [f"largest/smallest {ratio:.2f}×" if np.isfinite(ratio) else None,
-             f"CV {viz.pct(s.get('balance_cv'))}",
+    dev = s.get("max_deviation", np.nan)
+    parts = [f"widest gap to target ±{dev:.1%}" if np.isfinite(dev) else None,
+             f"largest/smallest {ratio:.2f}×" if np.isfinite(ratio) else None,
              f"travel {viz.num(s.get('travel_km'))} km"]
     return " · ".join(p for p in parts if p)
 
@@ -118,15 +156,15 @@ def _subtitle(s: pd.Series | None) -> str | None:
 def plot_alignment_comparison(before: pd.DataFrame, after: pd.DataFrame,
                               reps: pd.DataFrame | None = None,
                               titles=("Today", "Proposed"), summaries=None):
-    """Two maps side by side (same colours and extent): today's and the proposed alignment.
+    """Two maps, today's above the proposed alignment (same colours and extent).
 
     ``summaries`` (two ``evaluate(...).summary`` Series) adds a line of headline metrics
     under each title.
     """
     viz.apply_style()
-    fig, axes = plt.subplots(1, 2, figsize=(15, 5.6))
-    colors = territory_colors(after)
-    colors.update({k: v for k, v in territory_colors(before).items() if k not in colors})
+    # one above the other: each map gets the page's full width, so names stay readable
+    fig, axes = plt.subplots(2, 1, figsize=(11, 14))
+    colors = territory_colors(before, after)
     extent = _frame_extent([before, after], reps)
     summaries = summaries or (None, None)
     for ax, f, t, s in zip(axes, (before, after), titles, summaries):
@@ -137,21 +175,25 @@ def plot_alignment_comparison(before: pd.DataFrame, after: pd.DataFrame,
 
 def plot_balance(changes: pd.DataFrame, tolerance: float = 0.05, ax=None,
                  title: str = "Potential per territory, today and proposed"):
-    """Potential per rep today (light) and proposed (dark), with the ±tolerance band.
+    """Potential per rep today (bars) and proposed (dots), each against its own band.
 
-    ``changes`` is :func:`territory.rep_changes` output (``rep_id``, ``potential_today``,
-    ``potential_proposed``); reps are ordered by today's potential.
+    ``changes`` is :func:`territory.rep_changes` output (``rep_name``, ``potential_today``,
+    ``potential_proposed`` and ``target_potential``, the rep's capacity-scaled target: a
+    half-time rep's band sits at half the height). Reps are ordered by today's potential and
+    named on the axis.
     """
-    fig, ax = viz.figure(title, "rep", "potential", ax=ax, size=(11, 4.2))
+    fig, ax = viz.figure(title, "rep", "potential ($)", ax=ax, size=(11, 4.6))
     f = changes.sort_values("potential_today", ascending=False)
     x = np.arange(len(f))
-    mean = f["potential_proposed"].mean()
-    ax.axhspan(mean * (1 - tolerance), mean * (1 + tolerance), color=viz.COLORS["target"], alpha=0.18,
-               label=f"mean ±{tolerance:.0%}", lw=0)
-    ax.bar(x, f["potential_today"], color=viz.COLORS["compare"], width=0.8, label="today")
+    target = (f["target_potential"] if "target_potential" in f
+              else pd.Series(f["potential_proposed"].mean(), index=f.index)).to_numpy(float)
+    ax.bar(x, 2 * tolerance * target, bottom=(1 - tolerance) * target, width=0.9,
+           color=viz.COLORS["target"], alpha=0.25, lw=0, label=f"target ±{tolerance:.0%}")
+    ax.bar(x, f["potential_today"], color=viz.COLORS["compare"], width=0.55, label="today")
     ax.scatter(x, f["potential_proposed"], color=viz.COLORS["primary"], s=22, zorder=3, label="proposed")
     ax.set_xticks(x)
-    ax.set_xticklabels(f["rep_id"].astype(str), rotation=90, fontsize=7)
+    names = next(f[c] for c in ("rep_label", "rep_name", "rep_id") if c in f)
+    ax.set_xticklabels(names.astype(str), rotation=90, fontsize=7)
     viz.money_axis(ax)
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return fig

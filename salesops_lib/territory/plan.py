@@ -7,7 +7,6 @@ Re-exported by :mod:`salesops_lib.territory`, so ``territory.what_if(...)`` work
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -16,9 +15,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import alignment as _t
 from .geo import haversine_km
-from ..viz import num, pct
+from ..measures import account_potential, account_workload
+from .optimize import Solution, solve
+from .problem import parse_ids, rep_frame, to_accounts
 
 
 # --------------------------------------------------------------------------------------------
@@ -41,10 +41,10 @@ def reps_needed(ds, target_workload: float | None = None, by: str | None = None)
         (needed − today), ``potential_per_rep`` (potential / reps needed).
     """
     acc = ds.accounts
-    pot, _ = _t.account_potential(acc)
+    pot, _ = account_potential(acc)
     f = pd.DataFrame({"group": acc[by].astype("string").fillna("(none)") if by else "all",
                       "potential": pot.to_numpy(float),
-                      "workload": _t.account_workload(acc).to_numpy(float),
+                      "workload": account_workload(acc).to_numpy(float),
                       "owner": acc["owner_rep_id"].astype("string")})
     if target_workload is None:
         cap = pd.to_numeric(ds.reps.get("capacity"), errors="coerce") if "capacity" in ds.reps else None
@@ -76,7 +76,7 @@ def place_new_reps(ds, n: int, reps: pd.DataFrame) -> pd.DataFrame:
     """
     acc = ds.accounts
     lat, lon = acc["latitude"].to_numpy(float), acc["longitude"].to_numpy(float)
-    pot = np.nan_to_num(_t.account_potential(acc)[0].to_numpy(float)) + 1e-9
+    pot = np.nan_to_num(account_potential(acc)[0].to_numpy(float)) + 1e-9
     hl, ho = reps["home_latitude"].to_numpy(float), reps["home_longitude"].to_numpy(float)
     has = np.isfinite(hl) & np.isfinite(ho)
     near = (np.nanmin(haversine_km(lat[:, None], lon[:, None], hl[has][None, :], ho[has][None, :]), axis=1)
@@ -100,10 +100,12 @@ def place_new_reps(ds, n: int, reps: pd.DataFrame) -> pd.DataFrame:
 
 
 class Plan(NamedTuple):
-    """A proposed alignment and the reps it uses (including planned hires)."""
+    """A proposed alignment, the reps it uses (including planned hires) and how it was found
+    (the :class:`~salesops_lib.territory.optimize.Solution`: status, gap, bound, ...)."""
 
     assignment: pd.DataFrame
     reps: pd.DataFrame
+    solution: Solution | None = None
 
 
 def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
@@ -114,8 +116,8 @@ def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
     count against ``max_disruption``), adds ``add_reps`` new hires placed by
     :func:`place_new_reps`, and calls :func:`territory.optimize` with ``optimize_kwargs``.
     """
-    base = _t._rep_table(ds)
-    drop = _t._parse_ids(remove_reps)
+    base = rep_frame(ds)
+    drop = parse_ids(remove_reps)
     unknown = sorted(set(drop) - set(base["rep_id"]))
     if unknown:
         raise ValueError(f"remove_reps names reps that do not exist: {unknown[:5]}")
@@ -127,7 +129,8 @@ def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
     if not len(reps):
         raise ValueError("no reps left after removing " + ", ".join(drop))
     reps = reps.reset_index(drop=True)
-    return Plan(_t.optimize(ds, reps=reps, **optimize_kwargs), reps)
+    sol = solve(ds, reps=reps, **optimize_kwargs)
+    return Plan(sol.frame(), reps, sol)
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,10 +139,10 @@ def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
 def alignment_table(ds, assignment: pd.DataFrame, reps: pd.DataFrame | None = None) -> pd.DataFrame:
     """CRM import frame: ``account_id``, ``account_name``, ``rep_id``, ``rep_name``."""
     acc = ds.accounts
-    rep_of = _t.to_accounts(ds, assignment)
-    names = _t._rep_table(ds, reps if reps is not None else None)
+    rep_of = to_accounts(ds, assignment)
+    names = rep_frame(ds, reps if reps is not None else None)
     if reps is not None:
-        names = pd.concat([names, _t._rep_table(ds)]).drop_duplicates("rep_id")
+        names = pd.concat([names, rep_frame(ds)]).drop_duplicates("rep_id")
     name = pd.Series(names["rep_name"].astype("string").to_numpy(), index=names["rep_id"])
     return pd.DataFrame({"account_id": acc["account_id"].astype(str).to_numpy(),
                          "account_name": acc["account_name"].astype("string").to_numpy(),
@@ -151,9 +154,9 @@ def moved_accounts(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None =
     """Accounts whose owner changes: ``account_id``, ``account_name``, ``old_rep_id``,
     ``new_rep_id``, ``potential``, sorted by potential (largest first)."""
     acc = ds.accounts
-    new = _t.to_accounts(ds, assignment)
-    old = _t.to_accounts(ds, baseline) if baseline is not None else acc["owner_rep_id"].astype("string")
-    pot, _ = _t.account_potential(acc)
+    new = to_accounts(ds, assignment)
+    old = to_accounts(ds, baseline) if baseline is not None else acc["owner_rep_id"].astype("string")
+    pot, _ = account_potential(acc)
     moved = (new.fillna("<none>") != old.fillna("<none>")).to_numpy()
     out = pd.DataFrame({"account_id": acc["account_id"].astype(str).to_numpy(),
                         "account_name": acc["account_name"].astype("string").to_numpy(),
@@ -193,114 +196,79 @@ def write_alignment(ds, assignment: pd.DataFrame, folder, baseline: pd.DataFrame
 def rep_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Per rep, today vs proposed (from two ``evaluate(...).territories`` frames).
 
-    Columns: ``rep_id``, ``rep_name``, ``accounts_today``, ``accounts_proposed``,
+    Columns: ``rep_id``, ``rep_name``, ``rep_label``, ``accounts_today``, ``accounts_proposed``,
     ``potential_today``, ``potential_proposed``, ``potential_change`` (relative),
-    ``travel_km_today``, ``travel_km_proposed``, ``accounts_gained``, ``accounts_lost``.
+    ``travel_km_today``, ``travel_km_proposed``, ``accounts_gained``, ``accounts_lost``,
+    ``target_potential`` (the rep's capacity-scaled target in the proposal).
     """
-    cols = ["rep_id", "rep_name", "accounts", "potential", "travel_km"]
-    m = before[cols].merge(after[cols + ["accounts_gained", "accounts_lost"]], on="rep_id",
-                           how="outer", suffixes=("_today", "_proposed"))
+    cols = ["rep_id", "rep_name", "rep_label", "accounts", "potential", "travel_km"]
+    before, after = before.copy(), after.copy()
+    for f in (before, after):
+        if "rep_label" not in f:
+            f["rep_label"] = f["rep_name"]
+    if "target_potential" not in after:
+        after["target_potential"] = after["potential"].mean()
+    m = before[cols].merge(after[cols + ["accounts_gained", "accounts_lost", "target_potential"]],
+                           on="rep_id", how="outer", suffixes=("_today", "_proposed"))
     m["rep_name"] = m["rep_name_proposed"].fillna(m["rep_name_today"])
+    m["rep_label"] = m["rep_label_proposed"].fillna(m["rep_label_today"])
     for c in ("accounts", "potential"):
         m[f"{c}_today"] = m[f"{c}_today"].fillna(0)
         m[f"{c}_proposed"] = m[f"{c}_proposed"].fillna(0)
     m["potential_change"] = (m["potential_proposed"] / m["potential_today"].where(m["potential_today"] > 0) - 1)
-    return m[["rep_id", "rep_name", "accounts_today", "accounts_proposed", "potential_today",
+    return m[["rep_id", "rep_name", "rep_label", "accounts_today", "accounts_proposed", "potential_today",
               "potential_proposed", "potential_change", "travel_km_today", "travel_km_proposed",
-              "accounts_gained", "accounts_lost"]].sort_values("potential_today", ascending=False,
-                                                               ignore_index=True)
+              "accounts_gained", "accounts_lost", "target_potential"]].sort_values(
+                  "potential_today", ascending=False, ignore_index=True)
 
 
-def compare(before: pd.Series, after: pd.Series) -> pd.DataFrame:
-    """Headline metrics side by side, formatted for display: ``metric``, ``today``, ``proposed``."""
-    rows = [("Largest / smallest territory (potential)", "balance_max_over_min", lambda v: f"{v:.2f}×"),
-            ("Largest territory vs mean", "balance_max_over_mean", lambda v: f"{v:.2f}×"),
-            ("Coefficient of variation (potential)", "balance_cv", pct),
-            ("Territories within ±10% of mean", "share_within_10pct", pct),
-            ("Coefficient of variation (workload)", "workload_cv", pct),
-            ("Potential-weighted travel", "travel_km", lambda v: f"{num(v)} km"),
-            ("Compactness (distance to centroid)", "compactness_km", lambda v: f"{num(v)} km"),
-            ("Accounts changing owner", "disruption_accounts", pct),
-            ("Potential changing owner", "disruption_potential", pct)]
-    if pd.notna(after.get("contiguity", np.nan)):
-        rows.append(("Contiguous territories", "contiguity", pct))
+def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
+            period: str | None = None, threshold: float = 0.5) -> pd.DataFrame:
+    """Per rep who owns accounts in the baseline: what the proposal takes away.
 
-    def show(s, key, f):
-        v = s.get(key, np.nan)
-        return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f(v)
-    return pd.DataFrame([{"metric": label, "today": show(before, k, f), "proposed": show(after, k, f)}
-                         for label, k, f in rows])
+    With :math:`A_r` the accounts rep :math:`r` owns today and :math:`M_r \\subseteq A_r`
+    those that move to someone else:
 
+    * ``potential_today`` :math:`= \\sum_{A_r} p_i`, ``potential_lost`` :math:`= \\sum_{M_r} p_i`,
+      ``share_lost`` = lost / today (gross: what the rep gains elsewhere does not offset it);
+    * ``bookings_at_risk``: won amount on :math:`M_r` closed in ``period`` (all won deals
+      when no period is given); ``pipeline_at_risk``: open amount on :math:`M_r` (the
+      relationships a hand-over puts at risk);
+    * ``flagged``: ``share_lost > threshold`` (default more than half).
 
-def verdict(before: pd.Series, after: pd.Series, tolerance: float = 0.05,
-            balance_on="potential") -> str:
-    """One plain-language sentence on today's alignment and the proposal.
-
-    E.g. "Today the largest territory holds 2.3× the potential of the smallest; the proposal
-    brings every territory within ±5% of the mean while moving 11% of accounts (14% of
-    potential), and cuts potential-weighted travel from 420 km to 180 km."
-
-    The spread is read on the balanced measure (``balance_on``: potential or workload; with
-    several, the largest deviation among them), from two ``evaluate(...).summary`` Series.
+    Columns ``rep_id``, ``rep_name``, ``rep_label``, ``accounts_today``, ``accounts_lost``,
+    ``potential_today``, ``potential_lost``, ``share_lost``, ``bookings_at_risk``,
+    ``pipeline_at_risk``, ``flagged``; largest share lost first.
     """
-    measures = [balance_on] if isinstance(balance_on, str) else list(balance_on)
-    keys = {"potential": ("balance_max_over_min", "max_deviation"),
-            "workload": ("workload_max_over_min", "workload_max_deviation")}
-    measures = [m for m in measures if m in keys] or ["potential"]
-    main = measures[0]
-    ratio = before.get(keys[main][0], np.nan)
-    if not np.isfinite(ratio):
-        head = (f"Today at least one territory has no {main} at all" if before.get("territories", 0) > 1
-                else "Today there is a single territory")
-    else:
-        head = f"Today the largest territory holds {ratio:.1f}× the {main} of the smallest"
-    dev = max(after.get(keys[m][1], np.nan) for m in measures)
-    what = " and ".join(measures)
-    moved = (f"moving {pct(after.get('disruption_accounts', 0))} of accounts "
-             f"({pct(after.get('disruption_potential', 0))} of potential)")
-    if np.isfinite(dev) and dev <= tolerance + 1e-9:
-        band = math.ceil(dev * 100 - 1e-9) if dev > 0 else 0
-        body = (f"the proposal brings every territory within ±{max(band, 0)}% of the mean"
-                f"{'' if what == 'potential' else ' ' + what} while {moved}")
-    elif np.isfinite(dev):
-        body = (f"the proposal narrows the spread of {what} to ±{dev:.1%} of the mean "
-                f"(target ±{tolerance:.0%} not reached) while {moved}")
-    else:
-        body = f"the proposal changes the alignment by {moved}"
-    t0, t1 = before.get("travel_km", np.nan), after.get("travel_km", np.nan)
-    tail = ""
-    if np.isfinite(t0) and np.isfinite(t1) and t0 > 0:
-        verb = "cuts" if t1 < t0 else "raises"
-        tail = f", and {verb} potential-weighted travel from {num(t0)} km to {num(t1)} km"
-    return f"{head}; {body}{tail}."
-
-
-def kpi_cards(summary: pd.Series) -> list[tuple[str, str, str]]:
-    """Headline numbers of one alignment for :func:`viz.kpis`: ``(label, value, note)``."""
-    ratio = summary.get("balance_max_over_min", np.nan)
-    return [
-        ("Territories", num(summary.get("territories")), f"{num(summary.get('accounts'))} accounts"),
-        ("Largest vs smallest", f"{ratio:.1f}×" if np.isfinite(ratio) else "–",
-         "potential of the largest over the smallest territory"),
-        ("Balance CV", pct(summary.get("balance_cv")), "spread of potential across territories"),
-        ("Within ±10% of mean", pct(summary.get("share_within_10pct")), "share of territories"),
-        ("Travel", f"{num(summary.get('travel_km'))} km", "potential-weighted, from the rep's home"),
-    ]
-
-
-def solver_note(assignment: pd.DataFrame) -> str:
-    """How the proposal was found, in one sentence (method, time, gap to the lower bound)."""
-    a = assignment.attrs
-    if not a:
-        return "This alignment was not produced by territory.optimize."
-    how = {"milp": "the exact MILP (HiGHS)",
-           "lp+local": "LP relaxation, rounding and local search (HiGHS)",
-           "greedy+local": "a greedy start and local search (the LP did not finish in time)",
-           }.get(a.get("method"), a.get("method"))
-    gap = a.get("gap", np.nan)
-    bound = ("the lower bound" if a.get("method") == "milp" else "the LP lower bound")
-    gap_txt = (f"its travel is within {gap:.1%} of {bound}" if np.isfinite(gap) else "no bound is known")
-    status = {"optimal": "proven optimal", "time_limit": "stopped at the time limit",
-              "feasible": "all constraints met",
-              "band_not_met": "balance band not fully met"}.get(a.get("status"), a.get("status"))
-    return f"Found by {how} in {a.get('seconds', np.nan):.1f} s ({status}); {gap_txt}."
+    acc = ds.accounts
+    new = to_accounts(ds, assignment)
+    old = to_accounts(ds, baseline) if baseline is not None else acc["owner_rep_id"].astype("string")
+    pot = account_potential(acc)[0].to_numpy(float)
+    aid = acc["account_id"].astype(str)
+    opp = ds.opportunities
+    won = opp[opp["status"] == "won"]
+    if period is not None and len(won):
+        from ..periods import Period
+        won = won[Period.parse(period, ds.fiscal_start_month).contains(won["close_date"])]
+    book = aid.map(won.groupby(won["account_id"].astype(str))["amount"].sum()).fillna(0.0)
+    open_ = opp[opp["status"] == "open"]
+    pipe = aid.map(open_.groupby(open_["account_id"].astype(str))["amount"].sum()).fillna(0.0)
+    owned = old.notna().to_numpy()
+    lost = owned & (new.fillna("<none>") != old).to_numpy()
+    f = pd.DataFrame({"rep_id": old.to_numpy()[owned], "lost": lost[owned], "p": pot[owned],
+                      "b": book.to_numpy(float)[owned], "o": pipe.to_numpy(float)[owned]})
+    f["pl"], f["bl"], f["ol"] = f["p"] * f["lost"], f["b"] * f["lost"], f["o"] * f["lost"]
+    g = f.groupby("rep_id").agg(accounts_today=("p", "size"), accounts_lost=("lost", "sum"),
+                                potential_today=("p", "sum"), potential_lost=("pl", "sum"),
+                                bookings_at_risk=("bl", "sum"), pipeline_at_risk=("ol", "sum"))
+    g = g.reset_index()
+    rt = rep_frame(ds).set_index("rep_id")
+    g.insert(1, "rep_name", g["rep_id"].map(rt["rep_name"].astype("string")).fillna(g["rep_id"]).astype("string"))
+    g.insert(2, "rep_label", g["rep_id"].map(rt["rep_label"]).fillna(g["rep_name"]).astype(str))
+    g["accounts_lost"] = g["accounts_lost"].astype(int)
+    g["share_lost"] = g["potential_lost"] / g["potential_today"].where(g["potential_today"] > 0)
+    g["flagged"] = g["share_lost"].fillna(0) > threshold
+    cols = ["rep_id", "rep_name", "rep_label", "accounts_today", "accounts_lost", "potential_today",
+            "potential_lost", "share_lost", "bookings_at_risk", "pipeline_at_risk", "flagged"]
+    return g[cols].sort_values(["share_lost", "potential_lost"], ascending=False,
+                               ignore_index=True, na_position="last")

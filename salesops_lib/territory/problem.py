@@ -1,7 +1,7 @@
 """From a Dataset to a territory optimisation problem, and why a problem has no solution.
 
-* account measures: :func:`account_workload` (hours per year from segment and size) and
-  :func:`account_potential`;
+* account measures come from :mod:`salesops_lib.measures` (:func:`account_potential`,
+  :func:`account_workload`); :func:`capacity_shares` reads ``reps.capacity`` as targets;
 * :func:`build_problem` aggregates accounts into units (potential, workload, accounts,
   potential-weighted centroid, today's owner, locks) and sets targets, capacity and the
   disruption budget (:class:`salesops_lib.solver.Problem`);
@@ -18,37 +18,15 @@ import scipy.sparse as sp
 
 from . import solver as solver
 from .geo import centroid, group_centroids, haversine_km
+
+# the business definitions live in measures; re-exported here for older imports
+from ..measures import DEFAULT_HOURS, SEGMENT_HOURS, account_potential, account_workload  # noqa: F401
 from .solver import InfeasibleError
 
-#: Hours per year to cover one account of a segment (before the size factor).
-SEGMENT_HOURS = {"enterprise": 40.0, "midmarket": 20.0, "commercial": 20.0, "smb": 8.0,
-                 "smallbusiness": 8.0}
-DEFAULT_HOURS = 12.0
 MEASURES = ("potential", "workload", "accounts")
 
 
-def account_workload(accounts: pd.DataFrame) -> pd.Series:
-    """Workload in hours per year per account (formula in the module docstring).
-
-    Segments are matched ignoring case, spaces, ``-`` and ``_`` (``"Mid-Market"`` = ``midmarket``).
-    """
-    seg = accounts["segment"] if "segment" in accounts else pd.Series(pd.NA, index=accounts.index)
-    key = seg.astype("string").str.lower().str.replace(r"[\s\-_]", "", regex=True)
-    hours = key.map(SEGMENT_HOURS).astype("float64").fillna(DEFAULT_HOURS)
-    emp = pd.to_numeric(accounts["employees"], errors="coerce") if "employees" in accounts else 0.0
-    size = 1.0 + np.log10(1.0 + np.clip(np.nan_to_num(np.asarray(emp, float)), 0, None) / 100.0)
-    return pd.Series(hours.to_numpy() * size, index=accounts.index, name="workload")
-
-
-def account_potential(accounts: pd.DataFrame) -> tuple[pd.Series, str]:
-    """Potential per account and which column it came from (see module docstring)."""
-    for col in ("potential", "annual_revenue"):
-        if col in accounts and accounts[col].notna().any():
-            return accounts[col].astype("float64").fillna(0.0).rename("potential"), col
-    return pd.Series(1.0, index=accounts.index, name="potential"), "accounts"
-
-
-def _parse_ids(value) -> list[str]:
+def parse_ids(value) -> list[str]:
     """Ids from a list or a comma-separated string (``"A1, A2"``); empty for None/``""``."""
     if value is None:
         return []
@@ -57,7 +35,7 @@ def _parse_ids(value) -> list[str]:
     return [str(v) for v in value]
 
 
-def _unit_keys(acc: pd.DataFrame, units: str | None) -> pd.Series:
+def unit_keys(acc: pd.DataFrame, units: str | None) -> pd.Series:
     if not units:
         return acc["account_id"].astype(str)
     if units not in acc.columns:
@@ -65,14 +43,14 @@ def _unit_keys(acc: pd.DataFrame, units: str | None) -> pd.Series:
     return acc[units].astype("string").fillna(acc["account_id"].astype("string")).astype(str)
 
 
-def _rep_table(ds, reps=None) -> pd.DataFrame:
+def rep_frame(ds, reps=None) -> pd.DataFrame:
     """Reps with home coordinates and capacity (a DataFrame, a list of ids, or ``ds.reps``)."""
     if isinstance(reps, pd.DataFrame):
         r = reps.copy()
     else:
         r = ds.reps.copy()
         if reps is not None:
-            ids = _parse_ids(reps)
+            ids = parse_ids(reps)
             unknown = sorted(set(ids) - set(r["rep_id"].astype(str)))
             if unknown:
                 raise ValueError(f"unknown rep ids: {unknown[:5]}")
@@ -82,10 +60,31 @@ def _rep_table(ds, reps=None) -> pd.DataFrame:
         r[c] = pd.to_numeric(r[c], errors="coerce") if c in r else np.nan
     if "rep_name" not in r:
         r["rep_name"] = r["rep_id"]
+    r["rep_label"] = rep_labels(r)
     return r.reset_index(drop=True)
 
 
-def _homes(ds, reps: pd.DataFrame, lat, lon, pot, owner) -> tuple[np.ndarray, np.ndarray]:
+def rep_labels(reps: pd.DataFrame) -> pd.Series:
+    """How the page names each rep: ``rep_name``, told apart when two reps share a name.
+
+    A shared name gets the rep's team in brackets ("Elena Larsen (Field West)"); if the team
+    does not separate them either, a running number ("Elena Larsen (2)"), so no raw id shows.
+    A rep without a name is named by id.
+    """
+    name = reps["rep_name"].astype("string").fillna(reps["rep_id"].astype("string"))
+    out = name.copy()
+    dup = name.duplicated(keep=False)
+    if dup.any():
+        team = reps["team"].astype("string") if "team" in reps else pd.Series(pd.NA, index=reps.index)
+        with_team = (name + " (" + team.fillna("") + ")").where(team.notna(), name)
+        out[dup] = with_team[dup]
+        still = out.duplicated(keep=False)
+        rank = out.groupby(out).cumcount() + 1
+        out[still] = (name + " (" + rank.astype("string") + ")")[still]
+    return out.astype(str)
+
+
+def home_bases(ds, reps: pd.DataFrame, lat, lon, pot, owner) -> tuple[np.ndarray, np.ndarray]:
     """Home coordinates; a rep without one sits at the centroid of today's accounts."""
     hl, ho = reps["home_latitude"].to_numpy(float), reps["home_longitude"].to_numpy(float)
     miss = ~(np.isfinite(hl) & np.isfinite(ho))
@@ -98,7 +97,57 @@ def _homes(ds, reps: pd.DataFrame, lat, lon, pot, owner) -> tuple[np.ndarray, np
     return hl, ho
 
 
-def _adjacency_matrix(adjacency: pd.DataFrame | None, unit_ids: np.ndarray):
+def to_accounts(ds, assignment: pd.DataFrame, units: str | None = None) -> pd.Series:
+    """The assignment as a ``rep_id`` Series indexed like ``ds.accounts`` (NA = unassigned).
+
+    ``assignment`` has ``account_id`` and ``rep_id``, or ``units`` (an accounts column) and
+    ``rep_id``; a frame returned by :func:`optimize` remembers its ``units``.
+    """
+    units = units or assignment.attrs.get("units")
+    if not units and "account_id" not in assignment.columns:
+        # attrs do not survive a merge or concat: the column beside rep_id names the units
+        other = [c for c in assignment.columns if c not in ("rep_id", "status", "gap")]
+        units = other[0] if len(other) == 1 else None
+    acc = ds.accounts
+    if units and units in assignment.columns and "account_id" not in assignment.columns:
+        key = unit_keys(acc, units)
+        m = pd.Series(assignment["rep_id"].astype("string").to_numpy(),
+                      index=assignment[units].astype(str).to_numpy())
+    else:
+        if "account_id" not in assignment.columns or "rep_id" not in assignment.columns:
+            raise ValueError("an assignment needs columns account_id and rep_id (or the units "
+                             f"column and rep_id); got {list(assignment.columns)}")
+        key = acc["account_id"].astype(str)
+        m = pd.Series(assignment["rep_id"].astype("string").to_numpy(),
+                      index=assignment["account_id"].astype(str).to_numpy())
+    if not m.index.is_unique:
+        dup = m.index[m.index.duplicated()][:3].tolist()
+        raise ValueError(f"the assignment lists some ids twice, e.g. {dup}")
+    return pd.Series(m.reindex(key.to_numpy()).to_numpy(), index=acc.index, name="rep_id",
+                     dtype="string")
+
+
+def capacity_shares(capacity, capacity_unit: str = "fte") -> np.ndarray:
+    """Each rep's relative capacity :math:`s_r`, which scales its share of every balanced total.
+
+    For ``capacity_unit="fte"``, :math:`s_r = \\mathrm{cap}_r / \\overline{\\mathrm{cap}}` over
+    the reps with a positive capacity (a rep without one counts as average, :math:`s_r = 1`),
+    so rep :math:`r`'s target is :math:`T_r = s_r \\sum_i b_i / R`: a 0.5 FTE rep in a team
+    averaging 1.0 gets half a territory. With ``"hours"`` capacity is a ceiling, not a share,
+    and every :math:`s_r = 1`. The optimiser and :func:`territory.evaluate` both use this.
+    """
+    if capacity_unit not in ("fte", "hours"):
+        raise ValueError(f"capacity_unit must be 'fte' or 'hours'; got {capacity_unit!r}")
+    cap = np.asarray(capacity, float)
+    if capacity_unit == "hours" or not len(cap):
+        return np.ones(len(cap))
+    share = np.where(np.isfinite(cap) & (cap > 0), cap, np.nan)
+    if not np.isfinite(share).any():
+        return np.ones(len(cap))
+    return np.nan_to_num(share / np.nanmean(share), nan=1.0)
+
+
+def adjacency_matrix(adjacency: pd.DataFrame | None, unit_ids: np.ndarray):
     """Symmetric unit × unit adjacency from a ``unit``, ``neighbor`` frame (unknown ids ignored)."""
     if adjacency is None:
         return None
@@ -118,7 +167,7 @@ def _adjacency_matrix(adjacency: pd.DataFrame | None, unit_ids: np.ndarray):
     return m
 
 
-def _measures(balance_on) -> list[str]:
+def balance_measures(balance_on) -> list[str]:
     ms = [balance_on] if isinstance(balance_on, str) else list(balance_on or [])
     bad = [m for m in ms if m not in MEASURES]
     if bad:
@@ -134,13 +183,13 @@ def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=
     acc = ds.accounts
     if not len(acc):
         raise ValueError("the data set has no accounts to align")
-    rt = _rep_table(ds, reps)
+    rt = rep_frame(ds, reps)
     if not len(rt):
         raise ValueError("no reps to align accounts to")
     if not 0 <= float(tolerance) < 1:
         raise ValueError(f"tolerance must be a fraction in [0, 1), e.g. 0.05; got {tolerance}")
     pot, basis = account_potential(acc)
-    key = _unit_keys(acc, units)
+    key = unit_keys(acc, units)
     codes, uids = pd.factorize(key, sort=True)
     uids = np.asarray(uids, dtype=object)
     n = len(uids)
@@ -157,7 +206,7 @@ def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=
     f = f.sort_values(["u", "p", "c"], ascending=[True, False, False]).drop_duplicates("u")
     owner = np.full(n, -1)
     owner[f["u"].to_numpy()] = f["o"].to_numpy()
-    locked_ids = _parse_ids(locked)
+    locked_ids = parse_ids(locked)
     lock = np.zeros(n, bool)
     if locked_ids:
         pos = pd.Index(acc["account_id"].astype(str)).get_indexer(locked_ids)
@@ -176,19 +225,16 @@ def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=
         lock[lu] = True
         owner[lu] = lo
     bal = {"potential": pot_u, "workload": work_u, "accounts": cnt_u}
-    ms = _measures(balance_on)
-    hl, ho = _homes(ds, rt, lat, lon, pot.to_numpy(float), acc["owner_rep_id"].astype(str).to_numpy())
+    ms = balance_measures(balance_on)
+    hl, ho = home_bases(ds, rt, lat, lon, pot.to_numpy(float), acc["owner_rep_id"].astype(str).to_numpy())
     tw = pot_u + 0.01 * (pot_u.mean() if pot_u.mean() > 0 else 1.0)
     labels = uids.copy()
     if not units and "account_name" in acc:
         labels = acc["account_name"].astype(str).to_numpy()[pd.Index(key).get_indexer(uids)]
     disrupt = cnt_u if disruption_on == "accounts" else pot_u
     cap = rt["capacity"].to_numpy(float)
-    if capacity_unit not in ("fte", "hours"):
-        raise ValueError(f"capacity_unit must be 'fte' or 'hours'; got {capacity_unit!r}")
+    share = capacity_shares(cap, capacity_unit)
     fte = capacity_unit == "fte"
-    share = np.where(np.isfinite(cap) & (cap > 0), cap, np.nan) if fte else np.ones(len(rt))
-    share = np.nan_to_num(share / np.nanmean(share), nan=1.0) if np.isfinite(share).any() else np.ones(len(rt))
     p = solver.Problem(
         unit_ids=uids, labels=labels, lat=ulat, lon=ulon, balance={m: bal[m] for m in ms},
         workload=work_u, travel_weight=tw, owner=owner, locked=lock, disrupt=disrupt,
@@ -200,7 +246,7 @@ def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=
         penalty_km=float(disruption_penalty_km), units_name=units or "account",
         measure_label={"potential": basis})
     if adjacency is not None:
-        p.adjacency = _adjacency_matrix(adjacency, uids)
+        p.adjacency = adjacency_matrix(adjacency, uids)
         p.roots = _roots(p)
     return p
 

@@ -12,7 +12,12 @@ Used by :func:`salesops_lib.territory.optimize` for instances too large for the 
    disruption cap) plus the squared imbalance :math:`\\sum_r ((L_r - \\mu_r)/\\mu)^2` (which
    lets load travel along chains of territories), with unit swaps when no single move helps;
    phase 2 lowers travel while :math:`V` stays 0. With adjacency only boundary units move, and
-   a move is taken only if the donor territory stays connected.
+   a move is taken only if the donor territory stays connected;
+4. if the band is still not met, the rest of the time limit goes to recombination chains
+   (:mod:`salesops_lib.territory.recom`, contiguous territories) and to exact re-solves of the
+   worst territory and its neighbours (:mod:`salesops_lib.territory.polish`), then a last
+   local search shortens travel within the band. ``Result.stages`` records the first pass and
+   what followed.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from .geo import haversine_km
+from .polish import polish, violation
+from .recom import recombination_chains
 from .solver import (
     Problem,
     Result,
-    _band,
+    band_limits,
     _run,
     all_arcs,
     build_lp,
@@ -77,10 +84,38 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
         if stuck:
             notes.append(f"{stuck} locked units cannot join their territory's connected part")
     assign = local_search(p, assign, I, Rr, deadline)
+    first = violation(p, assign)
+    stages = {"first_pass_violation": first, "first_pass_seconds": time.perf_counter() - t0,
+              "first_pass_max_deviation": _max_deviation(p, assign)}
+    if first > 1e-9 and time.perf_counter() < deadline - 0.5:
+        # the band is not met yet: spend the time left on exact re-solves of neighbouring
+        # territories, then let the local search shorten travel again within the band
+        stop = deadline - 0.05 * time_limit
+        if p.adjacency is not None:
+            # recombination chains scale to large graphs; the exact group MILP gets the last
+            # quarter of the time in case they stall on a knot of large units
+            now = time.perf_counter()
+            assign, info = recombination_chains(p, assign, stop - 0.25 * max(stop - now, 0))
+            stages.update(chains=info["chains"], chains_kept=info["kept"],
+                          restarts=info.get("restarts", 0))
+        if violation(p, assign) > 1e-9:
+            assign, info = polish(p, assign, stop)
+            stages.update(polish_rounds=info["rounds"], polish_kept=info["kept"])
+        assign = local_search(p, assign, I, Rr, deadline)
     obj = float(p.cost(np.arange(p.n), assign).sum())
     gap = max(obj - bound, 0.0) / max(abs(obj), 1e-12) if np.isfinite(bound) else np.nan
     return Result(assign, "feasible" if violation(p, assign) <= 1e-9 else "band_not_met",
-                  method, obj, bound, gap, valid, time.perf_counter() - t0, notes)
+                  method, obj, bound, gap, valid, time.perf_counter() - t0, notes, stages)
+
+
+def _max_deviation(p: Problem, assign) -> float:
+    """Largest :math:`|L_r / T_r - 1|` over reps and balanced measures."""
+    out = 0.0
+    for m, t in p.targets().items():
+        L = np.bincount(assign, p.balance[m], p.R)
+        dev = np.abs(L / np.where(t > 0, t, 1.0) - 1)
+        out = max(out, float(np.max(np.where(t > 0, dev, 0.0), initial=0.0)))
+    return out
 
 
 def _arcs(p: Problem):
@@ -144,7 +179,7 @@ class _State:
         self.p, self.assign = p, assign
         self.means = p.means()
         self.targets = p.targets()
-        self.band = _band(p, p.tolerance)
+        self.band = band_limits(p, p.tolerance)
         self.L = {m: np.bincount(assign, b, p.R) for m, b in p.balance.items()}
         self.W = np.bincount(assign, p.workload, p.R)
         self.count = np.bincount(assign, minlength=p.R)
@@ -190,21 +225,6 @@ class _State:
             dV += (np.maximum(0, self.D + dd - self.dcap) - max(0, self.D - self.dcap)) / tot
         dC = p.cost(mi, ms) - p.cost(mi, mr)
         return dV, dVar, dC, dd
-
-
-def violation(p: Problem, assign) -> float:
-    """Total relative violation of band, capacity and disruption cap (0 = feasible)."""
-    st = _State(p, assign.copy())
-    v = 0.0
-    for m in p.balance:
-        lo, hi = st.band[m]
-        mu = max(st.means[m], 1e-300)
-        v += float((np.maximum(0, st.L[m] - hi - 1e-9 * mu) + np.maximum(0, lo - st.L[m] - 1e-9 * mu)).sum() / mu)
-    fin = np.isfinite(p.capacity)
-    v += float((np.maximum(0, st.W[fin] - p.capacity[fin] * (1 + 1e-9)) / p.capacity[fin]).sum())
-    if np.isfinite(st.dcap):
-        v += max(0.0, st.D - st.dcap * (1 + 1e-9)) / max(p.disrupt_total, 1e-300)
-    return v
 
 
 def _connected_without(p: Problem, assign, i, indptr, indices) -> bool:

@@ -120,6 +120,7 @@ class Result:
     bound_valid: bool
     seconds: float
     notes: list = field(default_factory=list)
+    stages: dict = field(default_factory=dict)   # e.g. the first pass's violation, polish rounds
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ def _highs():
     return h
 
 
-def _load(c, A, col_lo, col_hi, row_lo, row_hi, integer=None):
+def load_highs(c, A, col_lo, col_hi, row_lo, row_hi, integer=None):
     """A silent HiGHS instance holding the model (A column-wise)."""
     import highspy
 
@@ -159,7 +160,7 @@ def _load(c, A, col_lo, col_hi, row_lo, row_hi, integer=None):
     return h
 
 
-def _solve(h, integer=False, time_limit=None):
+def solve_highs(h, integer=False, time_limit=None):
     """Run HiGHS (warm-started if it ran before). Returns (status, x, objective, bound, row_dual)."""
     import highspy
 
@@ -183,8 +184,8 @@ def _solve(h, integer=False, time_limit=None):
 
 def _run(c, A, col_lo, col_hi, row_lo, row_hi, integer=None, time_limit=None):
     """Load and solve once. Returns (status, x, objective, bound, row_dual)."""
-    h = _load(c, A, col_lo, col_hi, row_lo, row_hi, integer)
-    return _solve(h, integer is not None, time_limit)
+    h = load_highs(c, A, col_lo, col_hi, row_lo, row_hi, integer)
+    return solve_highs(h, integer is not None, time_limit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,7 +242,7 @@ def nearest_arcs(p: Problem, k: int, per_rep: int | None = None):
     return _restrict(p, I, Rr)
 
 
-def _band(p: Problem, tol):
+def band_limits(p: Problem, tol):
     return {m: ((1 - tol) * t, (1 + tol) * t) for m, t in p.targets().items()}
 
 
@@ -382,7 +383,7 @@ def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=30):
     valid = False
     soft = len(I) < p.n * p.R      # a pruned arc set may be infeasible on its own
     c, A, col_lo, col_hi, row_lo, row_hi = build_lp(p, I, Rr, soft=soft)
-    h = _load(c, A, col_lo, col_hi, row_lo, row_hi)
+    h = load_highs(c, A, col_lo, col_hi, row_lo, row_hi)
     arc_cols, slack_cols = np.arange(len(I)), np.arange(len(I), A.shape[1])
     ncols = A.shape[1]
     x = None
@@ -390,7 +391,7 @@ def lp_relaxation(p: Problem, I, Rr, time_limit=None, rounds=30):
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
         if left is not None and left <= 0 and x is not None:
             break                       # out of time: keep the last LP, bound not proven
-        status, xs, obj, _, duals = _solve(h, time_limit=left)
+        status, xs, obj, _, duals = solve_highs(h, time_limit=left)
         if status != "optimal":
             if x is not None and status == "time_limit":
                 break

@@ -72,7 +72,12 @@ def test_org_structure(sample_ds):
     assert set(reps["role"]) == {"field", "inside"}
     assert reps["team"].nunique() >= 4 and reps["manager"].notna().all()
     assert (reps["hire_date"] >= pd.Timestamp("2024-01-01")).sum() >= 3, "recent hires who ramp"
-    assert (reps["capacity"] == 1).all()
+    # capacity in FTE: part-timers at 0.5/0.8, hires of the last six months ramping, the rest 1
+    ramping = reps["hire_date"] > sample_ds.as_of - pd.DateOffset(months=6)
+    assert reps["capacity"].between(0.25, 1).all()
+    assert (reps.loc[ramping, "capacity"] < 1).all()
+    part_time = ~ramping & (reps["capacity"] < 1)
+    assert part_time.sum() >= 2 and reps.loc[part_time, "capacity"].isin([0.5, 0.8]).all()
     assert not sample_ds.accounts["state"].isin(["AK", "HI"]).any()
     assert sample_ds.accounts["latitude"].between(24, 50).all()
     assert (sample_ds.accounts["potential"] > 0).all()

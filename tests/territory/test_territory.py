@@ -449,3 +449,113 @@ def test_pruned_lp_is_priced_up_to_the_full_lp_bound():
     status, I, Rr, _x, bound, valid = S.lp_relaxation(p, I, Rr)
     assert status == "optimal" and valid
     assert bound == pytest.approx(full[2] * p.cost_scale, rel=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# capacity-scaled targets (FTE): the page judges what the optimiser balanced
+# --------------------------------------------------------------------------------------------
+def with_capacity(ds, caps) -> Dataset:
+    return Dataset.from_frames(accounts=ds.accounts, reps=ds.reps.assign(capacity=caps),
+                               opportunities=ds.opportunities)
+
+
+def test_capacity_shares():
+    assert T.capacity_shares([0.5, 1.0, 1.5]).tolist() == pytest.approx([0.5, 1.0, 1.5])
+    assert T.capacity_shares([2.0, np.nan, 1.0]).tolist() == pytest.approx([4 / 3, 1.0, 2 / 3])
+    assert T.capacity_shares([0.5, 2.0], "hours").tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="capacity_unit must be 'fte' or 'hours'"):
+        T.capacity_shares([1.0], "days")
+
+
+def test_evaluate_measures_balance_against_capacity_scaled_targets():
+    # R1 is 2 FTE, R2 is 1 FTE: shares 4/3 and 2/3 of a mean of 30 -> targets 40 and 20
+    ds = with_capacity(equator_ds([10.0] * 6, ["R1"] * 4 + ["R2"] * 2, homes=[0.0, 5.0]), [2.0, 1.0])
+    e = T.evaluate(ds, T.current_alignment(ds))
+    t, s = e.territories.set_index("rep_id"), e.summary
+    assert t["target_potential"].tolist() == pytest.approx([40.0, 20.0])
+    assert t["potential_index"].tolist() == pytest.approx([1.0, 1.0])
+    assert s["max_deviation"] == pytest.approx(0.0) and s["balance_cv"] == pytest.approx(0.0)
+    assert s["balance_max_over_min"] == pytest.approx(1.0) and s["share_within_10pct"] == 1.0
+    assert s["capacity_scaled"] == 1.0
+    # 3 and 3 accounts: loads 30/30 against 40/20 -> y = 0.75 and 1.5
+    even = pd.DataFrame({"account_id": [f"A{i}" for i in range(6)], "rep_id": ["R1"] * 3 + ["R2"] * 3})
+    s = T.evaluate(ds, even).summary
+    assert s["max_deviation"] == pytest.approx(0.5)
+    assert s["balance_max_over_min"] == pytest.approx(2.0)
+    assert s["balance_cv"] == pytest.approx(math.sqrt((0.25 ** 2 + 0.5 ** 2) / 2))
+    # hours: a ceiling, not a share -> plain mean
+    assert T.evaluate(ds, even, capacity_unit="hours").summary["max_deviation"] == pytest.approx(0.0)
+
+
+def test_part_time_reps_balanced_within_the_band_read_as_met():
+    ds = with_capacity(random_ds(n=60, reps=4, seed=11), [0.5, 1.0, 1.5, 1.0])
+    sol = T.solve(ds, tolerance=0.05, time_limit=20)
+    assert sol.band_met
+    today = T.evaluate(ds, T.current_alignment(ds)).summary
+    after = T.evaluate(ds, sol.assignment).summary
+    assert after["max_deviation"] <= 0.05 + 1e-9
+    plain = T.evaluate(ds, sol.assignment, capacity_unit="hours").summary["max_deviation"]
+    assert plain > 0.3                       # against the plain mean it would read as a miss
+    text = T.verdict(today, after, 0.05)
+    assert "the proposal brings every territory within ±5% of its target (scaled to each rep's capacity)" in text
+    assert "not reached" not in text
+    assert T.kpi_cards(after)[1][1] == f"±{after['max_deviation']:.1%}"
+    assert T.decision(today, after, None, 0.05, solution=sol).verdict != "reject"
+
+
+# --------------------------------------------------------------------------------------------
+# modules, the result object, empty strings, names
+# --------------------------------------------------------------------------------------------
+def test_solution_carries_status_where_attrs_do_not_survive():
+    ds = equator_ds([10.0] * 6, ["R1"] * 5 + ["R2"], homes=[0.0, 5.0])
+    sol = T.solve(ds, tolerance=0.0)
+    assert isinstance(sol, T.Solution) and sol.band_met
+    assert sol.status in ("optimal", "feasible") and sol.gap == pytest.approx(0.0, abs=1e-6)
+    assert list(sol.assignment.columns) == ["account_id", "rep_id"]
+    frame = T.optimize(ds, tolerance=0.0)
+    assert frame.attrs["status"] == sol.status and frame.attrs["method"] == sol.method
+    merged = frame.merge(ds.accounts[["account_id", "potential"]], on="account_id")
+    assert "status" not in merged.attrs             # pandas drops attrs on merge...
+    assert sol.facts()["status"] == sol.status      # ...the Solution keeps them
+    # a unit frame that lost its attrs still maps back to accounts
+    units = pd.DataFrame({"zone": ["a", "b"], "rep_id": ["R1", "R2"]})
+    zoned = Dataset.from_frames(accounts=ds.accounts.assign(zone=list("aaabbb")), reps=ds.reps,
+                                opportunities=ds.opportunities)
+    assert T.to_accounts(zoned, units).tolist() == ["R1"] * 3 + ["R2"] * 3
+
+
+def test_empty_strings_mean_none():
+    ds = random_ds(n=20, reps=2, seed=3)
+    assert T.scope(ds, role="") is ds
+    a = T.optimize(ds, tolerance=0.2, locked="", units="")
+    assert list(a.columns) == ["account_id", "rep_id"]
+    plan = T.what_if(ds, remove_reps="", tolerance=0.2)
+    assert set(plan.reps["rep_id"]) == {"R0", "R1"} and plan.solution.band_met
+
+
+def test_rep_labels_tell_namesakes_apart():
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4", "R5"],
+                         "rep_name": ["Elena Larsen", "Elena Larsen", "Bo Chan", "Ann Lee", "Ann Lee"],
+                         "team": ["West", "East", "West", "West", "West"]})
+    assert T.rep_labels(reps).tolist() == ["Elena Larsen (West)", "Elena Larsen (East)", "Bo Chan",
+                                           "Ann Lee (1)", "Ann Lee (2)"]
+
+
+def test_at_risk_hand_computed():
+    opp = pd.DataFrame({"opportunity_id": ["O1", "O2", "O3"], "account_id": ["A0", "A1", "A0"],
+                        "rep_id": ["R1", "R1", "R1"], "stage": ["won", "open", "won"],
+                        "status": ["won", "open", "won"], "amount": [100.0, 40.0, 7.0],
+                        "created_date": ["2025-01-01"] * 3,
+                        "close_date": ["2026-08-01", "2026-12-01", "2025-02-01"]})
+    acc = {"account_id": ["A0", "A1", "A2", "A3"], "latitude": [0.0] * 4, "longitude": [0.0, 1, 2, 3],
+           "potential": [30.0, 30.0, 20.0, 20.0], "owner_rep_id": ["R1", "R1", "R1", "R2"]}
+    reps = {"rep_id": ["R1", "R2"], "rep_name": ["One", "Two"]}
+    ds = make_ds(acc, reps, opp)
+    prop = pd.DataFrame({"account_id": ["A0", "A1", "A2", "A3"], "rep_id": ["R2", "R2", "R1", "R1"]})
+    r = T.at_risk(ds, prop, period="2026-Q3").set_index("rep_id")
+    # R1 hands over A0 + A1 = 60 of 80; bookings in Q3 on them: O1 (100, O3 closed in 2025);
+    # open pipeline: O2 (40)
+    assert r.loc["R1", "share_lost"] == pytest.approx(0.75) and bool(r.loc["R1", "flagged"])
+    assert r.loc["R1", "bookings_at_risk"] == 100.0 and r.loc["R1", "pipeline_at_risk"] == 40.0
+    assert r.loc["R2", "share_lost"] == 1.0 and r.loc["R2", "accounts_lost"] == 1
+    assert T.at_risk(ds, prop).loc[lambda f: f.rep_id == "R1", "bookings_at_risk"].item() == 107.0

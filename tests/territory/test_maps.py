@@ -1,0 +1,43 @@
+"""Map colours: a graph colouring of territory adjacency, shared by two maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from salesops_lib.territory import maps as TM
+
+
+def strip(n_terr: int, per: int = 5) -> pd.DataFrame:
+    """Territories side by side along a line of longitudes (each touches the next)."""
+    lon = np.repeat(np.arange(n_terr, dtype=float), per) + np.tile(np.linspace(0, 0.8, per), n_terr)
+    lat = np.tile(np.linspace(40, 40.5, per), n_terr)
+    return pd.DataFrame({"latitude": lat, "longitude": lon, "potential": 1.0,
+                         "rep_id": np.repeat([f"R{i:02d}" for i in range(n_terr)], per)})
+
+
+def test_neighbouring_territories_never_share_a_colour():
+    f = strip(35)
+    g = TM.territory_neighbours(f)
+    assert g.has_edge("R00", "R01") and not g.has_edge("R00", "R05")
+    colors = TM.territory_colors(f)
+    assert len(colors) == 35
+    assert all(colors[a] != colors[b] for a, b in g.edges)
+    assert "#6B6B6B" not in colors.values()              # grey stays for unassigned accounts
+
+
+def test_two_maps_share_one_colouring():
+    today, proposed = strip(6), strip(6)
+    proposed["rep_id"] = proposed["rep_id"].replace({"R05": "R00"})   # R00 also touches R04 now
+    colors = TM.territory_colors(today, proposed)
+    g = TM.territory_neighbours(today, proposed)
+    assert g.has_edge("R00", "R04") and all(colors[a] != colors[b] for a, b in g.edges)
+
+
+def test_home_bases_are_labelled_by_name():
+    f = strip(3)
+    reps = pd.DataFrame({"rep_id": ["R00", "R01", "R02"], "rep_name": ["Ann", "Bo", "Cy"],
+                         "home_latitude": [40.2] * 3, "home_longitude": [0.4, 1.4, 2.4]})
+    fig = TM.plot_territories(f, reps, title="Today")
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"Ann", "Bo", "Cy"} <= texts
