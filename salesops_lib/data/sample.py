@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .sample_history import generate_history
+
 WARM_UP_DAYS = 183
 DEFAULTS = {"accounts": 5000, "reps": 50, "years": 3, "seed": 7, "start": 2024}
 
@@ -304,8 +306,10 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
     activities = activities[activities["date"] <= as_of].reset_index(drop=True)
 
     quotas = _quotas(opps, reps_df, t0, as_of, start, years)
+    history = generate_history(opps, sh, reps_df, as_of, seed)    # see sample_history.py
     return {"accounts": accounts_df, "reps": reps_df, "opportunities": opps,
-            "stage_history": sh, "quotas": quotas, "activities": activities, "as_of": as_of}
+            "stage_history": sh, "quotas": quotas, "activities": activities,
+            "opportunity_history": history, "as_of": as_of}
 
 
 def _assign_owners(lat, lon, segment, region, reps_df, rng) -> np.ndarray:
