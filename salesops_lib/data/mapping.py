@@ -39,7 +39,7 @@ RULES: dict[str, str] = {
     "stage_columns": "stage history from wide 'Date entered \"<stage> (<pipeline>)\"' columns",
     "status_by_stage": "status of history rows from the stage → status pairs of the opportunities",
 }
-_META_KEYS = {"name", "description"}
+_META_KEYS = {"name", "description", "extends"}
 _REPAIRS = {"close_before_created": ("created_date", "close_date")}
 
 
@@ -72,7 +72,12 @@ def resolve_mapping(mapping) -> dict:
     if not isinstance(mapping, dict):
         raise DataSourceError(f"{where} must be a dict of tables, got {type(mapping).__name__}")
     check_mapping(mapping, where)
-    return {k: v for k, v in mapping.items() if k not in _META_KEYS}
+    own = {k: v for k, v in mapping.items() if k not in _META_KEYS}
+    if mapping.get("extends"):
+        # a preset (or file) with some tables' rules added or replaced, rule by rule
+        base = resolve_mapping(mapping["extends"])
+        own = {t: {**(base.get(t) or {}), **(own.get(t) or {})} for t in {*base, *own}}
+    return own
 
 
 def _read_mapping_file(path: Path, where: str) -> dict:
@@ -108,7 +113,8 @@ def check_mapping(mapping: dict, where: str = "mapping") -> None:
                                   f"{list(RULES)}")
         made = set(schemas.COLUMNS[table]) | set((spec.get("columns") or {}).values()) \
             | set(spec.get("copy") or {}) | set(spec.get("lookup") or {}) \
-            | set((spec.get("status_from_flags") or {}) and ["status"])
+            | set((spec.get("status_from_flags") or {}) and ["status"]) \
+            | set(((spec.get("join") or {}).get("columns") or {}).values())
         for rule in ("values", "defaults", "parse", "placeholder"):
             for col in spec.get(rule) or {}:
                 if col not in made:
@@ -263,8 +269,9 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
         empty = _empty(df[col]) if col in df.columns else pd.Series(True, index=df.index)
         if empty.any():
             df[col] = df[col].where(~empty, value) if col in df.columns else value
-            notes.append(HealthNote(table, f"{int(empty.sum()):,} rows have no {col}: they are "
-                                    f"kept under the placeholder {value!r}", int(empty.sum())))
+            notes.append(HealthNote(table, f"{int(empty.sum()):,} row(s) have no {col} in the "
+                                    f"source: kept under the placeholder {value!r}",
+                                    int(empty.sum())))
     drop = spec.get("drop_if_missing") or []
     if drop:
         missing = [c for c in drop if c not in df.columns]
@@ -281,11 +288,11 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
     for new, lks in (spec.get("lookup") or {}).items():
         for lk in [lks] if isinstance(lks, dict) else lks:
             other = df if lk.get("table", table) == table else mapped.get(lk["table"])
-            if other is None or lk["key"] not in df.columns or lk["on"] not in other.columns \
+            if other is None or lk["key"] not in df.columns or lk["match"] not in other.columns \
                     or lk["value"] not in other.columns:
                 continue
-            ref = other[other[lk["on"]].notna()].drop_duplicates(lk["on"]).set_index(
-                lk["on"])[lk["value"]]
+            ref = other[other[lk["match"]].notna()].drop_duplicates(lk["match"]).set_index(
+                lk["match"])[lk["value"]]
             vals = df[lk["key"]].map(ref)
             df[new] = df[new].where(~_empty(df[new]), vals) if new in df.columns else vals
     for rep, how in (spec.get("repair") or {}).items():
