@@ -4,9 +4,10 @@
 :class:`DataValidationError` (or :class:`DataSourceError` when a source cannot be read).
 """
 
+from .capabilities import capabilities
 from .dataset import Dataset
 from .sources import load_dataset
 from .validation import DataSourceError, DataValidationError, HealthNote, Problem
 
-__all__ = ["Dataset", "DataSourceError", "DataValidationError", "HealthNote", "Problem",
+__all__ = ["capabilities", "Dataset", "DataSourceError", "DataValidationError", "HealthNote", "Problem",
            "load_dataset"]
