@@ -7,7 +7,8 @@
 from .capabilities import capabilities
 from .dataset import Dataset
 from .sources import load_dataset
+from .warehouse import Warehouse
 from .validation import DataSourceError, DataValidationError, HealthNote, Problem
 
 __all__ = ["capabilities", "Dataset", "DataSourceError", "DataValidationError", "HealthNote", "Problem",
-           "load_dataset"]
+           "load_dataset", "Warehouse"]

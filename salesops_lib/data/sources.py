@@ -21,7 +21,7 @@ from .validation import DataSourceError, DataValidationError, Problem
 
 
 def load_dataset(source: str | os.PathLike = "sample", mapping: dict | str | None = None, *,
-                 fiscal_start_month: int = 1) -> Dataset:
+                 fiscal_start_month: int = 1, lazy: bool = False):
     """Load and validate a data set.
 
     Parameters
@@ -42,6 +42,10 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | str | Non
         validation, so raw files are never edited.
     fiscal_start_month : int
         First month of the fiscal year (1 = January).
+    lazy : bool
+        For a database URL only: return a :class:`~salesops_lib.data.warehouse.Warehouse`
+        that keeps the opportunity-sized tables in the database and aggregates them in SQL
+        (data larger than memory), instead of a Dataset.
 
     Raises
     ------
@@ -52,6 +56,13 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | str | Non
     """
     src = str(source)
     mapping = resolve_mapping(mapping)
+    if lazy:
+        if "://" not in src:
+            raise DataSourceError(f"lazy=True needs a database URL (duckdb:///..., "
+                                  f"postgresql://...), not {src!r}")
+        from .warehouse import Warehouse
+
+        return Warehouse(src, mapping, fiscal_start_month=fiscal_start_month)
     if src == "sample" or src.startswith("sample:"):
         from .sample import generate, parse_options
 
