@@ -192,30 +192,38 @@ class Warehouse:
         return (f"median({expr})" if self._duck
                 else f"percentile_cont(0.5) within group (order by {expr})")
 
-    def _state_sql(self, date, by: str | None = None) -> tuple[str, list]:
+    def _state_sql(self, date, by: str | None = None, open_only: bool = False) -> tuple[str, list]:
         """SQL of every deal's state at the end of ``date`` (the rule of state_as_of), with
-        the opportunity column ``by`` when it is not a state column."""
+        the opportunity column ``by`` when it is not a state column.
+
+        ``open_only`` leaves out, before reading any history, the deals whose final row is
+        closed on or before ``date`` (closed then, whatever came before): the open pipeline
+        on a date then reads the history of the few deals that can be open on it.
+        """
         te = pd.Timestamp(date).normalize() + _DAY
+        live = " and (o.status = 'open' or o.close_date >= ?)" if open_only else ""
         keep = f', o."{by}"' if by and by in self._opp_columns() and by not in (
             "opportunity_id", "account_id", "rep_id", "status", "amount", "close_date") else ""
         opp = self.tables["opportunities"]
         fallback = ("case when o.status = 'open' or o.close_date >= ? then 'open' else o.status end")
         if not self.has_history:
             return (f"""select o.opportunity_id, o.account_id, o.rep_id, {fallback} as status,
-                         o.amount, o.close_date{keep} from "{opp}" o where o.created_date < ?""",
-                    [te, te])
+                         o.amount, o.close_date{keep} from "{opp}" o where o.created_date < ?{live}""",
+                    [te, te] + ([te] if open_only else []))
+        semi = (f""" and h.opportunity_id in (select o.opportunity_id from "{opp}" o
+                    where o.created_date < ?{live})""" if open_only else "")
         hist = self.tables["opportunity_history"]
         if self._duck:
             order = "(epoch(h.changed_at)::bigint // 86400) * 4294967296 + h.rowid"
             last = f"""select h.opportunity_id, arg_max(h.status, {order}) as status,
                          arg_max(h.amount, {order}) as amount, arg_max(h.close_date, {order}) as close_date,
                          arg_max(h.rep_id, {order}) as rep_id
-                       from "{hist}" h where h.changed_at < ? group by h.opportunity_id"""
+                       from "{hist}" h where h.changed_at < ?{semi} group by h.opportunity_id"""
         else:
             last = f"""select opportunity_id, status, amount, close_date, rep_id from (
                          select h.*, row_number() over (partition by opportunity_id
                            order by changed_at desc, ctid desc) as rn
-                         from "{hist}" h where h.changed_at < ?) x where rn = 1"""
+                         from "{hist}" h where h.changed_at < ?{semi}) x where rn = 1"""
         sql = f"""with l as ({last})
             select o.opportunity_id, o.account_id, coalesce(l.rep_id, o.rep_id) as rep_id,
               case when l.opportunity_id is null then {fallback} else l.status end as status,
@@ -223,15 +231,16 @@ class Warehouse:
               case when l.opportunity_id is null then o.close_date else l.close_date end as close_date
               {keep}
             from "{opp}" o left join l on l.opportunity_id = o.opportunity_id
-            where o.created_date < ?"""
-        return sql, [te, te, te]
+            where o.created_date < ?{live}"""
+        params = [te] + ([te, te] if open_only else []) + [te, te] + ([te] if open_only else [])
+        return sql, params
 
     def open_pipeline(self, date, window=None, by: str | None = None) -> pd.DataFrame:
         """Open pipeline at the end of ``date`` due in ``window`` (a period or two dates),
         per value of ``by``: ``unique_id``, ``open_pipeline`` (Σ amount as of the day),
         ``open_deals``. The definition of :func:`salesops_lib.measures.open_pipeline_as_of`;
         owners are those of the day."""
-        state, params = self._state_sql(date, by)
+        state, params = self._state_sql(date, by, open_only=True)
         cond = "s.status = 'open'"
         if window is not None:
             if isinstance(window, tuple):
