@@ -38,7 +38,7 @@ def build(path: Path, n: int, reps: int, accounts: int) -> float:
     tmp = path.with_suffix(".partial")
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
-    con.execute(f"set memory_limit = '4GB'")
+    con.execute("set memory_limit = '4GB'")
     con.execute(f"""create table reps as select 'R' || lpad(i::varchar, 5, '0') as rep_id,
         'Rep ' || i as rep_name, 'Manager ' || (i // 10) as manager,
         ['Field West', 'Field East', 'Inside West', 'Inside East'][1 + i % 4] as team,
@@ -51,7 +51,7 @@ def build(path: Path, n: int, reps: int, accounts: int) -> float:
         (1000 + hash(i * 3) % 500000)::double as potential,
         'R' || lpad((i % {reps})::varchar, 5, '0') as owner_rep_id
         from range({accounts}) t(i)""")
-    con.execute(f"""create table quotas as select rep_id, y || '-Q' || q as period,
+    con.execute("""create table quotas as select rep_id, y || '-Q' || q as period,
         250000.0 as quota from reps, range(2024, 2027) a(y), range(1, 5) b(q)""")
     # deals created over three years; closed by the extract date (2026-11-15) unless open
     con.execute(f"""create table opportunities as

@@ -7,8 +7,8 @@
 from .capabilities import capabilities
 from .dataset import Dataset
 from .sources import load_dataset
-from .warehouse import Warehouse
 from .validation import DataSourceError, DataValidationError, HealthNote, Problem
+from .warehouse import Warehouse
 
-__all__ = ["capabilities", "Dataset", "DataSourceError", "DataValidationError", "HealthNote", "Problem",
-           "load_dataset", "Warehouse"]
+__all__ = ["DataSourceError", "DataValidationError", "Dataset", "HealthNote", "Problem",
+           "Warehouse", "capabilities", "load_dataset"]

@@ -219,7 +219,7 @@ def apply_mapping(raw: dict, mapping: dict, files: dict, read_extra=None):
 def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.DataFrame:
     file = files.get(table)
     if spec.get("footer"):
-        df, n = rules.drop_footer(df, spec["footer"])
+        df, _n = rules.drop_footer(df, spec["footer"])
     for col, vals in (spec.get("drop_if") or {}).items():
         c = _find(df, col)
         if c is not None:

@@ -76,7 +76,7 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | str | Non
         read_extra = None
     else:
         raw, files = read_folder(Path(src), mapping)
-        read_extra = lambda names: _read_extra(Path(src), names)  # noqa: E731
+        read_extra = lambda names: _read_extra(Path(src), names)
     raw, notes = apply_mapping(raw, mapping, files, read_extra)
     return Dataset.from_frames(**raw, source=src, fiscal_start_month=fiscal_start_month,
                                files=files, notes=notes)

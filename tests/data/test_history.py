@@ -13,7 +13,7 @@ from salesops_lib.data.sample import generate
 
 from ..conftest import write_csvs
 
-SMALL = dict(accounts=500, reps=10, years=2, seed=3)
+SMALL = {"accounts": 500, "reps": 10, "years": 2, "seed": 3}
 STATE = ["stage", "status", "amount", "close_date", "forecast_category", "rep_id"]
 
 
