@@ -38,6 +38,7 @@ RULES: dict[str, str] = {
     "derive": "build this table from another mapped table when its own file is absent",
     "stage_columns": "stage history from wide 'Date entered \"<stage> (<pipeline>)\"' columns",
     "status_by_stage": "status of history rows from the stage → status pairs of the opportunities",
+    "owner_history": "owners of history rows from Salesforce's OpportunityFieldHistory file (Field = Owner)",
 }
 _META_KEYS = {"name", "description", "extends"}
 _REPAIRS = {"close_before_created": ("created_date", "close_date")}
@@ -302,6 +303,10 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
     if spec.get("status_by_stage") and "stage" in df.columns:
         opp = mapped.get("opportunities")
         df["status"] = rules.status_by_stage(df["stage"], opp)
+    own = spec.get("owner_history")
+    if own and read_extra is not None and {"opportunity_id", "changed_at"} <= set(df.columns):
+        names = [own["file"]] if isinstance(own["file"], str) else list(own["file"])
+        df = rules.owner_changes(df, read_extra(names), _find)
     return df
 
 

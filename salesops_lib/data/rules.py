@@ -167,3 +167,58 @@ def melt_stage_columns(base: pd.DataFrame, how: dict) -> pd.DataFrame | None:
     return pd.DataFrame({"opportunity_id": long[id_col].to_numpy(),
                          "stage": long["column"].map(cols).to_numpy(),
                          "entered_date": long["entered_date"].to_numpy()})
+
+
+def _dates(s: pd.Series) -> pd.Series:
+    d = pd.to_datetime(s, errors="coerce", format="mixed", utc=True)
+    return d.dt.tz_localize(None).dt.normalize()
+
+
+def owner_changes(history: pd.DataFrame, field_history: pd.DataFrame | None, find) -> pd.DataFrame:
+    """``rep_id`` on history rows from Salesforce's OpportunityFieldHistory owner changes.
+
+    ``field_history`` holds ``OpportunityId``, ``CreatedDate``, ``Field``, ``OldValue``,
+    ``NewValue`` (any case). Rows with ``Field = Owner`` whose new value is a user id (the
+    export also has a row with the names) give the owner from that day on; a history row
+    before the first change gets that change's old owner. Each change also becomes a history
+    row of its own: the deal's state that day with the new owner. History rows need the
+    contract's names already (``opportunity_id``, ``changed_at``).
+    """
+    if field_history is None or history.empty:
+        return history
+    cols = {k: find(field_history, k) for k in ("OpportunityId", "CreatedDate", "Field",
+                                                 "OldValue", "NewValue")}
+    if any(v is None for v in cols.values()):
+        return history
+    fh = field_history
+    new = parse_salesforce_id(fh[cols["NewValue"]])
+    owner = (fh[cols["Field"]].astype("string").str.strip().str.lower() == "owner") & \
+        new.str.match(r"^005[A-Za-z0-9]{12}$").fillna(False)
+    ch = pd.DataFrame({"opportunity_id": parse_salesforce_id(fh.loc[owner, cols["OpportunityId"]]),
+                       "at": _dates(fh.loc[owner, cols["CreatedDate"]]),
+                       "old": parse_salesforce_id(fh.loc[owner, cols["OldValue"]]),
+                       "new": new[owner]}).dropna(subset=["opportunity_id", "at"])
+    if ch.empty:
+        return history
+    ch["opportunity_id"] = ch["opportunity_id"].astype(str)
+    ch = ch.sort_values("at", kind="stable")
+    h = history.assign(_at=_dates(history["changed_at"]), _row=np.arange(len(history)),
+                       opportunity_id=history["opportunity_id"].astype(str))
+    h = h.sort_values("_at", kind="stable")
+    hv = h[h["_at"].notna()]
+    got = pd.merge_asof(hv[["_row", "_at", "opportunity_id"]], ch[["opportunity_id", "at", "new"]],
+                        left_on="_at", right_on="at", by="opportunity_id", direction="backward")
+    first_old = ch.drop_duplicates("opportunity_id").set_index("opportunity_id")["old"]
+    owner_then = got["new"].where(got["new"].notna(), got["opportunity_id"].map(first_old))
+    rep = pd.Series(owner_then.to_numpy(), index=got["_row"].to_numpy())
+    out = history.copy()
+    current = out["rep_id"] if "rep_id" in out.columns else pd.Series(pd.NA, index=out.index)
+    out["rep_id"] = pd.Series(rep.reindex(np.arange(len(out))).to_numpy(), index=out.index).where(
+        lambda s: s.notna(), current)
+    # one history row per owner change: the state that day (last row on or before it)
+    prev = pd.merge_asof(ch, hv.drop(columns=["rep_id"], errors="ignore"), left_on="at",
+                         right_on="_at", by="opportunity_id", direction="backward")
+    prev = prev[prev["_row"].notna()]
+    rows = prev.drop(columns=["at", "old", "_at", "_row"]).rename(columns={"new": "rep_id"})
+    rows["changed_at"] = prev["at"].dt.strftime("%Y-%m-%d").to_numpy()
+    return pd.concat([out, rows[[c for c in out.columns if c in rows.columns]]], ignore_index=True)

@@ -51,14 +51,26 @@ def test_salesforce_managers_from_manager_id_or_user_role(sf):
 
 def test_salesforce_history_becomes_opportunity_history(sf):
     h = sf.opportunity_history
-    assert len(h) == 9 and h["opportunity_id"].str.len().eq(15).all()   # 15 and 18 joined
+    # 9 OpportunityHistory rows (the deleted one left out) + 1 owner change (field history)
+    assert len(h) == 10 and h["opportunity_id"].str.len().eq(15).all()  # 15 and 18 joined
     won = h[h["stage"] == "Closed Won"]
     assert won["status"].tolist() == ["won"] and won["forecast_category"].tolist() == ["closed"]
     assert h.loc[h["stage"] == "Negotiation/Review", "forecast_category"].tolist() == ["commit"]
     s = measures.state_as_of(sf, "2026-09-01").set_index("opportunity_id")
     assert s.loc["0065g00000xYzQ3", "amount"] == 6000           # before the 20 Sep change
     assert s.loc["0065g00000xYzQ3", "forecast_category"] == "pipeline"
-    assert s.loc["0065g00000xYzQ3", "rep_id"] == "0055g00000UsEr3"   # owner from the deal
+    assert s.loc["0065g00000xYzQ3", "rep_id"] == "0055g00000UsEr3"   # owner since 3 Aug
+
+
+def test_salesforce_field_history_gives_owners_over_time(sf):
+    deal = "0065g00000xYzQ3"
+    owner = {d: measures.state_as_of(sf, d).set_index("opportunity_id").loc[deal, "rep_id"]
+             for d in ("2026-06-01", "2026-08-02", "2026-08-03")}
+    # OpportunityFieldHistory: Owner changed from Ann (…UsEr1) to Cara (…UsEr3) on 3 Aug
+    assert owner == {"2026-06-01": "0055g00000UsEr1", "2026-08-02": "0055g00000UsEr1",
+                     "2026-08-03": "0055g00000UsEr3"}
+    s = measures.state_as_of(sf, "2026-08-03").set_index("opportunity_id")
+    assert s.loc[deal, "amount"] == 6000 and s.loc[deal, "stage"] == "Qualification"
 
 
 def test_salesforce_file_and_field_names_in_any_case(tmp_path, sf):
