@@ -22,11 +22,14 @@ def small():
     return generate(**SMALL)
 
 
+def _history(frames, seed):
+    return sample_history.generate_history(frames["opportunities"], frames["stage_history"],
+                                           frames["reps"], frames["as_of"], seed)
+
+
 def test_sample_history_is_deterministic_per_seed(small):
-    again = generate(**SMALL)
-    pd.testing.assert_frame_equal(small["opportunity_history"], again["opportunity_history"])
-    other = generate(**{**SMALL, "seed": 4})["opportunity_history"]
-    assert not other.equals(small["opportunity_history"])
+    pd.testing.assert_frame_equal(small["opportunity_history"], _history(small, SMALL["seed"]))
+    assert not _history(small, 4).equals(small["opportunity_history"])
 
 
 def test_every_deal_starts_with_one_creation_row_on_its_created_date(small):
@@ -94,8 +97,7 @@ def test_generation_is_vectorised_and_fast(small):
     import time
 
     t = time.perf_counter()
-    sample_history.generate_history(small["opportunities"], small["stage_history"],
-                                    small["reps"], small["as_of"], 3)
+    _history(small, 3)
     assert time.perf_counter() - t < 2.0
 
 
