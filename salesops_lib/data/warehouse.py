@@ -182,10 +182,10 @@ class Warehouse:
         pipe = self.open_pipeline(t, P, by=by)
         out = agg.merge(pipe, on="unique_id", how="outer")
         for c in ("bookings", "pipeline_created", "booked_by_t", "open_pipeline"):
-            out[c] = out[c].fillna(0.0).astype(float)
+            out[c] = pd.to_numeric(out[c]).fillna(0.0).astype(float)   # Decimal from PostgreSQL
         for c in ("won", "lost", "created", "open_deals"):
-            out[c] = out[c].fillna(0).astype("int64")
-        out["cycle_days_median"] = out["cycle_days_median"].astype(float)
+            out[c] = pd.to_numeric(out[c]).fillna(0).astype("int64")
+        out["cycle_days_median"] = pd.to_numeric(out["cycle_days_median"]).astype(float)
         return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
 
     def _median(self, expr: str) -> str:
