@@ -117,7 +117,14 @@ class Warehouse:
         for i in range(len(names)):
             sql = sql.replace("?", f":p{i}", 1)
         with self._engine.connect() as con:
-            return pd.read_sql(sa.text(sql), con, params=names)
+            out = pd.read_sql(sa.text(sql), con, params=names)
+        from decimal import Decimal
+
+        for c in out.columns:        # PostgreSQL sums of numeric come back as Decimal
+            first = out[c].dropna().head(1)
+            if len(first) and isinstance(first.iloc[0], Decimal):
+                out[c] = out[c].astype(float)
+        return out
 
     def close(self) -> None:
         if self._duck:
