@@ -62,7 +62,7 @@ def pg():
         yield ds, load_dataset(url, lazy=True)
     finally:
         subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       capture_output=True)
+                       check=False, capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 
