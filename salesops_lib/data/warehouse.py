@@ -265,6 +265,64 @@ class Warehouse:
             group by 1"""
         return self.query(sql, params)
 
+    def pipeline_moves(self, start, end, window) -> pd.DataFrame:
+        """The waterfall's inputs between two dates, summed in the database.
+
+        With ``A`` the deals open at the end of ``start`` and due in ``window`` (amount
+        ``a₀`` as of ``start``) and ``B`` those open at the end of ``end`` and due in it
+        (amount ``a₁`` as of ``end``), each deal of A ∪ B falls in one bucket:
+        ``won``/``lost`` (in A, won/lost by ``end``: −a₀), ``pushed out`` (in A, still open
+        but no longer due in the window: −a₀), ``amount change`` (in A and B: a₁ − a₀),
+        ``created`` (in B, created after ``start``: +a₁), ``pulled in`` (in B, older, not in
+        A: +a₁). Rows ``start`` (Σa₀) and ``end`` (Σa₁) frame them, so the buckets between
+        sum exactly to the change. Returns ``bucket``, ``amount``, ``deals``.
+        """
+        if isinstance(window, tuple):
+            lo, hi = (pd.Timestamp(x).normalize() for x in window)
+        else:
+            P = Period.parse(window, self.fiscal_start_month)
+            lo, hi = P.start, P.end
+        hi1 = hi + _DAY
+        s0, p0 = self._state_sql(start)
+        s1, p1 = self._state_sql(end)
+        t0 = pd.Timestamp(start).normalize() + _DAY
+        due = "status = 'open' and close_date >= ? and close_date < ?"
+        sql = f"""with s0 as ({s0}), s1 as ({s1}),
+            a as (select opportunity_id, amount from s0 where {due}),
+            b as (select s1.opportunity_id, s1.amount from s1 where {due}),
+            j as (select coalesce(a.opportunity_id, b.opportunity_id) as opportunity_id,
+                         a.amount as a0, b.amount as a1, e.status as status_end,
+                         o.created_date as created_date
+                  from a full outer join b on a.opportunity_id = b.opportunity_id
+                  left join s1 e on e.opportunity_id = coalesce(a.opportunity_id, b.opportunity_id)
+                  left join "{self.tables['opportunities']}" o
+                    on o.opportunity_id = coalesce(a.opportunity_id, b.opportunity_id))
+            select case
+                     when a0 is not null and a1 is not null then 'amount change'
+                     when a0 is not null and status_end = 'won' then 'won'
+                     when a0 is not null and status_end = 'lost' then 'lost'
+                     when a0 is not null then 'pushed out'
+                     when created_date >= ? then 'created'
+                     else 'pulled in' end as bucket,
+                   coalesce(sum(case when a0 is not null and a1 is not null then a1 - a0
+                                     when a0 is not null then -a0 else a1 end), 0) as amount,
+                   count(*) as deals
+            from j group by 1"""
+        params = p0 + p1 + [lo, hi1, lo, hi1, t0]
+        moves = self.query(sql, params).set_index("bucket")
+        ends = self.query(f"""with s0 as ({s0}), s1 as ({s1}) select
+              (select coalesce(sum(amount), 0) from s0 where {due}) as a,
+              (select count(*) from s0 where {due}) as n,
+              (select coalesce(sum(amount), 0) from s1 where {due}) as b,
+              (select count(*) from s1 where {due}) as m""",
+                          p0 + p1 + [lo, hi1, lo, hi1, lo, hi1, lo, hi1]).iloc[0]
+        order = ["created", "pulled in", "amount change", "won", "lost", "pushed out"]
+        rows = [("start", float(ends["a"]), int(ends["n"]))]
+        rows += [(b, float(moves["amount"].get(b, 0.0)), int(moves["deals"].get(b, 0)))
+                 for b in order]
+        rows.append(("end", float(ends["b"]), int(ends["m"])))
+        return pd.DataFrame(rows, columns=["bucket", "amount", "deals"])
+
     def state_counts_as_of(self, date) -> pd.DataFrame:
         """Deals and amount per status at the end of ``date``: ``status``, ``deals``,
         ``amount`` (each deal as it stood that day)."""

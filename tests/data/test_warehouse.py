@@ -104,3 +104,26 @@ def test_lazy_needs_a_database_and_plain_table_names(pair, tmp_path):
         Warehouse(wh.url, {"opportunities": {"columns": {"x": "y"}}})
     with pytest.raises(ValueError, match="cannot group by 'colour'"):
         wh.scorecard_aggregates("2025-Q3", by="colour")
+
+
+def test_pipeline_moves_sum_exactly_and_match_the_states(pair):
+    ds, wh = pair
+    w = wh.pipeline_moves("2025-07-01", "2025-09-15", "2025-Q3").set_index("bucket")
+    a = measures.open_pipeline_as_of(ds, "2025-07-01", "2025-Q3").set_index("opportunity_id")
+    b = measures.open_pipeline_as_of(ds, "2025-09-15", "2025-Q3").set_index("opportunity_id")
+    assert np.isclose(w.loc["start", "amount"], a["amount"].sum())
+    assert np.isclose(w.loc["end", "amount"], b["amount"].sum())
+    between = w.drop(index=["start", "end"])["amount"].sum()
+    assert np.isclose(w.loc["start", "amount"] + between, w.loc["end", "amount"])
+    end = measures.state_as_of(ds, "2025-09-15").set_index("opportunity_id")
+    gone = a.index.difference(b.index)
+    won = gone[end.loc[gone, "status"] == "won"]
+    assert np.isclose(w.loc["won", "amount"], -a.loc[won, "amount"].sum())
+    assert w.loc["won", "deals"] == len(won) and len(won) > 0
+    both = a.index.intersection(b.index)
+    assert np.isclose(w.loc["amount change", "amount"],
+                      (b.loc[both, "amount"] - a.loc[both, "amount"]).sum())
+    new = b.index.difference(a.index)
+    created = new[ds.opportunities.set_index("opportunity_id").loc[new, "created_date"]
+                  > pd.Timestamp("2025-07-01")]
+    assert np.isclose(w.loc["created", "amount"], b.loc[created, "amount"].sum())

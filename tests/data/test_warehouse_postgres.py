@@ -83,4 +83,7 @@ def test_postgres_pushdown_equals_in_memory(pg):
     assert (c.loc[s.index].to_numpy() == s.to_numpy()).all()
     pd.testing.assert_frame_equal(wh.bookings_series("month", by="team"),
                                   bookings_series(ds, "month", by="team"), check_dtype=False)
+    w = wh.pipeline_moves("2025-07-01", "2025-09-15", "2025-Q3").set_index("bucket")["amount"]
+    b = measures.open_pipeline_as_of(ds, "2025-09-15", "2025-Q3")["amount"].sum()
+    assert np.isclose(w["end"], b) and np.isclose(w.drop("end").sum(), b)
     wh.close()
