@@ -11,7 +11,8 @@ in-memory path (tested equal on the sample):
 * :meth:`Warehouse.bookings_series`: won amounts per bucket (the forecast's input);
 * :meth:`Warehouse.open_pipeline`: open pipeline on a date, due in a window (the state of
   that day from ``opportunity_history``, as :func:`salesops_lib.measures.open_pipeline_as_of`);
-* :meth:`Warehouse.state_counts_as_of`: deals and amount per status on a date.
+* :meth:`Warehouse.state_counts_as_of`: deals and amount per status on a date;
+* :meth:`Warehouse.pipeline_moves`: the waterfall's inputs between two dates.
 
 DuckDB files and PostgreSQL (any SQLAlchemy URL) are read; no table is written.
 """
