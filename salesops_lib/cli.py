@@ -51,17 +51,23 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from .data import DataSourceError, DataValidationError, load_dataset
+    from .data import DataSourceError, DataValidationError, capabilities, load_dataset
 
     try:
-        ds = load_dataset(args.source)
+        ds = load_dataset(args.source, mapping=getattr(args, "mapping", None) or None)
     except (DataValidationError, DataSourceError) as exc:
         return _error(str(exc))
     print(f"{ds.source}: valid (as of {ds.as_of:%Y-%m-%d}, fingerprint {ds.fingerprint()})")
     for _, row in ds.summary().iterrows():
-        print(f"  {row['table']:<14} {row['rows']:>9,} rows")
+        print(f"  {row['table']:<19} {row['rows']:>9,} rows")
     for note in ds.health:
         print(f"  warning: {note}")
+    print("reports this data can feed:")
+    for report, part in capabilities(ds).groupby("report", sort=False):
+        ok = part[part["available"]]
+        print(f"  {report}: {len(ok)} of {len(part)} sections")
+        for _, row in part[~part["available"]].iterrows():
+            print(f"    - {row['section']}: {row['needs']}")
     return 0
 
 

@@ -327,3 +327,46 @@ def _stage_on(ds, known: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
                                                   kind="stable")
     last = sh.drop_duplicates("opportunity_id", keep="last").set_index("opportunity_id")["stage"]
     return known["opportunity_id"].map(last).fillna(known["stage"])
+
+
+# --------------------------------------------------------------------------------------------
+# open pipeline on a date
+# --------------------------------------------------------------------------------------------
+def open_pipeline_as_of(ds, date, window=None) -> pd.DataFrame:
+    """The deals open at the end of ``date``, as they stood then, due in ``window``.
+
+    The one definition behind every "open pipeline at t" number (scorecard open pipeline
+    and coverage, the executive summary's outlook): a deal counts when, in its
+    :func:`state_as_of` row for ``date``, ``status = open`` and the close date it had *then*
+    lies in ``window``. Amount, close date, forecast category and owner are those of that day,
+    never the final ones; a source without history falls back to the final row read back in
+    time (a deal closed after ``date`` was open on it).
+
+    Parameters
+    ----------
+    ds : Dataset
+    date : date-like
+        The snapshot day ``t`` (end of day).
+    window : str, Period, (start, end) or None
+        A fiscal period label or :class:`~salesops_lib.periods.Period`, or two dates
+        (inclusive); ``None`` keeps every open deal whatever its close date.
+
+    Returns
+    -------
+    DataFrame
+        The :func:`state_as_of` columns for those deals (``opportunity_id``, ``account_id``,
+        ``rep_id`` as of ``t``, ``amount`` as of ``t``, ``close_date`` as of ``t``, ``stage``,
+        ``forecast_category``, ...). ``open_pipeline = Σ amount``. Group it with
+        :func:`group_values` (``rep_id`` and ``account_id`` are present).
+    """
+    state = state_as_of(ds, date)
+    keep = (state["status"] == "open").to_numpy()
+    if window is not None:
+        if isinstance(window, tuple):
+            lo, hi = (pd.Timestamp(x).normalize() for x in window)
+        else:
+            P = Period.parse(window, ds.fiscal_start_month)
+            lo, hi = P.start, P.end
+        close = state["close_date"]
+        keep &= ((close >= lo) & (close <= hi)).fillna(False).to_numpy()
+    return state[keep].reset_index(drop=True)

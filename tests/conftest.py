@@ -75,25 +75,7 @@ def full_run(tmp_path_factory):
     return result, out
 
 
-#: How the public Maven "CRM Sales Opportunities" export maps onto the data contract. The join
-#: traps are handled here, not by editing files: open deals with no account and Prospecting
-#: deals with no engage date are dropped (counted in ``Dataset.health``), open deals have no
-#: close value (amount 0), and the product spelled "GTXPro" in the pipeline is "GTX Pro".
-#: The regional office is each rep's team and region.
-MAVEN_MAPPING = {
-    "accounts": {"columns": {"sector": "industry", "office_location": "country"},
-                 "copy": {"account_id": "account", "account_name": "account"}},
-    "reps": {"file": "sales_teams", "columns": {"regional_office": "team"},
-             "copy": {"rep_id": "sales_agent", "rep_name": "sales_agent", "region": "team"}},
-    "opportunities": {
-        "file": "sales_pipeline",
-        "columns": {"sales_agent": "rep_id", "account": "account_id", "deal_stage": "stage",
-                    "engage_date": "created_date", "close_value": "amount"},
-        "copy": {"status": "stage"},
-        "values": {"status": {"Won": "won", "Lost": "lost", "Engaging": "open",
-                              "Prospecting": "open"},
-                   "product": {"GTXPro": "GTX Pro"}},
-        "defaults": {"amount": 0},
-        "drop_if_missing": ["account_id", "created_date"],
-    },
-}
+#: The public Maven "CRM Sales Opportunities" export loads through the ``maven`` mapping preset
+#: shipped with the library (``salesops_lib/data/presets/maven.yaml``: drops, defaults and
+#: recodes of its join traps, each counted in ``Dataset.health``).
+MAVEN_MAPPING = "maven"

@@ -226,3 +226,46 @@ def test_state_as_of_without_history_reads_the_final_row_back_in_time():
     assert not s.loc["o1", "from_history"]
     s = measures.state_as_of(ds, "2026-09-01").set_index("opportunity_id")
     assert s.loc["o1", "status"] == "lost" and s.loc["o2", "status"] == "open"
+
+
+# --------------------------------------------------------------------------------------------
+# open pipeline on a date
+# --------------------------------------------------------------------------------------------
+def test_open_pipeline_as_of_uses_the_amount_and_close_date_of_that_day():
+    opp, hist = _history_case()
+    ds = make_ds([("r1", "2026", 1.0)], opportunities=opp, history=hist)
+    # 1 July: o1 open, 1,250 due 31 Aug (it is later lost with its amount zeroed)
+    p = measures.open_pipeline_as_of(ds, "2026-07-01", "2026-Q3")
+    assert p["opportunity_id"].tolist() == ["o1"] and p["amount"].sum() == 1250.0
+    # 1 Aug: o1 still 1,250; o2 open at 400 due 30 Sep
+    p = measures.open_pipeline_as_of(ds, "2026-08-01", "2026-Q3").set_index("opportunity_id")
+    assert p["amount"].to_dict() == {"o1": 1250.0, "o2": 400.0}
+    # 20 Aug: o1 lost (gone); o2 still 400
+    p = measures.open_pipeline_as_of(ds, "2026-08-20", ("2026-07-01", "2026-09-30"))
+    assert p["opportunity_id"].tolist() == ["o2"]
+    # 1 Oct: o2 pushed to 15 Dec at 500, so no longer due in Q3 but due in Q4
+    assert measures.open_pipeline_as_of(ds, "2026-10-01", "2026-Q3").empty
+    q4 = measures.open_pipeline_as_of(ds, "2026-10-01", "2026-Q4")
+    assert q4["amount"].tolist() == [500.0] and q4["forecast_category"].tolist() == ["commit"]
+    assert len(measures.open_pipeline_as_of(ds, "2026-10-01")) == 1
+
+
+def test_open_pipeline_as_of_ignores_later_changes():
+    opp, hist = _history_case()
+    ds = make_ds([("r1", "2026", 1.0)], opportunities=opp, history=hist)
+    later = hist.copy()
+    later.loc[later.index[-1], ["amount", "forecast_category"]] = [9999.0, "omitted"]
+    ds2 = make_ds([("r1", "2026", 1.0)], opportunities=opp.assign(amount=[0.0, 9999.0]),
+                  history=later)
+    a = measures.open_pipeline_as_of(ds, "2026-08-01", "2026-Q3")
+    b = measures.open_pipeline_as_of(ds2, "2026-08-01", "2026-Q3")
+    assert a["amount"].tolist() == b["amount"].tolist() == [1250.0, 400.0]
+
+
+def test_open_pipeline_as_of_without_history_matches_the_point_in_time_rule():
+    opp, _ = _history_case()
+    ds = make_ds([("r1", "2026", 1.0)], opportunities=opp)
+    # no history: o1 (lost 20 Aug) was open on 1 Aug with its final amount (0), due in Q3 by its
+    # final close date; o2 (due 15 Dec by its final row) is not due in Q3
+    p = measures.open_pipeline_as_of(ds, "2026-08-01", "2026-Q3")
+    assert p["opportunity_id"].tolist() == ["o1"] and not p["from_history"].any()

@@ -4,9 +4,11 @@
 :class:`DataValidationError` (or :class:`DataSourceError` when a source cannot be read).
 """
 
+from .capabilities import capabilities
 from .dataset import Dataset
 from .sources import load_dataset
 from .validation import DataSourceError, DataValidationError, HealthNote, Problem
+from .warehouse import Warehouse
 
-__all__ = ["Dataset", "DataSourceError", "DataValidationError", "HealthNote", "Problem",
-           "load_dataset"]
+__all__ = ["DataSourceError", "DataValidationError", "Dataset", "HealthNote", "Problem",
+           "Warehouse", "capabilities", "load_dataset"]

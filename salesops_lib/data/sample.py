@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import sample_activities
+from .sample_history import generate_history
 
 WARM_UP_DAYS = 183
 DEFAULTS = {"accounts": 5000, "reps": 50, "years": 3, "seed": 7, "start": 2024}
@@ -120,7 +121,7 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
              start: int = 2024, channel_effect: float | None = None) -> dict:
     """Generate the sample org. Deterministic: equal arguments give equal frames.
 
-    Returns a dict with the six contract tables and ``as_of`` (a Timestamp).
+    Returns a dict with the seven contract tables and ``as_of`` (a Timestamp).
     """
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp(year=start, month=1, day=1)
@@ -318,8 +319,10 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
     activities = sample_activities.activities(opps, reps_df, reach[order], n_st, as_of, seed)
 
     quotas = _quotas(opps, reps_df, t0, as_of, start, years)
+    history = generate_history(opps, sh, reps_df, as_of, seed)    # see sample_history.py
     return {"accounts": accounts_df, "reps": reps_df, "opportunities": opps,
-            "stage_history": sh, "quotas": quotas, "activities": activities, "as_of": as_of}
+            "stage_history": sh, "quotas": quotas, "activities": activities,
+            "opportunity_history": history, "as_of": as_of}
 
 
 def _assign_owners(lat, lon, segment, region, reps_df, rng) -> np.ndarray:

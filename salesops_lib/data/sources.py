@@ -16,12 +16,12 @@ import pandas as pd
 from ..secrets import MASK, PASSWORD_ENV, mask_text, mask_url
 from . import schemas
 from .dataset import Dataset
-from .mapping import apply_mapping
+from .mapping import apply_mapping, file_candidates, is_derived, resolve_mapping
 from .validation import DataSourceError, DataValidationError, Problem
 
 
-def load_dataset(source: str | os.PathLike = "sample", mapping: dict | None = None, *,
-                 fiscal_start_month: int = 1) -> Dataset:
+def load_dataset(source: str | os.PathLike = "sample", mapping: dict | str | None = None, *,
+                 fiscal_start_month: int = 1, lazy: bool = False):
     """Load and validate a data set.
 
     Parameters
@@ -31,14 +31,21 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | None = No
         of ``<table>.csv`` / ``<table>.parquet`` files; or a database URL (``duckdb:///x.duckdb``,
         ``postgresql://user:***@host/db``) whose tables are named as in the contract. A ``***``
         password is taken from the ``SALESOPS_DB_PASSWORD`` environment variable.
-    mapping : dict, optional
-        Per table: ``file`` (source file or table name), ``columns`` (rename source → contract),
-        ``copy`` (new column ← existing column), ``values`` (per column, source value →
-        contract value), ``defaults`` (fill a missing column or empty cells with a constant),
+    mapping : dict, str or path, optional
+        A dict, the path of a YAML/JSON file holding one, or a preset name (``"maven"``,
+        ``"salesforce"``, ``"hubspot"``; see :func:`salesops_lib.data.mapping.presets`). Per
+        table: ``file`` (source file or table name, case-insensitive), ``columns`` (rename
+        source → contract), ``copy`` (new column ← existing column), ``values`` (per column,
+        source value → contract value), ``defaults`` (fill a missing column or empty cells),
         ``drop_if_missing`` (drop rows with an empty value in these columns; counted in
-        ``Dataset.health``). Applied before validation, so raw files are never edited.
+        ``Dataset.health``) and the other rules of :data:`~.mapping.RULES`. Applied before
+        validation, so raw files are never edited.
     fiscal_start_month : int
         First month of the fiscal year (1 = January).
+    lazy : bool
+        For a database URL only: return a :class:`~salesops_lib.data.warehouse.Warehouse`
+        that keeps the opportunity-sized tables in the database and aggregates them in SQL
+        (data larger than memory), instead of a Dataset.
 
     Raises
     ------
@@ -48,7 +55,14 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | None = No
         The source cannot be read (no such folder, database unreachable, unknown scheme).
     """
     src = str(source)
-    mapping = mapping or {}
+    mapping = resolve_mapping(mapping)
+    if lazy:
+        if "://" not in src:
+            raise DataSourceError(f"lazy=True needs a database URL (duckdb:///..., "
+                                  f"postgresql://...), not {src!r}")
+        from .warehouse import Warehouse
+
+        return Warehouse(src, mapping, fiscal_start_month=fiscal_start_month)
     if src == "sample" or src.startswith("sample:"):
         from .sample import generate, parse_options
 
@@ -59,9 +73,11 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | None = No
                                    fiscal_start_month=fiscal_start_month, seed=opts["seed"])
     if "://" in src:
         raw, files = read_database(src, mapping)
+        read_extra = None
     else:
         raw, files = read_folder(Path(src), mapping)
-    raw, notes = apply_mapping(raw, mapping, files)
+        read_extra = lambda names: _read_extra(Path(src), names)
+    raw, notes = apply_mapping(raw, mapping, files, read_extra)
     return Dataset.from_frames(**raw, source=src, fiscal_start_month=fiscal_start_month,
                                files=files, notes=notes)
 
@@ -69,8 +85,40 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | None = No
 # --------------------------------------------------------------------------------------------
 # readers
 # --------------------------------------------------------------------------------------------
-def table_file(table: str, mapping: dict) -> str:
-    return (mapping.get(table) or {}).get("file", table)
+_SUFFIXES = (".csv", ".parquet", ".csv.gz")
+
+
+def find_file(folder: Path, names: list[str]) -> Path | None:
+    """The first file of ``folder`` matching one of ``names`` ignoring case: a name with a
+    suffix matches itself, a stem matches ``<stem>.csv``/``.parquet``/``.csv.gz``; ``*``
+    globs (several matches: the first in name order)."""
+    from fnmatch import fnmatch
+
+    present = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.name)
+    for name in names:
+        low = name.lower()
+        pats = [low] if low.endswith(_SUFFIXES) else [low + s for s in _SUFFIXES]
+        for pat in pats:
+            hit = [p for p in present if fnmatch(p.name.lower(), pat)]
+            if hit:
+                return hit[0]
+    return None
+
+
+def read_file(path: Path, table: str) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           encoding_errors="strict", encoding="utf-8-sig")
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise DataValidationError(Problem(table, "", f"cannot read the file: {exc}",
+                                          file=str(path))) from None
+
+
+def _read_extra(folder: Path, names: list[str]) -> pd.DataFrame | None:
+    path = find_file(folder, names)
+    return read_file(path, path.stem) if path is not None else None
 
 
 def read_folder(folder: Path, mapping: dict):
@@ -80,26 +128,17 @@ def read_folder(folder: Path, mapping: dict):
             "nor a database URL")
     raw, files = {}, {}
     for table in schemas.TABLES:
-        stem = table_file(table, mapping)
-        candidates = [folder / stem] if Path(stem).suffix else [
-            folder / f"{stem}.csv", folder / f"{stem}.parquet", folder / f"{stem}.csv.gz"]
-        path = next((p for p in candidates if p.is_file()), None)
+        names = file_candidates(table, mapping)
+        path = find_file(folder, names)
         if path is None:
-            if table in schemas.REQUIRED_TABLES:
+            if table in schemas.REQUIRED_TABLES and not is_derived(table, mapping):
+                first = names[0] if Path(names[0]).suffix else f"{names[0]}.csv"
                 raise DataValidationError(Problem(
-                    table, "", f"required table is missing: expected {candidates[0].name} "
+                    table, "", f"required table is missing: expected {first} "
                     f"(or .parquet) in {folder}"))
             continue
         files[table] = str(path)
-        try:
-            if path.suffix == ".parquet":
-                raw[table] = pd.read_parquet(path)
-            else:
-                raw[table] = pd.read_csv(path, dtype=str, keep_default_na=False,
-                                         na_values=[""], encoding_errors="strict")
-        except (ValueError, OSError, UnicodeDecodeError) as exc:
-            raise DataValidationError(Problem(table, "", f"cannot read the file: {exc}",
-                                              file=str(path))) from None
+        raw[table] = read_file(path, table)
     return raw, files
 
 
@@ -132,9 +171,11 @@ def read_database(url: str, mapping: dict):
         try:
             present = {r[0] for r in con.execute(
                 "select table_name from information_schema.tables").fetchall()}
+            lower = {p.lower(): p for p in present}
             for table in schemas.TABLES:
-                name = table_file(table, mapping)
-                if name in present:
+                name = next((lower[n.lower()] for n in file_candidates(table, mapping)
+                             if n.lower() in lower), None)
+                if name is not None:
                     raw[table] = con.execute(f'select * from "{name}"').df()
                     files[table] = f"{shown} table {name}"
         finally:
@@ -146,9 +187,11 @@ def read_database(url: str, mapping: dict):
             engine = sa.create_engine(_resolve_password(url))
             with engine.connect() as con:
                 present = set(sa.inspect(con).get_table_names())
+                lower = {p.lower(): p for p in present}
                 for table in schemas.TABLES:
-                    name = table_file(table, mapping)
-                    if name in present:
+                    name = next((lower[n.lower()] for n in file_candidates(table, mapping)
+                                 if n.lower() in lower), None)
+                    if name is not None:
                         raw[table] = pd.read_sql_table(name, con)
                         files[table] = f"{shown} table {name}"
             engine.dispose()
@@ -158,7 +201,7 @@ def read_database(url: str, mapping: dict):
             msg = mask_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
             raise DataSourceError(f"cannot read {shown}: {msg}") from None
     for table in schemas.REQUIRED_TABLES:
-        if table not in raw:
+        if table not in raw and not is_derived(table, mapping):
             raise DataValidationError(Problem(table, "", f"required table is missing in {shown}"))
     return raw, files
 

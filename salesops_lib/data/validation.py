@@ -250,8 +250,33 @@ def _cross_table_problems(frames: dict, files: dict) -> list[Problem]:
     if early.any():
         rows, n = _examples(opp, early, "opportunities", file, "close_date")
         problems.append(Problem("opportunities", "close_date",
-                                f"{n} deal(s) close before they were created", rows, n, file))
+                                f"{n} deal(s) close before they were created (rule: close_date "
+                                "≥ created_date). Correct the dates in the CRM, or load with the "
+                                "mapping rule repair: {close_before_created: true} to set their "
+                                "created date to the close date (reported in the data health)",
+                                rows, n, file))
+    problems += _history_problems(frames, files)
     return problems
+
+
+def _history_problems(frames: dict, files: dict) -> list[Problem]:
+    """``opportunity_history`` rules beyond single columns: no change is dated before its
+    deal was created (a deal's history begins at its creation)."""
+    hist, file = frames["opportunity_history"], files.get("opportunity_history")
+    if hist.empty:
+        return []
+    created = hist["opportunity_id"].map(
+        frames["opportunities"].set_index("opportunity_id")["created_date"])
+    before = (hist["changed_at"] < created).fillna(False).to_numpy()
+    if not before.any():
+        return []
+    rows, n = _examples(hist, before, "opportunity_history", file, "changed_at")
+    ids = ", ".join(hist.loc[before, "opportunity_id"].astype(str).unique()[:MAX_EXAMPLES])
+    return [Problem("opportunity_history", "changed_at",
+                    f"{n} history row(s) are dated before their deal's created date (rule: "
+                    f"changed_at ≥ opportunities.created_date; deals {ids}). Export the history "
+                    "and the opportunities from the same org, or correct the created dates",
+                    rows, n, file)]
 
 
 def last_event(frames: dict) -> pd.Timestamp:
@@ -259,7 +284,8 @@ def last_event(frames: dict) -> pd.Timestamp:
     dates = [opp["created_date"].max(),
              opp.loc[opp["status"] != "open", "close_date"].max(),
              frames["stage_history"]["entered_date"].max(),
-             frames["activities"]["date"].max()]
+             frames["activities"]["date"].max(),
+             frames["opportunity_history"]["changed_at"].max()]
     dates = [d for d in dates if pd.notna(d)]
     return max(dates) if dates else pd.Timestamp("1970-01-01")
 
@@ -280,6 +306,13 @@ def health_notes(frames: dict, as_of: pd.Timestamp) -> list[HealthNote]:
     n = int((opp["created_date"] > as_of).sum())
     if n:
         notes.append(HealthNote("opportunities", f"{n:,} deals are created after the as-of date", n))
+    hist = frames["opportunity_history"]
+    if len(hist):
+        n = int((~opp["opportunity_id"].isin(hist["opportunity_id"])).sum())
+        if n:
+            notes.append(HealthNote("opportunity_history", f"{n:,} deals have no history rows: "
+                                    "their state on past dates is read back from their final "
+                                    "row", n))
     acc = frames["accounts"]
     n = int(acc["owner_rep_id"].isna().sum())
     if n and len(acc):

@@ -12,6 +12,7 @@ import pytest
 
 from salesops_lib import Dataset, DataSourceError, DataValidationError, load_dataset
 from salesops_lib.data import Problem, schemas
+from salesops_lib.data.mapping import resolve_mapping
 
 from ..conftest import MAVEN_MAPPING, write_csvs
 
@@ -232,7 +233,7 @@ def test_mapping_drop_if_missing_is_reported(tmp_path, tiny_frames):
 
 def test_mapping_with_unknown_table_or_column(tmp_path, tiny_frames):
     folder = write_csvs(tmp_path / "crm", tiny_frames)
-    with pytest.raises(DataSourceError, match="unknown tables"):
+    with pytest.raises(DataSourceError, match=r"unknown table\(s\) \[.deals.\]"):
         load_dataset(folder, {"deals": {}})
     with pytest.raises(DataValidationError, match="no column 'nope'"):
         load_dataset(folder, {"opportunities": {"copy": {"x": "nope"}}})
@@ -247,8 +248,9 @@ def test_maven_unmapped_fails_with_specific_errors(shared_data):
 
 
 def test_maven_traps_are_named_without_drop(shared_data):
-    mapping = {**MAVEN_MAPPING, "opportunities": {
-        k: v for k, v in MAVEN_MAPPING["opportunities"].items() if k != "drop_if_missing"}}
+    preset = resolve_mapping(MAVEN_MAPPING)
+    mapping = {**preset, "opportunities": {
+        k: v for k, v in preset["opportunities"].items() if k != "drop_if_missing"}}
     with pytest.raises(DataValidationError) as info:
         load_dataset(shared_data / "crm_sales_opportunities_maven", mapping)
     msg = str(info.value)
