@@ -48,7 +48,8 @@ def coverage(ds, period, by: str | None = "team", *, lookback_quarters: int = 4,
     out = pd.DataFrame({"pipeline": pipe.groupby("group")["amount"].sum(),
                         "deals": pipe.groupby("group").size(),
                         "booked": won.groupby("group")["amount"].sum()})
-    if len(ds.quotas):
+    # quota exists per rep only: a group that is not a rep attribute (region) has none
+    if len(ds.quotas) and (not by or by == "rep_id" or by in ds.reps.columns):
         q = quota_by_group(ds, P, by if by else None).set_index("unique_id")["quota"]
         out = out.join(q.rename("quota"), how="outer")
     else:
