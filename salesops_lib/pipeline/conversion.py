@@ -126,7 +126,7 @@ def flow_conversion(ds, window=None, as_of=None) -> pd.DataFrame:
     rank = {s: i for i, s in enumerate(order)}
     ent = ent[ent["stage"].isin(order)].assign(rank=lambda x: x["stage"].map(rank))
     rows = []
-    for k, stage in enumerate(order[:-1] if len(order) > 1 else order):
+    for k, stage in enumerate(order):
         here = ent[(ent["rank"] == k) & (ent["entered"] >= lo) & (ent["entered"] <= hi)]
         later = ent[ent["rank"] > k].groupby("opportunity_id")["entered"].min()
         t_adv = here["opportunity_id"].map(later)

@@ -73,10 +73,10 @@ def coverage(ds, period, by: str | None = "team", *, lookback_quarters: int = 4,
                                columns=["win_rate", "required_low", "required_high"])
     out = out.join(s, how="left")
     out["required"] = 1 / out["win_rate"].where(out["win_rate"] > 0)
-    out["verdict"] = np.select(
-        [out["coverage"] < out["required_low"], out["coverage"] > out["required_high"],
-         out["coverage"].notna() & out["required"].notna()],
-        ["short", "covered", "borderline"], default="unknown")
+    cov, lo, hi = (out[c].to_numpy(float) for c in ("coverage", "required_low", "required_high"))
+    with np.errstate(invalid="ignore"):   # NaN (no quota, no closed deals) reads "unknown"
+        out["verdict"] = np.select([cov < lo, cov > hi, ~np.isnan(cov) & ~np.isnan(lo)],
+                                   ["short", "covered", "borderline"], default="unknown")
     out = out.rename_axis("group").reset_index()
     out["group"] = out["group"].astype(str).replace({"nan": UNASSIGNED})
     out["deals"] = out["deals"].astype("int64")

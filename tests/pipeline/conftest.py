@@ -14,7 +14,7 @@ ACCOUNTS = pd.DataFrame({"account_id": ["A1", "A2"], "account_name": ["Acme", "G
 
 
 def history_ds(rows, as_of="2026-12-31", accounts=None, reps=None, extra=None,
-               validate: bool = True) -> Dataset:
+               validate: bool = True, quotas=None) -> Dataset:
     """A Dataset from history rows ``(opportunity_id, changed_at, status, amount, close_date,
     rep_id[, stage[, account_id]])``; each deal's ``opportunities`` row is its last history row
     (created on its first). ``extra`` adds columns to ``opportunities`` (dict id -> dict)."""
@@ -47,9 +47,17 @@ def history_ds(rows, as_of="2026-12-31", accounts=None, reps=None, extra=None,
                        as_of=pd.Timestamp(as_of), **empty)
     return Dataset.from_frames(accounts=ACCOUNTS if accounts is None else accounts,
                                reps=REPS if reps is None else reps, opportunities=opp,
-                               opportunity_history=hist, as_of=as_of)
+                               opportunity_history=hist, quotas=quotas, as_of=as_of)
 
 
 @pytest.fixture
 def make_ds():
     return history_ds
+
+
+@pytest.fixture(scope="session")
+def sample_small():
+    """A small sample org (no opportunity history yet)."""
+    from salesops_lib import load_dataset
+
+    return load_dataset("sample:accounts=500,reps=10,years=2")
