@@ -215,7 +215,7 @@ def stage_norms(ds, as_of=None, durations: pd.DataFrame | None = None) -> pd.Dat
     """The org's own days-in-stage norms: ``stage``, ``deals``, ``median_days``, ``p75_days``
     (Kaplan–Meier, open deals censored), ``stall`` (True for the longest median)."""
     dur = stage_durations(ds, as_of) if durations is None else durations
-    order = stage_order(ds)
+    order = stage_order(ds, stage_entries(ds, as_of))
     rows = []
     for stage in order:
         g = dur[dur["stage"] == stage]

@@ -108,6 +108,7 @@ def audit(ds, as_of=None, *, outlier_z: float = 3.5, name_similarity: float = 0.
     me = o["close_date"].notna() & o["close_date"].dt.is_month_end
     h = ds.opportunity_history
     if h is not None and len(h):
+        h = h[h["changed_at"] < d + pd.Timedelta(days=1)]
         n_dates = h.groupby("opportunity_id")["close_date"].nunique()
         me &= o["opportunity_id"].map(n_dates).fillna(1).le(1).to_numpy()
     add("end-of-month default close date", me,
@@ -122,6 +123,8 @@ def _stage_rules(ds, d, o, found):
     e = ent[ent["opportunity_id"].isin(o["opportunity_id"]) & ent["stage"].isin(order)]
     e = e.assign(rank=e["stage"].map(rank))
     h = ds.opportunity_history
+    if h is not None and len(h):
+        h = h[h["changed_at"] < d + pd.Timedelta(days=1)]       # only what was known then
     if h is not None and len(h) and h["stage"].notna().any():   # every move, not first entries
         e = h[h["opportunity_id"].isin(o["opportunity_id"]) & h["stage"].isin(order)]
         e = e.sort_values(["opportunity_id", "changed_at"], kind="stable")

@@ -175,7 +175,10 @@ def reading_slips(rates: pd.DataFrame) -> str:
 
 
 def slip_table(prob: pd.DataFrame):
-    """Slip probability by stage and age as a display table."""
+    """Slip probability by stage and age as a display table (a sentence when there is none)."""
+    if prob.empty:
+        return viz.callout("The probability of slipping needs the opportunity history: without "
+                           "it no deal is ever seen still open on its close date.")
     return viz.table(prob.rename(columns={"value": "Stage or age"}),
                      {"probability": "pct", "low": "pct", "high": "pct", "deals": "num",
                       "slipped": "num"})

@@ -44,12 +44,18 @@ def plot_waterfall(wf: pd.DataFrame, title: str = "Pipeline walk", ax=None):
     return fig
 
 
-def plot_rep_slips(rates: pd.DataFrame, ax=None, title: str = "Share of deals that slipped, by rep"):
+def plot_rep_slips(rates: pd.DataFrame, ax=None, max_reps: int = 25,
+                   title: str = "Share of deals that slipped, by rep"):
     """Each rep's slip rate with its interval against the org rate; chronic reps in red.
 
-    ``rates``: as from :func:`rep_slip_rates`.
+    ``rates``: as from :func:`rep_slip_rates`. With more than ``max_reps`` reps, the chronic
+    ones and then those whose interval sits highest (largest lower bound) are shown.
     """
-    r = rates.sort_values("rate").reset_index(drop=True)
+    r = rates.assign(_c=rates["chronic"].fillna(False).astype(bool))
+    r = r.sort_values(["_c", "rate_low"], ascending=False).head(max_reps)
+    if len(rates) > max_reps:
+        title = f"{title} (the {max_reps} highest of {len(rates)})"
+    r = r.sort_values("rate").reset_index(drop=True)
     fig, ax = viz.figure(title, "Deals whose close date was pushed at least once (%)", "",
                          ax=ax, size=(9, max(3.0, 0.22 * len(r) + 1.2)))
     y = np.arange(len(r))

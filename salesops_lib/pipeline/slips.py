@@ -112,6 +112,10 @@ def slip_probability(ds, as_of=None, lookback_days: int = 365, horizon_days: int
     ``low``, ``high``.
     """
     d = _as_of(ds, as_of)
+    cols = ["dimension", "value", "deals", "slipped", "probability", "low", "high"]
+    h = ds.opportunity_history
+    if h is None or h.empty:      # without history every due deal "closed on time": no answer
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
     last = d - pd.Timedelta(days=horizon_days)
     snaps = pd.date_range(last - pd.Timedelta(days=lookback_days), last, freq="ME")
     obs = []
@@ -123,7 +127,6 @@ def slip_probability(ds, as_of=None, lookback_days: int = 365, horizon_days: int
         if len(st):
             obs.append(st.assign(snapshot=t, age=(t - st["created_date"]).dt.days)
                        [["opportunity_id", "stage", "close_date", "age", "snapshot"]])
-    cols = ["dimension", "value", "deals", "slipped", "probability", "low", "high"]
     if not obs:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
     o = pd.concat(obs, ignore_index=True)

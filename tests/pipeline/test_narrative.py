@@ -64,3 +64,23 @@ def test_tables_render_names(sample_small):
     html = pipeline.stuck_table(stuck, 5).to_html()
     assert stuck["account_name"].iloc[0] in html and stuck["rep_name"].iloc[0] in html
     assert stuck["opportunity_id"].iloc[0] not in html
+
+
+def test_maven_export_renders_with_sentences_for_what_it_lacks(shared_data):
+    from salesops_lib import load_dataset
+
+    from ..conftest import MAVEN_MAPPING
+
+    ds = load_dataset(shared_data / "crm_sales_opportunities_maven", mapping=MAVEN_MAPPING)
+    h = pipeline.headline(ds, "2017-Q4")
+    assert h["pipeline_start"] > 0 and pd.isna(h["coverage"])
+    assert "needs quotas" in pipeline.kpi_cards(h)[3][2]
+    assert "needs quotas" in pipeline.reading_coverage(pipeline.coverage(ds, "2017-Q4"))
+    assert "need the opportunity history" in pipeline.reading_slips(pipeline.rep_slip_rates(ds))
+    assert "no opportunity history" in pipeline.history_note(ds)
+    assert "stage dates" in pipeline.reading_stuck(pipeline.stage_norms(ds),
+                                                   pipeline.stuck_deals(ds))
+    ex, rules = pipeline.audit(ds)
+    assert rules.set_index("rule").loc["missing close date", "deals"] > 0   # open deals have none
+    wf = pipeline.main_waterfall(ds, "2017-Q4")
+    assert pipeline.reconciles(wf)

@@ -75,3 +75,6 @@ def test_slip_probability_by_stage_and_age():
 def test_no_history_means_no_slips(sample_small):
     assert pipeline.deal_slips(sample_small).empty
     assert pipeline.rep_slip_rates(sample_small).empty
+    assert pipeline.slip_probability(sample_small).empty
+    assert "needs the opportunity history" in pipeline.slip_table(
+        pipeline.slip_probability(sample_small)).data
