@@ -58,7 +58,9 @@ def stage_entries(ds, as_of=None) -> pd.DataFrame:
         e = o[o["status"] == "open"][["opportunity_id", "stage", "created_date"]].rename(
             columns={"created_date": "entered"})
     e = e.dropna(subset=["stage", "entered"])
-    e = e[pd.to_datetime(e["entered"]) < d].assign(entered=lambda x: pd.to_datetime(x["entered"]))
+    if not pd.api.types.is_datetime64_any_dtype(e["entered"]):
+        e = e.assign(entered=pd.to_datetime(e["entered"]))
+    e = e[e["entered"] < d]
     e = e.sort_values(["opportunity_id", "entered"], kind="stable")
     return e.drop_duplicates(["opportunity_id", "stage"]).reset_index(drop=True)
 

@@ -212,8 +212,8 @@ def waterfall(ds, start, end, by: str | None = None, *, window=None, precedence=
 
     Parameters
     ----------
-    ds : Dataset, or a ``duckdb:///file.duckdb`` URL
-        A URL runs the buckets as one DuckDB query over the file's contract tables
+    ds : Dataset, a ``duckdb:///file.duckdb`` URL, or any other source ``load_dataset`` reads
+        A DuckDB URL runs the buckets as one DuckDB query over the file's contract tables
         (:func:`salesops_lib.pipeline.waterfall_sql`), never loading the history into memory.
     start, end : dates
         The two dates compared (each read at the end of its day); any two, ``start ≤ end``.
@@ -237,6 +237,11 @@ def waterfall(ds, start, end, by: str | None = None, *, window=None, precedence=
     """
     s0, e0 = _check_dates(start, end)
     check_precedence(precedence)
+    if isinstance(ds, str) and not (ds.startswith("duckdb:") or ds.endswith(".duckdb")):
+        from ..data import load_dataset     # "sample", a folder, another database URL
+        ds = load_dataset(ds)
+    if engine not in ("auto", "pandas", "duckdb"):
+        raise ValueError(f"engine must be 'auto', 'pandas' or 'duckdb', got {engine!r}")
     if isinstance(ds, str) or engine == "duckdb":
         from .sql import waterfall_sql
         return waterfall_sql(ds, s0, e0, by=by, window=window, precedence=precedence,

@@ -145,6 +145,8 @@ def test_bad_arguments_name_the_problem():
         pipeline.waterfall(ds, E, S)
     with pytest.raises(ValueError, match="missing \\['won'\\]"):
         pipeline.waterfall(ds, S, E, precedence=PRECEDENCE[1:])
+    with pytest.raises(ValueError, match="engine must be"):
+        pipeline.waterfall(ds, S, E, engine="spark")
     with pytest.raises(ValueError, match="exit_amount"):
         pipeline.waterfall(ds, S, E, exit_amount="middle")
     with pytest.raises(KeyError, match="cannot group by 'planet'"):
