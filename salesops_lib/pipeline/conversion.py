@@ -32,7 +32,6 @@ import pandas as pd
 
 from ..measures import state_as_of
 from ..periods import Period
-from .waterfall import history_rows
 
 
 def _as_of(ds, as_of) -> pd.Timestamp:

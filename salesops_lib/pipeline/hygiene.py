@@ -33,8 +33,8 @@ RULES = {
     "stage moved backward": ("low", "went back to an earlier stage"),
     "likely duplicate": ("medium", "same account, similar name and amount as another open deal"),
     "amount outside product range": ("low", "amount far outside the product's usual range"),
-    "end-of-month default close date": ("low", "close date on a month's last day, never changed "
-                                               "since creation (a CRM default)"),
+    "end-of-month default close date": ("low", ("close date on a month's last day, never "
+                                                "changed since creation (a CRM default)")),
 }
 WEIGHTS = {"high": 1.0, "medium": 0.5, "low": 0.2}
 _INACTIVE_COLS = ("active", "is_active", "isactive")

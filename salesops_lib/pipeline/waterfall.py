@@ -152,7 +152,7 @@ def classify(s: pd.DataFrame, e: pd.DataFrame, window, precedence=PRECEDENCE,
         bucket = np.full(len(mask), None, dtype=object)
         for reason in reversed([r for r in prec if r in flags]):   # first applicable wins
             bucket = np.where(flags[reason], reason, bucket)
-        if (mask & (bucket == None)).any():  # noqa: E711 - object array comparison
+        if (mask & (bucket == None)).any():
             raise AssertionError("a deal changed scope with no reason")  # pragma: no cover
         parts.append((ids[mask], grp[mask], bucket[mask], sign * amt[mask]))
         if sign < 0 and exit_amount == "end":
@@ -238,7 +238,7 @@ def waterfall(ds, start, end, by: str | None = None, *, window=None, precedence=
     s0, e0 = _check_dates(start, end)
     check_precedence(precedence)
     if isinstance(ds, str) and not (ds.startswith("duckdb:") or ds.endswith(".duckdb")):
-        from ..data import load_dataset     # "sample", a folder, another database URL
+        from ..data import load_dataset  # "sample", a folder, another database URL
         ds = load_dataset(ds)
     if engine not in ("auto", "pandas", "duckdb"):
         raise ValueError(f"engine must be 'auto', 'pandas' or 'duckdb', got {engine!r}")

@@ -7,7 +7,7 @@ import pytest
 
 from salesops_lib import pipeline
 
-from .conftest import ACCOUNTS, history_ds
+from .conftest import history_ds
 
 D, P, N = "Discovery", "Proposal", "Negotiation"
 REPS = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "rep_name": ["Ann Lee", "Bob Roy", "Cy Dunn"],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import matplotlib
 import pandas as pd
-import pytest
 
 from salesops_lib import pipeline
 
@@ -80,7 +79,7 @@ def test_maven_export_renders_with_sentences_for_what_it_lacks(shared_data):
     assert "no opportunity history" in pipeline.history_note(ds)
     assert "stage dates" in pipeline.reading_stuck(pipeline.stage_norms(ds),
                                                    pipeline.stuck_deals(ds))
-    ex, rules = pipeline.audit(ds)
+    _, rules = pipeline.audit(ds)
     assert rules.set_index("rule").loc["missing close date", "deals"] > 0   # open deals have none
     wf = pipeline.main_waterfall(ds, "2017-Q4")
     assert pipeline.reconciles(wf)

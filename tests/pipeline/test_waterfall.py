@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from salesops_lib import pipeline
-from salesops_lib.pipeline import BUCKETS, PRECEDENCE
+from salesops_lib.pipeline import PRECEDENCE
 
 from .conftest import history_ds
 
@@ -129,6 +129,17 @@ def test_precedence_pulled_in_before_moved_in_and_reverse():
     only(pipeline.waterfall(ds, S, E, by="team"), "pulled in", 45, 0, 45, "team", "East")
     prec = PRECEDENCE[:4] + ("moved in", "created", "reopened", "pulled in")
     only(pipeline.waterfall(ds, S, E, by="team", precedence=prec), "moved in", 45, 0, 45,
+         "team", "East")
+
+
+def test_precedence_reopened_before_moved_in_and_reverse():
+    rows = [("O1", "2026-08-01", "open", 25, "2026-09-01", "R3"),
+            ("O1", "2026-09-01", "lost", 25, "2026-09-01", "R3"),     # lost in West
+            ("O1", "2026-10-01", "open", 25, "2026-12-01", "R1")]     # reopened in East
+    ds = history_ds(rows)
+    only(pipeline.waterfall(ds, S, E, by="team"), "reopened", 25, 0, 25, "team", "East")
+    prec = PRECEDENCE[:4] + ("moved in", "created", "reopened", "pulled in")
+    only(pipeline.waterfall(ds, S, E, by="team", precedence=prec), "moved in", 25, 0, 25,
          "team", "East")
 
 
