@@ -20,6 +20,7 @@ from .hygiene import RULES, audit, quality_score
 from .narrative import (
     coverage_table,
     exceptions_table,
+    flow_table,
     group_table,
     headline,
     history_note,

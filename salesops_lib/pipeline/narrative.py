@@ -199,6 +199,15 @@ def reading_funnel(funnel: pd.DataFrame) -> str:
             " won so far)" + (f"; the biggest drop is into {worst}." if worst else "."))
 
 
+def flow_table(flow: pd.DataFrame):
+    """Stage-to-next conversion by flow as a display table."""
+    t = flow.rename(columns={"naive": "Share advanced so far", "conversion": "Expected conversion",
+                             "median_days": "Median days to advance"})
+    return viz.table(t, {"Share advanced so far": "pct", "Expected conversion": "pct",
+                         "Median days to advance": "days", "entered": "num", "advanced": "num",
+                         "lost": "num", "open": "num"})
+
+
 def reading_stuck(norms: pd.DataFrame, stuck: pd.DataFrame) -> str:
     """One sentence: the stall stage and the stuck pipeline."""
     if norms.empty or norms["median_days"].isna().all():

@@ -76,3 +76,9 @@ def test_sample_stage_history_runs(sample_small):
     f = pipeline.cohort_funnel(sample_small)
     assert f["share"].is_monotonic_decreasing
     assert (f["share"] >= f["observed_share"] - 1e-9).all()
+
+
+def test_flow_table_formats():
+    html = pipeline.flow_table(pipeline.flow_conversion(ds(), window=("2026-01-01",
+                                                                     "2026-01-31"))).to_html()
+    assert "Expected conversion" in html and "67%" in html
