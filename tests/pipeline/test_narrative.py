@@ -83,3 +83,35 @@ def test_maven_export_renders_with_sentences_for_what_it_lacks(shared_data):
     assert rules.set_index("rule").loc["missing close date", "deals"] > 0   # open deals have none
     wf = pipeline.main_waterfall(ds, "2017-Q4")
     assert pipeline.reconciles(wf)
+
+
+def test_every_section_runs_on_a_source_with_history():
+    import numpy as np
+
+    from .test_waterfall import random_history
+
+    rng = np.random.default_rng(5)
+    ds = random_history(rng)
+    for _ in range(3):                       # a few deals more, as one frame set
+        more = random_history(rng)
+        if len(more.opportunities) > len(ds.opportunities):
+            ds = more
+    d = pd.Timestamp("2026-10-31")
+    h = pipeline.headline(ds, "2026-Q4", end="2026-10-31")
+    assert h["end"] == d
+    assert "recorded changes" in pipeline.history_note(ds)
+    for styler in (pipeline.windows_table(ds, "2026-Q4", end="2026-10-31"),
+                   pipeline.group_table(ds, "2026-Q4", end="2026-10-31", by="team"),
+                   pipeline.path_table(ds, "2026-Q4", end="2026-10-31"),
+                   pipeline.coverage_table(pipeline.coverage(ds, "2026-Q4")),
+                   pipeline.flow_table(pipeline.flow_conversion(ds, as_of=d)),
+                   pipeline.rules_table(pipeline.audit(ds, as_of=d)[1])):
+        assert "<table" in styler.to_html()
+    rates = pipeline.rep_slip_rates(ds, as_of=d, min_deals=1)
+    assert pipeline.reading_slips(rates)
+    pipeline.plot_rep_slips(rates)
+    pipeline.slip_table(pipeline.slip_probability(ds, as_of=d))
+    funnel = pipeline.cohort_funnel(ds, as_of=d)
+    assert pipeline.reading_funnel(funnel)
+    norms = pipeline.stage_norms(ds, as_of=d)
+    assert pipeline.reading_stuck(norms, pipeline.stuck_deals(ds, as_of=d))
