@@ -13,7 +13,7 @@ per group (a rep column: ``team``, ``manager``, ``rep_id``; or the whole org):
   ``required_high`` are the ``level`` interval of 1 / win_rate from a seeded Poisson bootstrap
   over the closed deals;
 * ``verdict``: "short" when coverage < required_low, "covered" when above required_high,
-  else "borderline".
+  else "borderline"; "period over" (coverage NaN) when the report date is the period's last day.
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ def coverage(ds, period, by: str | None = "team", *, lookback_quarters: int = 4,
     with np.errstate(invalid="ignore"):   # NaN (no quota, no closed deals) reads "unknown"
         out["verdict"] = np.select([cov < lo, cov > hi, ~np.isnan(cov) & ~np.isnan(lo)],
                                    ["short", "covered", "borderline"], default="unknown")
+    if d >= P.end:                        # nothing left to close in a finished period
+        out["coverage"] = np.nan
+        out["verdict"] = "period over"
     out = out.rename_axis("group").reset_index()
     out["group"] = out["group"].astype(str).replace({"nan": UNASSIGNED})
     out["deals"] = out["deals"].astype("int64")

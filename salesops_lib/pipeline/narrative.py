@@ -42,9 +42,10 @@ def windows_table(ds, period, start: str = "", end: str = ""):
     wf = None
     for label, s, e in report_windows(ds, period, start, end):
         wf = waterfall(ds, s, e, window=period).set_index("bucket")
-        cols[f"{label} ($)"] = wf["amount"]
-        cols[f"{label} (deals)"] = wf["deals"]
-        fmts[f"{label} ($)"], fmts[f"{label} (deals)"] = "money", "num"
+        name = label[0].upper() + label[1:]
+        cols[f"{name} ($)"] = wf["amount"]
+        cols[f"{name} (deals)"] = wf["deals"]
+        fmts[f"{name} ($)"], fmts[f"{name} (deals)"] = "money", "num"
     t = pd.DataFrame(cols).reset_index()
     t["bucket"] = t["bucket"].str.capitalize()
     return viz.table(t, fmts)
@@ -69,11 +70,11 @@ def path_table(ds, period, start: str = "", end: str = ""):
     wf = waterfall(ds, s, e, window=period).set_index("bucket")
     p = waterfall_path(ds, s, e, window=period).set_index("bucket")
     t = pd.DataFrame({"Bucket": [b.capitalize() for b in BUCKETS],
-                      "start to end ($)": wf.loc[list(BUCKETS), "amount"].to_numpy(),
+                      "Start to end ($)": wf.loc[list(BUCKETS), "amount"].to_numpy(),
                       "deals": wf.loc[list(BUCKETS), "deals"].to_numpy(),
-                      "every change ($)": p.loc[list(BUCKETS), "amount"].to_numpy(),
+                      "Every change ($)": p.loc[list(BUCKETS), "amount"].to_numpy(),
                       "changes": p.loc[list(BUCKETS), "changes"].to_numpy()})
-    return viz.table(t, {"start to end ($)": "money", "every change ($)": "money", "deals": "num",
+    return viz.table(t, {"Start to end ($)": "money", "Every change ($)": "money", "deals": "num",
                          "changes": "num"})
 
 
@@ -98,7 +99,7 @@ def headline(ds, period, start: str = "", end: str = "") -> dict:
     return {"window": label, "start": s, "end": e, "pipeline_start": wf.loc["start", "amount"],
             "pipeline_end": wf.loc["end", "amount"], "deals_end": int(wf.loc["end", "deals"]),
             "net_change": wf.loc["end", "amount"] - wf.loc["start", "amount"],
-            "coverage": cov["coverage"], "required": cov["required"],
+            "coverage": cov["coverage"], "required": cov["required"], "quota": cov["quota"],
             "required_low": cov["required_low"], "required_high": cov["required_high"],
             "verdict": cov["verdict"], "period": Period.parse(period, ds.fiscal_start_month).label}
 
@@ -109,7 +110,8 @@ def _times(x) -> str:
 
 def kpi_cards(h: dict) -> list[tuple[str, str, str | None]]:
     """The headline as ``viz.kpis`` cards."""
-    cov_note = ("needs quotas" if pd.isna(h["coverage"]) else
+    cov_note = ("needs quotas" if pd.isna(h["quota"]) else
+                "the period is over: nothing left to cover" if h["verdict"] == "period over" else
                 f"required {_times(h['required'])} ({_times(h['required_low'])}–"
                 f"{_times(h['required_high'])}): {h['verdict']}")
     return [("Pipeline now", viz.money(h["pipeline_end"]),
@@ -143,6 +145,9 @@ def reading_coverage(cov: pd.DataFrame) -> str:
     if cov.empty or cov["quota"].isna().all():
         return ("Coverage needs quotas: this source has none, so pipeline cannot be set against "
                 "what is left to book.")
+    if (cov["verdict"] == "period over").all():
+        return ("The period is over, so no pipeline is left to cover its quota; bookings against "
+                "quota are in the rep performance report.")
     short = cov[cov["verdict"] == "short"]["group"].tolist()
     if short:
         return (f"{len(short)} of {len(cov)} short of the coverage their own win rate requires "

@@ -51,6 +51,12 @@ def plot_rep_slips(rates: pd.DataFrame, ax=None, max_reps: int = 25,
     ``rates``: as from :func:`rep_slip_rates`. With more than ``max_reps`` reps, the chronic
     ones and then those whose interval sits highest (largest lower bound) are shown.
     """
+    if rates.empty:
+        fig, ax = viz.figure(title, "", "", ax=ax, size=(9, 1.6))
+        ax.axis("off")
+        ax.text(0.5, 0.4, "No close-date history: slips need the opportunity history.",
+                ha="center", va="center", transform=ax.transAxes, color=viz.COLORS["neutral"])
+        return fig
     r = rates.assign(_c=rates["chronic"].fillna(False).astype(bool))
     r = r.sort_values(["_c", "rate_low"], ascending=False).head(max_reps)
     if len(rates) > max_reps:

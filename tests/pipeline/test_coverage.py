@@ -45,3 +45,11 @@ def test_coverage_interval_is_seeded():
     a = pipeline.coverage(ds, "2026-Q4", seed=3)
     b = pipeline.coverage(ds, "2026-Q4", seed=3)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_finished_period_has_nothing_left_to_cover():
+    ds = history_ds(ROWS, as_of="2027-01-15", quotas=QUOTAS)
+    c = pipeline.coverage(ds, "2026-Q4", by="team")
+    assert (c["verdict"] == "period over").all() and c["coverage"].isna().all()
+    assert c.set_index("group").loc["East", "booked"] == 300
+    assert pipeline.reading_coverage(c).startswith("The period is over")

@@ -52,6 +52,8 @@ def test_charts_have_titles_and_labels():
                                                            "Pushed out", "End"]
     fig = pipeline.plot_rep_slips(pipeline.rep_slip_rates(ds, min_deals=1))
     assert "slipped" in fig.axes[0].get_title(loc="left")
+    empty = pipeline.plot_rep_slips(pipeline.rep_slip_rates(history_ds(ROWS)).iloc[0:0])
+    assert "need the opportunity history" in empty.axes[0].texts[0].get_text()
     fig = pipeline.plot_funnel(pipeline.cohort_funnel(ds))
     assert fig.axes[0].get_xlabel().endswith("(%)")
 
