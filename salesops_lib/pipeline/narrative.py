@@ -208,6 +208,7 @@ def flow_table(flow: pd.DataFrame):
     """Stage-to-next conversion by flow as a display table."""
     t = flow.rename(columns={"naive": "Share advanced so far", "conversion": "Expected conversion",
                              "median_days": "Median days to advance"})
+    t["next_stage"] = t["next_stage"].replace({"won": "Won"})
     return viz.table(t, {"Share advanced so far": "pct", "Expected conversion": "pct",
                          "Median days to advance": "days", "entered": "num", "advanced": "num",
                          "lost": "num", "open": "num"})
