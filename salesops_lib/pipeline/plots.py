@@ -1,0 +1,115 @@
+"""Charts for pipeline health, in the house style (:mod:`salesops_lib.viz`).
+
+Each takes a frame made by this package, draws it, and returns the figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import viz
+from .waterfall import ORDER
+
+
+def plot_waterfall(wf: pd.DataFrame, title: str = "Pipeline walk", ax=None):
+    """Floating bars from the start pipeline through each non-zero bucket to the end.
+
+    ``wf``: one waterfall (``bucket``, ``amount``) as from :func:`waterfall` without ``by``.
+    """
+    a = wf.set_index("bucket")["amount"].reindex(list(ORDER)).fillna(0.0)
+    keep = [b for b in ORDER if b in ("start", "end") or a[b] != 0]
+    a = a[keep]
+    fig, ax = viz.figure(title, "", "Pipeline amount ($)", ax=ax)
+    level = a["start"]
+    x = np.arange(len(a))
+    for i, (bucket, v) in enumerate(a.items()):
+        if bucket in ("start", "end"):
+            ax.bar(i, v, color=viz.COLORS["primary"], width=0.65)
+            ax.annotate(viz.money(v), (i, v), ha="center", va="bottom", fontsize=9,
+                        xytext=(0, 2), textcoords="offset points")
+            continue
+        bottom = level if v >= 0 else level + v
+        ax.bar(i, abs(v), bottom=bottom, width=0.65,
+               color=viz.COLORS["good"] if v >= 0 else viz.COLORS["bad"])
+        ax.annotate(("+" if v >= 0 else "") + viz.money(v), (i, bottom + abs(v)), ha="center",
+                    va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
+        level += v
+    ax.set_xticks(x)
+    ax.set_xticklabels([b.capitalize() for b in a.index], rotation=20, ha="right")
+    ax.set_ylim(0, max(1.0, float(np.nanmax(np.abs(np.cumsum(a.to_numpy()[:-1]))) * 1.15),
+                       float(a.max()) * 1.15))
+    viz.money_axis(ax)
+    ax.grid(axis="x", visible=False)
+    return fig
+
+
+def plot_rep_slips(rates: pd.DataFrame, ax=None, max_reps: int = 25,
+                   title: str = "Share of deals that slipped, by rep"):
+    """Each rep's slip rate with its interval against the org rate; chronic reps in red.
+
+    ``rates``: as from :func:`rep_slip_rates`. With more than ``max_reps`` reps, the chronic
+    ones and then those whose interval sits highest (largest lower bound) are shown.
+    """
+    if rates.empty:
+        fig, ax = viz.figure(title, "", "", ax=ax, size=(9, 1.6))
+        ax.axis("off")
+        ax.text(0.5, 0.4, "No close-date history: slips need the opportunity history.",
+                ha="center", va="center", transform=ax.transAxes, color=viz.COLORS["neutral"])
+        return fig
+    r = rates.assign(_c=rates["chronic"].fillna(False).astype(bool))
+    r = r.sort_values(["_c", "rate_low"], ascending=False).head(max_reps)
+    if len(rates) > max_reps:
+        title = f"{title} (the {max_reps} highest of {len(rates)})"
+    r = r.sort_values("rate").reset_index(drop=True)
+    fig, ax = viz.figure(title, "Deals whose close date was pushed at least once (%)", "",
+                         ax=ax, size=(9, max(3.0, 0.22 * len(r) + 1.2)))
+    y = np.arange(len(r))
+    colors = np.where(r["chronic"].fillna(False).astype(bool), viz.COLORS["bad"],
+                      viz.COLORS["primary"])
+    ax.hlines(y, r["rate_low"], r["rate_high"], colors=colors, linewidth=2)
+    ax.scatter(r["rate"], y, color=colors, zorder=3, s=18)
+    if len(r):
+        org = float(r["org_rate"].iloc[0])
+        ax.axvline(org, color=viz.COLORS["target"], linestyle="--", linewidth=1.2)
+        ax.annotate(f"org {viz.pct(org)}", (org, len(r) - 0.5), color=viz.COLORS["target"],
+                    fontsize=9, xytext=(3, 0), textcoords="offset points")
+    ax.set_yticks(y)
+    ax.set_yticklabels(r["rep_name"].astype(str).tolist(), fontsize=8)
+    viz.pct_axis(ax, "x")
+    return fig
+
+
+def plot_funnel(funnel: pd.DataFrame, ax=None, title: str = "Share of the cohort reaching each stage"):
+    """Bars of the censored estimate per stage with the share already observed as a marker.
+
+    ``funnel``: as from :func:`cohort_funnel`.
+    """
+    f = funnel.reset_index(drop=True)
+    fig, ax = viz.figure(title, "Share of deals created in the cohort (%)", "", ax=ax)
+    y = np.arange(len(f))[::-1]
+    ax.barh(y, f["share"], color=viz.COLORS["primary"], height=0.6,
+            label="expected, open deals counted as still running")
+    ax.scatter(f["observed_share"], y, color=viz.COLORS["target"], zorder=3, marker="|", s=300,
+               label="reached so far")
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(s).capitalize() if s == "won" else str(s) for s in f["stage"]])
+    ax.set_xlim(0, 1.05)
+    viz.pct_axis(ax, "x")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    return fig
+
+
+def plot_stage_days(norms: pd.DataFrame, ax=None, title: str = "Days in stage: the org's norms"):
+    """Median and 75th-percentile days per stage; the stall stage highlighted."""
+    n = norms.reset_index(drop=True)
+    fig, ax = viz.figure(title, "", "Days in stage", ax=ax)
+    x = np.arange(len(n))
+    ax.bar(x - 0.2, n["median_days"], width=0.4, color=viz.COLORS["primary"], label="median")
+    ax.bar(x + 0.2, n["p75_days"], width=0.4, color=viz.COLORS["compare"],
+           label="75th percentile (stuck beyond)")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{s}\n(stalls here)" if st else str(s)
+                        for s, st in zip(n["stage"], n["stall"])])
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    return fig

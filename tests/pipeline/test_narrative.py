@@ -1,0 +1,124 @@
+"""Readings, windows, tables and charts of the pipeline-health report."""
+
+from __future__ import annotations
+
+import matplotlib
+import pandas as pd
+
+from salesops_lib import pipeline
+
+from .conftest import history_ds
+
+matplotlib.use("Agg")
+
+ROWS = [("O1", "2026-09-01", "open", 100, "2026-11-15", "R1"),
+        ("O1", "2026-10-10", "won", 120, "2026-10-10", "R1"),
+        ("O2", "2026-10-05", "open", 50, "2026-12-01", "R3"),
+        ("O3", "2026-09-01", "open", 80, "2026-12-20", "R1"),
+        ("O3", "2026-10-20", "open", 80, "2027-01-20", "R1")]
+
+
+def test_default_windows_are_quarter_to_date_and_last_week():
+    ds = history_ds(ROWS, as_of="2026-11-15")
+    w = pipeline.report_windows(ds, "2026-Q4")
+    assert w == [("quarter to date", pd.Timestamp("2026-09-30"), pd.Timestamp("2026-11-15")),
+                 ("last 7 days", pd.Timestamp("2026-11-08"), pd.Timestamp("2026-11-15"))]
+    assert pipeline.report_windows(ds, "2026-Q4", "2026-10-01", "2026-10-31")[0][1:] == (
+        pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31"))
+
+
+def test_headline_and_reading():
+    ds = history_ds(ROWS, as_of="2026-11-15")
+    h = pipeline.headline(ds, "2026-Q4")
+    assert (h["pipeline_start"], h["pipeline_end"], h["net_change"]) == (180, 50, -130)
+    cards = pipeline.kpi_cards(h)
+    assert cards[0][:2] == ("Pipeline now", "$50") and cards[2][1] == "-$130"
+    text = pipeline.reading_waterfall(pipeline.main_waterfall(ds, "2026-Q4"))
+    assert text.startswith("The period's pipeline went from $180 to $50 (-$130)")
+    assert "won $100" in text and "pushed out $80" in text and "created $50" in text
+
+
+def test_history_note_says_what_is_missing(sample_small):
+    import dataclasses
+
+    no_history = dataclasses.replace(sample_small,
+                                     opportunity_history=sample_small.opportunity_history.iloc[:0])
+    assert "amount up and down" in pipeline.history_note(no_history)
+    assert "recorded changes" in pipeline.history_note(sample_small)
+    assert "5 recorded changes" in pipeline.history_note(history_ds(ROWS))
+
+
+def test_charts_have_titles_and_labels():
+    ds = history_ds(ROWS, as_of="2026-11-15")
+    fig = pipeline.plot_waterfall(pipeline.main_waterfall(ds, "2026-Q4"), title="Walk")
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "Walk" and ax.get_ylabel() == "Pipeline amount ($)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Start", "Created", "Won",
+                                                           "Pushed out", "End"]
+    fig = pipeline.plot_rep_slips(pipeline.rep_slip_rates(ds, min_deals=1))
+    assert "slipped" in fig.axes[0].get_title(loc="left")
+    empty = pipeline.plot_rep_slips(pipeline.rep_slip_rates(history_ds(ROWS)).iloc[0:0])
+    assert "need the opportunity history" in empty.axes[0].texts[0].get_text()
+    fig = pipeline.plot_funnel(pipeline.cohort_funnel(ds))
+    assert fig.axes[0].get_xlabel().endswith("(%)")
+
+
+def test_tables_render_names(sample_small):
+    html = pipeline.group_table(sample_small, "2025-Q4", by="team").to_html()
+    assert "Net change" in html and "Team" in html
+    stuck = pipeline.stuck_deals(sample_small)
+    html = pipeline.stuck_table(stuck, 5).to_html()
+    assert stuck["account_name"].iloc[0] in html and stuck["rep_name"].iloc[0] in html
+    assert stuck["opportunity_id"].iloc[0] not in html
+
+
+def test_maven_export_renders_with_sentences_for_what_it_lacks(shared_data):
+    from salesops_lib import load_dataset
+
+    from ..conftest import MAVEN_MAPPING
+
+    ds = load_dataset(shared_data / "crm_sales_opportunities_maven", mapping=MAVEN_MAPPING)
+    h = pipeline.headline(ds, "2017-Q4")
+    assert h["pipeline_start"] > 0 and pd.isna(h["coverage"])
+    assert "needs quotas" in pipeline.kpi_cards(h)[3][2]
+    assert "needs quotas" in pipeline.reading_coverage(pipeline.coverage(ds, "2017-Q4"))
+    assert "need the opportunity history" in pipeline.reading_slips(pipeline.rep_slip_rates(ds))
+    assert "no opportunity history" in pipeline.history_note(ds)
+    assert "stage dates" in pipeline.reading_stuck(pipeline.stage_norms(ds),
+                                                   pipeline.stuck_deals(ds))
+    _, rules = pipeline.audit(ds)
+    assert rules.set_index("rule").loc["missing close date", "deals"] > 0   # open deals have none
+    wf = pipeline.main_waterfall(ds, "2017-Q4")
+    assert pipeline.reconciles(wf)
+
+
+def test_every_section_runs_on_a_source_with_history():
+    import numpy as np
+
+    from .test_waterfall import random_history
+
+    rng = np.random.default_rng(5)
+    ds = random_history(rng)
+    for _ in range(3):                       # a few deals more, as one frame set
+        more = random_history(rng)
+        if len(more.opportunities) > len(ds.opportunities):
+            ds = more
+    d = pd.Timestamp("2026-10-31")
+    h = pipeline.headline(ds, "2026-Q4", end="2026-10-31")
+    assert h["end"] == d
+    assert "recorded changes" in pipeline.history_note(ds)
+    for styler in (pipeline.windows_table(ds, "2026-Q4", end="2026-10-31"),
+                   pipeline.group_table(ds, "2026-Q4", end="2026-10-31", by="team"),
+                   pipeline.path_table(ds, "2026-Q4", end="2026-10-31"),
+                   pipeline.coverage_table(pipeline.coverage(ds, "2026-Q4")),
+                   pipeline.flow_table(pipeline.flow_conversion(ds, as_of=d)),
+                   pipeline.rules_table(pipeline.audit(ds, as_of=d)[1])):
+        assert "<table" in styler.to_html()
+    rates = pipeline.rep_slip_rates(ds, as_of=d, min_deals=1)
+    assert pipeline.reading_slips(rates)
+    pipeline.plot_rep_slips(rates)
+    pipeline.slip_table(pipeline.slip_probability(ds, as_of=d))
+    funnel = pipeline.cohort_funnel(ds, as_of=d)
+    assert pipeline.reading_funnel(funnel)
+    norms = pipeline.stage_norms(ds, as_of=d)
+    assert pipeline.reading_stuck(norms, pipeline.stuck_deals(ds, as_of=d))
