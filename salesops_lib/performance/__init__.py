@@ -20,9 +20,10 @@ from .consistency import (
                           reading_ramp,
                           window,
 )
-from .cycle import cycle_durations, cycle_km, km_curve
+from .cycle import cycle_by, cycle_durations, cycle_km, km_curve, reading_cycle_by
 from .drivers import (
                           GAP_COMPONENTS,
+                          REFERENCE_LABEL,
                           gap_decomposition,
                           potential_adjusted,
                           potential_model,
@@ -31,7 +32,11 @@ from .drivers import (
                           velocity,
 )
 from .executive import (
+                          ATTAINMENT_RAG,
+                          COVERAGE_RAG,
                           by_team,
+                          team_totals,
+                          window_totals,
                           monthly_bookings,
                           org_headline,
                           org_kpi_cards,
@@ -75,7 +80,7 @@ from .scorecard import (
                           subset,
                           to_long,
 )
-from .verdicts import VERDICTS, funnel_limits, leaderboard
+from .verdicts import FDR, VERDICTS, funnel_limits, leaderboard, win_rate_verdicts
 from .winrates import fit_beta_prior, shrink_win_rate, wilson_interval
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -29,6 +29,15 @@ def as_of(ds: Dataset, period: str | Period) -> pd.Timestamp:
     return report_date(ds, period)
 
 
+def load(data: str, mapping: str | None = "") -> Dataset:
+    """The dataset a report notebook reads: :func:`salesops_lib.load_dataset` of ``data``
+    with ``mapping`` (a preset name, a mapping file, or "" / None for none — a notebook's
+    ``mapping: str = ""`` parameter means "no mapping")."""
+    from .. import load_dataset
+
+    return load_dataset(data, mapping=mapping or None)
+
+
 def git_commit() -> str:
     """Short commit hash of the workbench checkout, or ``"unknown"`` outside git."""
     try:
@@ -130,8 +139,8 @@ def footer(ds: Dataset, **params):
     if ds.seed is not None:
         seeds.setdefault("sample seed", ds.seed)
     rows = [
-        ("As of", f"{ds.as_of:%Y-%m-%d}" + (f" (report date {as_of(ds, params['period']):%Y-%m-%d})"
-                                            if "period" in params else "")),
+        ("As of", (f"{as_of(ds, params['period']):%d %b %Y}, the report date (data extracted "
+                   f"{ds.as_of:%d %b %Y})") if "period" in params else f"{ds.as_of:%d %b %Y}"),
         ("Parameters", param_txt or "defaults"),
         ("Data", f"{mask_text(ds.source)} · fingerprint {ds.fingerprint()} · "
                  + ", ".join(f"{t} {len(df):,}" for t, df in ds.tables.items())),
