@@ -207,11 +207,14 @@ def legend_below(ax, ncols: int = 4, **kwargs):
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return None
-    leg = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, -0.16),
-                    ncols=min(ncols, len(handles)), fontsize=8.5, frameon=False,
-                    borderaxespad=0.0, **kwargs)
-    ax.figure.tight_layout()
-    return leg
+    fig = ax.figure
+    fig.tight_layout()
+    # a fixed distance under the axis label, whatever the figure's height
+    height_in = fig.get_figheight() * ax.get_position().height
+    gap_in = 0.62 if ax.get_xlabel() else 0.38
+    return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, -gap_in / height_in),
+                     ncols=min(ncols, len(handles)), fontsize=8.5, frameon=False,
+                     borderaxespad=0.0, **kwargs)
 
 
 def nothing_to_draw(fig):
@@ -307,7 +310,8 @@ def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = N
     sty = sty.set_table_styles([
         {"selector": "th", "props": "background:#0B4F8A;color:white;font-weight:600;"
                                     "padding:6px 10px;text-align:left;"},
-        {"selector": "td", "props": "padding:5px 10px;border-bottom:1px solid #E3E3E3;"},
+        {"selector": "td", "props": "padding:5px 10px;border-bottom:1px solid #E3E3E3;"
+                                    "white-space:nowrap;"},
         {"selector": "caption", "props": "caption-side:top;text-align:left;font-weight:600;"
                                          "color:#333;padding-bottom:6px;"},
         {"selector": "", "props": "border-collapse:collapse;font-size:13px;margin:6px 0 14px 0;"},
@@ -360,9 +364,9 @@ def kpis(items: list[tuple]):
             f'<div style="font-size:12px;color:#555;text-transform:uppercase;letter-spacing:.04em">'
             f"{html.escape(str(label))}</div>"
             f'<div style="font-size:26px;font-weight:700;color:{fg};margin:2px 0">'
-            f"{html.escape(str(value))}"
-            + (f' <span style="font-size:12px;font-weight:600">{word}</span>' if word else "")
-            + "</div>"
+            f"{html.escape(str(value))}</div>"
+            + (f'<div style="font-size:11px;font-weight:700;color:{fg};text-transform:uppercase;'
+               f'letter-spacing:.04em">{word}</div>' if word else "")
             + (f'<div style="font-size:12px;color:#444">{html.escape(str(note))}</div>' if note else "")
             + "</div>")
     return HTML('<div data-salesops="kpis" style="display:flex;gap:12px;flex-wrap:wrap;'

@@ -328,7 +328,7 @@ def plot_consistency(cons: pd.DataFrame, label: str, ax=None, title: str | None 
     named when there are at most 12 (by ``rep_name`` if present, else ``label``) and coloured
     by ``color_by`` (e.g. ``"team"``) when given.
     """
-    if cons.empty:
+    if cons.empty or cons["hit_rate"].isna().all():
         return None
     fig, ax = viz.figure(title or "Consistency: hit rate vs month-to-month swing",
                          "Hit rate (share of periods at quota)",
@@ -390,7 +390,9 @@ def consistency_table(cons: pd.DataFrame):
     is in the caption, ids are left out); None for an empty frame (nothing to show)."""
     if cons.empty:
         return None
-    cols = [c for c in CONSISTENCY_COLUMNS if c in cons.columns]
+    no_quota = "periods" in cons.columns and not (cons["periods"] > 0).any()
+    cols = [c for c in CONSISTENCY_COLUMNS if c in cons.columns and not (
+        no_quota and c in ("periods", "hit_rate", "longest_hit_streak", "longest_miss_streak"))]
     t = cons[cols].rename(columns=CONSISTENCY_COLUMNS)
     caption = None
     if "window" in cons.columns and len(cons):
@@ -416,9 +418,12 @@ def reading_consistency(cons: pd.DataFrame, label: str) -> str:
     best, worst = c.iloc[0], c.iloc[-1]
     hit = (lambda r: f", at quota in {viz.pct(r['hit_rate'])} of quarters"
            if pd.notna(r["hit_rate"]) else "")
-    return (f"Steadiest: {best[label]} (monthly bookings vary by {viz.pct(best['cv_monthly'])} of "
+    text = (f"Steadiest: {best[label]} (monthly bookings vary by {viz.pct(best['cv_monthly'])} of "
             f"their mean{hit(best)}); most volatile: {worst[label]} "
             f"({viz.pct(worst['cv_monthly'])}{hit(worst)}).")
+    if cons["hit_rate"].isna().all():
+        text += " The share of quarters at quota needs quotas, which the data do not have."
+    return text
 
 
 def reading_ramp(summary: dict) -> str:

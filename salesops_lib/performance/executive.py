@@ -125,7 +125,9 @@ def org_headline(ds: Dataset, period) -> pd.Series:
     that far), ``growth`` (= bookings / bookings_last_year − 1), ``win_rate`` with its
     Wilson 95 % interval, ``avg_deal_size``, ``cycle_days_median`` (each with its
     ``_last_year`` twin), ``open_pipeline``/``coverage`` of :func:`pipeline_outlook`, the
-    ``report_date`` and the labels of both windows.
+    ``report_date`` and the labels of both windows; ``pipeline_dated`` is False when no deal
+    open on the report date has both an expected close date and an amount (an export
+    without them cannot give a pipeline outlook).
     """
     P = Period.parse(period, ds.fiscal_start_month)
     cw = comparable_window(ds, P)
@@ -134,7 +136,11 @@ def org_headline(ds: Dataset, period) -> pd.Series:
     if not cw["previous_available"]:
         prev = prev.map(lambda _: np.nan)
     out = pipeline_outlook(ds, P).iloc[0]
+    st = state_as_of(ds, report_date(ds, P))
+    open_now = st[st["status"] == "open"]
+    dated = bool(open_now.empty or (open_now["close_date"].notna() & (open_now["amount"] > 0)).any())
     return pd.Series({
+        "pipeline_dated": dated,
         "period": P.label,
         "report_date": report_date(ds, P),
         "complete": cw["complete"],
@@ -231,6 +237,10 @@ def org_readings(h: pd.Series, coverage_rag=COVERAGE_RAG) -> dict[str, str]:
                "amber": f"below the {coverage_rag[0]:g}× target",
                "red": f"far below the {coverage_rag[0]:g}× target (under {coverage_rag[1]:g}×): "
                       "at risk"}.get(status, "")
+    if not h.get("pipeline_dated", True) and not h["open_pipeline"]:
+        out["pipeline"] = ("The pipeline outlook needs an expected close date and an amount for "
+                           "open deals, which the data do not have.")
+        return out
     out["pipeline"] = (f"{viz.money(h['open_pipeline'])} of open pipeline is due in "
                        f"{h['outlook_period']}"
                        + (f": {cov:.1f}× the quota still to close, {verdict}." if pd.notna(cov)
@@ -266,13 +276,17 @@ def plot_team_bookings(teams: pd.DataFrame, period_label: str, ax=None,
 
 def monthly_bookings(ds: Dataset, period, months: int = 24) -> pd.DataFrame:
     """Won amount per calendar month for the ``months`` months up to the period's end,
-    stopping at the report date (months not yet reached are not shown as zero).
+    stopping at the report date (months not yet reached are not shown as zero) and starting
+    no earlier than the month of the first deal in the data.
 
     Columns ``month`` (first day), ``bookings``. Months without bookings are zero.
     """
     P = Period.parse(period, ds.fiscal_start_month)
     end = report_date(ds, P)
     start = (P.end - pd.DateOffset(months=months - 1)).replace(day=1)
+    first = ds.opportunities["created_date"].min()
+    if pd.notna(first):     # months before the data begin are unknown, not zero
+        start = max(start, first.to_period("M").to_timestamp())
     won = ds.opportunities[(ds.opportunities["status"] == "won")
                            & (ds.opportunities["close_date"] >= start)
                            & (ds.opportunities["close_date"] <= end)]
@@ -373,6 +387,8 @@ def team_table(teams: pd.DataFrame, coverage_rag=COVERAGE_RAG, attainment_rag=AT
         drop += ["quota", "attainment", "coverage"]
     if teams["bookings_last_year"].isna().all():
         drop += ["bookings_last_year", "growth"]
+    if teams["quota"].isna().all() and not (teams["open_pipeline"].fillna(0) > 0).any():
+        drop += ["open_pipeline"]
     keep = [c for c in cols if c not in drop]
     t = t[keep].rename(columns={c: cols[c] for c in keep})
     rag = {k: v for k, v in status.items() if k in t.columns}

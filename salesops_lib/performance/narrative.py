@@ -98,7 +98,7 @@ def reading_attainment(roll: pd.DataFrame) -> str:
     """One sentence on the attainment distribution (from an org-level roll-up row)."""
     r = roll.iloc[0]
     if not r["reps_with_quota"]:
-        return "No rep has a quota for this period, so attainment cannot be computed."
+        return "Attainment needs a quota for each rep, which the data do not have for this period."
     return (f"{viz.pct(r['share_at_100'])} of reps with a quota reached it and "
             f"{viz.pct(r['share_at_80'])} reached 80%; the median rep attained "
             f"{viz.pct(r['median_attainment'])}, and the Gini of attainment is "
@@ -145,8 +145,10 @@ def reading_cycle(km: pd.DataFrame, by: str) -> str:
             + "; ".join(parts) + ".")
 
 
+SHORT_VERDICT = {ABOVE: "above", INLINE: "in line", BELOW: "below", FEW: "too few deals"}
+
 LEADERBOARD_COLUMNS = {
-    "rep_name": "Rep", "team": "Team", "peer_group": "Peers", "verdict": "Win rate verdict",
+    "rep_name": "Rep", "team": "Team", "peer_group": "Peers", "verdict": "Win rate vs peers",
     "deals": "Closed deals", "win_rate": "Win rate", "peer_win_rate": "Peers' win rate",
     "bookings": "Bookings", "attainment": "Attainment", "avg_deal_size": "Average deal",
     "cycle_days_median": "Sales cycle",
@@ -156,10 +158,14 @@ LEADERBOARD_COLUMNS = {
 def leaderboard_table(lb: pd.DataFrame):
     """The leaderboard as a formatted, escaped table (verdict first, no rank column), with
     bookings and attainment beside the win-rate verdict."""
-    cols = [c for c in LEADERBOARD_COLUMNS if c in lb.columns]
+    cols = [c for c in LEADERBOARD_COLUMNS if c in lb.columns
+            and not (c == "attainment" and lb[c].isna().all())]
     t = lb[cols].rename(columns=LEADERBOARD_COLUMNS)
     if "Peers" in t.columns:
         t["Peers"] = t["Peers"].map(lambda g: g if g == "all reps" else f"{g} reps")
+    if "Win rate vs peers" in t.columns:
+        t["Win rate vs peers"] = t["Win rate vs peers"].map(SHORT_VERDICT).fillna(
+            t["Win rate vs peers"])
     return viz.table(t, {"Win rate": "pct", "Peers' win rate": "pct", "Bookings": "money",
                          "Attainment": "pct", "Average deal": "money", "Sales cycle": "days"},
                      caption="Scorecard by verdict: the verdict judges win rate against peers; "
@@ -177,7 +183,11 @@ ROLLUP_COLUMNS = {
 
 def rollup_table(roll: pd.DataFrame, total: pd.DataFrame | None = None):
     """An attainment roll-up (:func:`attainment_rollup`) as a formatted table in words; with
-    ``total`` (the ``by=None`` roll-up) its row is appended as the totals row."""
+    ``total`` (the ``by=None`` roll-up) its row is appended as the totals row. Without any
+    quota, a one-sentence callout saying so instead of a table of dashes."""
+    if not (roll["reps_with_quota"] > 0).any():
+        return viz.callout("Attainment by manager needs a quota for each rep, which the data do "
+                           "not have for this period.")
     key = next((c for c in roll.columns if c in ROLLUP_COLUMNS and c not in
                 ("reps", "reps_with_quota", "bookings", "quota", "attainment",
                  "median_attainment", "share_at_100", "share_at_80", "gini")), roll.columns[0])
