@@ -57,7 +57,7 @@ def test_to_html_title_nav_and_alt_text():
     assert "No description has been provided" not in page
     assert not nb.cells[4].outputs[1]["metadata"]             # the input is not modified
     default = pages.to_html(nb)
-    assert "<title>Executive summary</title>" in default and "salesops-nav" not in default
+    assert "<title>Executive summary</title>" in default and "<nav" not in default
 
 
 def test_readable_error_is_one_sentence_cut_at_a_word():
