@@ -35,6 +35,7 @@ from .executive import (
                           ATTAINMENT_RAG,
                           COVERAGE_RAG,
                           by_team,
+                          pace,
                           team_totals,
                           window_totals,
                           monthly_bookings,

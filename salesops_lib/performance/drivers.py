@@ -199,6 +199,8 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95,
     * ``residual_low/high`` = residual ∓ t₍ₙ₋ₚ₋₁₎ · s₍₋ᵢ₎ / sqrt(1 − hᵢᵢ), where
       s₍₋ᵢ₎² = (SSE − eᵢ² / (1 − hᵢᵢ)) / (n − p − 1); ``expected_low/high`` the matching
       prediction interval;
+    * ``residual_low/high`` are then widened to the per-rep level Benjamini–Hochberg used
+      (``max(flags, 1) · fdr / n``), so a rep's interval excludes 0 exactly when flagged;
     * ``p_value`` = two-sided t₍ₙ₋ₚ₋₁₎ p-value of the externally studentised residual
       ``residual · sqrt(1 − hᵢᵢ) / s₍₋ᵢ₎``; ``p_adjusted`` its Benjamini–Hochberg adjustment
       across all reps (many reps are judged at once);
@@ -240,6 +242,11 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95,
     pval = 2 * stats.t.sf(np.abs(tstat), n - p - 1)
     padj = multipletests(pval, alpha=fdr, method="fdr_bh")[1]
     out["p_value"], out["p_adjusted"] = pval, padj
+    # intervals at the per-rep level BH used, so an interval excludes 0 exactly when flagged
+    k = int((padj <= fdr).sum())
+    alpha = max(k, 1) * fdr / n
+    half_adj = stats.t.ppf(1 - alpha / 2, n - p - 1) * s_i / np.sqrt(1 - h)
+    out["residual_low"], out["residual_high"] = press - half_adj, press + half_adj
     out["verdict"] = np.select([(padj <= fdr) & (press > 0), (padj <= fdr) & (press < 0)],
                                ["above expectation", "below expectation"], "as expected")
     out.attrs.update(fdr=fdr, not_yet_hired=d.attrs.get("not_yet_hired", 0))

@@ -125,7 +125,8 @@ def org_headline(ds: Dataset, period) -> pd.Series:
     that far), ``growth`` (= bookings / bookings_last_year − 1), ``win_rate`` with its
     Wilson 95 % interval, ``avg_deal_size``, ``cycle_days_median`` (each with its
     ``_last_year`` twin), ``open_pipeline``/``coverage`` of :func:`pipeline_outlook`, the
-    ``report_date`` and the labels of both windows; ``pipeline_dated`` is False when no deal
+    ``report_date``, ``elapsed`` (share of the period's days gone, 1 once it is over) and
+    the labels of both windows; ``pipeline_dated`` is False when no deal
     open on the report date has both an expected close date and an amount (an export
     without them cannot give a pipeline outlook).
     """
@@ -144,6 +145,7 @@ def org_headline(ds: Dataset, period) -> pd.Series:
         "period": P.label,
         "report_date": report_date(ds, P),
         "complete": cw["complete"],
+        "elapsed": min(cw["days"] / P.days, 1.0),
         "window": cw["current"].label, "window_last_year": cw["previous"].label,
         "bookings": cur["bookings"], "quota": cur["quota"], "attainment": cur["attainment"],
         "bookings_last_year": prev["bookings"],
@@ -293,7 +295,10 @@ def monthly_bookings(ds: Dataset, period, months: int = 24) -> pd.DataFrame:
     s = won.groupby(won["close_date"].dt.to_period("M"))["amount"].sum()
     idx = pd.period_range(start, end, freq="M")
     s = s.reindex(idx, fill_value=0.0)
-    return pd.DataFrame({"month": idx.to_timestamp(), "bookings": s.to_numpy()})
+    out = pd.DataFrame({"month": idx.to_timestamp(), "bookings": s.to_numpy()})
+    if end != end + pd.offsets.MonthEnd(0):        # the last month is not over yet
+        out.attrs["partial_to"] = end
+    return out
 
 
 def plot_monthly_bookings(monthly: pd.DataFrame, period_label: str, ax=None):
@@ -302,9 +307,15 @@ def plot_monthly_bookings(monthly: pd.DataFrame, period_label: str, ax=None):
     P = Period.parse(period_label)
     inside = (monthly["month"] >= P.start.replace(day=1)) & (monthly["month"] <= P.end)
     colors = np.where(inside, viz.COLORS["primary"], viz.COLORS["compare"]).tolist()
-    ax.bar(monthly["month"], monthly["bookings"], width=25, color=colors)
+    bars = ax.bar(monthly["month"], monthly["bookings"], width=25, color=colors)
     viz.money_axis(ax)
-    ax.annotate(period_label, xy=(1, 1), xycoords="axes fraction", ha="right", va="bottom",
+    label = period_label
+    partial = monthly.attrs.get("partial_to")
+    if partial is not None and len(bars):
+        bars[-1].set_hatch("///")
+        bars[-1].set_edgecolor("white")
+        label = f"{period_label} (last month to {partial:%d %b})"
+    ax.annotate(label, xy=(1, 1), xycoords="axes fraction", ha="right", va="bottom",
                 color=viz.COLORS["primary"], fontweight="bold")
     fig.tight_layout()
     return fig
@@ -313,15 +324,19 @@ def plot_monthly_bookings(monthly: pd.DataFrame, period_label: str, ax=None):
 def org_kpi_cards(h: pd.Series, coverage_rag=COVERAGE_RAG,
                   attainment_rag=ATTAINMENT_RAG) -> list[tuple]:
     """Headline cards (label, value, note, status) for :func:`salesops_lib.viz.kpis`;
-    attainment and coverage carry red/amber/green against the given thresholds."""
+    attainment and coverage carry red/amber/green against the given thresholds. While the
+    period runs, attainment is judged on pace: attainment ÷ share of the period gone
+    (:func:`pace`), so 35% of quota half-way through reads as 70% of pace, not as 35%."""
     so_far = "" if h["complete"] else " to date"
+    paced = pace(h["attainment"], h.get("elapsed", 1.0))
     ly = (f"{viz.money(h['bookings_last_year'])} in {h['window_last_year']}"
           if pd.notna(h["bookings_last_year"]) else "no comparable period in the data")
     return [
         (f"Bookings{so_far}", viz.money(h["bookings"]),
-         f"{viz.pct(h['attainment'])} of {viz.money(h['quota'])} quota"
+         (f"{viz.pct(h['attainment'])} of {viz.money(h['quota'])} quota"
+          + ("" if h["complete"] else f", {viz.pct(h.get('elapsed'))} of the period gone"))
          if pd.notna(h["attainment"]) else "no quota in the data",
-         viz.rag(h["attainment"], *attainment_rag)),
+         viz.rag(paced, *attainment_rag)),
         ("vs last year", viz.signed_pct(h["growth"]) if pd.notna(h["growth"]) else "–", ly, None),
         ("Win rate", viz.pct(h["win_rate"]),
          f"95% interval {viz.pct(h['win_rate_low'])}–{viz.pct(h['win_rate_high'])}", None),
@@ -342,6 +357,14 @@ TEAM_COLUMNS = {
     "win_rate_ci": "Win rate 95% interval", "avg_deal_size": "Average deal",
     "cycle_days_median": "Sales cycle", "open_pipeline": "Open pipeline", "coverage": "Coverage",
 }
+
+
+def pace(attainment, elapsed):
+    """Attainment on pace: ``attainment / elapsed`` (``elapsed`` = share of the period's days
+    gone; 1 for a period that is over, where pace = attainment)."""
+    if elapsed is None or pd.isna(elapsed) or elapsed <= 0:
+        return attainment
+    return attainment / elapsed
 
 
 def team_totals(teams: pd.DataFrame) -> pd.DataFrame:
@@ -366,16 +389,18 @@ def team_totals(teams: pd.DataFrame) -> pd.DataFrame:
 
 
 def team_table(teams: pd.DataFrame, coverage_rag=COVERAGE_RAG, attainment_rag=ATTAINMENT_RAG,
-               outlook: str | None = None):
+               outlook: str | None = None, elapsed: float = 1.0):
     """The team table of :func:`by_team` with a totals row, formatted for leadership;
-    attainment and coverage cells red/amber/green against the thresholds. Columns the data
-    cannot fill (no quota, no comparable last year) are left out. None without teams."""
+    attainment (on :func:`pace` while the period runs, ``elapsed`` < 1) and coverage cells
+    red/amber/green against the thresholds. Columns the data cannot fill (no quota, no
+    comparable last year) are left out. None without teams."""
     if teams.empty:
         return None
     t = team_totals(teams)
     t["win_rate_ci"] = [f"{viz.pct(lo)}–{viz.pct(hi)}" if pd.notna(lo) else "–"
                         for lo, hi in zip(t["win_rate_low"], t["win_rate_high"])]
-    status = {"Attainment": t["attainment"].map(lambda v: viz.rag(v, *attainment_rag)),
+    status = {"Attainment": t["attainment"].map(
+        lambda v: viz.rag(pace(v, elapsed), *attainment_rag)),
               "Coverage": t["coverage"].map(lambda v: viz.rag(v, *coverage_rag))}
     t["coverage"] = t["coverage"].map(lambda c: f"{c:.1f}×" if pd.notna(c) else "–")
     cols = dict(TEAM_COLUMNS)
@@ -392,9 +417,10 @@ def team_table(teams: pd.DataFrame, coverage_rag=COVERAGE_RAG, attainment_rag=AT
     keep = [c for c in cols if c not in drop]
     t = t[keep].rename(columns={c: cols[c] for c in keep})
     rag = {k: v for k, v in status.items() if k in t.columns}
-    caption = (f"Red/amber/green: attainment green from {viz.pct(attainment_rag[0])}, amber from "
-               f"{viz.pct(attainment_rag[1])}; coverage green from {coverage_rag[0]:g}×, amber "
-               f"from {coverage_rag[1]:g}×." if rag else None)
+    on_pace = "" if elapsed >= 1 else f" of pace ({viz.pct(elapsed)} of the period gone)"
+    caption = (f"Red/amber/green: attainment green from {viz.pct(attainment_rag[0])}{on_pace}, "
+               f"amber from {viz.pct(attainment_rag[1])}; coverage green from "
+               f"{coverage_rag[0]:g}×, amber from {coverage_rag[1]:g}×." if rag else None)
     return viz.table(t, {"Bookings": "money", "Quota": "money", "Attainment": "pct",
                          "Last year": "money", "Change": "signed_pct", "Win rate": "pct",
                          "Average deal": "money", "Sales cycle": "days",

@@ -26,18 +26,22 @@ def plot_leaderboard(lb: pd.DataFrame, ax=None):
     """
     lb = lb.iloc[::-1]
     size = (10, max(3.5, 0.24 * len(lb) + 1.2))
-    fig, ax = viz.figure("Win rate by rep against role peers, with 95% intervals"
-                         if lb.attrs.get("peer_basis", "role peers") == "role peers"
-                         else "Win rate by rep against all reps, with 95% intervals",
+    peers = ("role peers" if lb.attrs.get("peer_basis", "role peers") == "role peers"
+             else "all reps")
+    fig, ax = viz.figure(f"Win rate by rep against {peers}, intervals allowing for "
+                         f"{len(lb[lb['verdict'] != FEW])} reps compared",
                          "Win rate (won ÷ closed deals)", "Rep", ax=ax, size=size)
     y = np.arange(len(lb))
     colors = lb["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])
-    ax.hlines(y, lb["win_rate_low"], lb["win_rate_high"], colors=colors, lw=2, alpha=0.7)
+    lo = lb["win_rate_adj_low"] if "win_rate_adj_low" in lb else lb["win_rate_low"]
+    hi = lb["win_rate_adj_high"] if "win_rate_adj_high" in lb else lb["win_rate_high"]
+    ax.hlines(y, lo, hi, colors=colors, lw=2, alpha=0.7)
     ax.scatter(lb["win_rate"], y, c=colors, s=28, zorder=3)
     if len(lb):
         ax.scatter(lb["peer_win_rate"], y, marker="|", s=90, color=viz.COLORS["target"],
                    zorder=2, label="peers' win rate")
     ax.set_yticks(y, rep_labels(lb), fontsize=8)
+    ax.set_ylim(-0.7, len(lb) - 0.3)
     ax.set_xlim(0, 1)
     for v, c in _VERDICT_COLORS.items():
         if v in set(lb["verdict"]):
@@ -79,7 +83,14 @@ def plot_funnel(lb: pd.DataFrame, ax=None):
         ax.plot(n, high, color=viz.COLORS["neutral"], ls=ls, lw=1)
         ax.axhline(p0, color=viz.COLORS["target"], lw=1, ls=ls)
     colors = lb["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])
-    ax.scatter(lb["deals"], lb["win_rate"], c=colors, s=30, zorder=3)
+    markers = ["o", "^", "s", "D"]
+    for i, g in enumerate(groups["peer_group"]):
+        m = (lb["peer_group"] == g).to_numpy()
+        ax.scatter(lb["deals"][m], lb["win_rate"][m], c=colors[m], s=32, zorder=3,
+                   marker=markers[i % len(markers)])
+        if len(groups) > 1:
+            ax.scatter([], [], c=viz.COLORS["neutral"], marker=markers[i % len(markers)],
+                       label=f"{g} rep")
     for v, c in _VERDICT_COLORS.items():
         if v in set(lb["verdict"]):
             ax.scatter([], [], c=c, label=v)
@@ -114,8 +125,10 @@ def plot_residuals(pa: pd.DataFrame, ax=None):
         return None
     pa = pa.sort_values("residual")
     size = (9, max(3.5, 0.22 * len(pa) + 1))
-    fig, ax = viz.figure("Bookings beyond what the territory explains",
-                         "Residual bookings (actual − expected, $)", "Rep", ax=ax, size=size)
+    fig, ax = viz.figure("Bookings beyond what the territory explains, intervals allowing for "
+                         f"{len(pa)} reps compared",
+                         "Bookings above or below expectation (actual − expected, USD)", "Rep",
+                         ax=ax, size=size)
     y = np.arange(len(pa))
     colors = pa["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])
     ax.hlines(y, pa["residual_low"], pa["residual_high"], colors=colors, lw=2, alpha=0.6)

@@ -21,7 +21,7 @@ import pandas as pd
 from ..data import Dataset
 from ..measures import rep_display_names
 from .scorecard import scorecard
-from .winrates import shrink_win_rate
+from .winrates import shrink_win_rate, wilson_interval
 
 #: Verdict values, in display order.
 VERDICTS = ("win rate above peers", "win rate in line with peers", "win rate below peers",
@@ -125,7 +125,9 @@ def leaderboard(ds: Dataset, period, min_deals: int = 10, fdr: float = FDR,
         The rep scorecard columns plus ``rep`` (display name,
         :func:`salesops_lib.measures.rep_display_names`), ``peer_group``, ``peer_win_rate``,
         ``win_rate_shrunk`` (and its interval), ``p_value``, ``p_adjusted``, ``limit_low``,
-        ``limit_high`` (funnel limits at the BH-adjusted level), ``verdict``. ``attrs`` hold
+        ``limit_high`` (funnel limits at the BH-adjusted level), ``win_rate_adj_low``,
+        ``win_rate_adj_high`` (Wilson interval at that level: excludes the peers' rate exactly
+        when the rep is flagged), ``verdict``. ``attrs`` hold
         ``fdr``, ``alpha`` (per-rep level BH used), ``peer_basis`` ("role peers" or
         "all reps") and ``min_deals``.
     """
@@ -142,11 +144,18 @@ def leaderboard(ds: Dataset, period, min_deals: int = 10, fdr: float = FDR,
              else pd.Series(ALL_REPS, index=sc.index))
     v = win_rate_verdicts(sc["won"], sc["deals"], group, min_deals=min_deals, fdr=fdr)
     low, high = funnel_limits(v["peer_win_rate"], sc["deals"], 1 - v["alpha"])
+    from scipy import stats
+
+    # the Wilson interval inverts the score test, so at the BH level it excludes the peers'
+    # rate exactly when the rep is flagged: the chart and the verdict agree
+    adj_low, adj_high = wilson_interval(sc["won"], sc["deals"],
+                                        z=float(stats.norm.ppf(1 - v["alpha"] / 2)))
     names = rep_display_names(ds.reps).set_axis(ds.reps["rep_id"].astype(str).to_numpy())
     sc = sc.assign(rep=sc["rep_id"].astype(str).map(names).fillna(sc["rep_id"].astype(str)),
                    peer_group=group.to_numpy(), peer_win_rate=v["peer_win_rate"],
                    p_value=v["p_value"], p_adjusted=v["p_adjusted"],
                    limit_low=low, limit_high=high,
+                   win_rate_adj_low=adj_low, win_rate_adj_high=adj_high,
                    verdict=pd.Categorical(v["verdict"], VERDICTS, ordered=True))
     sc = sc.sort_values(["verdict", "win_rate_shrunk"], ascending=[True, False], kind="stable")
     out = sc.assign(verdict=sc["verdict"].astype(str)).reset_index(drop=True)

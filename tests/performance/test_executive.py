@@ -196,3 +196,16 @@ def test_executive_and_rep_pages_share_the_cycle(sample_ds):
 
     h = ex.org_headline(sample_ds, "2026-Q3")
     assert h["cycle_days_median"] == perf.rep_headline(sample_ds, "2026-Q3")["cycle_days_median"]
+
+
+def test_attainment_is_judged_on_pace_while_the_period_runs(tiny):
+    # as of 2026-05-20, 50 of Q2's 91 days are gone; $300 of $3,000 = 10% → pace 10% ÷ 55% = 18%
+    ds = Dataset.from_frames(**tiny, as_of="2026-05-20")
+    h = ex.org_headline(ds, "2026-Q2")
+    assert h["elapsed"] == pytest.approx(50 / 91)
+    assert ex.pace(0.45, 0.5) == pytest.approx(0.9) and ex.pace(0.45, 1.0) == 0.45
+    card = ex.org_kpi_cards(h, attainment_rag=(0.15, 0.1))[0]
+    assert card[3] == "green"                                  # 18% of pace ≥ 15%
+    assert "55% of the period gone" in card[2]
+    html = ex.team_table(ex.by_team(ds, "2026-Q2"), elapsed=h["elapsed"]).to_html()
+    assert "of pace (55% of the period gone)" in html

@@ -205,3 +205,12 @@ def test_flags_on_residuals_are_fdr_controlled():
     ds = Dataset.from_frames(accounts=acc, reps=reps, opportunities=opp, as_of="2026-12-31")
     pa = perf.potential_adjusted(ds, "2026-Q3")
     assert (pa["verdict"] == "as expected").all() and (pa["p_adjusted"] >= pa["p_value"]).all()
+
+
+def test_drawn_intervals_agree_with_the_flags():
+    ds = _role_org(star=("s", 20, 130, 100.0))
+    lb = perf.leaderboard(ds, "2026-Q3")
+    flagged = lb["verdict"].isin([v.ABOVE, v.BELOW])
+    outside = (lb["win_rate_adj_low"] > lb["peer_win_rate"]) | (
+        lb["win_rate_adj_high"] < lb["peer_win_rate"])
+    assert flagged.any() and (flagged == outside).all()
