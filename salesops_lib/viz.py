@@ -221,7 +221,6 @@ def nothing_to_draw(fig):
     """Close a figure that has nothing to show (the section's sentence says why) and return
     None, so a report shows no empty chart."""
     plt.close(fig)
-    return None
 
 
 def color_map(categories) -> dict:
@@ -330,9 +329,8 @@ def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = N
             sty = sty.apply(lambda _c, css=css: css, subset=[col])
     if total and len(out):
         last = out.index[-1]
-        sty = sty.apply(lambda r: ["font-weight:700;border-top:2px solid #333;"
-                                   "border-bottom:none"] * len(r) if r.name == last
-                        else [""] * len(r), axis=1)
+        rule = "font-weight:700;border-top:2px solid #333;border-bottom:none"
+        sty = sty.apply(lambda r: [rule] * len(r) if r.name == last else [""] * len(r), axis=1)
     return sty
 
 

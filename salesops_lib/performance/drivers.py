@@ -156,8 +156,8 @@ def _potential_fit(ds: Dataset, period):
     import statsmodels.api as sm
 
     d = territory_drivers(ds, period)
-    missing = [what for col, what in (("potential", "the accounts each rep owns, with their "
-                                       "potential or revenue"),
+    missing = [what for col, what in (("potential", ("the accounts each rep owns, with their "
+                                                     "potential or revenue")),
                                       ("tenure_months", "each rep's hire date"))
                if d[col].isna().all()]
     if missing:

@@ -15,8 +15,14 @@ import pandas as pd
 
 from .. import viz
 from ..data import Dataset
-from ..measures import (comparable_window, cycle_days, group_values, quota_for_period,
-                        report_date, state_as_of)
+from ..measures import (
+    comparable_window,
+    cycle_days,
+    group_values,
+    quota_for_period,
+    report_date,
+    state_as_of,
+)
 from ..periods import Period
 from .winrates import wilson_interval
 

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import Dataset, performance as perf
+from salesops_lib import Dataset
+from salesops_lib import performance as perf
 from salesops_lib.performance import verdicts as v
 
 

@@ -8,7 +8,8 @@ import json
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from salesops_lib.report import headline, html as pages, index
+from salesops_lib.report import headline, index
+from salesops_lib.report import html as pages
 
 
 def _nb():
