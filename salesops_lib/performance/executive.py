@@ -434,8 +434,9 @@ def team_table(teams: pd.DataFrame, coverage_rag=COVERAGE_RAG, attainment_rag=AT
                      caption=caption, total=True, rag_cols=rag)
 
 
-def team_reading(teams: pd.DataFrame) -> str:
-    """One sentence on the teams: who is ahead of quota, who is furthest behind."""
+def team_reading(teams: pd.DataFrame, elapsed: float = 1.0) -> str:
+    """One sentence on the teams: who is ahead of quota, who is furthest behind; while the
+    period runs (``elapsed`` < 1) judged on :func:`pace`, not on the full quota."""
     if teams.empty:
         return "A view by team needs each rep's team, which the data do not have."
     t = teams.dropna(subset=["attainment"])
@@ -444,6 +445,11 @@ def team_reading(teams: pd.DataFrame) -> str:
         return (f"{best['team']} booked the most ({viz.money(best['bookings'])}); attainment "
                 "by team needs quotas, which the data do not have.")
     best, worst = t.loc[t["attainment"].idxmax()], t.loc[t["attainment"].idxmin()]
+    if elapsed < 1:
+        on = int((t["attainment"] / elapsed >= 1).sum())
+        return (f"With {viz.pct(elapsed)} of the period gone, {on} of {len(t)} teams are on pace "
+                f"for quota. {best['team']} leads at {viz.pct(best['attainment'])} of quota; "
+                f"{worst['team']} trails at {viz.pct(worst['attainment'])}.")
     at = int((t["attainment"] >= 1).sum())
     return (f"{at} of {len(t)} teams reached quota. {best['team']} leads at "
             f"{viz.pct(best['attainment'])}; {worst['team']} trails at {viz.pct(worst['attainment'])}"

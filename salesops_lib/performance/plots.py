@@ -28,9 +28,9 @@ def plot_leaderboard(lb: pd.DataFrame, ax=None):
     size = (10, max(3.5, 0.24 * len(lb) + 1.2))
     peers = ("role peers" if lb.attrs.get("peer_basis", "role peers") == "role peers"
              else "all reps")
-    fig, ax = viz.figure(f"Win rate by rep against {peers}, intervals allowing for "
-                         f"{len(lb[lb['verdict'] != FEW])} reps compared",
-                         "Win rate (won ÷ closed deals)", "Rep", ax=ax, size=size)
+    fig, ax = viz.figure(f"Win rate by rep against {peers}",
+                         f"Win rate (won ÷ closed deals); intervals allow for the "
+                         f"{len(lb[lb['verdict'] != FEW])} reps compared", "Rep", ax=ax, size=size)
     y = np.arange(len(lb))
     colors = lb["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])
     lo = lb["win_rate_adj_low"] if "win_rate_adj_low" in lb else lb["win_rate_low"]
@@ -125,9 +125,9 @@ def plot_residuals(pa: pd.DataFrame, ax=None):
         return None
     pa = pa.sort_values("residual")
     size = (9, max(3.5, 0.22 * len(pa) + 1))
-    fig, ax = viz.figure("Bookings beyond what the territory explains, intervals allowing for "
-                         f"{len(pa)} reps compared",
-                         "Bookings above or below expectation (actual − expected, USD)", "Rep",
+    fig, ax = viz.figure("Bookings beyond what the territory explains",
+                         "Bookings above or below expectation (actual − expected, USD); "
+                         f"intervals allow for the {len(pa)} reps compared", "Rep",
                          ax=ax, size=size)
     y = np.arange(len(pa))
     colors = pa["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])

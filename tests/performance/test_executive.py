@@ -209,3 +209,11 @@ def test_attainment_is_judged_on_pace_while_the_period_runs(tiny):
     assert "55% of the period gone" in card[2]
     html = ex.team_table(ex.by_team(ds, "2026-Q2"), elapsed=h["elapsed"]).to_html()
     assert "of pace (55% of the period gone)" in html
+
+
+def test_team_reading_mid_period_speaks_of_pace():
+    t = pd.DataFrame({"team": ["A", "B"], "bookings": [60.0, 20.0], "quota": [100.0, 100.0],
+                      "attainment": [0.6, 0.2]})
+    assert ex.team_reading(t, elapsed=0.5) == (
+        "With 50% of the period gone, 1 of 2 teams are on pace for quota. A leads at 60% of "
+        "quota; B trails at 20%.")
