@@ -55,6 +55,12 @@ def rep_kpi_cards(h: dict) -> list[tuple[str, str, str]]:
     ]
 
 
+def _aside(names: str) -> str:
+    """Names as an aside: in brackets, or between dashes when a name has brackets itself
+    ("Elena Larsen (West)"), so brackets never nest."""
+    return f" — {names} —" if "(" in names else f" ({names})"
+
+
 def _names(df: pd.DataFrame, n: int = 4) -> str:
     names = rep_labels(df).head(n).tolist()
     more = len(df) - len(names)
@@ -84,8 +90,8 @@ def reading_leaderboard(lb: pd.DataFrame) -> str:
     above, below = lb[lb["verdict"] == ABOVE], lb[lb["verdict"] == BELOW]
     few = int(v.get(FEW, 0))
     return (f"{basis}: {len(above)} rep(s) win clearly more often"
-            + (f" ({_names(above)})" if len(above) else "")
-            + f" and {len(below)} clearly less often" + (f" ({_names(below)})" if len(below) else "")
+            + (_aside(_names(above)) if len(above) else "")
+            + f" and {len(below)} clearly less often" + (_aside(_names(below)) if len(below) else "")
             + f"; {int(v.get(INLINE, 0))} are within chance of their peers"
             + (f" and {few} closed too few deals to judge" if few else "")
             + f". Flags keep the false-discovery rate at {viz.pct(fdr)} (Benjamini–Hochberg), "
@@ -112,8 +118,8 @@ def reading_residuals(pa: pd.DataFrame) -> str:
     up, down = pa[pa["verdict"] == "above expectation"], pa[pa["verdict"] == "below expectation"]
     later = pa.attrs.get("not_yet_hired", 0)
     return (f"Allowing for territory potential, accounts and tenure, {len(up)} rep(s) booked "
-            "clearly more than their territory predicts" + (f" ({_names(up)})" if len(up) else "")
-            + f" and {len(down)} clearly less" + (f" ({_names(down)})" if len(down) else "")
+            "clearly more than their territory predicts" + (_aside(_names(up)) if len(up) else "")
+            + f" and {len(down)} clearly less" + (_aside(_names(down)) if len(down) else "")
             + f"; the other {len(pa) - len(up) - len(down)} are within the model's error "
             f"(false-discovery rate {viz.pct(pa.attrs.get('fdr', 0.10))}, Benjamini–Hochberg)."
             + (f" {later} rep(s) hired after the period are left out." if later else ""))

@@ -215,3 +215,10 @@ def test_drawn_intervals_agree_with_the_flags():
     outside = (lb["win_rate_adj_low"] > lb["peer_win_rate"]) | (
         lb["win_rate_adj_high"] < lb["peer_win_rate"])
     assert flagged.any() and (flagged == outside).all()
+
+
+def test_sentence_names_with_brackets_do_not_nest():
+    pa = pd.DataFrame({"rep_name": ["Elena Larsen (East)", "B"],
+                       "verdict": ["below expectation", "as expected"]})
+    text = perf.reading_residuals(pa)
+    assert "1 clearly less — Elena Larsen (East) —;" in text and "((" not in text and "))" not in text
