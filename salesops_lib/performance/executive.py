@@ -352,7 +352,9 @@ def org_kpi_cards(h: pd.Series, coverage_rag=COVERAGE_RAG,
         (f"Coverage {h['outlook_period']}",
          f"{h['coverage']:.1f}×" if pd.notna(h["coverage"]) else "–",
          f"{viz.money(h['open_pipeline'])} open pipeline ÷ quota still to close"
-         if pd.notna(h["coverage"]) else f"{viz.money(h['open_pipeline'])} open; no quota",
+         if pd.notna(h["coverage"]) else
+         "needs open deals with close dates and amounts" if not h.get("pipeline_dated", True)
+         else f"{viz.money(h['open_pipeline'])} open; no quota in the data",
          viz.rag(h["coverage"], *coverage_rag)),
     ]
 
