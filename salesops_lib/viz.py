@@ -309,8 +309,7 @@ def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = N
     sty = sty.set_table_styles([
         {"selector": "th", "props": "background:#0B4F8A;color:white;font-weight:600;"
                                     "padding:6px 10px;text-align:left;"},
-        {"selector": "td", "props": "padding:5px 10px;border-bottom:1px solid #E3E3E3;"
-                                    "white-space:nowrap;"},
+        {"selector": "td", "props": "padding:5px 10px;border-bottom:1px solid #E3E3E3;"},
         {"selector": "caption", "props": "caption-side:top;text-align:left;font-weight:600;"
                                          "color:#333;padding-bottom:6px;"},
         {"selector": "", "props": "border-collapse:collapse;font-size:13px;margin:6px 0 14px 0;"},
@@ -318,9 +317,14 @@ def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = N
     num_cols = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])]
     txt_cols = [c for c in out.columns if c not in num_cols]
     if num_cols:
-        sty = sty.set_properties(subset=num_cols, **{"text-align": "right"})
+        sty = sty.set_properties(subset=num_cols, **{"text-align": "right",
+                                                     "white-space": "nowrap"})
     if txt_cols:
         sty = sty.set_properties(subset=txt_cols, **{"text-align": "left"})
+        # short labels (names, teams, verdicts) stay on one line; long text may wrap
+        short = [c for c in txt_cols if out[c].astype(str).str.len().max() <= 28]
+        if short:
+            sty = sty.set_properties(subset=short, **{"white-space": "nowrap"})
     for col, status in (rag_cols or {}).items():
         if col in out.columns:
             css = pd.Series(status, index=out.index).map(
