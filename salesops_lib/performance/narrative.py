@@ -18,7 +18,8 @@ from .verdicts import ABOVE, BELOW, FEW, INLINE
 def rep_headline(ds: Dataset, period) -> dict:
     """Key numbers of a period for the top of a report.
 
-    Returns a dict: ``bookings``, ``quota``, ``attainment`` (org Σ bookings / Σ quota),
+    Returns a dict: ``bookings``, ``quota``, ``attainment`` (org Σ bookings / Σ quota, reps
+    with a quota), ``bookings_all`` (every rep's bookings),
     ``reps``, ``share_at_100``, ``share_at_80``, ``gini``, ``win_rate`` (pooled won / closed),
     ``cycle_days_median`` (the one cycle definition of every page,
     :func:`salesops_lib.measures.median_cycle_days`: median days from creation to close of
@@ -32,6 +33,7 @@ def rep_headline(ds: Dataset, period) -> dict:
     won, deals = sc["won"].sum(), sc["deals"].sum()
     return {
         "period": P.label, "bookings": float(roll["bookings"]), "quota": float(roll["quota"]),
+        "bookings_all": float(sc["bookings"].sum()),
         "attainment": float(roll["attainment"]), "reps": int(roll["reps"]),
         "share_at_100": float(roll["share_at_100"]), "share_at_80": float(roll["share_at_80"]),
         "gini": float(roll["gini"]),
@@ -42,13 +44,18 @@ def rep_headline(ds: Dataset, period) -> dict:
 
 
 def rep_kpi_cards(h: dict) -> list[tuple[str, str, str]]:
-    """Headline cards for :func:`salesops_lib.viz.kpis` from :func:`headline`'s dict."""
+    """Headline cards for :func:`salesops_lib.viz.kpis` from :func:`rep_headline`'s dict.
+    Without quotas the first card is the bookings and the second says what it needs."""
+    if pd.notna(h["quota"]):
+        first = ("Team attainment", viz.pct(h["attainment"]),
+                 f"{viz.money(h['bookings'])} booked of {viz.money(h['quota'])} quota")
+        second = ("Reps at quota", viz.pct(h["share_at_100"]),
+                  f"{viz.pct(h['share_at_80'])} at 80% or more, of {h['reps']} reps")
+    else:
+        first = ("Bookings", viz.money(h["bookings_all"]), "no quota in the data")
+        second = ("Reps at quota", "–", "needs a quota for each rep")
     return [
-        ("Team attainment", viz.pct(h["attainment"]),
-         f"{viz.money(h['bookings'])} booked of {viz.money(h['quota'])} quota"
-         if pd.notna(h["quota"]) else f"{viz.money(h['bookings'])} booked; no quota in the data"),
-        ("Reps at quota", viz.pct(h["share_at_100"]),
-         f"{viz.pct(h['share_at_80'])} at 80% or more, of {h['reps']} reps"),
+        first, second,
         ("Sales cycle", viz.days(h["cycle_days_median"]),
          "median, creation to close of won deals"),
         ("Win rate", viz.pct(h["win_rate"]), "won ÷ closed deals this period"),
