@@ -6,7 +6,10 @@ Two pages never disagree on these, because they all call this module:
 * :func:`account_potential`, :func:`account_workload`: what an account is worth and costs;
 * :func:`report_date`: the single "as of" date a report on a period describes;
 * :func:`group_values`, :data:`UNASSIGNED`: how a deal is keyed to a team, region, ...;
-* :func:`state_as_of`: every opportunity as it stood at the end of a given day.
+* :func:`state_as_of`: every opportunity as it stood at the end of a given day;
+* :func:`comparable_window`: the like-for-like window a period is compared with a year back;
+* :func:`cycle_days`, :func:`median_cycle_days`: the one sales-cycle definition;
+* :func:`rep_display_names`: how a rep is named on a page (same-named reps told apart).
 
 **Quota for a period.** Quota rows may be set per fiscal year, quarter or month, and a rep
 may have several granularities at once. The rule works month by month:
@@ -26,6 +29,8 @@ Example: a Q3 row of 300 and a September row of 120 give July 100 + August 100 +
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -370,3 +375,110 @@ def open_pipeline_as_of(ds, date, window=None) -> pd.DataFrame:
         close = state["close_date"]
         keep &= ((close >= lo) & (close <= hi)).fillna(False).to_numpy()
     return state[keep].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# like-for-like comparison
+# --------------------------------------------------------------------------------------------
+class Window(NamedTuple):
+    """A comparison window: first and last day (inclusive) and how a page names it."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    label: str
+
+
+def comparable_window(ds, period) -> dict:
+    """The window a report on ``period`` measures, and the same window one fiscal year back.
+
+    With ``t`` = :func:`report_date`:
+
+    * a period that is over compares the full period with the full same period last year;
+    * a period in progress compares ``start(P) … t`` (period to date) with the same number of
+      days from the start of last year's period: ``start(P′) … start(P′) + (t − start(P))``,
+      clipped to the end of ``P′`` (so 46 days are compared with 46 days, never with a whole
+      quarter).
+
+    ``previous_available`` says whether the data reach back to the previous window's start
+    (the earliest ``created_date`` is on or before it); when they do not, a page must say there
+    is no comparison instead of showing the previous window's (empty) sums as zero.
+
+    Returns
+    -------
+    dict
+        ``current`` and ``previous`` (:class:`Window`: ``start``, ``end``, ``label``),
+        ``complete`` (bool), ``days`` (days in the current window), ``previous_available``.
+    """
+    P = Period.parse(period, ds.fiscal_start_month)
+    L = P.last_year()
+    t = report_date(ds, P)
+    complete = t >= P.end
+    days = int((t - P.start).days) + 1
+    if complete:
+        cur = Window(P.start, P.end, P.label)
+        prev = Window(L.start, L.end, L.label)
+    else:
+        cur = Window(P.start, t, f"{P.label} to date ({days} days)")
+        prev_end = min(L.start + pd.Timedelta(days=days - 1), L.end)
+        prev = Window(L.start, prev_end, f"{L.label}, same {days} days")
+    created = ds.opportunities["created_date"]
+    first = created.min() if len(created) else pd.NaT
+    available = bool(pd.notna(first) and first <= prev.start)
+    return {"current": cur, "previous": prev, "complete": bool(complete), "days": days,
+            "previous_available": available}
+
+
+# --------------------------------------------------------------------------------------------
+# sales cycle
+# --------------------------------------------------------------------------------------------
+def cycle_days(opportunities: pd.DataFrame) -> pd.Series:
+    """The sales cycle of each deal: ``close_date − created_date`` in whole days (≥ 0).
+
+    This is the one cycle definition of every page: days from creation to close of a *won*
+    deal; :func:`median_cycle_days` takes its median over the deals won in a window. (The
+    rep-performance page also shows a Kaplan–Meier estimate that counts still-open deals, but
+    always labelled as such, never as "the" cycle.)
+    """
+    d = (pd.to_datetime(opportunities["close_date"]) - pd.to_datetime(opportunities["created_date"]))
+    return d.dt.days.clip(lower=0).astype(float).rename("cycle_days")
+
+
+def median_cycle_days(ds, start, end, by: str | None = None):
+    """Median :func:`cycle_days` of the deals won with ``close_date`` in ``[start, end]``.
+
+    Returns a float (NaN when nothing was won), or with ``by`` (a column of opportunities,
+    reps or accounts, see :func:`group_values`) a Series indexed by its values.
+    """
+    opp = ds.opportunities
+    won = opp[(opp["status"] == "won") & (opp["close_date"] >= pd.Timestamp(start))
+              & (opp["close_date"] <= pd.Timestamp(end))]
+    days = cycle_days(won)
+    if by is None:
+        return float(days.median()) if len(days) else float("nan")
+    return days.groupby(group_values(ds, by, won).to_numpy()).median()
+
+
+# --------------------------------------------------------------------------------------------
+# names on a page
+# --------------------------------------------------------------------------------------------
+def rep_display_names(reps: pd.DataFrame) -> pd.Series:
+    """How each rep is named on a page: the name, told apart when two reps share it.
+
+    A name held by one rep is shown as is. Reps sharing a name get their team in brackets
+    ("Elena Larsen (West)") when that separates them, else their rep id ("Elena Larsen
+    (R017)"); an empty name shows the rep id. ``reps`` needs ``rep_id`` and ``rep_name``
+    (``team`` optional). Returns a string Series aligned with ``reps`` (same index), named
+    ``rep``.
+    """
+    rid = reps["rep_id"].astype("string").fillna("")
+    name = reps["rep_name"].astype("string").str.strip() if "rep_name" in reps else rid
+    name = name.where(name.notna() & (name != ""), rid)
+    out = name.copy()
+    dup = name.duplicated(keep=False)
+    if dup.any():
+        team = (reps["team"].astype("string") if "team" in reps
+                else pd.Series(pd.NA, index=reps.index, dtype="string"))
+        with_team = name + " (" + team.fillna("") + ")"
+        team_ok = team.notna() & ~with_team.duplicated(keep=False)
+        out = out.where(~dup, name.where(~team_ok, with_team).where(team_ok, name + " (" + rid + ")"))
+    return out.astype(str).rename("rep")

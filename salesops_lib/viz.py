@@ -6,7 +6,13 @@ colours for the same things and the same number formats everywhere.
 * ``money(1_234_567) -> "$1.2M"``, ``pct(0.342) -> "34%"``, ``num(12345) -> "12,345"``
 * ``figure(title, xlabel, ylabel)`` -> a styled matplotlib ``(fig, ax)``
 * ``table(df, formats)`` -> an HTML-escaped pandas Styler for display in a notebook
-* ``kpis([...])`` -> a row of headline numbers ("key numbers first")
+* ``kpis([...])`` -> a row of headline numbers ("key numbers first"), marked so the report
+  index can find the first one (:func:`salesops_lib.report.headline.extract`)
+* ``legend_below(ax)`` -> a legend under the axes, never on the data
+* ``with_total(df, ...)`` -> a table with a totals row; ``rag(...)`` -> red/amber/green
+
+Every figure made here carries its title into the notebook output as the image's alt text
+(:func:`figure_title`, :func:`register_alt_text`), so a report's images are described.
 """
 
 from __future__ import annotations
@@ -145,7 +151,76 @@ def figure(title: str, xlabel: str, ylabel: str, ax=None, size=None):
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    register_alt_text()
     return fig, ax
+
+
+def figure_title(fig) -> str:
+    """A figure's description for alt text: its suptitle, else its axes' titles (joined with
+    "; "), else "Chart"."""
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text().strip():
+        return sup.get_text().strip()
+    titles = [t for ax in fig.axes for t in (ax.get_title(), ax.get_title("left"),
+                                             ax.get_title("right")) if t and t.strip()]
+    titles = list(dict.fromkeys(t.strip() for t in titles))
+    return "; ".join(titles) or "Chart"
+
+
+def register_alt_text() -> None:
+    """Make the running IPython kernel record each figure's title (:func:`figure_title`) in
+    its PNG output's metadata (``{"image/png": {"alt": ...}}``), which the report HTML uses
+    as the image's alt text. Idempotent; does nothing outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:      # pragma: no cover - IPython ships with the kernel
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    from matplotlib.figure import Figure
+
+    png = ip.display_formatter.formatters["image/png"]
+    try:
+        current = png.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(current, "_salesops_alt", False):
+        return
+
+    def with_alt(fig, _inner=current):
+        data = _inner(fig)
+        if isinstance(data, tuple):
+            data, md = data
+            md = dict(md or {})
+        else:
+            md = {}
+        md["alt"] = figure_title(fig)
+        return data, md
+
+    with_alt._salesops_alt = True
+    png.for_type(Figure, with_alt)
+
+
+def legend_below(ax, ncols: int = 4, **kwargs):
+    """Legend under the axes (off the data); nothing when no artist has a label."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    fig = ax.figure
+    fig.tight_layout()
+    # a fixed distance under the axis label, whatever the figure's height
+    height_in = fig.get_figheight() * ax.get_position().height
+    gap_in = 0.62 if ax.get_xlabel() else 0.38
+    return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, -gap_in / height_in),
+                     ncols=min(ncols, len(handles)), fontsize=8.5, frameon=False,
+                     borderaxespad=0.0, **kwargs)
+
+
+def nothing_to_draw(fig):
+    """Close a figure that has nothing to show (the section's sentence says why) and return
+    None, so a report shows no empty chart."""
+    plt.close(fig)
 
 
 def color_map(categories) -> dict:
@@ -174,12 +249,50 @@ def header(name) -> str:
     return " ".join([first] + words[1:])
 
 
+RAG_COLORS = {"green": "#E3F1E4", "amber": "#FFF1D6", "red": "#FBE1E1"}
+RAG_TEXT = {"green": "#1B5E20", "amber": "#8A5300", "red": "#B71C1C"}
+
+
+def rag(value, green: float, amber: float) -> str | None:
+    """Red/amber/green of a value where higher is better: ``"green"`` when value ≥ green,
+    ``"amber"`` when ≥ amber, ``"red"`` below, None when the value is missing."""
+    if value is None or pd.isna(value):
+        return None
+    return "green" if value >= green else "amber" if value >= amber else "red"
+
+
+def with_total(df: pd.DataFrame, label_col: str, label: str = "Total", sums=(),
+               ratios: dict | None = None) -> pd.DataFrame:
+    """``df`` with a totals row appended: ``label`` in ``label_col``, the sum of each column
+    of ``sums`` (NaN when the column is all missing), and each ``ratios`` column
+    ``{col: (numerator, denominator)}`` recomputed from the totals (a total of ratios is a
+    ratio of totals, never a sum). Other columns are left empty. ``df`` is not modified."""
+    total = {c: (float("nan") if pd.api.types.is_numeric_dtype(df[c]) else None)
+             for c in df.columns}
+    total[label_col] = label
+    for c in sums:
+        total[c] = df[c].sum(min_count=1)
+    for c, (num, den) in (ratios or {}).items():
+        n, d = total.get(num, df[num].sum(min_count=1)), total.get(den, df[den].sum(min_count=1))
+        total[c] = n / d if pd.notna(n) and pd.notna(d) and d > 0 else float("nan")
+    row = pd.DataFrame([total], columns=df.columns)
+    for c in df.columns:
+        if pd.api.types.is_numeric_dtype(df[c]):
+            row[c] = pd.to_numeric(row[c], errors="coerce").astype(float)
+    out = pd.concat([df.astype({c: float for c in df.columns
+                                if pd.api.types.is_integer_dtype(df[c])}), row],
+                    ignore_index=True)
+    return out
+
+
 def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = None,
-          index: bool = False):
+          index: bool = False, total: bool = False, rag_cols: dict | None = None):
     """A display-ready Styler: formatted numbers, escaped text, house colours.
 
     ``formats`` maps a column to ``"money"``, ``"pct"``, ``"num"``, ``"days"``,
-    ``"signed_pct"`` or a callable. Text from the CRM is HTML-escaped.
+    ``"signed_pct"`` or a callable. Text from the CRM is HTML-escaped. ``total=True`` shows
+    the last row as a totals row (bold, ruled). ``rag_cols`` maps a column to a Series (same
+    index) of ``"green"``/``"amber"``/``"red"``/None that colours its cells.
     """
     formats = formats or {}
     out = df.copy()
@@ -204,33 +317,64 @@ def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = N
     num_cols = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])]
     txt_cols = [c for c in out.columns if c not in num_cols]
     if num_cols:
-        sty = sty.set_properties(subset=num_cols, **{"text-align": "right"})
+        sty = sty.set_properties(subset=num_cols, **{"text-align": "right",
+                                                     "white-space": "nowrap"})
     if txt_cols:
         sty = sty.set_properties(subset=txt_cols, **{"text-align": "left"})
+        # short labels (names, teams, verdicts) stay on one line; long text may wrap
+        short = [c for c in txt_cols if out[c].astype(str).str.len().max() <= 28]
+        if short:
+            sty = sty.set_properties(subset=short, **{"white-space": "nowrap"})
+    for col, status in (rag_cols or {}).items():
+        if col in out.columns:
+            css = pd.Series(status, index=out.index).map(
+                lambda k: f"background:{RAG_COLORS[k]};color:{RAG_TEXT[k]};font-weight:600"
+                if k in RAG_COLORS else "")
+            sty = sty.apply(lambda _c, css=css: css, subset=[col])
+    if total and len(out):
+        last = out.index[-1]
+        rule = "font-weight:700;border-top:2px solid #333;border-bottom:none"
+        sty = sty.apply(lambda r: [rule] * len(r) if r.name == last else [""] * len(r), axis=1)
     return sty
 
 
-def kpis(items: list[tuple[str, str, str | None]]):
-    """A row of headline numbers as HTML: ``[(label, value, note), ...]``.
+#: Output-metadata key marking :func:`kpis` cards (read by the report index).
+KPI_MARK = "salesops_kpis"
 
-    All three strings are escaped, so CRM text cannot inject markup.
+
+def kpis(items: list[tuple]):
+    """A row of headline numbers as HTML: ``[(label, value, note), ...]``, each optionally
+    with a fourth element, ``"green"``/``"amber"``/``"red"`` (see :func:`rag`), that colours
+    the card and adds the status in words.
+
+    All three strings are escaped, so CRM text cannot inject markup. The output carries the
+    cards in its metadata (``{"text/html": {KPI_MARK: [[label, value, note], ...]}}``) and
+    the HTML a ``data-salesops="kpis"`` attribute, so the first card can be read back as the
+    report's headline number.
     """
     from IPython.display import HTML
 
     cards = []
-    for label, value, note in items:
+    items = [tuple(it) + (None,) * (4 - len(it)) for it in items]
+    for label, value, note, status in items:
+        bg = RAG_COLORS.get(status, "#F7F9FC")
+        fg = RAG_TEXT.get(status, "#0B4F8A")
+        word = {"green": "on track", "amber": "watch", "red": "at risk"}.get(status)
         cards.append(
             '<div style="flex:1 1 0;min-width:130px;box-sizing:border-box;border:1px solid #D6DEE8;'
-            'border-radius:6px;'
-            'padding:10px 14px;background:#F7F9FC">'
+            f'border-radius:6px;padding:10px 14px;background:{bg}">'
             f'<div style="font-size:12px;color:#555;text-transform:uppercase;letter-spacing:.04em">'
             f"{html.escape(str(label))}</div>"
-            f'<div style="font-size:26px;font-weight:700;color:#0B4F8A;margin:2px 0">'
+            f'<div style="font-size:26px;font-weight:700;color:{fg};margin:2px 0">'
             f"{html.escape(str(value))}</div>"
+            + (f'<div style="font-size:11px;font-weight:700;color:{fg};text-transform:uppercase;'
+               f'letter-spacing:.04em">{word}</div>' if word else "")
             + (f'<div style="font-size:12px;color:#444">{html.escape(str(note))}</div>' if note else "")
             + "</div>")
-    return HTML('<div style="display:flex;gap:12px;flex-wrap:wrap;margin:8px 0 16px 0">'
-                + "".join(cards) + "</div>")
+    return HTML('<div data-salesops="kpis" style="display:flex;gap:12px;flex-wrap:wrap;'
+                'margin:8px 0 16px 0">' + "".join(cards) + "</div>",
+                metadata={KPI_MARK: [[str(a), str(b), None if c is None else str(c)]
+                                     for a, b, c, _ in items]})
 
 
 def callout(text: str, kind: str = "info"):

@@ -269,3 +269,75 @@ def test_open_pipeline_as_of_without_history_matches_the_point_in_time_rule():
     # final close date; o2 (due 15 Dec by its final row) is not due in Q3
     p = measures.open_pipeline_as_of(ds, "2026-08-01", "2026-Q3")
     assert p["opportunity_id"].tolist() == ["o1"] and not p["from_history"].any()
+
+
+# --------------------------------------------------------------------------------------------
+# like-for-like window, cycle, display names
+# --------------------------------------------------------------------------------------------
+def test_comparable_window_in_progress_compares_the_same_days():
+    # as of 2026-08-15, Q3 has run 46 days (1 Jul – 15 Aug); last year: 1 Jul – 15 Aug 2025
+    opps = pd.DataFrame({"opportunity_id": ["o0"], "account_id": ["a1"], "rep_id": ["r1"],
+                         "stage": ["Won"], "status": ["won"], "amount": [1.0],
+                         "created_date": ["2025-01-01"], "close_date": ["2025-02-01"]})
+    ds = make_ds([], opportunities=opps, as_of="2026-08-15")
+    w = measures.comparable_window(ds, "2026-Q3")
+    assert not w["complete"] and w["days"] == 46
+    assert w["current"][:2] == (pd.Timestamp("2026-07-01"), pd.Timestamp("2026-08-15"))
+    assert w["previous"][:2] == (pd.Timestamp("2025-07-01"), pd.Timestamp("2025-08-15"))
+    assert w["previous"].label == "2025-Q3, same 46 days" and w["previous_available"]
+
+
+def test_comparable_window_complete_is_full_against_full():
+    ds = make_ds([], as_of="2026-11-15")
+    w = measures.comparable_window(ds, "2026-Q3")
+    assert w["complete"] and w["current"].label == "2026-Q3"
+    assert w["previous"][:2] == (pd.Timestamp("2025-07-01"), pd.Timestamp("2025-09-30"))
+    assert not w["previous_available"]       # the first deal was created 2026-06-01
+
+
+def test_one_cycle_definition():
+    ds = make_ds([])
+    # won in Q3: o1 06-01→08-10 = 70 days, o2 07-01→09-20 = 81, o3 07-01→09-05 = 66
+    assert measures.cycle_days(ds.opportunities).tolist() == [70.0, 81.0, 66.0]
+    assert measures.median_cycle_days(ds, "2026-07-01", "2026-09-30") == 70.0
+    assert measures.median_cycle_days(ds, "2026-09-01", "2026-09-30", by="rep_id").to_dict() == {
+        "r1": 81.0, "r2": 66.0}
+    assert np.isnan(measures.median_cycle_days(ds, "2020-01-01", "2020-03-31"))
+
+
+def test_rep_display_names_tell_same_named_reps_apart():
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3", "R4", "R5", "R6"],
+                         "rep_name": ["Elena Larsen", "Elena Larsen", "Ann Lee", "Bo Chen",
+                                      "Bo Chen", None],
+                         "team": ["West", "East", "West", "West", "West", "East"]})
+    assert measures.rep_display_names(reps).tolist() == [
+        "Elena Larsen (West)", "Elena Larsen (East)", "Ann Lee", "Bo Chen (R4)", "Bo Chen (R5)",
+        "R6"]
+    no_team = reps.drop(columns=["team"]).iloc[:2]
+    assert measures.rep_display_names(no_team).tolist() == ["Elena Larsen (R1)", "Elena Larsen (R2)"]
+
+
+def test_scorecard_and_leaderboard_show_display_names():
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "rep_name": ["Ann", "Ann"], "team": ["East", "West"],
+                         "hire_date": ["2020-01-01", "2020-01-01"]})
+    ds = make_ds([], reps=reps)
+    assert sorted(performance.scorecard(ds, "2026-Q3")["rep_name"]) == ["Ann (East)", "Ann (West)"]
+    assert sorted(performance.leaderboard(ds, "2026-Q3", min_deals=1)["rep"]) == [
+        "Ann (East)", "Ann (West)"]
+
+
+def test_scorecard_open_pipeline_reads_the_history():
+    # o4 is open, due 2026-09-25; on 2026-08-31 the history says $500 (final row $900)
+    opps = pd.DataFrame({"opportunity_id": ["o4"], "account_id": ["a1"], "rep_id": ["r1"],
+                         "stage": ["Proposal"], "status": ["open"], "amount": [900.0],
+                         "created_date": ["2026-07-01"], "close_date": ["2026-09-25"]})
+    hist = pd.DataFrame({"opportunity_id": ["o4", "o4"],
+                         "changed_at": ["2026-07-01", "2026-09-10"],
+                         "stage": ["Proposal", "Proposal"], "status": ["open", "open"],
+                         "amount": [500.0, 900.0], "close_date": ["2026-09-25", "2026-09-25"]})
+    ds = make_ds([("r1", "2026-Q3", 1000.0)], opportunities=opps, history=hist,
+                 as_of="2026-08-31")
+    r1 = performance.scorecard(ds, "2026-Q3").set_index("rep_id").loc["r1"]
+    assert r1["open_pipeline"] == 500.0 and r1["coverage"] == pytest.approx(0.5)
+    h = executive.org_headline(ds, "2026-Q3")
+    assert h["open_pipeline"] == 500.0 and h["coverage"] == pytest.approx(0.5)

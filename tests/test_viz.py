@@ -50,3 +50,43 @@ def test_headers_are_readable():
 def test_column_labels_from_crm_are_escaped():
     html = viz.table(pd.DataFrame({"<i>Team</i>": [1]})).to_html()
     assert "<i>Team</i>" not in html and "&lt;i&gt;Team&lt;/i&gt;" in html
+
+
+def test_with_total_sums_and_recomputes_ratios():
+    df = pd.DataFrame({"team": ["A", "B"], "bookings": [30.0, 10.0], "quota": [60.0, 20.0],
+                       "won": [3, 1], "attainment": [0.5, 0.5], "cycle": [10.0, 30.0]})
+    t = viz.with_total(df, "team", "All", sums=["bookings", "quota", "won"],
+                       ratios={"attainment": ("bookings", "quota")})
+    last = t.iloc[-1]
+    assert last["team"] == "All" and last["bookings"] == 40 and last["won"] == 4
+    assert last["attainment"] == 0.5 and pd.isna(last["cycle"])
+    assert len(df) == 2                                  # input untouched
+
+
+def test_rag_thresholds():
+    assert [viz.rag(x, 3, 2) for x in (3.0, 2.5, 0.4, float("nan"))] == [
+        "green", "amber", "red", None]
+
+
+def test_kpis_mark_their_cards_and_show_status():
+    card = viz.kpis([("Coverage", "0.4×", "low", "red"), ("Win rate", "41%", None)])
+    assert card.metadata[viz.KPI_MARK] == [["Coverage", "0.4×", "low"], ["Win rate", "41%", None]]
+    assert 'data-salesops="kpis"' in card.data and "at risk" in card.data
+
+
+def test_figure_title_and_legend_below():
+    fig, ax = viz.figure("Bookings by team", "Team", "Bookings (USD)")
+    ax.plot([0, 1], [0, 1], label="this year")
+    leg = viz.legend_below(ax)
+    assert viz.figure_title(fig) == "Bookings by team"
+    # the legend sits under the axes (its anchor is below y = 0 of the axes)
+    assert leg.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).y0 < 0
+    fig.suptitle("Overall")
+    assert viz.figure_title(fig) == "Overall"
+
+
+def test_table_totals_row_and_rag_cells():
+    df = pd.DataFrame({"team": ["A", "All"], "coverage": [0.4, 3.5]})
+    html = viz.table(df, total=True, rag_cols={"coverage": pd.Series(["red", "green"])}).to_html()
+    assert "background: #FBE1E1" in html and "background: #E3F1E4" in html
+    assert "border-top: 2px solid #333" in html

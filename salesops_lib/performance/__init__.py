@@ -20,9 +20,10 @@ from .consistency import (
                           reading_ramp,
                           window,
 )
-from .cycle import cycle_durations, cycle_km, km_curve
+from .cycle import cycle_by, cycle_durations, cycle_km, km_curve, reading_cycle_by
 from .drivers import (
                           GAP_COMPONENTS,
+                          REFERENCE_LABEL,
                           gap_decomposition,
                           potential_adjusted,
                           potential_model,
@@ -31,6 +32,8 @@ from .drivers import (
                           velocity,
 )
 from .executive import (
+                          ATTAINMENT_RAG,
+                          COVERAGE_RAG,
                           by_team,
                           monthly_bookings,
                           org_headline,
@@ -38,11 +41,14 @@ from .executive import (
                           org_readings,
                           org_totals,
                           outlook_period,
+                          pace,
                           pipeline_outlook,
                           plot_monthly_bookings,
                           plot_team_bookings,
                           team_reading,
                           team_table,
+                          team_totals,
+                          window_totals,
 )
 from .narrative import (
                           leaderboard_table,
@@ -75,7 +81,7 @@ from .scorecard import (
                           subset,
                           to_long,
 )
-from .verdicts import VERDICTS, funnel_limits, leaderboard
+from .verdicts import FDR, VERDICTS, funnel_limits, leaderboard, win_rate_verdicts
 from .winrates import fit_beta_prior, shrink_win_rate, wilson_interval
 
 __all__ = [n for n in dir() if not n.startswith("_")]

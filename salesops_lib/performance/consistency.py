@@ -140,8 +140,21 @@ def _longest_runs(df: pd.DataFrame, keys: list[str], flag: str) -> pd.DataFrame:
                         index=best.index).fillna(0).astype("int64")
 
 
+#: What a grouping needs, in words, when the data lack it.
+NEEDS = {"role": "each rep's role (field or inside)", "region": "a region for each rep",
+         "team": "each rep's team", "manager": "each rep's manager",
+         "channel": "a channel for each deal"}
+
+
+def _lacks(ds: Dataset, key: str) -> bool:
+    for table in (ds.opportunities, ds.reps):
+        if key in table.columns and table[key].notna().any():
+            return False
+    return True
+
+
 def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str = "quarter",
-                hit_fraction: float = 1.0) -> pd.DataFrame:
+                hit_fraction: float = 1.0, missing: str = "raise") -> pd.DataFrame:
     """How consistently each group sells, over ``periods`` periods of ``kind`` ending ``end``.
 
     Per group:
@@ -159,7 +172,20 @@ def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str 
     ``by`` as in :func:`salesops_lib.performance.scorecard`: ``rep_id``, ``team``, ``role``
     (field vs inside), ``region`` (territory), or an opportunity attribute like ``channel``
     (no quota, so only the CV).
+
+    ``missing="note"``: when the data have no such column (or it is empty), return an empty
+    frame whose ``attrs["note"]`` says in one sentence what the view needs, instead of
+    raising (a report then says so instead of failing).
     """
+    keys0 = as_keys(by)
+    if missing == "note" and any(_lacks(ds, k) for k in keys0 if k != "rep_id"):
+        k = next(k for k in keys0 if k != "rep_id" and _lacks(ds, k))
+        out = pd.DataFrame(columns=keys0 + ["window", "periods", "months", "bookings",
+                                            "mean_monthly_bookings", "cv_monthly", "hit_rate",
+                                            "longest_hit_streak", "longest_miss_streak"])
+        out.attrs["note"] = (f"This view needs {NEEDS.get(k, 'a ' + k.replace('_', ' '))}, "
+                             "which the data do not have.")
+        return out
     pers = window(ds, end, periods, kind)
     months = [m for p in pers for m in p.months()]
     monthly = period_bookings(ds, months, by)
@@ -286,6 +312,7 @@ def ramp(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
         "ramp_low": float(np.percentile(ok, tail)) if len(ok) else np.nan,
         "ramp_high": float(np.percentile(ok, 100 - tail)) if len(ok) else np.nan,
         "hires": int(rm.loc[rm["tenure_month"] <= 2, "rep_id"].nunique()),
+        "no_hire_dates": bool("hire_date" not in ds.reps or ds.reps["hire_date"].isna().all()),
     }
     return curve, summary
 
@@ -301,9 +328,11 @@ def plot_consistency(cons: pd.DataFrame, label: str, ax=None, title: str | None 
     named when there are at most 12 (by ``rep_name`` if present, else ``label``) and coloured
     by ``color_by`` (e.g. ``"team"``) when given.
     """
+    if cons.empty or cons["hit_rate"].isna().all():
+        return None
     fig, ax = viz.figure(title or "Consistency: hit rate vs month-to-month swing",
                          "Hit rate (share of periods at quota)",
-                         "CV of monthly bookings (sd ÷ mean)", ax=ax)
+                         "Month-to-month swing (sd ÷ mean of monthly bookings)", ax=ax)
     x = cons["hit_rate"].fillna(0) if cons["hit_rate"].notna().any() else cons["hit_rate"]
     names = (cons["rep_name"] if "rep_name" in cons.columns else cons[label]).astype(str)
     if color_by is not None:
@@ -311,20 +340,24 @@ def plot_consistency(cons: pd.DataFrame, label: str, ax=None, title: str | None 
         for cat, col in cmap.items():
             m = (cons[color_by].astype(str) == cat).to_numpy()
             ax.scatter(x[m], cons["cv_monthly"][m], s=55, color=col, label=cat, zorder=3)
-        ax.legend(loc="upper right", fontsize=8)
+        viz.legend_below(ax, ncols=6)
     else:
         ax.scatter(x, cons["cv_monthly"], s=55, color=viz.COLORS["primary"], zorder=3)
     if len(cons) <= 12:
         for xi, yi, name in zip(x, cons["cv_monthly"], names):
             ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(5, 4), fontsize=8)
     viz.pct_axis(ax, "x")
+    viz.pct_axis(ax, "y")
     return fig
 
 
 def plot_ramp(curve: pd.DataFrame, summary: dict | None = None, ax=None):
-    """Ramp curve: mean value by tenure month with its interval band and the ramp time."""
+    """Ramp curve: mean value by tenure month with its interval band and the ramp time
+    (None when there is no curve to draw)."""
+    if curve.empty:
+        return None
     measure = (summary or {}).get("measure", "productivity")
-    ylabel = ("Productivity (1.0 = ramped rep's monthly bookings)" if measure == "productivity"
+    ylabel = ("Productivity (100% = a ramped rep's monthly bookings)" if measure == "productivity"
               else "Attainment of monthly quota")
     fig, ax = viz.figure("Ramp: new hires by month of tenure", "Month of tenure (0 = hire month)",
                          ylabel, ax=ax)
@@ -339,21 +372,44 @@ def plot_ramp(curve: pd.DataFrame, summary: dict | None = None, ax=None):
             ax.axvline(summary["ramp_months"], color=viz.COLORS["neutral"], ls=":",
                        label=f"ramped at month {summary['ramp_months']:.0f}")
     viz.pct_axis(ax)
-    ax.legend(loc="lower right")
+    viz.legend_below(ax, ncols=4)
     return fig
 
 
+CONSISTENCY_COLUMNS = {
+    "rep_name": "Rep", "team": "Team", "role": "Role", "region": "Region", "channel": "Channel",
+    "periods": "Quarters with quota", "bookings": "Bookings",
+    "mean_monthly_bookings": "Average month", "cv_monthly": "Month-to-month swing",
+    "hit_rate": "Quarters at quota", "longest_hit_streak": "Longest run at quota",
+    "longest_miss_streak": "Longest run below quota",
+}
+
+
 def consistency_table(cons: pd.DataFrame):
-    """A consistency frame (:func:`consistency`) as a formatted table."""
-    return viz.table(cons, {"bookings": "money", "mean_monthly_bookings": "money",
-                            "cv_monthly": "pct", "hit_rate": "pct"})
+    """A consistency frame (:func:`consistency`) as a formatted table, in words (the window
+    is in the caption, ids are left out); None for an empty frame (nothing to show)."""
+    if cons.empty:
+        return None
+    no_quota = "periods" in cons.columns and not (cons["periods"] > 0).any()
+    cols = [c for c in CONSISTENCY_COLUMNS if c in cons.columns and not (
+        no_quota and c in ("periods", "hit_rate", "longest_hit_streak", "longest_miss_streak"))]
+    t = cons[cols].rename(columns=CONSISTENCY_COLUMNS)
+    caption = None
+    if "window" in cons.columns and len(cons):
+        caption = "Quarters " + str(cons["window"].iloc[0]).replace("..", " to ")
+    return viz.table(t, {"Bookings": "money", "Average month": "money",
+                         "Month-to-month swing": "pct", "Quarters at quota": "pct"},
+                     caption=caption)
 
 
 # --------------------------------------------------------------------------------------------
 # one-sentence readings
 # --------------------------------------------------------------------------------------------
 def reading_consistency(cons: pd.DataFrame, label: str) -> str:
-    """One sentence naming the steadiest and the most volatile group (by CV)."""
+    """One sentence naming the steadiest and the most volatile group (by CV), or what the
+    view needs when the data lack it."""
+    if cons.empty and cons.attrs.get("note"):
+        return cons.attrs["note"]
     c = cons.dropna(subset=["cv_monthly"]).sort_values("cv_monthly")
     if len(c) < 2:
         return "Too few groups with bookings to compare consistency."
@@ -362,13 +418,18 @@ def reading_consistency(cons: pd.DataFrame, label: str) -> str:
     best, worst = c.iloc[0], c.iloc[-1]
     hit = (lambda r: f", at quota in {viz.pct(r['hit_rate'])} of quarters"
            if pd.notna(r["hit_rate"]) else "")
-    return (f"Steadiest: {best[label]} (monthly bookings vary by {viz.pct(best['cv_monthly'])} of "
+    text = (f"Steadiest: {best[label]} (monthly bookings vary by {viz.pct(best['cv_monthly'])} of "
             f"their mean{hit(best)}); most volatile: {worst[label]} "
             f"({viz.pct(worst['cv_monthly'])}{hit(worst)}).")
+    if cons["hit_rate"].isna().all():
+        text += " The share of quarters at quota needs quotas, which the data do not have."
+    return text
 
 
 def reading_ramp(summary: dict) -> str:
     """One sentence on the typical ramp time and its interval."""
+    if summary.get("no_hire_dates"):
+        return ("Ramp time needs each rep's hire date, which the data do not have.")
     if not summary.get("hires"):
         return ("No hire is observed from its first months (hire dates missing or older than the "
                 "data), so ramp time cannot be measured.")

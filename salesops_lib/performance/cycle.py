@@ -144,3 +144,40 @@ def cycle_km(ds: Dataset, window=None, by=None, level: float = 0.95, as_of=None,
     out = out.reset_index()
     return out[keys + ["median_days", "median_low", "median_high", "deals", "closed",
                        "censored", "closed_mean_days"]]
+
+
+def cycle_by(ds: Dataset, period, by: str = "role", level: float = 0.95) -> pd.DataFrame:
+    """The Kaplan–Meier curves of a report's sales-cycle section: :func:`km_curve` of the
+    deals created in the 365 days up to the period's end, per value of the rep or deal column
+    ``by``, or for all reps together when the data do not have that column.
+
+    Returns the curve frame (``group`` column = the ``by`` value) with ``attrs``: ``by`` (the
+    column used or None), ``medians`` (``group`` → median days, :func:`cycle_km`) and
+    ``note`` (one sentence when ``by`` was not available).
+    """
+    present = any(by in t.columns and t[by].notna().any() for t in (ds.opportunities, ds.reps))
+    use = by if present else None
+    dur = cycle_durations(ds, period=period, by=use)
+    if use is not None:
+        dur = dur.rename(columns={use: "group"})
+    curve = km_curve(dur, by=None, level=level) if use is None else km_curve(dur, by="group",
+                                                                            level=level)
+    km = cycle_km(ds, period=period, by=use, level=level)
+    key = use or "group"
+    curve.attrs.update(by=use, medians=dict(zip(km[key].astype(str), km["median_days"])),
+                       note=None if present else
+                       f"The data have no {by.replace('_', ' ')} for each rep, so the cycle is "
+                       "shown for all reps together.")
+    return curve
+
+
+def reading_cycle_by(curve: pd.DataFrame) -> str:
+    """One sentence on the medians of :func:`cycle_by` (and what was missing, if anything)."""
+    from .. import viz
+
+    parts = [f"{g} reps {viz.days(m)}" if curve.attrs.get("by") == "role" else f"{g} {viz.days(m)}"
+             for g, m in curve.attrs.get("medians", {}).items()]
+    text = ("Median days from creation to close, counting still-open deals: "
+            + ("; ".join(parts) if parts else "no deals in the year") + ".")
+    note = curve.attrs.get("note")
+    return f"{note} {text}" if note else text

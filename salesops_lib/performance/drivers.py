@@ -7,33 +7,47 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
+from ..measures import account_potential
 from ..periods import Period
 from .scorecard import REP_ATTRIBUTES, scorecard
 
 GAP_COMPONENTS = ("volume", "win_rate", "deal_size", "cycle")
 
+#: Shortest cycle velocity divides by: a same-day win counts as one day.
+MIN_CYCLE_DAYS = 1.0
+
+#: What the gap decomposition's reference is, in words (the product of medians is not the
+#: velocity of any actual rep, so it is never called "the median rep").
+REFERENCE_LABEL = "the product of medians (median volume × win rate × deal size ÷ cycle)"
+
 
 def velocity(sc: pd.DataFrame) -> pd.DataFrame:
     """Pipeline velocity for each row of a scorecard, in dollars per day.
 
-    ``velocity = deals × win_rate × avg_deal_size / cycle_days_median``
+    ``velocity = deals × win_rate × avg_deal_size / max(cycle_days_median, 1)``
 
     with ``deals`` the closed deals of the period, so ``deals × win_rate × avg_deal_size`` is
-    exactly the bookings and velocity = bookings per day of a typical cycle. NaN when the
-    group won nothing (no deal size or cycle). Returns a copy of ``sc`` with ``velocity``.
+    exactly the bookings and velocity = bookings per day of a typical cycle. A deal won the
+    day it was created counts as a one-day cycle (a zero-day median would make velocity
+    infinite). NaN when the group won nothing (no deal size or cycle). Returns a copy of
+    ``sc`` with ``velocity`` and ``cycle_days_floored`` (the denominator used).
     """
+    cyc = sc["cycle_days_median"].clip(lower=MIN_CYCLE_DAYS)
     with np.errstate(divide="ignore", invalid="ignore"):
-        v = sc["deals"] * sc["win_rate"] * sc["avg_deal_size"] / sc["cycle_days_median"]
-    return sc.assign(velocity=v.where(sc["won"] > 0).astype(float))
+        v = sc["deals"] * sc["win_rate"] * sc["avg_deal_size"] / cyc
+    return sc.assign(velocity=v.where(sc["won"] > 0).astype(float), cycle_days_floored=cyc)
 
 
 def gap_decomposition(sc: pd.DataFrame, key: str = "rep_id", reference=None,
                       min_deals: int = 0) -> pd.DataFrame:
     """Split each group's velocity gap to a reference into volume, win rate, size and cycle.
 
-    The reference is the median rep: the component-wise medians (over groups that won
-    something) of deals, win rate, deal size and cycle days, unless ``reference`` (a dict
-    with those four scorecard column names) is given. Because velocity is a product::
+    The reference is the **product of medians**: the component-wise medians (over groups
+    that won something) of deals, win rate, deal size and cycle days, unless ``reference`` (a
+    dict with those four scorecard column names) is given. It is not the velocity of the median
+    rep (no single rep need have all four medians), and pages call it what it is
+    (:data:`REFERENCE_LABEL`). Cycle days are floored at :data:`MIN_CYCLE_DAYS`. Because
+    velocity is a product::
 
         log(v / v_ref) =  log(deals / deals_ref)            volume
                         + log(win_rate / win_rate_ref)      win_rate
@@ -54,8 +68,10 @@ def gap_decomposition(sc: pd.DataFrame, key: str = "rep_id", reference=None,
     sc = velocity(sc)
     sc = sc[sc["velocity"].notna() & (sc["velocity"] > 0) & (sc["deals"] >= min_deals)]
     cols = {"volume": "deals", "win_rate": "win_rate", "deal_size": "avg_deal_size",
-            "cycle": "cycle_days_median"}
-    ref = {c: (reference or {}).get(col, sc[col].median()) for c, col in cols.items()}
+            "cycle": "cycle_days_floored"}
+    ref = {c: (reference or {}).get("cycle_days_median" if c == "cycle" else col,
+                                    sc[col].median()) for c, col in cols.items()}
+    ref["cycle"] = max(float(ref["cycle"]), MIN_CYCLE_DAYS)
     v_ref = ref["volume"] * ref["win_rate"] * ref["deal_size"] / ref["cycle"]
     parts = pd.DataFrame({c: np.log(sc[col].to_numpy(float) / ref[c]) for c, col in cols.items()},
                          index=sc.index)
@@ -97,39 +113,62 @@ MIN_REPS_REGRESSION = len(PREDICTORS) + 3
 
 
 ADJUSTED_COLUMNS = ["expected", "expected_low", "expected_high", "residual", "residual_low",
-                    "residual_high", "verdict"]
+                    "residual_high", "p_value", "p_adjusted", "verdict"]
 
 
 def territory_drivers(ds: Dataset, period) -> pd.DataFrame:
     """Per rep: bookings of ``period`` and what the rep was given to work with.
 
-    ``potential`` = Σ accounts.potential owned (owner_rep_id), ``accounts`` = number of accounts
-    owned (workload), ``tenure_months`` = months from hire_date to the period's end (≥ 0).
+    ``potential`` = Σ account potential owned (owner_rep_id; potential as
+    :func:`salesops_lib.measures.account_potential` defines it), ``accounts`` = number of
+    accounts owned (workload), ``tenure_months`` = months from hire_date to the period's end.
+    Only reps employed in the period are returned: ``hire_date ≤ end(P)`` (a rep hired later
+    booked nothing because it was not there, not because it sold badly). Reps without a hire
+    date are kept with ``tenure_months`` NaN. ``attrs["not_yet_hired"]`` counts those left out.
     """
     P = Period.parse(period, ds.fiscal_start_month)
     sc = scorecard(ds, P, by="rep_id")
     acc = ds.accounts
-    g = acc.groupby("owner_rep_id", observed=True)
-    own = pd.DataFrame({"potential": g["potential"].sum(min_count=1),
-                        "accounts": g["account_id"].size()})
-    hire = ds.reps.set_index("rep_id")["hire_date"]
-    tenure = ((P.end - sc["rep_id"].map(hire)).dt.days / 30.4375).clip(lower=0)
+    pot, basis = account_potential(acc)
+    g = acc.assign(potential=pot).groupby("owner_rep_id", observed=True) \
+        if "owner_rep_id" in acc else None
+    own = (pd.DataFrame({"potential": g["potential"].sum(min_count=1),
+                         "accounts": g["account_id"].size()}) if g is not None
+           else pd.DataFrame({"potential": [], "accounts": []}))
+    hire = (pd.to_datetime(ds.reps.set_index("rep_id")["hire_date"]) if "hire_date" in ds.reps
+            else pd.Series(pd.NaT, index=ds.reps["rep_id"]))
+    hired = sc["rep_id"].map(hire)
+    employed = (hired.isna() | (hired <= P.end)).to_numpy()
+    tenure = (P.end - hired).dt.days / 30.4375
     out = sc[["rep_id"] + [c for c in REP_ATTRIBUTES if c in sc.columns] + ["period", "bookings"]]
-    return out.assign(
+    has_owner = g is not None and acc["owner_rep_id"].notna().any() and basis != "accounts"
+    out = out.assign(
         potential=sc["rep_id"].map(own["potential"]).fillna(0.0).to_numpy(float)
-        if acc["potential"].notna().any() else np.nan,
-        accounts=sc["rep_id"].map(own["accounts"]).fillna(0).to_numpy(float),
-        tenure_months=tenure.to_numpy(float))
+        if has_owner else np.nan,
+        accounts=sc["rep_id"].map(own["accounts"]).fillna(0).to_numpy(float)
+        if g is not None and acc["owner_rep_id"].notna().any() else np.nan,
+        tenure_months=tenure.to_numpy(float))[employed].reset_index(drop=True)
+    out.attrs["not_yet_hired"] = int((~employed).sum())
+    return out
 
 
 def _potential_fit(ds: Dataset, period):
     import statsmodels.api as sm
 
     d = territory_drivers(ds, period)
+    missing = [what for col, what in (("potential", ("the accounts each rep owns, with their "
+                                                     "potential or revenue")),
+                                      ("tenure_months", "each rep's hire date"))
+               if d[col].isna().all()]
+    if missing:
+        raise ValueError("this comparison needs " + " and ".join(missing)
+                         + ", which the data do not have")
+    attrs = dict(d.attrs)
     d = d.dropna(subset=list(PREDICTORS))
+    d.attrs.update(attrs)
     if len(d) < MIN_REPS_REGRESSION:
-        raise ValueError(f"potential-adjusted regression needs at least {MIN_REPS_REGRESSION} "
-                         f"reps with potential, accounts and hire date; got {len(d)}")
+        raise ValueError(f"this comparison needs at least {MIN_REPS_REGRESSION} reps with "
+                         f"owned accounts and a hire date in the period; there are {len(d)}")
     X = sm.add_constant(d[list(PREDICTORS)].astype(float), has_constant="add")
     return d, X, sm.OLS(d["bookings"].astype(float), X).fit()
 
@@ -147,7 +186,8 @@ def potential_model(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame:
                          "p_value": fit.pvalues.to_numpy(), "r2": fit.rsquared, "reps": len(d)})
 
 
-def potential_adjusted(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame:
+def potential_adjusted(ds: Dataset, period, level: float = 0.95,
+                       fdr: float = 0.10) -> pd.DataFrame:
     """Who outperforms the territory they were given.
 
     Fits ``bookings_i = b0 + b1·potential_i + b2·accounts_i + b3·tenure_months_i + e_i`` by OLS
@@ -159,8 +199,16 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame
     * ``residual_low/high`` = residual ∓ t₍ₙ₋ₚ₋₁₎ · s₍₋ᵢ₎ / sqrt(1 − hᵢᵢ), where
       s₍₋ᵢ₎² = (SSE − eᵢ² / (1 − hᵢᵢ)) / (n − p − 1); ``expected_low/high`` the matching
       prediction interval;
-    * ``verdict`` "above expectation" when residual_low > 0, "below expectation" when
-      residual_high < 0, else "as expected" (i.e. |externally studentised residual| > t).
+    * ``residual_low/high`` are then widened to the per-rep level Benjamini–Hochberg used
+      (``max(flags, 1) · fdr / n``), so a rep's interval excludes 0 exactly when flagged;
+    * ``p_value`` = two-sided t₍ₙ₋ₚ₋₁₎ p-value of the externally studentised residual
+      ``residual · sqrt(1 − hᵢᵢ) / s₍₋ᵢ₎``; ``p_adjusted`` its Benjamini–Hochberg adjustment
+      across all reps (many reps are judged at once);
+    * ``verdict`` "above expectation" / "below expectation" when ``p_adjusted ≤ fdr`` and the
+      residual is positive / negative, else "as expected".
+
+    Only reps employed in the period are fitted (hire date on or before its end; see
+    :func:`territory_drivers`).
 
     Reps without a hire date or owned-account potential are left out. With fewer than 6
     usable reps (the model has 4 parameters) the result is an empty frame with the same
@@ -188,6 +236,18 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame
     out = d.assign(expected=y - press, expected_low=y - press - half,
                    expected_high=y - press + half, residual=press,
                    residual_low=press - half, residual_high=press + half)
-    out["verdict"] = np.select([out["residual_low"] > 0, out["residual_high"] < 0],
+    from statsmodels.stats.multitest import multipletests
+
+    tstat = press * np.sqrt(1 - h) / s_i
+    pval = 2 * stats.t.sf(np.abs(tstat), n - p - 1)
+    padj = multipletests(pval, alpha=fdr, method="fdr_bh")[1]
+    out["p_value"], out["p_adjusted"] = pval, padj
+    # intervals at the per-rep level BH used, so an interval excludes 0 exactly when flagged
+    k = int((padj <= fdr).sum())
+    alpha = max(k, 1) * fdr / n
+    half_adj = stats.t.ppf(1 - alpha / 2, n - p - 1) * s_i / np.sqrt(1 - h)
+    out["residual_low"], out["residual_high"] = press - half_adj, press + half_adj
+    out["verdict"] = np.select([(padj <= fdr) & (press > 0), (padj <= fdr) & (press < 0)],
                                ["above expectation", "below expectation"], "as expected")
+    out.attrs.update(fdr=fdr, not_yet_hired=d.attrs.get("not_yet_hired", 0))
     return out.sort_values("residual", ascending=False).reset_index(drop=True)

@@ -3,54 +3,69 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .. import viz
 from ..data import Dataset
+from ..measures import median_cycle_days, report_date
 from ..periods import Period
 from .cycle import cycle_km
+from .drivers import REFERENCE_LABEL
 from .scorecard import attainment_rollup, rep_labels, scorecard
+from .verdicts import ABOVE, BELOW, FEW, INLINE
 
 
 def rep_headline(ds: Dataset, period) -> dict:
     """Key numbers of a period for the top of a report.
 
-    Returns a dict: ``bookings``, ``quota``, ``attainment`` (org Σ bookings / Σ quota),
+    Returns a dict: ``bookings``, ``quota``, ``attainment`` (org Σ bookings / Σ quota, reps
+    with a quota), ``bookings_all`` (every rep's bookings),
     ``reps``, ``share_at_100``, ``share_at_80``, ``gini``, ``win_rate`` (pooled won / closed),
-    ``cycle_days_median`` (Kaplan–Meier median of deals created in the 365 days up to the
-    period's end, deals open at the period's end censored) and ``cycle_days_closed_median`` (won deals closed in the period).
+    ``cycle_days_median`` (the one cycle definition of every page,
+    :func:`salesops_lib.measures.median_cycle_days`: median days from creation to close of
+    the deals won in the period up to the report date) and ``cycle_days_km`` (Kaplan–Meier
+    median of deals created in the 365 days up to the period's end, open deals censored).
     """
     roll = attainment_rollup(ds, period, by=None).iloc[0]
     sc = scorecard(ds, period, by="rep_id")
     P = Period.parse(period, ds.fiscal_start_month)
     km = cycle_km(ds, period=P, by=None).iloc[0]
     won, deals = sc["won"].sum(), sc["deals"].sum()
-    opp = ds.opportunities
-    won_p = opp[(opp["status"] == "won") & P.contains(opp["close_date"])]
     return {
         "period": P.label, "bookings": float(roll["bookings"]), "quota": float(roll["quota"]),
+        "bookings_all": float(sc["bookings"].sum()),
         "attainment": float(roll["attainment"]), "reps": int(roll["reps"]),
         "share_at_100": float(roll["share_at_100"]), "share_at_80": float(roll["share_at_80"]),
         "gini": float(roll["gini"]),
         "win_rate": float(won / deals) if deals else float("nan"),
-        "cycle_days_median": float(km["median_days"]),
-        "cycle_days_closed_median": float((won_p["close_date"] - won_p["created_date"]).dt.days.median()),
+        "cycle_days_median": median_cycle_days(ds, P.start, report_date(ds, P)),
+        "cycle_days_km": float(km["median_days"]),
     }
 
 
 def rep_kpi_cards(h: dict) -> list[tuple[str, str, str]]:
-    """Headline cards for :func:`salesops_lib.viz.kpis` from :func:`headline`'s dict."""
+    """Headline cards for :func:`salesops_lib.viz.kpis` from :func:`rep_headline`'s dict.
+    Without quotas the first card is the bookings and the second says what it needs."""
+    if pd.notna(h["quota"]):
+        first = ("Team attainment", viz.pct(h["attainment"]),
+                 f"{viz.money(h['bookings'])} booked of {viz.money(h['quota'])} quota")
+        second = ("Reps at quota", viz.pct(h["share_at_100"]),
+                  f"{viz.pct(h['share_at_80'])} at 80% or more, of {h['reps']} reps")
+    else:
+        first = ("Bookings", viz.money(h["bookings_all"]), "no quota in the data")
+        second = ("Reps at quota", "–", "needs a quota for each rep")
     return [
-        ("Team attainment", viz.pct(h["attainment"]),
-         f"{viz.money(h['bookings'])} booked of {viz.money(h['quota'])} quota"
-         if pd.notna(h["quota"]) else f"{viz.money(h['bookings'])} booked; no quota in the data"),
-        ("Reps at quota", viz.pct(h["share_at_100"]),
-         f"{viz.pct(h['share_at_80'])} at 80% or more, of {h['reps']} reps"),
-        ("Median sales cycle", viz.days(h["cycle_days_median"]),
-         f"open deals counted (Kaplan–Meier); won deals alone {viz.days(h['cycle_days_closed_median'])}"),
+        first, second,
+        ("Sales cycle", viz.days(h["cycle_days_median"]),
+         "median, creation to close of won deals"),
         ("Win rate", viz.pct(h["win_rate"]), "won ÷ closed deals this period"),
     ]
+
+
+def _aside(names: str) -> str:
+    """Names as an aside: in brackets, or between dashes when a name has brackets itself
+    ("Elena Larsen (West)"), so brackets never nest."""
+    return f" — {names} —" if "(" in names else f" ({names})"
 
 
 def _names(df: pd.DataFrame, n: int = 4) -> str:
@@ -60,23 +75,42 @@ def _names(df: pd.DataFrame, n: int = 4) -> str:
 
 
 def reading_leaderboard(lb: pd.DataFrame) -> str:
-    """One sentence: how many reps the data actually separate from the team."""
+    """One sentence: how many reps the data separate from their peers' win rate, and how.
+
+    Names what the verdict judges (win rate against role peers, or against all reps when the
+    data have no role) and the multiplicity control (Benjamini–Hochberg false-discovery rate).
+    """
+    if lb.empty or not (lb["verdict"] != FEW).any():
+        return ("No rep closed enough deals this period to judge their win rate against "
+                "their peers.")
     v = lb["verdict"].value_counts()
-    p0 = lb["team_win_rate"].iloc[0] if len(lb) else np.nan
-    above, below = lb[lb["verdict"] == "above team"], lb[lb["verdict"] == "below team"]
-    text = (f"Against a team win rate of {viz.pct(p0)}, {len(above)} rep(s) win clearly more often"
-            + (f" ({_names(above)})" if len(above) else "")
-            + f" and {len(below)} clearly less often" + (f" ({_names(below)})" if len(below) else "")
-            + f"; {v.get('in line with team', 0)} are within chance of the team rate and "
-            f"{v.get('too few deals', 0)} closed too few deals to judge.")
-    return text
+    peers = lb.attrs.get("peer_basis", "role peers")
+    fdr = lb.attrs.get("fdr", 0.10)
+    rates = (lb.drop_duplicates("peer_group").set_index("peer_group")["peer_win_rate"]
+             .sort_index())
+    if peers == "role peers":
+        basis = ("Judged on win rate against role peers ("
+                 + ", ".join(f"{g} reps win {viz.pct(r)}" for g, r in rates.items()) + ")")
+    else:
+        basis = (f"Judged on win rate against all reps ({viz.pct(rates.iloc[0])}; the data "
+                 "have no rep roles, so field and inside reps are not told apart)")
+    above, below = lb[lb["verdict"] == ABOVE], lb[lb["verdict"] == BELOW]
+    few = int(v.get(FEW, 0))
+    return (f"{basis}: {len(above)} rep(s) win clearly more often"
+            + (_aside(_names(above)) if len(above) else "")
+            + f" and {len(below)} clearly less often" + (_aside(_names(below)) if len(below) else "")
+            + f"; {int(v.get(INLINE, 0))} are within chance of their peers"
+            + (f" and {few} closed too few deals to judge" if few else "")
+            + f". Flags keep the false-discovery rate at {viz.pct(fdr)} (Benjamini–Hochberg), "
+            "so chance alone rarely flags anyone; bookings and attainment are shown beside "
+            "the verdict, which judges win rate only.")
 
 
 def reading_attainment(roll: pd.DataFrame) -> str:
     """One sentence on the attainment distribution (from an org-level roll-up row)."""
     r = roll.iloc[0]
     if not r["reps_with_quota"]:
-        return "No rep has a quota for this period, so attainment cannot be computed."
+        return "Attainment needs a quota for each rep, which the data do not have for this period."
     return (f"{viz.pct(r['share_at_100'])} of reps with a quota reached it and "
             f"{viz.pct(r['share_at_80'])} reached 80%; the median rep attained "
             f"{viz.pct(r['median_attainment'])}, and the Gini of attainment is "
@@ -86,22 +120,34 @@ def reading_attainment(roll: pd.DataFrame) -> str:
 def reading_residuals(pa: pd.DataFrame) -> str:
     """One sentence: who beats or trails what their territory predicts."""
     if pa.empty:
-        return "Not computed: " + pa.attrs.get("note", "no reps to compare") + "."
+        note = pa.attrs.get("note", "no reps to compare")
+        return note[0].upper() + note[1:] + "."
     up, down = pa[pa["verdict"] == "above expectation"], pa[pa["verdict"] == "below expectation"]
+    later = pa.attrs.get("not_yet_hired", 0)
     return (f"Allowing for territory potential, accounts and tenure, {len(up)} rep(s) booked "
-            "clearly more than their territory predicts" + (f" ({_names(up)})" if len(up) else "")
-            + f" and {len(down)} clearly less" + (f" ({_names(down)})" if len(down) else "")
-            + f"; the other {len(pa) - len(up) - len(down)} are within the model's error.")
+            "clearly more than their territory predicts" + (_aside(_names(up)) if len(up) else "")
+            + f" and {len(down)} clearly less" + (_aside(_names(down)) if len(down) else "")
+            + f"; the other {len(pa) - len(up) - len(down)} are within the model's error "
+            f"(false-discovery rate {viz.pct(pa.attrs.get('fdr', 0.10))}, Benjamini–Hochberg)."
+            + (f" {later} rep(s) hired after the period are left out." if later else ""))
 
 
 def reading_gap(gap: pd.DataFrame, key: str = "rep_id") -> str:
     """One sentence: which component drives the gap of the reps below the median."""
+    if gap.empty:
+        return "No rep won a deal this period, so there is no velocity to compare."
     below = gap[gap["log_gap"] < 0]
+    ref = viz.money(gap["velocity_ref"].iloc[0])
     if below.empty:
-        return "No rep's velocity is below the median rep's."
+        return f"No rep's velocity is below the reference of {ref} a day, {REFERENCE_LABEL}."
     worst = below.groupby("component")["log_points"].sum().idxmin()
-    return (f"For the {below[key].nunique()} reps below the median rep's velocity, the largest "
-            f"drag is {worst.replace('_', ' ')}.")
+    return (f"The reference is {ref} of bookings a day, {REFERENCE_LABEL}; for the "
+            f"{below[key].nunique()} reps below it, the largest drag is "
+            f"{COMPONENT_WORDS.get(worst, worst)}.")
+
+
+COMPONENT_WORDS = {"volume": "the number of deals closed", "win_rate": "win rate",
+                   "deal_size": "deal size", "cycle": "cycle length"}
 
 
 def reading_cycle(km: pd.DataFrame, by: str) -> str:
@@ -111,19 +157,59 @@ def reading_cycle(km: pd.DataFrame, by: str) -> str:
             + "; ".join(parts) + ".")
 
 
+SHORT_VERDICT = {ABOVE: "above", INLINE: "in line", BELOW: "below", FEW: "too few deals"}
+
+LEADERBOARD_COLUMNS = {
+    "rep_name": "Rep", "team": "Team", "peer_group": "Peers", "verdict": "Win rate vs peers",
+    "deals": "Closed deals", "win_rate": "Win rate", "peer_win_rate": "Peers' win rate",
+    "bookings": "Bookings", "attainment": "Attainment", "avg_deal_size": "Average deal",
+    "cycle_days_median": "Sales cycle",
+}
+
+
 def leaderboard_table(lb: pd.DataFrame):
-    """The leaderboard as a formatted, escaped table (verdict first, no rank column)."""
-    cols = [c for c in ["rep_name", "team", "verdict", "deals", "win_rate", "win_rate_shrunk",
-                        "bookings", "attainment", "avg_deal_size", "cycle_days_median"]
-            if c in lb.columns]
-    return viz.table(lb[cols], {"win_rate": "pct", "win_rate_shrunk": "pct", "bookings": "money",
-                                "attainment": "pct", "avg_deal_size": "money",
-                                "cycle_days_median": "days"},
-                     caption="Scorecard by verdict (shrunk win rate: empirical-Bayes estimate)")
+    """The leaderboard as a formatted, escaped table (verdict first, no rank column), with
+    bookings and attainment beside the win-rate verdict."""
+    cols = [c for c in LEADERBOARD_COLUMNS if c in lb.columns
+            and not (c == "attainment" and lb[c].isna().all())]
+    t = lb[cols].rename(columns=LEADERBOARD_COLUMNS)
+    if "Peers" in t.columns:
+        t["Peers"] = t["Peers"].map(lambda g: g if g == "all reps" else f"{g} reps")
+    if "Win rate vs peers" in t.columns:
+        t["Win rate vs peers"] = t["Win rate vs peers"].map(SHORT_VERDICT).fillna(
+            t["Win rate vs peers"])
+    return viz.table(t, {"Win rate": "pct", "Peers' win rate": "pct", "Bookings": "money",
+                         "Attainment": "pct", "Average deal": "money", "Sales cycle": "days"},
+                     caption="Scorecard by verdict: the verdict judges win rate against peers; "
+                             "bookings and attainment beside it")
 
 
-def rollup_table(roll: pd.DataFrame):
-    """An attainment roll-up (:func:`attainment_rollup`) as a formatted table."""
-    return viz.table(roll, {"bookings": "money", "quota": "money", "attainment": "pct",
-                            "median_attainment": "pct", "share_at_100": "pct",
-                            "share_at_80": "pct", "gini": lambda g: viz.num(g, 2)})
+ROLLUP_COLUMNS = {
+    "manager": "Manager", "team": "Team", "role": "Role", "reps": "Reps",
+    "reps_with_quota": "Reps with quota", "bookings": "Bookings", "quota": "Quota",
+    "attainment": "Attainment", "median_attainment": "Median rep's attainment",
+    "share_at_100": "Reps at quota", "share_at_80": "Reps at 80% or more",
+    "gini": "Spread (Gini)",
+}
+
+
+def rollup_table(roll: pd.DataFrame, total: pd.DataFrame | None = None):
+    """An attainment roll-up (:func:`attainment_rollup`) as a formatted table in words; with
+    ``total`` (the ``by=None`` roll-up) its row is appended as the totals row. Without any
+    quota, a one-sentence callout saying so instead of a table of dashes."""
+    if not (roll["reps_with_quota"] > 0).any():
+        return viz.callout("Attainment by manager needs a quota for each rep, which the data do "
+                           "not have for this period.")
+    key = next((c for c in roll.columns if c in ROLLUP_COLUMNS and c not in
+                ("reps", "reps_with_quota", "bookings", "quota", "attainment",
+                 "median_attainment", "share_at_100", "share_at_80", "gini")), roll.columns[0])
+    t = roll.drop(columns=["period"], errors="ignore")
+    if total is not None and len(total):
+        tot = total.drop(columns=["period"], errors="ignore").assign(
+            **{key: "All " + ROLLUP_COLUMNS.get(key, key).lower() + "s"})
+        t = pd.concat([t, tot[t.columns]], ignore_index=True)
+    t = t.rename(columns=ROLLUP_COLUMNS)
+    return viz.table(t, {"Bookings": "money", "Quota": "money", "Attainment": "pct",
+                         "Median rep's attainment": "pct", "Reps at quota": "pct",
+                         "Reps at 80% or more": "pct", "Spread (Gini)": lambda g: viz.num(g, 2)},
+                     total=total is not None and len(total) > 0)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
-from ..measures import UNASSIGNED, quota_for_period
+from ..measures import UNASSIGNED, open_pipeline_as_of, quota_for_period, rep_display_names
 from ..periods import Period
 from .winrates import wilson_interval
 
@@ -89,6 +89,8 @@ def with_rep_attributes(ds: Dataset, frame: pd.DataFrame, keys: list[str]):
         return frame, []
     attrs = [a for a in REP_ATTRIBUTES if a in ds.reps.columns]
     reps = ds.reps[["rep_id"] + attrs].assign(rep_id=lambda r: label(r["rep_id"]))
+    if "rep_name" in attrs:         # the name a page shows: same-named reps told apart
+        reps["rep_name"] = rep_display_names(ds.reps).to_numpy()
     return frame.merge(reps, on="rep_id", how="left"), attrs
 
 
@@ -146,7 +148,9 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The ``by`` columns (plus ``rep_name``, ``manager``, ``team``, ``role`` when by rep),
+        The ``by`` columns (plus ``rep_name``, ``manager``, ``team``, ``role`` when by rep;
+        ``rep_name`` is the display name of :func:`salesops_lib.measures.rep_display_names`, so
+        two reps with one name are told apart),
         then, with ``P`` the period, ``t = min(as_of, end(P))`` the snapshot date:
 
         * ``bookings`` = Σ amount [status = won, close_date ∈ P]
@@ -164,7 +168,10 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
         * ``open_pipeline`` = Σ amount of deals *open at t* and due in P:
           created_date ≤ t, (status = open or close_date > t), close_date ∈ P. Deals that
           closed after ``t`` count as open at ``t`` (point-in-time); for a past period this
-          leaves the deals still open at its end, i.e. slipped pipeline.
+          leaves the deals still open at its end, i.e. slipped pipeline. Amount, status and
+          close date are those known at ``t`` (:func:`salesops_lib.measures.state_as_of`)
+          when the data keep ``opportunity_history``; without history the final row read
+          back in time, which is what ``state_as_of`` falls back to.
         * ``remaining_quota`` = max(quota − bookings closed by t, 0)
         * ``coverage`` = open_pipeline / remaining_quota (NaN when quota is met or missing)
 
@@ -209,6 +216,9 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
     })
     for k in keys:
         parts[k] = df[k].to_numpy()
+    if len(getattr(ds, "opportunity_history", ())):
+        parts = pd.concat([parts.assign(open_pipeline=0.0), _open_as_of(ds, keys, t, P)],
+                          ignore_index=True)
     g = parts.groupby(keys, observed=True, sort=False)
     sums = ["bookings", "won", "lost", "pipeline_created", "created", "open_pipeline", "booked_by_t"]
     agg = g[sums].sum()
@@ -244,6 +254,22 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
     out, extra = with_rep_attributes(ds, out, keys)
     out = out[keys + extra + SCORECARD_COLUMNS]
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _open_as_of(ds: Dataset, keys: list[str], t, P: Period) -> pd.DataFrame:
+    """Rows of open pipeline at ``t`` due in ``P``, as known at ``t`` (from the history):
+    status open at t, close date (as of t) in P; keyed like :func:`deals_with_keys`."""
+    st = open_pipeline_as_of(ds, pd.Timestamp(t), P)
+    keyed = st[["rep_id"] + [k for k in keys if k in st.columns and k != "rep_id"]]
+    from_reps = [k for k in keys if k not in keyed.columns]
+    if from_reps:
+        keyed = keyed.merge(ds.reps[["rep_id"] + from_reps], on="rep_id", how="left")
+    out = pd.DataFrame({k: label(keyed[k]).to_numpy() for k in keys})
+    for c in ["bookings", "won", "lost", "pipeline_created", "created", "booked_by_t"]:
+        out[c] = 0
+    out["open_pipeline"] = st["amount"].to_numpy(float)
+    out["cycle_days_median"] = np.nan
+    return out
 
 
 def scorecard_history(ds: Dataset, periods, by="rep_id") -> pd.DataFrame:
@@ -320,4 +346,9 @@ def attainment_rollup(ds: Dataset, period, by="manager") -> pd.DataFrame:
 
 
 def rep_labels(df: pd.DataFrame) -> pd.Series:
-    return df["rep_name"].astype(str) if "rep_name" in df.columns else df["rep_id"].astype(str)
+    """The names to show for the reps of a frame: its ``rep`` or ``rep_name`` column (display
+    names, see :func:`salesops_lib.measures.rep_display_names`), else the rep id."""
+    for col in ("rep", "rep_name"):
+        if col in df.columns:
+            return df[col].astype(str)
+    return df["rep_id"].astype(str)

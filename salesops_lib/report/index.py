@@ -28,8 +28,57 @@ def read_manifest(path: Path) -> dict | None:
         return None
 
 
+#: Longest failure sentence shown in the index (the full error is in the run log).
+ERROR_CHARS = 180
+
+
+def readable_error(error: str | None, limit: int = ERROR_CHARS) -> str:
+    """A failure as one readable sentence for the index: the first line of the error, without
+    the exception class name, cut at a sentence or word boundary (never mid-word) with an
+    ellipsis when longer than ``limit``."""
+    import re
+
+    text = (error or "").strip().splitlines()[0].strip() if (error or "").strip() else ""
+    text = re.sub(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)|KeyError)\s*:\s*", "", text)
+    text = text.strip().strip("'\"")
+    if not text:
+        return "The report failed without a message."
+    if len(text) > limit:
+        cut = text[:limit]
+        stop = max(cut.rfind(". "), cut.rfind("; "))
+        cut = cut[:stop + 1] if stop > limit // 2 else cut[:cut.rfind(" ")].rstrip(",;:-– ") + "…"
+        text = cut
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "…", "!", "?")) else text + "."
+
+
+def describe(entry: dict, period_dir: Path) -> dict:
+    """Title, question and headline of a manifest entry: the manifest's keys when the runner
+    stored them, else read from the executed notebook kept beside the HTML."""
+    keys = ("title", "question", "headline")
+    found = {k: entry.get(k) for k in keys}
+    if not all(found.values()) and entry.get("status") == "ok":
+        nb_path = period_dir / f"{entry['name']}.ipynb"
+        try:
+            import nbformat
+
+            from .headline import extract
+
+            got = extract(nbformat.read(nb_path, as_version=4))
+            found = {k: found[k] or got[k] for k in keys}
+        except (OSError, ValueError):
+            pass
+    found["title"] = found["title"] or entry["name"].replace("_", " ").capitalize()
+    return found
+
+
 def write_index(out: str | Path) -> Path:
-    """Re-render ``<out>/index.html`` over every period folder with a manifest."""
+    """Re-render ``<out>/index.html`` over every period folder with a manifest.
+
+    Per period, each report with its headline number and the one line saying what it answers,
+    its fan-out pages (per team, per rep) when the manifest lists them, and for a failed run
+    one readable sentence (the full error is in the period's ``run.log``).
+    """
     out = Path(out)
     periods = []
     for m in sorted(out.glob("*/manifest.json"), reverse=True):
@@ -41,37 +90,59 @@ def write_index(out: str | Path) -> Path:
     for info in periods:
         rows = []
         label = info["period"]
+        period_dir = out / label
         for nb in info.get("notebooks", []):
-            title = nb["name"].replace("_", " ").capitalize()
+            d = describe(nb, period_dir)
+            title = d["title"]
+            question = (f'<div class="q">{html.escape(d["question"])}</div>'
+                        if d.get("question") else "")
+            pages = nb.get("pages") or []
+            fan = ""
+            if pages:
+                links = " · ".join(
+                    f'<a href="{html.escape(label)}/{html.escape(pg["html"])}">'
+                    f'{html.escape(str(pg.get("label", pg["html"])))}</a>'
+                    + ("" if pg.get("status", "ok") == "ok" else " (failed)")
+                    for pg in pages if pg.get("html"))
+                fan = f'<div class="fan">{links}</div>' if links else ""
             if nb["status"] == "ok":
-                status = '<span style="color:#2E7D32;font-weight:600">✓ rendered</span>'
-                link = f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">{html.escape(title)}</a>'
+                status = '<span class="ok">✓ rendered</span>'
+                link = (f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">'
+                        f'{html.escape(title)}</a>')
+                number = html.escape(d["headline"]) if d.get("headline") else "–"
             else:
-                err = html.escape(nb.get("error") or "failed")
-                status = (f'<span style="color:#C62828;font-weight:600">✗ failed</span>'
-                          f'<div style="font-size:12px;color:#7A1F1F">{err}</div>')
+                log = (f' <a href="{html.escape(label)}/run.log">Full error in the run log.</a>'
+                       if (period_dir / "run.log").exists() else " The full error is in the run log.")
+                status = ('<span class="bad">✗ failed</span>'
+                          f'<div class="err">{html.escape(readable_error(nb.get("error")))}{log}</div>')
+                number = "–"
                 if nb.get("html"):
                     link = (f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">'
-                            f'{html.escape(title)}</a> <span style="font-size:12px;color:#666">'
-                            "(last good version)</span>")
+                            f'{html.escape(title)}</a> <span class="note">(last good version)</span>')
                 else:
                     link = html.escape(title)
-            rows.append(f"<tr><td>{link}</td><td>{status}</td><td>{nb.get('seconds', 0):.0f} s</td></tr>")
+            rows.append(f"<tr><td>{link}{question}{fan}</td><td class='num'>{number}</td>"
+                        f"<td>{status}</td><td class='t'>{nb.get('seconds', 0):.0f} s</td></tr>")
         blocks.append(
-            f"<h2>{html.escape(label)} <small style='font-weight:400;color:#666;font-size:13px'>"
+            f"<h2>{html.escape(label)} <small>"
             f"{html.escape(info.get('period_start', ''))} – {html.escape(info.get('period_end', ''))}"
             f" · data as of {html.escape(info.get('data_as_of', ''))} · rendered "
             f"{html.escape(info.get('finished', '')[:16].replace('T', ' '))} UTC</small></h2>"
-            "<table><tr><th>Report</th><th>Status</th><th>Run time</th></tr>"
-            + "".join(rows) + "</table>")
+            "<table><tr><th>Report and the question it answers</th><th>Headline</th>"
+            "<th>Status</th><th>Run time</th></tr>" + "".join(rows) + "</table>")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sales reports</title>
 <style>
-body {{ font-family: "DejaVu Sans", Arial, sans-serif; max-width: 900px; margin: 30px auto; color: #222; }}
+body {{ font-family: "DejaVu Sans", Arial, sans-serif; max-width: 1000px; margin: 30px auto; color: #222; }}
 h1 {{ color: #0B4F8A; }} h2 {{ border-bottom: 1px solid #E3E3E3; padding-bottom: 4px; margin-top: 28px; }}
+h2 small {{ font-weight: 400; color: #666; font-size: 13px; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
 th {{ background: #0B4F8A; color: white; text-align: left; padding: 6px 10px; }}
-td {{ padding: 6px 10px; border-bottom: 1px solid #E3E3E3; vertical-align: top; }}
+td {{ padding: 7px 10px; border-bottom: 1px solid #E3E3E3; vertical-align: top; }}
+td.num {{ font-weight: 600; color: #0B4F8A; white-space: nowrap; }} td.t {{ white-space: nowrap; color: #555; }}
+.q {{ font-size: 12.5px; color: #555; margin-top: 2px; }} .fan {{ font-size: 12.5px; margin-top: 4px; }}
+.ok {{ color: #2E7D32; font-weight: 600; }} .bad {{ color: #C62828; font-weight: 600; }}
+.err {{ font-size: 12.5px; color: #7A1F1F; margin-top: 2px; }} .note {{ font-size: 12px; color: #666; }}
 a {{ color: #0B4F8A; }}
 </style></head><body>
 <h1>Sales reports</h1>

@@ -130,8 +130,8 @@ def footer(ds: Dataset, **params):
     if ds.seed is not None:
         seeds.setdefault("sample seed", ds.seed)
     rows = [
-        ("As of", f"{ds.as_of:%Y-%m-%d}" + (f" (report date {as_of(ds, params['period']):%Y-%m-%d})"
-                                            if "period" in params else "")),
+        ("As of", (f"{as_of(ds, params['period']):%d %b %Y}, the report date (data extracted "
+                   f"{ds.as_of:%d %b %Y})") if "period" in params else f"{ds.as_of:%d %b %Y}"),
         ("Parameters", param_txt or "defaults"),
         ("Data", f"{mask_text(ds.source)} · fingerprint {ds.fingerprint()} · "
                  + ", ".join(f"{t} {len(df):,}" for t, df in ds.tables.items())),

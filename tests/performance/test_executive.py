@@ -90,3 +90,130 @@ def test_plots_have_titles_and_labels(sample_ds):
     assert ax.get_title(loc="left") and ax.get_xlabel() == "Team" and "USD" in ax.get_ylabel()
     fig2 = ex.plot_monthly_bookings(ex.monthly_bookings(sample_ds, "2026-Q3"), "2026-Q3")
     assert "USD" in fig2.axes[0].get_ylabel()
+
+
+# --------------------------------------------------------------------------------------------
+# like for like, totals, red/amber/green, missing comparisons
+# --------------------------------------------------------------------------------------------
+def _with_last_year(tiny):
+    # O5 won 2025-04-10 ($200, inside the first 50 days of 2025-Q2), O6 won 2025-06-20 ($900)
+    tiny["opportunities"] = pd.concat([tiny["opportunities"], pd.DataFrame({
+        "opportunity_id": ["O5", "O6"], "account_id": ["A1", "A2"], "rep_id": ["R1", "R2"],
+        "stage": ["Won", "Won"], "status": ["won", "won"], "amount": ["200", "900"],
+        "created_date": ["2025-03-01", "2025-03-01"],
+        "close_date": ["2025-04-10", "2025-06-20"]})], ignore_index=True)
+    return tiny
+
+
+def test_quarter_to_date_is_compared_with_the_same_days_last_year(tiny):
+    # as of 2026-05-20, Q2 has run 50 days: $300 (O4) against 2025's first 50 days: $200 (O5)
+    ds = Dataset.from_frames(**_with_last_year(tiny), as_of="2026-05-20")
+    h = ex.org_headline(ds, "2026-Q2")
+    assert not h["complete"] and h["window_last_year"] == "2025-Q2, same 50 days"
+    assert h["bookings"] == 300 and h["bookings_last_year"] == 200
+    assert h["growth"] == pytest.approx(0.5)                 # not 300 / 1,100 − 1
+    assert ex.org_readings(h)["growth"] == ("That is +50% on 2025-Q2, same 50 days ($200), "
+                                            "like for like.")
+    assert ex.org_kpi_cards(h)[0][0] == "Bookings to date"
+
+
+def test_full_quarter_is_compared_with_the_full_quarter(tiny):
+    ds = Dataset.from_frames(**_with_last_year(tiny), as_of="2026-06-30")
+    h = ex.org_headline(ds, "2026-Q2")
+    assert h["bookings_last_year"] == 1100 and h["growth"] == pytest.approx(300 / 1100 - 1)
+    t = ex.by_team(ds, "2026-Q2").set_index("team")
+    assert t.loc["East", "bookings_last_year"] == 200 and t.loc["West", "bookings_last_year"] == 900
+
+
+def test_no_comparison_when_the_data_do_not_reach_back(tiny):
+    # the first deal is from 2026-01-05: there is no 2025-Q2 to compare with, not "$0"
+    ds = Dataset.from_frames(**tiny, as_of="2026-06-30")
+    h = ex.org_headline(ds, "2026-Q2")
+    assert math.isnan(h["bookings_last_year"]) and math.isnan(h["growth"])
+    card = ex.org_kpi_cards(h)[1]
+    assert card[1] == "–" and card[2] == "no comparable period in the data" and "$0" not in card[2]
+    assert ex.org_readings(h)["growth"] == ("A comparison with last year needs data for 2025-Q2, "
+                                            "which the data do not reach back to.")
+    teams = ex.by_team(ds, "2026-Q2")
+    labels = ex.plot_team_bookings(teams, "2026-Q2").axes[0].get_legend_handles_labels()[1]
+    assert sorted(labels) == ["2026-Q2", "Quota"]            # no legend for a missing series
+    html = ex.team_table(teams).to_html()
+    assert "Last year" not in html and "Change" not in html
+
+
+def test_team_table_has_a_totals_row(tiny):
+    ds = Dataset.from_frames(**_with_last_year(tiny), as_of="2026-06-30")
+    t = ex.team_totals(ex.by_team(ds, "2026-Q2")).set_index("team")
+    total = t.loc["All teams"]
+    assert total["bookings"] == 300 and total["quota"] == 3000 and total["attainment"] == 0.1
+    assert total["bookings_last_year"] == 1100 and total["growth"] == pytest.approx(300 / 1100 - 1)
+    assert total["win_rate"] == 0.5 and total["open_pipeline"] == 700
+    # coverage of the totals = Σ open ÷ Σ quota still to close (0 + 1,400), not a sum of ratios
+    assert total["coverage"] == pytest.approx(700 / 1400)
+    assert "All teams" in ex.team_table(ex.by_team(ds, "2026-Q2")).to_html()
+
+
+def test_coverage_of_0_4_is_flagged_red(tiny):
+    tiny["quotas"].loc[tiny["quotas"]["period"] == "2026-Q3", "quota"] = "1750"   # 700 / 1750
+    ds = Dataset.from_frames(**tiny, as_of="2026-06-30")
+    h = ex.org_headline(ds, "2026-Q2")
+    assert h["coverage"] == pytest.approx(0.4)
+    card = ex.org_kpi_cards(h, coverage_rag=(3.0, 2.0))[-1]
+    assert card[1] == "0.4×" and card[3] == "red"
+    assert "at risk" in ex.org_readings(h, (3.0, 2.0))["pipeline"]
+    html = ex.team_table(ex.by_team(ds, "2026-Q2"), coverage_rag=(3.0, 2.0)).to_html()
+    assert "#FBE1E1" in html                                  # the red cell
+    # thresholds are parameters: at 0.3× amber the same 0.4× reads amber
+    assert ex.org_kpi_cards(h, coverage_rag=(0.5, 0.3))[-1][3] == "amber"
+
+
+def test_pipeline_outlook_without_close_dates_says_what_it_needs():
+    h = pd.Series({"complete": True, "attainment": float("nan"), "bookings": 10.0,
+                   "quota": float("nan"), "growth": float("nan"), "window_last_year": "2016-Q4",
+                   "won": 1, "lost": 1, "win_rate": 0.5, "win_rate_low": 0.1,
+                   "win_rate_high": 0.9, "win_rate_last_year": float("nan"),
+                   "avg_deal_size": 10.0, "avg_deal_size_last_year": float("nan"),
+                   "cycle_days_median": 5.0, "cycle_days_median_last_year": float("nan"),
+                   "coverage": float("nan"), "open_pipeline": 0.0, "outlook_period": "2018-Q1",
+                   "pipeline_dated": False})
+    assert ex.org_readings(h)["pipeline"] == ("The pipeline outlook needs an expected close date "
+                                              "and an amount for open deals, which the data do "
+                                              "not have.")
+    assert ex.org_readings(h)["bookings"] == ("Bookings of $10; attainment needs quotas, which "
+                                              "the data do not have for this period.")
+
+
+def test_team_reading_without_teams_or_quotas():
+    assert ex.team_reading(pd.DataFrame(columns=ex.TEAM_KEYS)) == (
+        "A view by team needs each rep's team, which the data do not have.")
+    t = pd.DataFrame({"team": ["A", "B"], "bookings": [5.0, 9.0], "attainment": [float("nan")] * 2})
+    assert ex.team_reading(t) == ("B booked the most ($9); attainment by team needs quotas, "
+                                  "which the data do not have.")
+
+
+def test_executive_and_rep_pages_share_the_cycle(sample_ds):
+    from salesops_lib import performance as perf
+
+    h = ex.org_headline(sample_ds, "2026-Q3")
+    assert h["cycle_days_median"] == perf.rep_headline(sample_ds, "2026-Q3")["cycle_days_median"]
+
+
+def test_attainment_is_judged_on_pace_while_the_period_runs(tiny):
+    # as of 2026-05-20, 50 of Q2's 91 days are gone; $300 of $3,000 = 10% → pace 10% ÷ 55% = 18%
+    ds = Dataset.from_frames(**tiny, as_of="2026-05-20")
+    h = ex.org_headline(ds, "2026-Q2")
+    assert h["elapsed"] == pytest.approx(50 / 91)
+    assert ex.pace(0.45, 0.5) == pytest.approx(0.9) and ex.pace(0.45, 1.0) == 0.45
+    card = ex.org_kpi_cards(h, attainment_rag=(0.15, 0.1))[0]
+    assert card[3] == "green"                                  # 18% of pace ≥ 15%
+    assert "55% of the period gone" in card[2]
+    html = ex.team_table(ex.by_team(ds, "2026-Q2"), elapsed=h["elapsed"]).to_html()
+    assert "of pace (55% of the period gone)" in html
+
+
+def test_team_reading_mid_period_speaks_of_pace():
+    t = pd.DataFrame({"team": ["A", "B"], "bookings": [60.0, 20.0], "quota": [100.0, 100.0],
+                      "attainment": [0.6, 0.2]})
+    assert ex.team_reading(t, elapsed=0.5) == (
+        "With 50% of the period gone, 1 of 2 teams are on pace for quota. A leads at 60% of "
+        "quota; B trails at 20%.")

@@ -244,7 +244,7 @@ def test_headline_numbers(ds):
     assert h["bookings"] == 900 and h["quota"] == 1900
     assert h["share_at_80"] == pytest.approx(1 / 3)
     assert h["win_rate"] == pytest.approx(3 / 6)
-    assert h["cycle_days_closed_median"] == 40
+    assert h["cycle_days_median"] == 40   # the one cycle definition: won deals, creation to close
 
 
 # --------------------------------------------------------------------------------------------
@@ -360,17 +360,21 @@ def _org(rates_deals, as_of="2026-12-31"):
 
 
 def test_leaderboard_separates_only_what_data_separate():
-    # team rate 0.5; 95% funnel at 100 deals: 0.5 ± 1.96·0.05 = [0.402, 0.598]
+    # no roles: everyone's peers are all reps, pooled rate 214/410 = 0.522. Score-test p-values
+    # of the four reps with ≥ 20 deals: r1 (30%) 9e-6, r0 (70%) 4e-4, r2 0.58, r4 0.66; BH at
+    # 10% with m = 4 rejects the first two (≤ 0.025, ≤ 0.05), so per-rep alpha = 2·0.1/4.
     ds = _org([(70, 30), (30, 70), (55, 45), (9, 1), (50, 50)])
     lb = perf.leaderboard(ds, "2026-Q3", min_deals=20, prior=(5, 5)).set_index("rep_id")
-    assert lb["team_win_rate"].iloc[0] == pytest.approx(214 / 410)
-    assert lb.loc["r0", "verdict"] == "above team"
-    assert lb.loc["r1", "verdict"] == "below team"
-    assert lb.loc["r2", "verdict"] == "in line with team"
+    assert lb["peer_win_rate"].iloc[0] == pytest.approx(214 / 410)
+    assert lb.attrs["peer_basis"] == "all reps" and lb.attrs["alpha"] == pytest.approx(0.05)
+    assert lb.loc["r0", "verdict"] == perf.verdicts.ABOVE
+    assert lb.loc["r1", "verdict"] == perf.verdicts.BELOW
+    assert lb.loc["r2", "verdict"] == perf.verdicts.INLINE
     assert lb.loc["r3", "verdict"] == "too few deals"          # 9 of 10 won, but only 10 deals
     assert "rank" not in lb.columns
     assert list(perf.leaderboard(ds, "2026-Q3", min_deals=20, prior=(5, 5))["verdict"]) == [
-        "above team", "in line with team", "in line with team", "below team", "too few deals"]
+        perf.verdicts.ABOVE, perf.verdicts.INLINE, perf.verdicts.INLINE, perf.verdicts.BELOW,
+        "too few deals"]
     low, high = perf.funnel_limits(0.5, 100)
     assert low == pytest.approx(0.5 - 1.959964 * 0.05) and high == pytest.approx(0.5 + 1.959964 * 0.05)
 
@@ -430,11 +434,16 @@ def test_potential_adjusted_flags_a_clear_outperformer():
 
 
 def test_potential_adjusted_needs_enough_reps(ds):
+    few, *_ = _territory_org([1, -1, 2, -2])
     with pytest.raises(ValueError, match="at least 6 reps"):
-        perf.potential_model(ds, "2026-Q3")
-    pa = perf.potential_adjusted(ds, "2026-Q3")          # a report shows why, not a traceback
+        perf.potential_model(few, "2026-Q3")
+    pa = perf.potential_adjusted(few, "2026-Q3")          # a report shows why, not a traceback
     assert pa.empty and "residual" in pa.columns and "at least 6 reps" in pa.attrs["note"]
-    assert perf.reading_residuals(pa).startswith("Not computed: potential-adjusted")
+    assert perf.reading_residuals(pa).startswith("This comparison needs at least 6 reps")
+    # no account has an owner: the sentence says what the comparison needs
+    assert perf.reading_residuals(perf.potential_adjusted(ds, "2026-Q3")) == (
+        "This comparison needs the accounts each rep owns, with their potential or revenue, "
+        "which the data do not have.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -628,7 +637,8 @@ def test_maven_leaderboard_and_cycle(maven):
     ds, raw = maven
     lb = perf.leaderboard(ds, "2017", min_deals=30)
     assert (lb.loc[lb["deals"] == 0, "verdict"] == "too few deals").all()
-    assert lb["team_win_rate"].iloc[0] == pytest.approx(4238 / (4238 + 2473))
+    assert lb["peer_win_rate"].iloc[0] == pytest.approx(4238 / (4238 + 2473))
+    assert lb.attrs["peer_basis"] == "all reps"                 # the export has no roles
     km = perf.cycle_km(ds).iloc[0]
     assert km["closed"] == 4238 + 2473 and km["censored"] > 0
     closed = raw[raw["deal_stage"].isin(["Won", "Lost"])]
@@ -662,7 +672,8 @@ def test_kpi_cards_and_readings(ds):
     assert "1 rep(s) win clearly more often (Rep 0)" in text and "1 closed too few" in text
     assert "Gini" in perf.reading_attainment(perf.attainment_rollup(ds, "2026-Q3", by=None))
     gap = perf.gap_decomposition(perf.scorecard(ds, "2026-Q3"))
-    assert perf.reading_gap(gap).startswith("For the 1 reps below")
+    assert perf.reading_gap(gap).startswith("The reference is $")
+    assert "product of medians" in perf.reading_gap(gap) and "for the 1 reps below" in perf.reading_gap(gap)
     assert set(perf.top_bottom(gap, n=1)["rep_id"]) == {"r1", "r2"}
     assert "field" in perf.reading_cycle(perf.cycle_km(ds, by="role"), "role")
 
@@ -690,22 +701,28 @@ def test_cycle_is_point_in_time(ds):
 def test_maven_report_sections_degrade_gracefully(maven):
     # no quotas, hire dates, potential or roles: every report section still says something
     ds, _ = maven
-    assert "no quota in the data" in perf.rep_kpi_cards(perf.rep_headline(ds, "2017-Q3"))[0][2]
+    cards = perf.rep_kpi_cards(perf.rep_headline(ds, "2017-Q3"))
+    assert cards[0][0] == "Bookings" and cards[0][1].startswith("$") and cards[0][1] != "$0"
+    assert "no quota in the data" in cards[0][2] and cards[1][2] == "needs a quota for each rep"
     assert perf.reading_attainment(perf.attainment_rollup(ds, "2017-Q3", by=None)).startswith(
-        "No rep has a quota")
+        "Attainment needs a quota")
     c = cons.consistency(ds, by="rep_id", end="2017-Q3", periods=3)
     assert c["hit_rate"].isna().all() and c["cv_monthly"].notna().any()
     assert perf.potential_adjusted(ds, "2017-Q3").empty
     curve, summary = cons.ramp(ds)
-    assert curve.empty and "cannot be measured" in cons.reading_ramp(summary)
+    assert curve.empty and "needs each rep's hire date" in cons.reading_ramp(summary)
+    assert perf.plot_attainment(perf.scorecard(ds, "2017-Q3")) is None   # no empty chart
+    assert cons.plot_ramp(curve, summary) is None
 
 
-def test_funnel_verdict_equals_wilson_interval_excluding_team_rate():
+def test_funnel_limits_agree_with_the_flags():
+    # the funnel is drawn at the per-rep level BH used, so outside it ⇔ flagged
     ds = _org([(70, 30), (30, 70), (55, 45), (40, 20), (12, 28), (25, 25), (61, 39), (9, 21)])
     lb = perf.leaderboard(ds, "2026-Q3", min_deals=1)
-    p0 = lb["team_win_rate"].iloc[0]
-    assert ((lb["verdict"] == "above team") == (lb["win_rate_low"] > p0)).all()
-    assert ((lb["verdict"] == "below team") == (lb["win_rate_high"] < p0)).all()
+    assert ((lb["verdict"] == perf.verdicts.ABOVE) == (lb["win_rate"] > lb["limit_high"])).all()
+    assert ((lb["verdict"] == perf.verdicts.BELOW) == (lb["win_rate"] < lb["limit_low"])).all()
+    assert ((lb["p_adjusted"] <= 0.10) == lb["verdict"].isin(
+        [perf.verdicts.ABOVE, perf.verdicts.BELOW])).all()
 
 
 def test_missing_rep_attribute_is_labelled_unassigned():
