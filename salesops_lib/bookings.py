@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import measures
 from . import models as _models
 from .periods import Period, fiscal_labels
 
@@ -117,19 +118,12 @@ def period_actuals(ds, kind: str = "quarter", by: str | None = None, *, as_of=No
 
 
 def quota(ds, period: str | Period, by: str | None = None) -> pd.DataFrame:
-    """Quota for ``period`` (``unique_id``, ``quota``), summing rep quotas per group.
-
-    Quotas set for the period itself count; if none, quotas of the months in it are summed.
-    """
-    p = Period.parse(period, ds.fiscal_start_month)
-    q = ds.quotas
-    rows = q[q["period"] == p.label]
-    if rows.empty:
-        rows = q[q["period"].isin([m.label for m in p.months()])]
-    if by:
-        reps = ds.reps.set_index("rep_id")
-        key = rows["rep_id"].map(reps[by]) if by in reps.columns else rows["rep_id"]
-        key = key.astype("string").fillna("(none)").astype(str)
-    else:
-        key = pd.Series("total", index=rows.index)
-    return rows.groupby(key.to_numpy())["quota"].sum().rename_axis("unique_id").reset_index()
+    """Quota for ``period`` (``unique_id``, ``quota``) per group of a rep column, by the one
+    quota rule of :func:`salesops_lib.measures.quota_by_group`; empty when ``by`` is not a
+    rep column (a product or region has no quota of its own)."""
+    try:
+        return measures.quota_by_group(ds, period, by)
+    except ValueError as exc:
+        if "rep column" not in str(exc):
+            raise
+        return pd.DataFrame({"unique_id": pd.Series(dtype=str), "quota": pd.Series(dtype=float)})

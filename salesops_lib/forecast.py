@@ -151,6 +151,26 @@ _POINT_COLS = ["ds", "yhat", "yhat_lower", "yhat_upper", "model", "cutoff", "end
                "scale"]
 
 
+_FITS: dict = {}
+
+
+def _fit(name: str, train: pd.DataFrame, h: int, spec: dict) -> pd.DataFrame:
+    """:func:`salesops_lib.models.fit_predict`, remembered in this process: replays of one
+    series truncated at consecutive dates share most of their training windows, and the
+    same window, model and seed always give the same forecast."""
+    y = train["y"].to_numpy(dtype=float)
+    key = (name, h, spec["freq"], spec["level"], spec["seed"], spec["fiscal_start_month"],
+           pd.Timestamp(train["ds"].iloc[0]), len(y), hash(y.tobytes()))
+    hit = _FITS.get(key)
+    if hit is None:
+        if len(_FITS) > 20_000:
+            _FITS.clear()
+        hit = _FITS[key] = _models.fit_predict(name, train, h, spec["freq"],
+                                               level=spec["level"], seed=spec["seed"],
+                                               fiscal_start_month=spec["fiscal_start_month"])
+    return hit.copy()
+
+
 def _backtest_points(df: pd.DataFrame, models, spec: dict, cuts=None) -> pd.DataFrame:
     """Out-of-sample points of every model on every rolling origin of one series.
 
@@ -171,9 +191,7 @@ def _backtest_points(df: pd.DataFrame, models, spec: dict, cuts=None) -> pd.Data
                 # the members were just fitted on this window: average them, no refit
                 fc = _models.combine([done[m] for m in _models.ENSEMBLE])
             else:
-                fc = _models.fit_predict(name, train, len(test), freq, level=spec["level"],
-                                         seed=spec["seed"],
-                                         fiscal_start_month=spec["fiscal_start_month"])
+                fc = _fit(name, train, len(test), spec)
             done[name] = fc
             rows.append(fc.assign(model=name, cutoff=train["ds"].iloc[-1],
                                   end=test["ds"].iloc[-1], step=np.arange(1, len(test) + 1),
@@ -336,9 +354,7 @@ def _one_series(uid: str, df: pd.DataFrame, spec: dict):
     cal = pd.DataFrame({"unique_id": [uid], "model": [name], "factor": [factor],
                         "n_points": [len(auto)], "interval": [how]})
     if spec["mode"] == "forecast":
-        fc = _models.fit_predict(name, df, h, spec["freq"], level=spec["level"],
-                                 seed=spec["seed"],
-                                 fiscal_start_month=spec["fiscal_start_month"])
+        fc = _fit(name, df, h, spec)
         fc = scale_bounds(fc, factor) if factor != 1.0 else fc
         fc.insert(0, "unique_id", uid)
         fc["model"] = name
