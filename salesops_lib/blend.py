@@ -31,12 +31,16 @@ import numpy as np
 import pandas as pd
 
 from . import forecast as fc_
-from . import viz
 from .forecast_intervals import conformal_factor
 from .measures import state_as_of
 from .periods import Period
-from .pipeline_forecast import (PipelineForecast, correlation, pipeline_forecast, replay_points,
-                                with_correlation)
+from .pipeline_forecast import (
+    PipelineForecast,
+    correlation,
+    pipeline_forecast,
+    replay_points,
+    with_correlation,
+)
 
 SOURCES = ("timeseries", "pipeline", "blend")
 #: Columns of :func:`period_backtest` (and of :func:`replay_entries`).
@@ -201,7 +205,7 @@ def replay_entries(past: pd.DataFrame, level: float = 80, fiscal_start_month: in
     range from the earlier blends' errors (:func:`blend_interval`)."""
     if past.empty:
         return past
-    past = past.assign(**{c: past[c] if c in past else d for c, d in
+    past = past.assign(**{c: past.get(c, d) for c, d in
                           (("covered", (past["lower"] <= past["actual"])
                             & (past["actual"] <= past["upper"])),
                            ("model", past["source"]), ("interval", ""))})
@@ -365,4 +369,4 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
 
 
 # what the report shows lives in forecast_views; these names stay here for existing callers
-from .forecast_views import accuracy_table, accuracy_view, headline, track_record  # noqa: E402,F401
+from .forecast_views import accuracy_table, accuracy_view, headline, track_record  # noqa: F401

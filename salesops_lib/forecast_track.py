@@ -19,8 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import ledger
-from . import viz
+from . import ledger, viz
 from .periods import Period
 from .pipeline_forecast import COMPONENTS
 
@@ -165,7 +164,7 @@ def trend(ds, ol, recorded: pd.DataFrame | None = None) -> Trend:
 
 
 def bridge(tr: Trend, weights: pd.Series) -> pd.DataFrame:
-    """From last week's blended forecast to this week's, step by step.
+    r"""From last week's blended forecast to this week's, step by step.
 
     With this week's weights :math:`w` (from a :func:`trend` frame and its pipeline
     replays), the blend moves by

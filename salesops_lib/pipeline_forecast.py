@@ -50,7 +50,14 @@ import pandas as pd
 from scipy.stats import norm
 
 from . import viz
-from .forecast_deals import snapshot, stage_episodes, terminal_stages  # noqa: F401 - API
+from .forecast_deals import (  # noqa: F401 - API
+    NO_CORRELATION,
+    correlated_variance,
+    correlation,
+    snapshot,
+    stage_episodes,
+    terminal_stages,
+)
 from .measures import group_values, state_as_of
 from .periods import Period
 
@@ -60,8 +67,6 @@ _CATEGORY_ALIASES = {"commit": "commit", "committed": "commit", "forecast": "com
                      "best case": "best case", "best_case": "best case", "bestcase": "best case",
                      "upside": "best case", "pipeline": "pipeline", "omitted": "pipeline",
                      "closed": "closed"}
-#: Correlation of deal outcomes when none is given and none can be estimated.
-NO_CORRELATION = {"team": 0.0, "all": 0.0, "n_points": 0}
 
 
 @dataclass(frozen=True)
@@ -244,60 +249,6 @@ def run_rate(ds, period: str | Period, as_of, *, lookback: int = 4, by: str | No
     tab = pd.concat(rows, axis=1)
     return pd.DataFrame({"unique_id": tab.index.astype(str), "run_rate": tab.mean(axis=1).values,
                          "run_rate_sd": tab.std(axis=1, ddof=1).fillna(0.0).values})
-
-
-def _team_parts(deals: pd.DataFrame, q: np.ndarray) -> tuple[pd.Series, pd.Series]:
-    """Per team: :math:`S_t = \\sum a_i\\sqrt{q_i(1-q_i)}` and :math:`V_t = \\sum a_i^2 q_i(1-q_i)`."""
-    s = deals["amount"].to_numpy(float) * np.sqrt(q * (1 - q))
-    g = pd.Series(s, index=deals.index).groupby(deals["team"].to_numpy())
-    return g.sum(), (pd.Series(s ** 2, index=deals.index)).groupby(deals["team"].to_numpy()).sum()
-
-
-def correlated_variance(deals: pd.DataFrame, corr: dict) -> float:
-    """Variance of the open deals' won amount under the team / all correlation model.
-
-    ``deals`` has ``amount``, ``q`` and ``team``; ``corr`` has ``team`` and ``all``
-    (module docstring).
-    """
-    if deals.empty:
-        return 0.0
-    S_t, V_t = _team_parts(deals, deals["q"].to_numpy(float))
-    V, S = float(V_t.sum()), float(S_t.sum())
-    within = float((S_t ** 2 - V_t).sum())
-    across = S ** 2 - float((S_t ** 2).sum())
-    return V + corr.get("team", 0.0) * within + corr.get("all", 0.0) * across
-
-
-def correlation(points: pd.DataFrame) -> dict:
-    """Deal-outcome correlations within a team and across teams, from past replays.
-
-    Parameters
-    ----------
-    points : DataFrame
-        Deal-level predictions at past as-of points with known outcomes
-        (:func:`calibration_points`): ``period``, ``week``, ``team``, ``amount``, ``q``,
-        ``outcome`` (1 won in the period).
-
-    Returns
-    -------
-    dict
-        ``team``, ``all`` (method-of-moments estimates, module docstring, in [0, 1] with
-        ``all`` ≤ ``team``) and ``n_points`` (past as-of points used).
-    """
-    if points is None or points.empty:
-        return dict(NO_CORRELATION)
-    p = points.assign(_e=points["amount"] * (points["outcome"] - points["q"]),
-                      _s=points["amount"] * np.sqrt(points["q"] * (1 - points["q"])))
-    p["_v"] = p["_s"] ** 2
-    t = p.groupby(["period", "week", "team"])[["_e", "_s", "_v"]].sum()
-    num_t = float((t["_e"] ** 2 - t["_v"]).sum())
-    den_t = float((t["_s"] ** 2 - t["_v"]).sum())
-    k = t.groupby(level=["period", "week"])
-    num_a = float((k["_e"].sum() ** 2 - k["_e"].apply(lambda e: (e ** 2).sum())).sum())
-    den_a = float((k["_s"].sum() ** 2 - k["_s"].apply(lambda s: (s ** 2).sum())).sum())
-    rho_t = float(np.clip(num_t / den_t, 0, 1)) if den_t > 0 else 0.0
-    rho_a = float(np.clip(num_a / den_a, 0, rho_t)) if den_a > 0 else 0.0
-    return {"team": rho_t, "all": rho_a, "n_points": int(k.ngroups)}
 
 
 _estimate = correlation   # the module-level estimator, shadowed by an argument below

@@ -37,7 +37,7 @@ def test_every_level_sums_to_the_one_above_for_every_method():
     base = rng.uniform(5, 50, len(nodes))
     E = rng.normal(0, 3, (len(nodes), 8))
     for m in R.METHODS:
-        rec, used, _ = R.reconcile(base, S, m, E)
+        rec, _used, _ = R.reconcile(base, S, m, E)
         v = pd.Series(rec, index=nodes["unique_id"])
         assert (rec >= -1e-9).all()
         reps = v[[f"rep_id={r}" for r in tree["rep_id"]]].to_numpy()
