@@ -62,9 +62,9 @@ def test_replayed_blends_use_only_earlier_periods():
 def test_blend_interval_from_its_own_past_errors():
     track = pd.DataFrame({"week": [1, 2, 3, 4], "value": 100.0,
                           "actual": [110.0, 80.0, 105.0, 115.0]})
-    # relative errors 0.1, 0.2, 0.05, 0.15; n = 4 → the 4th smallest, 0.2
+    # relative errors 0.1, 0.2, 0.05, 0.15: 80% quantile 0.15 + 0.4 · 0.05 = 0.17
     lo, hi, how = B.blend_interval(200.0, {"a": 150.0}, {"a": 260.0}, track, week=2)
-    assert (lo, hi) == pytest.approx((160.0, 240.0)) and "own past errors" in how
+    assert (lo, hi) == pytest.approx((166.0, 234.0)) and "own past errors" in how
     lo, hi, how = B.blend_interval(200.0, {"a": 150.0, "b": 170.0}, {"a": 260.0, "b": 230.0},
                                    track.iloc[:3], week=2)
     assert (lo, hi) == (150.0, 260.0) and "envelope" in how

@@ -245,10 +245,10 @@ def test_period_forecast_adds_actuals_and_combines_intervals():
         "yhat_lower": 8.0, "yhat_upper": 12.0,
         "y": [11, 11, 50, 12, 12, 50, 6, 6, 50, 13, 13, 50.0]})
     c = F.period_forecast(hist, fc, "2026-Q4", points=pts).iloc[0]
-    # conformal quantile: k = ceil(5 · 0.8) = 4th smallest of (0.5, 1, 1.5, 2) = 2
+    # 80% quantile of (0.5, 1, 1.5, 2): position 0.8 · 3 = 2.4 → 1.5 + 0.4 · 0.5 = 1.7
     assert c["interval"] == "calibrated" and c["n_windows"] == 4
-    assert c["factor"] == pytest.approx(2.0)
-    assert c["lower"] == pytest.approx(60 - 2 * 7) and c["upper"] == pytest.approx(60 + 2 * 7)
+    assert c["factor"] == pytest.approx(1.7)
+    assert c["lower"] == pytest.approx(60 - 1.7 * 7) and c["upper"] == pytest.approx(60 + 1.7 * 7)
 
 
 def test_quota_and_period_actuals():

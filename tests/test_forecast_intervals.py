@@ -35,10 +35,11 @@ def test_ratios_and_conformal_factor_by_hand():
     r = I.ratios([12, 8, 10, 20], [10, 10, 10, 10], [9, 6, 8, 10], [14, 11, 11, 10])
     # +2 over half-width 4, -2 under 4, exact hit, +10 past a zero-width upper side
     assert r.tolist() == [0.5, 0.5, 0.0, np.inf]
-    # n = 4, level 80: k = ceil(5 · 0.8) = 4 → the largest
-    assert I.conformal_factor([0.5, 2.0, 1.0, 1.5], 80) == pytest.approx(2.0)
-    # n = 9: k = ceil(8) = 8th smallest
-    assert I.conformal_factor(np.arange(1, 10, dtype=float), 80) == pytest.approx(8.0)
+    # 80% quantile, linear: sorted (0.5, 1, 1.5, 2), position 0.8 · 3 = 2.4 → 1.7
+    assert I.conformal_factor([0.5, 2.0, 1.0, 1.5], 80) == pytest.approx(1.7)
+    # 1..9: position 0.8 · 8 = 6.4 → 7.4
+    assert I.conformal_factor(np.arange(1, 10, dtype=float), 80) == pytest.approx(7.4)
+    assert np.isnan(I.conformal_factor([1.0, 2.0, np.inf, np.inf, np.inf], 80))
     assert np.isnan(I.conformal_factor([1.0, 2.0, 3.0], 80))          # too few
     out = I.scale_bounds(pd.DataFrame({"yhat": [10.0], "yhat_lower": [8.0],
                                        "yhat_upper": [13.0]}), 2.0)
