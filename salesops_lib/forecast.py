@@ -4,6 +4,9 @@ Stable entry points (see ``DESIGN.md``):
 
 * :func:`forecast` ``(series, horizon, model="auto")`` → long frame ``unique_id``, ``ds``,
   ``yhat``, ``yhat_lower``, ``yhat_upper``, ``model``;
+* :func:`pipeline_forecast` ``(ds, period, as_of)`` → ``.value``, ``.lower``, ``.upper``,
+  ``.deals``: the period's bookings from the pipeline as it stood on ``as_of``
+  (:mod:`salesops_lib.pipeline_forecast`);
 * :func:`backtest` ``(series, horizon, models=...)`` → one row per series × model with
   ``wape``, ``mase``, ``bias``, ``coverage`` and ``fva`` (forecast value added over seasonal
   naive).
@@ -40,6 +43,7 @@ from .forecast_intervals import conformal_factor, period_forecast, ratios, scale
 from .forecast_plots import plot_forecast, plot_period_by_group  # noqa: F401
 from .forecast_series import _prepare, infer_freq, score, seasonal_scale  # noqa: F401
 from .models import AUTO_CANDIDATES, SEASON  # noqa: F401
+from .pipeline_forecast import PipelineForecast, pipeline_forecast  # noqa: F401 - stable call
 
 METRICS = ("wape", "mase", "bias", "coverage")
 

@@ -100,3 +100,20 @@ class Dataset_like:
     def __init__(self, reps, as_of="2026-06-30"):
         self.reps = reps
         self.as_of = pd.Timestamp(as_of)
+
+
+def test_the_backtest_picks_the_method_that_was_right_on_past_windows():
+    # the total's base forecast is always 20 too high, the reps' are exact: bottom-up wins
+    windows = []
+    for k in range(3):
+        actual = np.array([10.0 + k, 4.0, 6.0 + k])
+        actual[0] = actual[1] + actual[2]
+        base = actual.copy()
+        base[0] += 20
+        windows.append((base, actual, None))
+    ch = R.choose_method(windows, S2, pd.Series(["total", "rep_id", "rep_id"]),
+                         methods=("bottom_up", "ols", "wls_struct"))
+    assert ch.method == "bottom_up"
+    t = ch.scores.set_index(["method", "level"])["wape"]
+    assert t[("bottom_up", "total")] == pytest.approx(0.0)
+    assert t[("ols", "total")] > 0

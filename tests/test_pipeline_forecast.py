@@ -174,6 +174,12 @@ def test_no_look_ahead_in_amount_and_category_with_history():
     pd.testing.assert_frame_equal(a.summary, b.summary)
     pd.testing.assert_frame_equal(a.components, b.components)
     pd.testing.assert_frame_equal(a.deals, b.deals)
+    # the stable entry point gives the same numbers
+    from salesops_lib import forecast
+
+    stable = forecast.pipeline_forecast(after, "2026-Q2", AS_OF, lookback=1)
+    assert (stable.value, stable.lower, stable.upper) == pytest.approx((b.value, b.lower, b.upper))
+    assert len(stable.deals) == 2
     d = b.deals.set_index("opportunity_id")
     assert d.at["O2", "amount"] == 500 and d.at["O2", "category"] == "commit"
     assert d.at["O1", "amount"] == 1000 and d.at["O1", "category"] == "pipeline"
