@@ -5,7 +5,8 @@ A *call* is a number a person puts on a period: ``unique_id`` (rep or manager/te
 submitted commits) or, by default, from the CRM's forecast-category roll-up
 (:func:`category_calls`): on the as-of date, bookings already won in the period plus the
 open deals marked *commit* whose expected close falls in the period, each deal as it stood
-then (:func:`salesops_lib.measures.state_as_of`).
+then (:func:`salesops_lib.measures.state_as_of`; a deal without category history takes the
+category its stage had among the deals open that day, as the pipeline forecast does).
 
 :func:`score_calls` sets the calls of ended periods against what was booked and against the
 pipeline model's forecast made at the same moment:
@@ -24,7 +25,7 @@ from . import viz
 from .forecast_deals import snapshot
 from .measures import group_values, state_as_of
 from .periods import Period
-from .pipeline_forecast import _CATEGORY_ALIASES, pipeline_forecast, replay_points
+from .pipeline_forecast import _category, pipeline_forecast, replay_points
 
 CALL_COLUMNS = ["unique_id", "period", "as_of", "value"]
 
@@ -41,8 +42,13 @@ def category_calls(ds, period, as_of, by: str = "team") -> pd.DataFrame:
     st = state_as_of(ds, as_of)
     snap = snapshot(ds, as_of, st)
     snap["unique_id"] = group_values(ds, by, snap).to_numpy()
-    cat = (snap["forecast_category"].astype("string").str.lower().str.strip()
-           .map(_CATEGORY_ALIASES).fillna("pipeline"))
+    # the category each deal had then: its own from history, else by stage (see
+    # pipeline_forecast._category: a source without history shows only final categories)
+    cat = pd.Series("closed", index=snap.index)
+    open_ = snap["status"] == "open"
+    opp = ds.opportunities
+    cat[open_] = _category(snap[open_], st, None,
+                           set(opp.loc[opp["status"] == "open", "opportunity_id"]))
     won = (snap["status"] == "won") & p.contains(snap["close_date"])
     in_p = (snap["status"] == "open") & p.contains(snap["expected_close"])
     commit = snap["amount"].where(won | (in_p & (cat == "commit")), 0.0)

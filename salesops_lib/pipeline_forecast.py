@@ -188,7 +188,8 @@ def _won_in_window(deals: pd.DataFrame, ep: pd.DataFrame, start, end, as_of):
     return np.clip(p_win, 0.0, 1.0), np.clip(p_time, 0.0, 1.0)
 
 
-def _category(deals: pd.DataFrame, state: pd.DataFrame, category_map: dict | None) -> pd.Series:
+def _category(deals: pd.DataFrame, state: pd.DataFrame, category_map: dict | None,
+              still_open=None) -> pd.Series:
     """Forecast category of each open deal as it stood on the as-of date.
 
     A deal with history carries its own category of that day. Otherwise (a source without
@@ -202,9 +203,8 @@ def _category(deals: pd.DataFrame, state: pd.DataFrame, category_map: dict | Non
     if category_map is None:
         open_ = state[state["status"] == "open"].dropna(subset=["forecast_category"])
         learn = open_[open_["from_history"]]
-        if learn.empty:
-            learn = open_[~open_["opportunity_id"].isin(deals.loc[deals["from_history"],
-                                                                   "opportunity_id"])]
+        if learn.empty and still_open is not None:
+            learn = open_[open_["opportunity_id"].isin(still_open)]
         category_map = (learn.groupby("stage")["forecast_category"]
                         .agg(lambda s: s.astype(str).mode().iloc[0]).to_dict()
                         if len(learn) else {})
@@ -314,7 +314,9 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
                                        if len(deals) else (0.0, 0.0))
     deals["q"] = deals["p_win"] * deals["p_time"]
     deals["expected"] = deals["amount"] * deals["q"]
-    deals["category"] = _category(deals, state, category_map)
+    opp = ds.opportunities
+    deals["category"] = _category(deals, state, category_map,
+                                  set(opp.loc[opp["status"] == "open", "opportunity_id"]))
     rr = run_rate(ds, p, as_of, lookback=lookback, by=by, state=state).set_index("unique_id")
     if isinstance(correlation, str):
         corr = _estimate(calibration_points(ds, p, periods_back=lookback,
