@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import forecast as fc_
-from .forecast_intervals import conformal_factor
+from .forecast_intervals import conformal_factor, ratios
 from .measures import state_as_of
 from .periods import Period
 from .pipeline_forecast import (
@@ -60,14 +60,14 @@ def _steps_to(last: pd.Timestamp, end: pd.Timestamp, granularity: str) -> int:
 
 
 def _replay(ds, p: Period, *, granularity, model, periods_back, weeks, level, seed, n_jobs,
-            scheduler, plan=None, corr=None):
+            scheduler, plan=None, corr=None, pipe_factor=None):
     """Replayed past forecasts (frame as :func:`period_backtest`) and the deal-level points
     of the pipeline replays (:func:`~salesops_lib.pipeline_forecast.calibration_points`).
     ``plan`` overrides the replayed ``(period, week, as_of)`` points and ``corr`` the
     pipeline correlations (for the weeks of a period in progress)."""
     plan = replay_points(ds, p, periods_back, weeks) if plan is None else plan
     if not plan:
-        return pd.DataFrame(columns=PAST_COLUMNS), pd.DataFrame()
+        return pd.DataFrame(columns=PAST_COLUMNS), pd.DataFrame(), {}, pd.DataFrame()
     full = fc_.bookings_series(ds, granularity, as_of=ds.as_of, complete=False)
     last_complete = {a: fc_.bookings_series(ds, granularity, as_of=a)["ds"].max()
                      for _, _, a in plan}
@@ -100,22 +100,46 @@ def _replay(ds, p: Period, *, granularity, model, periods_back, weeks, level, se
                      ts["model"], ts["interval"]))
     cal = pd.concat(cal, ignore_index=True)
     ends = {k: Period.parse(k, ds.fiscal_start_month).end for k in cal["period"].unique()}
-    fixed, plans = corr, {}
+    fixed, plans, raw = corr, {}, []
     for q, w, a, pl in pls:
         # the deal-outcome correlations known then: from the replayed periods before q only
         earlier = cal[cal["period"].map(ends) < q.start]
         corr = correlation(earlier) if fixed is None else fixed
         pl = with_correlation(pl, corr)
-        plans[a] = pl
         act = float(actual.get(q.label, np.nan if q.end > ds.as_of else 0.0))
-        how = f"deals correlated (team {corr['team']:.2f}, all {corr['all']:.2f})" \
-            if corr["n_points"] else "deals independent (no earlier period)"
-        rows.append((q.label, "pipeline", a, w, pl.value, pl.lower, pl.upper, act,
+        raw.append({"period": q.label, "end": q.end, "start": q.start, "value": pl.value,
+                    "lower": pl.lower, "upper": pl.upper, "actual": act,
+                    "closed": float(pl.summary["closed"].sum()), "pl": pl, "a": a, "w": w,
+                    "corr": corr})
+    raw_f = pd.DataFrame(raw)
+    for r in raw:
+        # the range scaled by the pipeline's own errors on the replayed periods before it
+        f, n = (pipe_factor, 0) if pipe_factor is not None else pipeline_factor(
+            raw_f[raw_f["end"] < r["start"]], level)
+        lo = max(r["closed"], r["value"] - f * (r["value"] - r["lower"]))
+        hi = r["value"] + f * (r["upper"] - r["value"])
+        plans[r["a"]] = r["pl"]
+        c = r["corr"]
+        how = (f"deals correlated (team {c['team']:.2f}, all {c['all']:.2f})" if c["n_points"]
+               else "deals independent (no earlier period)")
+        how += f", range ×{f:.2f} from {n} earlier replays" if n else ""
+        rows.append((r["period"], "pipeline", r["a"], r["w"], r["value"], lo, hi, r["actual"],
                      "pipeline", how))
     cols = [c for c in PAST_COLUMNS if c != "covered"]
     out = pd.DataFrame(rows, columns=cols)
     out["covered"] = (out["lower"] <= out["actual"]) & (out["actual"] <= out["upper"])
-    return out[PAST_COLUMNS], cal, plans
+    return out[PAST_COLUMNS], cal, plans, raw_f.drop(columns=["pl", "corr"])
+
+
+def pipeline_factor(raw: pd.DataFrame, level: float = 80) -> tuple[float, int]:
+    """Scale of the pipeline's range from its replayed errors: the ``level``% quantile of
+    |actual − value| over the half-width on the error's side (1 with fewer than four
+    replays); returns ``(factor, n)``."""
+    raw = raw.dropna(subset=["actual"]) if len(raw) else raw
+    if len(raw) < 4:
+        return 1.0, 0
+    f = conformal_factor(ratios(raw["actual"], raw["value"], raw["lower"], raw["upper"]), level)
+    return (1.0, 0) if np.isnan(f) else (f, len(raw))
 
 
 def period_backtest(ds, period: str | Period, *, granularity: str = "month",
@@ -330,26 +354,30 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
         bt = fc_.backtest(hist, min(h, 3), models=tuple(dict.fromkeys(("snaive", model))), **kw)
     ts = fc_.period_forecast(hist, run.forecast, p, level=level,
                              fiscal_start_month=ds.fiscal_start_month, points=run.points)
-    past, cal, _ = _replay(ds, p, granularity=granularity, model=model, periods_back=periods_back,
+    past, cal, _, raw = _replay(ds, p, granularity=granularity, model=model, periods_back=periods_back,
                         weeks=weeks, level=level, seed=seed, n_jobs=n_jobs, scheduler=scheduler)
     corr = correlation(cal)
     pl = with_correlation(pipeline_forecast(ds, p, as_of, level=level, correlation=None), corr)
+    pf, pn = pipeline_factor(raw, level)
+    pl_lo = max(float(pl.summary["closed"].sum()), pl.value - pf * (pl.value - pl.lower))
+    pl_hi = pl.value + pf * (pl.upper - pl.value)
     week = int((as_of - p.start).days // 7 + 1)
     w = weights(past, week)
     entries = replay_entries(past, level, ds.fiscal_start_month)
     value = float(w["timeseries"] * ts["value"].iloc[0] + w["pipeline"] * pl.value)
     lo, hi, how = blend_interval(
-        value, {"timeseries": ts["lower"].iloc[0], "pipeline": pl.lower},
-        {"timeseries": ts["upper"].iloc[0], "pipeline": pl.upper},
+        value, {"timeseries": ts["lower"].iloc[0], "pipeline": pl_lo},
+        {"timeseries": ts["upper"].iloc[0], "pipeline": pl_hi},
         entries[entries["source"] == "blend"] if len(entries) else pd.DataFrame(
             columns=["week", "value", "actual"]), week, level)
     pl_how = (f"deals correlated (team {corr['team']:.2f}, all {corr['all']:.2f})"
               if corr["n_points"] else "deals independent (no past period)")
+    pl_how += f", range ×{pf:.2f} from {pn} replays" if pn else ""
     summary = pd.DataFrame({
         "source": list(SOURCES),
         "value": [ts["value"].iloc[0], pl.value, value],
-        "lower": [ts["lower"].iloc[0], pl.lower, lo],
-        "upper": [ts["upper"].iloc[0], pl.upper, hi],
+        "lower": [ts["lower"].iloc[0], pl_lo, lo],
+        "upper": [ts["upper"].iloc[0], pl_hi, hi],
         "interval": [f"{ts['interval'].iloc[0]} ({ts['n_windows'].iloc[0]} past windows)",
                      pl_how, how]})
     actuals = fc_.period_actuals(ds, p.kind, as_of=as_of).set_index("period")["actual"]
@@ -365,6 +393,7 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
                    float(actuals.get(p.last_year().label, float("nan"))), groups,
                    coverage(entries), choice, by or "",
                    {"granularity": granularity, "model": model, "correlation": corr,
+                    "pipeline_factor": pf,
                     "periods_back": periods_back, "weeks": tuple(weeks), **kw})
 
 

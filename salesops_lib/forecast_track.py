@@ -133,10 +133,10 @@ def trend(ds, ol, recorded: pd.DataFrame | None = None) -> Trend:
     p = Period.parse(ol.period, ds.fiscal_start_month)
     plan = weekly_points(p, ol.as_of)
     st = ol.settings
-    past, _, plans = _replay(ds, p, granularity=st["granularity"], model=st["model"],
+    past, _, plans, _ = _replay(ds, p, granularity=st["granularity"], model=st["model"],
                              periods_back=0, weeks=(), level=ol.level, seed=st["seed"],
                              n_jobs=st["n_jobs"], scheduler=st["scheduler"], plan=plan,
-                             corr=st["correlation"])
+                             corr=st["correlation"], pipe_factor=st["pipeline_factor"])
     w = ol.weights
     wide = past.pivot_table(index=["week", "as_of"], columns="source", values="value")
     rows = [past[["week", "as_of", "source", "value", "lower", "upper"]]]

@@ -111,3 +111,12 @@ def test_commit_roll_up_reads_deals_as_they_stood():
     # won in Q2 by 05-01: W1 200; open commit expected in Q2: O2 500; O1 is pipeline
     assert c.at["T1", "value"] == pytest.approx(700.0)
     assert c.at["T1", "best_case"] == pytest.approx(700.0)
+
+
+def test_pipeline_range_scaled_by_its_own_replayed_errors():
+    raw = pd.DataFrame({"value": 100.0, "lower": 90.0, "upper": 110.0,
+                        "actual": [105.0, 80.0, 110.0, 100.0, np.nan]})
+    # ratios 0.5, 2, 1, 0 (the quarter in progress has no actual): 80% quantile 1.4
+    f, n = B.pipeline_factor(raw)
+    assert f == pytest.approx(1.4) and n == 4
+    assert B.pipeline_factor(raw.iloc[:3]) == (1.0, 0)
