@@ -3,6 +3,7 @@ the week-on-week bridge, and human calls scored against the model."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
