@@ -9,6 +9,15 @@ Run ``python benchmarks/forecast.py`` (``--n-series 200`` for a quicker speed te
    the sample org's team series — as MASE and WAPE over rolling origins. ``auto`` is scored
    out of sample: at every origin it chooses its model by an inner backtest on the training
    data only, then forecasts the held-out steps, exactly as a report run would.
+   Every model's intervals are scored too: ``step cov`` is the share of held-out points inside
+   the 80% interval, ``total cov`` the share of held-out totals over the first ``q`` steps (a
+   quarter: 3 months, 13 weeks) inside the period-total interval calibrated on the
+   procedure's own earlier windows (``forecast_intervals``); both should be near 80%.
+   A fourth set has long seasons: weekly series with a yearly season of 52 weeks — the
+   sample org's bookings per team by week (4 years) and the public Peyton Manning page
+   views summed by week — where ``auto`` (with MSTL among its candidates) is compared with
+   default Prophet and seasonal naive. Then the sample's quarter replayed (``blend``):
+   achieved coverage of the time-series, pipeline and blended ranges.
 2. Time to forecast N sample series (rep × product × industry, monthly) with default Prophet
    in a plain sequential loop against our parallel path (``forecast.forecast`` on all cores).
 """
@@ -22,14 +31,18 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from salesops_lib import forecast as F
+from salesops_lib.forecast import blend as B
+from salesops_lib.forecast import timeseries as F
+from salesops_lib.forecast import intervals as I
 from salesops_lib import load_dataset
 from salesops_lib.forecast import models as M
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SINGLE = ("snaive", "ets", "theta", "prophet", "ensemble", "prophet_default")
+WEEKLY_SINGLE = ("snaive", "mstl", "prophet", "prophet_default")
 
 
 # ------------------------------------------------------------------------------ loading
@@ -72,6 +85,23 @@ def series_sets(ds) -> dict[str, pd.DataFrame]:
     return {k: v.reset_index(drop=True) for k, v in sets.items()}
 
 
+def weekly_sets() -> dict[str, pd.DataFrame]:
+    """Weekly series with a 52-week season: the sample's team bookings by week over four
+    years (its first quarter, the ramp-up, left out) and Peyton Manning's daily log page
+    views (Prophet's own example) summed by week."""
+    ds4 = load_dataset("sample:years=4")
+    teams = F.bookings_series(ds4, "week", "team")
+    teams = teams[teams["ds"] >= teams["ds"].min() + pd.Timedelta(days=91)]
+    pm = pd.read_csv(SHARED / "prophet_examples" / "example_wp_log_peyton_manning.csv")
+    pm["ds"] = pd.to_datetime(pm["ds"])
+    # a week's total from the days recorded (mean × 7); whole weeks missing are interpolated
+    wk = pm.set_index("ds")["y"].resample("W-MON", label="left", closed="left").mean() * 7
+    wk = wk.interpolate()
+    pm = pd.DataFrame({"unique_id": "peyton_manning", "ds": wk.index, "y": wk.to_numpy()})
+    return {"weekly_sample_teams": teams.reset_index(drop=True),
+            "weekly_peyton_manning": pm.iloc[-260:].reset_index(drop=True)}
+
+
 # ------------------------------------------------------------------------------ accuracy
 def origins(series: pd.DataFrame, horizon: int, windows: int) -> pd.DataFrame:
     """Every series truncated at each rolling origin, as separate ids ``<id>@<k>``."""
@@ -84,29 +114,73 @@ def origins(series: pd.DataFrame, horizon: int, windows: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def evaluate(series: pd.DataFrame, horizon: int, windows: int, n_jobs=None) -> pd.DataFrame:
-    """Out-of-sample MASE / WAPE per model over rolling origins (auto chooses inside)."""
+def evaluate(series: pd.DataFrame, horizon: int, windows: int, n_jobs=None,
+             models=("auto",) + SINGLE, quarter: int = 3) -> pd.DataFrame:
+    """Out-of-sample MASE / WAPE and interval coverage per model over rolling origins.
+
+    ``auto`` chooses inside (on the training data only); every model's interval is the
+    calibrated one a report would show; ``total_cov`` scores the interval of the total of the
+    first ``quarter`` held-out steps, calibrated on the model's own earlier windows.
+    """
     train = origins(series, horizon, windows)
     truth = series.assign(key=series["unique_id"]).set_index(["key", "ds"])["y"]
     freq = F.infer_freq(series["ds"])
     scale = train.groupby("unique_id")["y"].apply(
         lambda y: F.seasonal_scale(y.to_numpy(), M.SEASON[freq]))
     rows = []
-    for model in ("auto",) + SINGLE:
+    for model in models:
         t0 = time.perf_counter()
-        fc = F.forecast(train, horizon, model, windows=3, n_jobs=n_jobs)
+        run = F.forecast_run(train, horizon, model, windows=3, n_jobs=n_jobs)
         secs = time.perf_counter() - t0
+        fc = run.forecast
         base = fc["unique_id"].str.split("@").str[0]
         fc["y"] = truth.reindex(pd.MultiIndex.from_arrays([base, fc["ds"]])).to_numpy()
         fc["scale"] = fc["unique_id"].map(scale)
         fc["series"] = base
         s = F.score(fc.assign(model=model), by=("series", "model"))
         s["seconds"] = secs
+        s["total_cov"] = total_coverage(fc, run.points, quarter).reindex(s["series"]).to_numpy()
         if model == "auto":
             s["chosen"] = fc.groupby("series")["model"].agg(
                 lambda m: ",".join(sorted(set(m)))).reindex(s["series"]).to_numpy()
         rows.append(s)
     return pd.concat(rows, ignore_index=True)
+
+
+def total_coverage(fc: pd.DataFrame, points: pd.DataFrame, q: int) -> pd.Series:
+    """Per base series: share of origins whose held-out total of the first ``q`` steps falls
+    inside the calibrated total interval (conformal factor of the origin's own earlier
+    windows' totals, as ``period_forecast`` computes it; steps added linearly without)."""
+    f = fc.sort_values(["unique_id", "ds"]).assign(
+        step=lambda d: d.groupby("unique_id").cumcount() + 1)
+    f = f[f["step"] <= q]
+    g = f.assign(lo=f["yhat"] - f["yhat_lower"], hi=f["yhat_upper"] - f["yhat"]).groupby(
+        "unique_id").agg(v=("yhat", "sum"), lo=("lo", "sum"), hi=("hi", "sum"), y=("y", "sum"),
+                         series=("series", "first"))
+    ratios = I._total_ratios(points, set(range(1, q + 1)))
+    own = ratios.groupby("unique_id")["r"].apply(lambda r: I.conformal_factor(r, 80))
+    pooled = I.conformal_factor(ratios["r"], 80) if len(ratios) else np.nan
+    k = own.reindex(g.index).fillna(pooled).fillna(1.0)
+    inside = (g["v"] - k * g["lo"] <= g["y"]) & (g["y"] <= g["v"] + k * g["hi"])
+    return inside.groupby(g["series"]).mean()
+
+
+def report(name: str, s: pd.DataFrame, res: pd.DataFrame, h: int, w: int, singles) -> None:
+    """Print one set's accuracy and coverage tables."""
+    table = res.groupby("model", sort=False)[["mase", "wape", "coverage", "total_cov",
+                                              "seconds"]].mean()
+    table = table.rename(columns={"coverage": "step cov", "total_cov": "total cov"})
+    print(f"== {name}: {s['unique_id'].nunique()} series, horizon {h}, {w} origins "
+          f"(mean over series; auto chose per origin on earlier data only)")
+    print(table.round(3).to_string())
+    per = res.pivot(index="series", columns="model", values="mase")[["auto"] + list(singles)]
+    print("MASE per series:")
+    print(per.round(3).to_string())
+    chosen = res.loc[res["model"] == "auto"].set_index("series")["chosen"]
+    print("auto chose:", chosen.to_dict())
+    best = table.loc[list(singles), "mase"].idxmin()
+    print(f"auto MASE {table.at['auto', 'mase']:.3f} vs best single model {best} "
+          f"{table.at[best, 'mase']:.3f}\n")
 
 
 # ------------------------------------------------------------------------------ speed
@@ -158,6 +232,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n-series", type=int, default=1000)
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-accuracy", action="store_true")
+    ap.add_argument("--sets", default="", help="comma-separated set names to run (default all; "
+                    "e.g. weekly_peyton_manning,sample_replay)")
     args = ap.parse_args(argv)
     pd.set_option("display.width", 140)
     ds = load_dataset("sample")
@@ -165,21 +241,31 @@ def main(argv=None) -> int:
 
     if not args.skip_accuracy:
         plan = {"prophet_examples": (12, 3), "classic_monthly": (12, 2), "sample_teams": (3, 4)}
+        want = set(filter(None, args.sets.split(",")))
         for name, s in series_sets(ds).items():
+            if want and name not in want:
+                continue
             h, w = plan[name]
-            res = evaluate(s, h, w)
-            table = res.groupby("model", sort=False)[["mase", "wape", "seconds"]].mean()
-            print(f"== {name}: {s['unique_id'].nunique()} series, horizon {h}, {w} origins "
-                  f"(mean over series; auto chose per origin)")
-            print(table.round(3).to_string())
-            per = res.pivot(index="series", columns="model", values="mase")[["auto"] + list(SINGLE)]
-            print("MASE per series:")
-            print(per.round(3).to_string())
-            chosen = res.loc[res["model"] == "auto"].set_index("series")["chosen"]
-            print("auto chose:", chosen.to_dict())
-            best = table.loc[list(SINGLE), "mase"].idxmin()
-            print(f"auto MASE {table.at['auto', 'mase']:.3f} vs best single model {best} "
-                  f"{table.at[best, 'mase']:.3f}\n")
+            report(name, s, evaluate(s, h, w), h, w, SINGLE)
+        for name, s in weekly_sets().items():
+            if want and name not in want:
+                continue
+            h, w = 13, 3
+            res = evaluate(s, h, w, models=("auto",) + WEEKLY_SINGLE, quarter=13)
+            report(name, s, res, h, w, WEEKLY_SINGLE)
+            t = res.groupby("model")["mase"].mean()
+            bar = min(t["prophet_default"], t["snaive"])
+            print(f"goal: auto MASE {t['auto']:.3f} <= min(default Prophet, seasonal naive) "
+                  f"{bar:.3f}: {'met' if t['auto'] <= bar + 1e-12 else 'NOT met'}\n")
+        t0 = time.perf_counter()
+        ol = B.outlook(ds, "2026-Q4", periods_back=4) if not want or "sample_replay" in want \
+            else None
+        if ol is None:
+            return 0
+        print(f"== sample {ol.period}: past quarters replayed at weeks 1, 4, 7, 10, 13 "
+              f"({time.perf_counter() - t0:.0f} s)")
+        print(ol.coverage.round(3).to_string(index=False))
+        print(ol.summary.to_string(index=False), "\n")
 
     if not args.skip_speed:
         s = speed_series(ds, args.n_series)

@@ -10,7 +10,17 @@ quarter (:func:`period_backtest`) and blends them with weights from that replay:
     w_s = \\frac{1/\\mathrm{WAPE}_s^2}{\\sum_r 1/\\mathrm{WAPE}_r^2}, \\qquad
     \\hat F = \\sum_s w_s \\hat F_s
 
-(inverse squared error, as Bates and Granger; bounds are blended the same way).
+(inverse squared error, as Bates and Granger). Nothing in a replay looks ahead: the
+time-series model of a replayed moment is ``auto``'s own choice on the data before it, the
+pipeline's correlations come from the periods before it, and a replayed blend's weights from
+the periods before it (:func:`replay_entries`).
+
+**The blend's interval** comes from the blend's own track record: the relative errors
+:math:`r = |A - \\hat F| / \\hat F` of the replayed blends made near the same week of the
+period give the conformal factor ``q`` (:func:`salesops_lib.forecast_intervals.conformal_factor`)
+and the range :math:`[\\hat F(1-q), \\hat F(1+q)]`. Without enough track record the range is
+the envelope of the two sources' ranges (it holds both estimates); the ``interval`` column
+says which.
 """
 
 from __future__ import annotations
@@ -21,11 +31,21 @@ import numpy as np
 import pandas as pd
 
 from . import timeseries as fc_
-from .. import viz
+from .intervals import conformal_factor, ratios
+from ..measures import state_as_of
 from ..periods import Period
-from .pipeline_model import PipelineForecast, pipeline_forecast, replay_points
+from .pipeline_model import (
+    PipelineForecast,
+    correlation,
+    pipeline_forecast,
+    replay_points,
+    with_correlation,
+)
 
 SOURCES = ("timeseries", "pipeline", "blend")
+#: Columns of :func:`period_backtest` (and of :func:`replay_entries`).
+PAST_COLUMNS = ["period", "source", "as_of", "week", "value", "lower", "upper", "actual",
+                "covered", "model", "interval"]
 
 
 def _steps_to(last: pd.Timestamp, end: pd.Timestamp, granularity: str) -> int:
@@ -39,6 +59,89 @@ def _steps_to(last: pd.Timestamp, end: pd.Timestamp, granularity: str) -> int:
     return n
 
 
+def replay_blend(ds, p: Period, *, granularity, model, periods_back, weeks, level, seed, n_jobs,
+            scheduler, plan=None, corr=None, pipe_factor=None):
+    """Replayed past forecasts (frame as :func:`period_backtest`) and the deal-level points
+    of the pipeline replays (:func:`~salesops_lib.pipeline_forecast.calibration_points`).
+    ``plan`` overrides the replayed ``(period, week, as_of)`` points and ``corr`` the
+    pipeline correlations (for the weeks of a period in progress)."""
+    plan = replay_points(ds, p, periods_back, weeks) if plan is None else plan
+    if not plan:
+        return pd.DataFrame(columns=PAST_COLUMNS), pd.DataFrame(), {}, pd.DataFrame()
+    full = fc_.bookings_series(ds, granularity, as_of=ds.as_of, complete=False)
+    last_complete = {a: fc_.bookings_series(ds, granularity, as_of=a)["ds"].max()
+                     for _, _, a in plan}
+    cuts = sorted(set(last_complete.values()))
+    series = pd.concat([full[full["ds"] <= c].assign(unique_id=f"{c:%Y-%m-%d}") for c in cuts],
+                       ignore_index=True)
+    horizon = max(_steps_to(last_complete[a], q.end, granularity) for q, _, a in plan)
+    # ``model`` is the procedure (auto): every truncated series makes its own choice
+    run = fc_.forecast_run(series, max(horizon, 1), model, level=level, seed=seed,
+                           fiscal_start_month=ds.fiscal_start_month, n_jobs=n_jobs,
+                           scheduler=scheduler)
+    actual = fc_.period_actuals(ds, p.kind).set_index("period")["actual"]
+    now = state_as_of(ds, ds.as_of).set_index("opportunity_id")
+    rows, pls, cal = [], [], []
+    for q, w, a in plan:
+        uid = f"{last_complete[a]:%Y-%m-%d}"
+        ts = fc_.period_forecast(series[series["unique_id"] == uid],
+                                 run.forecast[run.forecast["unique_id"] == uid], q, level=level,
+                                 fiscal_start_month=ds.fiscal_start_month,
+                                 points=run.points[run.points["unique_id"] == uid]).iloc[0]
+        pl = pipeline_forecast(ds, q, a, level=level, correlation=None)
+        st = now.reindex(pl.deals["opportunity_id"])
+        won = (st["status"].eq("won") & q.contains(st["close_date"])).to_numpy(float)
+        cal.append(pd.DataFrame({"period": q.label, "week": w, "team": pl.deals["team"],
+                                 "amount": pl.deals["amount"],
+                                 "q": pl.deals["p_win"] * pl.deals["p_time"], "outcome": won}))
+        pls.append((q, w, a, pl))
+        act = float(actual.get(q.label, np.nan if q.end > ds.as_of else 0.0))
+        rows.append((q.label, "timeseries", a, w, ts["value"], ts["lower"], ts["upper"], act,
+                     ts["model"], ts["interval"]))
+    cal = pd.concat(cal, ignore_index=True)
+    ends = {k: Period.parse(k, ds.fiscal_start_month).end for k in cal["period"].unique()}
+    fixed, plans, raw = corr, {}, []
+    for q, w, a, pl in pls:
+        # the deal-outcome correlations known then: from the replayed periods before q only
+        earlier = cal[cal["period"].map(ends) < q.start]
+        corr = correlation(earlier) if fixed is None else fixed
+        pl = with_correlation(pl, corr)
+        act = float(actual.get(q.label, np.nan if q.end > ds.as_of else 0.0))
+        raw.append({"period": q.label, "end": q.end, "start": q.start, "value": pl.value,
+                    "lower": pl.lower, "upper": pl.upper, "actual": act,
+                    "closed": float(pl.summary["closed"].sum()), "pl": pl, "a": a, "w": w,
+                    "corr": corr})
+    raw_f = pd.DataFrame(raw)
+    for r in raw:
+        # the range scaled by the pipeline's own errors on the replayed periods before it
+        f, n = (pipe_factor, 0) if pipe_factor is not None else pipeline_factor(
+            raw_f[raw_f["end"] < r["start"]], level)
+        lo = max(r["closed"], r["value"] - f * (r["value"] - r["lower"]))
+        hi = r["value"] + f * (r["upper"] - r["value"])
+        plans[r["a"]] = r["pl"]
+        c = r["corr"]
+        how = (f"deals correlated (team {c['team']:.2f}, all {c['all']:.2f})" if c["n_points"]
+               else "deals independent (no earlier period)")
+        how += f", range ×{f:.2f} from {n} earlier replays" if n else ""
+        rows.append((r["period"], "pipeline", r["a"], r["w"], r["value"], lo, hi, r["actual"],
+                     "pipeline", how))
+    cols = [c for c in PAST_COLUMNS if c != "covered"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["covered"] = (out["lower"] <= out["actual"]) & (out["actual"] <= out["upper"])
+    return out[PAST_COLUMNS], cal, plans, raw_f.drop(columns=["pl", "corr"])
+
+
+def pipeline_factor(raw: pd.DataFrame, level: float = 80) -> tuple[float, int]:
+    """Scale of the pipeline's range from its replayed errors: the ``level``% quantile of
+    |actual − value| over the half-width on the error's side (1 with fewer than four
+    replays); returns ``(factor, n)``."""
+    raw = raw.dropna(subset=["actual"]) if len(raw) else raw
+    if len(raw) < 4:
+        return 1.0, 0
+    f = conformal_factor(ratios(raw["actual"], raw["value"], raw["lower"], raw["upper"]), level)
+    return (1.0, 0) if np.isnan(f) else (f, len(raw))
+
+
 def period_backtest(ds, period: str | Period, *, granularity: str = "month",
                     model: str = "auto", periods_back: int = 4, weeks=(1, 4, 7, 10, 13),
                     level: float = 80, seed: int = 0, n_jobs: int | None = None,
@@ -46,42 +149,22 @@ def period_backtest(ds, period: str | Period, *, granularity: str = "month",
     """Replay both forecasts on the ``periods_back`` periods before ``period``.
 
     For each past period ``q`` (ended by ``ds.as_of``) and week ``w``, the as-of date is
-    ``q.start + 7(w-1)`` days; the time-series forecast is fitted on the buckets complete by
-    then and the pipeline rebuilt as it stood then, so nothing later is used. All the
-    truncated series are fitted in one parallel call.
+    ``q.start + 7(w-1)`` days; the time-series forecast runs the ``model`` procedure on the
+    buckets complete by then (``auto`` chooses again on that data, and calibrates its period
+    total on its own earlier errors), and the pipeline is rebuilt as it stood then, its
+    deal correlations estimated on the replayed periods before ``q``; nothing later is used.
 
     Returns
     -------
     DataFrame
         ``period``, ``source`` (timeseries / pipeline), ``as_of``, ``week``, ``value``,
-        ``lower``, ``upper``, ``actual``.
+        ``lower``, ``upper``, ``actual``, ``covered`` (actual inside the interval),
+        ``model`` (the model used then), ``interval`` (how the range was set).
     """
     p = Period.parse(period, ds.fiscal_start_month)
-    plan = replay_points(ds, p, periods_back, weeks)
-    cols = ["period", "source", "as_of", "week", "value", "lower", "upper", "actual"]
-    if not plan:
-        return pd.DataFrame(columns=cols)
-    full = fc_.bookings_series(ds, granularity, as_of=ds.as_of, complete=False)
-    last_complete = {a: fc_.bookings_series(ds, granularity, as_of=a)["ds"].max() for _, _, a in plan}
-    cuts = sorted(set(last_complete.values()))
-    series = pd.concat([full[full["ds"] <= c].assign(unique_id=f"{c:%Y-%m-%d}") for c in cuts],
-                       ignore_index=True)
-    horizon = max(_steps_to(last_complete[a], q.end, granularity) for q, _, a in plan)
-    step_fc = fc_.forecast(series, max(horizon, 1), model, level=level, seed=seed,
-                           fiscal_start_month=ds.fiscal_start_month, n_jobs=n_jobs,
-                           scheduler=scheduler)
-    actual = fc_.period_actuals(ds, p.kind).set_index("period")["actual"]
-    rows = []
-    for q, w, a in plan:
-        uid = f"{last_complete[a]:%Y-%m-%d}"
-        ts = fc_.period_forecast(series[series["unique_id"] == uid],
-                                 step_fc[step_fc["unique_id"] == uid], q,
-                                 fiscal_start_month=ds.fiscal_start_month).iloc[0]
-        pl = pipeline_forecast(ds, q, a, level=level)
-        act = float(actual.get(q.label, 0.0))
-        rows.append((q.label, "timeseries", a, w, ts["value"], ts["lower"], ts["upper"], act))
-        rows.append((q.label, "pipeline", a, w, pl.value, pl.lower, pl.upper, act))
-    return pd.DataFrame(rows, columns=cols)
+    return replay_blend(ds, p, granularity=granularity, model=model, periods_back=periods_back,
+                   weeks=weeks, level=level, seed=seed, n_jobs=n_jobs,
+                   scheduler=scheduler or None)[0]
 
 
 def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:
@@ -90,6 +173,7 @@ def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:
     With ``week``, only past forecasts made at the nearest week of the period count (the
     pipeline knows more late in a quarter than early). Equal weights without history.
     """
+    past = past[past["source"].isin(("timeseries", "pipeline"))] if len(past) else past
     if past.empty:
         return pd.Series({"timeseries": 0.5, "pipeline": 0.5})
     rows = past
@@ -104,38 +188,97 @@ def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:
     return inv / inv.sum()
 
 
+def blend_interval(value: float, lower: dict, upper: dict, track: pd.DataFrame, week: int,
+                   level: float = 80) -> tuple[float, float, str]:
+    """The blend's ``level``% range from its own replayed errors (module docstring).
+
+    ``track`` holds past blend rows (``week``, ``value``, ``actual``); those within three
+    weeks of ``week`` count when there are at least four, else all. ``lower``/``upper`` map
+    each source to its bounds (the envelope fallback). Returns ``(lower, upper, how)``.
+    """
+    t = track[track["value"] > 0]
+    near = t[(t["week"] - week).abs() <= 3]
+    t = near if len(near) >= 4 else t
+    r = ((t["actual"] - t["value"]).abs() / t["value"]).to_numpy()
+    q = conformal_factor(r, level) if len(r) else float("nan")
+    if np.isnan(q):
+        return (float(min(lower.values())), float(max(upper.values())),
+                "envelope of the two ranges (too little track record)")
+    return (max(0.0, value * (1 - q)), value * (1 + q),
+            f"from the blend's own past errors ({len(r)} replays)")
+
+
 def blend(current: pd.DataFrame, w: pd.Series) -> pd.DataFrame:
-    """Add a ``blend`` row: weighted sum of ``value``, ``lower``, ``upper`` per ``unique_id``.
+    """Add a ``blend`` row: weighted sum of ``value`` per ``unique_id`` (bounds: the
+    envelope of the sources'; :func:`blend_interval` sets calibrated ones).
 
     ``current`` has ``unique_id``, ``source``, ``value``, ``lower``, ``upper``.
     """
     c = current[current["source"].isin(w.index)]
     ww = c["source"].map(w)
-    parts = c[["value", "lower", "upper"]].mul(ww, axis=0)
-    b = parts.groupby(c["unique_id"]).sum().div(ww.groupby(c["unique_id"]).sum(), axis=0)
+    v = c["value"].mul(ww).groupby(c["unique_id"]).sum() / ww.groupby(c["unique_id"]).sum()
+    b = pd.DataFrame({"value": v, "lower": c.groupby("unique_id")["lower"].min(),
+                      "upper": c.groupby("unique_id")["upper"].max()})
     b = b.reset_index().assign(source="blend")
     return pd.concat([current, b], ignore_index=True)
 
 
-def replay_entries(past: pd.DataFrame) -> pd.DataFrame:
-    """Past forecasts as ledger entries, with a ``blend`` row per as-of date whose weights
-    come from the *other* past periods only (leave one period out, so no peeking)."""
+def replay_entries(past: pd.DataFrame, level: float = 80, fiscal_start_month: int = 1):
+    """Past forecasts with a ``blend`` row per replayed moment, made as it would have been:
+    weights from the replayed periods *before* it (equal weights for the first), and the
+    range from the earlier blends' errors (:func:`blend_interval`)."""
     if past.empty:
         return past
-    out = [past]
-    for q, rows in past.groupby("period"):
-        w = weights(past[past["period"] != q], None)
-        for wk, r in rows.groupby("week"):
-            wq = weights(past[past["period"] != q], wk) if (past["period"] != q).any() else w
-            b = blend(r.assign(unique_id=0), wq).iloc[[-1]].drop(columns="unique_id")
-            out.append(b.assign(period=q, as_of=r["as_of"].iloc[0], week=wk,
-                                actual=r["actual"].iloc[0]))
-    return pd.concat(out, ignore_index=True)
+    past = past.assign(**{c: past.get(c, d) for c, d in
+                          (("covered", (past["lower"] <= past["actual"])
+                            & (past["actual"] <= past["upper"])),
+                           ("model", past["source"]), ("interval", ""))})
+    order = sorted(past["period"].unique(),
+                   key=lambda k: Period.parse(k, fiscal_start_month).start)
+    out, blends = [past], []
+    for i, q in enumerate(order):
+        before = past[past["period"].isin(order[:i])]
+        track = pd.concat(blends, ignore_index=True) if blends else pd.DataFrame(
+            columns=["week", "value", "actual"])
+        new = []
+        for wk, r in past[past["period"] == q].groupby("week"):
+            wq = weights(before, wk)
+            s = r.set_index("source")
+            v = float(sum(wq[k] * s.at[k, "value"] for k in wq.index if k in s.index)
+                      / sum(wq[k] for k in wq.index if k in s.index))
+            lo, hi, how = blend_interval(v, s["lower"].to_dict(), s["upper"].to_dict(), track,
+                                         wk, level)
+            act = float(r["actual"].iloc[0])
+            new.append({"period": q, "source": "blend", "as_of": r["as_of"].iloc[0],
+                        "week": wk, "value": v, "lower": lo, "upper": hi, "actual": act,
+                        "covered": lo <= act <= hi, "model": "blend", "interval": how})
+        blends.append(pd.DataFrame(new))
+        out.append(blends[-1])
+    return pd.concat(out, ignore_index=True)[PAST_COLUMNS]
+
+
+def coverage(past: pd.DataFrame) -> pd.DataFrame:
+    """Achieved accuracy and coverage of replayed forecasts per source: ``wape``
+    (Σ|value − actual| / Σ actual), ``bias`` (Σ(value − actual) / Σ actual), ``coverage``
+    (share of actuals inside the range), ``n`` replayed moments."""
+    if past.empty:
+        return pd.DataFrame(columns=["source", "wape", "bias", "coverage", "n"])
+    g = past.assign(e=past["value"] - past["actual"]).groupby("source", sort=False)
+    out = pd.DataFrame({"wape": g["e"].apply(lambda e: e.abs().sum()) / g["actual"].sum(),
+                        "bias": g["e"].sum() / g["actual"].sum(),
+                        "coverage": g["covered"].mean(), "n": g.size()})
+    return out.reindex([s for s in SOURCES if s in out.index]).rename_axis("source") \
+        .reset_index()
 
 
 @dataclass(frozen=True)
 class Outlook:
-    """Everything the forecast report shows for one period (see :func:`outlook`)."""
+    """Everything the forecast report shows for one period (see :func:`outlook`).
+
+    ``summary`` has one row per source (timeseries, pipeline, blend): ``value``, ``lower``,
+    ``upper``, ``interval`` (how the range was set). ``past`` is the replay with its blends
+    (:func:`replay_entries`), ``coverage`` its per-source accuracy and achieved coverage.
+    """
 
     period: str
     as_of: pd.Timestamp
@@ -144,12 +287,16 @@ class Outlook:
     forecast: pd.DataFrame         # step forecasts (forecast.forecast output)
     backtest: pd.DataFrame         # step-level backtest (forecast.backtest output)
     pipeline: PipelineForecast
-    past: pd.DataFrame             # period_backtest output
+    past: pd.DataFrame             # replay_entries(period_backtest ...)
     weights: pd.Series
-    summary: pd.DataFrame          # source, value, lower, upper (timeseries/pipeline/blend)
+    summary: pd.DataFrame          # source, value, lower, upper, interval
     quota: float
     last_year: float
     groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reconciliation: object = None  # forecast_reconciliation.Choice: method and level scores
+    by: str = ""
+    settings: dict = field(default_factory=dict)   # granularity, model, seed, n_jobs, ...
 
     @property
     def value(self) -> float:
@@ -157,7 +304,7 @@ class Outlook:
         return float(self.summary.set_index("source").at["blend", "value"])
 
     def ledger_rows(self) -> pd.DataFrame:
-        """This run's forecasts for :func:`salesops_lib.ledger.append`."""
+        """This run's forecasts for the forecast ledger."""
         return self.summary.assign(period=self.period, as_of=self.as_of)[
             ["period", "source", "as_of", "value", "lower", "upper"]]
 
@@ -165,7 +312,7 @@ class Outlook:
 def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | None = None,
             model: str = "auto", horizon: int = 3, level: float = 80, periods_back: int = 4,
             weeks=(1, 4, 7, 10, 13), seed: int = 0, n_jobs: int | None = None,
-            scheduler=None) -> Outlook:
+            scheduler=None, hierarchy=None, locked: dict | None = None) -> Outlook:
     """Time-series, pipeline and blended forecast of ``period`` as of the data's date.
 
     Parameters
@@ -177,118 +324,78 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
         Bucket of the time-series model.
     by : str, optional
         Also forecast per group (``team``, ``region``...) into ``Outlook.groups``: per
-        ``unique_id`` the time-series, pipeline and blended values and the group's quota.
+        ``unique_id`` the time-series, pipeline and blended values and the group's quota,
+        reconciled so the groups add up to the total (:mod:`salesops_lib.forecast_reconciliation`).
     model : str
-        Time-series model (``auto`` by default).
+        Time-series procedure (``auto`` by default).
     horizon : int
         Steps forecast beyond the last complete bucket (at least to the period's end).
+    scheduler : str or distributed.Client, optional
+        Dask scheduler address; ``""`` or None: local processes.
+    hierarchy : DataFrame, optional
+        Rep → team → region mapping, optionally effective-dated (``valid_from``).
+    locked : dict, optional
+        ``{(level, name): value}``: submitted numbers the reconciliation keeps.
 
     Returns
     -------
     Outlook
     """
     p = Period.parse(period, ds.fiscal_start_month)
+    scheduler = scheduler or None
     as_of = min(p.end, ds.as_of)
     hist = fc_.bookings_series(ds, granularity, as_of=as_of)
     h = max(int(horizon), _steps_to(hist["ds"].max(), p.end, granularity), 1)
     kw = {"level": level, "seed": seed, "fiscal_start_month": ds.fiscal_start_month,
-              "n_jobs": n_jobs, "scheduler": scheduler}
-    step_fc = fc_.forecast(hist, h, model, **kw)
-    bt = step_fc.attrs.get("backtest")
+          "n_jobs": n_jobs, "scheduler": scheduler}
+    run = fc_.forecast_run(hist, h, model, **kw)
+    bt = run.backtest
     if bt is None:
         bt = fc_.backtest(hist, min(h, 3), models=tuple(dict.fromkeys(("snaive", model))), **kw)
-    ts = fc_.period_forecast(hist, step_fc, p, fiscal_start_month=ds.fiscal_start_month)
-    pl = pipeline_forecast(ds, p, as_of, level=level)
-    chosen = str(step_fc["model"].iloc[0])
-    past = period_backtest(ds, p, granularity=granularity, model=chosen,
-                           periods_back=periods_back, weeks=weeks, level=level, seed=seed,
-                           n_jobs=n_jobs, scheduler=scheduler)
+    ts = fc_.period_forecast(hist, run.forecast, p, level=level,
+                             fiscal_start_month=ds.fiscal_start_month, points=run.points)
+    past, cal, _, raw = replay_blend(ds, p, granularity=granularity, model=model, periods_back=periods_back,
+                        weeks=weeks, level=level, seed=seed, n_jobs=n_jobs, scheduler=scheduler)
+    corr = correlation(cal)
+    pl = with_correlation(pipeline_forecast(ds, p, as_of, level=level, correlation=None), corr)
+    pf, pn = pipeline_factor(raw, level)
+    pl_lo = max(float(pl.summary["closed"].sum()), pl.value - pf * (pl.value - pl.lower))
+    pl_hi = pl.value + pf * (pl.upper - pl.value)
     week = int((as_of - p.start).days // 7 + 1)
     w = weights(past, week)
-    cur = pd.DataFrame({"unique_id": "total", "source": ["timeseries", "pipeline"],
-                        "value": [ts["value"].iloc[0], pl.value],
-                        "lower": [ts["lower"].iloc[0], pl.lower],
-                        "upper": [ts["upper"].iloc[0], pl.upper]})
-    summary = blend(cur, w).drop(columns="unique_id")
+    entries = replay_entries(past, level, ds.fiscal_start_month)
+    value = float(w["timeseries"] * ts["value"].iloc[0] + w["pipeline"] * pl.value)
+    lo, hi, how = blend_interval(
+        value, {"timeseries": ts["lower"].iloc[0], "pipeline": pl_lo},
+        {"timeseries": ts["upper"].iloc[0], "pipeline": pl_hi},
+        entries[entries["source"] == "blend"] if len(entries) else pd.DataFrame(
+            columns=["week", "value", "actual"]), week, level)
+    pl_how = (f"deals correlated (team {corr['team']:.2f}, all {corr['all']:.2f})"
+              if corr["n_points"] else "deals independent (no past period)")
+    pl_how += f", range ×{pf:.2f} from {pn} replays" if pn else ""
+    summary = pd.DataFrame({
+        "source": list(SOURCES),
+        "value": [ts["value"].iloc[0], pl.value, value],
+        "lower": [ts["lower"].iloc[0], pl_lo, lo],
+        "upper": [ts["upper"].iloc[0], pl_hi, hi],
+        "interval": [f"{ts['interval'].iloc[0]} ({ts['n_windows'].iloc[0]} past windows)",
+                     pl_how, how]})
     actuals = fc_.period_actuals(ds, p.kind, as_of=as_of).set_index("period")["actual"]
     q = fc_.quota(ds, p)
-    groups = pd.DataFrame()
+    groups, choice = pd.DataFrame(), None
     if by:
-        groups = _by_group(ds, p, as_of, by, granularity, h, chosen, w, kw)
-    return Outlook(p.label, pd.Timestamp(as_of), float(level), hist, step_fc, bt, pl, past, w,
-                   summary, float(q["quota"].sum()) if len(q) else float("nan"),
-                   float(actuals.get(p.last_year().label, float("nan"))), groups)
+        from .groups import by_group
+
+        groups, choice = by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr,
+                                  kw, hierarchy=hierarchy, locked=locked)
+    return Outlook(p.label, pd.Timestamp(as_of), float(level), hist, run.forecast, bt, pl,
+                   entries, w, summary, float(q["quota"].sum()) if len(q) else float("nan"),
+                   float(actuals.get(p.last_year().label, float("nan"))), groups,
+                   coverage(entries), choice, by or "",
+                   {"granularity": granularity, "model": model, "correlation": corr,
+                    "pipeline_factor": pf,
+                    "periods_back": periods_back, "weeks": tuple(weeks), **kw})
 
 
-def _by_group(ds, p, as_of, by, granularity, h, model, w, kw) -> pd.DataFrame:
-    """Per group: time-series and pipeline forecasts of the period, blended, with quota."""
-    hist = fc_.bookings_series(ds, granularity, by, as_of=as_of)
-    step = fc_.forecast(hist, h, model, **kw)
-    ts = fc_.period_forecast(hist, step, p, fiscal_start_month=ds.fiscal_start_month)
-    pl = pipeline_forecast(ds, p, as_of, by=by, level=kw["level"]).summary
-    cur = pd.concat([ts.assign(source="timeseries")[["unique_id", "source", "value", "lower",
-                                                       "upper"]],
-                     pl.assign(source="pipeline")[["unique_id", "source", "value", "lower",
-                                                     "upper"]]], ignore_index=True)
-    b = blend(cur, w)
-    wide = b.pivot(index="unique_id", columns="source", values="value")
-    out = b[b["source"] == "blend"].set_index("unique_id")[["value", "lower", "upper"]]
-    out["timeseries"] = wide.get("timeseries")
-    out["pipeline"] = wide.get("pipeline")
-    out["quota"] = fc_.quota(ds, p, by).set_index("unique_id")["quota"].reindex(out.index)
-    out["attainment"] = out["value"] / out["quota"]
-    return out.reset_index().sort_values("value", ascending=False).reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------------------------
-# what the report shows
-# --------------------------------------------------------------------------------------------
-def headline(ol: Outlook) -> list[tuple[str, str, str | None]]:
-    """Key numbers for :func:`salesops_lib.viz.kpis`: the blend and its interval, vs quota
-    and last year, then the two sources."""
-    s = ol.summary.set_index("source")
-    b = s.loc["blend"]
-    items = [(f"{ol.period} forecast", viz.money(b["value"]),
-              f"{ol.level:g}% range {viz.money(b['lower'])} – {viz.money(b['upper'])}")]
-    if np.isfinite(ol.quota):
-        items.append(("vs quota", viz.pct(b["value"] / ol.quota),
-                      f"quota {viz.money(ol.quota)}"))
-    if np.isfinite(ol.last_year) and ol.last_year > 0:
-        items.append(("vs last year", viz.signed_pct(b["value"] / ol.last_year - 1),
-                      f"last year {viz.money(ol.last_year)}"))
-    for src, label in (("timeseries", "time-series model"), ("pipeline", "pipeline")):
-        items.append((label, viz.money(s.at[src, "value"]),
-                      f"weight {viz.pct(ol.weights.get(src, np.nan))}"))
-    return items
-
-
-def track_record(ds, ol: Outlook, recorded: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Accuracy of past forecasts by source and week of the period.
-
-    Uses the ledger's ``recorded`` forecasts of periods that have ended plus the replayed
-    past periods of ``ol.past`` (with leave-one-period-out blends, :func:`replay_entries`),
-    so the chart has history from the first run on. Returns :func:`ledger.summary` output.
-    """
-    from . import ledger
-
-    cols = ["period", "source", "as_of", "value", "lower", "upper"]
-    entries = replay_entries(ol.past)[cols] if len(ol.past) else pd.DataFrame(columns=cols)
-    if recorded is not None and len(recorded):
-        entries = pd.concat([entries, recorded[cols]], ignore_index=True)
-    acc = ledger.accuracy(entries, fc_.period_actuals(ds, Period.parse(ol.period).kind),
-                          fiscal_start_month=ds.fiscal_start_month, as_of=ol.as_of)
-    return ledger.summary(acc)
-
-
-def accuracy_table(ol: Outlook) -> pd.DataFrame:
-    """Backtest table for display: per model, mean WAPE, MASE, bias, coverage and FVA over
-    series, with the model ``auto`` chose marked."""
-    bt = ol.backtest
-    t = bt.groupby("model", sort=False)[["wape", "mase", "bias", "coverage", "fva"]].mean()
-    chosen = bt.loc[bt["model"] == "auto", "chosen"]
-    names = {"auto": f"auto (→ {', '.join(sorted(set(chosen)))})",
-             "top2": "mean of the 2 best", "snaive": "seasonal naive (baseline)",
-             "ets": "ETS (baseline)", "theta": "Theta (baseline)",
-             "ensemble": "ensemble (ETS, Theta, Prophet)", "prophet": "Prophet for sales"}
-    t.index = [names.get(m, m) for m in t.index]
-    return t.rename_axis("model").reset_index()
+# what the report shows lives in forecast_views; these names stay here for existing callers
+from .views import accuracy_table, accuracy_view, headline, track_record  # noqa: F401

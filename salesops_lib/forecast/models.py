@@ -12,7 +12,9 @@ Models
     Prophet set up for bookings: fiscal quarter-end and year-end regressors (the quarter-end
     push, the strong Q4), a damped yearly seasonality (few Fourier terms, because sales series
     are short), multiplicative seasonality when the series is strictly positive, US holidays
-    for daily data (Prophet's built-in ``holidays`` tables, nothing downloaded), forecasts and
+    for daily data (Prophet's built-in ``holidays`` tables, nothing downloaded); on weekly
+    and daily series with two years or more, the yearly season gets 10 Fourier terms (a
+    52-week or 365-day season has shape that 3 terms cannot follow); forecasts and
     bounds clipped at zero (no negative bookings) and a fixed random seed so the sampled
     intervals reproduce.
 ``prophet_default``
@@ -21,6 +23,12 @@ Models
     Seasonal naive: :math:`\\hat y_{T+h} = y_{T+h-m\\lceil h/m \\rceil}`.
 ``ets``, ``theta``
     statsforecast's ``AutoETS`` and ``AutoTheta``.
+``mstl``
+    statsforecast's ``MSTL`` for long seasons (weekly and daily data with a yearly season of
+    52 weeks or 365 days, which ETS cannot hold): the series is split by STL into trend,
+    yearly (and, for daily data, weekly) seasonal parts and remainder; the trend plus
+    remainder is forecast by ``AutoETS`` without season, the seasonal parts repeat. It needs
+    two full years; shorter series use only the seasons they cover (or ETS).
 ``a+b``
     The mean of models ``a`` and ``b`` (what ``auto`` uses when the two best models of a
     series' backtest, combined, beat every baseline).
@@ -41,9 +49,13 @@ import numpy as np
 import pandas as pd
 
 #: Model names understood by :func:`fit_predict`, simplest first (ties go to the simpler one).
-MODELS: tuple[str, ...] = ("snaive", "ets", "theta", "prophet", "ensemble", "prophet_default")
-#: Models that ``auto`` chooses between by default.
+MODELS: tuple[str, ...] = ("snaive", "ets", "theta", "mstl", "prophet", "ensemble",
+                           "prophet_default")
+#: Models that ``auto`` chooses between by default (monthly and quarterly series).
 AUTO_CANDIDATES: tuple[str, ...] = ("snaive", "ets", "theta", "prophet", "ensemble")
+#: Candidates of ``auto`` for series with a long yearly season (weekly, daily): MSTL added.
+LONG_SEASON_CANDIDATES: tuple[str, ...] = ("snaive", "ets", "theta", "mstl", "prophet",
+                                           "ensemble")
 #: The baselines every forecast is compared with.
 BASELINES: tuple[str, ...] = ("snaive", "ets", "theta")
 #: Members of ``ensemble``: the equal-weight mean of their forecasts and bounds.
@@ -53,7 +65,14 @@ SEASON: dict[str, int] = {"D": 7, "W": 52, "M": 12, "Q": 4}
 #: Step between consecutive points for each frequency.
 STEP: dict[str, pd.DateOffset] = {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1),
                                   "M": pd.DateOffset(months=1), "Q": pd.DateOffset(months=3)}
+#: Yearly season length of weekly and daily series (the seasons MSTL adds).
+YEAR: dict[str, int] = {"D": 365, "W": 52, "M": 12, "Q": 4}
 _SF_FREQ = {"D": "D", "W": "W", "M": "MS", "Q": "QS"}
+
+
+def candidates(freq: str) -> tuple[str, ...]:
+    """Default candidates of ``auto`` for frequency ``freq``: MSTL joins for weekly/daily."""
+    return LONG_SEASON_CANDIDATES if freq in ("W", "D") else AUTO_CANDIDATES
 # Prophet samples intervals from numpy's global generator: seeding and sampling must not
 # interleave when several fits share a process (Dask threads)
 _RNG_LOCK = threading.Lock()
@@ -146,7 +165,7 @@ def combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def _statsforecast(name: str, train: pd.DataFrame, horizon: int, freq: str,
                    level: float) -> pd.DataFrame:
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, AutoTheta, Naive, SeasonalNaive
+    from statsforecast.models import MSTL, AutoETS, AutoTheta, Naive, SeasonalNaive
 
     n = len(train)
     m = SEASON[freq]
@@ -156,12 +175,18 @@ def _statsforecast(name: str, train: pd.DataFrame, horizon: int, freq: str,
         model = SeasonalNaive(season_length=m) if n > m else Naive()
     elif name == "ets":
         model = AutoETS(season_length=m if n >= 2 * m + 2 else 1)
+    elif name == "mstl":
+        seasons = [k for k in dict.fromkeys((m, YEAR[freq])) if k > 1 and n >= 2 * k + 2]
+        model = (MSTL(season_length=seasons, trend_forecaster=AutoETS(model="ZZN"))
+                 if seasons else AutoETS(season_length=1))
     else:
         model = AutoTheta(season_length=m if n >= 2 * m + 2 else 1)
     df = pd.DataFrame({"unique_id": "s", "ds": pd.to_datetime(train["ds"]).to_numpy(),
                        "y": train["y"].astype(float).to_numpy()})
     sf = StatsForecast(models=[model], freq=_SF_FREQ[freq], n_jobs=1)
-    with warnings.catch_warnings():
+    # under the Prophet lock too: a fit that draws from numpy's global generator in another
+    # thread (Dask threads) would shift Prophet's interval sampling
+    with warnings.catch_warnings(), _RNG_LOCK:
         warnings.simplefilter("ignore")
         try:
             fc = sf.forecast(df=df, h=horizon, level=[_lvl(level)])
@@ -244,7 +269,9 @@ def _prophet(train, horizon, freq, level, seed, fiscal_start_month, country, sal
             # bigger) but breaks on zeros, as sparse rep-level series have
             seasonality_mode="multiplicative" if positive else "additive",
             # short series: few Fourier terms, or yearly seasonality overfits the noise
-            yearly_seasonality=(3 if freq in ("M", "W", "D") else False) if years >= 2 else False,
+            # long seasons (52 weeks, 365 days) need more terms to follow their shape
+            yearly_seasonality=({"M": 3, "W": 10, "D": 10}.get(freq, False)
+                                if years >= 2 else False),
             weekly_seasonality=freq == "D",
             daily_seasonality=False,
             changepoint_prior_scale=0.05,

@@ -7,9 +7,10 @@ For a fiscal period and an as-of date the forecast is
     F = C + \\sum_{i \\in open} a_i \\, p_{win}(s_i) \\, p_{time}(i) + R
 
 * ``C`` — bookings already closed-won in the period by the as-of date;
-* open deals ``i`` as they stood on the as-of date (rebuilt from ``stage_history``: only rows
-  with ``entered_date`` ≤ as-of count, and a deal closed later is still open then), with
-  amount :math:`a_i` and stage :math:`s_i`;
+* open deals ``i`` *as they stood on the as-of date* (:func:`salesops_lib.measures.state_as_of`:
+  amount :math:`a_i`, stage :math:`s_i`, forecast category, expected close date and owner
+  from the last ``opportunity_history`` row on or before that day; a deal closed later is
+  still open then), never the final amount or category;
 * :math:`p_{win}(i)` and :math:`p_{time}(i)` — from the closed history known on the as-of
   date (deals still open then are censored: they have no outcome yet): among closed deals that
   reached the same stage and were *still in it* after as many days as deal ``i`` has sat
@@ -21,27 +22,51 @@ For a fiscal period and an as-of date the forecast is
 * ``R`` — the run-rate of deals not yet created: the average, over the previous periods, of
   bookings from deals created after the same point of the period.
 
-The 80% interval treats open deals as independent Bernoulli outcomes and the run-rate as
-normal: :math:`\\sigma^2 = \\sum a_i^2 q_i (1-q_i) + \\sigma_R^2`, :math:`q = p_{win} p_{time}`.
+**Interval.** Deal outcomes :math:`X_i \\sim \\mathrm{Bernoulli}(q_i)`, :math:`q = p_{win}p_{time}`,
+are not independent coin flips: deals of one team move together (one manager's push, one
+territory's budget cycle) and all deals share the quarter-end. With
+:math:`s_i = a_i\\sqrt{q_i(1-q_i)}`, :math:`S_t = \\sum_{i\\in t} s_i`,
+:math:`V_t = \\sum_{i\\in t} s_i^2` per team ``t`` (the owner's team on the as-of date),
+:math:`S = \\sum_t S_t`, :math:`V = \\sum_t V_t`, and exchangeable correlations
+:math:`\\rho_{team}` within a team and :math:`\\rho_{all}` across teams,
+
+.. math::
+
+    \\sigma^2 = V + \\rho_{team}\\sum_t (S_t^2 - V_t) + \\rho_{all}\\Big(S^2 - \\sum_t S_t^2\\Big)
+    + \\sigma_R^2 .
+
+Both correlations are estimated by the method of moments on the same forecast replayed on
+past periods at the same point of the period (:func:`correlation`), so they are 0 (the
+independent interval) where the data shows no correlation. Bounds: :math:`F \\pm z\\sigma`,
+the lower one at least ``C``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 from .. import viz
-from .series import group_column
+from .deals import (  # noqa: F401 - API
+    NO_CORRELATION,
+    correlated_variance,
+    correlation,
+    snapshot,
+    stage_episodes,
+    terminal_stages,
+)
+from ..measures import group_values, state_as_of
 from ..periods import Period
 
 #: Waterfall steps, in order; ``omitted`` and unknown CRM categories count as ``pipeline``.
 COMPONENTS = ("closed", "commit", "best case", "pipeline", "run-rate")
-_CATEGORY_ALIASES = {"commit": "commit", "committed": "commit", "best case": "best case",
-                     "best_case": "best case", "bestcase": "best case", "upside": "best case",
-                     "pipeline": "pipeline", "omitted": "pipeline", "closed": "closed"}
+_CATEGORY_ALIASES = {"commit": "commit", "committed": "commit", "forecast": "commit",
+                     "best case": "best case", "best_case": "best case", "bestcase": "best case",
+                     "upside": "best case", "pipeline": "pipeline", "omitted": "pipeline",
+                     "closed": "closed"}
 
 
 @dataclass(frozen=True)
@@ -50,15 +75,24 @@ class PipelineForecast:
 
     Attributes
     ----------
+    value, lower, upper : float
+        The period's expected bookings over all groups and its ``level``% interval
+        (properties).
     summary : DataFrame
-        Per ``unique_id``: ``closed``, ``open_expected``, ``run_rate``, ``value``, ``lower``,
-        ``upper``, ``open_amount``, ``n_open``.
+        Per ``unique_id``: ``closed``, ``open_expected``, ``run_rate``, ``value``, ``sd``,
+        ``lower``, ``upper``, ``open_amount``, ``n_open``.
     components : DataFrame
         Per ``unique_id`` × ``component`` (closed, commit, best case, pipeline, run-rate):
         ``value`` (expected bookings), ``amount`` (unweighted open amount), ``n_deals``.
     deals : DataFrame
-        The open deals on the as-of date with ``stage``, ``category``, ``amount``, ``p_win``,
-        ``p_time``, ``expected``.
+        The open deals on the as-of date, as they stood then: ``opportunity_id``,
+        ``unique_id``, ``rep_id``, ``team``, ``stage``, ``stage_entered``, ``category``,
+        ``expected_close``, ``amount``, ``p_win``, ``p_time``, ``expected``.
+    correlation : dict
+        ``team`` and ``all``, the deal-outcome correlations the interval used, and
+        ``n_points``, the past as-of points they were estimated on (0: none, independent).
+    total_sd : float
+        Standard deviation of the total over all groups (correlated).
     """
 
     period: str
@@ -67,6 +101,8 @@ class PipelineForecast:
     summary: pd.DataFrame
     components: pd.DataFrame
     deals: pd.DataFrame
+    correlation: dict = field(default_factory=lambda: dict(NO_CORRELATION))
+    total_sd: float = 0.0
 
     @property
     def value(self) -> float:
@@ -75,160 +111,23 @@ class PipelineForecast:
 
     @property
     def lower(self) -> float:
-        """Lower bound of the total (exact when there is one group)."""
-        return float(self.summary["lower"].sum()) if len(self.summary) == 1 else float(
-            self._total_bounds()[0])
+        """Lower bound of the total: :math:`\\max(C, F - z\\sigma)`."""
+        return float(self._total_bounds()[0])
 
     @property
     def upper(self) -> float:
-        """Upper bound of the total."""
-        return float(self.summary["upper"].sum()) if len(self.summary) == 1 else float(
-            self._total_bounds()[1])
+        """Upper bound of the total: :math:`F + z\\sigma`."""
+        return float(self._total_bounds()[1])
 
     def _total_bounds(self):
-        # groups are independent: variances add
         z = norm.ppf(0.5 + self.level / 200)
-        sd = np.sqrt((self.summary["sd"] ** 2).sum())
         closed = self.summary["closed"].sum()
-        return max(closed, self.value - z * sd), self.value + z * sd
+        return max(closed, self.value - z * self.total_sd), self.value + z * self.total_sd
 
 
 # --------------------------------------------------------------------------------------------
-# the pipeline as it stood on a date
+# the pipeline as it stood on a date: see forecast_deals (snapshot, stage_episodes)
 # --------------------------------------------------------------------------------------------
-def terminal_stages(ds) -> set[str]:
-    """Stage names that mark a closed deal (e.g. ``Closed Won``), never an open one."""
-    opp = ds.opportunities
-    closed = set(opp.loc[opp["status"] != "open", "stage"].astype(str))
-    return closed - set(opp.loc[opp["status"] == "open", "stage"].astype(str))
-
-
-_PREPARED: dict[int, tuple] = {}
-
-
-def _prepared(ds):
-    """Integer-coded opportunities and sorted, non-terminal stage history of ``ds``, built
-    once per Dataset (as-of dates are then cheap boolean filters)."""
-    hit = _PREPARED.get(id(ds))
-    if hit is not None and hit[0]() is ds:
-        return hit[1]
-    opp = ds.opportunities
-    ids = opp["opportunity_id"].astype(str).to_numpy()
-    code = pd.Series(np.arange(len(opp)), index=ids)
-    h = ds.stage_history
-    h = h[~h["stage"].isin(terminal_stages(ds))]
-    hist = pd.DataFrame({"code": h["opportunity_id"].astype(str).map(code).to_numpy(),
-                         "stage": h["stage"].astype(str).to_numpy(),
-                         "entered": h["entered_date"].to_numpy()})
-    hist = hist.dropna(subset=["code"]).astype({"code": np.int64})
-    hist = hist.sort_values(["code", "entered"], kind="stable").reset_index(drop=True)
-    prep = {"ids": ids,
-            "status": opp["status"].astype(str).to_numpy(),
-            "stage": opp["stage"].astype(str).to_numpy(),
-            "created": opp["created_date"].to_numpy(),
-            "close": opp["close_date"].to_numpy(),
-            "hist": hist}
-    import weakref
-
-    if len(_PREPARED) > 8:
-        _PREPARED.clear()
-    _PREPARED[id(ds)] = (weakref.ref(ds), prep) if _weakrefable(ds) else (lambda: ds, prep)
-    return prep
-
-
-def _weakrefable(obj) -> bool:
-    import weakref
-
-    try:
-        weakref.ref(obj)
-        return True
-    except TypeError:
-        return False
-
-
-def snapshot(ds, as_of) -> pd.DataFrame:
-    """Every opportunity created by ``as_of``, as it stood on ``as_of``.
-
-    Returns
-    -------
-    DataFrame
-        ``opportunity_id``, ``rep_id``, ``account_id``, ``amount``, ``created_date``,
-        ``status`` (``won``/``lost`` only if closed by ``as_of``, else ``open``), ``close_date``
-        (NaT if not closed by ``as_of``), ``stage`` and ``stage_entered`` (last non-terminal
-        stage entered by ``as_of``; the CRM's current stage if the deal has no history), and
-        ``code`` (row of the opportunity in ``ds.opportunities``).
-    """
-    as_of = np.datetime64(pd.Timestamp(as_of).normalize())
-    prep = _prepared(ds)
-    opp = ds.opportunities
-    keep = np.flatnonzero(prep["created"] <= as_of)
-    status = prep["status"][keep]
-    closed = np.isin(status, ["won", "lost"]) & (prep["close"][keep] <= as_of)
-    h = prep["hist"]
-    h = h[h["entered"].to_numpy() <= as_of]
-    c = h["code"].to_numpy()
-    last = np.r_[c[1:] != c[:-1], True] if len(c) else np.array([], dtype=bool)
-    last_stage = np.full(len(opp), None, dtype=object)
-    last_entered = np.full(len(opp), np.datetime64("NaT"), dtype="M8[ns]")
-    last_stage[c[last]] = h["stage"].to_numpy()[last]
-    last_entered[c[last]] = h["entered"].to_numpy()[last]
-    stage = last_stage[keep]
-    # no history row: the CRM's current stage is the best we know (it is point-in-time only
-    # for deals still open today)
-    no_hist = pd.isna(stage)
-    stage[no_hist] = np.where(status[no_hist] == "open", prep["stage"][keep][no_hist],
-                              "(unknown)")
-    entered = last_entered[keep]
-    entered = np.where(np.isnat(entered), prep["created"][keep], entered)
-    return pd.DataFrame({
-        "code": keep,
-        "opportunity_id": prep["ids"][keep],
-        "rep_id": opp["rep_id"].to_numpy()[keep],
-        "account_id": opp["account_id"].to_numpy()[keep],
-        "amount": opp["amount"].to_numpy(dtype=float)[keep],
-        "created_date": prep["created"][keep],
-        "status": np.where(closed, status, "open"),
-        "close_date": np.where(closed, prep["close"][keep], np.datetime64("NaT")),
-        "stage": stage.astype(str),
-        "stage_entered": entered,
-    })
-
-
-def stage_episodes(ds, as_of, *, max_per_stage: int = 20_000, snap=None) -> pd.DataFrame:
-    """How closed deals went through each stage, as known on ``as_of``.
-
-    Returns
-    -------
-    DataFrame
-        One row per closed deal × stage it reached (``max_per_stage`` most recent per stage):
-        ``stage``, ``stay`` (days in the stage: to the next stage or to closing), ``days``
-        (days from entering the stage to closing), ``won`` (bool). Deals still open on
-        ``as_of`` are censored (left out): their outcome is not known yet.
-    """
-    as_of = np.datetime64(pd.Timestamp(as_of).normalize())
-    snap = snapshot(ds, as_of) if snap is None else snap
-    done = snap[snap["status"] != "open"]
-    n = len(ds.opportunities)
-    close = np.full(n, np.datetime64("NaT"), dtype="M8[ns]")
-    close[done["code"].to_numpy()] = done["close_date"].to_numpy()
-    won = np.zeros(n, dtype=bool)
-    won[done["code"].to_numpy()] = done["status"].to_numpy() == "won"
-    h = _prepared(ds)["hist"]
-    c = h["code"].to_numpy()
-    h = h[(h["entered"].to_numpy() <= as_of) & ~np.isnat(close[c])]
-    ep = h.drop_duplicates(["code", "stage"], keep="first")     # first entry into each stage
-    c = ep["code"].to_numpy()
-    ent = ep["entered"].to_numpy()
-    same_next = np.r_[c[1:] == c[:-1], False]
-    nxt = np.where(same_next, np.r_[ent[1:], np.datetime64("NaT")], close[c])
-    day = np.timedelta64(1, "D")
-    ep = pd.DataFrame({"stage": ep["stage"].to_numpy(), "entered_date": ent,
-                       "stay": (nxt - ent) / day, "days": (close[c] - ent) / day,
-                       "won": won[c]})
-    ep = ep.sort_values("entered_date", kind="stable").groupby("stage").tail(max_per_stage)
-    return ep.reset_index(drop=True)
-
-
 def stage_probabilities(ds, as_of) -> pd.DataFrame:
     """Historical stage-to-won probability, known on ``as_of``.
 
@@ -289,40 +188,61 @@ def _won_in_window(deals: pd.DataFrame, ep: pd.DataFrame, start, end, as_of):
     return np.clip(p_win, 0.0, 1.0), np.clip(p_time, 0.0, 1.0)
 
 
-def _category(ds, deals: pd.DataFrame, category_map: dict | None) -> pd.Series:
-    """Forecast category of each open deal on the as-of date (no history: by stage)."""
-    opp = ds.opportunities
-    if "forecast_category" not in opp or opp["forecast_category"].isna().all():
-        return pd.Series("pipeline", index=deals.index)
+def forecast_category_of(deals: pd.DataFrame, state: pd.DataFrame, category_map: dict | None,
+              still_open=None) -> pd.Series:
+    """Forecast category of each open deal as it stood on the as-of date.
+
+    A deal with history carries its own category of that day. Otherwise (a source without
+    category history, or a deal whose history leaves it empty) the category comes from its
+    stage, through ``category_map`` or, by default, the most common category per stage among
+    the deals open on that day whose category is known *as of then* (from history); only a
+    source with no history at all falls back to deals still open today, whose current
+    category is the best it can offer.
+    """
+    own = deals["forecast_category"].astype("string").where(deals["from_history"])
     if category_map is None:
-        # the CRM keeps no category history: learn stage → category from today's open deals
-        cur = opp[opp["status"] == "open"].dropna(subset=["forecast_category"])
-        category_map = (cur.groupby("stage")["forecast_category"]
-                        .agg(lambda s: s.astype(str).mode().iloc[0]).to_dict())
-    cat = deals["stage"].map(category_map).astype("string").str.lower().str.strip()
+        open_ = state[state["status"] == "open"].dropna(subset=["forecast_category"])
+        learn = open_[open_["from_history"]]
+        if learn.empty and still_open is not None:
+            learn = open_[open_["opportunity_id"].isin(still_open)]
+        category_map = (learn.groupby("stage")["forecast_category"]
+                        .agg(lambda s: s.astype(str).mode().iloc[0]).to_dict()
+                        if len(learn) else {})
+    by_stage = deals["stage"].map(category_map).astype("string")
+    cat = own.fillna(by_stage).str.lower().str.strip()
     return cat.map(_CATEGORY_ALIASES).fillna("pipeline").astype(str)
 
 
-def run_rate(ds, period: str | Period, as_of, *, lookback: int = 4, by: str | None = None):
+def _keys(ds, frame: pd.DataFrame, by: str | None) -> pd.Series:
+    """Group key of each row of an as-of frame (owner then → team, region...)."""
+    if not by:
+        return pd.Series("total", index=frame.index)
+    return group_values(ds, by, frame)
+
+
+def run_rate(ds, period: str | Period, as_of, *, lookback: int = 4, by: str | None = None,
+             state: pd.DataFrame | None = None):
     """Bookings expected from deals not yet created on ``as_of``.
 
-    For each of the ``lookback`` previous periods ``P'`` (same kind) the bookings won in
-    ``P'`` from deals created after ``P'.start + (as_of - P.start)``; returns per
-    ``unique_id`` their mean ``run_rate`` and standard deviation ``run_rate_sd``.
+    For each of the ``lookback`` previous periods ``P'`` (same kind, ended by ``as_of``) the
+    bookings won in ``P'`` from deals created after ``P'.start + (as_of - P.start)``, read
+    from the deals as known on ``as_of`` (``state``, default
+    :func:`~salesops_lib.measures.state_as_of`); returns per ``unique_id`` their mean
+    ``run_rate`` and standard deviation ``run_rate_sd``.
     """
     p = Period.parse(period, ds.fiscal_start_month)
     as_of = pd.Timestamp(as_of).normalize()
     offset = as_of - p.start
-    opp = ds.opportunities
-    keys = group_column(ds, by) if by else pd.Series("total", index=opp.index)
+    st = state_as_of(ds, as_of) if state is None else state
+    keys = _keys(ds, st, by)
     rows = []
     for k in range(1, lookback + 1):
         q = p.shift(-k)
         if q.end > as_of:
             continue
-        m = ((opp["status"] == "won") & q.contains(opp["close_date"])
-             & (opp["created_date"] > q.start + offset))
-        s = opp.loc[m, "amount"].groupby(keys[m]).sum()
+        m = ((st["status"] == "won") & q.contains(st["close_date"])
+             & (st["created_date"] > q.start + offset))
+        s = st.loc[m, "amount"].groupby(keys[m]).sum()
         rows.append(s.reindex(keys.unique(), fill_value=0.0).rename(q.label))
     if not rows:
         return pd.DataFrame({"unique_id": keys.unique(), "run_rate": 0.0, "run_rate_sd": 0.0})
@@ -331,9 +251,32 @@ def run_rate(ds, period: str | Period, as_of, *, lookback: int = 4, by: str | No
                          "run_rate_sd": tab.std(axis=1, ddof=1).fillna(0.0).values})
 
 
+_estimate = correlation   # the module-level estimator, shadowed by an argument below
+
+
+def with_correlation(pf: PipelineForecast, corr: dict) -> PipelineForecast:
+    """The same forecast with its interval recomputed for deal-outcome correlations ``corr``
+    (``team``, ``all``): values unchanged, ``sd``, ``lower``, ``upper``, ``total_sd`` new."""
+    corr = {**NO_CORRELATION, **corr}
+    d = pf.deals.assign(q=pf.deals["p_win"] * pf.deals["p_time"])
+    indep = d.groupby("unique_id").apply(lambda g: correlated_variance(g, NO_CORRELATION),
+                                         include_groups=False)
+    new = d.groupby("unique_id").apply(lambda g: correlated_variance(g, corr),
+                                       include_groups=False)
+    s = pf.summary.set_index("unique_id")
+    rr_var = (s["sd"] ** 2 - indep.reindex(s.index).fillna(0.0)).clip(lower=0)
+    s["sd"] = np.sqrt(new.reindex(s.index).fillna(0.0) + rr_var)
+    z = norm.ppf(0.5 + pf.level / 200)
+    s["lower"] = np.maximum(s["closed"], s["value"] - z * s["sd"])
+    s["upper"] = s["value"] + z * s["sd"]
+    total = float(np.sqrt(correlated_variance(d, corr) + rr_var.sum()))
+    return PipelineForecast(pf.period, pf.as_of, pf.level, s.reset_index(), pf.components,
+                            pf.deals, corr, total)
+
+
 def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = None,
-                      level: float = 80, lookback: int = 4,
-                      category_map: dict | None = None) -> PipelineForecast:
+                      level: float = 80, lookback: int = 4, category_map: dict | None = None,
+                      correlation: dict | str | None = "auto") -> PipelineForecast:
     """Forecast of the period's bookings from the pipeline on ``as_of`` (module docstring).
 
     Parameters
@@ -342,20 +285,27 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
     period : str or Period
         Fiscal period, e.g. ``"2026-Q4"``.
     as_of : date, optional
-        Default: the period's end or the data's as-of date, whichever is earlier. Only data
-        dated on or before it are used.
+        Default: the period's end or the data's as-of date, whichever is earlier. Only what
+        was known at the end of that day is used (deals as they stood then).
     by : str, optional
-        Group column (``team``, ``region``, ``product``, ``rep_id``...); default one ``total``.
+        Group column (``team``, ``region``, ``product``, ``rep_id``...; reps' columns through
+        the owner *on the as-of date*); default one ``total``.
     level : float
         Interval coverage in percent.
     category_map : dict, optional
-        Stage → forecast category; default learned from today's open deals.
+        Stage → forecast category for deals without an as-of category (see :func:`forecast_category_of`).
+    correlation : "auto", dict or None
+        Deal-outcome correlations (``team``, ``all``): ``"auto"`` estimates them on the
+        ``lookback`` previous periods replayed at the same point of the period
+        (:func:`correlation`); ``None`` treats outcomes as independent.
     """
     p = Period.parse(period, ds.fiscal_start_month)
     as_of = pd.Timestamp(min(p.end, ds.as_of) if as_of is None else as_of).normalize()
-    snap = snapshot(ds, as_of)
-    keys = (group_column(ds, by) if by else pd.Series("total", index=ds.opportunities.index))
-    snap["unique_id"] = keys.astype(str).to_numpy()[snap["code"].to_numpy()]
+    state = state_as_of(ds, as_of)
+    snap = snapshot(ds, as_of, state)
+    snap["unique_id"] = _keys(ds, snap, by).to_numpy()
+    snap["team"] = (group_values(ds, "team", snap) if "team" in ds.reps.columns
+                    else pd.Series("total", index=snap.index)).to_numpy()
 
     won = snap[(snap["status"] == "won") & p.contains(snap["close_date"])]
     deals = snap[snap["status"] == "open"].copy()
@@ -364,8 +314,16 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
                                        if len(deals) else (0.0, 0.0))
     deals["q"] = deals["p_win"] * deals["p_time"]
     deals["expected"] = deals["amount"] * deals["q"]
-    deals["category"] = _category(ds, deals, category_map)
-    rr = run_rate(ds, p, as_of, lookback=lookback, by=by).set_index("unique_id")
+    opp = ds.opportunities
+    deals["category"] = forecast_category_of(deals, state, category_map,
+                                  set(opp.loc[opp["status"] == "open", "opportunity_id"]))
+    rr = run_rate(ds, p, as_of, lookback=lookback, by=by, state=state).set_index("unique_id")
+    if isinstance(correlation, str):
+        corr = _estimate(calibration_points(ds, p, periods_back=lookback,
+                                            at=as_of - p.start, _known=as_of))
+    else:
+        corr = dict(NO_CORRELATION) if correlation is None else {**NO_CORRELATION,
+                                                                  **correlation}
 
     ids = sorted(set(snap["unique_id"]))
     comp_open = deals.groupby(["unique_id", "category"]).agg(
@@ -381,7 +339,8 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
     comp = comp.fillna({"value": 0.0, "amount": 0.0, "n_deals": 0}).reset_index()
     comp["n_deals"] = comp["n_deals"].astype(int)
 
-    var = (deals["amount"] ** 2 * deals["q"] * (1 - deals["q"])).groupby(deals["unique_id"]).sum()
+    var = pd.Series({u: correlated_variance(g, corr) for u, g in deals.groupby("unique_id")},
+                    dtype=float)
     summ = pd.DataFrame(index=pd.Index(ids, name="unique_id"))
     summ["closed"] = closed["sum"].reindex(ids).fillna(0.0)
     summ["open_expected"] = deals.groupby("unique_id")["expected"].sum().reindex(ids).fillna(0.0)
@@ -394,25 +353,34 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
     summ["upper"] = summ["value"] + z * summ["sd"]
     summ["open_amount"] = deals.groupby("unique_id")["amount"].sum().reindex(ids).fillna(0.0)
     summ["n_open"] = deals.groupby("unique_id").size().reindex(ids).fillna(0).astype(int)
-    cols = ["opportunity_id", "unique_id", "rep_id", "stage", "stage_entered", "category",
-            "amount", "p_win", "p_time", "expected"]
+    # run-rates of groups are taken as independent of each other and of the deals
+    total_sd = float(np.sqrt(correlated_variance(deals, corr)
+                             + (rr["run_rate_sd"].reindex(ids).fillna(0.0) ** 2).sum()))
+    cols = ["opportunity_id", "unique_id", "rep_id", "team", "stage", "stage_entered",
+            "category", "expected_close", "amount", "p_win", "p_time", "expected"]
     return PipelineForecast(p.label, as_of, float(level), summ.reset_index(), comp,
-                            deals[cols].reset_index(drop=True))
+                            deals[cols].reset_index(drop=True), corr, total_sd)
 
 
 # --------------------------------------------------------------------------------------------
 # calibration of the stage probabilities
 # --------------------------------------------------------------------------------------------
-def replay_points(ds, period: str | Period, periods_back: int = 4,
-                  weeks=(1, 4, 7, 10)) -> list[tuple[Period, int, pd.Timestamp]]:
+def replay_points(ds, period: str | Period, periods_back: int = 4, weeks=(1, 4, 7, 10), *,
+                  known=None, at=None) -> list[tuple[Period, int, pd.Timestamp]]:
     """The past moments a forecast is replayed at: ``(period, week, as_of)`` for each of the
-    ``periods_back`` periods before ``period`` that ended by ``ds.as_of``, with
-    ``as_of = start + 7·(week − 1)`` days while that falls inside the period."""
+    ``periods_back`` periods before ``period`` that ended by ``known`` (default ``ds.as_of``),
+    with ``as_of = start + 7·(week − 1)`` days while that falls inside the period; or, with
+    ``at`` (a Timedelta), the single point ``start + at`` of each (at most its end)."""
     p = Period.parse(period, ds.fiscal_start_month)
+    known = pd.Timestamp(ds.as_of if known is None else known)
     points = []
     for k in range(1, periods_back + 1):
         q = p.shift(-k)
-        if q.end > ds.as_of:
+        if q.end > known:
+            continue
+        if at is not None:
+            points.append((q, int(pd.Timedelta(at).days // 7 + 1),
+                           min(q.start + pd.Timedelta(at), q.end)))
             continue
         for w in weeks:
             as_of = q.start + pd.Timedelta(days=7 * (w - 1))
@@ -422,25 +390,34 @@ def replay_points(ds, period: str | Period, periods_back: int = 4,
 
 
 def calibration_points(ds, period: str | Period, *, periods_back: int = 4,
-                       weeks=(1, 4, 7, 10)) -> pd.DataFrame:
+                       weeks=(1, 4, 7, 10), at=None, _known=None) -> pd.DataFrame:
     """Deal-level predictions on past as-of dates with their known outcomes.
 
-    For each of the ``periods_back`` periods before ``period`` and each as-of date
-    ``start + 7·(w-1)`` days, every open deal's predicted probability ``q`` of being won
-    inside that period, and ``outcome`` = 1 if it was. Only periods that ended by
-    ``ds.as_of`` are used, so every outcome is known.
+    For each of the ``periods_back`` periods before ``period`` that ended by ``ds.as_of``
+    and each as-of date ``start + 7·(w-1)`` days (or ``start + at``), every deal open then,
+    as it stood then: ``amount``, ``team``, its predicted probability ``q`` of being won
+    inside that period, and ``outcome`` = 1 if it was (as known on ``ds.as_of``).
+
+    Returns
+    -------
+    DataFrame
+        ``period``, ``week``, ``as_of``, ``opportunity_id``, ``stage``, ``team``, ``amount``,
+        ``q``, ``outcome``.
     """
-    opp = ds.opportunities.set_index("opportunity_id")
+    known = pd.Timestamp(ds.as_of if _known is None else _known)
+    now = state_as_of(ds, known).set_index("opportunity_id")
     rows = []
-    for q, w, as_of in replay_points(ds, period, periods_back, weeks):
-        d = pipeline_forecast(ds, q, as_of).deals
-        won_in = (opp.loc[d["opportunity_id"], "status"].eq("won")
-                  & q.contains(opp.loc[d["opportunity_id"], "close_date"])).to_numpy()
+    for q, w, as_of in replay_points(ds, period, periods_back, weeks, known=known, at=at):
+        d = pipeline_forecast(ds, q, as_of, lookback=periods_back, correlation=None).deals
+        st = now.reindex(d["opportunity_id"])
+        won_in = (st["status"].eq("won") & q.contains(st["close_date"])).to_numpy()
         rows.append(pd.DataFrame({"period": q.label, "week": w, "as_of": as_of,
                                   "opportunity_id": d["opportunity_id"],
-                                  "stage": d["stage"], "q": d["p_win"] * d["p_time"],
+                                  "stage": d["stage"], "team": d["team"],
+                                  "amount": d["amount"], "q": d["p_win"] * d["p_time"],
                                   "outcome": won_in.astype(float)}))
-    cols = ["period", "week", "as_of", "opportunity_id", "stage", "q", "outcome"]
+    cols = ["period", "week", "as_of", "opportunity_id", "stage", "team", "amount", "q",
+            "outcome"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import measures
 from . import models as _models
 from ..measures import group_values, quota_by_group
 from ..periods import Period, fiscal_labels
@@ -103,6 +104,12 @@ def period_actuals(ds, kind: str = "quarter", by: str | None = None, *, as_of=No
 
 
 def quota(ds, period: str | Period, by: str | None = None) -> pd.DataFrame:
-    """Quota for ``period`` (``unique_id``, ``quota``), summing rep quotas per group, under the
-    one quota rule (:func:`salesops_lib.measures.quota_by_group`)."""
-    return quota_by_group(ds, period, by)
+    """Quota for ``period`` (``unique_id``, ``quota``) per group of a rep column, by the one
+    quota rule of :func:`salesops_lib.measures.quota_by_group`; empty when ``by`` is not a
+    rep column (a product or region has no quota of its own)."""
+    try:
+        return measures.quota_by_group(ds, period, by)
+    except ValueError as exc:
+        if "rep column" not in str(exc):
+            raise
+        return pd.DataFrame({"unique_id": pd.Series(dtype=str), "quota": pd.Series(dtype=float)})

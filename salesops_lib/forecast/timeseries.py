@@ -4,6 +4,9 @@ Stable entry points (see ``DESIGN.md``):
 
 * :func:`forecast` ``(series, horizon, model="auto")`` → long frame ``unique_id``, ``ds``,
   ``yhat``, ``yhat_lower``, ``yhat_upper``, ``model``;
+* :func:`pipeline_forecast` ``(ds, period, as_of)`` → ``.value``, ``.lower``, ``.upper``,
+  ``.deals``: the period's bookings from the pipeline as it stood on ``as_of``
+  (:mod:`salesops_lib.pipeline_forecast`);
 * :func:`backtest` ``(series, horizon, models=...)`` → one row per series × model with
   ``wape``, ``mase``, ``bias``, ``coverage`` and ``fva`` (forecast value added over seasonal
   naive).
@@ -22,12 +25,12 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from . import models as _models
-from .. import viz
 from .series import (  # noqa: F401 - the series builder is part of this module's API
     GRANULARITY,
     bookings_series,
@@ -36,109 +39,17 @@ from .series import (  # noqa: F401 - the series builder is part of this module'
     period_actuals,
     quota,
 )
-from .models import AUTO_CANDIDATES, SEASON
-from ..periods import Period
+from .intervals import conformal_factor, period_forecast, ratios, scale_bounds  # noqa: F401
+from .plots import plot_forecast, plot_period_by_group  # noqa: F401
+from .scoring import prepare_series, infer_freq, score, seasonal_scale  # noqa: F401
+from .models import AUTO_CANDIDATES, SEASON  # noqa: F401
+from .pipeline_model import PipelineForecast, pipeline_forecast  # noqa: F401 - stable call
 
 METRICS = ("wape", "mase", "bias", "coverage")
 
 
 # --------------------------------------------------------------------------------------------
-# frequency and validation
-# --------------------------------------------------------------------------------------------
-def infer_freq(dates) -> str:
-    """Frequency of a set of dates: ``"D"``, ``"W"``, ``"M"`` or ``"Q"``.
-
-    Uses the median gap between consecutive distinct dates (1 day, 7 days, 28-31 days,
-    89-92 days). Raises ``ValueError`` for anything else.
-    """
-    d = pd.Series(pd.to_datetime(pd.Series(dates)).unique()).sort_values()
-    if len(d) < 2:
-        raise ValueError("cannot infer a frequency from fewer than 2 distinct dates")
-    gap = d.diff().dt.days.median()
-    for lo, hi, f in ((1, 1, "D"), (7, 7, "W"), (28, 31, "M"), (89, 92, "Q")):
-        if lo <= gap <= hi:
-            return f
-    raise ValueError(f"cannot infer a daily, weekly, monthly or quarterly frequency "
-                     f"(median gap {gap:g} days)")
-
-
-def _prepare(series, id_col, time_col, target_col):
-    """Canonical ``unique_id``/``ds``/``y`` copy, regular at its frequency; returns (df, freq)."""
-    missing = [c for c in (id_col, time_col, target_col) if c not in series.columns]
-    if missing:
-        raise KeyError(f"series frame lacks column(s) {missing}; pass id_col/time_col/target_col")
-    df = pd.DataFrame({"unique_id": series[id_col].astype(str).to_numpy(),
-                       "ds": pd.to_datetime(series[time_col]).to_numpy(),
-                       "y": pd.to_numeric(series[target_col], errors="coerce").to_numpy()})
-    if df["y"].isna().any():
-        bad = df.loc[df["y"].isna(), "unique_id"].unique()[:5]
-        raise ValueError(f"non-numeric or missing y in series {list(bad)}")
-    freq = infer_freq(df["ds"])
-    if freq in ("M", "Q"):   # month-end or mid-month stamps become period starts
-        df["ds"] = df["ds"].dt.to_period("M").dt.to_timestamp()
-    step = {"D": df["ds"].dt.normalize().astype("int64") // 86_400_000_000_000,
-            "W": df["ds"].dt.normalize().astype("int64") // (7 * 86_400_000_000_000),
-            "M": df["ds"].dt.year * 12 + df["ds"].dt.month,
-            "Q": (df["ds"].dt.year * 12 + df["ds"].dt.month) // 3}[freq]
-    g = step.groupby(df["unique_id"])
-    gaps = (g.max() - g.min() + 1) != g.size()
-    dups = df.duplicated(["unique_id", "ds"])
-    if gaps.any() or dups.any():
-        bad = list(gaps[gaps].index[:5]) + list(df.loc[dups, "unique_id"].unique()[:5])
-        raise ValueError(f"series must be regular (no gaps, no duplicate dates) at frequency "
-                         f"{freq}; see series {bad}")
-    return df.sort_values(["unique_id", "ds"]).reset_index(drop=True), freq
-
-
-# --------------------------------------------------------------------------------------------
-# metrics
-# --------------------------------------------------------------------------------------------
-def seasonal_scale(y, season: int) -> float:
-    """MASE denominator: in-sample mean absolute seasonal-naive error.
-
-    :math:`s = \\frac{1}{T-m}\\sum_{t=m+1}^{T} |y_t - y_{t-m}|`, with ``m`` = ``season``
-    (``m`` = 1 when the series is not longer than one season). NaN when ``s`` = 0.
-    """
-    y = np.asarray(y, dtype=float)
-    m = season if len(y) > season else 1
-    if len(y) <= m:
-        return float("nan")
-    s = float(np.mean(np.abs(y[m:] - y[:-m])))
-    return s if s > 0 else float("nan")
-
-
-def score(points: pd.DataFrame, by=("unique_id", "model")) -> pd.DataFrame:
-    """Accuracy metrics of out-of-sample forecast points, per group.
-
-    ``points`` has ``y``, ``yhat``, ``yhat_lower``, ``yhat_upper`` and ``scale`` (the MASE
-    denominator of the window each point was forecast from), plus the ``by`` columns.
-
-    * WAPE :math:`= \\sum|y-\\hat y| / \\sum|y|`
-    * MASE :math:`= \\operatorname{mean}(|y-\\hat y| / s)`, ``s`` from :func:`seasonal_scale`
-    * bias :math:`= \\sum(\\hat y - y) / \\sum|y|` (positive: over-forecast)
-    * coverage :math:`= \\operatorname{mean}(\\hat y_{lower} \\le y \\le \\hat y_{upper})`
-
-    Returns one row per group with ``wape``, ``mase``, ``bias``, ``coverage``, ``n_points``.
-    """
-    p = points.assign(
-        _abs=(points["y"] - points["yhat"]).abs(),
-        _err=points["yhat"] - points["y"],
-        _absy=points["y"].abs(),
-        _scaled=(points["y"] - points["yhat"]).abs() / points["scale"],
-        _in=((points["y"] >= points["yhat_lower"]) & (points["y"] <= points["yhat_upper"]))
-        .astype(float))
-    g = p.groupby(list(by), sort=True)
-    out = pd.DataFrame({"_abs": g["_abs"].sum(), "_err": g["_err"].sum(),
-                        "_absy": g["_absy"].sum(), "mase": g["_scaled"].mean(),
-                        "coverage": g["_in"].mean(), "n_points": g.size()})
-    denom = out["_absy"].where(out["_absy"] > 0)
-    out["wape"] = out["_abs"] / denom
-    out["bias"] = out["_err"] / denom
-    return out.reset_index()[list(by) + ["wape", "mase", "bias", "coverage", "n_points"]]
-
-
-# --------------------------------------------------------------------------------------------
-# one series: backtest, choose, forecast (runs inside a worker)
+# one series: backtest, nested choice, calibration, forecast (runs inside a worker)
 # --------------------------------------------------------------------------------------------
 def _cutoffs(n: int, horizon: int, windows: int, step: int, min_train: int) -> list[int]:
     """Training lengths of the rolling origins, oldest first; too-short ones are dropped."""
@@ -146,12 +57,42 @@ def _cutoffs(n: int, horizon: int, windows: int, step: int, min_train: int) -> l
     return [e for e in ends if e >= min_train]
 
 
-def _backtest_points(df: pd.DataFrame, models, spec: dict) -> pd.DataFrame:
-    """Out-of-sample points of every model on every rolling origin of one series."""
+_POINT_COLS = ["ds", "yhat", "yhat_lower", "yhat_upper", "model", "cutoff", "end", "step", "y",
+               "scale"]
+
+
+_FITS: dict = {}
+
+
+def _fit(name: str, train: pd.DataFrame, h: int, spec: dict) -> pd.DataFrame:
+    """:func:`salesops_lib.models.fit_predict`, remembered in this process: replays of one
+    series truncated at consecutive dates share most of their training windows, and the
+    same window, model and seed always give the same forecast."""
+    y = train["y"].to_numpy(dtype=float)
+    key = (name, h, spec["freq"], spec["level"], spec["seed"], spec["fiscal_start_month"],
+           pd.Timestamp(train["ds"].iloc[0]), len(y), hash(y.tobytes()))
+    hit = _FITS.get(key)
+    if hit is None:
+        if len(_FITS) > 20_000:
+            _FITS.clear()
+        hit = _FITS[key] = _models.fit_predict(name, train, h, spec["freq"],
+                                               level=spec["level"], seed=spec["seed"],
+                                               fiscal_start_month=spec["fiscal_start_month"])
+    return hit.copy()
+
+
+def _backtest_points(df: pd.DataFrame, models, spec: dict, cuts=None) -> pd.DataFrame:
+    """Out-of-sample points of every model on every rolling origin of one series.
+
+    ``cutoff`` is the origin's last training date, ``end`` its last held-out date, ``step``
+    the point's position after the origin (1, 2, ...).
+    """
     h, freq = spec["horizon"], spec["freq"]
     y = df["y"].to_numpy(dtype=float)
+    if cuts is None:
+        cuts = _cutoffs(len(df), h, spec["windows"], spec["step"], spec["min_train"])
     rows = []
-    for cut in _cutoffs(len(df), h, spec["windows"], spec["step"], spec["min_train"]):
+    for cut in cuts:
         train, test = df.iloc[:cut], df.iloc[cut:cut + h]
         scale = seasonal_scale(y[:cut], SEASON[freq])
         done = {}
@@ -160,27 +101,24 @@ def _backtest_points(df: pd.DataFrame, models, spec: dict) -> pd.DataFrame:
                 # the members were just fitted on this window: average them, no refit
                 fc = _models.combine([done[m] for m in _models.ENSEMBLE])
             else:
-                fc = _models.fit_predict(name, train, len(test), freq, level=spec["level"],
-                                         seed=spec["seed"],
-                                         fiscal_start_month=spec["fiscal_start_month"])
+                fc = _fit(name, train, len(test), spec)
             done[name] = fc
             rows.append(fc.assign(model=name, cutoff=train["ds"].iloc[-1],
+                                  end=test["ds"].iloc[-1], step=np.arange(1, len(test) + 1),
                                   y=test["y"].to_numpy(), scale=scale))
     if not rows:
-        return pd.DataFrame(columns=["ds", "yhat", "yhat_lower", "yhat_upper", "model",
-                                     "cutoff", "y", "scale"])
+        return pd.DataFrame(columns=_POINT_COLS)
     return pd.concat(rows, ignore_index=True)
 
 
 def choose(scores: pd.DataFrame, order=_models.MODELS,
            prefer=("top2", "ensemble")) -> str | None:
-    """The model ``auto`` uses for one series, from its backtest ``scores``.
+    """The model ``auto`` uses for one series, from backtest ``scores`` of earlier windows.
 
     The first of the ``prefer``-red combinations (the mean of the two best single models,
     then the ETS/Theta/Prophet ensemble) whose MASE is at or below every baseline's (seasonal
     naive, ETS, Theta): combinations are the most robust choice out of sample. Otherwise the
-    model with the lowest MASE (then WAPE), ties to the simpler one in ``order``. Either way
-    ``auto`` is never worse than the baselines on its backtest.
+    model with the lowest MASE (then WAPE), ties to the simpler one in ``order``.
     """
     if scores.empty:
         return None
@@ -204,64 +142,145 @@ def _top2_points(pts: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.DataFrame,
     rank = {m: i for i, m in enumerate(_models.MODELS)}
     best = single.assign(_r=single["model"].map(rank)).sort_values(["mase", "_r"])["model"]
     members = sorted(best.iloc[:2], key=rank.get)
+    return _mix(pts, members).assign(model="top2"), "+".join(members)
+
+
+def _mix(pts: pd.DataFrame, members) -> pd.DataFrame:
+    """Equal-weight mean of the members' backtest points, origin by origin."""
     sub = pts[pts["model"].isin(members)]
-    mix = sub.groupby(["cutoff", "ds"], as_index=False).agg(
+    return sub.groupby(["cutoff", "ds"], as_index=False).agg(
         yhat=("yhat", "mean"), yhat_lower=("yhat_lower", "mean"),
         yhat_upper=("yhat_upper", "mean"), y=("y", "first"), scale=("scale", "first"),
-        unique_id=("unique_id", "first"))
-    return mix.assign(model="top2"), "+".join(members)
+        end=("end", "first"), step=("step", "first"), unique_id=("unique_id", "first"))
+
+
+def _pick(inner: pd.DataFrame, windows: int) -> str:
+    """``auto``'s choice from the points of the ``windows`` latest earlier origins: the
+    model :func:`choose` names (``top2`` spelled out as ``a+b``); seasonal naive without any."""
+    if inner.empty:
+        return "snaive"
+    keep = sorted(inner["cutoff"].unique())[-windows:]
+    inner = inner[inner["cutoff"].isin(keep)]
+    bt = score(inner)
+    mix, members = _top2_points(inner, bt)
+    if members:
+        bt = pd.concat([bt, score(mix)], ignore_index=True)
+    pick = choose(bt.dropna(subset=["mase", "wape"], how="all"))
+    if pick == "top2":
+        pick = members
+    return pick or "snaive"
+
+
+def _points_of(pts: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Points of model ``name`` (``a+b``: the mean of a's and b's)."""
+    if "+" in name:
+        return _mix(pts, name.split("+"))
+    return pts[pts["model"] == name]
+
+
+def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """The ``auto`` procedure replayed at every origin on data before it.
+
+    At origin ``c`` the model is chosen (:func:`_pick`) on the windows whose held-out points
+    all end by ``c``; its points at ``c`` are ``auto``'s, ``chosen`` names it. Their bounds
+    are scaled by the conformal factor of ``auto``'s own earlier windows (``factor``; 1
+    while there are too few), so the coverage of these points is that of the calibrated
+    interval, out of sample.
+    """
+    out = []
+    for cut in sorted(pts["cutoff"].unique()):
+        if spec["model"] == "auto":
+            name = _pick(pts[pts["end"] <= cut], spec["windows"])
+        else:
+            name = spec["model"]
+        p = _points_of(pts[pts["cutoff"] == cut], name).copy()
+        earlier = [o for o in out if o["end"].iloc[0] <= cut]
+        f = np.nan
+        if earlier and spec["calibrate"]:
+            e = pd.concat(earlier)
+            f = conformal_factor(ratios(e["y"], e["yhat"], e["raw_lower"], e["raw_upper"]),
+                                 spec["level"])
+        p["raw_lower"], p["raw_upper"] = p["yhat_lower"], p["yhat_upper"]
+        p = scale_bounds(p, 1.0 if np.isnan(f) else f)
+        out.append(p.assign(model="auto", chosen=name, factor=1.0 if np.isnan(f) else f))
+    if not out:
+        return pd.DataFrame(columns=_POINT_COLS + ["chosen", "raw_lower", "raw_upper",
+                                                   "factor"])
+    return pd.concat(out, ignore_index=True)
 
 
 def _one_series(uid: str, df: pd.DataFrame, spec: dict):
-    """Backtest and/or forecast one series; returns (forecast frame, backtest frame).
+    """Backtest and/or forecast one series.
 
-    The backtest frame has one row per model, a ``top2`` row (the mean of the two best
-    single models, named in ``chosen``) and an ``auto`` row: the scores of :func:`choose`'s
-    pick, its model in ``chosen``.
+    Returns ``(forecast, backtest, points, calibration)``: the backtest has one row per
+    model and an ``auto`` row, all scored on the same ``outer`` latest origins (``auto``'s
+    points from :func:`_nested`: out of sample); ``points`` are the procedure's own
+    out-of-sample points at every origin, bounds scaled by the final factor; ``calibration``
+    one row: ``model``, ``factor``, ``n_points``, ``interval``.
     """
     df = df.reset_index(drop=True)
-    fc = bt = None
+    fc = None
     name = spec["model"]
-    if spec["mode"] == "backtest" or name == "auto":
-        pts = _backtest_points(df, spec["models"], spec)
+    h, n = spec["horizon"], len(df)
+    need_bt = spec["mode"] == "backtest" or name == "auto" or spec["calibrate"]
+    pts = auto = pd.DataFrame(columns=_POINT_COLS)
+    bt = None
+    if need_bt:
+        models = spec["models"] if (spec["mode"] == "backtest" or name == "auto") else \
+            tuple(name.split("+"))
+        cuts = _cutoffs(n, h, spec["windows"] + spec["outer"], spec["step"], spec["min_train"])
+        pts = _backtest_points(df, models, spec, cuts)
         pts["unique_id"] = uid
         if len(pts):
-            bt = score(pts)
-            mix, members = _top2_points(pts, bt)
-            if members:
-                bt = pd.concat([bt, score(mix)], ignore_index=True)
-            bt["chosen"] = bt["model"].where(bt["model"] != "top2", members)
-            pick = choose(bt.dropna(subset=["mase", "wape"], how="all"))
-        else:
-            bt = pd.DataFrame({"unique_id": uid, "model": list(spec["models"])})
-            bt["chosen"] = bt["model"]
-            pick = None
-        # too short to backtest: seasonal naive, the baseline everything is measured by
-        pick = pick or "snaive"
-        row = bt[bt["model"] == pick].assign(model="auto")
-        if row.empty:
-            row = pd.DataFrame({"unique_id": [uid], "model": ["auto"], "chosen": [pick]})
-        bt = pd.concat([bt, row], ignore_index=True)
-        bt["n_windows"] = pts["cutoff"].nunique() if len(pts) else 0
+            auto = _nested(pts, spec)
+            auto["unique_id"] = uid
+        outer = sorted(pts["cutoff"].unique())[-spec["outer"]:] if len(pts) else []
+        if spec["mode"] == "backtest" or name == "auto":
+            scored = pts[pts["cutoff"].isin(outer) & pts["model"].isin(spec["models"])]
+            a = auto[auto["cutoff"].isin(outer)] if len(auto) else auto
+            if len(scored):
+                bt = pd.concat([score(scored), score(a)], ignore_index=True)
+                bt["chosen"] = bt["model"]
+            else:
+                bt = pd.DataFrame({"unique_id": uid, "model": [*spec["models"], "auto"]})
+                bt["chosen"] = bt["model"].where(bt["model"] != "auto", "snaive")
+            bt["n_windows"] = len(outer)
+            bt["status"] = (f"scored on {len(outer)} held-out origin(s); auto chose at each "
+                            "on earlier data only") if len(outer) else \
+                "too short to backtest: seasonal naive"
         if name == "auto":
-            name = str(row["chosen"].iloc[0])
+            name = _pick(pts, spec["windows"]) if len(pts) else "snaive"
+        if bt is not None:   # the auto row names the model the forecast uses (all data)
+            bt.loc[bt["model"] == "auto", "chosen"] = name
+    factor, how = 1.0, "model interval"
+    if spec["calibrate"] and len(auto):
+        f = conformal_factor(ratios(auto["y"], auto["yhat"], auto["raw_lower"],
+                                    auto["raw_upper"]), spec["level"])
+        if not np.isnan(f):
+            factor, how = f, "calibrated"
+    if len(auto):
+        auto = scale_bounds(auto.assign(yhat_lower=auto["raw_lower"],
+                                        yhat_upper=auto["raw_upper"]), factor)
+    cal = pd.DataFrame({"unique_id": [uid], "model": [name], "factor": [factor],
+                        "n_points": [len(auto)], "interval": [how]})
     if spec["mode"] == "forecast":
-        fc = _models.fit_predict(name, df, spec["horizon"], spec["freq"], level=spec["level"],
-                                 seed=spec["seed"],
-                                 fiscal_start_month=spec["fiscal_start_month"])
+        fc = _fit(name, df, h, spec)
+        fc = scale_bounds(fc, factor) if factor != 1.0 else fc
         fc.insert(0, "unique_id", uid)
         fc["model"] = name
-    return fc, bt
+    return fc, bt, auto, cal
 
 
 def _chunk(items, spec):
     """Worker entry point: a list of (unique_id, frame) → concatenated results."""
     _models.quiet()
     res = [_one_series(uid, df, spec) for uid, df in items]
-    fcs = [r[0] for r in res if r[0] is not None]
-    bts = [r[1] for r in res if r[1] is not None]
-    return (pd.concat(fcs, ignore_index=True) if fcs else None,
-            pd.concat(bts, ignore_index=True) if bts else None)
+    return tuple(_cat([r[i] for r in res]) for i in range(4))
+
+
+def _cat(frames):
+    frames = [f for f in frames if f is not None and len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def _run(df: pd.DataFrame, spec: dict, n_jobs: int | None, scheduler):
@@ -287,16 +306,15 @@ def _run(df: pd.DataFrame, spec: dict, n_jobs: int | None, scheduler):
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=ctx) as ex:
             results = list(ex.map(_chunk, chunks, [spec] * len(chunks)))
-    fcs = [r[0] for r in results if r[0] is not None]
-    bts = [r[1] for r in results if r[1] is not None]
-    return (pd.concat(fcs, ignore_index=True) if fcs else None,
-            pd.concat(bts, ignore_index=True) if bts else None)
+    return tuple(_cat([r[i] for r in results]) for i in range(4))
 
 
-def _spec(horizon, freq, *, mode, model="auto", models=AUTO_CANDIDATES, level=80, windows=3,
-          step=None, seed=0, fiscal_start_month=1, min_train=None):
+def _spec(horizon, freq, *, mode, model="auto", models=None, level=80, windows=3,
+          step=None, seed=0, fiscal_start_month=1, min_train=None, outer=None,
+          calibrate=True):
     if int(horizon) < 1:
         raise ValueError("horizon must be at least 1 step")
+    models = _models.candidates(freq) if models is None else tuple(models)
     for m in models:
         if m not in _models.MODELS:
             raise ValueError(f"unknown model {m!r}: use {', '.join(_models.MODELS)}")
@@ -304,22 +322,66 @@ def _spec(horizon, freq, *, mode, model="auto", models=AUTO_CANDIDATES, level=80
         raise ValueError(f"unknown model {model!r}: use 'auto' or {', '.join(_models.MODELS)}")
     if not 0 < level < 100:
         raise ValueError("level is a coverage in percent, between 0 and 100 (e.g. 80)")
-    return {"mode": mode, "model": model, "models": tuple(models), "horizon": int(horizon),
+    return {"mode": mode, "model": model, "models": models, "horizon": int(horizon),
             "freq": freq, "level": float(level), "windows": int(windows),
-            "step": int(step or horizon), "seed": int(seed),
-            "fiscal_start_month": int(fiscal_start_month),
+            "outer": int(outer or windows), "step": int(step or horizon), "seed": int(seed),
+            "fiscal_start_month": int(fiscal_start_month), "calibrate": bool(calibrate),
             "min_train": int(min_train or max(4, SEASON[freq] // 2))}
 
 
 # --------------------------------------------------------------------------------------------
 # public entry points
 # --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ForecastRun:
+    """Everything one :func:`forecast_run` produced.
+
+    Attributes
+    ----------
+    forecast : DataFrame
+        The :func:`forecast` frame (intervals calibrated).
+    backtest : DataFrame or None
+        The :func:`backtest` frame of the run (``auto`` or ``calibrate``), else None.
+    points : DataFrame
+        Out-of-sample points of the procedure (``unique_id``, ``cutoff``, ``end``, ``step``,
+        ``ds``, ``y``, ``yhat``, ``yhat_lower``, ``yhat_upper``, ``chosen``): what
+        :func:`period_forecast` calibrates period totals on.
+    calibration : DataFrame
+        Per series: ``model``, ``factor`` (the conformal step factor), ``n_points``,
+        ``interval`` (``calibrated`` or ``model interval`` when too few points).
+    """
+
+    forecast: pd.DataFrame
+    backtest: pd.DataFrame | None
+    points: pd.DataFrame
+    calibration: pd.DataFrame
+
+
+def forecast_run(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: float = 80,
+                 id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
+                 models=None, windows: int = 3, seed: int = 0, fiscal_start_month: int = 1,
+                 n_jobs: int | None = None, scheduler=None,
+                 calibrate: bool = True) -> ForecastRun:
+    """:func:`forecast` with everything behind it (:class:`ForecastRun`); same parameters."""
+    df, freq = prepare_series(series, id_col, time_col, target_col)
+    spec = _spec(horizon, freq, mode="forecast", model=model, models=models, level=level,
+                 windows=windows, seed=seed, fiscal_start_month=fiscal_start_month,
+                 calibrate=calibrate)
+    fc, bt, pts, cal = _run(df, spec, n_jobs, scheduler or None)
+    fc = fc.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    fc = fc.rename(columns={"unique_id": id_col, "ds": time_col})
+    if bt is not None:
+        bt = _finish_backtest(bt).rename(columns={"unique_id": id_col})
+    pts = pts if pts is not None else pd.DataFrame(columns=_POINT_COLS + ["unique_id"])
+    return ForecastRun(fc, bt, pts.reset_index(drop=True), cal)
+
+
 def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: float = 80,
              id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
-             models=AUTO_CANDIDATES, windows: int = 3, seed: int = 0,
+             models=None, windows: int = 3, seed: int = 0,
              fiscal_start_month: int = 1, n_jobs: int | None = None,
-             scheduler=None) -> pd.DataFrame:
-    """Forecast every series ``horizon`` steps ahead with a ``level``% prediction interval.
+             scheduler=None, calibrate: bool = True) -> pd.DataFrame:
+    """Forecast every series ``horizon`` steps ahead with a calibrated ``level``% interval.
 
     Parameters
     ----------
@@ -329,68 +391,80 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
     horizon : int
         Steps ahead, in the series' own frequency.
     model : str
-        ``"auto"`` (per series, chosen on a rolling-origin backtest of ``models`` by
-        :func:`choose`: the mean of the two best models, or else the ensemble, when it is at
-        least as good as every baseline, otherwise the lowest-MASE model; so never worse on
-        that backtest than the baselines it was tested against), or one of ``snaive``,
-        ``ets``, ``theta``, ``prophet``, ``ensemble`` (mean of ets, theta and prophet),
-        ``prophet_default``, or a mix such as ``"ets+theta"`` (equal-weight mean).
+        ``"auto"`` (per series, chosen by :func:`choose` on the ``windows`` latest rolling
+        origins of ``models``: the mean of the two best models, or else the ensemble, when it
+        is at least as good as every baseline, otherwise the lowest-MASE model), or one of
+        ``snaive``, ``ets``, ``theta``, ``mstl``, ``prophet``, ``ensemble`` (mean of ets,
+        theta and prophet), ``prophet_default``, or a mix such as ``"ets+theta"``.
+    models : sequence, optional
+        Candidates of ``auto``; default :func:`salesops_lib.models.candidates` of the
+        frequency (MSTL joins for weekly and daily series).
     level : float
-        Interval coverage in percent (80 → ``yhat_lower``/``yhat_upper`` are the 10th/90th
-        percentiles).
+        Interval coverage in percent (80 → ``yhat_lower``/``yhat_upper`` should hold 80% of
+        outcomes).
     windows : int
-        Rolling origins used by ``auto``.
+        Rolling origins ``auto`` chooses on; as many again, earlier, are replayed so the
+        procedure itself is scored and calibrated out of sample.
+    calibrate : bool
+        Scale the model's interval by the conformal factor of the procedure's own
+        out-of-sample errors (:mod:`salesops_lib.forecast_intervals`); False: the model's
+        interval as it comes (faster: no backtest for a fixed model).
     seed : int
         Seed for sampled intervals (Prophet): same data + seed → same numbers.
     n_jobs : int, optional
         Local worker processes (default: all cores; 1 = in this process).
     scheduler : str or distributed.Client, optional
-        Dask scheduler address (``"tcp://host:8786"``) or client: fit on that cluster instead.
+        Dask scheduler address (``"tcp://host:8786"``) or client; ``""``/None: local.
 
     Returns
     -------
     DataFrame
         ``id_col``, ``time_col``, ``yhat``, ``yhat_lower``, ``yhat_upper``, ``model`` (the model
-        used; for ``auto`` the chosen one). With ``auto``, ``.attrs["backtest"]`` holds the
-        backtest the choice was made on.
+        used; for ``auto`` the chosen one). :func:`forecast_run` returns the backtest,
+        points and calibration with it.
     """
-    df, freq = _prepare(series, id_col, time_col, target_col)
-    spec = _spec(horizon, freq, mode="forecast", model=model, models=models, level=level,
-                 windows=windows, seed=seed, fiscal_start_month=fiscal_start_month)
-    fc, bt = _run(df, spec, n_jobs, scheduler)
-    fc = fc.sort_values(["unique_id", "ds"]).reset_index(drop=True)
-    fc = fc.rename(columns={"unique_id": id_col, "ds": time_col})
-    if bt is not None:
-        fc.attrs["backtest"] = _finish_backtest(bt).rename(columns={"unique_id": id_col})
-    return fc
+    return forecast_run(series, horizon, model, level=level, id_col=id_col, time_col=time_col,
+                        target_col=target_col, models=models, windows=windows, seed=seed,
+                        fiscal_start_month=fiscal_start_month, n_jobs=n_jobs,
+                        scheduler=scheduler, calibrate=calibrate).forecast
 
 
-def backtest(series: pd.DataFrame, horizon: int, models=AUTO_CANDIDATES, *, windows: int = 3,
+def backtest(series: pd.DataFrame, horizon: int, models=None, *, windows: int = 3,
              step: int | None = None, level: float = 80, id_col: str = "unique_id",
              time_col: str = "ds", target_col: str = "y", seed: int = 0,
              fiscal_start_month: int = 1, n_jobs: int | None = None,
              scheduler=None) -> pd.DataFrame:
-    """Rolling-origin backtest of each model on each series.
+    """Rolling-origin backtest of each model, and of the ``auto`` procedure, on each series.
 
     Origins: training on the first :math:`n - h - s(k)` points for
-    :math:`k = windows-1, \\dots, 0` (``s`` = ``step``, default ``horizon``), forecasting the
-    next ``horizon`` points; origins with less than ``max(4, m/2)`` training points are
-    skipped. Metrics are defined in :func:`score`; MASE scales each window's errors by that
-    window's in-sample seasonal-naive error.
+    :math:`k = 2\\,windows-1, \\dots, 0` (``s`` = ``step``, default ``horizon``), forecasting
+    the next ``horizon`` points; origins with less than ``max(4, m/2)`` training points are
+    skipped. Every model is scored on the ``windows`` latest origins. ``auto`` is scored on
+    the same origins, *nested*: at each, it chooses its model on the ``windows`` origins
+    before it whose held-out points end by then, and its interval is calibrated on its own
+    earlier errors; so its row is out of sample and can lose to a single model. Metrics are
+    defined in :func:`score`; MASE scales each window's errors by that window's in-sample
+    seasonal-naive error.
 
     Returns
     -------
     DataFrame
-        One row per series × model: ``id_col``, ``model``, ``wape``, ``mase``, ``bias``,
-        ``coverage``, ``fva`` (forecast value added over seasonal naive,
-        :math:`1 - MASE/MASE_{snaive}`), ``n_points``, ``n_windows``; plus a row
-        ``model="auto"`` carrying the scores of the model ``auto`` picks (``chosen``).
+        One row per series × model: ``id_col``, ``model``, ``chosen`` (for ``auto``: its
+        choice at the latest origin), ``wape``, ``mase``, ``bias``, ``coverage`` (share of
+        held-out points inside the ``level``% interval), ``fva`` (forecast value added over
+        seasonal naive, :math:`1 - MASE/MASE_{snaive}`), ``n_points``, ``n_windows``,
+        ``status`` (what the row rests on, or why it is empty).
     """
-    df, freq = _prepare(series, id_col, time_col, target_col)
+    df, freq = prepare_series(series, id_col, time_col, target_col)
     spec = _spec(horizon, freq, mode="backtest", models=models, level=level, windows=windows,
                  step=step, seed=seed, fiscal_start_month=fiscal_start_month)
-    _, bt = _run(df, spec, n_jobs, scheduler)
+    _, bt, _, _ = _run(df, spec, n_jobs, scheduler or None)
     return _finish_backtest(bt).rename(columns={"unique_id": id_col})
+
+
+def backtest_points(series: pd.DataFrame, horizon: int, model: str = "auto", **kw) -> pd.DataFrame:
+    """The procedure's out-of-sample points (see :class:`ForecastRun`), for coverage studies."""
+    return forecast_run(series, horizon, model, **kw).points
 
 
 def _finish_backtest(bt: pd.DataFrame) -> pd.DataFrame:
@@ -400,90 +474,11 @@ def _finish_backtest(bt: pd.DataFrame) -> pd.DataFrame:
             bt[col] = np.nan
     snaive = bt[bt["model"] == "snaive"].set_index("unique_id")["mase"]
     bt["fva"] = 1 - bt["mase"] / bt["unique_id"].map(snaive)
-    order = {m: i for i, m in enumerate((*_models.MODELS, "top2", "auto"))}
+    order = {m: i for i, m in enumerate((*_models.MODELS, "auto"))}
     out = bt.assign(_o=bt["model"].map(order)).sort_values(["unique_id", "_o"], kind="stable")
     cols = ["unique_id", "model", "chosen", "wape", "mase", "bias", "coverage", "fva",
-            "n_points", "n_windows"]
+            "n_points", "n_windows", "status"]
     return out[cols].reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------------------------
-# periods: from step forecasts to a number for the quarter
-# --------------------------------------------------------------------------------------------
-def period_forecast(series: pd.DataFrame, fc: pd.DataFrame, period: str | Period, *,
-                    level: float = 80, fiscal_start_month: int = 1) -> pd.DataFrame:
-    """Total for a fiscal period: actual steps already in ``series`` + forecast steps.
-
-    The interval adds the forecast steps' half-widths in quadrature (steps treated as
-    independent): :math:`lower = A + \\sum\\hat y - \\sqrt{\\sum(\\hat y - \\hat y_{lower})^2}`,
-    likewise upper; ``A`` is the actual of completed steps in the period.
-
-    Returns
-    -------
-    DataFrame
-        ``unique_id``, ``period``, ``actual_to_date``, ``forecast_rest``, ``value``,
-        ``lower``, ``upper``, ``model``.
-    """
-    p = Period.parse(period, fiscal_start_month)
-    act = series[p.contains(series["ds"])].groupby("unique_id")["y"].sum()
-    f = fc[p.contains(fc["ds"]) & ~fc.set_index(["unique_id", "ds"]).index.isin(
-        series.set_index(["unique_id", "ds"]).index)]
-    g = f.assign(lo2=(f["yhat"] - f["yhat_lower"]) ** 2, hi2=(f["yhat_upper"] - f["yhat"]) ** 2)
-    g = g.groupby("unique_id").agg(forecast_rest=("yhat", "sum"), lo2=("lo2", "sum"),
-                                   hi2=("hi2", "sum"), model=("model", "first"))
-    ids = sorted(set(series["unique_id"]) | set(fc["unique_id"]))
-    out = pd.DataFrame(index=pd.Index(ids, name="unique_id"))
-    out["period"] = p.label
-    out["actual_to_date"] = act.reindex(out.index).fillna(0.0)
-    out["forecast_rest"] = g["forecast_rest"].reindex(out.index).fillna(0.0)
-    out["value"] = out["actual_to_date"] + out["forecast_rest"]
-    out["lower"] = (out["value"] - np.sqrt(g["lo2"].reindex(out.index).fillna(0.0))).clip(
-        lower=out["actual_to_date"])
-    out["upper"] = out["value"] + np.sqrt(g["hi2"].reindex(out.index).fillna(0.0))
-    out["model"] = g["model"].reindex(out.index)
-    return out.reset_index()
-
-
-# --------------------------------------------------------------------------------------------
-# charts
-# --------------------------------------------------------------------------------------------
-def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
-                  title: str = "Bookings: history and forecast", ylabel: str = "bookings ($)",
-                  level: float = 80):
-    """History (``unique_id``, ``ds``, ``y``) and forecast with its interval band.
-
-    One line per series; the forecast is dashed, the interval shaded. Returns the figure.
-    """
-    fig, ax = viz.figure(title, "period start (date)", ylabel, ax=ax)
-    colors = viz.color_map(history["unique_id"])
-    for uid, h in history.groupby("unique_id"):
-        c = colors.get(str(uid), viz.COLORS["primary"])
-        ax.plot(h["ds"], h["y"], color=c, lw=1.6, label=f"{uid} actual")
-        f = fc[fc["unique_id"] == uid]
-        if len(f):
-            ax.plot(f["ds"], f["yhat"], color=c, lw=1.8, ls="--",
-                    label=f"{uid} forecast ({f['model'].iloc[0]})")
-            ax.fill_between(f["ds"], f["yhat_lower"], f["yhat_upper"], color=c, alpha=0.18,
-                            label=f"{level:g}% interval")
-    viz.money_axis(ax)
-    ax.legend(loc="upper left", fontsize=8, ncol=2)
-    return fig
-
-
-def plot_period_by_group(frame: pd.DataFrame, ax=None, *, title: str = "Forecast by team",
-                         ylabel: str = "bookings in period ($)"):
-    """Bars of ``value`` per ``unique_id`` with ``lower``–``upper`` whiskers and ``quota`` ticks."""
-    fig, ax = viz.figure(title, "group", ylabel, ax=ax)
-    f = frame.sort_values("value", ascending=False).reset_index(drop=True)
-    x = np.arange(len(f))
-    ax.bar(x, f["value"], color=viz.COLORS["primary"], alpha=0.85, label="forecast")
-    ax.errorbar(x, f["value"], yerr=[f["value"] - f["lower"], f["upper"] - f["value"]],
-                fmt="none", ecolor="#333333", capsize=4, lw=1.2, label="80% interval")
-    if "quota" in f:
-        ax.scatter(x, f["quota"], marker="_", s=900, color=viz.COLORS["target"], lw=3,
-                   label="quota", zorder=3)
-    ax.set_xticks(x, f["unique_id"].astype(str), rotation=30 if len(f) > 6 else 0, ha="right"
-                  if len(f) > 6 else "center")
-    viz.money_axis(ax)
-    ax.legend(loc="upper right", fontsize=8)
-    return fig
+# periods (forecast_intervals) and charts (forecast_plots) are re-exported above

@@ -1,4 +1,4 @@
-"""Forecast ledger (append-only, atomic, survives failures) and the blend of sources."""
+"""Forecast ledger (append-only, atomic, survives failures)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 
-from salesops_lib.forecast import blend as B
 from salesops_lib.forecast import ledger as L
 
 
@@ -69,23 +68,6 @@ def test_accuracy_by_source_and_week():
     assert s.at[("pipeline", 7), "bias"] == pytest.approx(-0.1)
     fig = L.plot_accuracy(L.summary(acc))
     assert fig.axes[0].get_title(loc="left") and "%" in fig.axes[0].get_ylabel()
-
-
-def test_blend_weights_are_inverse_squared_wape():
-    past = pd.DataFrame({"period": "2026-Q1", "source": ["timeseries", "pipeline"] * 2,
-                         "week": [1, 1, 1, 1], "value": [80.0, 90.0, 120.0, 110.0],
-                         "lower": 0.0, "upper": 200.0, "actual": 100.0})
-    w = B.weights(past)
-    # WAPE: timeseries 40/200 = 0.2, pipeline 20/200 = 0.1 → weights ∝ 25 : 100
-    assert w["timeseries"] == pytest.approx(0.2) and w["pipeline"] == pytest.approx(0.8)
-    cur = pd.DataFrame({"unique_id": "total", "source": ["timeseries", "pipeline"],
-                        "value": [100.0, 200.0], "lower": [50.0, 150.0],
-                        "upper": [150.0, 250.0]})
-    b = B.blend(cur, w).set_index("source").loc["blend"]
-    assert b["value"] == pytest.approx(180) and b["lower"] == pytest.approx(130)
-    assert B.weights(past.iloc[:0]).tolist() == [0.5, 0.5]
-    replay = B.replay_entries(past.assign(as_of=pd.Timestamp("2026-01-01")))
-    assert "blend" in set(replay["source"])
 
 
 def test_record_writes_only_when_the_runner_gives_a_reports_folder(tmp_path):

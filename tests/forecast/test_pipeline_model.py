@@ -113,12 +113,120 @@ def test_no_look_ahead_when_later_data_are_appended(ds):
     a = P.pipeline_forecast(ds, "2026-Q2", AS_OF, lookback=2)
     b = P.pipeline_forecast(ds2, "2026-Q2", AS_OF, lookback=2)
     pd.testing.assert_frame_equal(a.summary, b.summary)
-    pd.testing.assert_frame_equal(a.deals.drop(columns="category"),
-                                  b.deals.drop(columns="category"))
+    # without opportunity_history the category and expected close date are the final ones
+    # (the best such a source allows); everything the forecast is computed from is as of then
+    pd.testing.assert_frame_equal(a.deals.drop(columns=["category", "expected_close"]),
+                                  b.deals.drop(columns=["category", "expected_close"]))
     cmap = {"S1": "pipeline", "S2": "commit"}
     pd.testing.assert_frame_equal(
         P.pipeline_forecast(ds, "2026-Q2", AS_OF, category_map=cmap).components,
         P.pipeline_forecast(ds2, "2026-Q2", AS_OF, category_map=cmap).components)
+
+
+def history_rows(deals=DEALS):
+    """``opportunity_history`` of ``DEALS``: a row at creation, one per stage change, one at
+    closing; each row the deal's state after the change."""
+    rows = []
+    for d in deals:
+        for stage, entered in d[7]:
+            closed = stage.startswith("Closed")
+            rows.append({"opportunity_id": d[0], "changed_at": entered, "stage": stage,
+                         "status": d[1] if closed else "open", "amount": float(d[2]),
+                         "close_date": d[4], "rep_id": "R1",
+                         "forecast_category": d[6] if closed or d[1] == "open" else "pipeline"})
+    return pd.DataFrame(rows)
+
+
+def with_history(hist, deals=DEALS, as_of="2026-06-30", reps=None):
+    base = make_ds(deals, as_of=as_of)
+    final = hist.sort_values("changed_at").groupby("opportunity_id").last()
+    opps = base.opportunities.set_index("opportunity_id")
+    for c in ("stage", "status", "amount", "close_date", "forecast_category"):
+        opps[c] = final[c].reindex(opps.index)
+    if "rep_id" in hist:
+        opps["rep_id"] = final["rep_id"].reindex(opps.index)
+    return Dataset.from_frames(accounts=base.accounts,
+                               reps=base.reps if reps is None else reps,
+                               opportunities=opps.reset_index(), opportunity_history=hist,
+                               as_of=as_of)
+
+
+def test_no_look_ahead_in_amount_and_category_with_history():
+    # O1 (1000, S1) and O2 (500, S2, commit) open on 05-01; later O2's amount is cut to 0,
+    # it moves to Omitted and is lost, and O1's amount rises to 4000
+    hist = history_rows()
+    later = pd.DataFrame([
+        {"opportunity_id": "O2", "changed_at": "2026-05-20", "stage": "S2", "status": "open",
+         "amount": 0.0, "close_date": "2026-06-01", "rep_id": "R1",
+         "forecast_category": "omitted"},
+        {"opportunity_id": "O2", "changed_at": "2026-06-01", "stage": "Closed Lost",
+         "status": "lost", "amount": 0.0, "close_date": "2026-06-01", "rep_id": "R1",
+         "forecast_category": "omitted"},
+        {"opportunity_id": "O1", "changed_at": "2026-06-05", "stage": "S1", "status": "open",
+         "amount": 4000.0, "close_date": "2026-06-15", "rep_id": "R1",
+         "forecast_category": "best case"}])
+    before = with_history(hist)
+    after = with_history(pd.concat([hist, later], ignore_index=True))
+    a = P.pipeline_forecast(before, "2026-Q2", AS_OF, lookback=1)
+    b = P.pipeline_forecast(after, "2026-Q2", AS_OF, lookback=1)
+    # the hand computation above: 200 closed + 1000·½ + 500·¾ + 100 run-rate
+    assert a.value == pytest.approx(1175) and b.value == pytest.approx(1175)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    pd.testing.assert_frame_equal(a.components, b.components)
+    pd.testing.assert_frame_equal(a.deals, b.deals)
+    # the stable entry point gives the same numbers
+    from salesops_lib import forecast
+
+    stable = forecast.pipeline_forecast(after, "2026-Q2", AS_OF, lookback=1)
+    assert (stable.value, stable.lower, stable.upper) == pytest.approx((b.value, b.lower, b.upper))
+    assert len(stable.deals) == 2
+    d = b.deals.set_index("opportunity_id")
+    assert d.at["O2", "amount"] == 500 and d.at["O2", "category"] == "commit"
+    assert d.at["O1", "amount"] == 1000 and d.at["O1", "category"] == "pipeline"
+    # the same final values without history would change the earlier forecast: the test bites
+    no_hist = Dataset.from_frames(accounts=after.accounts, reps=after.reps,
+                                  opportunities=after.opportunities,
+                                  stage_history=make_ds().stage_history, as_of=after.as_of)
+    assert P.pipeline_forecast(no_hist, "2026-Q2", AS_OF, lookback=1).value != pytest.approx(1175)
+
+
+def test_owner_on_the_as_of_date_keys_the_team():
+    hist = history_rows()
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "rep_name": ["Rae", "Sam"],
+                         "team": ["T1", "T2"]})
+    moved = pd.DataFrame([{"opportunity_id": "O2", "changed_at": "2026-05-15", "stage": "S2",
+                           "status": "open", "amount": 500.0, "close_date": "2026-06-01",
+                           "rep_id": "R2", "forecast_category": "commit"}])
+    ds1 = with_history(pd.concat([hist, moved], ignore_index=True), reps=reps)
+    assert ds1.opportunities.set_index("opportunity_id").at["O2", "rep_id"] == "R2"
+    on_0501 = P.pipeline_forecast(ds1, "2026-Q2", AS_OF, by="team", lookback=1)
+    assert list(on_0501.summary["unique_id"]) == ["T1"]          # O2 was still Rae's
+    on_0520 = P.pipeline_forecast(ds1, "2026-Q2", "2026-05-20", by="team", lookback=1)
+    assert "T2" in set(on_0520.summary["unique_id"])
+
+
+def test_correlated_interval_by_hand():
+    # two teams, two deals each, q = ½: s_i = a/2
+    deals = pd.DataFrame({"amount": [100.0, 100.0, 200.0, 200.0], "q": 0.5,
+                          "team": ["A", "A", "B", "B"]})
+    s = np.array([50.0, 50, 100, 100])
+    V = (s ** 2).sum()
+    within = (100 ** 2 - 2 * 50 ** 2) + (200 ** 2 - 2 * 100 ** 2)
+    across = 300 ** 2 - (100 ** 2 + 200 ** 2)
+    assert P.correlated_variance(deals, {"team": 0, "all": 0}) == pytest.approx(V)
+    assert P.correlated_variance(deals, {"team": 0.5, "all": 0.2}) == pytest.approx(
+        V + 0.5 * within + 0.2 * across)
+    # past replays where each team's deals all won or all lost together: perfectly correlated
+    pts = pd.DataFrame({"period": "P1", "week": 1, "team": ["A", "A", "B", "B"] * 2,
+                        "amount": 100.0, "q": 0.5,
+                        "outcome": [1, 1, 0, 0, 0, 0, 1, 1]}).assign(
+        week=[1, 1, 1, 1, 2, 2, 2, 2])
+    rho = P.correlation(pts)
+    assert rho["team"] == pytest.approx(1.0) and rho["n_points"] == 2
+    # e_A = +100, e_B = -100 at both points: the teams move against each other → ρ_all 0
+    assert rho["all"] == pytest.approx(0.0)
+    indep = pts.assign(outcome=[1, 0, 1, 0, 0, 1, 0, 1])
+    assert P.correlation(indep)["team"] == pytest.approx(0.0)
 
 
 def test_without_forecast_category_everything_open_is_pipeline(ds):

@@ -58,22 +58,48 @@ def test_backtest_seasonal_naive_on_a_line_is_computable_by_hand():
     assert auto["chosen"] == "snaive"
 
 
-def test_auto_is_never_worse_than_the_baselines_on_its_backtest():
-    s = seasonal(ids=("a", "b", "c"))
-    bt = F.backtest(s, 3, models=("snaive", "ets", "theta"), windows=2, n_jobs=1)
+def test_auto_is_scored_out_of_sample_on_the_same_origins_as_every_model():
+    s = seasonal(ids=("a", "b"))
+    run = F.forecast_run(s, 3, models=("snaive", "ets", "theta"), windows=2, n_jobs=1)
+    bt = run.backtest
+    assert set(bt.columns) >= {"wape", "mase", "bias", "coverage", "fva", "status"}
     for uid, g in bt.groupby("unique_id"):
+        assert g["n_windows"].nunique() == 1 and g["n_windows"].iloc[0] == 2
+        pts = run.points[run.points["unique_id"] == uid]
+        outer = sorted(pts["cutoff"].unique())[-2:]
+        held = pts[pts["cutoff"].isin(outer)]
+        # each origin's interval was calibrated on the procedure's errors before it only
+        held = F.scale_bounds(held.assign(yhat_lower=held["raw_lower"],
+                                          yhat_upper=held["raw_upper"]), held["factor"])
+        nested = F.score(held.assign(model="auto")).iloc[0]
         auto = g[g["model"] == "auto"].iloc[0]
-        assert auto["mase"] <= g.loc[g["model"].isin(M.BASELINES), "mase"].min() + 1e-12
-        assert set(auto["chosen"].split("+")) <= {"snaive", "ets", "theta"}
-        # top2 is the mean of the two best single models, named in "chosen"
-        top2 = g[g["model"] == "top2"].iloc[0]
-        best2 = g[g["model"].isin(M.BASELINES)].nsmallest(2, "mase")["model"]
-        assert set(top2["chosen"].split("+")) == set(best2)
-    assert set(bt.columns) >= {"wape", "mase", "bias", "coverage", "fva"}
-    fc = F.forecast(s, 3, models=("snaive", "ets", "theta"), windows=2, n_jobs=1)
+        # the auto row is the score of the nested choices, not the best score in hindsight
+        assert auto["mase"] == pytest.approx(nested["mase"])
+        assert auto["coverage"] == pytest.approx(nested["coverage"])
+        assert auto["n_points"] == sum(g["model"] == "snaive") * 6
     chosen = bt[bt["model"] == "auto"].set_index("unique_id")["chosen"]
-    assert fc.groupby("unique_id")["model"].first().to_dict() == chosen.to_dict()
-    assert fc.attrs["backtest"] is not None
+    assert run.forecast.groupby("unique_id")["model"].first().to_dict() == chosen.to_dict()
+
+
+def test_adding_future_data_does_not_change_a_replayed_origins_choice():
+    s = seasonal(n=39, ids=("a", "b"), seed=4)
+    short = s.groupby("unique_id").head(36)
+    kw = {"models": ("snaive", "ets", "theta"), "windows": 2, "n_jobs": 1}
+    a = F.forecast_run(short, 3, **kw).points
+    b = F.forecast_run(s, 3, **kw).points
+    # origins that are scored in both runs have their full inner windows in both
+    outer_a = a.groupby("unique_id")["cutoff"].apply(lambda c: set(sorted(c.unique())[-2:]))
+    outer_b = b.groupby("unique_id")["cutoff"].apply(lambda c: set(sorted(c.unique())[-2:]))
+    for uid in outer_a.index:
+        common = outer_a[uid] & outer_b[uid]
+        assert common
+        pa = a[(a["unique_id"] == uid) & a["cutoff"].isin(common)].reset_index(drop=True)
+        pb = b[(b["unique_id"] == uid) & b["cutoff"].isin(common)].reset_index(drop=True)
+        assert pa["chosen"].tolist() == pb["chosen"].tolist()
+        assert np.allclose(pa["yhat"], pb["yhat"])
+    # and the choice at an origin only ever sees points that ended by it
+    for (uid, cut), g in a.groupby(["unique_id", "cutoff"]):
+        assert (g["ds"] > cut).all()
 
 
 def test_forecast_frame_shape_columns_and_no_negatives():
@@ -209,8 +235,20 @@ def test_period_forecast_adds_actuals_and_combines_intervals():
                        "yhat_upper": [24.0, 33.0, 200.0], "model": "m"})
     r = F.period_forecast(hist, fc, "2026-Q4").iloc[0]
     assert r["actual_to_date"] == 10.0 and r["value"] == 60.0
-    assert r["lower"] == pytest.approx(60 - 5.0)      # sqrt(3² + 4²)
-    assert r["upper"] == pytest.approx(60 + np.sqrt(16 + 9))
+    # no backtest: the half-widths add linearly (perfectly correlated steps), not in quadrature
+    assert r["lower"] == pytest.approx(60 - (3 + 4))
+    assert r["upper"] == pytest.approx(60 + (4 + 3))
+    assert r["interval"] == "steps added" and r["factor"] == 1.0
+    # past windows of the same two steps: |total error| / summed half-width = 0.5, 1, 2, 1.5
+    pts = pd.DataFrame({"unique_id": "t", "cutoff": np.repeat(pd.date_range(
+        "2025-01-01", periods=4, freq="MS"), 3), "step": [1, 2, 3] * 4, "yhat": 10.0,
+        "yhat_lower": 8.0, "yhat_upper": 12.0,
+        "y": [11, 11, 50, 12, 12, 50, 6, 6, 50, 13, 13, 50.0]})
+    c = F.period_forecast(hist, fc, "2026-Q4", points=pts).iloc[0]
+    # 80% quantile of (0.5, 1, 1.5, 2): position 0.8 · 3 = 2.4 → 1.5 + 0.4 · 0.5 = 1.7
+    assert c["interval"] == "calibrated" and c["n_windows"] == 4
+    assert c["factor"] == pytest.approx(1.7)
+    assert c["lower"] == pytest.approx(60 - 1.7 * 7) and c["upper"] == pytest.approx(60 + 1.7 * 7)
 
 
 def test_quota_and_period_actuals():

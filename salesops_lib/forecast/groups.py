@@ -1,0 +1,124 @@
+"""The period's forecast per group (team, region, rep), reconciled so the groups add up.
+
+:func:`by_group` is what :func:`salesops_lib.blend.outlook` calls with ``by``: base
+forecasts for every node of the rep → team → region → total hierarchy (time series of each
+node's bookings, pipeline of each node's deals as they stood on the as-of date, blended with
+the total's weights), then :mod:`salesops_lib.forecast_reconciliation` makes them coherent
+with the method a backtest chose. A ``by`` that is not a level of the hierarchy (a product,
+a segment) gets base forecasts only, marked as not reconciled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from . import timeseries as fc_
+from . import reconciliation as rec_
+from .pipeline_model import pipeline_forecast
+
+#: Fast model for the many node series (every node's own ``auto`` would refit Prophet per rep).
+GROUP_MODEL = "ets"
+
+
+def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
+             hierarchy=None, group_model: str = GROUP_MODEL, locked: dict | None = None,
+             levels=rec_.LEVELS) -> pd.DataFrame:
+    """Reconciled forecast of period ``p`` for every node of the hierarchy.
+
+    Parameters
+    ----------
+    hierarchy : DataFrame, optional
+        Explicit, optionally effective-dated rep → team → region mapping
+        (:func:`salesops_lib.forecast_reconciliation.hierarchy`); default the reps table.
+    locked : dict, optional
+        ``{(level, name): value}`` numbers to keep (a manager's submitted commit).
+
+    Returns
+    -------
+    (DataFrame, Choice or None)
+        One row per node (``level`` total, region, team, rep_id): ``unique_id`` (the name),
+        ``level``, ``value`` (reconciled), ``lower``, ``upper`` (the base range moved with
+        the value), ``base``, ``timeseries``, ``pipeline``, ``quota``, ``attainment``,
+        ``method``, ``fallback``, ``locked``, ``reconciled``; ``by``'s rows first. And the
+        backtest's method choice with its per-level scores.
+    """
+    m = ds.reps if hierarchy is None else hierarchy
+    lv = [c for c in levels if c in m.columns]
+    if by not in lv:
+        return _unreconciled(ds, p, as_of, by, granularity, h, w, kw)
+    tree = rec_.hierarchy(ds, lv, hierarchy, at=p.start)
+    nodes, S = rec_.nodes(tree)
+    ids = nodes["unique_id"].tolist()
+    reps = fc_.bookings_series(ds, granularity, "rep_id", as_of=as_of)
+    series = rec_.node_series(reps, ds, lv, hierarchy)
+    series = series[series["unique_id"].isin(ids)]
+    run = fc_.forecast_run(series, h, group_model, windows=2, **kw)
+    ts = fc_.period_forecast(series, run.forecast, p, level=kw["level"],
+                             fiscal_start_month=ds.fiscal_start_month,
+                             points=run.points).set_index("unique_id").reindex(ids)
+    pl = pipeline_forecast(ds, p, as_of, by="rep_id", level=kw["level"], correlation=None)
+    pr = pl.summary.set_index("unique_id").reindex(tree["rep_id"]).fillna(0.0)
+    pipe = S @ pr["value"].to_numpy()
+    ts_v = ts["value"].fillna(0.0).to_numpy()
+    base = w["timeseries"] * ts_v + w["pipeline"] * pipe
+    # past windows of the node series: base forecasts, actuals, and the errors before each
+    tot = run.points.groupby(["unique_id", "cutoff"]).agg(yhat=("yhat", "sum"), y=("y", "sum"))
+    f = tot["yhat"].unstack("cutoff").reindex(ids)
+    a = tot["y"].unstack("cutoff").reindex(ids)
+    ends = run.points.groupby("cutoff")["end"].first()
+    E_all = (a - f).to_numpy(float)
+    cols = list(f.columns)
+    windows = []
+    for k, c in enumerate(cols[-3:], start=len(cols) - 3):
+        before = [i for i, cc in enumerate(cols) if ends[cc] <= c]
+        E = E_all[:, before] if len(before) else None
+        windows.append((f[c].fillna(0.0).to_numpy(), a[c].fillna(0.0).to_numpy(), E))
+    choice = rec_.choose_method(windows, S, nodes["level"])
+    lock_idx = {ids.index(f"{lvl}={name}" if lvl != "total" else "total"): float(v)
+                for (lvl, name), v in (locked or {}).items()}
+    value, used, reason = rec_.reconcile(base, S, choice.method, np.nan_to_num(E_all),
+                                         locked=lock_idx or None)
+    # the base range, blended linearly (a conservative sum), moved with the reconciled value
+    z = norm.ppf(0.5 + kw["level"] / 200)
+    pipe_hw = z * np.sqrt(S @ (pr["sd"].to_numpy() ** 2))
+    half_lo = (w["timeseries"] * (ts["value"] - ts["lower"]).fillna(0.0).to_numpy()
+               + w["pipeline"] * pipe_hw)
+    half_hi = (w["timeseries"] * (ts["upper"] - ts["value"]).fillna(0.0).to_numpy()
+               + w["pipeline"] * pipe_hw)
+    out = nodes.rename(columns={"unique_id": "node"}).assign(
+        value=value, lower=np.maximum(value - half_lo, 0.0), upper=value + half_hi, base=base,
+        timeseries=ts_v, pipeline=pipe, method=used, fallback=reason,
+        locked=[i in lock_idx for i in range(len(ids))], reconciled=True)
+    quota = {lvl: fc_.quota(ds, p, None if lvl == "total" else lvl).set_index("unique_id")["quota"]
+             for lvl in ["total", *lv]}
+    out["quota"] = [quota[lvl].get("total" if lvl == "total" else name, np.nan)
+                    for lvl, name in zip(out["level"], out["name"])]
+    out["attainment"] = out["value"] / out["quota"]
+    out = out.rename(columns={"name": "unique_id"}).drop(columns="node")
+    out["_first"] = out["level"] != by
+    out = out.sort_values(["_first", "value"], ascending=[True, False]).drop(columns="_first")
+    return out.reset_index(drop=True), choice
+
+
+def _unreconciled(ds, p, as_of, by, granularity, h, w, kw):
+    """Per group of a column outside the hierarchy: blended base forecasts, not reconciled."""
+    hist = fc_.bookings_series(ds, granularity, by, as_of=as_of)
+    run = fc_.forecast_run(hist, h, GROUP_MODEL, **kw)
+    ts = fc_.period_forecast(hist, run.forecast, p, level=kw["level"],
+                             fiscal_start_month=ds.fiscal_start_month, points=run.points)
+    pl = pipeline_forecast(ds, p, as_of, by=by, level=kw["level"], correlation=None).summary
+    t = ts.set_index("unique_id")
+    pv = pl.set_index("unique_id")["value"].reindex(t.index).fillna(0.0)
+    value = w["timeseries"] * t["value"] + w["pipeline"] * pv
+    out = pd.DataFrame({"unique_id": t.index, "level": by, "value": value.to_numpy(),
+                        "lower": (value - w["timeseries"] * (t["value"] - t["lower"])).to_numpy(),
+                        "upper": (value + w["timeseries"] * (t["upper"] - t["value"])).to_numpy(),
+                        "base": value.to_numpy(), "timeseries": t["value"].to_numpy(),
+                        "pipeline": pv.to_numpy(), "method": "none", "fallback": "",
+                        "locked": False, "reconciled": False})
+    q = fc_.quota(ds, p, by).set_index("unique_id")["quota"]
+    out["quota"] = out["unique_id"].map(q)
+    out["attainment"] = out["value"] / out["quota"]
+    return out.sort_values("value", ascending=False).reset_index(drop=True), None

@@ -1,0 +1,50 @@
+"""Charts of time-series forecasts: history with the forecast band, period totals by group."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import viz
+
+
+def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
+                  title: str = "Bookings: history and forecast", ylabel: str = "bookings ($)",
+                  level: float = 80):
+    """History (``unique_id``, ``ds``, ``y``) and forecast with its interval band.
+
+    One line per series; the forecast is dashed, the interval shaded. Returns the figure.
+    """
+    fig, ax = viz.figure(title, "period start (date)", ylabel, ax=ax)
+    colors = viz.color_map(history["unique_id"])
+    for uid, h in history.groupby("unique_id"):
+        c = colors.get(str(uid), viz.COLORS["primary"])
+        ax.plot(h["ds"], h["y"], color=c, lw=1.6, label=f"{uid} actual")
+        f = fc[fc["unique_id"] == uid]
+        if len(f):
+            ax.plot(f["ds"], f["yhat"], color=c, lw=1.8, ls="--",
+                    label=f"{uid} forecast ({f['model'].iloc[0]})")
+            ax.fill_between(f["ds"], f["yhat_lower"], f["yhat_upper"], color=c, alpha=0.18,
+                            label=f"{level:g}% interval")
+    viz.money_axis(ax)
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    return fig
+
+
+def plot_period_by_group(frame: pd.DataFrame, ax=None, *, title: str = "Forecast by team",
+                         ylabel: str = "bookings in period ($)"):
+    """Bars of ``value`` per ``unique_id`` with ``lower``–``upper`` whiskers and ``quota`` ticks."""
+    fig, ax = viz.figure(title, "group", ylabel, ax=ax)
+    f = frame.sort_values("value", ascending=False).reset_index(drop=True)
+    x = np.arange(len(f))
+    ax.bar(x, f["value"], color=viz.COLORS["primary"], alpha=0.85, label="forecast")
+    ax.errorbar(x, f["value"], yerr=[f["value"] - f["lower"], f["upper"] - f["value"]],
+                fmt="none", ecolor="#333333", capsize=4, lw=1.2, label="80% interval")
+    if "quota" in f:
+        ax.scatter(x, f["quota"], marker="_", s=900, color=viz.COLORS["target"], lw=3,
+                   label="quota", zorder=3)
+    ax.set_xticks(x, f["unique_id"].astype(str), rotation=30 if len(f) > 6 else 0, ha="right"
+                  if len(f) > 6 else "center")
+    viz.money_axis(ax)
+    ax.legend(loc="upper right", fontsize=8)
+    return fig

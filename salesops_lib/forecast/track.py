@@ -1,0 +1,215 @@
+"""The forecast's track record and its movement: past accuracy, this period's week-by-week
+trend, and what changed since last week.
+
+* :func:`record` keeps this run's numbers in the forecast ledger beside the reports and
+  returns the ledger (through :func:`salesops_lib.ledger.append` / ``ledger.read``);
+* :func:`accuracy` / :func:`summary` score ended periods' forecasts against actuals;
+* :func:`trend` is the period's forecast week by week: the ledger's runs where there are
+  some, otherwise the weeks of the period so far replayed with the data known then
+  (``origin`` says which);
+* :func:`bridge` explains the change since last week: from last week's blend to this week's,
+  step by step (deals won, each forecast category, the run-rate, the time-series model).
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import viz
+from . import ledger
+from ..periods import Period
+from .pipeline_model import COMPONENTS
+
+LEDGER_COLUMNS = ["period", "source", "as_of", "value", "lower", "upper"]
+
+
+def record(reports_dir: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Append ``rows`` to the ledger kept in ``reports_dir`` and return the whole ledger;
+    with an empty ``reports_dir`` (an interactive run) nothing is written or read."""
+    if not reports_dir:
+        return pd.DataFrame(columns=LEDGER_COLUMNS)
+    target = reports_dir
+    first = next(iter(inspect.signature(ledger.append).parameters))
+    if first == "file" and hasattr(ledger, "path"):   # the file-based ledger's call
+        target = ledger.path(reports_dir)
+    ledger.append(target, rows)
+    return ledger.read(target)
+
+
+def accuracy(entries: pd.DataFrame, actuals: pd.DataFrame, *, fiscal_start_month: int = 1,
+             as_of=None) -> pd.DataFrame:
+    """Forecasts of ended periods against what was booked.
+
+    ``entries``: ``period``, ``source``, ``as_of``, ``value``, ``lower``, ``upper``;
+    ``actuals``: ``period``, ``actual``. Returns the entries of periods ended by ``as_of``
+    with ``actual``, ``week`` (week of the period the forecast was made in, 1 = first seven
+    days), ``error`` = value − actual, ``ape`` = |error| / actual, ``inside`` (actual within
+    the bounds).
+    """
+    act = actuals.groupby("period")["actual"].sum()
+    e = entries[entries["period"].isin(act.index)].copy()
+    if e.empty:
+        return e.assign(actual=[], week=[], error=[], ape=[], inside=[])
+    per = {k: Period.parse(k, fiscal_start_month) for k in e["period"].unique()}
+    start = e["period"].map({k: v.start for k, v in per.items()})
+    end = e["period"].map({k: v.end for k, v in per.items()})
+    if as_of is not None:
+        keep = end <= pd.Timestamp(as_of)
+        e, start = e[keep], start[keep]
+    e["actual"] = e["period"].map(act)
+    e["week"] = ((pd.to_datetime(e["as_of"]) - start).dt.days // 7 + 1).astype(int)
+    e["error"] = e["value"] - e["actual"]
+    e["ape"] = e["error"].abs() / e["actual"].where(e["actual"] > 0)
+    e["inside"] = (e["actual"] >= e["lower"]) & (e["actual"] <= e["upper"])
+    return e.reset_index(drop=True)
+
+
+def summary(acc: pd.DataFrame, by=("source", "week")) -> pd.DataFrame:
+    """Per group: ``wape`` = Σ|error| / Σ actual, ``bias`` = Σ error / Σ actual, ``coverage``
+    = share of actuals inside the range, ``n`` forecasts."""
+    g = acc.assign(abs_err=acc["error"].abs()).groupby(list(by))
+    return pd.DataFrame({"wape": g["abs_err"].sum() / g["actual"].sum(),
+                         "bias": g["error"].sum() / g["actual"].sum(),
+                         "coverage": g["inside"].mean(), "n": g.size()}).reset_index()
+
+
+def plot_accuracy(table: pd.DataFrame, ax=None, *,
+                  title: str = "How good were past forecasts? Error by week of the quarter"):
+    """Line per ``source`` of ``wape`` against ``week`` (a :func:`summary` table)."""
+    fig, ax = viz.figure(title, "week of the quarter the forecast was made",
+                         "absolute error (% of actual)", ax=ax)
+    colors = {"timeseries": viz.PALETTE[1], "pipeline": viz.PALETTE[2],
+              "blend": viz.COLORS["primary"]}
+    for src, t in table.groupby("source"):
+        t = t.sort_values("week")
+        ax.plot(t["week"], t["wape"], marker="o", lw=2 if src == "blend" else 1.5,
+                color=colors.get(src), label=src)
+    viz.pct_axis(ax)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    return fig
+
+
+def weekly_points(period: Period, as_of) -> list[tuple[Period, int, pd.Timestamp]]:
+    """``(period, week, as_of)`` every seven days back from ``as_of`` to the period's start
+    (the start itself first), so the last two are a week apart."""
+    as_of = pd.Timestamp(as_of).normalize()
+    dates = [as_of - pd.Timedelta(days=7 * k) for k in range(60)
+             if as_of - pd.Timedelta(days=7 * k) >= period.start]
+    if not dates or dates[-1] > period.start:
+        dates.append(period.start)
+    return [(period, int((d - period.start).days // 7 + 1), d) for d in sorted(dates)]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """:func:`trend`'s result: ``frame`` (what the chart shows: ``week``, ``as_of``,
+    ``source``, ``value``, ``lower``, ``upper``, ``origin``), ``replayed`` (the weeks
+    replayed with the data known then, same columns) and ``plans`` (the replayed pipeline
+    forecast per as-of date)."""
+
+    frame: pd.DataFrame
+    replayed: pd.DataFrame
+    plans: dict
+
+
+def trend(ds, ol, recorded: pd.DataFrame | None = None) -> Trend:
+    """This period's forecast week by week, with the pipeline forecasts behind the last two.
+
+    From the ledger's ``recorded`` runs of ``ol.period`` (the last run of each week, then
+    ``origin`` = ``ledger``) when there are at least two weeks of them; otherwise each week of
+    the period so far replayed with only the data known at its start (``origin`` =
+    ``replayed``), blended with today's weights.
+
+    Returns
+    -------
+    Trend
+    """
+    from .blend import replay_blend, blend_interval
+
+    p = Period.parse(ol.period, ds.fiscal_start_month)
+    plan = weekly_points(p, ol.as_of)
+    st = ol.settings
+    past, _, plans, _ = replay_blend(ds, p, granularity=st["granularity"], model=st["model"],
+                             periods_back=0, weeks=(), level=ol.level, seed=st["seed"],
+                             n_jobs=st["n_jobs"], scheduler=st["scheduler"], plan=plan,
+                             corr=st["correlation"], pipe_factor=st["pipeline_factor"])
+    w = ol.weights
+    wide = past.pivot_table(index=["week", "as_of"], columns="source", values="value")
+    rows = [past[["week", "as_of", "source", "value", "lower", "upper"]]]
+    track = ol.past[ol.past["source"] == "blend"] if len(ol.past) else ol.past
+    for (wk, a), r in wide.iterrows():
+        v = float(w["timeseries"] * r["timeseries"] + w["pipeline"] * r["pipeline"])
+        sub = past[past["as_of"] == a].set_index("source")
+        lo, hi, _ = blend_interval(v, sub["lower"].to_dict(), sub["upper"].to_dict(), track,
+                                   wk, ol.level)
+        rows.append(pd.DataFrame([{"week": wk, "as_of": a, "source": "blend", "value": v,
+                                   "lower": lo, "upper": hi}]))
+    out = pd.concat(rows, ignore_index=True).assign(origin="replayed")
+    out = out.sort_values(["as_of", "source"]).reset_index(drop=True)
+    replayed = out
+    if recorded is not None and len(recorded):
+        led = recorded[recorded["period"] == ol.period].copy()
+        if len(led):
+            led["as_of"] = pd.to_datetime(led["as_of"])
+            led["week"] = ((led["as_of"] - p.start).dt.days // 7 + 1).astype(int)
+            led = led.sort_values("as_of").groupby(["week", "source"]).tail(1)
+            if led["week"].nunique() >= 2:
+                out = led[["week", "as_of", "source", "value", "lower", "upper"]].assign(
+                    origin="ledger")
+    return Trend(out.sort_values(["as_of", "source"]).reset_index(drop=True), replayed, plans)
+
+
+def bridge(tr: Trend, weights: pd.Series) -> pd.DataFrame:
+    r"""From last week's blended forecast to this week's, step by step.
+
+    With this week's weights :math:`w` (from a :func:`trend` frame and its pipeline
+    replays), the blend moves by
+    :math:`w_{ts}\Delta F_{ts} + w_{pl}\sum_c \Delta F_{pl,c}` over the pipeline's components
+    ``c`` (deals won, commit, best case, other pipeline, run-rate). Returns ``step``,
+    ``amount``: the first and last rows are the two levels, the rows between the changes,
+    which add up exactly.
+    """
+    plans = tr.plans
+    dates = sorted(plans)
+    if len(dates) < 2:
+        return pd.DataFrame(columns=["step", "amount"])
+    d0, d1 = dates[-2], dates[-1]
+    tsv = tr.replayed[tr.replayed["source"] == "timeseries"].set_index("as_of")["value"]
+    ca = plans[d0].components.groupby("component")["value"].sum().reindex(COMPONENTS).fillna(0)
+    cb = plans[d1].components.groupby("component")["value"].sum().reindex(COMPONENTS).fillna(0)
+    wt, wp = float(weights["timeseries"]), float(weights["pipeline"])
+    start = wt * float(tsv.get(d0, np.nan)) + wp * float(ca.sum())
+    steps = [(f"last week ({d0:%d %b})", start)]
+    names = {"closed": "deals won", "commit": "commit deals", "best case": "best-case deals",
+             "pipeline": "other pipeline", "run-rate": "deals not yet created"}
+    for c in COMPONENTS:
+        steps.append((names[c], wp * float(cb[c] - ca[c])))
+    steps.append(("time-series model", wt * float(tsv.get(d1, np.nan) - tsv.get(d0, np.nan))))
+    steps.append((f"this week ({d1:%d %b})", wt * float(tsv.get(d1, np.nan)) + wp * float(cb.sum())))
+    return pd.DataFrame(steps, columns=["step", "amount"])
+
+
+def plot_trend(frame: pd.DataFrame, ax=None, *, title: str = "This quarter's forecast, week by week"):
+    """Line per source of ``value`` by ``as_of`` with the blend's range shaded; the origin
+    (ledger or replayed) is named in the legend."""
+    origin = frame["origin"].iloc[0] if len(frame) else "replayed"
+    fig, ax = viz.figure(title, "forecast made on (date)", "bookings forecast for the quarter ($)",
+                         ax=ax)
+    colors = {"timeseries": viz.PALETTE[1], "pipeline": viz.PALETTE[2],
+              "blend": viz.COLORS["primary"]}
+    label = {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}
+    for src, t in frame.groupby("source"):
+        t = t.sort_values("as_of")
+        ax.plot(t["as_of"], t["value"], marker="o", lw=2.2 if src == "blend" else 1.4,
+                color=colors.get(src), label=f"{label.get(src, src)} ({origin})")
+        if src == "blend":
+            ax.fill_between(t["as_of"], t["lower"], t["upper"], color=colors["blend"],
+                            alpha=0.15, label="blend 80% range")
+    viz.money_axis(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return fig

@@ -1,0 +1,150 @@
+"""What the forecast report shows: key numbers and formatted tables from an
+:class:`~salesops_lib.blend.Outlook`, so the notebook stays one call per section."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from . import timeseries as fc_
+from . import calls as calls_
+from . import track as track_
+from .. import viz
+from ..periods import Period
+from .pipeline_model import pipeline_forecast
+
+_MODEL_NAMES = {"auto": "auto, scored out of sample", "snaive": "seasonal naive (baseline)",
+                "ets": "ETS (baseline)", "theta": "Theta (baseline)",
+                "mstl": "MSTL (long seasons)", "ensemble": "ensemble (ETS, Theta, Prophet)",
+                "prophet": "Prophet for sales", "prophet_default": "Prophet, default settings"}
+
+
+def headline(ol) -> list[tuple[str, str, str | None]]:
+    """Key numbers for :func:`salesops_lib.viz.kpis`: the blend and its range, vs quota and
+    last year, then the two sources with their weights."""
+    s = ol.summary.set_index("source")
+    b = s.loc["blend"]
+    items = [(f"{ol.period} forecast", viz.money(b["value"]),
+              f"{ol.level:g}% range {viz.money(b['lower'])} – {viz.money(b['upper'])}")]
+    if np.isfinite(ol.quota):
+        items.append(("vs quota", viz.pct(b["value"] / ol.quota), f"quota {viz.money(ol.quota)}"))
+    if np.isfinite(ol.last_year) and ol.last_year > 0:
+        items.append(("vs last year", viz.signed_pct(b["value"] / ol.last_year - 1),
+                      f"last year {viz.money(ol.last_year)}"))
+    for src, label in (("timeseries", "time-series model"), ("pipeline", "pipeline")):
+        items.append((label, viz.money(s.at[src, "value"]),
+                      f"weight {viz.pct(ol.weights.get(src, np.nan))}"))
+    return items
+
+
+def ranges_view(ol):
+    """Each source's number and range, and how the range was set."""
+    t = ol.summary.assign(source=ol.summary["source"].map(
+        {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
+    return viz.table(t[["source", "value", "lower", "upper", "interval"]],
+                     {"value": "money", "lower": "money", "upper": "money"},
+                     caption=f"{ol.period}: {ol.level:g}% ranges and how they were set")
+
+
+def accuracy_table(ol) -> pd.DataFrame:
+    """Step-level backtest per model, mean over series: ``wape``, ``mase``, ``bias``,
+    ``coverage`` (of the 80% interval), ``fva``; ``auto``'s row is the procedure scored on
+    the same held-out origins, each choice made on earlier data only."""
+    bt = ol.backtest
+    t = bt.groupby("model", sort=False)[["wape", "mase", "bias", "coverage", "fva"]].mean()
+    chosen = bt.loc[bt["model"] == "auto", "chosen"]
+    names = dict(_MODEL_NAMES, auto=f"auto, scored out of sample (now → {', '.join(sorted(set(chosen)))})")
+    t.index = [names.get(m, m) for m in t.index]
+    return t.rename_axis("model").reset_index()
+
+
+def accuracy_view(ol):
+    """:func:`accuracy_table` formatted for the report."""
+    return viz.table(accuracy_table(ol), {"wape": "pct", "mase": partial(viz.num, decimals=2), "bias": "signed_pct",
+                                          "coverage": "pct", "fva": "signed_pct"},
+                     caption="Backtest accuracy per step, mean over series "
+                             f"(coverage: share of actuals inside the {ol.level:g}% range)")
+
+
+def coverage_view(ol):
+    """Replayed period forecasts per source: error, bias and the achieved coverage."""
+    t = ol.coverage.assign(source=ol.coverage["source"].map(
+        {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
+    return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "n": "num"},
+                     caption=f"Past quarters replayed: accuracy and share of actuals inside the "
+                             f"{ol.level:g}% range")
+
+
+def track_record(ds, ol, recorded: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Accuracy of past forecasts by source and week of the period: the ledger's forecasts
+    of ended periods plus the replayed ones (:func:`forecast_track.summary` table)."""
+    cols = track_.LEDGER_COLUMNS
+    entries = ol.past[cols] if len(ol.past) else pd.DataFrame(columns=cols)
+    if recorded is not None and len(recorded):
+        entries = pd.concat([entries, recorded[cols]], ignore_index=True)
+    acc = track_.accuracy(entries, fc_.period_actuals(ds, Period.parse(ol.period).kind),
+                          fiscal_start_month=ds.fiscal_start_month, as_of=ol.as_of)
+    return track_.summary(acc)
+
+
+def groups_view(ol):
+    """The reconciled forecast of the ``by`` groups beside quota, with the method used."""
+    g = ol.groups[ol.groups["level"] == ol.by]
+    t = g[["unique_id", "value", "lower", "upper", "base", "quota", "attainment"]].rename(
+        columns={"unique_id": ol.by, "base": "before reconciling"})
+    rec = g["reconciled"].any()
+    how = (f"reconciled by {g['method'].iloc[0].replace('_', ' ')}"
+           + (f" (fallback: {g['fallback'].iloc[0]})" if g["fallback"].iloc[0] else "")
+           if rec and len(g) else "not reconciled: not a level of the rep hierarchy")
+    return viz.table(t, {"value": "money", "lower": "money", "upper": "money",
+                         "before reconciling": "money", "quota": "money", "attainment": "pct"},
+                     caption=f"{ol.period} forecast by {ol.by}, {how}")
+
+
+def groups_chart_frame(ol) -> pd.DataFrame:
+    """The ``by`` level of ``ol.groups`` (for :func:`forecast.plot_period_by_group`)."""
+    return ol.groups[ol.groups["level"] == ol.by].reset_index(drop=True)
+
+
+def reconciliation_view(ol):
+    """Backtest WAPE of each reconciliation method per level, the chosen one marked."""
+    ch = ol.reconciliation
+    if ch is None or ch.scores.empty:
+        return viz.table(pd.DataFrame({"note": ["no hierarchy to reconcile for this breakdown"]}))
+    t = ch.scores.pivot(index="method", columns="level", values="wape")
+    t = t[[c for c in ("total", "region", "team", "rep_id") if c in t.columns]]
+    t.index = [m.replace("_", " ") + (" (chosen)" if m == ch.method else "") for m in t.index]
+    t = t.rename_axis("method").reset_index()
+    return viz.table(t, {c: "pct" for c in t.columns if c != "method"},
+                     caption="Reconciliation methods on past windows: error per level (WAPE)")
+
+
+def trend(ds, ol, recorded: pd.DataFrame | None = None):
+    """:func:`forecast_track.trend` of the outlook's period."""
+    return track_.trend(ds, ol, recorded)
+
+
+def bridge_view(tr, ol):
+    """What changed since last week, as a table."""
+    b = track_.bridge(tr, ol.weights)
+    return viz.table(b, {"amount": "money"}, caption="What changed since last week (blend, "
+                                                     "this week's weights)")
+
+
+def calls_view(ds, ol, by: str = "team", calls: pd.DataFrame | None = None):
+    """Each group's commit call this period beside the model, its past accuracy and value
+    added (:mod:`salesops_lib.forecast_calls`)."""
+    if by not in ds.reps.columns and by not in ds.opportunities.columns:
+        return viz.table(pd.DataFrame({"note": [f"no {by} to roll calls up by"]}))
+    if calls is not None and len(calls):
+        cur = calls[calls["period"] == ol.period].sort_values("as_of").groupby(
+            "unique_id").tail(1).assign(best_case=np.nan)
+    else:
+        cur = calls_.category_calls(ds, ol.period, ol.as_of, by)
+    model = pipeline_forecast(ds, ol.period, ol.as_of, by=by, correlation=None).summary
+    hist = calls_.call_history(ds, ol.period, by=by, calls=calls)
+    view = calls_.calls_view_frame(cur, model, calls_.score_calls(hist), by)
+    return calls_.calls_table(view, caption=f"Commit calls by {by} beside the pipeline model "
+                                            "(past error and value added on replayed quarters)")

@@ -1,0 +1,123 @@
+"""Blend of sources: weights, no look-ahead in replays, the blend's own range, coverage,
+the week-on-week bridge, and human calls scored against the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesops_lib.forecast import blend as B
+from salesops_lib.forecast import calls as C
+from salesops_lib.forecast import track as T
+from salesops_lib.forecast.pipeline_model import COMPONENTS
+
+
+def past_frame():
+    # three quarters, one week each: the pipeline is exact in Q1, 50% off in Q2
+    return pd.DataFrame({
+        "period": ["2026-Q1", "2026-Q1", "2026-Q2", "2026-Q2", "2026-Q3", "2026-Q3"],
+        "source": ["timeseries", "pipeline"] * 3, "week": 1,
+        "as_of": pd.to_datetime(["2026-01-01"] * 2 + ["2026-04-01"] * 2 + ["2026-07-01"] * 2),
+        "value": [80.0, 100.0, 90.0, 150.0, 100.0, 100.0], "lower": [60.0, 90, 70, 140, 80, 90],
+        "upper": [100.0, 110, 110, 160, 120, 110], "actual": [100.0, 100, 100, 100, 100, 100]})
+
+
+def test_blend_weights_are_inverse_squared_wape_and_bounds_hold_both_sources():
+    past = pd.DataFrame({"period": "2026-Q1", "source": ["timeseries", "pipeline"] * 2,
+                         "week": [1, 1, 1, 1], "value": [80.0, 90.0, 120.0, 110.0],
+                         "lower": 0.0, "upper": 200.0, "actual": 100.0})
+    w = B.weights(past)
+    # WAPE: timeseries 40/200 = 0.2, pipeline 20/200 = 0.1 → weights ∝ 25 : 100
+    assert w["timeseries"] == pytest.approx(0.2) and w["pipeline"] == pytest.approx(0.8)
+    cur = pd.DataFrame({"unique_id": "total", "source": ["timeseries", "pipeline"],
+                        "value": [100.0, 200.0], "lower": [50.0, 150.0],
+                        "upper": [150.0, 250.0]})
+    b = B.blend(cur, w).set_index("source").loc["blend"]
+    assert b["value"] == pytest.approx(180)
+    assert (b["lower"], b["upper"]) == (50.0, 250.0)      # the envelope, never excluding one
+    assert B.weights(past.iloc[:0]).tolist() == [0.5, 0.5]
+
+
+def test_replayed_blends_use_only_earlier_periods():
+    past = past_frame()
+    r = B.replay_entries(past).query("source == 'blend'").set_index("period")
+    # Q1: nothing earlier → equal weights: (80 + 100) / 2
+    assert r.at["2026-Q1", "value"] == pytest.approx(90.0)
+    # Q2: Q1 only: pipeline exact (WAPE capped at 1e-6) → all weight on the pipeline
+    assert r.at["2026-Q2", "value"] == pytest.approx(150.0, rel=1e-6)
+    # changing a later quarter never changes an earlier blend
+    later = past.copy()
+    later.loc[later["period"] == "2026-Q3", "value"] = [10.0, 500.0]
+    r2 = B.replay_entries(later).query("source == 'blend'").set_index("period")
+    assert r2.loc[["2026-Q1", "2026-Q2"], "value"].tolist() == pytest.approx(
+        r.loc[["2026-Q1", "2026-Q2"], "value"].tolist())
+    assert {"covered", "model", "interval"} <= set(r.columns)
+    cov = B.coverage(B.replay_entries(past)).set_index("source")
+    # timeseries: 100 is inside [60, 100], [70, 110] and [80, 120]
+    assert cov.at["timeseries", "coverage"] == pytest.approx(1.0)
+    assert cov.at["pipeline", "coverage"] == pytest.approx(2 / 3)     # Q2's 150 ± 10 misses
+    assert cov.at["pipeline", "wape"] == pytest.approx(50 / 300)
+
+
+def test_blend_interval_from_its_own_past_errors():
+    track = pd.DataFrame({"week": [1, 2, 3, 4], "value": 100.0,
+                          "actual": [110.0, 80.0, 105.0, 115.0]})
+    # relative errors 0.1, 0.2, 0.05, 0.15: 80% quantile 0.15 + 0.4 · 0.05 = 0.17
+    lo, hi, how = B.blend_interval(200.0, {"a": 150.0}, {"a": 260.0}, track, week=2)
+    assert (lo, hi) == pytest.approx((166.0, 234.0)) and "own past errors" in how
+    lo, hi, how = B.blend_interval(200.0, {"a": 150.0, "b": 170.0}, {"a": 260.0, "b": 230.0},
+                                   track.iloc[:3], week=2)
+    assert (lo, hi) == (150.0, 260.0) and "envelope" in how
+
+
+class _PF:
+    def __init__(self, values):
+        self.components = pd.DataFrame({"unique_id": "total", "component": list(COMPONENTS),
+                                        "value": values})
+
+
+def test_bridge_adds_up_from_last_week_to_this_week():
+    d0, d1 = pd.Timestamp("2026-11-08"), pd.Timestamp("2026-11-15")
+    replayed = pd.DataFrame({"as_of": [d0, d1], "source": "timeseries", "value": [100.0, 130.0]})
+    tr = T.Trend(replayed, replayed, {d0: _PF([10.0, 50, 20, 30, 5]),
+                                      d1: _PF([40.0, 35, 20, 25, 5])})
+    b = T.bridge(tr, pd.Series({"timeseries": 0.25, "pipeline": 0.75})).set_index("step")
+    start, end = b["amount"].iloc[0], b["amount"].iloc[-1]
+    assert start == pytest.approx(0.25 * 100 + 0.75 * 115)
+    assert end == pytest.approx(0.25 * 130 + 0.75 * 125)
+    assert b.at["deals won", "amount"] == pytest.approx(0.75 * 30)
+    assert b.at["time-series model", "amount"] == pytest.approx(0.25 * 30)
+    assert b["amount"].iloc[1:-1].sum() == pytest.approx(end - start)
+    pts = T.weekly_points(__import__("salesops_lib").periods.Period.parse("2026-Q4"), d1)
+    assert [a for _, _, a in pts][-2:] == [d0, d1] and pts[0][2] == pd.Timestamp("2026-10-01")
+
+
+def test_calls_are_scored_against_the_model_and_the_actual():
+    h = pd.DataFrame({"unique_id": ["T1", "T1", "T2"], "call": [90.0, 120.0, 50.0],
+                      "model": [80.0, 100.0, 70.0], "actual": [100.0, 100.0, 60.0]})
+    s = C.score_calls(h).set_index("unique_id")
+    # T1: call errors 10 + 20 = 30, model 20 + 0 = 20 → FVA 1 − 30/20 = −0.5
+    assert s.at["T1", "call_wape"] == pytest.approx(30 / 200)
+    assert s.at["T1", "call_bias"] == pytest.approx(10 / 200)
+    assert s.at["T1", "fva"] == pytest.approx(-0.5)
+    assert s.at["T2", "fva"] == pytest.approx(0.0) and s.at["T2", "n"] == 1
+
+
+def test_commit_roll_up_reads_deals_as_they_stood():
+    from tests.test_pipeline_forecast import AS_OF, make_ds
+
+    ds = make_ds()
+    c = C.category_calls(ds, "2026-Q2", AS_OF, by="team").set_index("unique_id")
+    # won in Q2 by 05-01: W1 200; open commit expected in Q2: O2 500; O1 is pipeline
+    assert c.at["T1", "value"] == pytest.approx(700.0)
+    assert c.at["T1", "best_case"] == pytest.approx(700.0)
+
+
+def test_pipeline_range_scaled_by_its_own_replayed_errors():
+    raw = pd.DataFrame({"value": 100.0, "lower": 90.0, "upper": 110.0,
+                        "actual": [105.0, 80.0, 110.0, 100.0, np.nan]})
+    # ratios 0.5, 2, 1, 0 (the quarter in progress has no actual): 80% quantile 1.4
+    f, n = B.pipeline_factor(raw)
+    assert f == pytest.approx(1.4) and n == 4
+    assert B.pipeline_factor(raw.iloc[:3]) == (1.0, 0)
