@@ -2,7 +2,7 @@
 
 :func:`outlook` is what the forecast report calls: it builds the bookings series, forecasts
 them (:mod:`salesops_lib.forecast`), forecasts the period from the pipeline
-(:mod:`salesops_lib.pipeline_forecast`), replays both on past periods at the same weeks of the
+(:mod:`salesops_lib.forecast.pipeline_model`), replays both on past periods at the same weeks of the
 quarter (:func:`period_backtest`) and blends them with weights from that replay:
 
 .. math::
@@ -17,7 +17,7 @@ the periods before it (:func:`replay_entries`).
 
 **The blend's interval** comes from the blend's own track record: the relative errors
 :math:`r = |A - \\hat F| / \\hat F` of the replayed blends made near the same week of the
-period give the conformal factor ``q`` (:func:`salesops_lib.forecast_intervals.conformal_factor`)
+period give the conformal factor ``q`` (:func:`salesops_lib.forecast.intervals.conformal_factor`)
 and the range :math:`[\\hat F(1-q), \\hat F(1+q)]`. Without enough track record the range is
 the envelope of the two sources' ranges (it holds both estimates); the ``interval`` column
 says which.
@@ -62,7 +62,7 @@ def _steps_to(last: pd.Timestamp, end: pd.Timestamp, granularity: str) -> int:
 def replay_blend(ds, p: Period, *, granularity, model, periods_back, weeks, level, seed, n_jobs,
             scheduler, plan=None, corr=None, pipe_factor=None):
     """Replayed past forecasts (frame as :func:`period_backtest`) and the deal-level points
-    of the pipeline replays (:func:`~salesops_lib.pipeline_forecast.calibration_points`).
+    of the pipeline replays (:func:`~salesops_lib.forecast.pipeline_model.calibration_points`).
     ``plan`` overrides the replayed ``(period, week, as_of)`` points and ``corr`` the
     pipeline correlations (for the weeks of a period in progress)."""
     plan = replay_points(ds, p, periods_back, weeks) if plan is None else plan
@@ -325,7 +325,7 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     by : str, optional
         Also forecast per group (``team``, ``region``...) into ``Outlook.groups``: per
         ``unique_id`` the time-series, pipeline and blended values and the group's quota,
-        reconciled so the groups add up to the total (:mod:`salesops_lib.forecast_reconciliation`).
+        reconciled so the groups add up to the total (:mod:`salesops_lib.forecast.reconciliation`).
     model : str
         Time-series procedure (``auto`` by default).
     horizon : int

@@ -1,9 +1,9 @@
 """The period's forecast per group (team, region, rep), reconciled so the groups add up.
 
-:func:`by_group` is what :func:`salesops_lib.blend.outlook` calls with ``by``: base
+:func:`by_group` is what :func:`salesops_lib.forecast.blend.outlook` calls with ``by``: base
 forecasts for every node of the rep → team → region → total hierarchy (time series of each
 node's bookings, pipeline of each node's deals as they stood on the as-of date, blended with
-the total's weights), then :mod:`salesops_lib.forecast_reconciliation` makes them coherent
+the total's weights), then :mod:`salesops_lib.forecast.reconciliation` makes them coherent
 with the method a backtest chose. A ``by`` that is not a level of the hierarchy (a product,
 a segment) gets base forecasts only, marked as not reconciled.
 """
@@ -31,7 +31,7 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
     ----------
     hierarchy : DataFrame, optional
         Explicit, optionally effective-dated rep → team → region mapping
-        (:func:`salesops_lib.forecast_reconciliation.hierarchy`); default the reps table.
+        (:func:`salesops_lib.forecast.reconciliation.hierarchy`); default the reps table.
     locked : dict, optional
         ``{(level, name): value}`` numbers to keep (a manager's submitted commit).
 

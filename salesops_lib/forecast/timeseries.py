@@ -6,7 +6,7 @@ Stable entry points (see ``DESIGN.md``):
   ``yhat``, ``yhat_lower``, ``yhat_upper``, ``model``;
 * :func:`pipeline_forecast` ``(ds, period, as_of)`` → ``.value``, ``.lower``, ``.upper``,
   ``.deals``: the period's bookings from the pipeline as it stood on ``as_of``
-  (:mod:`salesops_lib.pipeline_forecast`);
+  (:mod:`salesops_lib.forecast.pipeline_model`);
 * :func:`backtest` ``(series, horizon, models=...)`` → one row per series × model with
   ``wape``, ``mase``, ``bias``, ``coverage`` and ``fva`` (forecast value added over seasonal
   naive).
@@ -16,7 +16,7 @@ Stable entry points (see ``DESIGN.md``):
 weekly, monthly, quarterly) is inferred from ``ds``. Series are fitted in parallel on local
 processes by default, or on a Dask cluster when ``scheduler`` (an address or a
 ``distributed.Client``) is given; both run the same per-series function with the same seeds,
-so they give identical numbers. :func:`bookings_series` (from :mod:`salesops_lib.bookings`) builds the series from a
+so they give identical numbers. :func:`bookings_series` (from :mod:`salesops_lib.forecast.series`) builds the series from a
 :class:`~salesops_lib.data.Dataset`.
 """
 
@@ -65,7 +65,7 @@ _FITS: dict = {}
 
 
 def _fit(name: str, train: pd.DataFrame, h: int, spec: dict) -> pd.DataFrame:
-    """:func:`salesops_lib.models.fit_predict`, remembered in this process: replays of one
+    """:func:`salesops_lib.forecast.models.fit_predict`, remembered in this process: replays of one
     series truncated at consecutive dates share most of their training windows, and the
     same window, model and seed always give the same forecast."""
     y = train["y"].to_numpy(dtype=float)
@@ -397,7 +397,7 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
         ``snaive``, ``ets``, ``theta``, ``mstl``, ``prophet``, ``ensemble`` (mean of ets,
         theta and prophet), ``prophet_default``, or a mix such as ``"ets+theta"``.
     models : sequence, optional
-        Candidates of ``auto``; default :func:`salesops_lib.models.candidates` of the
+        Candidates of ``auto``; default :func:`salesops_lib.forecast.models.candidates` of the
         frequency (MSTL joins for weekly and daily series).
     level : float
         Interval coverage in percent (80 → ``yhat_lower``/``yhat_upper`` should hold 80% of
@@ -407,7 +407,7 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
         procedure itself is scored and calibrated out of sample.
     calibrate : bool
         Scale the model's interval by the conformal factor of the procedure's own
-        out-of-sample errors (:mod:`salesops_lib.forecast_intervals`); False: the model's
+        out-of-sample errors (:mod:`salesops_lib.forecast.intervals`); False: the model's
         interval as it comes (faster: no backtest for a fixed model).
     seed : int
         Seed for sampled intervals (Prophet): same data + seed → same numbers.

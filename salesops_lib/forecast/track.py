@@ -2,7 +2,7 @@
 trend, and what changed since last week.
 
 * :func:`record` keeps this run's numbers in the forecast ledger beside the reports and
-  returns the ledger (through :func:`salesops_lib.ledger.append` / ``ledger.read``);
+  returns the ledger (through :func:`salesops_lib.forecast.ledger.append` / ``ledger.read``);
 * :func:`accuracy` / :func:`summary` score ended periods' forecasts against actuals;
 * :func:`trend` is the period's forecast week by week: the ledger's runs where there are
   some, otherwise the weeks of the period so far replayed with the data known then

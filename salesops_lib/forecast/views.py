@@ -1,5 +1,5 @@
 """What the forecast report shows: key numbers and formatted tables from an
-:class:`~salesops_lib.blend.Outlook`, so the notebook stays one call per section."""
+:class:`~salesops_lib.forecast.blend.Outlook`, so the notebook stays one call per section."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def bridge_view(tr, ol):
 
 def calls_view(ds, ol, by: str = "team", calls: pd.DataFrame | None = None):
     """Each group's commit call this period beside the model, its past accuracy and value
-    added (:mod:`salesops_lib.forecast_calls`)."""
+    added (:mod:`salesops_lib.forecast.calls`)."""
     if by not in ds.reps.columns and by not in ds.opportunities.columns:
         return viz.table(pd.DataFrame({"note": [f"no {by} to roll calls up by"]}))
     if calls is not None and len(calls):

@@ -105,7 +105,7 @@ def test_calls_are_scored_against_the_model_and_the_actual():
 
 
 def test_commit_roll_up_reads_deals_as_they_stood():
-    from tests.test_pipeline_forecast import AS_OF, make_ds
+    from .test_pipeline_model import AS_OF, make_ds
 
     ds = make_ds()
     c = C.category_calls(ds, "2026-Q2", AS_OF, by="team").set_index("unique_id")
