@@ -129,6 +129,9 @@ def apply_style() -> None:
         "ytick.color": "#444444",
         "legend.frameon": False,
         "font.family": "DejaVu Sans",
+        # CRM text (team, rep, account names) is shown as typed: "$", "^", "_" are no math
+        "text.parse_math": False,
+        "text.usetex": False,
     })
 
 

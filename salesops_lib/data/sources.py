@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..secrets import MASK, PASSWORD_ENV, mask_text, mask_url
-from . import schemas
+from . import cache, schemas
 from .dataset import Dataset
 from .mapping import apply_mapping
 from .validation import DataSourceError, DataValidationError, Problem
@@ -48,6 +48,9 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | None = No
         The source cannot be read (no such folder, database unreachable, unknown scheme).
     """
     src = str(source)
+    hit = cache.lookup(src, mapping, fiscal_start_month)   # a report run loads the data once
+    if hit is not None:
+        return hit
     mapping = mapping or {}
     if src == "sample" or src.startswith("sample:"):
         from .sample import generate, parse_options

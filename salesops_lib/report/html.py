@@ -9,8 +9,12 @@ from pathlib import Path
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def to_html(nb) -> str:
-    """An executed notebook as report HTML: no code, no prompts, no stderr, nothing remote."""
+def to_html(nb, *, title: str | None = None, nav: list[tuple[str, str]] | None = None) -> str:
+    """An executed notebook as report HTML: no code, no prompts, no stderr, nothing remote.
+
+    ``title`` is the page's title and ``nav`` the (label, relative href) links of its
+    navigation bar; the runner passes both (the page templates render them).
+    """
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import Preprocessor
 
@@ -28,5 +32,6 @@ def to_html(nb) -> str:
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.register_preprocessor(DropNoise(), enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
+    resources = {"metadata": {"name": title}} if title else None
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
