@@ -124,3 +124,20 @@ MAVEN_MAPPING = {
         "drop_if_missing": ["account_id", "created_date"],
     },
 }
+
+
+def write_notebook(path: Path, *cells: str, params: str = 'period: str = "2026-Q3"  # period\n'
+                   'data: str = "sample"  # data source', title: str = "Probe") -> Path:
+    """A small report notebook for runner tests: H1, a parameters cell, then code cells."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell(params)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\nA probe."), p] + [
+        nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path

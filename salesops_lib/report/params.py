@@ -83,7 +83,7 @@ def coerce(name: str, value, type_name: str):
             return got
     except (ValueError, SyntaxError):
         raise ParameterError(
-            f"-p {name}={value!r}: {name} takes a {t} "
+            f"-p {name}={value!r}: {name} takes {'an' if t[0] in 'aeiou' else 'a'} {t} "
             f"({_EXAMPLES.get(t, t)}), not {value!r}") from None
     return value
 
