@@ -8,8 +8,14 @@ from . import lineage
 from .html import to_html
 from .index import write_index
 from .publish import ReportBusyError
-from .runner import (NotebookResult, ReportInputError, RunResult, available_notebooks,
-                     resolve_period, run_reports)
+from .runner import (
+                     NotebookResult,
+                     ReportInputError,
+                     RunResult,
+                     available_notebooks,
+                     resolve_period,
+                     run_reports,
+)
 
 __all__ = ["NotebookResult", "ReportBusyError", "ReportInputError", "RunResult",
            "available_notebooks", "lineage", "resolve_period", "run_reports", "to_html",

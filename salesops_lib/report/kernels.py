@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 from jupyter_client import AsyncKernelManager
 
@@ -22,7 +23,7 @@ class _RunKernelManager(AsyncKernelManager):
     """A kernel manager that starts its kernel with ``salesops_env`` added to the environment
     (the class is specialised per notebook: papermill creates the manager itself)."""
 
-    salesops_env: dict = {}
+    salesops_env: ClassVar[dict] = {}
 
     async def _async_pre_start_kernel(self, **kw):
         kw["env"] = {**kw.get("env", os.environ), **self.salesops_env}

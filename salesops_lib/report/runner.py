@@ -158,7 +158,9 @@ def _fan_out_values(ds, kind: str) -> list[tuple[str, str, str]]:
             out.append((t, t, s))
         return out
     reps = ds.reps.sort_values("rep_id")
-    return [(str(r.rep_id), f"{r.rep_name} ({r.rep_id})", slug(r.rep_id))
+    # statements are filed by rep id as it is (ids are unique); only unsafe characters go
+    return [(str(r.rep_id), f"{r.rep_name} ({r.rep_id})",
+             re.sub(r"[^\w.-]+", "-", str(r.rep_id)).strip(".-") or "rep")
             for r in reps.itertuples()]
 
 
@@ -286,6 +288,21 @@ def _plan(names, paths, declared, typed, per, ds, p, shown_data, shown_mapping) 
     return plan
 
 
+def _longest_first(run_jobs: list[_Job], out: Path) -> list[_Job]:
+    """Start the pages that took longest last time first (unknown ones first of all), so the
+    slowest notebook does not start last and leave the other kernels idle."""
+    took: dict[str, float] = {}
+    manifests = sorted(Path(out).glob("*/manifest.json"), key=lambda m: m.stat().st_mtime)
+    for m in manifests if Path(out).is_dir() else []:
+        for e in (read_manifest(m) or {}).get("notebooks", []):
+            took[e["name"]] = float(e.get("seconds") or 0)
+            for pg in e.get("pages", []):
+                took[f"{e['name']}:{pg.get('label')}"] = float(pg.get("seconds") or 0)
+    key = {j.id: took.get(j.name if j.label is None else f"{j.name}:{j.label}", float("inf"))
+           for j in run_jobs}
+    return sorted(run_jobs, key=lambda j: -key[j.id])
+
+
 def _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping, data, secret,
                 secrets, nb_dir, jobs, progress) -> RunResult:
     publish.sweep(out)
@@ -309,7 +326,8 @@ def _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping,
                keep.DATA_ENV: shown_data}
         if secret:
             env[PASSWORD_ENV] = secret
-        _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_lines)
+        _execute_all(_longest_first(run_jobs, out), stage, env, nb_dir, jobs, secrets,
+                     progress, log_lines)
         version, previous = publish.new_version(out, p.label, run_id)
         results = _collect(run_jobs, names, version, p, secrets, ds)
         manifest = _manifest(p, ds, shown_data, shown_mapping, started, results, previous)
@@ -382,7 +400,7 @@ def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_line
 def _warm_exporter() -> None:
     try:
         to_html(nbformat.v4.new_notebook())
-    except Exception:  # noqa: BLE001 - warming only; the real conversion reports errors
+    except Exception:  # noqa: BLE001, S110 - warming only; the real conversion reports errors
         pass
 
 
@@ -401,7 +419,7 @@ def _headline(nb) -> dict:
     title, question = _title(nb)
     info = {"title": title, "question": question, "headline": None}
     try:
-        from .headline import extract        # the pages' KPI reader, when present
+        from .headline import extract  # the pages' KPI reader, when present
     except ImportError:
         return info
     try:

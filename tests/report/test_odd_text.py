@@ -46,7 +46,7 @@ def odd_run(tmp_path_factory):
 
 
 def test_every_report_renders_odd_crm_text(odd_run):
-    result, out = odd_run
+    result, _ = odd_run
     assert [r.name for r in result.results] == available_notebooks(config.NOTEBOOKS)
     failed = {r.name: r.error for r in result.results if r.status != "ok"}
     assert not failed, failed

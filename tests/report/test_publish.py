@@ -174,13 +174,18 @@ def test_per_team_renders_a_page_per_team_and_the_index_links_them(tmp_path, tin
     write_notebook(nbs / "board.ipynb", "print('board for', team or 'everyone')",
                    params=PARAMS + '\nteam: str = ""  # one team; empty for all')
     write_notebook(nbs / "plain.ipynb", "print('plain')", params=PARAMS)
+    write_notebook(nbs / "statement.ipynb", "print('statement of', rep)",
+                   params=PARAMS + '\nrep: str = ""  # one rep id; empty for the plan summary')
     tiny_frames["reps"]["team"] = ["East <b>", "West $$ Enterprise"]
     data = write_csvs(tmp_path / "crm", tiny_frames)
     out = tmp_path / "out"
     res = run_reports(out=out, notebook_dir=nbs, data=str(data), period="2026-Q2",
-                      per=["team"])
+                      per=["team", "rep"], jobs=2)
     assert res.ok
-    board, plain = res.results
+    board, plain, statement = sorted(res.results, key=lambda r: r.name)
+    assert [p["html"] for p in statement.pages] == ["statements/R1.html", "statements/R2.html"]
+    assert [p["label"] for p in statement.pages] == ["Ann (R1)", "Bob (R2)"]
+    assert "statement of R2" in (out / "2026-Q2" / "statements" / "R2.html").read_text()
     assert [p["label"] for p in board.pages] == ["East <b>", "West $$ Enterprise"]
     assert [p["html"] for p in board.pages] == ["teams/east-b/board.html",
                                                 "teams/west-enterprise/board.html"]
@@ -190,7 +195,8 @@ def test_per_team_renders_a_page_per_team_and_the_index_links_them(tmp_path, tin
     manifest = (out / "2026-Q2" / "manifest.json").read_text()
     assert '"teams/east-b/board.html"' in manifest
     with pytest.raises(Exception, match="declares"):
-        run_reports(out=out, notebook_dir=nbs, data=str(data), per=["rep"])
+        run_reports(out=out, notebook_dir=nbs, data=str(data), per=["rep"],
+                    notebooks=["plain"])
 
 
 def test_legacy_folder_is_adopted_without_losing_reports(tmp_path, tiny_frames):

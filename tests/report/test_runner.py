@@ -9,13 +9,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from salesops_lib import config
 from salesops_lib.cli import main
 from salesops_lib.report import available_notebooks, run_reports
-
-import pandas as pd
 
 from ..conftest import write_csvs, write_notebook
 
