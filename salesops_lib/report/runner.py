@@ -38,8 +38,7 @@ from ..data import DataSourceError, DataValidationError, load_dataset
 from ..data import cache as dataset_cache
 from ..periods import Period, PeriodError, period_containing
 from ..secrets import PASSWORD_ENV, mask_text, mask_url, url_password
-from . import kernels, publish
-from .html import to_html
+from . import kernels, publish, render
 from .index import atomic_write, read_manifest, write_index
 from .params import ParameterError, check, declared_by
 from .publish import ReportBusyError
@@ -102,6 +101,10 @@ class _Job:
     error: str | None = None
     seconds: float = 0.0
     executed: Path | None = None
+    title: str = ""
+    nav: list = field(default_factory=list)
+    nb: object = None            # the executed notebook, secrets masked
+    body: str | None = None      # its HTML
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,6 +329,7 @@ def _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping,
                keep.DATA_ENV: shown_data}
         if secret:
             env[PASSWORD_ENV] = secret
+        render.titles_and_nav(run_jobs, names, p)
         _execute_all(_longest_first(run_jobs, out), stage, env, nb_dir, jobs, secrets,
                      progress, log_lines)
         version, previous = publish.new_version(out, p.label, run_id)
@@ -370,6 +374,7 @@ def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_line
                               {**env, keep.KEEP_ENV: str(keep_dir)}, nb_dir)
         job.seconds = round(time.monotonic() - t0, 2)
         job.error = None if exc is None else mask_text(kernels.short_error(exc), secrets)
+        render.render(job, secrets)   # while the other kernels keep running
         done[0] += 1
         what = job.name + (f" [{job.label}]" if job.label else "")
         line = (f"[{done[0]}/{len(run_jobs)}] {what}: {'ok' if job.error is None else 'failed'}"
@@ -381,7 +386,7 @@ def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_line
 
     # the HTML exporter's first use is slow (template and filters load): warm it meanwhile
     warm = ThreadPoolExecutor(max_workers=1)
-    warm.submit(_warm_exporter)
+    warm.submit(render.warm_exporter)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="salesops-nb")
     try:
         with kernels.KernelStderr(stage / "kernel.log"):
@@ -397,75 +402,19 @@ def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_line
     pool.shutdown(wait=True)
 
 
-def _warm_exporter() -> None:
-    try:
-        to_html(nbformat.v4.new_notebook())
-    except Exception:  # noqa: BLE001, S110 - warming only; the real conversion reports errors
-        pass
-
-
-def _title(nb) -> tuple[str | None, str | None]:
-    """The H1 of the notebook's first markdown cell and the line under it."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            lines = [ln.strip() for ln in cell.source.splitlines() if ln.strip()]
-            if lines and lines[0].startswith("# "):
-                return lines[0][2:].strip(), (lines[1] if len(lines) > 1 else None)
-            return None, None
-    return None, None
-
-
-def _headline(nb) -> dict:
-    title, question = _title(nb)
-    info = {"title": title, "question": question, "headline": None}
-    try:
-        from .headline import extract  # the pages' KPI reader, when present
-    except ImportError:
-        return info
-    try:
-        got = extract(nb)
-    except Exception:  # noqa: BLE001 - a headline is a nicety, never a failure
-        return info
-    return {k: got.get(k, info[k]) for k in info}
-
-
 def _collect(run_jobs, names, version: Path, p: Period, secrets, ds) -> list[NotebookResult]:
     """Write each job's HTML and executed notebook into the period version."""
-    titles: dict[str, str] = {}
-    executed = {}
-    for job in run_jobs:
-        nb = None
-        if job.executed is not None and job.executed.exists():
-            nb = nbformat.reads(mask_text(job.executed.read_text(encoding="utf-8"), secrets),
-                                as_version=4)
-        executed[job.id] = nb
-        if job.label is None:
-            titles[job.name] = (_title(nb)[0] if nb is not None else None) or \
-                job.name.replace("_", " ").capitalize()
     results: dict[str, NotebookResult] = {}
     for job in run_jobs:
-        nb = executed[job.id]
-        depth = job.html.count("/")
-        up = "../" * depth
-        nav = [("All reports", f"{up}../index.html")] + [
-            (titles.get(n, n), f"{up}{n}.html") for n in names if n != job.name or job.label]
-        page_title = f"{titles.get(job.name, job.name)} · {p.label}" + (
-            f" · {job.label}" if job.label else "")
+        nb = job.nb
         ipynb_rel = job.html[:-5] + ".ipynb"
         failed_rel = job.html[:-5] + ".failed.ipynb"
         error = job.error
-        if error is None and nb is not None:
-            try:
-                body = mask_text(to_html(nb, title=page_title, nav=nav), secrets)
-            except Exception as exc:  # noqa: BLE001
-                error = mask_text(f"HTML conversion failed: {exc}", secrets)
-            else:
-                atomic_write(version / ipynb_rel, nbformat.writes(nb))
-                atomic_write(version / job.html, body)
-                (version / failed_rel).unlink(missing_ok=True)
-        if error is None and nb is None:
-            error = "the notebook produced no output"
-        if error is not None and nb is not None:
+        if error is None:
+            atomic_write(version / ipynb_rel, nbformat.writes(nb))
+            atomic_write(version / job.html, job.body)
+            (version / failed_rel).unlink(missing_ok=True)
+        elif nb is not None:
             atomic_write(version / failed_rel, nbformat.writes(nb))
         status = "ok" if error is None else "failed"
         job.error = error            # what it kept is published only if the page rendered
@@ -473,8 +422,8 @@ def _collect(run_jobs, names, version: Path, p: Period, secrets, ds) -> list[Not
                  for k, v in job.inject.items()}
         html = job.html if (version / job.html).exists() else None
         if job.label is None:
-            head = _headline(nb) if (nb is not None and status == "ok") else {
-                "title": titles.get(job.name), "question": None, "headline": None}
+            head = render.headline(nb) if (nb is not None and status == "ok") else {
+                "title": job.title.split(" · ")[0], "question": None, "headline": None}
             results[job.name] = NotebookResult(
                 job.name, status, job.seconds, html,
                 ipynb_rel if status == "ok" else (failed_rel if nb is not None else None),
