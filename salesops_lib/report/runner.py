@@ -361,8 +361,15 @@ def _safe(job_id: str) -> str:
     return re.sub(r"[^\w.-]+", "_", job_id)
 
 
+#: Thread pools of numerical libraries in each kernel: with several kernels on the cores,
+#: each gets its share instead of every kernel starting one thread per core.
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_lines) -> None:
     workers = max(1, min(jobs or default_jobs(), len(run_jobs)))
+    share = str(max(1, default_jobs() // workers))
+    env = {**{k: share for k in _THREAD_VARS if k not in os.environ}, **env}
     done = [0]
 
     def one(job: _Job) -> _Job:
