@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PERIOD ?= 2026-Q3
+PERIOD ?= current
 DATA   ?= sample
 
 .PHONY: setup reports test lab lint benchmarks clean

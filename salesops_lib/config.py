@@ -16,5 +16,6 @@ DATA = ROOT / "data"
 #: (A name listed here without a notebook file is simply skipped.)
 REPORT_ORDER = ("executive_summary", "rep_performance", "pipeline_health", "forecast",
                 "quotas_compensation", "sales_strategy", "territory_design")
-#: Default period of ``salesops report`` on the sample org (its last complete quarter).
-DEFAULT_PERIOD = "2026-Q3"
+#: ``salesops report`` without ``--period`` reports the fiscal quarter holding the data's as-of
+#: date (``current``); see :func:`salesops_lib.report.resolve_period`.
+DEFAULT_PERIOD = "current"

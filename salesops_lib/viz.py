@@ -135,6 +135,9 @@ def apply_style() -> None:
         "ytick.color": "#444444",
         "legend.frameon": False,
         "font.family": "DejaVu Sans",
+        # CRM text (team, rep, account names) is shown as typed: "$", "^", "_" are no math
+        "text.parse_math": False,
+        "text.usetex": False,
     })
 
 
@@ -388,7 +391,7 @@ def callout(text: str, kind: str = "info"):
                 f'margin:8px 0;color:#222">{html.escape(text)}</div>')
 
 
-def bullets(lines) -> HTML:
+def bullets(lines):
     """Sentences as an HTML bullet list (each escaped)."""
     from IPython.display import HTML
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +16,29 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def in_ci() -> bool:
+    """True under CI (``CI=true``, as every CI service sets it)."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require_binary(name: str, *patterns: str) -> Path:
+    """The installed program ``name`` (found on PATH or by the glob ``patterns``, newest
+    last). Missing: under ``CI=true`` the test FAILS (a green CI must prove the browser and
+    database tests ran); locally it is skipped, and the skip is printed."""
+    found = shutil.which(name)
+    if not found:
+        hits = sorted(h for pat in patterns for h in glob.glob(pat))
+        found = hits[-1] if hits else None
+    if found:
+        return Path(found)
+    msg = (f"{name} is not installed (.ci/run installs it)"
+           + (f"; looked on PATH and in {', '.join(patterns)}" if patterns else ""))
+    if in_ci():
+        pytest.fail(f"CI=true and {msg}", pytrace=False)
+    print(f"\nSKIPPED: {msg}", file=sys.__stderr__, flush=True)
+    pytest.skip(msg)
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +98,7 @@ def full_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     from salesops_lib.report import run_reports
 
-    result = run_reports(out=out)
+    result = run_reports(out=out, period="2026-Q3")
     return result, out
 
 
@@ -79,3 +106,20 @@ def full_run(tmp_path_factory):
 #: shipped with the library (``salesops_lib/data/presets/maven.yaml``: drops, defaults and
 #: recodes of its join traps, each counted in ``Dataset.health``).
 MAVEN_MAPPING = "maven"
+
+
+def write_notebook(path: Path, *cells: str, params: str = 'period: str = "2026-Q3"  # period\n'
+                   'data: str = "sample"  # data source', title: str = "Probe") -> Path:
+    """A small report notebook for runner tests: H1, a parameters cell, then code cells."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell(params)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\nA probe."), p] + [
+        nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path

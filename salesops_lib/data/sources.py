@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..secrets import MASK, PASSWORD_ENV, mask_text, mask_url
-from . import schemas
+from . import cache, schemas
 from .dataset import Dataset
 from .mapping import apply_mapping, file_candidates, is_derived, resolve_mapping
 from .validation import DataSourceError, DataValidationError, Problem
@@ -55,14 +55,17 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | str | Non
         The source cannot be read (no such folder, database unreachable, unknown scheme).
     """
     src = str(source)
-    mapping = resolve_mapping(mapping)
     if lazy:
         if "://" not in src:
             raise DataSourceError(f"lazy=True needs a database URL (duckdb:///..., "
                                   f"postgresql://...), not {src!r}")
         from .warehouse import Warehouse
 
-        return Warehouse(src, mapping, fiscal_start_month=fiscal_start_month)
+        return Warehouse(src, resolve_mapping(mapping), fiscal_start_month=fiscal_start_month)
+    hit = cache.lookup(src, mapping, fiscal_start_month)   # a report run loads the data once
+    if hit is not None:
+        return hit
+    mapping = resolve_mapping(mapping)
     if src == "sample" or src.startswith("sample:"):
         from .sample import generate, parse_options
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import measures
 from . import models as _models
-from ..measures import group_values, quota_by_group
+from ..measures import group_values
 from ..periods import Period, fiscal_labels
 
 GRANULARITY = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}

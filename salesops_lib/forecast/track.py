@@ -13,7 +13,6 @@ trend, and what changed since last week.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,17 +26,11 @@ from .pipeline_model import COMPONENTS
 LEDGER_COLUMNS = ["period", "source", "as_of", "value", "lower", "upper"]
 
 
-def record(reports_dir: str, rows: pd.DataFrame) -> pd.DataFrame:
-    """Append ``rows`` to the ledger kept in ``reports_dir`` and return the whole ledger;
-    with an empty ``reports_dir`` (an interactive run) nothing is written or read."""
-    if not reports_dir:
-        return pd.DataFrame(columns=LEDGER_COLUMNS)
-    target = reports_dir
-    first = next(iter(inspect.signature(ledger.append).parameters))
-    if first == "file" and hasattr(ledger, "path"):   # the file-based ledger's call
-        target = ledger.path(reports_dir)
-    ledger.append(target, rows)
-    return ledger.read(target)
+def record(rows: pd.DataFrame, data: str | None = None) -> pd.DataFrame:
+    """Keep this run's forecast ``rows`` in the ledger and return the ledger of ``data``'s
+    source (:func:`salesops_lib.forecast.ledger.record`): written only inside a
+    ``salesops report`` run, published with the reports when the notebook succeeds."""
+    return ledger.record(rows, data=data)
 
 
 def accuracy(entries: pd.DataFrame, actuals: pd.DataFrame, *, fiscal_start_month: int = 1,

@@ -21,9 +21,32 @@ _MODEL_NAMES = {"auto": "auto, scored out of sample", "snaive": "seasonal naive 
                 "prophet": "Prophet for sales", "prophet_default": "Prophet, default settings"}
 
 
-def headline(ol) -> list[tuple[str, str, str | None]]:
+def final_result(ds, period) -> float | None:
+    """The period's booked total once it is over (Σ amount won with close date in it), else
+    None: a period still running has no final result."""
+    from .series import period_actuals
+
+    P = Period.parse(period, ds.fiscal_start_month)
+    if pd.Timestamp(ds.as_of) < P.end:
+        return None
+    a = period_actuals(ds, P.kind)
+    return float(a.loc[a["period"] == P.label, "actual"].sum())
+
+
+def headline(ol, ds=None) -> list[tuple[str, str, str | None]]:
     """Key numbers for :func:`salesops_lib.viz.kpis`: the blend and its range, vs quota and
-    last year, then the two sources with their weights."""
+    last year, then the two sources with their weights. With ``ds`` and a period that is
+    over, the final result instead (a finished period is not forecast)."""
+    final = final_result(ds, ol.period) if ds is not None else None
+    if final is not None:
+        items = [(f"{ol.period} final result", viz.money(final),
+                  "the period is over: what was forecast for it is compared below")]
+        if np.isfinite(ol.quota):
+            items.append(("vs quota", viz.pct(final / ol.quota), f"quota {viz.money(ol.quota)}"))
+        if np.isfinite(ol.last_year) and ol.last_year > 0:
+            items.append(("vs last year", viz.signed_pct(final / ol.last_year - 1),
+                          f"last year {viz.money(ol.last_year)}"))
+        return items
     s = ol.summary.set_index("source")
     b = s.loc["blend"]
     items = [(f"{ol.period} forecast", viz.money(b["value"]),
@@ -37,6 +60,34 @@ def headline(ol) -> list[tuple[str, str, str | None]]:
         items.append((label, viz.money(s.at[src, "value"]),
                       f"weight {viz.pct(ol.weights.get(src, np.nan))}"))
     return items
+
+
+def outcome_view(ds, ol, recorded: pd.DataFrame):
+    """A finished period's final result beside the forecasts kept for it before it ended
+    (:func:`salesops_lib.forecast.ledger.against_actual`); for a period still running, one
+    sentence saying the comparison comes once it closes."""
+    from . import ledger
+
+    final = final_result(ds, ol.period)
+    if final is None:
+        return viz.callout(f"{ol.period} is still running: its final result will appear here "
+                           "beside the forecasts made during it once it has ended.")
+    table = ledger.against_actual(recorded, ol.period, final,
+                                  fiscal_start_month=ds.fiscal_start_month)
+    if table.empty:
+        return viz.callout(f"{ol.period} booked {viz.money(final)}. No forecast for it was kept "
+                           "before it ended (the ledger fills as scheduled runs forecast a "
+                           "period while it is open), so there is nothing to compare it with.")
+    shown = table.assign(source=table["source"].map(
+        {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"})
+        .fillna(table["source"]), inside=table["inside"].map({True: "yes", False: "no"}))
+    return viz.table(shown[["source", "forecasts", "first_value", "value", "lower", "upper",
+                            "actual", "error", "inside"]].rename(columns={
+                                "first_value": "first forecast", "value": "last forecast",
+                                "inside": "inside range"}),
+                     {"first forecast": "money", "last forecast": "money", "lower": "money",
+                      "upper": "money", "actual": "money", "error": "money"},
+                     caption=f"{ol.period}: forecasts kept before it ended vs the final result")
 
 
 def ranges_view(ol):

@@ -7,7 +7,16 @@
 from . import lineage
 from .html import to_html
 from .index import write_index
-from .runner import NotebookResult, ReportInputError, RunResult, available_notebooks, run_reports
+from .publish import ReportBusyError
+from .runner import (
+                     NotebookResult,
+                     ReportInputError,
+                     RunResult,
+                     available_notebooks,
+                     resolve_period,
+                     run_reports,
+)
 
-__all__ = ["NotebookResult", "ReportInputError", "RunResult", "available_notebooks", "lineage",
-           "run_reports", "to_html", "write_index"]
+__all__ = ["NotebookResult", "ReportBusyError", "ReportInputError", "RunResult",
+           "available_notebooks", "lineage", "resolve_period", "run_reports", "to_html",
+           "write_index"]

@@ -2,17 +2,20 @@
 
 For one period it
 
-1. checks the inputs first (period, notebook names, the data set itself), so bad input stops
-   the run with nothing written;
-2. executes each notebook with papermill in a staging folder, injecting ``period``, ``data``
-   (password masked; the real one travels in the environment) and any other parameter the
-   notebook declares;
-3. masks secrets in the executed notebook, converts it to HTML without code, prompts,
-   stderr or anything fetched from another host;
-4. moves each good result into ``<out>/<period>/`` atomically; a failed notebook keeps the last
-   good HTML and leaves ``<name>.failed.ipynb`` with the error beside it;
-5. writes ``manifest.json`` and ``run.log`` for the period and re-renders ``<out>/index.html``
-   over every period present.
+1. checks every input before anything is written: notebook names, ``-p`` values against the
+   notebooks' declared parameters (:mod:`.params`), the data set itself (loaded and validated
+   once) and the period (default: the fiscal quarter holding the data's as-of date);
+2. takes the reports folder's lock (one run at a time, :mod:`.publish`);
+3. executes the notebooks with papermill in parallel, one kernel per core by default
+   (:mod:`.kernels`), injecting ``period``, ``data`` (password masked; the real one travels in
+   the environment), ``mapping`` and declared ``-p`` values; fan-out renders a page per team
+   or rep from the notebooks that declare ``team`` / ``rep``. Every notebook reads the data set
+   the runner already loaded (:mod:`salesops_lib.data.cache`) and keeps what it keeps in a
+   staging area of its own (:mod:`salesops_lib.keep`);
+4. masks secrets in each executed notebook and converts it to HTML (no code, nothing remote);
+5. builds the new period version (manifest, run log, pages; a failed notebook keeps its last
+   good page and leaves ``<name>.failed.ipynb``), publishes what successful notebooks kept, and
+   switches the folder to the new snapshot and index in one atomic step.
 """
 
 from __future__ import annotations
@@ -20,31 +23,38 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
-import sys
-import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 
-from .. import __version__, config
+from .. import __version__, config, keep
 from ..data import DataSourceError, DataValidationError, load_dataset
-from ..periods import Period, PeriodError
+from ..data import cache as dataset_cache
+from ..periods import Period, PeriodError, period_containing
 from ..secrets import PASSWORD_ENV, mask_text, mask_url, url_password
-from .html import to_html
+from . import kernels, publish, render
 from .index import atomic_write, read_manifest, write_index
+from .params import ParameterError, check, declared_by
+from .publish import ReportBusyError
+
+#: Fan-out kinds: the parameter a notebook declares to get one page per value.
+FAN_OUT = {"team": "team", "rep": "rep"}
 
 
 class ReportInputError(ValueError):
-    """Bad input to the runner (unknown notebook, bad period, bad data): exit code 2."""
+    """Bad input to the runner (unknown notebook, bad period, bad data, bad -p): exit code 2."""
 
 
 @dataclass
 class NotebookResult:
-    """Outcome of one notebook: status ``ok`` or ``failed``, timings, files, error."""
+    """Outcome of one notebook: status ``ok`` or ``failed``, timings, files, error, and the
+    fan-out ``pages`` rendered from it."""
 
     name: str
     status: str
@@ -53,6 +63,10 @@ class NotebookResult:
     ipynb: str | None = None
     error: str | None = None
     parameters: dict = field(default_factory=dict)
+    title: str | None = None
+    question: str | None = None
+    headline: str | None = None
+    pages: list = field(default_factory=list)
 
 
 @dataclass
@@ -66,11 +80,31 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(r.status == "ok" for r in self.results)
+        return all(r.status == "ok" and all(p["status"] == "ok" for p in r.pages)
+                   for r in self.results)
 
     @property
     def exit_code(self) -> int:
         return 0 if self.ok else 1
+
+
+@dataclass
+class _Job:
+    """One page to render: a notebook, its parameters, where its files go."""
+
+    id: str
+    name: str
+    src: Path
+    inject: dict
+    html: str                    # relative to the period folder
+    label: str | None = None     # fan-out pages: the team or rep shown
+    error: str | None = None
+    seconds: float = 0.0
+    executed: Path | None = None
+    title: str = ""
+    nav: list = field(default_factory=list)
+    nb: object = None            # the executed notebook, secrets masked
+    body: str | None = None      # its HTML
 
 
 # --------------------------------------------------------------------------------------------
@@ -84,29 +118,57 @@ def available_notebooks(folder: Path | None = None) -> list[str]:
     return sorted(names, key=lambda n: (order.get(n, len(order)), n))
 
 
-def _coerce_param(value: str, type_name: str):
-    t = (type_name or "").lower()
-    if t in ("int",):
-        return int(value)
-    if t in ("float",):
-        return float(value)
-    if t in ("bool",):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return value
+def resolve_period(text: str | None, as_of, fiscal_start_month: int = 1) -> Period:
+    """The period a run reports on.
+
+    ``None`` or ``"current"``: the fiscal quarter holding ``as_of`` (the data's as-of date), so
+    a scheduled run reports the quarter in progress; ``"previous"``: the quarter before it;
+    anything else: a period label (``2026-Q3``, ``2026-09``, ``2026``).
+    """
+    word = (text or "current").strip().lower()
+    current = period_containing(as_of, "quarter", fiscal_start_month)
+    if word == "current":
+        return current
+    if word == "previous":
+        return current.previous()
+    return Period.parse(text, fiscal_start_month)
 
 
-def _notebook_params(path: Path) -> dict:
-    import papermill as pm
+def default_jobs() -> int:
+    """One kernel per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
-    return pm.inspect_notebook(str(path))
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a team or rep name (letters of any script kept)."""
+    s = re.sub(r"[^\w]+", "-", str(text).strip().lower(), flags=re.UNICODE).strip("-_")
+    return (s or "unnamed")[:60]
 
 
-def _mask_notebook(nb, secrets: tuple[str, ...]):
-    """Mask secrets in every cell source, output and in the metadata (papermill keeps its own
-    copy of the parameters there)."""
-    text = nbformat.writes(nb)
-    masked = mask_text(text, secrets)
-    return nb if masked == text else nbformat.reads(masked, as_version=4)
+def _fan_out_values(ds, kind: str) -> list[tuple[str, str, str]]:
+    """``(value, label, slug)`` per page of a fan-out: teams by name, reps by id."""
+    if kind == "team":
+        teams = sorted(ds.reps["team"].dropna().astype(str).unique()) if "team" in ds.reps else []
+        seen, out = set(), []
+        for t in teams:
+            s = slug(t)
+            while s in seen:
+                s += "-2"
+            seen.add(s)
+            out.append((t, t, s))
+        return out
+    reps = ds.reps.sort_values("rep_id")
+    # statements are filed by rep id as it is (ids are unique); only unsafe characters go
+    return [(str(r.rep_id), f"{r.rep_name} ({r.rep_id})",
+             re.sub(r"[^\w.-]+", "-", str(r.rep_id)).strip(".-") or "rep")
+            for r in reps.itertuples()]
+
+
+def _fail_input(msg: str, secrets) -> ReportInputError:
+    return ReportInputError(mask_text(msg, secrets))
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,13 +176,16 @@ def _mask_notebook(nb, secrets: tuple[str, ...]):
 # --------------------------------------------------------------------------------------------
 def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
                 out: str | Path | None = None, params: dict | None = None,
-                notebook_dir: str | Path | None = None, progress=None) -> RunResult:
+                notebook_dir: str | Path | None = None, progress=None, *,
+                mapping: str | None = None, jobs: int | None = None,
+                per: list[str] | tuple[str, ...] = (), wait: float | None = None) -> RunResult:
     """Render the reports of one period. See the module docstring for the steps.
 
     Parameters
     ----------
     period : str, optional
-        ``2026-Q3``, ``2026-09`` or ``2026``; defaults to :data:`config.DEFAULT_PERIOD`.
+        ``current`` (default: the quarter holding the data's as-of date), ``previous``, or a
+        label ``2026-Q3`` / ``2026-09`` / ``2026``.
     data : str
         Data source as for :func:`salesops_lib.load_dataset`.
     notebooks : list of str, optional
@@ -128,37 +193,67 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
     out : path, optional
         Output root; ``reports/`` in the checkout by default.
     params : dict, optional
-        Extra parameters (strings are converted to each notebook's declared type); only
-        injected into notebooks that declare them.
+        ``-p`` values: only names some notebook declares, never a reserved one; strings are
+        converted to each notebook's declared type.
+    mapping : str, optional
+        Mapping preset name or file, passed to ``load_dataset`` and injected as ``mapping``.
+    jobs : int, optional
+        Notebooks rendered at once (default: one per core).
+    per : list of {"team", "rep"}
+        Fan-out: a page per team / rep from each notebook declaring ``team`` / ``rep``.
+    wait : float, optional
+        Seconds to wait for another run holding the folder (negative: as long as it takes;
+        None: fail at once with :class:`~.publish.ReportBusyError`).
     progress : callable, optional
-        Called with one line of text per notebook (the CLI prints it).
+        Called with one line of text per page (the CLI prints it).
 
     Raises
     ------
     ReportInputError
-        Unknown notebook, unreadable period, or data that cannot be loaded. Nothing is written.
+        Unknown notebook or fan-out, bad ``-p``, unreadable period, or data that cannot be
+        loaded. Nothing is written.
+    ReportBusyError
+        Another run holds the reports folder.
     """
     progress = progress or (lambda line: None)
     nb_dir = Path(notebook_dir or config.NOTEBOOKS)
     out = Path(out or config.REPORTS)
-    params = dict(params or {})
-    try:
-        p = Period.parse(period or config.DEFAULT_PERIOD)
-    except PeriodError as exc:
-        raise ReportInputError(str(exc)) from None
-    names = list(notebooks) if notebooks else available_notebooks(nb_dir)
+    secret = url_password(data)
+    secrets = (secret,) if secret else ()
     known = available_notebooks(nb_dir)
+    names = list(notebooks) if notebooks else known
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ReportInputError(f"unknown notebook(s) {', '.join(unknown)}; "
                                f"available: {', '.join(known)}")
-    shown_data = mask_url(data)
-    secret = url_password(data)
-    secrets = (secret,) if secret else ()
+    paths = {n: nb_dir / f"{n}.ipynb" for n in names}
+    declared = declared_by(paths)
     try:
-        ds = load_dataset(data)
+        typed = check(dict(params or {}), declared)
+    except ParameterError as exc:
+        raise _fail_input(str(exc), secrets) from None
+    per = [k.strip().lower() for k in per if k and k.strip()]
+    for kind in per:
+        if kind not in FAN_OUT:
+            raise ReportInputError(f"--per {kind}: use --per team or --per rep")
+        if FAN_OUT[kind] in (params or {}):
+            raise ReportInputError(f"--per {kind} renders a page per {FAN_OUT[kind]}; drop "
+                                   f"-p {FAN_OUT[kind]}=... (or --per {kind})")
+        if not any(FAN_OUT[kind] in d for d in declared.values()):
+            raise ReportInputError(f"--per {kind}: none of the selected notebooks declares a "
+                                   f"{FAN_OUT[kind]!r} parameter")
+    shown_data = mask_url(data)
+    shown_mapping = mask_text(mapping or "", secrets)
+    try:
+        ds = load_dataset(data, mapping=mapping or None)
     except (DataValidationError, DataSourceError) as exc:
-        raise ReportInputError(mask_text(str(exc), secrets)) from None
+        raise _fail_input(str(exc), secrets) from None
+    except (OSError, ValueError) as exc:           # e.g. an unreadable mapping file
+        raise _fail_input(f"cannot load {shown_data}: {exc}", secrets) from None
+    try:
+        p = resolve_period(period, ds.as_of, ds.fiscal_start_month)
+    except PeriodError as exc:
+        raise ReportInputError(str(exc)) from None
     if p.start > ds.as_of:
         raise ReportInputError(f"period {p.label} starts after the data end "
                                f"(data as of {ds.as_of:%Y-%m-%d}); nothing to report")
@@ -166,88 +261,209 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
     if len(ds.opportunities) and p.end < first:
         raise ReportInputError(f"period {p.label} ends before the data begin ({first:%Y-%m-%d})")
 
-    period_dir = out / p.label
-    stage = Path(tempfile.mkdtemp(prefix=f".staging-{p.label}-", dir=_ensure(out)))
+    run_jobs = _plan(names, paths, declared, typed, per, ds, p, shown_data, shown_mapping)
+    with publish.RunLock(out, wait=wait):
+        return _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping,
+                           data, secret, secrets, nb_dir, jobs, progress)
+
+
+def _plan(names, paths, declared, typed, per, ds, p, shown_data, shown_mapping) -> list[_Job]:
+    plan = []
+    statements_owner = None          # the first notebook declaring ``rep`` owns statements/
+    for name in names:
+        d = declared[name]
+        base = {"period": p.label, "data": shown_data, "mapping": shown_mapping}
+        base = {k: v for k, v in base.items() if k in d}
+        base.update(typed[name])
+        plan.append(_Job(name, name, paths[name], base, f"{name}.html"))
+        for kind in per:
+            pname = FAN_OUT[kind]
+            if pname not in d:
+                continue
+            if kind == "rep" and statements_owner is None:
+                statements_owner = name
+            for value, label, s in _fan_out_values(ds, kind):
+                html = (f"teams/{s}/{name}.html" if kind == "team" else
+                        f"statements/{s}.html" if statements_owner == name else
+                        f"statements/{name}/{s}.html")
+                plan.append(_Job(f"{kind}:{name}:{s}", name, paths[name],
+                                 {**base, pname: value}, html, label))
+    return plan
+
+
+def _longest_first(run_jobs: list[_Job], out: Path) -> list[_Job]:
+    """Start the pages that took longest last time first (unknown ones first of all), so the
+    slowest notebook does not start last and leave the other kernels idle."""
+    took: dict[str, float] = {}
+    manifests = sorted(Path(out).glob("*/manifest.json"), key=lambda m: m.stat().st_mtime)
+    for m in manifests if Path(out).is_dir() else []:
+        for e in (read_manifest(m) or {}).get("notebooks", []):
+            took[e["name"]] = float(e.get("seconds") or 0)
+            for pg in e.get("pages", []):
+                took[f"{e['name']}:{pg.get('label')}"] = float(pg.get("seconds") or 0)
+    key = {j.id: took.get(j.name if j.label is None else f"{j.name}:{j.label}", float("inf"))
+           for j in run_jobs}
+    return sorted(run_jobs, key=lambda j: -key[j.id])
+
+
+def _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping, data, secret,
+                secrets, nb_dir, jobs, progress) -> RunResult:
+    publish.sweep(out)
+    run_id = publish.new_run_id()
+    stage = publish.stage_dir(out, run_id)
     started = datetime.now(UTC)
     log_lines: list[str] = []
-    results: list[NotebookResult] = []
-    env_backup = {k: os.environ.get(k) for k in (PASSWORD_ENV, "PYTHONWARNINGS", "MPLBACKEND")}
-    if secret:
-        os.environ[PASSWORD_ENV] = secret
-    # the kernels inherit this environment: no warnings in reports, figures embedded inline
-    os.environ["PYTHONWARNINGS"] = "ignore"
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    # notebooks that keep a record across runs (the forecast ledger) write into a staged copy
-    # of the reports root; the copy is published only when the notebook succeeds
-    from ..forecast.ledger import FILENAME as LEDGER
-
-    keep = stage / "keep"
-    keep.mkdir()
     try:
-        for i, name in enumerate(names, 1):
-            _sync(out / LEDGER, keep / LEDGER)
-            res = _run_one(name, nb_dir, stage, period_dir, p, shown_data, keep, params, secrets)
-            if res.status == "ok":
-                _sync(keep / LEDGER, out / LEDGER)
-            if "reports_dir" in res.parameters:      # where the record lives, not the staging copy
-                res.parameters["reports_dir"] = str(out.resolve())
-            results.append(res)
-            line = (f"[{i}/{len(names)}] {name}: {res.status} in {res.seconds:.1f} s"
-                    + (f" — {res.error.splitlines()[0][:200]}" if res.error else ""))
-            log_lines.append(line)
-            progress(line)
+        (stage / "cache").mkdir()
+        (stage / "exec").mkdir()
+        dataset_cache.store(stage / "cache", ds, shown_data, mapping or None,
+                            ds.fiscal_start_month)
+        rc = stage / "matplotlibrc"
+        rc.write_text("text.parse_math: False\ntext.usetex: False\n")
+        env = {"PYTHONWARNINGS": "ignore",       # no warnings in reports
+               "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+               "MATPLOTLIBRC": str(rc),
+               dataset_cache.CACHE_ENV: str(stage / "cache"),
+               keep.REPORTS_ENV: str(out.resolve()),
+               keep.DATA_ENV: shown_data}
+        if secret:
+            env[PASSWORD_ENV] = secret
+        render.titles_and_nav(run_jobs, names, p)
+        _execute_all(_longest_first(run_jobs, out), stage, env, nb_dir, jobs, secrets,
+                     progress, log_lines)
+        version, previous = publish.new_version(out, p.label, run_id)
+        results = _collect(run_jobs, names, version, p, secrets, ds)
+        manifest = _manifest(p, ds, shown_data, shown_mapping, started, results, previous)
+        atomic_write(version / "manifest.json",
+                     mask_text(json.dumps(manifest, indent=2, default=str), secrets))
         kernel_log = stage / "kernel.log"
         if kernel_log.exists():
             chatter = kernel_log.read_text(encoding="utf-8", errors="replace").strip()
             if chatter:
                 log_lines += ["", "kernel output:", chatter]
+        atomic_write(version / "run.log", mask_text("\n".join(log_lines) + "\n", secrets))
+        # what successful notebooks kept, then everything else in one switch
+        for job in run_jobs:
+            if job.error is None:
+                keep.publish(stage / "keep" / _safe(job.id), out)
+        publish.switch(out, run_id, {p.label: version}, write_index)
+        publish.sweep(out)
+    except BaseException:
+        kernels.kill_all()
+        raise
     finally:
-        for k, v in env_backup.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         shutil.rmtree(stage, ignore_errors=True)
+    return RunResult(p.label, out, results, out / p.label / "manifest.json")
 
+
+def _safe(job_id: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", job_id)
+
+
+#: Thread pools of numerical libraries in each kernel: with several kernels on the cores,
+#: each gets its share instead of every kernel starting one thread per core.
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_lines) -> None:
+    workers = max(1, min(jobs or default_jobs(), len(run_jobs)))
+    share = str(max(1, default_jobs() // workers))
+    env = {**{k: share for k in _THREAD_VARS if k not in os.environ}, **env}
+    done = [0]
+
+    def one(job: _Job) -> _Job:
+        keep_dir = stage / "keep" / _safe(job.id)
+        keep_dir.mkdir(parents=True, exist_ok=True)
+        job.executed = stage / "exec" / f"{_safe(job.id)}.ipynb"
+        t0 = time.monotonic()
+        exc = kernels.execute(job.src, job.executed, job.inject,
+                              {**env, keep.KEEP_ENV: str(keep_dir)}, nb_dir)
+        job.seconds = round(time.monotonic() - t0, 2)
+        job.error = None if exc is None else mask_text(kernels.short_error(exc), secrets)
+        render.render(job, secrets)   # while the other kernels keep running
+        done[0] += 1
+        what = job.name + (f" [{job.label}]" if job.label else "")
+        line = (f"[{done[0]}/{len(run_jobs)}] {what}: {'ok' if job.error is None else 'failed'}"
+                f" in {job.seconds:.1f} s"
+                + (f" — {job.error.splitlines()[0][:200]}" if job.error else ""))
+        log_lines.append(mask_text(line, secrets))
+        progress(mask_text(line, secrets))
+        return job
+
+    # the HTML exporter's first use is slow (template and filters load): warm it meanwhile
+    warm = ThreadPoolExecutor(max_workers=1)
+    warm.submit(render.warm_exporter)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="salesops-nb")
+    try:
+        with kernels.KernelStderr(stage / "kernel.log"):
+            futures = [pool.submit(one, job) for job in run_jobs]
+            for f in futures:
+                f.result()
+    except BaseException:
+        kernels.kill_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        warm.shutdown(wait=True)
+    pool.shutdown(wait=True)
+
+
+def _collect(run_jobs, names, version: Path, p: Period, secrets, ds) -> list[NotebookResult]:
+    """Write each job's HTML and executed notebook into the period version."""
+    results: dict[str, NotebookResult] = {}
+    for job in run_jobs:
+        nb = job.nb
+        ipynb_rel = job.html[:-5] + ".ipynb"
+        failed_rel = job.html[:-5] + ".failed.ipynb"
+        error = job.error
+        if error is None:
+            atomic_write(version / ipynb_rel, nbformat.writes(nb))
+            atomic_write(version / job.html, job.body)
+            (version / failed_rel).unlink(missing_ok=True)
+        elif nb is not None:
+            atomic_write(version / failed_rel, nbformat.writes(nb))
+        status = "ok" if error is None else "failed"
+        job.error = error            # what it kept is published only if the page rendered
+        shown = {k: mask_text(v, secrets) if isinstance(v, str) else v
+                 for k, v in job.inject.items()}
+        html = job.html if (version / job.html).exists() else None
+        if job.label is None:
+            head = render.headline(nb) if (nb is not None and status == "ok") else {
+                "title": job.title.split(" · ")[0], "question": None, "headline": None}
+            results[job.name] = NotebookResult(
+                job.name, status, job.seconds, html,
+                ipynb_rel if status == "ok" else (failed_rel if nb is not None else None),
+                error, shown, head["title"], head["question"], head["headline"])
+        else:
+            results[job.name].pages.append({"label": job.label, "html": html, "status": status,
+                                            "error": error, "seconds": job.seconds})
+    return [results[n] for n in names]
+
+
+def _manifest(p: Period, ds, shown_data, shown_mapping, started, results, previous) -> dict:
+    status = "ok" if all(r.status == "ok" and all(pg["status"] == "ok" for pg in r.pages)
+                         for r in results) else "failed"
     manifest = {
         "period": p.label,
         "period_start": f"{p.start:%Y-%m-%d}", "period_end": f"{p.end:%Y-%m-%d}",
+        "period_state": "open" if ds.as_of < p.end else "closed",
         "data": shown_data,
+        "mapping": shown_mapping,
         "data_fingerprint": ds.fingerprint(),
         "data_as_of": f"{ds.as_of:%Y-%m-%d}",
         "library_version": __version__,
         "git_commit": _git_commit(),
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "status": "ok" if all(r.status == "ok" for r in results) else "failed",
+        "status": status,
         "notebooks": [r.__dict__ for r in results],
     }
-    previous = read_manifest(period_dir / "manifest.json")
-    if previous:   # notebooks not run this time keep their last entry
+    old = read_manifest(previous / "manifest.json") if previous is not None else None
+    if old:   # notebooks not run this time keep their last entry
         ran = {r.name for r in results}
-        manifest["notebooks"] += [e for e in previous.get("notebooks", []) if e["name"] not in ran]
-    text = mask_text(json.dumps(manifest, indent=2, default=str), secrets)
-    atomic_write(period_dir / "manifest.json", text)
-    atomic_write(period_dir / "run.log", mask_text("\n".join(log_lines) + "\n", secrets))
-    write_index(out)
-    return RunResult(p.label, out, results, period_dir / "manifest.json")
-
-
-def _sync(src: Path, dst: Path) -> None:
-    """Make ``dst`` an exact copy of ``src`` (atomically), or remove it if ``src`` is absent."""
-    if not src.exists():
-        dst.unlink(missing_ok=True)
-        return
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, dst)
-
-
-def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        manifest["notebooks"] += [e for e in old.get("notebooks", []) if e["name"] not in ran]
+    return manifest
 
 
 def _git_commit() -> str:
@@ -256,84 +472,5 @@ def _git_commit() -> str:
     return git_commit()
 
 
-def _run_one(name, nb_dir, stage, period_dir, p, shown_data, keep, params, secrets) -> NotebookResult:
-    import papermill as pm
-
-    src = nb_dir / f"{name}.ipynb"
-    declared = _notebook_params(src)
-    inject = {"period": p.label, "data": shown_data, "reports_dir": str(keep.resolve())}
-    inject.update(params)
-    inject = {k: (_coerce_param(v, declared[k].get("inferred_type_name", "")) if isinstance(v, str)
-                  else v) for k, v in inject.items() if k in declared}
-    executed = stage / f"{name}.ipynb"
-    t0 = time.monotonic()
-    error = None
-    try:
-        with _KernelStderr(stage / "kernel.log"):
-            pm.execute_notebook(str(src), str(executed), parameters=inject, progress_bar=False,
-                                log_output=False, report_mode=False, cwd=str(nb_dir),
-                                kernel_name="python3")
-    except Exception as exc:  # noqa: BLE001 - any notebook failure is isolated and reported
-        error = mask_text(_short_error(exc), secrets)
-    seconds = time.monotonic() - t0
-    shown_params = {k: mask_text(v, secrets) if isinstance(v, str) else v for k, v in inject.items()}
-    period_dir.mkdir(parents=True, exist_ok=True)
-    if executed.exists():
-        nb = _mask_notebook(nbformat.read(executed, as_version=4), secrets)
-    else:
-        nb = None
-    if error is None and nb is not None:
-        try:
-            body = mask_text(to_html(nb), secrets)
-        except Exception as exc:  # noqa: BLE001
-            error = mask_text(f"HTML conversion failed: {exc}", secrets)
-        else:
-            atomic_write(period_dir / f"{name}.ipynb", nbformat.writes(nb))
-            atomic_write(period_dir / f"{name}.html", body)
-            stale = period_dir / f"{name}.failed.ipynb"
-            stale.unlink(missing_ok=True)
-            return NotebookResult(name, "ok", round(seconds, 2), f"{name}.html", f"{name}.ipynb",
-                                  None, shown_params)
-    if nb is not None:
-        atomic_write(period_dir / f"{name}.failed.ipynb", nbformat.writes(nb))
-    last_good = period_dir / f"{name}.html"
-    return NotebookResult(name, "failed", round(seconds, 2),
-                          f"{name}.html" if last_good.exists() else None,
-                          f"{name}.failed.ipynb" if nb is not None else None, error, shown_params)
-
-
-class _KernelStderr:
-    """Send file descriptor 2 (where kernel processes write their start-up chatter) to a file
-    while a notebook runs, so the scheduler's output stays one progress line per notebook;
-    the captured text goes to ``run.log``."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self):
-        sys.stderr.flush()
-        self._saved = os.dup(2)
-        self._fh = open(self.path, "ab")
-        os.dup2(self._fh.fileno(), 2)
-        return self
-
-    def __exit__(self, *exc):
-        sys.stderr.flush()
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
-        self._fh.close()
-        return False
-
-
-def _short_error(exc: Exception) -> str:
-    # papermill's PapermillExecutionError carries the kernel's exception name and value
-    ename = getattr(exc, "ename", None)
-    evalue = getattr(exc, "evalue", None)
-    if ename:
-        return f"{ename}: {evalue}"
-    return f"{type(exc).__name__}: {exc}"
-
-
-# --------------------------------------------------------------------------------------------
-# index
-# --------------------------------------------------------------------------------------------
+__all__ = ["NotebookResult", "ReportBusyError", "ReportInputError", "RunResult",
+           "available_notebooks", "default_jobs", "resolve_period", "run_reports"]

@@ -9,13 +9,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from salesops_lib import config
 from salesops_lib.cli import main
 from salesops_lib.report import available_notebooks, run_reports
 
-from ..conftest import write_csvs
+from ..conftest import write_csvs, write_notebook
 
 
 class _Links(HTMLParser):
@@ -106,13 +107,13 @@ def test_failing_notebook_is_isolated_and_last_good_survives(tmp_path):
     _notebook(nbs / "alpha.ipynb", "print('alpha fine', period)")
     _notebook(nbs / "beta.ipynb", "print('beta version one')")
     out = tmp_path / "out"
-    first = run_reports(out=out, notebook_dir=nbs)
+    first = run_reports(out=out, notebook_dir=nbs, period="2026-Q3")
     assert first.ok
     good = (out / "2026-Q3" / "beta.html").read_text()
     assert "beta version one" in good
 
     _notebook(nbs / "beta.ipynb", "raise RuntimeError('quota file is corrupt')")
-    second = run_reports(out=out, notebook_dir=nbs)
+    second = run_reports(out=out, notebook_dir=nbs, period="2026-Q3")
     assert second.exit_code == 1
     status = {r.name: r.status for r in second.results}
     assert status == {"alpha": "ok", "beta": "failed"}
@@ -125,7 +126,7 @@ def test_failing_notebook_is_isolated_and_last_good_survives(tmp_path):
     manifest = json.loads((out / "2026-Q3" / "manifest.json").read_text())
     assert manifest["status"] == "failed"
     # no staging folders are left behind
-    assert not list(out.glob(".staging-*"))
+    assert not list(out.glob(".salesops/stage-*"))
 
 
 def test_cli_exit_codes_and_nothing_written_on_bad_input(tmp_path, tiny_frames, capsys):
@@ -227,29 +228,26 @@ def test_every_parameter_is_visible_to_papermill():
         assert all(p["help"] for p in parsed.values()), f"{path.name}: every parameter needs a help comment"
 
 
-def test_ledger_is_published_only_by_a_successful_notebook(tmp_path):
-    """A notebook that keeps a record (the forecast ledger) writes into a staged copy of the
-    reports root; a failure after writing leaves the published ledger as it was."""
+def test_kept_rows_are_published_only_by_a_successful_notebook(tmp_path):
+    """A notebook keeps its forecasts through the keep area: the runner stages them and
+    publishes them only when the notebook succeeded, without knowing what they are."""
+    from salesops_lib.forecast import ledger
+
     nbs = tmp_path / "nbs"
-    nbs.mkdir()
-    body = ("from pathlib import Path\n"
-            "f = Path(reports_dir) / 'forecast_ledger.csv'\n"
-            "f.write_text((f.read_text() if f.exists() else 'run\\n') + period + '\\n')\n")
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('period: str = "2026-Q3"  # period\n'
-                                       'data: str = "sample"  # data\n'
-                                       'reports_dir: str = ""  # record folder')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# Ledger probe"), params,
-                nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, nbs / "keeper.ipynb")
+    keep_rows = ("import pandas as pd\nfrom salesops_lib.forecast import ledger\n"
+                 "rows = pd.DataFrame({'period': ['2026-Q4'], 'source': ['probe'], "
+                 "'as_of': [pd.Timestamp(as_of)], 'value': [1.0], 'lower': [0.0], "
+                 "'upper': [2.0]})\nseen = ledger.record(rows, data=data)\nprint(len(seen))")
+    params = ('period: str = "2026-Q4"  # period\ndata: str = "sample"  # data\n'
+              'as_of: str = "2026-10-05"  # forecast date')
+    write_notebook(nbs / "keeper.ipynb", keep_rows, params=params)
     out = tmp_path / "out"
     assert run_reports(out=out, notebook_dir=nbs).ok
-    assert (out / "forecast_ledger.csv").read_text() == "run\n2026-Q3\n"
-    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('late failure')"))
-    nbformat.write(nb, nbs / "keeper.ipynb")
-    res = run_reports(out=out, notebook_dir=nbs, period="2026-Q2")
+    assert ledger.read(out, data="sample")["as_of"].tolist() == [pd.Timestamp("2026-10-05")]
+    write_notebook(nbs / "keeper.ipynb", keep_rows, "raise ValueError('late failure')",
+                   params=params)
+    res = run_reports(out=out, notebook_dir=nbs, params={"as_of": "2026-10-12"})
     assert not res.ok
-    assert (out / "forecast_ledger.csv").read_text() == "run\n2026-Q3\n"
-    assert res.results[0].parameters["reports_dir"] == str(out.resolve())
+    assert len(ledger.read(out, data="sample")) == 1            # the failed run kept nothing
+    source = (Path(__file__).resolve().parents[2] / "salesops_lib" / "report" / "runner.py")
+    assert "ledger" not in source.read_text()                   # the runner knows no ledger

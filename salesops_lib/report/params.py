@@ -1,0 +1,144 @@
+"""The parameters of the report notebooks: what each declares, what ``-p`` may set, and the
+values checked against the declared types before anything runs.
+
+papermill's :func:`papermill.inspect_notebook` reads each notebook's ``parameters`` cell (name,
+type, default, help comment). The runner owns a few names itself: they are set by their own
+options, never by ``-p``, so a report can never be filed under one period while computed for
+another, or read one data set while its manifest names another.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from pathlib import Path
+
+#: Parameters the runner sets itself, and the option that sets each.
+RESERVED = {
+    "period": "--period",
+    "data": "--data",
+    "mapping": "--mapping",
+    "reports_dir": "--out",
+    "keep_dir": "--out",
+    "out": "--out",
+}
+
+_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+class ParameterError(ValueError):
+    """A ``-p`` value the notebooks cannot take (exit code 2, nothing written)."""
+
+
+@lru_cache(maxsize=64)
+def _inspect(path: str, mtime: float) -> dict:
+    import papermill as pm
+
+    return pm.inspect_notebook(path)
+
+
+def declared(path: str | Path) -> dict:
+    """``{name: {"inferred_type_name", "default", "help"}}`` of one notebook's parameters."""
+    p = Path(path)
+    return _inspect(str(p), p.stat().st_mtime)
+
+
+def declared_by(paths: dict[str, Path]) -> dict[str, dict]:
+    """Per notebook name, its declared parameters."""
+    return {name: declared(p) for name, p in paths.items()}
+
+
+def _type_name(info: dict) -> str:
+    return (info.get("inferred_type_name") or "").strip().lower()
+
+
+def coerce(name: str, value, type_name: str):
+    """``value`` (a ``-p`` string) as the declared type.
+
+    Raises
+    ------
+    ParameterError
+        The value is not of that type (names the parameter and the type).
+    """
+    t = type_name.split("[")[0].strip()
+    if not isinstance(value, str) or t in ("", "none", "str", "any"):
+        return value
+    text = value.strip()
+    try:
+        if t == "bool":
+            low = text.lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if t == "int":
+            return int(text)
+        if t == "float":
+            return float(text)
+        if t in ("list", "dict", "tuple"):
+            got = ast.literal_eval(text)
+            if type(got).__name__ != t:
+                raise ValueError(text)
+            return got
+    except (ValueError, SyntaxError):
+        raise ParameterError(
+            f"-p {name}={value!r}: {name} takes {'an' if t[0] in 'aeiou' else 'a'} {t} "
+            f"({_EXAMPLES.get(t, t)}), not {value!r}") from None
+    return value
+
+
+_EXAMPLES = {"int": "a whole number such as 10", "float": "a number such as 0.8",
+             "bool": "true or false", "list": "a list such as [1, 2]",
+             "dict": "a dict such as {'a': 1}"}
+
+
+def check(params: dict, declared_map: dict[str, dict]) -> dict[str, dict]:
+    """Validate ``-p`` values against what the notebooks declare.
+
+    Returns, per notebook, the values it declares, converted to its declared type.
+
+    Raises
+    ------
+    ParameterError
+        A reserved name (names the proper option), a name no notebook declares (lists what
+        they declare), or a value of the wrong type.
+    """
+    for name in params:
+        if name in RESERVED:
+            raise ParameterError(
+                f"-p {name}=... is not allowed: {name} is set by the runner; use "
+                f"{RESERVED[name]} instead")
+    everything = sorted({n for d in declared_map.values() for n in d} - set(RESERVED))
+    unknown = [n for n in params if n not in everything]
+    if unknown:
+        listing = "; ".join(
+            f"{nb}: {', '.join(n for n in d if n not in RESERVED) or '(none)'}"
+            for nb, d in declared_map.items())
+        raise ParameterError(
+            f"-p {', '.join(unknown)}: no selected notebook declares "
+            f"{'this parameter' if len(unknown) == 1 else 'these parameters'}. "
+            f"Declared parameters — {listing}")
+    out: dict[str, dict] = {}
+    for nb, d in declared_map.items():
+        out[nb] = {k: coerce(k, v, _type_name(d[k])) for k, v in params.items() if k in d}
+    return out
+
+
+def help_text(paths: dict[str, Path]) -> str:
+    """The notebooks and their parameters, for ``salesops report --help``."""
+    lines = ["report notebooks and their parameters (set with -p NAME=VALUE; the runner sets "
+             + ", ".join(sorted(k for k in RESERVED if k not in ('keep_dir', 'out'))) + "):"]
+    for name, path in paths.items():
+        try:
+            d = declared(path)
+        except Exception as exc:  # noqa: BLE001 - help must never fail on one bad notebook
+            lines.append(f"  {name}: cannot read its parameters ({exc})")
+            continue
+        lines.append(f"  {name}")
+        for k, info in d.items():
+            mark = " (set by the runner)" if k in RESERVED else ""
+            t = _type_name(info) or "str"
+            lines.append(f"    {k}: {t} = {info.get('default')}{mark}  "
+                         f"{(info.get('help') or '').strip()}".rstrip())
+    return "\n".join(lines)

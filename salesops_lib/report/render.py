@@ -1,0 +1,78 @@
+"""One page of a run: its title and navigation bar, and the executed notebook masked and
+converted to HTML (in the worker thread, while the other kernels keep running)."""
+
+from __future__ import annotations
+
+import threading
+
+import nbformat
+
+from ..periods import Period
+from ..secrets import mask_text
+from .html import to_html
+
+_HTML_LOCK = threading.Lock()
+
+
+def warm_exporter() -> None:
+    try:
+        to_html(nbformat.v4.new_notebook())
+    except Exception:  # noqa: BLE001, S110 - warming only; the real conversion reports errors
+        pass
+
+
+def _title(nb) -> tuple[str | None, str | None]:
+    """The H1 of the notebook's first markdown cell and the line under it."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            lines = [ln.strip() for ln in cell.source.splitlines() if ln.strip()]
+            if lines and lines[0].startswith("# "):
+                return lines[0][2:].strip(), (lines[1] if len(lines) > 1 else None)
+            return None, None
+    return None, None
+
+
+def headline(nb) -> dict:
+    title, question = _title(nb)
+    info = {"title": title, "question": question, "headline": None}
+    try:
+        from .headline import extract  # the pages' KPI reader, when present
+    except ImportError:
+        return info
+    try:
+        got = extract(nb)
+    except Exception:  # noqa: BLE001 - a headline is a nicety, never a failure
+        return info
+    return {k: got.get(k, info[k]) for k in info}
+
+
+def titles_and_nav(run_jobs, names, p: Period) -> None:
+    """Each page's title and navigation bar (the index, then the period's other reports)."""
+    titles = {}
+    for job in run_jobs:
+        if job.label is None:
+            titles[job.name] = _title(nbformat.read(job.src, as_version=4))[0] or \
+                job.name.replace("_", " ").capitalize()
+    for job in run_jobs:
+        up = "../" * job.html.count("/")
+        job.nav = [("All reports", f"{up}../index.html")] + [
+            (titles[n], f"{up}{n}.html") for n in names if n != job.name or job.label]
+        job.title = f"{titles[job.name]} · {p.label}" + (f" · {job.label}" if job.label else "")
+
+
+def render(job, secrets) -> None:
+    """Mask the executed notebook and convert it to HTML (one conversion at a time: nbconvert's
+    template machinery is shared)."""
+    if job.executed is None or not job.executed.exists():
+        if job.error is None:
+            job.error = "the notebook produced no output"
+        return
+    job.nb = nbformat.reads(mask_text(job.executed.read_text(encoding="utf-8"), secrets),
+                            as_version=4)
+    if job.error is not None:
+        return
+    try:
+        with _HTML_LOCK:
+            job.body = mask_text(to_html(job.nb, title=job.title, nav=job.nav), secrets)
+    except Exception as exc:  # noqa: BLE001 - a conversion failure fails this page only
+        job.error = mask_text(f"HTML conversion failed: {exc}", secrets)
