@@ -122,7 +122,7 @@ def test_failing_notebook_is_isolated_and_last_good_survives(tmp_path):
     failed_nb = out / "2026-Q3" / "beta.failed.ipynb"
     assert "quota file is corrupt" in failed_nb.read_text()
     index = (out / "index.html").read_text()
-    assert "failed" in index and "quota file is corrupt" in index and "last good version" in index
+    assert "failed" in index and "quota file is corrupt" in index.lower() and "last good version" in index
     manifest = json.loads((out / "2026-Q3" / "manifest.json").read_text())
     assert manifest["status"] == "failed"
     # no staging folders are left behind
@@ -179,7 +179,8 @@ def test_sample_command_writes_loadable_csv(tmp_path, capsys):
     assert main(["sample", "--out", str(out), "--options", "accounts=200,reps=6,years=1"]) == 0
     assert {p.name for p in out.iterdir()} == {f"{t}.csv" for t in
                                                ("accounts", "reps", "opportunities",
-                                                "stage_history", "quotas", "activities")}
+                                                "stage_history", "quotas", "activities",
+                                                "opportunity_history")}
     a = load_dataset(out)
     b = load_dataset("sample:accounts=200,reps=6,years=1")
     assert len(a.opportunities) == len(b.opportunities)
