@@ -10,10 +10,11 @@ from . import maps
 from .alignment import (Decision, Evaluation, InfeasibleError, Plan, Review, Solution,
                         account_potential, account_workload, alignment_table, at_risk,
                         build_problem, compare, current_alignment, decision, disruption_note,
-                        evaluate, kpi_cards, map_frame, moved_accounts, moved_table, optimize,
-                        place_new_reps, proposal_notes, rep_changes, rep_table, reps_needed,
-                        review, risk_note, risk_table, scope, solve, solver_note,
-                        territory_contiguity, territory_count_note, to_accounts, travel_note,
-                        verdict, what_if, write_alignment)
+                        evaluate, has_geography, has_owners, has_roles, kpi_cards, map_frame,
+                        moved_accounts, moved_table, optimize, place_new_reps, proposal_notes,
+                        rep_changes, rep_table, reps_needed, review, risk_note, risk_table,
+                        scope, scope_note, solve, solver_note, territory_contiguity,
+                        territory_count_note, to_accounts, today_cards, travel_note, verdict,
+                        what_if, write_alignment)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -85,7 +85,9 @@ def scope(ds, role: str | None = None, reps=None):
     the accounts they own today, plus accounts nobody owns.
 
     E.g. ``scope(ds, role="field")`` designs field territories while inside reps keep theirs.
-    ``None`` for both returns ``ds`` unchanged.
+    ``None`` for both returns ``ds`` unchanged. Data with no rep roles at all (e.g. the Maven
+    export) keeps every rep (:func:`scope_note` says so on the page); a role that matches no
+    rep where others have roles is a ``ValueError`` naming the roles there are.
     """
     import dataclasses
 
@@ -93,6 +95,11 @@ def scope(ds, role: str | None = None, reps=None):
         return ds
     r = ds.reps
     keep = pd.Series(True, index=r.index)
+    if role and not has_roles(ds):
+        # a source without any rep roles (e.g. the Maven export): every rep takes part
+        role = None
+        if reps is None:
+            return ds
     if role:
         if "role" not in r or not (r["role"].astype("string") == role).any():
             raise ValueError(f"no reps with role {role!r}; roles are "
@@ -106,6 +113,26 @@ def scope(ds, role: str | None = None, reps=None):
     opp = ds.opportunities[ds.opportunities["account_id"].isin(acc["account_id"])]
     return dataclasses.replace(ds, accounts=acc.reset_index(drop=True), reps=r.reset_index(drop=True),
                                opportunities=opp.reset_index(drop=True), _fingerprint=[])
+
+
+def has_roles(ds) -> bool:
+    """Whether any rep has a ``role`` (a source without roles gives every rep a territory)."""
+    return "role" in ds.reps and bool(ds.reps["role"].notna().any())
+
+
+def has_geography(ds) -> bool:
+    """Whether any account has ``latitude``/``longitude`` (needed for maps and travel)."""
+    acc = ds.accounts
+    if "latitude" not in acc or "longitude" not in acc:
+        return False
+    lat = pd.to_numeric(acc["latitude"], errors="coerce")
+    lon = pd.to_numeric(acc["longitude"], errors="coerce")
+    return bool((lat.notna() & lon.notna()).any())
+
+
+def has_owners(ds) -> bool:
+    """Whether any account has an owner today (``owner_rep_id``)."""
+    return "owner_rep_id" in ds.accounts and bool(ds.accounts["owner_rep_id"].notna().any())
 
 
 def current_alignment(ds) -> pd.DataFrame:
@@ -228,8 +255,10 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     hl, ho = home_bases(ds, rt, lat, lon, pot, acc["owner_rep_id"].astype(str).to_numpy())
     ok = t >= 0
     tt = np.where(ok, t, 0)
-    d_home = haversine_km(lat, lon, hl[tt], ho[tt])
     clat, clon = group_centroids(lat[ok], lon[ok], pot[ok], t[ok], R)
+    if R == 0:  # no territory at all (e.g. no account has an owner today)
+        hl = ho = clat = clon = np.full(1, np.nan)
+    d_home = haversine_km(lat, lon, hl[tt], ho[tt])
     d_cent = haversine_km(lat, lon, clat[tt], clon[tt])
 
     def wmean(d):
@@ -357,8 +386,10 @@ from .narrative import (
     rep_table,
     risk_note,
     risk_table,
+    scope_note,
     solver_note,
     territory_count_note,
+    today_cards,
     travel_note,
     verdict,
 )
@@ -395,9 +426,14 @@ __all__ += [
     "review",
     "risk_note",
     "risk_table",
+    "has_geography",
+    "has_owners",
+    "has_roles",
+    "scope_note",
     "solver_note",
     "territory_count_note",
     "to_accounts",
+    "today_cards",
     "travel_note",
     "verdict",
     "what_if",

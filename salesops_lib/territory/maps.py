@@ -197,3 +197,18 @@ def plot_balance(changes: pd.DataFrame, tolerance: float = 0.05, ax=None,
     viz.money_axis(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return fig
+
+
+def alignment_maps(ds, review):
+    """The page's two maps, today and proposed (:func:`plot_alignment_comparison`), or one
+    sentence when no account has coordinates (maps and travel need them)."""
+    from .alignment import current_alignment, has_geography, map_frame
+    from .narrative import NO_GEOGRAPHY
+
+    if not has_geography(ds):
+        return viz.callout(NO_GEOGRAPHY)
+    fig = plot_alignment_comparison(map_frame(ds, current_alignment(ds)),
+                                    map_frame(ds, review.plan.assignment), review.reps,
+                                    summaries=(review.today.summary, review.proposed.summary))
+    plt.close(fig)  # shown once, as the cell's result (not again by the inline backend)
+    return fig

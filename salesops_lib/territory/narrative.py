@@ -63,6 +63,7 @@ def kpi_cards(summary: pd.Series) -> list[tuple[str, str, str]]:
     ratio = _f(summary, "balance_max_over_min")
     scaled = _f(summary, "capacity_scaled", 0) > 0
     dev = _f(summary, "max_deviation")
+    travel = _f(summary, "travel_km")
     return [
         ("Territories", num(summary.get("territories")), f"{num(summary.get('accounts'))} accounts"),
         ("Widest gap to target", f"±{dev:.1%}" if np.isfinite(dev) else "–",
@@ -72,8 +73,31 @@ def kpi_cards(summary: pd.Series) -> list[tuple[str, str, str]]:
          "potential per FTE, largest over smallest territory" if scaled
          else "potential of the largest over the smallest territory"),
         ("Within ±10% of target", pct(summary.get("share_within_10pct")), "share of territories"),
-        ("Travel", f"{num(summary.get('travel_km'))} km", "potential-weighted, from the rep's home"),
+        ("Travel", f"{num(travel)} km" if np.isfinite(travel) else "–",
+         "potential-weighted, from the rep's home"),
     ]
+
+
+NO_ROLES = "The data has no rep roles, so every rep is given a territory."
+NO_OWNERS = ("Today's alignment needs each account's current owner (accounts.owner_rep_id); "
+             "this data has none, so the proposal starts from no territories.")
+NO_GEOGRAPHY = ("Maps and travel need account latitude/longitude and rep home bases; "
+                "this data has none, so the proposal balances territories without a travel term.")
+
+
+def scope_note(ds, role: str | None = None):
+    """One sentence when ``role`` was asked for but the data has no rep roles at all (so
+    :func:`scope` kept every rep); nothing otherwise."""
+    has = "role" in ds.reps and bool(ds.reps["role"].notna().any())
+    return viz.callout(NO_ROLES) if role and not has else None
+
+
+def today_cards(review):
+    """Today's headline numbers (:func:`kpi_cards`), or one sentence when no account has an
+    owner today, so there is no alignment to measure."""
+    if _f(review.today.summary, "territories", 0) < 1:
+        return viz.callout(NO_OWNERS)
+    return viz.kpis(kpi_cards(review.today.summary))
 
 
 def compare(before: pd.Series, after: pd.Series) -> pd.DataFrame:
@@ -127,7 +151,9 @@ def verdict(before: pd.Series, after: pd.Series, tolerance: float = 0.05,
     main = measures[0]
     ratio = _f(before, _MEASURE_KEYS[main][0])
     per_fte = " per FTE" if _f(before, "capacity_scaled", 0) > 0 else ""
-    if not np.isfinite(ratio):
+    if _f(before, "territories", 0) < 1:
+        head = "Today no account has an owner"
+    elif not np.isfinite(ratio):
         head = (f"Today at least one territory has no {main} at all" if _f(before, "territories", 0) > 1
                 else "Today there is a single territory")
     else:
