@@ -37,6 +37,8 @@ import pandas as pd
 
 from .periods import Period
 
+#: Stage of a deal on a past day when the source keeps neither history nor stage dates.
+UNRECORDED_STAGE = "(stage not recorded)"
 #: Label given to a group whose key is missing (a rep with no team, a deal with no channel).
 UNASSIGNED = "(unassigned)"
 
@@ -270,9 +272,10 @@ def state_as_of(ds, date) -> pd.DataFrame:
     any history row (a source that only partly keeps history) fall back to the rule below.
 
     Without history, the ``opportunities`` row is read back in time: a deal closed after
-    ``d`` was open on ``d`` (its stage the last ``stage_history`` entry on or before ``d``, or
-    its current stage), and amount, category and close date are the final ones: the best a
-    source without history allows, and said in the data-health block by the loader.
+    ``d`` was open on ``d`` (its stage the last ``stage_history`` entry on or before ``d``, else
+    :data:`UNRECORDED_STAGE`: never its final won/lost stage), and amount, category and close
+    date are the final ones: the best a source without history allows, and said in the
+    data-health block by the loader.
 
     Returns
     -------
@@ -327,11 +330,12 @@ def _stage_on(ds, known: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
     """Each deal's last ``stage_history`` stage entered before ``end`` (else its stage)."""
     sh = ds.stage_history
     if sh is None or sh.empty:
-        return known["stage"]
+        # a deal still open then was not in its final (won/lost) stage: say it is not known
+        return pd.Series(UNRECORDED_STAGE, index=known.index, dtype="string")
     sh = sh[sh["entered_date"] < end].sort_values(["opportunity_id", "entered_date"],
                                                   kind="stable")
     last = sh.drop_duplicates("opportunity_id", keep="last").set_index("opportunity_id")["stage"]
-    return known["opportunity_id"].map(last).fillna(known["stage"])
+    return known["opportunity_id"].map(last).astype("string").fillna(UNRECORDED_STAGE)
 
 
 # --------------------------------------------------------------------------------------------

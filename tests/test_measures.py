@@ -226,6 +226,10 @@ def test_state_as_of_without_history_reads_the_final_row_back_in_time():
     assert not s.loc["o1", "from_history"]
     s = measures.state_as_of(ds, "2026-09-01").set_index("opportunity_id")
     assert s.loc["o1", "status"] == "lost" and s.loc["o2", "status"] == "open"
+    # without stage dates either, a deal open then is not shown in its final (lost) stage
+    bare = make_ds([("r1", "2026", 1.0)], opportunities=opp)
+    s = measures.state_as_of(bare, "2026-07-01").set_index("opportunity_id")
+    assert s.loc["o1", "stage"] == measures.UNRECORDED_STAGE
 
 
 # --------------------------------------------------------------------------------------------
