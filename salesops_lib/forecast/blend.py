@@ -59,6 +59,26 @@ def _steps_to(last: pd.Timestamp, end: pd.Timestamp, granularity: str) -> int:
     return n
 
 
+#: Fewest complete buckets of bookings a replayed moment needs (a replay before the data's
+#: first bookings, or just after them, has nothing to forecast from and is skipped).
+MIN_HISTORY = {"day": 28, "week": 8, "month": 3, "quarter": 2}
+
+
+def with_history(ds, plan, granularity: str):
+    """The replay points of ``plan`` (``(period, week, as_of)``) with at least
+    :data:`MIN_HISTORY` complete buckets of bookings known on their as-of date, and each
+    kept point's last complete bucket ``{as_of: ds}``. Points before the data's history
+    (no bookings yet, or too few buckets of them) are dropped."""
+    need = MIN_HISTORY.get(granularity, 2)
+    kept, last = [], {}
+    for q, w, a in plan:
+        s = fc_.bookings_series(ds, granularity, as_of=a)
+        if s["ds"].nunique() >= need:
+            kept.append((q, w, a))
+            last[a] = s["ds"].max()
+    return kept, last
+
+
 def replay_blend(ds, p: Period, *, granularity, model, periods_back, weeks, level, seed, n_jobs,
             scheduler, plan=None, corr=None, pipe_factor=None):
     """Replayed past forecasts (frame as :func:`period_backtest`) and the deal-level points
@@ -66,11 +86,10 @@ def replay_blend(ds, p: Period, *, granularity, model, periods_back, weeks, leve
     ``plan`` overrides the replayed ``(period, week, as_of)`` points and ``corr`` the
     pipeline correlations (for the weeks of a period in progress)."""
     plan = replay_points(ds, p, periods_back, weeks) if plan is None else plan
+    plan, last_complete = with_history(ds, plan, granularity)
     if not plan:
         return pd.DataFrame(columns=PAST_COLUMNS), pd.DataFrame(), {}, pd.DataFrame()
     full = fc_.bookings_series(ds, granularity, as_of=ds.as_of, complete=False)
-    last_complete = {a: fc_.bookings_series(ds, granularity, as_of=a)["ds"].max()
-                     for _, _, a in plan}
     cuts = sorted(set(last_complete.values()))
     series = pd.concat([full[full["ds"] <= c].assign(unique_id=f"{c:%Y-%m-%d}") for c in cuts],
                        ignore_index=True)

@@ -455,6 +455,7 @@ def plot_waterfall(components: pd.DataFrame, ax=None, *, title: str = "Pipeline 
     for xi, (val, bot) in enumerate(zip(np.r_[v.to_numpy(), v.sum()], np.r_[bottoms, 0.0])):
         ax.text(xi, bot + val, viz.money(val), ha="center", va="bottom", fontsize=9)
     ax.set_xticks(x, [*v.index, "forecast"])
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.08)   # room for the labels above the tallest bar
     viz.money_axis(ax)
     return fig
 

@@ -40,7 +40,7 @@ def plot_period_by_group(frame: pd.DataFrame, ax=None, *, title: str = "Forecast
     ax.bar(x, f["value"], color=viz.COLORS["primary"], alpha=0.85, label="forecast")
     ax.errorbar(x, f["value"], yerr=[f["value"] - f["lower"], f["upper"] - f["value"]],
                 fmt="none", ecolor="#333333", capsize=4, lw=1.2, label="80% interval")
-    if "quota" in f:
+    if "quota" in f and f["quota"].notna().any():
         ax.scatter(x, f["quota"], marker="_", s=900, color=viz.COLORS["target"], lw=3,
                    label="quota", zorder=3)
     ax.set_xticks(x, f["unique_id"].astype(str), rotation=30 if len(f) > 6 else 0, ha="right"

@@ -33,29 +33,82 @@ def final_result(ds, period) -> float | None:
     return float(a.loc[a["period"] == P.label, "actual"].sum())
 
 
+NO_QUOTA = "needs a quotas table; this data has none"
+CALLS_NEED = ("Commit calls need a forecast category on the opportunities (commit, best case); "
+              "this data has none.")
+
+
+def has_history(ds) -> bool:
+    """Whether the data keeps opportunity history (deals as they stood on past dates)."""
+    h = getattr(ds, "opportunity_history", None)
+    return h is not None and len(h) > 0
+
+
+def has_categories(ds) -> bool:
+    """Whether any deal carries a forecast category (commit, best case, ...)."""
+    cats = [t["forecast_category"] for t in (ds.opportunities, getattr(ds, "opportunity_history", None))
+            if t is not None and "forecast_category" in t.columns]
+    return any(c.notna().any() for c in cats)
+
+
+def pipeline_note(ds):
+    """One sentence on what the pipeline rests on when the data lacks opportunity history or
+    forecast categories (a :func:`salesops_lib.viz.callout`); None when it has both."""
+    hist, cats = has_history(ds), has_categories(ds)
+    if hist and cats:
+        return None
+    if not hist and not cats:
+        text = ("This data has no opportunity history or forecast categories, so the pipeline on "
+                "a past date is read from each deal's final row back in time (final amount, stage "
+                "and close date), and every open deal counts in \"pipeline\", weighted by its "
+                "stage odds (commit and best case stay empty).")
+    elif not hist:
+        text = ("This data has no opportunity history, so the pipeline on a past date is read from "
+                "each deal's final row back in time (final amount, stage and close date), not as "
+                "it stood then.")
+    else:
+        text = ("This data has no forecast categories, so every open deal counts in \"pipeline\", "
+                "weighted by its stage odds (commit and best case stay empty).")
+    return viz.callout(text)
+
+
+def history_note(ds):
+    """Without opportunity history, one sentence saying past stages are read back from final
+    rows (for the stage-probability check); None with history."""
+    if has_history(ds):
+        return None
+    return viz.callout("This data has no opportunity history, so a deal's stage on a past date is "
+                       "read from its final row back in time, and these probabilities rest on that.")
+
+
+def _last_year_card(ol, value: float):
+    if np.isfinite(ol.last_year) and ol.last_year > 0:
+        return ("vs last year", viz.signed_pct(value / ol.last_year - 1),
+                f"last year {viz.money(ol.last_year)}")
+    ly = Period.parse(ol.period).last_year().label
+    return ("vs last year", "–", f"no bookings in {ly} to compare with")
+
+
+def _quota_card(ol, value: float):
+    if np.isfinite(ol.quota):
+        return ("vs quota", viz.pct(value / ol.quota), f"quota {viz.money(ol.quota)}")
+    return ("vs quota", "–", NO_QUOTA)
+
+
 def headline(ol, ds=None) -> list[tuple[str, str, str | None]]:
     """Key numbers for :func:`salesops_lib.viz.kpis`: the blend and its range, vs quota and
     last year, then the two sources with their weights. With ``ds`` and a period that is
     over, the final result instead (a finished period is not forecast)."""
     final = final_result(ds, ol.period) if ds is not None else None
     if final is not None:
-        items = [(f"{ol.period} final result", viz.money(final),
-                  "the period is over: what was forecast for it is compared below")]
-        if np.isfinite(ol.quota):
-            items.append(("vs quota", viz.pct(final / ol.quota), f"quota {viz.money(ol.quota)}"))
-        if np.isfinite(ol.last_year) and ol.last_year > 0:
-            items.append(("vs last year", viz.signed_pct(final / ol.last_year - 1),
-                          f"last year {viz.money(ol.last_year)}"))
-        return items
+        return [(f"{ol.period} final result", viz.money(final),
+                 "the period is over: what was forecast for it is compared below"),
+                _quota_card(ol, final), _last_year_card(ol, final)]
     s = ol.summary.set_index("source")
     b = s.loc["blend"]
     items = [(f"{ol.period} forecast", viz.money(b["value"]),
-              f"{ol.level:g}% range {viz.money(b['lower'])} – {viz.money(b['upper'])}")]
-    if np.isfinite(ol.quota):
-        items.append(("vs quota", viz.pct(b["value"] / ol.quota), f"quota {viz.money(ol.quota)}"))
-    if np.isfinite(ol.last_year) and ol.last_year > 0:
-        items.append(("vs last year", viz.signed_pct(b["value"] / ol.last_year - 1),
-                      f"last year {viz.money(ol.last_year)}"))
+              f"{ol.level:g}% range {viz.money(b['lower'])} – {viz.money(b['upper'])}"),
+             _quota_card(ol, b["value"]), _last_year_card(ol, b["value"])]
     for src, label in (("timeseries", "time-series model"), ("pipeline", "pipeline")):
         items.append((label, viz.money(s.at[src, "value"]),
                       f"weight {viz.pct(ol.weights.get(src, np.nan))}"))
@@ -143,15 +196,29 @@ def track_record(ds, ol, recorded: pd.DataFrame | None = None) -> pd.DataFrame:
 def groups_view(ol):
     """The reconciled forecast of the ``by`` groups beside quota, with the method used."""
     g = ol.groups[ol.groups["level"] == ol.by]
-    t = g[["unique_id", "value", "lower", "upper", "base", "quota", "attainment"]].rename(
-        columns={"unique_id": ol.by, "base": "before reconciling"})
+    quota = "quota" in g and g["quota"].notna().any()
+    cols = ["unique_id", "value", "lower", "upper", "base"] + (["quota", "attainment"] if quota
+                                                               else [])
+    t = g[cols].rename(columns={"unique_id": ol.by, "base": "before reconciling"})
     rec = g["reconciled"].any()
     how = (f"reconciled by {g['method'].iloc[0].replace('_', ' ')}"
            + (f" (fallback: {g['fallback'].iloc[0]})" if g["fallback"].iloc[0] else "")
            if rec and len(g) else "not reconciled: not a level of the rep hierarchy")
     return viz.table(t, {"value": "money", "lower": "money", "upper": "money",
                          "before reconciling": "money", "quota": "money", "attainment": "pct"},
-                     caption=f"{ol.period} forecast by {ol.by}, {how}")
+                     caption=f"{ol.period} forecast by {ol.by}, {how}" + (
+                         "" if quota else "; quota and attainment need a quotas table, and this data has none"))
+
+
+def plot_groups(ol):
+    """The ``by`` groups' forecasts as bars (:func:`forecast.plot_period_by_group`), against
+    quota when the data has quotas; returns the figure."""
+    from .plots import plot_period_by_group
+
+    f = groups_chart_frame(ol)
+    quota = "quota" in f and f["quota"].notna().any()
+    return plot_period_by_group(f, title=f"{ol.period} forecast by {ol.by}"
+                                + (" vs quota" if quota else " (no quotas in the data)"))
 
 
 def groups_chart_frame(ol) -> pd.DataFrame:
@@ -189,6 +256,8 @@ def calls_view(ds, ol, by: str = "team", calls: pd.DataFrame | None = None):
     added (:mod:`salesops_lib.forecast.calls`)."""
     if by not in ds.reps.columns and by not in ds.opportunities.columns:
         return viz.table(pd.DataFrame({"note": [f"no {by} to roll calls up by"]}))
+    if (calls is None or not len(calls)) and not has_categories(ds):
+        return viz.callout(CALLS_NEED)
     if calls is not None and len(calls):
         cur = calls[calls["period"] == ol.period].sort_values("as_of").groupby(
             "unique_id").tail(1).assign(best_case=np.nan)

@@ -1,0 +1,106 @@
+"""The forecast page on data that lacks tables or columns (the public Maven CRM export: no
+quotas, no opportunity history, no forecast categories, bookings only from March 2017): the
+replay skips moments before the history, and each section says in one sentence what it needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from salesops_lib import load_dataset, viz  # noqa: E402
+from salesops_lib.forecast import blend as B  # noqa: E402
+from salesops_lib.forecast import views as V  # noqa: E402
+from salesops_lib.forecast.pipeline_model import replay_points  # noqa: E402
+
+MAVEN = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "crm_sales_opportunities_maven"
+
+
+@pytest.fixture(scope="module")
+def maven():
+    if not MAVEN.is_dir():
+        pytest.skip("../shared/data/crm_sales_opportunities_maven is not present")
+    return load_dataset(MAVEN, mapping="maven")
+
+
+@pytest.fixture(scope="module")
+def maven_outlook(maven):
+    return B.outlook(maven, "2017-Q4", by="team", periods_back=3, n_jobs=1)
+
+
+def _text(out) -> str:
+    if hasattr(out, "_repr_html_"):
+        return out._repr_html_()
+    return out.data if hasattr(out, "data") else str(out)
+
+
+def test_replay_skips_moments_before_the_first_bookings(maven):
+    plan = replay_points(maven, "2017-Q4", 3, (1, 4, 7, 10, 13))
+    kept, last = B.with_history(maven, plan, "month")
+    # bookings start in March 2017: no 2017-Q1 moment has three complete months behind it
+    assert {q.label for q, _, _ in plan} == {"2017-Q1", "2017-Q2", "2017-Q3"}
+    assert "2017-Q1" not in {q.label for q, _, _ in kept}
+    assert {q.label for q, _, _ in kept} >= {"2017-Q2", "2017-Q3"}
+    assert len(kept) < len(plan) and set(last) == {a for _, _, a in kept}
+    assert not any(pd.isna(v) for v in last.values())
+    # nothing known at all: every point dropped, the replay is empty rather than failing
+    q1 = [(q, w, a) for q, w, a in plan if q.label == "2017-Q1"]
+    assert B.with_history(maven, q1, "month") == ([], {})
+
+
+def test_maven_outlook_renders_the_final_result_without_quota(maven, maven_outlook):
+    ol = maven_outlook
+    assert len(ol.past) and not ol.past["as_of"].lt(pd.Timestamp("2017-04-01")).any()
+    cards = V.headline(ol, maven)
+    assert cards[0][0] == "2017-Q4 final result"
+    assert cards[0][1] == f"${V.final_result(maven, '2017-Q4') / 1e6:.1f}M"
+    assert cards[1] == ("vs quota", "–", "needs a quotas table; this data has none")
+    assert cards[2][0] == "vs last year" and "no bookings in 2016-Q4" in cards[2][2]
+    # a period still running: the forecast, its quota card still says what it needs
+    running = V.headline(ol)
+    assert running[0][0] == "2017-Q4 forecast" and running[1][2] == V.NO_QUOTA
+
+
+def test_maven_groups_without_quota_say_what_they_need(maven_outlook):
+    html = _text(V.groups_view(maven_outlook))
+    assert "quota and attainment need a quotas table, and this data has none" in html
+    assert "Attainment" not in html and "<th>Quota" not in html
+    fig = V.plot_groups(maven_outlook)
+    assert viz.figure_title(fig) == "2017-Q4 forecast by team (no quotas in the data)"
+    assert "quota" not in fig.axes[0].get_legend_handles_labels()[1]
+
+
+def test_maven_pipeline_and_calls_say_what_they_rest_on(maven, maven_outlook):
+    note = _text(V.pipeline_note(maven))
+    assert "no opportunity history or forecast categories" in note
+    assert "read from each deal&#x27;s final row back in time" in note
+    assert "read from its final row back in time" in _text(V.history_note(maven))
+    calls = _text(V.calls_view(maven, maven_outlook, by="team"))
+    assert "Commit calls need a forecast category on the opportunities" in calls
+
+
+def _stub(history: bool, categories: bool):
+    opp = pd.DataFrame({"opportunity_id": ["o1"],
+                        "forecast_category": ["commit" if categories else None]})
+    hist = pd.DataFrame({"opportunity_id": ["o1"] * history,
+                         "forecast_category": [None] * history})
+    return SimpleNamespace(opportunities=opp, opportunity_history=hist)
+
+
+def test_pipeline_note_one_sentence_per_missing_part():
+    assert V.pipeline_note(_stub(True, True)) is None
+    assert V.history_note(_stub(True, False)) is None
+    only_hist = _text(V.pipeline_note(_stub(False, True)))
+    assert only_hist.startswith("<div") and "no opportunity history, so" in only_hist
+    assert "forecast categories" not in only_hist
+    only_cat = _text(V.pipeline_note(_stub(True, False)))
+    assert "no forecast categories, so every open deal counts in" in only_cat
+    assert "history" not in only_cat
+    for t in (only_hist, only_cat):
+        assert t.count(". ") == 0      # one sentence
