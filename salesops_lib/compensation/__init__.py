@@ -16,7 +16,9 @@ from .cost import (
 from .credit import apply_reversals, check_splits, credited, reversals, rollup
 from .engine import evaluate
 from .fairness import attainment_table, backtest_methods, fairness, gini, rank_correlation
+from .missing import has_quotas, no_basis_sentence, plan_cost, proposed_quotas, reading_basis
 from .narrative import (
+    NO_QUOTAS,
     backtest_table,
     fairness_table,
     key_numbers,
@@ -36,6 +38,7 @@ from .quotas import (
     METHODS,
     allocate,
     bottom_up,
+    company_basis,
     company_number,
     compare_methods,
     hold,
@@ -47,7 +50,14 @@ from .quotas import (
 from .statements import next_tier, statement, statement_lines, statement_summary
 
 __all__ = [
+    "reading_basis",
+    "proposed_quotas",
+    "plan_cost",
+    "no_basis_sentence",
+    "has_quotas",
+    "company_basis",
     "METHODS",
+    "NO_QUOTAS",
     "SAMPLE_PLAN",
     "CostSimulation",
     "PayRun",
