@@ -14,6 +14,8 @@ NO_QUOTAS = {
            "none.",
     "cost": "Plan cost needs a quotas table (rep_id, period, quota) to read past attainment "
             "from; this data has none.",
+    "sensitivity": "The sensitivity of plan cost needs the cost simulation, and so a quotas "
+                   "table; this data has none.",
     "fairness": "Fairness needs a quotas table (rep_id, period, quota) to measure attainment; "
                 "this data has none.",
 }
@@ -148,9 +150,10 @@ def reading_cost(sim) -> str:
 
 
 def sensitivity_table(sens: pd.DataFrame):
-    """Each parameter's effect on P50 cost (−10% / +10%); nothing without a simulation."""
+    """Each parameter's effect on P50 cost (−10% / +10%); without a simulation (no quotas),
+    the sentence saying what it needs."""
     if sens is None:
-        return None
+        return viz.callout(NO_QUOTAS["sensitivity"])
     out = sens.rename(columns={"p50_low": "P50 at −10%", "p50_high": "P50 at +10%",
                                "change_low": "change at −10%", "change_high": "change at +10%"})
     return viz.table(out, {"value": lambda v: f"{v:,.2f}" if abs(v) < 100 else viz.money(v),

@@ -54,7 +54,7 @@ def test_plan_cost_needs_quotas(maven):
     assert sim is None
     assert comp.reading_cost(sim) == comp.NO_QUOTAS["cost"]
     assert comp.plot_cost(sim) is None
-    assert comp.sensitivity_table(comp.sensitivity(sim)) is None
+    assert comp.NO_QUOTAS["sensitivity"] in _html(comp.sensitivity_table(comp.sensitivity(sim)))
     cards = comp.key_numbers(comp.proposed_quotas(maven, PERIOD), comp.bottom_up(maven, PERIOD),
                              None, sim)
     assert cards[-1] == ("Plan cost", "–", "needs a quotas table")
