@@ -19,9 +19,8 @@ import pandas as pd
 from .. import viz
 from ..periods import Period
 from .cost import simulate
-from .narrative import NO_QUOTAS, _label
+from .narrative import _label
 from .quotas import allocate, company_basis, known_before
-
 
 
 def has_quotas(ds) -> bool:

@@ -7,7 +7,6 @@ import pandas as pd
 from .. import viz
 from .quotas import METHOD_LABELS
 
-
 #: One sentence per section that needs quotas the data does not have.
 NO_QUOTAS = {
     "pay": "Attainment-based pay needs a quotas table (rep_id, period, quota); this data has "
