@@ -360,8 +360,11 @@ def sensitivity(sim: CostSimulation, step: float = 0.10) -> pd.DataFrame:
     """Each plan parameter moved by ∓``step`` (relative), P50 cost re-run on the same draws.
 
     Returns ``parameter``, ``value``, ``p50_low``, ``p50_high``, ``change_low`` and
-    ``change_high`` (P50 minus the base P50), sorted by the larger absolute change.
+    ``change_high`` (P50 minus the base P50), sorted by the larger absolute change; ``None``
+    when ``sim`` is None (no simulation: the data has no quotas).
     """
+    if sim is None:
+        return None
     base = sim.summary["cost_p50"]
     rows = []
     for name, value, low, high in _variants(sim.plan, step):

@@ -83,7 +83,11 @@ def fairness(ds, period) -> pd.DataFrame:
         reading = ("clear relation: quotas do not fully reflect it" if clear
                    else "no clear relation")
         rows.append((name, rho, lo, hi, f"{reading} ({n} reps)"))
-    q10, q50, q90 = np.nanpercentile(a, [10, 50, 90]) if len(a) else (np.nan,) * 3
+    if not len(a):       # no quotas: no attainment to measure
+        out = pd.DataFrame(rows, columns=["metric", "value", "low", "high", "reading"])
+        out.attrs["reps"] = 0
+        return out
+    q10, q50, q90 = np.nanpercentile(a, [10, 50, 90])
     rows += [
         ("gini of attainment", gini(a), np.nan, np.nan, "0 = everyone attains the same"),
         ("share within ±20% of quota", float(np.mean((a >= 0.8) & (a <= 1.2))), np.nan, np.nan,
@@ -95,7 +99,9 @@ def fairness(ds, period) -> pd.DataFrame:
         ("skewness of attainment", float(stats.skew(a[~np.isnan(a)])), np.nan, np.nan,
          "> 0: a long tail of high attainers"),
     ]
-    return pd.DataFrame(rows, columns=["metric", "value", "low", "high", "reading"])
+    out = pd.DataFrame(rows, columns=["metric", "value", "low", "high", "reading"])
+    out.attrs["reps"] = len(t)           # 0: no rep has a quota (narrative says so)
+    return out
 
 
 def backtest_methods(ds, year=None, methods=METHODS) -> pd.DataFrame:
@@ -104,6 +110,9 @@ def backtest_methods(ds, year=None, methods=METHODS) -> pd.DataFrame:
 
     Quotas are allocated from data known the day before the year (:func:`quotas.allocate`) with
     the company number set to the year's actual bookings, so only the split is judged.
+
+    Without won deals in the year, or in the 12 months before it, returns an empty frame whose
+    ``attrs["reason"]`` says so in one sentence.
 
     Returns one row per method: ``method``, ``reps``, ``wape`` = Σ|bookings − quota| / Σ bookings,
     ``share_within_20pct``, ``gini`` of attainment, ``rank_correlation`` of quota with bookings.
@@ -116,8 +125,16 @@ def backtest_methods(ds, year=None, methods=METHODS) -> pd.DataFrame:
         Y = Period.parse(str(year), ds.fiscal_start_month)
     actual = won_bookings(ds, Y.start, Y.end, min(Y.end, pd.Timestamp(ds.as_of)))
     total = float(actual.sum())
-    if total <= 0:
-        raise ValueError(f"no won bookings in {Y.label} to backtest quota methods on")
+    known = known_before(ds, Y)
+    before = float(won_bookings(ds, Y.start - pd.DateOffset(months=12), known, known).sum())
+    if total <= 0 or before <= 0:    # nothing to judge, or nothing to set the split from
+        out = pd.DataFrame(columns=["method", "year", "reps", "wape", "share_within_20pct",
+                                    "gini", "rank_correlation"])
+        out.attrs["reason"] = (
+            f"The quota-method backtest needs won deals in {Y.label} and in the 12 months "
+            f"before it (to set its quotas from); this data has none "
+            f"{'in ' + Y.label if total <= 0 else 'before ' + Y.label}.")
+        return out
     rows = []
     for m in methods:
         q = allocate(ds, Y, m, total, known_at=known_before(ds, Y)).set_index("rep_id")["quota"]

@@ -7,6 +7,18 @@ import pandas as pd
 from .. import viz
 from .quotas import METHOD_LABELS
 
+#: One sentence per section that needs quotas the data does not have.
+NO_QUOTAS = {
+    "pay": "Attainment-based pay needs a quotas table (rep_id, period, quota); this data has "
+           "none.",
+    "cost": "Plan cost needs a quotas table (rep_id, period, quota) to read past attainment "
+            "from; this data has none.",
+    "sensitivity": "The sensitivity of plan cost needs the cost simulation, and so a quotas "
+                   "table; this data has none.",
+    "fairness": "Fairness needs a quotas table (rep_id, period, quota) to measure attainment; "
+                "this data has none.",
+}
+
 
 def _label(method: str) -> str:
     return METHOD_LABELS.get(method, method.replace("_", " "))
@@ -17,8 +29,17 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
     at quota, and plan cost P50 with P10–P90 (and cost of sales)."""
     total = float(quotas["quota"].sum())
     cap = float(capacity["capacity"].sum())
-    s = sim.summary
     fc = float(forecast.value) if forecast is not None else 0.0
+    cards = [
+        ("Quota total", viz.money(total) if total > 0 else "–",
+         (f"{viz.pct(total / fc)} of forecast {viz.money(fc)}" if fc > 0 else "no forecast")
+         if total > 0 else "no company number to split"),
+        ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
+         if cap > 0 else "no productivity history"),
+    ]
+    if sim is None:          # no quotas in the data: no attainment to simulate from
+        return cards + [("Plan cost", "–", "needs a quotas table")]
+    s = sim.summary
     return [
         ("Quota total", viz.money(total),
          f"{viz.pct(total / fc)} of forecast {viz.money(fc)}" if fc > 0 else "no forecast"),
@@ -34,23 +55,36 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
 
 
 def quota_table(table: pd.DataFrame, by: str = "team"):
-    """Quota per team (rows) and method (columns)."""
+    """Quota per team (rows) and method (columns); nothing when there is no company number."""
+    if table.empty:
+        return None
     shown = table.rename(columns={m: _label(m) for m in table.columns if m != by})
     return viz.table(shown, {c: "money" for c in shown.columns if c != by})
 
 
 def reading_methods(table: pd.DataFrame, chosen: str, by: str = "team") -> str:
     """Which team's quota moves most between the chosen method and the current split."""
+    if table.empty:
+        return ("Quota setting needs a quotas table or won deals before the period to set a "
+                "company number from; this data has neither.")
     methods = [c for c in table.columns if c != by]
     spread = table[methods].max(axis=1) - table[methods].min(axis=1)
     i = int(spread.idxmax())
-    return (f"The chosen method is {_label(chosen).lower()}. The methods disagree most on "
+    text = (f"The chosen method is {_label(chosen).lower()}. The methods disagree most on "
             f"{table.loc[i, by]}: {viz.money(table.loc[i, methods].min())} to "
             f"{viz.money(table.loc[i, methods].max())}.")
+    even = table.attrs.get("fell_back_to_even", [])
+    if even:
+        names = " and ".join(_label(m).lower() for m in even)
+        text += (f" This data has nothing to weight {names} by (no bookings a year earlier or "
+                 "no account owners), so they split as even does.")
+    return text
 
 
 def reading_fairness(fair: pd.DataFrame) -> str:
     """One sentence on the two fairness correlations and the spread."""
+    if fair.attrs.get("reps", 1) == 0:
+        return NO_QUOTAS["fairness"]
     f = fair.set_index("metric")
     pot = f.loc["attainment vs potential per quota"]
     ten = f.loc["attainment vs tenure"]
@@ -69,7 +103,9 @@ def reading_fairness(fair: pd.DataFrame) -> str:
 
 
 def fairness_table(fair: pd.DataFrame):
-    """The fairness measures with their intervals."""
+    """The fairness measures with their intervals (nothing when no rep has a quota)."""
+    if fair.attrs.get("reps", 1) == 0:
+        return None
     shown = fair.assign(metric=fair["metric"].str.capitalize(),
                         reading=fair["reading"].str.capitalize())
     return viz.table(shown, {"value": lambda v: f"{v:.2f}", "low": lambda v: f"{v:.2f}",
@@ -77,7 +113,11 @@ def fairness_table(fair: pd.DataFrame):
 
 
 def reading_backtest(bt: pd.DataFrame) -> str:
-    """Which method's quotas for last year came closest to what reps sold."""
+    """Which method's quotas for last year came closest to what reps sold (or, when the data
+    cannot backtest, what it would need)."""
+    if bt.empty:
+        return bt.attrs.get("reason", "There is no complete past year to backtest the quota "
+                                      "methods on.")
     best = bt.sort_values("wape").iloc[0]
     worst = bt.sort_values("wape").iloc[-1]
     return (f"Set for {best['year']} from what was known before it, {_label(best['method']).lower()} "
@@ -86,7 +126,9 @@ def reading_backtest(bt: pd.DataFrame) -> str:
 
 
 def backtest_table(bt: pd.DataFrame):
-    """Backtest of the quota methods."""
+    """Backtest of the quota methods (nothing when there is none)."""
+    if bt.empty:
+        return None
     shown = bt.assign(method=bt["method"].map(_label)).rename(
         columns={"share_within_20pct": "Within ±20% of quota", "gini": "Gini of attainment",
                  "wape": "WAPE", "rank_correlation": "Rank correlation with bookings"})
@@ -96,7 +138,9 @@ def backtest_table(bt: pd.DataFrame):
 
 
 def reading_cost(sim) -> str:
-    """One sentence on the cost distribution."""
+    """One sentence on the cost distribution (``sim`` None: what plan cost needs)."""
+    if sim is None:
+        return NO_QUOTAS["cost"]
     s = sim.summary
     return (f"Over {s['draws']:,} simulated outcomes for {s['reps']} reps, the plan costs "
             f"{viz.money(s['cost_p50'])} at the median (P10 {viz.money(s['cost_p10'])}, P90 "
@@ -105,7 +149,10 @@ def reading_cost(sim) -> str:
 
 
 def sensitivity_table(sens: pd.DataFrame):
-    """Each parameter's effect on P50 cost (−10% / +10%)."""
+    """Each parameter's effect on P50 cost (−10% / +10%); without a simulation (no quotas),
+    the sentence saying what it needs."""
+    if sens is None:
+        return viz.callout(NO_QUOTAS["sensitivity"])
     out = sens.rename(columns={"p50_low": "P50 at −10%", "p50_high": "P50 at +10%",
                                "change_low": "change at −10%", "change_high": "change at +10%"})
     return viz.table(out, {"value": lambda v: f"{v:,.2f}" if abs(v) < 100 else viz.money(v),
@@ -114,7 +161,10 @@ def sensitivity_table(sens: pd.DataFrame):
 
 
 def payouts_table(pay: pd.DataFrame, n: int = 10):
-    """The ``n`` largest payouts of the period, with their parts."""
+    """The ``n`` largest payouts of the period, with their parts (no rep paid: the sentence
+    saying pay needs quotas)."""
+    if pay.empty:
+        return viz.callout(NO_QUOTAS["pay"])
     cols = ["rep_name", "team", "attainment", "commission", "cap_adjustment", "spif", "clawback",
             "earnings", "draw", "draw_recovery", "payout"]
     top = pay.sort_values("payout", ascending=False).head(n)[cols]

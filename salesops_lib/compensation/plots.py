@@ -33,6 +33,8 @@ def plot_pay_curve(curve: pd.DataFrame, ax=None, *, title: str = "Pay curve",
 
 def plot_cost(sim, ax=None, *, title: str = "Plan cost across simulated outcomes"):
     """Histogram of total plan cost over the Monte Carlo draws, with P10, P50 and P90 marked."""
+    if sim is None:          # no simulation (no quotas): the reading says why
+        return None
     fig, ax = viz.figure(title, "Total plan cost for the period ($)", "Share of draws", ax=ax)
     c = sim.draws["cost"].to_numpy()
     w = np.full(len(c), 1.0 / len(c))
@@ -51,6 +53,8 @@ def plot_cost(sim, ax=None, *, title: str = "Plan cost across simulated outcomes
 def plot_quota_by_team(table: pd.DataFrame, by: str = "team", ax=None, *,
                        title: str = "Quota by team and method"):
     """Grouped bars: quota per ``by`` (rows) under each method (the other columns)."""
+    if table.empty:          # no company number: the reading says why
+        return None
     fig, ax = viz.figure(title, "", "Quota for the period ($)", ax=ax, size=(10, 4.4))
     methods = [c for c in table.columns if c != by]
     n, k = len(table), len(methods)
@@ -68,6 +72,8 @@ def plot_quota_by_team(table: pd.DataFrame, by: str = "team", ax=None, *,
 def plot_fairness(table: pd.DataFrame, ax=None, *,
                   title: str = "Attainment against territory potential"):
     """Scatter of attainment against potential per unit of quota, coloured by team."""
+    if table.empty:          # no rep has a quota: the reading says why
+        return None
     fig, ax = viz.figure(title, "Territory potential per $1 of quota", "Attainment (% of quota)",
                          ax=ax)
     colors = viz.color_map(table["team"].fillna("").astype(str))

@@ -11,14 +11,17 @@ proportion to a weight ``w_r``: ``quota_r = total · w_r / Σ w``:
 * ``prior_year``: the rep's won bookings in the same period a year earlier;
 * ``trailing_12m``: won bookings in the 12 months before the period starts;
 * ``potential``: territory potential, Σ :func:`measures.account_potential` of owned accounts;
-* ``blend``: the mean of the three normalised shares prior_year, trailing_12m and potential.
+* ``blend``: the mean of the three normalised shares prior_year, trailing_12m and potential
+  (a share with no data, e.g. no bookings a year earlier, drops out of the mean).
 
 A rep hired too late to have the whole history window (history methods), or owning no account
 yet (potential), takes the median weight of the other reps of the same role × employed share
 (no quota of zero for a new hire).
 
 **Default company number**: the quota already set for the period (:func:`quota_for_period`)
-when there is one, else prior-year bookings × (1 + growth).
+when there is one, else prior-year bookings × (1 + growth), else (no bookings in the same
+period a year earlier, e.g. a CRM export shorter than a year) the trailing-12-month bookings
+scaled to the period's length (× months / 12) × (1 + growth); :func:`company_basis` says which.
 """
 
 from __future__ import annotations
@@ -71,7 +74,10 @@ def method_weights(ds, period, method: str, *, known_at=None) -> pd.Series:
     if method == "blend":
         parts = [method_weights(ds, P, m, known_at=known)
                  for m in ("prior_year", "trailing_12m", "potential")]
-        return (sum(p / p.sum() for p in parts) / 3).rename("weight")
+        parts = [p for p in parts if p.sum() > 0]     # a share with no data drops out
+        if not parts:
+            return pd.Series(0.0, index=emp.index, name="weight")
+        return (sum(p / p.sum() for p in parts) / len(parts)).rename("weight")
     if method == "even":
         cap = reps["capacity"].astype(float).fillna(1.0) if "capacity" in reps else 1.0
         return (cap * emp).rename("weight")
@@ -96,14 +102,30 @@ def method_weights(ds, period, method: str, *, known_at=None) -> pd.Series:
     return w.where(full, fill).fillna(0.0).rename("weight")
 
 
-def company_number(ds, period, growth: float = 0.10) -> float:
-    """The top-down total for ``period`` (module docstring)."""
+def company_basis(ds, period, growth: float = 0.10) -> tuple[float, str]:
+    """The top-down total for ``period`` and what it was set from: ``"quotas"`` (the quota
+    already set), ``"prior_year"`` (bookings a year earlier × (1 + growth)),
+    ``"trailing_12m"`` (trailing-12-month bookings × months/12 × (1 + growth)) or ``"none"``
+    (no quota and no won bookings before the period: the total is 0)."""
     P = Period.parse(period, ds.fiscal_start_month)
     q = quota_for_period(ds, P)
     if len(q) and q["quota"].sum() > 0:
-        return float(q["quota"].sum())
+        return float(q["quota"].sum()), "quotas"
+    known = known_before(ds, P)
     ly = P.last_year()
-    return float(won_bookings(ds, ly.start, ly.end, known_before(ds, P)).sum() * (1 + growth))
+    prior = float(won_bookings(ds, ly.start, ly.end, known).sum())
+    if prior > 0:
+        return prior * (1 + growth), "prior_year"
+    t12 = float(won_bookings(ds, P.start - pd.DateOffset(months=12),
+                             P.start - pd.Timedelta(days=1), known).sum())
+    if t12 > 0:
+        return t12 * len(P.months()) / 12 * (1 + growth), "trailing_12m"
+    return 0.0, "none"
+
+
+def company_number(ds, period, growth: float = 0.10) -> float:
+    """The top-down total for ``period`` (module docstring, :func:`company_basis`)."""
+    return company_basis(ds, period, growth)[0]
 
 
 def allocate(ds, period, method: str = "blend", total: float | None = None, *,
@@ -158,14 +180,24 @@ def _shares(w: pd.Series) -> pd.Series:
 def compare_methods(ds, period, total: float | None = None, by: str = "team") -> pd.DataFrame:
     """Quota per ``by`` (a reps column) under every method for the same company number.
 
-    Returns ``by`` then one column per method (sums equal the total).
+    Returns ``by`` then one column per method (sums equal the total); ``attrs
+    ["fell_back_to_even"]`` lists the methods with no data for their weight (e.g. no bookings a
+    year earlier, no account owners), which split like ``even``. No company number: empty.
     """
     reps = ds.reps.set_index(ds.reps["rep_id"].astype(str))
-    cols = {}
+    if total is None and company_number(ds, period) <= 0:      # no basis: nothing to split
+        return pd.DataFrame(columns=[by, *METHODS])
+    group = (reps[by] if by in reps else pd.Series(pd.NA, index=reps.index, dtype=object))
+    group = group.astype(object).where(group.notna(), "(unassigned)")
+    cols, even = {}, []
     for m in METHODS:
         q = allocate(ds, period, m, total)
-        cols[m] = q.groupby(q["rep_id"].map(reps[by]).to_numpy())["quota"].sum()
-    return pd.DataFrame(cols).rename_axis(by).reset_index()
+        cols[m] = q.groupby(q["rep_id"].map(group).to_numpy())["quota"].sum()
+        if m != "even" and method_weights(ds, period, m).sum() <= 0:
+            even.append(m)          # no data for this method's weight: it split evenly
+    out = pd.DataFrame(cols).rename_axis(by).reset_index()
+    out.attrs["fell_back_to_even"] = even
+    return out
 
 
 # --------------------------------------------------------------------------------------------

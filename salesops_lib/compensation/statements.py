@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import viz
+from .narrative import NO_QUOTAS
 from .pay import PayRun
 
 NO_REP = ("No rep is selected: this report covers the whole plan; render it with a rep "
@@ -72,6 +73,8 @@ def _next_tier(run: PayRun, row) -> dict:
 
 def statement_summary(run: PayRun, rep: str = ""):
     """Headline numbers of ``rep``'s statement, or the one-sentence "no rep" note."""
+    if run.payouts.empty:    # no quotas in the data: no rep is paid
+        return viz.callout(NO_QUOTAS["pay"])
     if not rep:
         return viz.callout(NO_REP)
     r = _row(run, rep)
@@ -87,8 +90,8 @@ def statement_summary(run: PayRun, rep: str = ""):
 
 
 def statement_lines(run: PayRun, rep: str = ""):
-    """``rep``'s earnings by line as a table (nothing when no rep is selected)."""
-    if not rep:
+    """``rep``'s earnings by line as a table (nothing when no rep is selected or paid)."""
+    if not rep or run.payouts.empty:
         return None
     s = statement(run, rep)["by_line"]
     names = {"spif": "SPIF", "draw_recovery": "Draw recovery"}
@@ -99,8 +102,8 @@ def statement_lines(run: PayRun, rep: str = ""):
 
 
 def next_tier(run: PayRun, rep: str = ""):
-    """One sentence on what the next tier pays ``rep`` (nothing when no rep is selected)."""
-    if not rep:
+    """One sentence on what the next tier pays ``rep`` (nothing when no rep is selected or paid)."""
+    if not rep or run.payouts.empty:
         return None
     t = statement(run, rep)["next_tier"]
     if t["next_edge"] is None:

@@ -1,0 +1,70 @@
+"""What the quotas and compensation report says when the data lacks what a section needs.
+
+Each section of the report needs something a CRM export may not have (the public Maven export
+has no quotas, roles, hire dates, account owners or opportunity history). The calls here return
+the section's normal output or one plain sentence (``viz.callout``) saying what it would need,
+so the notebook stays free of branches.
+
+Choice made for data without quotas: quota *setting* still works whenever a company number
+can be derived from past bookings (:func:`quotas.company_basis`: prior-year, else trailing
+12 months); attainment-based pay, fairness and plan cost read attainment against the quotas
+the reps actually had, so they say in one sentence that they need a quotas table rather than
+show pay against quotas nobody was given.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import viz
+from ..periods import Period
+from .cost import simulate
+from .narrative import _label
+from .quotas import allocate, company_basis, known_before
+
+
+def has_quotas(ds) -> bool:
+    """Whether the data set has any quota rows."""
+    return len(ds.quotas) > 0
+
+
+def no_basis_sentence(ds, period) -> str:
+    """The one sentence quota setting says when no company number can be derived."""
+    P = Period.parse(period, ds.fiscal_start_month)
+    return (f"Quota setting needs a quotas table or won deals in the 12 months before {P.label} "
+            f"(known by {known_before(ds, P):%Y-%m-%d}) to set a company number from; this data "
+            "has neither.")
+
+
+def proposed_quotas(ds, period, method: str = "blend") -> pd.DataFrame:
+    """:func:`quotas.allocate` for ``period``, or an empty quotas frame when no company number
+    can be derived (no quota set and no won bookings before the period)."""
+    if company_basis(ds, period)[0] <= 0:
+        return pd.DataFrame({"rep_id": pd.Series(dtype=str), "period": pd.Series(dtype=str),
+                             "quota": pd.Series(dtype=float)})
+    return allocate(ds, period, method)
+
+
+def reading_basis(ds, period, method: str = "blend"):
+    """Nothing when the period's quotas are in the data; else one sentence saying what the
+    proposed quotas were set from (or what quota setting would need)."""
+    total, basis = company_basis(ds, period)
+    P = Period.parse(period, ds.fiscal_start_month)
+    if basis == "quotas":
+        return None
+    if basis == "none":
+        return viz.callout(no_basis_sentence(ds, P), "warn")
+    what = {"prior_year": f"bookings in {P.last_year().label} plus 10%",
+            "trailing_12m": "bookings of the 12 months before the period, scaled to its length, "
+                            "plus 10%"}[basis]
+    return viz.callout(f"This data has no quotas for {P.label}: the quotas shown are set by the "
+                       f"{_label(method).lower()} method, not from the data, from a company "
+                       f"number of {viz.money(total)} ({what}).")
+
+
+def plan_cost(ds, plan, period, *, seed: int = 0, forecast=None, quotas=None):
+    """:func:`cost.simulate`, or ``None`` when the data has no quotas (nothing to read past
+    attainment from)."""
+    if not has_quotas(ds):
+        return None
+    return simulate(ds, plan, period, seed=seed, forecast=forecast, quotas=quotas)
