@@ -33,41 +33,9 @@ def record(rows: pd.DataFrame, data: str | None = None) -> pd.DataFrame:
     return ledger.record(rows, data=data)
 
 
-def accuracy(entries: pd.DataFrame, actuals: pd.DataFrame, *, fiscal_start_month: int = 1,
-             as_of=None) -> pd.DataFrame:
-    """Forecasts of ended periods against what was booked.
-
-    ``entries``: ``period``, ``source``, ``as_of``, ``value``, ``lower``, ``upper``;
-    ``actuals``: ``period``, ``actual``. Returns the entries of periods ended by ``as_of``
-    with ``actual``, ``week`` (week of the period the forecast was made in, 1 = first seven
-    days), ``error`` = value − actual, ``ape`` = |error| / actual, ``inside`` (actual within
-    the bounds).
-    """
-    act = actuals.groupby("period")["actual"].sum()
-    e = entries[entries["period"].isin(act.index)].copy()
-    if e.empty:
-        return e.assign(actual=[], week=[], error=[], ape=[], inside=[])
-    per = {k: Period.parse(k, fiscal_start_month) for k in e["period"].unique()}
-    start = e["period"].map({k: v.start for k, v in per.items()})
-    end = e["period"].map({k: v.end for k, v in per.items()})
-    if as_of is not None:
-        keep = end <= pd.Timestamp(as_of)
-        e, start = e[keep], start[keep]
-    e["actual"] = e["period"].map(act)
-    e["week"] = ((pd.to_datetime(e["as_of"]) - start).dt.days // 7 + 1).astype(int)
-    e["error"] = e["value"] - e["actual"]
-    e["ape"] = e["error"].abs() / e["actual"].where(e["actual"] > 0)
-    e["inside"] = (e["actual"] >= e["lower"]) & (e["actual"] <= e["upper"])
-    return e.reset_index(drop=True)
-
-
-def summary(acc: pd.DataFrame, by=("source", "week")) -> pd.DataFrame:
-    """Per group: ``wape`` = Σ|error| / Σ actual, ``bias`` = Σ error / Σ actual, ``coverage``
-    = share of actuals inside the range, ``n`` forecasts."""
-    g = acc.assign(abs_err=acc["error"].abs()).groupby(list(by))
-    return pd.DataFrame({"wape": g["abs_err"].sum() / g["actual"].sum(),
-                         "bias": g["error"].sum() / g["actual"].sum(),
-                         "coverage": g["inside"].mean(), "n": g.size()}).reset_index()
+# forecast accuracy has one definition, the ledger's (week of the period, error, APE, inside)
+accuracy = ledger.accuracy
+summary = ledger.summary
 
 
 def plot_accuracy(table: pd.DataFrame, ax=None, *,
