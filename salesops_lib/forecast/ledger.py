@@ -283,5 +283,5 @@ def plot_accuracy(table: pd.DataFrame, ax=None, *,
                 color=colors.get(src), label=src)
     viz.pct_axis(ax)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper right", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     return fig

@@ -36,23 +36,7 @@ def record(rows: pd.DataFrame, data: str | None = None) -> pd.DataFrame:
 # forecast accuracy has one definition, the ledger's (week of the period, error, APE, inside)
 accuracy = ledger.accuracy
 summary = ledger.summary
-
-
-def plot_accuracy(table: pd.DataFrame, ax=None, *,
-                  title: str = "How good were past forecasts? Error by week of the quarter"):
-    """Line per ``source`` of ``wape`` against ``week`` (a :func:`summary` table)."""
-    fig, ax = viz.figure(title, "week of the quarter the forecast was made",
-                         "absolute error (% of actual)", ax=ax)
-    colors = {"timeseries": viz.PALETTE[1], "pipeline": viz.PALETTE[2],
-              "blend": viz.COLORS["primary"]}
-    for src, t in table.groupby("source"):
-        t = t.sort_values("week")
-        ax.plot(t["week"], t["wape"], marker="o", lw=2 if src == "blend" else 1.5,
-                color=colors.get(src), label=src)
-    viz.pct_axis(ax)
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
-    return fig
+plot_accuracy = ledger.plot_accuracy
 
 
 def weekly_points(period: Period, as_of) -> list[tuple[Period, int, pd.Timestamp]]:
