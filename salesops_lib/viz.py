@@ -220,6 +220,14 @@ def legend_below(ax, ncols: int = 4, **kwargs):
                      borderaxespad=0.0, **kwargs)
 
 
+def legend_right(ax, **kwargs):
+    """Legend beside the axes, to the right (off the data); nothing when no artist has a label."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0), **kwargs)
+
+
 def nothing_to_draw(fig):
     """Close a figure that has nothing to show (the section's sentence says why) and return
     None, so a report shows no empty chart."""

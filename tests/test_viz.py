@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from salesops_lib import viz
 from salesops_lib.secrets import mask_text, mask_url, url_password
@@ -83,6 +84,16 @@ def test_figure_title_and_legend_below():
     assert leg.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).y0 < 0
     fig.suptitle("Overall")
     assert viz.figure_title(fig) == "Overall"
+
+
+def test_legend_right_sits_beside_the_axes_and_skips_unlabelled():
+    fig, ax = viz.figure("Deals by motion", "Motion", "Deals")
+    ax.bar([0, 1], [3, 4])
+    assert viz.legend_right(ax) is None
+    ax.bar([0, 1], [1, 2], label="won")
+    leg = viz.legend_right(ax)
+    # anchored at the right edge of the axes: x = 1 in axes coordinates
+    assert leg.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).x0 == pytest.approx(1.0)
 
 
 def test_table_totals_row_and_rag_cells():

@@ -243,12 +243,8 @@ def _measures(raw, fail) -> tuple[Measure, ...]:
     out, names = [], set()
     for i, m in enumerate(items):
         key = f"measures[{i}]"
-        if not isinstance(m, dict):
-            fail(key, "must be a mapping {name, kind, weight, ...}")
-        bad = sorted(set(m) - {"name", "kind", "weight", "product", "target", "target_share",
-                               "max_attainment"})
-        if bad:
-            fail(f"{key}.{bad[0]}", "is not a measure key")
+        _entry(m, key, "measure", ("name", "kind", "weight", "product", "target", "target_share",
+                                   "max_attainment"), (), fail)
         kind = m.get("kind", m.get("name"))
         if kind not in _MEASURE_KINDS:
             fail(f"{key}.kind", f"must be one of {sorted(_MEASURE_KINDS)}, got {kind!r}")
@@ -292,14 +288,7 @@ def _curve(curve, fail):
     lo, hi, rate = [], [], []
     for i, band in enumerate(curve):
         key = f"curve[{i}]"
-        if not isinstance(band, dict):
-            fail(key, "must be a mapping {from, to, rate}")
-        bad = sorted(set(band) - {"from", "to", "rate"})
-        if bad:
-            fail(f"{key}.{bad[0]}", "is not a band key (from, to, rate)")
-        for k in ("from", "rate"):
-            if k not in band:
-                fail(f"{key}.{k}", "is required")
+        _entry(band, key, "band", ("from", "to", "rate"), ("from", "rate"), fail)
         f = _number(band["from"], f"{key}.from", fail)
         t = band.get("to")
         t = np.inf if t is None else _number(t, f"{key}.to", fail)
@@ -323,6 +312,19 @@ def _curve(curve, fail):
     return np.array(lo), np.array(hi), np.array(rate)
 
 
+def _entry(value, key, what, keys, required, fail) -> None:
+    """Check one list entry of a plan: a mapping with only ``keys`` and every ``required`` key;
+    ``what`` names it in the messages ("band", "SPIF", ...)."""
+    if not isinstance(value, dict):
+        fail(key, f"must be a mapping of {what} keys ({', '.join(sorted(keys))})")
+    bad = sorted(set(value) - set(keys))
+    if bad:
+        fail(f"{key}.{bad[0]}", f"is not a {what} key ({', '.join(sorted(keys))})")
+    for k in required:
+        if k not in value:
+            fail(f"{key}.{k}", "is required")
+
+
 def _date(value, key, fail) -> pd.Timestamp:
     try:
         return pd.Timestamp(value)
@@ -332,14 +334,7 @@ def _date(value, key, fail) -> pd.Timestamp:
 
 def _spif(s, i, fail) -> dict:
     key = f"spifs[{i}]"
-    if not isinstance(s, dict):
-        fail(key, "must be a mapping {name, start, end, per_deal|rate, ...}")
-    bad = sorted(set(s) - _SPIF_KEYS)
-    if bad:
-        fail(f"{key}.{bad[0]}", f"is not a SPIF key ({', '.join(sorted(_SPIF_KEYS))})")
-    for k in ("name", "start", "end"):
-        if k not in s:
-            fail(f"{key}.{k}", "is required")
+    _entry(s, key, "SPIF", _SPIF_KEYS, ("name", "start", "end"), fail)
     start = _date(s["start"], f"{key}.start", fail)
     end = _date(s["end"], f"{key}.end", fail)
     if end < start:
@@ -361,15 +356,8 @@ def _spif(s, i, fail) -> dict:
 
 def _gate(g, i, measures, fail) -> dict:
     key = f"gates[{i}]"
-    if not isinstance(g, dict):
-        fail(key, "must be a mapping {measure, min_attainment, above, ...}")
-    bad = sorted(set(g) - _GATE_KEYS)
-    if bad:
-        fail(f"{key}.{bad[0]}", f"is not a gate key ({', '.join(sorted(_GATE_KEYS))})")
+    _entry(g, key, "gate", _GATE_KEYS, ("measure", "min_attainment", "above"), fail)
     names = [m.name for m in measures]
-    for k in ("measure", "min_attainment", "above"):
-        if k not in g:
-            fail(f"{key}.{k}", "is required")
     if g["measure"] not in names:
         fail(f"{key}.measure", f"{g['measure']!r} is not one of the plan's measures {names}")
     applies = g.get("applies_to", names[0])
@@ -389,13 +377,7 @@ def _versions(raw, fail) -> tuple[Version, ...]:
     out = []
     for i, v in enumerate(items):
         key = f"versions[{i}]"
-        if not isinstance(v, dict):
-            fail(key, "must be a mapping {effective_from, announced, changes}")
-        bad = sorted(set(v) - _VERSION_KEYS)
-        if bad:
-            fail(f"{key}.{bad[0]}", f"is not a version key ({', '.join(sorted(_VERSION_KEYS))})")
-        if "effective_from" not in v or "changes" not in v:
-            fail(key, "needs effective_from and changes")
+        _entry(v, key, "version", _VERSION_KEYS, ("effective_from", "changes"), fail)
         eff = _date(v["effective_from"], f"{key}.effective_from", fail)
         ann = _date(v.get("announced", v["effective_from"]), f"{key}.announced", fail)
         changes = v["changes"]

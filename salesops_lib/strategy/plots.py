@@ -36,8 +36,16 @@ def plot_motion_economics(econ: pd.DataFrame, ax=None):
     ax.bar(x + 0.2, cost_per, 0.4, label="Cost per FTE", color=viz.COLORS["target"])
     ax.set_xticks(x, [_label(m) for m in econ["motion"]])
     viz.money_axis(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    viz.legend_right(ax)
     return fig
+
+
+def _paired_bars(ax, x, slot, value, low, high, color, label) -> None:
+    """One of two side-by-side bar series (``slot`` 0 or 1) with its interval as error bars."""
+    v = np.asarray(value, float)
+    err = np.vstack([v - np.asarray(low, float), np.asarray(high, float) - v])
+    ax.bar(x + (slot - 0.5) * 0.4, v, 0.4, yerr=err, capsize=3, color=color, label=label,
+           error_kw={"ecolor": "#333333", "lw": 1})
 
 
 def plot_segment_contribution(rec: pd.DataFrame, ax=None):
@@ -52,15 +60,12 @@ def plot_segment_contribution(rec: pd.DataFrame, ax=None):
     x = np.arange(len(rec))
     col = _colors(motions)
     for i, m in enumerate(motions):
-        v = rec[f"{m}_per_hour"].to_numpy(float)
-        lo = v - rec[f"{m}_low"].to_numpy(float)
-        hi = rec[f"{m}_high"].to_numpy(float) - v
-        ax.bar(x + (i - 0.5) * 0.4, v, 0.4, yerr=np.vstack([lo, hi]), capsize=3,
-               label=_label(m), color=col[m], error_kw={"ecolor": "#333333", "lw": 1})
+        _paired_bars(ax, x, i, rec[f"{m}_per_hour"], rec[f"{m}_low"], rec[f"{m}_high"],
+                     col[m], _label(m))
     ax.axhline(0, color=viz.COLORS["neutral"], lw=0.8)
     ax.set_xticks(x, rec[by].astype(str).tolist())
     viz.money_axis(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    viz.legend_right(ax)
     return fig
 
 
@@ -98,7 +103,7 @@ def plot_activity_mix(rates: pd.DataFrame, ax=None):
         ax.bar(x + (i - (len(wide.columns) - 1) / 2) * width, wide[m], width, label=_label(m),
                color=col[m])
     ax.set_xticks(x, [str(t).capitalize() for t in wide.index])
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    viz.legend_right(ax)
     return fig
 
 
@@ -112,13 +117,10 @@ def plot_per_deal(per: pd.DataFrame, ax=None):
     x = np.arange(len(motions))
     for i, (outcome, color) in enumerate([("won", viz.COLORS["good"]), ("lost", viz.COLORS["bad"])]):
         d = per[per["outcome"] == outcome].set_index("motion").reindex(motions)
-        v = d["activities_per_deal"].to_numpy(float)
-        err = np.vstack([v - d["activities_per_deal_low"].to_numpy(float),
-                         d["activities_per_deal_high"].to_numpy(float) - v])
-        ax.bar(x + (i - 0.5) * 0.4, v, 0.4, yerr=err, capsize=3, color=color,
-               label=outcome.capitalize(), error_kw={"ecolor": "#333333", "lw": 1})
+        _paired_bars(ax, x, i, d["activities_per_deal"], d["activities_per_deal_low"],
+                     d["activities_per_deal_high"], color, outcome.capitalize())
     ax.set_xticks(x, [_label(m) for m in motions])
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    viz.legend_right(ax)
     return fig
 
 
@@ -135,7 +137,7 @@ def plot_response(curve: pd.DataFrame, ax=None):
         ax.scatter(g["activities"], g["bookings_per_deal"], s=size, color=col[m], alpha=0.55)
         ax.plot(g["activities"], g["fitted"], color=col[m], lw=2, label=f"{_label(m)} (fitted)")
     viz.money_axis(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    viz.legend_right(ax)
     return fig
 
 
@@ -150,5 +152,5 @@ def plot_what_if(plan: pd.DataFrame, ax=None):
     ax.bar(x - 0.2, p["fte_before"], 0.4, label="Today", color=viz.COLORS["compare"])
     ax.bar(x + 0.2, p["fte_after"], 0.4, label="After the move", color=viz.COLORS["primary"])
     ax.set_xticks(x, [_label(m) for m in p["motion"]])
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    viz.legend_right(ax)
     return fig
