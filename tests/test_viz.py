@@ -87,7 +87,7 @@ def test_figure_title_and_legend_below():
 
 
 def test_legend_right_sits_beside_the_axes_and_skips_unlabelled():
-    fig, ax = viz.figure("Deals by motion", "Motion", "Deals")
+    _, ax = viz.figure("Deals by motion", "Motion", "Deals")
     ax.bar([0, 1], [3, 4])
     assert viz.legend_right(ax) is None
     ax.bar([0, 1], [1, 2], label="won")
