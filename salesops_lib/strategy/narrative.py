@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import viz
+from .. import measures, viz
 
 
 def _m(motion) -> str:
@@ -198,10 +198,12 @@ def reading_territory(tc) -> str:
 # --------------------------------------------------------------------------------------------
 # tables
 # --------------------------------------------------------------------------------------------
-def _or_missing(df, build):
+def _or_missing(df, build, said: bool = False):
+    """``build(df)``, or why there is nothing to show; ``said``: the section's reading, shown
+    just before, has already said why, so an empty table shows nothing (one sentence a gap)."""
     why = _missing(df)
     if why or len(df) == 0:
-        return viz.callout(why or "No rows for these data.", kind="warn")
+        return None if said else viz.callout(why or "No rows for these data.", kind="warn")
     return build(df)
 
 
@@ -234,7 +236,7 @@ def recommend_table(rec: pd.DataFrame):
                  if c.endswith("_per_hour")}
         fmt = {**per_hour, "accounts": "num"}
         return viz.table(out.rename(columns=names), {names.get(k, k): v for k, v in fmt.items()})
-    return _or_missing(rec, build)
+    return _or_missing(rec, build, said=True)
 
 
 def comparison_table(cmp: pd.DataFrame):
@@ -247,7 +249,7 @@ def comparison_table(cmp: pd.DataFrame):
         pts = (lambda v: "–" if pd.isna(v) else f"{100 * v:+.1f} pts")
         out = out.rename(columns={"gap": "Gap (points)", "low": "Low", "high": "High"})
         return viz.table(out, dict.fromkeys(["Gap (points)", "Low", "High"], pts))
-    return _or_missing(cmp, build)
+    return _or_missing(cmp, build, said=True)
 
 
 def what_if_table(plan: pd.DataFrame):
@@ -260,17 +262,17 @@ def what_if_table(plan: pd.DataFrame):
                  for c in p.columns if c.startswith("fte")}
         fmt = {**dict.fromkeys(money_cols, "money"), **fte, "reps_before": "num", "reps_needed": "num"}
         return viz.table(p.rename(columns=names), {names.get(k, k): v for k, v in fmt.items()})
-    return _or_missing(plan, build)
+    return _or_missing(plan, build, said=True)
 
 
 def territory_table(tc):
-    """The re-aligned field territories (evaluate's frame)."""
+    """The re-aligned field territories (evaluate's frame); nothing when there is no change
+    (``reading_territory``, shown before it, says why)."""
     if tc is None:
-        return viz.callout(reading_territory(tc), kind="warn")
-    t = tc.territories[["rep_id", "rep_name", "accounts", "potential", "potential_index", "travel_km"]]
-    dup = t["rep_name"].duplicated(keep=False)        # two reps with one name are told apart
-    t = t.assign(rep_name=t["rep_name"].where(~dup, t["rep_name"] + " (" + t["rep_id"] + ")"))
-    t = t.drop(columns="rep_id")
+        return None
+    t = tc.territories
+    t = t.assign(rep_name=measures.rep_display_names(t))[
+        ["rep_name", "accounts", "potential", "potential_index", "travel_km"]]
     return viz.table(t.sort_values("potential", ascending=False),
                      {"accounts": "num", "potential": "money",
                       "potential_index": lambda v: f"{v:.2f}", "travel_km": "num"})

@@ -68,6 +68,22 @@ def test_data_without_roles_or_activities_do_not_fail(bare_ds):
     assert out["figs"][0] is not None                    # economics over all reps still draws
     assert all(f is None for f in out["figs"][1:])
     assert [c[0] for c in out["cards"]] == ["Cost of sale, all reps", "Bookings per FTE, all reps"]
+    # a section that cannot be shown says why once, in its reading: its table adds nothing
+    assert out["tables"][1:5] == [None, None, None, None]
+    assert out["tables"][0] is not None                  # economics over all reps still shows
+
+
+def test_territory_table_tells_same_named_reps_apart():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    t = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "rep_name": ["Ana Ruiz", "Ana Ruiz", "Bo Li"],
+                      "accounts": [3, 4, 5], "potential": [30.0, 20.0, 10.0],
+                      "potential_index": [1.5, 1.0, 0.5], "travel_km": [1.0, 2.0, 3.0]})
+    html = strategy.territory_table(SimpleNamespace(territories=t)).to_html()
+    assert "Ana Ruiz (R1)" in html and "Ana Ruiz (R2)" in html and ">Bo Li<" in html
+    assert "rep_id" not in html
 
 
 def test_the_public_maven_export_runs_through(shared_data):
