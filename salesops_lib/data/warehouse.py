@@ -26,13 +26,14 @@ import pandas as pd
 from ..periods import Period
 from ..secrets import mask_url
 from .dataset import Dataset
+from .lazy import LazyMixin, memory_limit as _default_memory
 from .validation import DataSourceError
 
 _DAY = pd.Timedelta(days=1)
 _OPP_KEYS = ("rep_id", "account_id", "stage", "status", "product", "channel", "forecast_category")
 
 
-class Warehouse:
+class Warehouse(LazyMixin):
     """A database source whose opportunity-sized tables are aggregated in SQL.
 
     Parameters
@@ -43,7 +44,8 @@ class Warehouse:
         Only ``file`` (table names) is honoured here: column mappings need the in-memory path.
     fiscal_start_month : int
     memory_limit : str, optional
-        DuckDB's memory limit (e.g. ``"1GB"``): DuckDB spills to disk beyond it.
+        DuckDB's memory limit (e.g. ``"1GB"``): DuckDB spills to disk beyond it. Default
+        :data:`~salesops_lib.data.lazy.DEFAULT_MEMORY_LIMIT` (or ``SALESOPS_DUCKDB_MEMORY``).
     """
 
     def __init__(self, url: str, mapping: dict | None = None, *, fiscal_start_month: int = 1,
@@ -66,8 +68,7 @@ class Warehouse:
             if not Path(path).is_file():
                 raise DataSourceError(f"cannot open {self.shown}: no such DuckDB file {path!r}")
             self._con = duckdb.connect(path, read_only=True)
-            if memory_limit:
-                self._con.execute(f"set memory_limit = '{memory_limit}'")
+            self._con.execute(f"set memory_limit = '{memory_limit or _default_memory()}'")
             present = {r[0] for r in self._con.execute(
                 "select table_name from information_schema.tables").fetchall()}
         else:
@@ -78,23 +79,23 @@ class Warehouse:
             self._engine = sa.create_engine(_resolve_password(url))
             present = set(sa.inspect(self._engine).get_table_names())
         lower = {p.lower(): p for p in present}
-        self.tables = {}
+        self.names = {}
         for t in ("accounts", "reps", "opportunities", "quotas", "opportunity_history"):
             name = next((lower[n.lower()] for n in file_candidates(t, mapping) if n.lower() in lower), None)
             if name is not None:
-                self.tables[t] = name
+                self.names[t] = name
         for t in ("accounts", "reps", "opportunities"):
-            if t not in self.tables:
+            if t not in self.names:
                 raise DataSourceError(f"{self.shown} has no table {t}")
-        small = {t: self.query(f'select * from "{self.tables[t]}"')
-                 for t in ("accounts", "reps", "quotas") if t in self.tables}
+        small = {t: self.query(f'select * from "{self.names[t]}"')
+                 for t in ("accounts", "reps", "quotas") if t in self.names}
         stats = self.query(f'select count(*) as n, max(created_date) as c, '
                            f'max(case when status <> \'open\' then close_date end) as d '
-                           f'from "{self.tables["opportunities"]}"').iloc[0]
+                           f'from "{self.names["opportunities"]}"').iloc[0]
         self.n_opportunities = int(stats["n"])
         as_of = max(pd.Timestamp(x) for x in (stats["c"], stats["d"]) if pd.notna(x))
         if self.has_history:
-            h = self.query(f'select max(changed_at) as m from "{self.tables["opportunity_history"]}"')
+            h = self.query(f'select max(changed_at) as m from "{self.names["opportunity_history"]}"')
             if pd.notna(h["m"].iloc[0]):
                 as_of = max(as_of, pd.Timestamp(h["m"].iloc[0]))
         empty = pd.DataFrame({"opportunity_id": [], "account_id": [], "rep_id": [], "stage": [],
@@ -106,7 +107,7 @@ class Warehouse:
     # ------------------------------------------------------------------------------ plumbing
     @property
     def has_history(self) -> bool:
-        return "opportunity_history" in self.tables
+        return "opportunity_history" in self.names
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run one SQL statement and return its (small) result as a DataFrame."""
@@ -141,15 +142,15 @@ class Warehouse:
             return f"coalesce(cast(o.\"{by}\" as varchar), '(unassigned)')", ""
         if by in self.small.reps.columns:
             return (f"coalesce(cast(r.\"{by}\" as varchar), '(unassigned)')",
-                    f'left join "{self.tables["reps"]}" r on r.rep_id = o.rep_id')
+                    f'left join "{self.names["reps"]}" r on r.rep_id = o.rep_id')
         if by in self.small.accounts.columns:
             return (f"coalesce(cast(a.\"{by}\" as varchar), '(unassigned)')",
-                    f'left join "{self.tables["accounts"]}" a on a.account_id = o.account_id')
+                    f'left join "{self.names["accounts"]}" a on a.account_id = o.account_id')
         raise ValueError(f"cannot group by {by!r}: not a column of opportunities, reps or accounts")
 
     def _opp_columns(self) -> list[str]:
         if not hasattr(self, "_cols"):
-            self._cols = list(self.query(f'select * from "{self.tables["opportunities"]}" limit 0').columns)
+            self._cols = list(self.query(f'select * from "{self.names["opportunities"]}" limit 0').columns)
         return self._cols
 
     def _days(self, a: str, b: str) -> str:
@@ -181,7 +182,7 @@ class Warehouse:
               count(case when o.created_date >= ? and o.created_date < ? then 1 end) as created,
               coalesce(sum(case when {won_p} and o.close_date < ? then o.amount end), 0) as booked_by_t,
               {self._median(f"case when {won_p} then {self._days('o.created_date', 'o.close_date')} end")} as cycle_days_median
-            from "{self.tables['opportunities']}" o {join}
+            from "{self.names['opportunities']}" o {join}
             where (o.close_date >= ? and o.close_date < ?) or (o.created_date >= ? and o.created_date < ?)
             group by 1"""
         params = [p0, p1e, p0, p1e, p0, p1e, p0, p1e, p0, p1e, p0, p1e, te]
@@ -212,7 +213,7 @@ class Warehouse:
         live = " and (o.status = 'open' or o.close_date >= ?)" if open_only else ""
         keep = f', o."{by}"' if by and by in self._opp_columns() and by not in (
             "opportunity_id", "account_id", "rep_id", "status", "amount", "close_date") else ""
-        opp = self.tables["opportunities"]
+        opp = self.names["opportunities"]
         fallback = ("case when o.status = 'open' or o.close_date >= ? then 'open' else o.status end")
         if not self.has_history:
             return (f"""select o.opportunity_id, o.account_id, o.rep_id, {fallback} as status,
@@ -220,7 +221,7 @@ class Warehouse:
                     [te, te] + ([te] if open_only else []))
         semi = (f""" and h.opportunity_id in (select o.opportunity_id from "{opp}" o
                     where o.created_date < ?{live})""" if open_only else "")
-        hist = self.tables["opportunity_history"]
+        hist = self.names["opportunity_history"]
         if self._duck:
             order = "(epoch(h.changed_at)::bigint // 86400) * 4294967296 + h.rowid"
             last = f"""select h.opportunity_id, arg_max(h.status, {order}) as status,
@@ -296,7 +297,7 @@ class Warehouse:
                          o.created_date as created_date
                   from a full outer join b on a.opportunity_id = b.opportunity_id
                   left join s1 e on e.opportunity_id = coalesce(a.opportunity_id, b.opportunity_id)
-                  left join "{self.tables['opportunities']}" o
+                  left join "{self.names['opportunities']}" o
                     on o.opportunity_id = coalesce(a.opportunity_id, b.opportunity_id))
             select case
                      when a0 is not null and a1 is not null then 'amount change'
@@ -351,7 +352,7 @@ class Warehouse:
         key, join = self._key(by)
         sums = self.query(f"""select {key} as unique_id, cast({bucket} as date) as ds,
                                  sum(o.amount) as y
-                              from "{self.tables['opportunities']}" o {join}
+                              from "{self.names['opportunities']}" o {join}
                               where o.status = 'won' and o.close_date < ? group by 1, 2""",
                           [as_of + _DAY])
         if sums.empty:
