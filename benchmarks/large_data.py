@@ -156,6 +156,43 @@ def run(mode: str, path: Path) -> dict:
     return result
 
 
+def render(notebook: str, data: str, out: Path, env: dict | None = None) -> dict:
+    """Render ``notebooks/<notebook>.ipynb`` with papermill on ``data`` in a child process;
+    wall time and the peak memory of the whole process tree (papermill and its kernel),
+    sampled every 50 ms with psutil as the sum of the tree's resident sets, and the largest
+    single resident set the OS reports for a finished child (``RUSAGE_CHILDREN``)."""
+    import os
+
+    import psutil
+
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--log-level", "ERROR",
+           str(root / "notebooks" / f"{notebook}.ipynb"), str(out), "-p", "data", data,
+           "-p", "period", PERIOD]
+    full_env = {**os.environ, "PYTHONPATH": str(root), **(env or {})}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    ps, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        try:
+            tree = [ps] + ps.children(recursive=True)
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    wall = time.perf_counter() - t0
+    _, err = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"{notebook} failed on {data}:\n{err[-3000:]}")
+    import json as _json
+
+    nb = _json.loads(out.read_text())
+    errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    return {"wall_s": wall, "peak_tree_mb": peak / 2**20, "errors": len(errors),
+            "max_child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)

@@ -215,6 +215,13 @@ def account_potential(accounts: pd.DataFrame) -> tuple[pd.Series, str]:
     return pd.Series(1.0, index=accounts.index, name="potential"), "accounts"
 
 
+def potential_unit(basis: str) -> str:
+    """How a potential from :func:`account_potential` is shown: ``"money"`` for a dollar
+    figure (``potential``, ``annual_revenue``), ``"num"`` when it fell back to one unit per
+    account (``basis == "accounts"``: a count, never with a "$")."""
+    return "num" if basis == "accounts" else "money"
+
+
 def account_workload(accounts: pd.DataFrame) -> pd.Series:
     """Hours per year to cover each account.
 

@@ -185,12 +185,15 @@ class LazyMixin:
         out["cycle_days_median"] = pd.to_numeric(out["cycle_days_median"]).astype(float)
         return out
 
-    def state_totals(self, date, window=None, by: str | None = None) -> pd.DataFrame:
+    def state_totals(self, date, window=None, by: str | None = None, *,
+                     open_only: bool = False) -> pd.DataFrame:
         """Deals as they stood at the end of ``date`` (the rule of
         :func:`salesops_lib.measures.state_as_of`) whose close date then lies in ``window``
         (two dates, inclusive; None = any), per ``key`` and ``status``: ``amount`` (Σ),
-        ``deals``, ``dated`` (deals with a close date and an amount > 0)."""
-        state, params = self._state_sql(date, by)
+        ``deals``, ``dated`` (deals with a close date and an amount > 0). ``open_only``: only
+        the open deals' row is meant (the others are left out before reading the history,
+        as :meth:`open_pipeline` does)."""
+        state, params = self._state_sql(date, by, open_only=open_only, window=window)
         cond = "true"
         if window is not None:
             lo, hi = (pd.Timestamp(x).normalize() for x in window)

@@ -26,7 +26,8 @@ import pandas as pd
 from ..periods import Period
 from ..secrets import mask_url
 from .dataset import Dataset
-from .lazy import LazyMixin, memory_limit as _default_memory
+from .lazy import LazyMixin
+from .lazy import memory_limit as _default_memory
 from .validation import DataSourceError
 
 _DAY = pd.Timedelta(days=1)
@@ -201,27 +202,44 @@ class Warehouse(LazyMixin):
         return (f"median({expr})" if self._duck
                 else f"percentile_cont(0.5) within group (order by {expr})")
 
-    def _state_sql(self, date, by: str | None = None, open_only: bool = False) -> tuple[str, list]:
+    def _state_sql(self, date, by: str | None = None, open_only: bool = False,
+                   window: tuple | None = None) -> tuple[str, list]:
         """SQL of every deal's state at the end of ``date`` (the rule of state_as_of), with
         the opportunity column ``by`` when it is not a state column.
 
         ``open_only`` leaves out, before reading any history, the deals whose final row is
         closed on or before ``date`` (closed then, whatever came before): the open pipeline
         on a date then reads the history of the few deals that can be open on it.
+        ``window`` (two dates, inclusive) keeps only the deals whose state can have a close
+        date in it: a history row up to ``date`` with its close date in the window (the
+        state is one of those rows), or, for the rule without history, the final close date
+        in it. Exact, and the history of the other deals is never grouped.
         """
         te = pd.Timestamp(date).normalize() + _DAY
-        live = " and (o.status = 'open' or o.close_date >= ?)" if open_only else ""
         keep = f', o."{by}"' if by and by in self._opp_columns() and by not in (
             "opportunity_id", "account_id", "rep_id", "status", "amount", "close_date") else ""
         opp = self.names["opportunities"]
+        hist = self.names.get("opportunity_history")
+        live, live_p = "", []
+        if open_only:
+            live, live_p = " and (o.status = 'open' or o.close_date >= ?)", [te]
+        if window is not None:
+            lo, hi = (pd.Timestamp(x).normalize() for x in window)
+            hi1 = hi + _DAY
+            live += " and ((o.close_date >= ? and o.close_date < ?)"
+            live_p += [lo, hi1]
+            if hist:
+                live += (f""" or o.opportunity_id in (select h2.opportunity_id from "{hist}" h2
+                            where h2.changed_at < ? and h2.close_date >= ? and h2.close_date < ?)""")
+                live_p += [te, lo, hi1]
+            live += ")"
         fallback = ("case when o.status = 'open' or o.close_date >= ? then 'open' else o.status end")
         if not self.has_history:
             return (f"""select o.opportunity_id, o.account_id, o.rep_id, {fallback} as status,
                          o.amount, o.close_date{keep} from "{opp}" o where o.created_date < ?{live}""",
-                    [te, te] + ([te] if open_only else []))
+                    [te, te] + live_p)
         semi = (f""" and h.opportunity_id in (select o.opportunity_id from "{opp}" o
-                    where o.created_date < ?{live})""" if open_only else "")
-        hist = self.names["opportunity_history"]
+                    where o.created_date < ?{live})""" if live else "")
         if self._duck:
             order = "(epoch(h.changed_at)::bigint // 86400) * 4294967296 + h.rowid"
             last = f"""select h.opportunity_id, arg_max(h.status, {order}) as status,
@@ -241,7 +259,7 @@ class Warehouse(LazyMixin):
               {keep}
             from "{opp}" o left join l on l.opportunity_id = o.opportunity_id
             where o.created_date < ?{live}"""
-        params = [te] + ([te, te] if open_only else []) + [te, te] + ([te] if open_only else [])
+        params = [te] + ([te] + live_p if live else []) + [te, te] + live_p
         return sql, params
 
     def open_pipeline(self, date, window=None, by: str | None = None) -> pd.DataFrame:
@@ -249,8 +267,7 @@ class Warehouse(LazyMixin):
         per value of ``by``: ``unique_id``, ``open_pipeline`` (Σ amount as of the day),
         ``open_deals``. The definition of :func:`salesops_lib.measures.open_pipeline_as_of`;
         owners are those of the day."""
-        state, params = self._state_sql(date, by, open_only=True)
-        cond = "s.status = 'open'"
+        cond, span = "s.status = 'open'", None
         if window is not None:
             if isinstance(window, tuple):
                 lo, hi = (pd.Timestamp(x).normalize() for x in window)
@@ -258,7 +275,10 @@ class Warehouse(LazyMixin):
                 P = Period.parse(window, self.fiscal_start_month)
                 lo, hi = P.start, P.end
             cond += " and s.close_date >= ? and s.close_date < ?"
-            params = params + [lo, hi + _DAY]
+            span = (lo, hi)
+        state, params = self._state_sql(date, by, open_only=True, window=span)
+        if span is not None:
+            params = params + [span[0], span[1] + _DAY]
         key, join = self._key(by)
         sql = f"""with s as ({state})
             select {key} as unique_id, coalesce(sum(o.amount), 0) as open_pipeline,

@@ -22,7 +22,15 @@ from .. import viz
 from ..data import Dataset
 from ..measures import monthly_quota as _monthly_quota
 from ..periods import Period, fiscal_labels, period_containing
-from .scorecard import as_keys, deals_with_keys, has_values, is_lazy, label, ratio, with_rep_attributes
+from .scorecard import (
+    as_keys,
+    deals_with_keys,
+    has_values,
+    is_lazy,
+    label,
+    ratio,
+    with_rep_attributes,
+)
 
 
 # --------------------------------------------------------------------------------------------

@@ -181,7 +181,7 @@ def org_headline(ds: Dataset, period) -> pd.Series:
         prev = prev.map(lambda _: np.nan)
     out = pipeline_outlook(ds, P).iloc[0]
     if is_lazy(ds):
-        st = ds.state_totals(report_date(ds, P))
+        st = ds.state_totals(report_date(ds, P), open_only=True)
         open_now = st[st["status"] == "open"]
         dated = bool(open_now["deals"].sum() == 0 or open_now["dated"].sum() > 0)
     else:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import load_dataset, measures, performance as perf
+from salesops_lib import load_dataset, measures
+from salesops_lib import performance as perf
 from salesops_lib.data import Warehouse
 from salesops_lib.data.lazy import LazyDataError
 from salesops_lib.performance import consistency
@@ -70,7 +71,7 @@ def test_the_lazy_source_keeps_opportunities_in_the_database(pair):
     with pytest.raises(LazyDataError, match="opportunities stays in the database"):
         wh.opportunities["amount"]
     assert wh.as_of == mem.as_of
-    rows = lambda d: d.summary().set_index("table")["rows"]  # noqa: E731
+    rows = lambda d: d.summary().set_index("table")["rows"]
     for t in ("accounts", "reps", "opportunities", "quotas", "opportunity_history"):
         assert rows(wh)[t] == rows(mem)[t], t
 
