@@ -238,8 +238,11 @@ class Warehouse(LazyMixin):
             return (f"""select o.opportunity_id, o.account_id, o.rep_id, {fallback} as status,
                          o.amount, o.close_date{keep} from "{opp}" o where o.created_date < ?{live}""",
                     [te, te] + live_p)
-        semi = (f""" and h.opportunity_id in (select o.opportunity_id from "{opp}" o
-                    where o.created_date < ?{live})""" if live else "")
+        # the candidate deals are read once (materialized): the history is grouped for them only
+        cand = (f"""c as materialized (select o.opportunity_id, o.account_id, o.rep_id, o.status,
+                    o.amount, o.close_date{keep} from "{opp}" o where o.created_date < ?{live}), """
+                if live else "")
+        semi = " and h.opportunity_id in (select opportunity_id from c)" if live else ""
         if self._duck:
             order = "(epoch(h.changed_at)::bigint // 86400) * 4294967296 + h.rowid"
             last = f"""select h.opportunity_id, arg_max(h.status, {order}) as status,
@@ -251,15 +254,17 @@ class Warehouse(LazyMixin):
                          select h.*, row_number() over (partition by opportunity_id
                            order by changed_at desc, ctid desc) as rn
                          from "{hist}" h where h.changed_at < ?{semi}) x where rn = 1"""
-        sql = f"""with l as ({last})
+        source = "c o" if live else f'"{opp}" o'
+        where = "" if live else "where o.created_date < ?"
+        sql = f"""with {cand}l as ({last})
             select o.opportunity_id, o.account_id, coalesce(l.rep_id, o.rep_id) as rep_id,
               case when l.opportunity_id is null then {fallback} else l.status end as status,
               case when l.opportunity_id is null then o.amount else l.amount end as amount,
               case when l.opportunity_id is null then o.close_date else l.close_date end as close_date
               {keep}
-            from "{opp}" o left join l on l.opportunity_id = o.opportunity_id
-            where o.created_date < ?{live}"""
-        params = [te] + ([te] + live_p if live else []) + [te, te] + live_p
+            from {source} left join l on l.opportunity_id = o.opportunity_id
+            {where}"""
+        params = ([te] + live_p + [te, te]) if live else [te, te, te]
         return sql, params
 
     def open_pipeline(self, date, window=None, by: str | None = None) -> pd.DataFrame:
