@@ -141,3 +141,20 @@ def test_a_filter_on_a_lazy_source_is_a_clear_error(pair):
     assert perf.subset(wh) is wh
     with pytest.raises(ValueError, match="lazy"):
         perf.subset(wh, team="West")
+
+
+def test_per_rep_charts_draw_the_flagged_and_the_extremes_when_reps_are_many():
+    from salesops_lib.performance.plots import shown_rows
+
+    df = pd.DataFrame({"rep_id": [f"R{i}" for i in range(10)],
+                       "score": [5.0, 1.0, 9.0, 3.0, 7.0, 2.0, 8.0, 4.0, 6.0, 0.0]})
+    flagged = df["rep_id"].isin(["R3", "R7"])              # scores 3 and 4: middling
+    rows, note = shown_rows(df, "score", flagged, limit=6)
+    # by hand: the two flagged, then the 2 lowest (R9 = 0, R1 = 1) and the 2 highest (R2 = 9,
+    # R6 = 8) of the others, in the frame's order
+    assert rows["rep_id"].tolist() == ["R1", "R2", "R3", "R6", "R7", "R9"]
+    assert note == " (showing 6 of 10 reps: every flagged rep, then the highest and lowest)"
+    same_rows, no_note = shown_rows(df, "score", flagged, limit=10)
+    assert same_rows is df and no_note == ""
+    many = shown_rows(df, "score", pd.Series(True, index=df.index), limit=2)[0]
+    assert sorted(many["score"]) == [0.0, 9.0]              # the most extreme flags first
