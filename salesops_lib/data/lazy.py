@@ -60,7 +60,7 @@ class LazyTable:
     def __getattr__(self, attr):
         if attr.startswith("__"):
             raise AttributeError(attr)
-        self[attr]
+        return self[attr]          # raises LazyDataError
 
 
 class LazyMixin:
@@ -152,7 +152,7 @@ class LazyMixin:
     @property
     def first_won_close(self) -> pd.Timestamp:
         """The earliest close date of a won deal (NaT when none)."""
-        self.first_created
+        _ = self.first_created          # reads both dates in one query
         return self._first[1]
 
     def has_values(self, column: str) -> bool:
