@@ -215,6 +215,13 @@ def account_potential(accounts: pd.DataFrame) -> tuple[pd.Series, str]:
     return pd.Series(1.0, index=accounts.index, name="potential"), "accounts"
 
 
+def potential_unit(basis: str) -> str:
+    """How a potential from :func:`account_potential` is shown: ``"money"`` for a dollar
+    figure (``potential``, ``annual_revenue``), ``"num"`` when it fell back to one unit per
+    account (``basis == "accounts"``: a count, never with a "$")."""
+    return "num" if basis == "accounts" else "money"
+
+
 def account_workload(accounts: pd.DataFrame) -> pd.Series:
     """Hours per year to cover each account.
 
@@ -425,8 +432,11 @@ def comparable_window(ds, period) -> dict:
         cur = Window(P.start, t, f"{P.label} to date ({days} days)")
         prev_end = min(L.start + pd.Timedelta(days=days - 1), L.end)
         prev = Window(L.start, prev_end, f"{L.label}, same {days} days")
-    created = ds.opportunities["created_date"]
-    first = created.min() if len(created) else pd.NaT
+    if getattr(ds, "is_lazy", False):      # a lazy source knows its first date
+        first = ds.first_created
+    else:
+        created = ds.opportunities["created_date"]
+        first = created.min() if len(created) else pd.NaT
     available = bool(pd.notna(first) and first <= prev.start)
     return {"current": cur, "previous": prev, "complete": bool(complete), "days": days,
             "previous_available": available}
@@ -453,6 +463,10 @@ def median_cycle_days(ds, start, end, by: str | None = None):
     Returns a float (NaN when nothing was won), or with ``by`` (a column of opportunities,
     reps or accounts, see :func:`group_values`) a Series indexed by its values.
     """
+    if getattr(ds, "is_lazy", False):      # the same median, computed in the database
+        t = ds.window_totals(start, end, by=by).set_index("key")["cycle_days_median"]
+        return float(t.iloc[0]) if by is None and len(t) else (
+            float("nan") if by is None else t.rename_axis(None))
     opp = ds.opportunities
     won = opp[(opp["status"] == "won") & (opp["close_date"] >= pd.Timestamp(start))
               & (opp["close_date"] <= pd.Timestamp(end))]

@@ -5,7 +5,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
+import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -39,6 +43,70 @@ def require_binary(name: str, *patterns: str) -> Path:
         pytest.fail(f"CI=true and {msg}", pytrace=False)
     print(f"\nSKIPPED: {msg}", file=sys.__stderr__, flush=True)
     pytest.skip(msg)
+
+
+#: The throwaway PostgreSQL server's password: spaces, $, ^ and braces, accepted raw in a
+#: URL's userinfo by SQLAlchemy, so every masking path is exercised.
+PG_PASSWORD = "Pg Report $ecret_^{x}!71"
+#: Where Debian puts the server binaries (``initdb``), unless ``SALESOPS_PG_GLOB`` says otherwise.
+PG_GLOB, PG_GLOB_ENV = "/usr/lib/postgresql/*/bin/initdb", "SALESOPS_PG_GLOB"
+
+
+@dataclass(frozen=True)
+class PgServer:
+    """A running throwaway PostgreSQL server: ``port``, ``user``, ``password``."""
+
+    port: int
+    user: str = "salesops"
+    password: str = PG_PASSWORD
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database on the server (a test module's own); returns its URL."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with engine.connect() as con:
+            con.execute(sa.text(f'drop database if exists "{name}"'))
+            con.execute(sa.text(f'create database "{name}"'))
+        engine.dispose()
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server (Debian's packages, as ``.ci/run`` installs them) on a
+    free local port, password-protected (scram-sha-256), stopped and deleted at the end.
+    Under ``CI=true`` missing server binaries FAIL the test (:func:`require_binary`);
+    locally the test is skipped, and the skip is printed."""
+    bindir = require_binary("initdb", os.environ.get(PG_GLOB_ENV, PG_GLOB)).parent
+    base = Path(tempfile.mkdtemp(prefix="salesops-pg-", dir="/tmp"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:       # the server refuses to run as root
+        shutil.chown(base, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    (base / "pw").write_text(PG_PASSWORD + "\n")
+    if as_user:
+        shutil.chown(base / "pw", "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = base / "data"
+    try:
+        subprocess.run(as_user + [str(bindir / "initdb"), "-D", str(data), "-U", "salesops",
+                                  f"--pwfile={base / 'pw'}", "--auth=scram-sha-256"],
+                       check=True, capture_output=True)
+        subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
+                                  str(base / "log"), "-o",
+                                  f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start"],
+                       check=True, capture_output=True)
+        yield PgServer(port)
+    finally:
+        subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       check=False, capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -11,44 +11,110 @@ from __future__ import annotations
 import pandas as pd
 
 #: One row per report section: (report, section, requirements, what it needs in words).
+#: Every ``##`` section of the report notebooks is listed under its heading (lower case),
+#: some with finer rows for parts that degrade on their own (e.g. "attainment against quota").
 #: A requirement is ``"table"`` (has rows), ``"table.column"`` (has a value somewhere),
-#: ``"open"`` (open deals with a close date), ``"closed"`` (won or lost deals), ``"months:N"`` (won deals span
-#: at least N months), ``"roles:field"`` (some rep has that role).
+#: ``"open"`` (open deals with a close date), ``"closed"`` (won or lost deals), ``"months:N"``
+#: (won deals span at least N months), ``"roles:field"`` (some rep has that role); ``a|b``
+#: is met when either is. A section without requirements renders on any valid data.
+_Q = "a quotas table (rep_id, period, quota)"
+_HIST = ("an opportunity_history table (state after each change; without it past pipeline "
+         "is read back from final amounts)")
+_MOTIONS = "reps of both motions (reps.role 'field' and 'inside')"
+_ACT = "an activities table (rep, date, type)"
 SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("executive_summary", "headline numbers", ("closed",), "won or lost deals with close dates"),
-    ("executive_summary", "attainment against quota", ("quotas",), "a quotas table (rep_id, period, quota)"),
+    ("executive_summary", "what the numbers say", ("closed",), "won or lost deals with close dates"),
+    ("executive_summary", "attainment against quota", ("quotas",), _Q),
     ("executive_summary", "against last year", ("months:13",), "more than a year of won deals"),
-    ("executive_summary", "pipeline coverage", ("open", "quotas"), "open deals with close dates and a quotas table"),
+    ("executive_summary", "pipeline coverage", ("open", "quotas"), "open deals with close dates and " + _Q),
     ("executive_summary", "bookings by team", ("reps.team",), "a team for each rep (reps.team)"),
     ("executive_summary", "monthly bookings", ("closed",), "won deals with close dates"),
-    ("rep_performance", "leaderboard and funnel plot", ("closed",), "won or lost deals per rep"),
-    ("rep_performance", "attainment distribution", ("quotas",), "a quotas table (rep_id, period, quota)"),
-    ("rep_performance", "consistency", ("months:12",), "at least a year of won deals"),
-    ("rep_performance", "consistency by territory", ("months:12", "accounts.region"), "a region for each account (accounts.region)"),
+    ("rep_performance", "win rate against role peers", ("closed",), "won or lost deals per rep"),
+    ("rep_performance", "attainment distribution", ("quotas",), _Q),
+    ("rep_performance", "funnel plot", ("closed",), "won or lost deals per rep"),
+    ("rep_performance", "consistency by rep", ("months:12",), "at least a year of won deals"),
+    ("rep_performance", "consistency by role", ("months:12", "reps.role"),
+     "at least a year of won deals and each rep's role (reps.role)"),
+    ("rep_performance", "consistency by territory", ("months:12", "reps.region|opportunities.region"),
+     "at least a year of won deals and a region for each rep (reps.region)"),
     ("rep_performance", "sales cycle", ("closed",), "deals with created and close dates"),
     ("rep_performance", "potential-adjusted performance", ("accounts.owner_rep_id", "reps.hire_date"),
      "account owners (accounts.owner_rep_id) and rep hire dates (reps.hire_date)"),
+    ("rep_performance", "gap decomposition", ("closed",), "won or lost deals per rep"),
     ("rep_performance", "ramp", ("reps.hire_date",), "rep hire dates (reps.hire_date)"),
-    ("rep_performance", "roll-up by manager", ("reps.manager", "quotas"), "a manager for each rep and a quotas table"),
-    ("forecast", "time-series forecast", ("months:24",), "at least two years of won deals"),
-    ("forecast", "pipeline forecast", ("open", "opportunities.close_date"), "open deals with expected close dates"),
-    ("forecast", "pipeline as it stood on past dates", ("opportunity_history",),
-     "an opportunity_history table (state after each change; without it past pipeline is read back from final amounts)"),
-    ("forecast", "forecast categories", ("opportunities.forecast_category",), "a forecast category on deals"),
-    ("forecast", "forecast against quota by group", ("quotas",), "a quotas table (rep_id, period, quota)"),
+    ("rep_performance", "roll-up by manager", ("reps.manager", "quotas"), "a manager for each rep and " + _Q),
+    ("forecast", "how sure are we?", ("closed",), "won deals with close dates"),
+    ("forecast", "history and forecast", ("months:24",), "at least two years of won deals"),
+    ("forecast", "the pipeline behind the number", ("open", "opportunities.close_date"),
+     "open deals with expected close dates"),
+    ("forecast", "does the model beat the obvious?", ("months:24",), "at least two years of won deals"),
+    ("forecast", "were past ranges honest?", ("months:24",), "at least two years of won deals"),
+    ("forecast", "are the stage probabilities honest?", ("opportunity_history|stage_history",),
+     "an opportunity_history or stage_history table (a deal's stage on past dates)"),
+    ("forecast", "pipeline as it stood on past dates", ("opportunity_history",), _HIST),
+    ("forecast", "how good were past forecasts?", (), ""),
+    ("forecast", "the forecast against the result", (), ""),
+    ("forecast", "this quarter, week by week", (), ""),
+    ("forecast", "what changed since last week", (), ""),
+    ("forecast", "forecast by group", ("reps.team",), "a team for each rep (reps.team), the default breakdown"),
+    ("forecast", "forecast against quota by group", ("quotas",), _Q),
+    ("forecast", "how the groups were made to add up", ("reps.team",),
+     "a team for each rep (reps.team), the default breakdown"),
+    ("forecast", "commit calls beside the model", ("opportunities.forecast_category",),
+     "a forecast category on deals (opportunities.forecast_category)"),
     ("territory_design", "balance of today's alignment", ("accounts.owner_rep_id",), "an owner rep for each account (accounts.owner_rep_id)"),
     ("territory_design", "maps and travel", ("accounts.latitude", "accounts.longitude", "reps.home_latitude", "reps.home_longitude"),
      "coordinates of accounts and rep home bases"),
     ("territory_design", "field territories", ("roles:field",), "reps with the role 'field' (reps.role)"),
-    ("pipeline_health", "waterfall and slips", ("opportunity_history",),
+    ("pipeline_health", "pipeline walk", ("opportunity_history",),
      "an opportunity_history table (or stage_history for stage moves only)"),
-    ("pipeline_health", "stage conversion", ("stage_history",), "a stage_history table (stage entry dates)"),
-    ("quotas_compensation", "payouts", ("quotas",), "a quotas table (rep_id, period, quota)"),
-    ("sales_strategy", "coverage model", ("activities",), "an activities table (rep, date, type)"),
+    ("pipeline_health", "walk by group", ("opportunity_history", "reps.team"),
+     "an opportunity_history table and a team for each rep (reps.team), the default group"),
+    ("pipeline_health", "coverage", ("open", "quotas"), "open deals with close dates and " + _Q),
+    ("pipeline_health", "slips", ("opportunity_history",),
+     "an opportunity_history table (close-date pushes as they happened)"),
+    ("pipeline_health", "conversion funnel", ("opportunity_history|stage_history",),
+     "an opportunity_history or stage_history table (stage entry dates)"),
+    ("pipeline_health", "stuck deals", ("open", "opportunity_history|stage_history"),
+     "open deals and an opportunity_history or stage_history table (days in stage)"),
+    ("pipeline_health", "crm hygiene", ("open",), "open deals"),
+    ("quotas_compensation", "quota setting", ("quotas|closed",),
+     "a quotas table or won deals before the period (to set a company number from)"),
+    ("quotas_compensation", "pay statement", ("quotas",), _Q + " for attainment-based pay"),
+    ("quotas_compensation", "quota by team and method", ("quotas|closed", "reps.team"),
+     "a quotas table or won deals, and a team for each rep (reps.team)"),
+    ("quotas_compensation", "fairness", ("quotas",), _Q + " to measure attainment"),
+    ("quotas_compensation", "backtest of the quota methods", ("months:24",),
+     "won deals in the year before the period and the 12 months before that"),
+    ("quotas_compensation", "pay curve", (), ""),
+    ("quotas_compensation", "payouts", ("quotas",), _Q),
+    ("quotas_compensation", "plan cost", ("quotas",), _Q + " to read past attainment"),
+    ("quotas_compensation", "plan cost backtest", ("quotas",), _Q),
+    ("quotas_compensation", "sensitivity of plan cost", ("quotas",), _Q + " (the cost simulation)"),
+    ("sales_strategy", "economics by motion", ("roles:field", "roles:inside"), _MOTIONS),
+    ("sales_strategy", "coverage model", ("roles:field", "roles:inside"), _MOTIONS),
+    ("sales_strategy", "coverage by segment", ("roles:field", "roles:inside", "accounts.segment"),
+     _MOTIONS + " and each account's segment (accounts.segment)"),
+    ("sales_strategy", "economics by segment", ("accounts.segment",), "each account's segment (accounts.segment)"),
+    ("sales_strategy", "economics by deal size", ("closed",), "won or lost deals with amounts"),
+    ("sales_strategy", "economics by region", ("accounts.region",), "each account's region (accounts.region)"),
+    ("sales_strategy", "economics by industry", ("accounts.industry",), "each account's industry (accounts.industry)"),
+    ("sales_strategy", "like-for-like: field against inside", ("roles:field", "roles:inside", "closed"),
+     "closed deals of both motions (reps.role 'field' and 'inside')"),
+    ("sales_strategy", "activity patterns", ("activities",), _ACT),
+    ("sales_strategy", "activities per deal", ("activities",), _ACT + " with the deal of each activity"),
+    ("sales_strategy", "time per deal", ("activities.duration_min",), "activities with their duration in minutes"),
+    ("sales_strategy", "response curve", ("activities",), _ACT),
+    ("sales_strategy", "what-if: move accounts from field to inside", ("roles:field", "roles:inside"),
+     _MOTIONS + " already covering some accounts"),
+    ("sales_strategy", "territory change", ("roles:field", "roles:inside"), _MOTIONS + " (the what-if above)"),
 )
 
 
 def _met(ds, req: str) -> bool:
+    if "|" in req:
+        return any(_met(ds, r) for r in req.split("|"))
     opp = ds.opportunities
     if req == "open":
         return bool(((opp["status"] == "open") & opp["close_date"].notna()).any())
@@ -61,6 +127,8 @@ def _met(ds, req: str) -> bool:
         span = (won.max().year - won.min().year) * 12 + won.max().month - won.min().month + 1
         return span >= int(req.split(":")[1])
     if req.startswith("roles:"):
+        if "role" not in ds.reps.columns:
+            return False
         return bool(ds.reps["role"].astype("string").str.lower().eq(req.split(":")[1]).any())
     table, _, col = req.partition(".")
     df = getattr(ds, table)

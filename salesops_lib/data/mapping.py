@@ -27,6 +27,7 @@ RULES: dict[str, str] = {
     "join": "left-join another file of the source (e.g. Salesforce UserRole) on a key",
     "columns": "rename source column → contract column; the first present source wins",
     "parse": "read text as money ('USD 1,200.00'), bool, salesforce_id (18 → 15 characters) or first (of a ;-list)",
+    "scale": "multiply a numeric column by a positive factor (e.g. revenue in $M → dollars: 1000000)",
     "copy": "new column ← existing column (or the first present of a list; '?name' when optional); fills only empty cells of an existing column",
     "status_from_flags": "status from closed/won flag columns, else from the stage's words",
     "values": "per column, source value → contract value (case-insensitive; '_other' for the rest)",
@@ -122,6 +123,14 @@ def check_mapping(mapping: dict, where: str = "mapping") -> None:
                     raise DataSourceError(
                         f"{where}: {table}.{rule} names unknown column {col!r}; the table's "
                         f"columns are {schemas.COLUMNS[table]} (or those the mapping creates)")
+        for col, factor in (spec.get("scale") or {}).items():
+            if col not in made:
+                raise DataSourceError(
+                    f"{where}: {table}.scale names unknown column {col!r}; the table's "
+                    f"columns are {schemas.COLUMNS[table]} (or those the mapping creates)")
+            if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0:
+                raise DataSourceError(f"{where}: {table}.scale.{col} must be a positive number "
+                                      f"(the factor to multiply by), not {factor!r}")
         for col in spec.get("drop_if_missing") or []:
             if col not in made:
                 raise DataSourceError(f"{where}: {table}.drop_if_missing names unknown column "
@@ -217,6 +226,19 @@ def apply_mapping(raw: dict, mapping: dict, files: dict, read_extra=None):
     return out, notes
 
 
+def _scaled(table: str, s: pd.Series, col: str, factor: float, file) -> pd.Series:
+    """``s × factor``; a non-empty cell that is not a number is a :class:`DataValidationError`
+    naming the rows (a rescale never turns bad input into a silent NaN)."""
+    num = pd.to_numeric(s, errors="coerce")
+    bad = num.isna() & ~_empty(s)
+    if bad.any():
+        raise DataValidationError(Problem(
+            table, col, f"mapping scales {col!r} by {factor:g} but {int(bad.sum()):,} value(s) "
+            "are not numbers", rows=tuple(f"row {i}: {v!r}" for i, v in s[bad].head(5).items()),
+            count=int(bad.sum()), file=file))
+    return num * factor
+
+
 def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.DataFrame:
     file = files.get(table)
     if spec.get("footer"):
@@ -244,6 +266,9 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
         if col in df.columns:
             df = df.assign(**{col: rules.PARSERS[kind](df[col])})
     df = df.copy()
+    for col, factor in (spec.get("scale") or {}).items():
+        if col in df.columns:
+            df[col] = _scaled(table, df[col], col, float(factor), file)
     for new, old in (spec.get("copy") or {}).items():
         olds = [old] if isinstance(old, str) else list(old)
         optional = all(o.startswith("?") for o in olds)

@@ -20,8 +20,26 @@ from .mapping import apply_mapping, file_candidates, is_derived, resolve_mapping
 from .validation import DataSourceError, DataValidationError, Problem
 
 
+def _lazy_auto(src: str, mapping, fiscal_start_month: int):
+    """``lazy="auto"``: the open Warehouse when ``src`` is a database URL with more than
+    :func:`~.lazy.lazy_rows` opportunities and a table-names-only mapping, else False."""
+    from .lazy import lazy_rows
+    from .warehouse import Warehouse
+
+    if "://" not in src or src.startswith("sample"):
+        return False
+    resolved = resolve_mapping(mapping)
+    if any(set(spec) - {"file"} for spec in (resolved or {}).values() if isinstance(spec, dict)):
+        return False
+    wh = Warehouse(src, resolved, fiscal_start_month=fiscal_start_month)
+    if wh.n_opportunities > lazy_rows():
+        return wh
+    wh.close()
+    return False
+
+
 def load_dataset(source: str | os.PathLike = "sample", mapping: dict | str | None = None, *,
-                 fiscal_start_month: int = 1, lazy: bool = False):
+                 fiscal_start_month: int = 1, lazy: bool | str = False):
     """Load and validate a data set.
 
     Parameters
@@ -42,10 +60,13 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | str | Non
         validation, so raw files are never edited.
     fiscal_start_month : int
         First month of the fiscal year (1 = January).
-    lazy : bool
+    lazy : bool or "auto"
         For a database URL only: return a :class:`~salesops_lib.data.warehouse.Warehouse`
         that keeps the opportunity-sized tables in the database and aggregates them in SQL
-        (data larger than memory), instead of a Dataset.
+        (data larger than memory), instead of a Dataset. ``"auto"`` (what the notebooks
+        pass) does so for a database URL holding more than
+        :data:`~salesops_lib.data.lazy.LAZY_ROWS` opportunities (``SALESOPS_LAZY_ROWS``) whose
+        mapping names tables only; anything else loads into memory.
 
     Raises
     ------
@@ -55,6 +76,10 @@ def load_dataset(source: str | os.PathLike = "sample", mapping: dict | str | Non
         The source cannot be read (no such folder, database unreachable, unknown scheme).
     """
     src = str(source)
+    if lazy == "auto":
+        lazy = _lazy_auto(src, mapping, fiscal_start_month)
+        if not isinstance(lazy, bool):
+            return lazy
     if lazy:
         if "://" not in src:
             raise DataSourceError(f"lazy=True needs a database URL (duckdb:///..., "

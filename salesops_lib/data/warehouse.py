@@ -26,13 +26,15 @@ import pandas as pd
 from ..periods import Period
 from ..secrets import mask_url
 from .dataset import Dataset
+from .lazy import LazyMixin
+from .lazy import memory_limit as _default_memory
 from .validation import DataSourceError
 
 _DAY = pd.Timedelta(days=1)
 _OPP_KEYS = ("rep_id", "account_id", "stage", "status", "product", "channel", "forecast_category")
 
 
-class Warehouse:
+class Warehouse(LazyMixin):
     """A database source whose opportunity-sized tables are aggregated in SQL.
 
     Parameters
@@ -43,7 +45,8 @@ class Warehouse:
         Only ``file`` (table names) is honoured here: column mappings need the in-memory path.
     fiscal_start_month : int
     memory_limit : str, optional
-        DuckDB's memory limit (e.g. ``"1GB"``): DuckDB spills to disk beyond it.
+        DuckDB's memory limit (e.g. ``"1GB"``): DuckDB spills to disk beyond it. Default
+        :data:`~salesops_lib.data.lazy.DEFAULT_MEMORY_LIMIT` (or ``SALESOPS_DUCKDB_MEMORY``).
     """
 
     def __init__(self, url: str, mapping: dict | None = None, *, fiscal_start_month: int = 1,
@@ -66,8 +69,7 @@ class Warehouse:
             if not Path(path).is_file():
                 raise DataSourceError(f"cannot open {self.shown}: no such DuckDB file {path!r}")
             self._con = duckdb.connect(path, read_only=True)
-            if memory_limit:
-                self._con.execute(f"set memory_limit = '{memory_limit}'")
+            self._con.execute(f"set memory_limit = '{memory_limit or _default_memory()}'")
             present = {r[0] for r in self._con.execute(
                 "select table_name from information_schema.tables").fetchall()}
         else:
@@ -78,23 +80,23 @@ class Warehouse:
             self._engine = sa.create_engine(_resolve_password(url))
             present = set(sa.inspect(self._engine).get_table_names())
         lower = {p.lower(): p for p in present}
-        self.tables = {}
+        self.names = {}
         for t in ("accounts", "reps", "opportunities", "quotas", "opportunity_history"):
             name = next((lower[n.lower()] for n in file_candidates(t, mapping) if n.lower() in lower), None)
             if name is not None:
-                self.tables[t] = name
+                self.names[t] = name
         for t in ("accounts", "reps", "opportunities"):
-            if t not in self.tables:
+            if t not in self.names:
                 raise DataSourceError(f"{self.shown} has no table {t}")
-        small = {t: self.query(f'select * from "{self.tables[t]}"')
-                 for t in ("accounts", "reps", "quotas") if t in self.tables}
+        small = {t: self.query(f'select * from "{self.names[t]}"')
+                 for t in ("accounts", "reps", "quotas") if t in self.names}
         stats = self.query(f'select count(*) as n, max(created_date) as c, '
                            f'max(case when status <> \'open\' then close_date end) as d '
-                           f'from "{self.tables["opportunities"]}"').iloc[0]
+                           f'from "{self.names["opportunities"]}"').iloc[0]
         self.n_opportunities = int(stats["n"])
         as_of = max(pd.Timestamp(x) for x in (stats["c"], stats["d"]) if pd.notna(x))
         if self.has_history:
-            h = self.query(f'select max(changed_at) as m from "{self.tables["opportunity_history"]}"')
+            h = self.query(f'select max(changed_at) as m from "{self.names["opportunity_history"]}"')
             if pd.notna(h["m"].iloc[0]):
                 as_of = max(as_of, pd.Timestamp(h["m"].iloc[0]))
         empty = pd.DataFrame({"opportunity_id": [], "account_id": [], "rep_id": [], "stage": [],
@@ -106,7 +108,7 @@ class Warehouse:
     # ------------------------------------------------------------------------------ plumbing
     @property
     def has_history(self) -> bool:
-        return "opportunity_history" in self.tables
+        return "opportunity_history" in self.names
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run one SQL statement and return its (small) result as a DataFrame."""
@@ -141,15 +143,15 @@ class Warehouse:
             return f"coalesce(cast(o.\"{by}\" as varchar), '(unassigned)')", ""
         if by in self.small.reps.columns:
             return (f"coalesce(cast(r.\"{by}\" as varchar), '(unassigned)')",
-                    f'left join "{self.tables["reps"]}" r on r.rep_id = o.rep_id')
+                    f'left join "{self.names["reps"]}" r on r.rep_id = o.rep_id')
         if by in self.small.accounts.columns:
             return (f"coalesce(cast(a.\"{by}\" as varchar), '(unassigned)')",
-                    f'left join "{self.tables["accounts"]}" a on a.account_id = o.account_id')
+                    f'left join "{self.names["accounts"]}" a on a.account_id = o.account_id')
         raise ValueError(f"cannot group by {by!r}: not a column of opportunities, reps or accounts")
 
     def _opp_columns(self) -> list[str]:
         if not hasattr(self, "_cols"):
-            self._cols = list(self.query(f'select * from "{self.tables["opportunities"]}" limit 0').columns)
+            self._cols = list(self.query(f'select * from "{self.names["opportunities"]}" limit 0').columns)
         return self._cols
 
     def _days(self, a: str, b: str) -> str:
@@ -181,7 +183,7 @@ class Warehouse:
               count(case when o.created_date >= ? and o.created_date < ? then 1 end) as created,
               coalesce(sum(case when {won_p} and o.close_date < ? then o.amount end), 0) as booked_by_t,
               {self._median(f"case when {won_p} then {self._days('o.created_date', 'o.close_date')} end")} as cycle_days_median
-            from "{self.tables['opportunities']}" o {join}
+            from "{self.names['opportunities']}" o {join}
             where (o.close_date >= ? and o.close_date < ?) or (o.created_date >= ? and o.created_date < ?)
             group by 1"""
         params = [p0, p1e, p0, p1e, p0, p1e, p0, p1e, p0, p1e, p0, p1e, te]
@@ -200,27 +202,47 @@ class Warehouse:
         return (f"median({expr})" if self._duck
                 else f"percentile_cont(0.5) within group (order by {expr})")
 
-    def _state_sql(self, date, by: str | None = None, open_only: bool = False) -> tuple[str, list]:
+    def _state_sql(self, date, by: str | None = None, open_only: bool = False,
+                   window: tuple | None = None) -> tuple[str, list]:
         """SQL of every deal's state at the end of ``date`` (the rule of state_as_of), with
         the opportunity column ``by`` when it is not a state column.
 
         ``open_only`` leaves out, before reading any history, the deals whose final row is
         closed on or before ``date`` (closed then, whatever came before): the open pipeline
         on a date then reads the history of the few deals that can be open on it.
+        ``window`` (two dates, inclusive) keeps only the deals whose state can have a close
+        date in it: a history row up to ``date`` with its close date in the window (the
+        state is one of those rows), or, for the rule without history, the final close date
+        in it. Exact, and the history of the other deals is never grouped.
         """
         te = pd.Timestamp(date).normalize() + _DAY
-        live = " and (o.status = 'open' or o.close_date >= ?)" if open_only else ""
         keep = f', o."{by}"' if by and by in self._opp_columns() and by not in (
             "opportunity_id", "account_id", "rep_id", "status", "amount", "close_date") else ""
-        opp = self.tables["opportunities"]
+        opp = self.names["opportunities"]
+        hist = self.names.get("opportunity_history")
+        live, live_p = "", []
+        if open_only:
+            live, live_p = " and (o.status = 'open' or o.close_date >= ?)", [te]
+        if window is not None:
+            lo, hi = (pd.Timestamp(x).normalize() for x in window)
+            hi1 = hi + _DAY
+            live += " and ((o.close_date >= ? and o.close_date < ?)"
+            live_p += [lo, hi1]
+            if hist:
+                live += (f""" or o.opportunity_id in (select h2.opportunity_id from "{hist}" h2
+                            where h2.changed_at < ? and h2.close_date >= ? and h2.close_date < ?)""")
+                live_p += [te, lo, hi1]
+            live += ")"
         fallback = ("case when o.status = 'open' or o.close_date >= ? then 'open' else o.status end")
         if not self.has_history:
             return (f"""select o.opportunity_id, o.account_id, o.rep_id, {fallback} as status,
                          o.amount, o.close_date{keep} from "{opp}" o where o.created_date < ?{live}""",
-                    [te, te] + ([te] if open_only else []))
-        semi = (f""" and h.opportunity_id in (select o.opportunity_id from "{opp}" o
-                    where o.created_date < ?{live})""" if open_only else "")
-        hist = self.tables["opportunity_history"]
+                    [te, te] + live_p)
+        # the candidate deals are read once (materialized): the history is grouped for them only
+        cand = (f"""c as materialized (select o.opportunity_id, o.account_id, o.rep_id, o.status,
+                    o.amount, o.close_date{keep} from "{opp}" o where o.created_date < ?{live}), """
+                if live else "")
+        semi = " and h.opportunity_id in (select opportunity_id from c)" if live else ""
         if self._duck:
             order = "(epoch(h.changed_at)::bigint // 86400) * 4294967296 + h.rowid"
             last = f"""select h.opportunity_id, arg_max(h.status, {order}) as status,
@@ -232,15 +254,17 @@ class Warehouse:
                          select h.*, row_number() over (partition by opportunity_id
                            order by changed_at desc, ctid desc) as rn
                          from "{hist}" h where h.changed_at < ?{semi}) x where rn = 1"""
-        sql = f"""with l as ({last})
+        source = "c o" if live else f'"{opp}" o'
+        where = "" if live else "where o.created_date < ?"
+        sql = f"""with {cand}l as ({last})
             select o.opportunity_id, o.account_id, coalesce(l.rep_id, o.rep_id) as rep_id,
               case when l.opportunity_id is null then {fallback} else l.status end as status,
               case when l.opportunity_id is null then o.amount else l.amount end as amount,
               case when l.opportunity_id is null then o.close_date else l.close_date end as close_date
               {keep}
-            from "{opp}" o left join l on l.opportunity_id = o.opportunity_id
-            where o.created_date < ?{live}"""
-        params = [te] + ([te, te] if open_only else []) + [te, te] + ([te] if open_only else [])
+            from {source} left join l on l.opportunity_id = o.opportunity_id
+            {where}"""
+        params = ([te] + live_p + [te, te]) if live else [te, te, te]
         return sql, params
 
     def open_pipeline(self, date, window=None, by: str | None = None) -> pd.DataFrame:
@@ -248,8 +272,7 @@ class Warehouse:
         per value of ``by``: ``unique_id``, ``open_pipeline`` (Σ amount as of the day),
         ``open_deals``. The definition of :func:`salesops_lib.measures.open_pipeline_as_of`;
         owners are those of the day."""
-        state, params = self._state_sql(date, by, open_only=True)
-        cond = "s.status = 'open'"
+        cond, span = "s.status = 'open'", None
         if window is not None:
             if isinstance(window, tuple):
                 lo, hi = (pd.Timestamp(x).normalize() for x in window)
@@ -257,7 +280,10 @@ class Warehouse:
                 P = Period.parse(window, self.fiscal_start_month)
                 lo, hi = P.start, P.end
             cond += " and s.close_date >= ? and s.close_date < ?"
-            params = params + [lo, hi + _DAY]
+            span = (lo, hi)
+        state, params = self._state_sql(date, by, open_only=True, window=span)
+        if span is not None:
+            params = params + [span[0], span[1] + _DAY]
         key, join = self._key(by)
         sql = f"""with s as ({state})
             select {key} as unique_id, coalesce(sum(o.amount), 0) as open_pipeline,
@@ -296,7 +322,7 @@ class Warehouse:
                          o.created_date as created_date
                   from a full outer join b on a.opportunity_id = b.opportunity_id
                   left join s1 e on e.opportunity_id = coalesce(a.opportunity_id, b.opportunity_id)
-                  left join "{self.tables['opportunities']}" o
+                  left join "{self.names['opportunities']}" o
                     on o.opportunity_id = coalesce(a.opportunity_id, b.opportunity_id))
             select case
                      when a0 is not null and a1 is not null then 'amount change'
@@ -351,7 +377,7 @@ class Warehouse:
         key, join = self._key(by)
         sums = self.query(f"""select {key} as unique_id, cast({bucket} as date) as ds,
                                  sum(o.amount) as y
-                              from "{self.tables['opportunities']}" o {join}
+                              from "{self.names['opportunities']}" o {join}
                               where o.status = 'won' and o.close_date < ? group by 1, 2""",
                           [as_of + _DAY])
         if sums.empty:

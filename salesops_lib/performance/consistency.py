@@ -22,7 +22,15 @@ from .. import viz
 from ..data import Dataset
 from ..measures import monthly_quota as _monthly_quota
 from ..periods import Period, fiscal_labels, period_containing
-from .scorecard import as_keys, deals_with_keys, label, ratio, with_rep_attributes
+from .scorecard import (
+    as_keys,
+    deals_with_keys,
+    has_values,
+    is_lazy,
+    label,
+    ratio,
+    with_rep_attributes,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -48,8 +56,12 @@ def window(ds: Dataset, end=None, periods: int | None = 8, kind: str = "quarter"
     if last.kind != kind:
         last = period_containing(last.end, kind, fsm)
     if periods is None:
-        won = ds.opportunities.loc[ds.opportunities["status"] == "won", "close_date"]
-        first = period_containing(won.min() if len(won) else last.start, kind, fsm)
+        if is_lazy(ds):
+            w0 = ds.first_won_close
+            first = period_containing(w0 if pd.notna(w0) else last.start, kind, fsm)
+        else:
+            won = ds.opportunities.loc[ds.opportunities["status"] == "won", "close_date"]
+            first = period_containing(won.min() if len(won) else last.start, kind, fsm)
         step = {"year": 12, "quarter": 3, "month": 1}[kind]
         gap = (last.start.year - first.start.year) * 12 + last.start.month - first.start.month
         periods = max(1, gap // step + 1)
@@ -86,13 +98,17 @@ def period_bookings(ds: Dataset, periods: list[Period], by="rep_id") -> pd.DataF
     kind, fsm = periods[0].kind, ds.fiscal_start_month
     labels = [p.label for p in periods]
     pos = pd.Series(range(len(periods)), index=labels)
-    df, keys, rep_level = deals_with_keys(ds, by)
-    won = df[df["status"] == "won"]
+    if is_lazy(ds):
+        won, keys, rep_level, values = _lazy_won(ds, by)
+    else:
+        df, keys, rep_level = deals_with_keys(ds, by)
+        won = df[df["status"] == "won"]
+        values = {k: df[k].unique() for k in keys}
     won = won.assign(period=fiscal_labels(won["close_date"], kind, fsm))
     won = won[won["period"].isin(labels)]
     if not rep_level:
         grid = pd.MultiIndex.from_product(
-            [pd.Index(df[k].unique(), name=k) for k in keys] + [pd.Index(labels, name="period")])
+            [pd.Index(values[k], name=k) for k in keys] + [pd.Index(labels, name="period")])
         out = won.groupby(keys + ["period"], observed=True)["amount"].sum().reindex(grid,
                                                                                    fill_value=0.0)
         out = out.rename("bookings").reset_index().assign(quota=np.nan)
@@ -125,6 +141,25 @@ def period_bookings(ds: Dataset, periods: list[Period], by="rep_id") -> pd.DataF
     return out[keys + ["period", "period_index", "bookings", "quota", "attainment"]]
 
 
+def _lazy_won(ds, by):
+    """Won amounts per month from the database, as rows ``close_date`` (the month's first
+    day: every period is a run of whole months), ``amount`` and the key (``rep_id`` when
+    grouping by rep attributes, whose quotas are per rep)."""
+    keys = as_keys(by)
+    if len(keys) != 1:
+        raise ValueError("a lazy (SQL) source groups bookings by one column at a time")
+    k = keys[0]
+    rep_level = k == "rep_id" or (k in ds.reps.columns and k not in ds.opportunities.columns)
+    m = ds.won_by_month("rep_id" if rep_level else k)
+    won = pd.DataFrame({"rep_id" if rep_level else k: m["key"].to_numpy(),
+                        "close_date": m["month"], "amount": m["amount"].to_numpy(float)})
+    if rep_level and k != "rep_id":
+        won[k] = won["rep_id"].map(ds.reps.set_index("rep_id")[k].astype("string")) \
+            .astype("string").fillna(label(pd.Series([None])).iloc[0])
+    values = {} if rep_level else {k: ds.distinct_values(k)}
+    return won, keys, rep_level, values
+
+
 def _longest_runs(df: pd.DataFrame, keys: list[str], flag: str) -> pd.DataFrame:
     """Longest run of True and of False of ``flag`` per group (rows sorted by period)."""
     f = df[flag].astype(bool)
@@ -147,10 +182,7 @@ NEEDS = {"role": "each rep's role (field or inside)", "region": "a region for ea
 
 
 def _lacks(ds: Dataset, key: str) -> bool:
-    for table in (ds.opportunities, ds.reps):
-        if key in table.columns and table[key].notna().any():
-            return False
-    return True
+    return not has_values(ds, key)
 
 
 def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str = "quarter",

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..data import Dataset
 from ..periods import Period
-from .scorecard import P_ALL, as_keys, deals_with_keys
+from .scorecard import P_ALL, as_keys, deals_with_keys, has_values, is_lazy
 
 
 def cycle_durations(ds: Dataset, window=None, by=None, as_of=None,
@@ -38,6 +38,8 @@ def cycle_durations(ds: Dataset, window=None, by=None, as_of=None,
         window = window if window is not None else (P.end - pd.Timedelta(days=364), P.end)
         as_of = as_of if as_of is not None else P.end
     as_of = min(pd.Timestamp(as_of), cap) if as_of is not None else cap
+    if is_lazy(ds):
+        return _lazy_durations(ds, window, by, as_of)
     df, keys, _ = deals_with_keys(ds, by or "rep_id")
     if by is None:
         df, keys = df.assign(group=P_ALL), ["group"]
@@ -55,6 +57,29 @@ def cycle_durations(ds: Dataset, window=None, by=None, as_of=None,
     return out.reset_index(drop=True)
 
 
+def _lazy_durations(ds, window, by, as_of) -> pd.DataFrame:
+    """:func:`cycle_durations` from the database, one row per (group, days, event) with the
+    number of deals ``n`` (the Kaplan–Meier estimate needs nothing more)."""
+    if isinstance(window, (str, Period)):
+        P = Period.parse(window, ds.fiscal_start_month)
+        window = (P.start, P.end)
+    lo, hi = window if window is not None else (pd.Timestamp("1900-01-01"), as_of)
+    keys = as_keys(by) if by is not None else ["group"]
+    if len(keys) != 1:
+        raise ValueError("a lazy (SQL) source groups the sales cycle by one column at a time")
+    out = ds.cycle_counts(lo, hi, as_of, by=by)
+    key = out.pop("key")
+    out.insert(0, keys[0], P_ALL if by is None else key)
+    return out
+
+
+def _weights(durations: pd.DataFrame) -> pd.Series:
+    """Deals per row: the ``n`` column of aggregated durations, else 1 per row."""
+    if "n" in durations.columns:
+        return durations["n"].astype("int64")
+    return pd.Series(1, index=durations.index, dtype="int64")
+
+
 def km_curve(durations: pd.DataFrame, by=None, level: float = 0.95) -> pd.DataFrame:
     """Kaplan–Meier survival curve of deal cycles ("share of deals still open after d days").
 
@@ -70,7 +95,8 @@ def km_curve(durations: pd.DataFrame, by=None, level: float = 0.95) -> pd.DataFr
     Parameters
     ----------
     durations : DataFrame
-        ``days``, ``event`` and the ``by`` columns (as from :func:`cycle_durations`).
+        ``days``, ``event`` and the ``by`` columns (as from :func:`cycle_durations`); an
+        optional ``n`` counts the deals each row stands for (a lazy source's aggregates).
 
     Returns
     -------
@@ -84,8 +110,10 @@ def km_curve(durations: pd.DataFrame, by=None, level: float = 0.95) -> pd.DataFr
     if "group" in keys and "group" not in durations.columns:
         durations = durations.assign(group=P_ALL)
     z = stats.norm.ppf(0.5 + level / 2)
+    w = _weights(durations)
+    durations = durations.assign(_ev=durations["event"] * w, _n=w)
     t = (durations.groupby(keys + ["days"], observed=True)
-         .agg(events=("event", "sum"), total=("event", "size")).reset_index())
+         .agg(events=("_ev", "sum"), total=("_n", "sum")).reset_index())
     # at risk at t: deals of the group with duration ≥ t (reverse cumulative count)
     t["at_risk"] = t.iloc[::-1].groupby(keys, observed=True)["total"].cumsum().iloc[::-1]
     n, d = t["at_risk"].to_numpy(float), t["events"].to_numpy(float)
@@ -128,11 +156,11 @@ def cycle_km(ds: Dataset, window=None, by=None, level: float = 0.95, as_of=None,
     dur = cycle_durations(ds, window=window, by=by, as_of=as_of, period=period)
     keys = as_keys(by) if by is not None else ["group"]
     curve = km_curve(dur, by=keys, level=level)
+    w = _weights(dur)
+    dur = dur.assign(_n=w, _ev=dur["event"] * w, _d=dur["days"] * dur["event"] * w)
     g = dur.groupby(keys, observed=True)
-    out = pd.DataFrame({
-        "deals": g.size(), "closed": g["event"].sum(),
-        "closed_mean_days": dur[dur["event"] == 1].groupby(keys, observed=True)["days"].mean(),
-    })
+    out = pd.DataFrame({"deals": g["_n"].sum(), "closed": g["_ev"].sum()})
+    out["closed_mean_days"] = g["_d"].sum() / out["closed"].where(out["closed"] > 0)
     out["censored"] = out["deals"] - out["closed"]
     out["median_days"] = _first_time_below(curve, keys, "survival")
     out["median_low"] = _first_time_below(curve, keys, "survival_low")
@@ -155,7 +183,7 @@ def cycle_by(ds: Dataset, period, by: str = "role", level: float = 0.95) -> pd.D
     column used or None), ``medians`` (``group`` → median days, :func:`cycle_km`) and
     ``note`` (one sentence when ``by`` was not available).
     """
-    present = any(by in t.columns and t[by].notna().any() for t in (ds.opportunities, ds.reps))
+    present = has_values(ds, by)
     use = by if present else None
     dur = cycle_durations(ds, period=period, by=use)
     if use is not None:

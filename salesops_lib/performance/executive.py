@@ -25,6 +25,7 @@ from ..measures import (
     state_as_of,
 )
 from ..periods import Period
+from .scorecard import is_lazy
 from .winrates import wilson_interval
 
 #: Default red/amber/green thresholds: coverage (open pipeline ÷ quota still to close) and
@@ -61,19 +62,43 @@ def pipeline_outlook(ds: Dataset, period, by: str | None = None) -> pd.DataFrame
     """
     t = report_date(ds, period)
     Q = outlook_period(ds, period)
-    # open pipeline: the one definition (measures.open_pipeline_as_of); booked: won by t in Q
+    if is_lazy(ds):
+        agg = _lazy_outlook(ds, t, Q, by)
+    else:
+        agg = _memory_outlook(ds, t, Q, by)
+    quota = quota_for_period(ds, Q)
+    # quota, remaining quota and coverage from the sums per key
+    qkey = (quota["rep_id"].map(ds.reps.set_index("rep_id")[by]).astype("string")
+            .fillna("(unassigned)").astype(str) if by else pd.Series("all", index=quota.index))
+    return _outlook_frame(agg, quota, qkey, Q, t, by)
+
+
+def _memory_outlook(ds: Dataset, t, Q: Period, by) -> pd.DataFrame:
+    """Open pipeline (the one definition, measures.open_pipeline_as_of) and won amount by
+    ``t`` due in ``Q`` per key, in pandas."""
     st = state_as_of(ds, t)
     won = st[(st["status"] == "won") & (st["close_date"] >= Q.start) & (st["close_date"] <= Q.end)]
     open_ = open_pipeline_as_of(ds, t, Q)
-    agg = pd.concat([
+    return pd.concat([
         pd.DataFrame({"open_pipeline": open_["amount"].to_numpy(float), "booked": 0.0,
                       "key": _keys(ds, open_, by)}),
         pd.DataFrame({"open_pipeline": 0.0, "booked": won["amount"].to_numpy(float),
                       "key": _keys(ds, won, by)}),
     ]).groupby("key")[["open_pipeline", "booked"]].sum()
-    quota = quota_for_period(ds, Q)
-    qkey = (quota["rep_id"].map(ds.reps.set_index("rep_id")[by]).astype("string")
-            .fillna("(unassigned)").astype(str) if by else pd.Series("all", index=quota.index))
+
+
+def _lazy_outlook(ds, t, Q: Period, by) -> pd.DataFrame:
+    """:func:`_memory_outlook` in the database (the state of ``t`` from the history)."""
+    st = ds.state_totals(t, (Q.start, Q.end), by=by)
+    if by is None:
+        st["key"] = "all"
+    amt = st.pivot_table(index="key", columns="status", values="amount", aggfunc="sum")
+    return pd.DataFrame({"open_pipeline": amt.get("open", pd.Series(dtype=float)),
+                         "booked": amt.get("won", pd.Series(dtype=float))},
+                        index=amt.index).fillna(0.0)
+
+
+def _outlook_frame(agg, quota, qkey, Q: Period, t, by) -> pd.DataFrame:
     qsum = quota.groupby(qkey.to_numpy())["quota"].sum(min_count=1)
     agg = agg.reindex(agg.index.union(qsum.index)).fillna({"open_pipeline": 0.0, "booked": 0.0})
     if by is None and agg.empty:
@@ -91,6 +116,10 @@ def window_totals(ds: Dataset, start, end, by: str | None = None) -> pd.DataFram
     ``win_rate`` = won / (won + lost) with its Wilson 95 % interval, ``avg_deal_size`` =
     bookings / won, ``cycle_days_median`` (median :func:`salesops_lib.measures.cycle_days`
     of the won deals). One row (``scope`` = "all") or one per value of ``by``."""
+    if is_lazy(ds):
+        out = ds.window_totals(start, end, by=by)
+        out = out.set_index(pd.Index(out["key"].to_numpy() if by else ["all"] * len(out))).drop(columns="key")
+        return _window_ratios(out, by)
     opp = ds.opportunities
     inw = (opp["close_date"] >= pd.Timestamp(start)) & (opp["close_date"] <= pd.Timestamp(end))
     d = opp[inw & opp["status"].isin(["won", "lost"])]
@@ -102,6 +131,10 @@ def window_totals(ds: Dataset, start, end, by: str | None = None) -> pd.DataFram
     g = parts.groupby("key")
     out = g[["bookings", "won", "lost"]].sum()
     out["cycle_days_median"] = g["cycle"].median()
+    return _window_ratios(out, by)
+
+
+def _window_ratios(out: pd.DataFrame, by) -> pd.DataFrame:
     if by is None and out.empty:
         out = pd.DataFrame({"bookings": [0.0], "won": [0], "lost": [0],
                             "cycle_days_median": [np.nan]}, index=["all"])
@@ -147,9 +180,15 @@ def org_headline(ds: Dataset, period) -> pd.Series:
     if not cw["previous_available"]:
         prev = prev.map(lambda _: np.nan)
     out = pipeline_outlook(ds, P).iloc[0]
-    st = state_as_of(ds, report_date(ds, P))
-    open_now = st[st["status"] == "open"]
-    dated = bool(open_now.empty or (open_now["close_date"].notna() & (open_now["amount"] > 0)).any())
+    if is_lazy(ds):
+        st = ds.state_totals(report_date(ds, P), open_only=True)
+        open_now = st[st["status"] == "open"]
+        dated = bool(open_now["deals"].sum() == 0 or open_now["dated"].sum() > 0)
+    else:
+        st = state_as_of(ds, report_date(ds, P))
+        open_now = st[st["status"] == "open"]
+        dated = bool(open_now.empty
+                     or (open_now["close_date"].notna() & (open_now["amount"] > 0)).any())
     return pd.Series({
         "pipeline_dated": dated,
         "period": P.label,
@@ -296,13 +335,18 @@ def monthly_bookings(ds: Dataset, period, months: int = 24) -> pd.DataFrame:
     P = Period.parse(period, ds.fiscal_start_month)
     end = report_date(ds, P)
     start = (P.end - pd.DateOffset(months=months - 1)).replace(day=1)
-    first = ds.opportunities["created_date"].min()
+    first = ds.first_created if is_lazy(ds) else ds.opportunities["created_date"].min()
     if pd.notna(first):     # months before the data begin are unknown, not zero
         start = max(start, first.to_period("M").to_timestamp())
-    won = ds.opportunities[(ds.opportunities["status"] == "won")
-                           & (ds.opportunities["close_date"] >= start)
-                           & (ds.opportunities["close_date"] <= end)]
-    s = won.groupby(won["close_date"].dt.to_period("M"))["amount"].sum()
+    if is_lazy(ds):
+        w = ds.bookings_series("month", as_of=end, complete=False)
+        w = w[(w["ds"] >= start)]
+        s = w.groupby(w["ds"].dt.to_period("M"))["y"].sum()
+    else:
+        won = ds.opportunities[(ds.opportunities["status"] == "won")
+                               & (ds.opportunities["close_date"] >= start)
+                               & (ds.opportunities["close_date"] <= end)]
+        s = won.groupby(won["close_date"].dt.to_period("M"))["amount"].sum()
     idx = pd.period_range(start, end, freq="M")
     s = s.reindex(idx, fill_value=0.0)
     out = pd.DataFrame({"month": idx.to_timestamp(), "bookings": s.to_numpy()})

@@ -17,6 +17,35 @@ _VERDICT_COLORS = {ABOVE: "#2E7D32", INLINE: "#0B4F8A", BELOW: "#C62828", FEW: "
                    "below expectation": "#C62828"}
 
 
+#: Most reps a per-rep chart draws; beyond it the chart shows every flagged rep and the
+#: highest and lowest of the others, and its title says how many of how many.
+MAX_REPS_SHOWN = 80
+
+
+def shown_rows(df: pd.DataFrame, score: str, flagged, limit: int = MAX_REPS_SHOWN):
+    """The rows a per-rep chart draws: all of them up to ``limit``; beyond it the ``flagged``
+    rows (a boolean mask; the most extreme ``score`` first if they alone pass the limit) and
+    then the highest and lowest ``score`` of the others, in the frame's order. Returns
+    ``(rows, note)``, ``note`` empty when every row is drawn."""
+    if len(df) <= limit:
+        return df, ""
+    flagged = np.asarray(flagged, dtype=bool)
+    order = df[score].rank(method="first").to_numpy()
+    pos = np.arange(len(df))
+    flag_pos = pos[flagged]
+    if len(flag_pos) > limit:            # the most extreme flags, both ends
+        dist = np.abs(order[flagged] - (len(df) + 1) / 2)
+        flag_pos = flag_pos[np.argsort(-dist, kind="stable")[:limit]]
+    rest = pos[~np.isin(pos, flag_pos)]
+    k = limit - len(flag_pos)
+    by_score = rest[np.argsort(order[rest], kind="stable")]
+    keep = np.concatenate([flag_pos, by_score[: k // 2], by_score[len(by_score) - (k - k // 2):]
+                           if k - k // 2 else by_score[:0]])
+    rows = df.iloc[np.sort(np.unique(keep))]
+    return rows, (f" (showing {len(rows)} of {len(df)} reps: every flagged rep, then the "
+                  "highest and lowest)")
+
+
 def plot_leaderboard(lb: pd.DataFrame, ax=None):
     """Win rate of each rep with its Wilson 95 % interval against its peers' rate, with the
     rep's bookings and attainment written beside it.
@@ -24,13 +53,15 @@ def plot_leaderboard(lb: pd.DataFrame, ax=None):
     Takes :func:`leaderboard`'s frame; colours by verdict (win rate against peers, flags at
     the Benjamini–Hochberg false-discovery rate); greys out "too few deals".
     """
+    judged = len(lb[lb["verdict"] != FEW])
+    lb, shown = shown_rows(lb, "win_rate", lb["verdict"].isin([ABOVE, BELOW]))
     lb = lb.iloc[::-1]
     size = (10, max(3.5, 0.24 * len(lb) + 1.2))
     peers = ("role peers" if lb.attrs.get("peer_basis", "role peers") == "role peers"
              else "all reps")
-    fig, ax = viz.figure(f"Win rate by rep against {peers}",
+    fig, ax = viz.figure(f"Win rate by rep against {peers}{shown}",
                          f"Win rate (won ÷ closed deals); intervals allow for the "
-                         f"{len(lb[lb['verdict'] != FEW])} reps compared", "Rep", ax=ax, size=size)
+                         f"{judged} reps compared", "Rep", ax=ax, size=size)
     y = np.arange(len(lb))
     colors = lb["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])
     lo = lb["win_rate_adj_low"] if "win_rate_adj_low" in lb else lb["win_rate_low"]
@@ -124,10 +155,13 @@ def plot_residuals(pa: pd.DataFrame, ax=None):
     if pa.empty:
         return None
     pa = pa.sort_values("residual")
+    compared = len(pa)
+    pa, shown = shown_rows(pa, "residual", pa["verdict"].isin(["above expectation",
+                                                             "below expectation"]))
     size = (9, max(3.5, 0.22 * len(pa) + 1))
-    fig, ax = viz.figure("Bookings beyond what the territory explains",
+    fig, ax = viz.figure(f"Bookings beyond what the territory explains{shown}",
                          "Bookings above or below expectation (actual − expected, USD); "
-                         f"intervals allow for the {len(pa)} reps compared", "Rep",
+                         f"intervals allow for the {compared} reps compared", "Rep",
                          ax=ax, size=size)
     y = np.arange(len(pa))
     colors = pa["verdict"].map(_VERDICT_COLORS).fillna(viz.COLORS["neutral"])

@@ -107,6 +107,11 @@ def subset(ds: Dataset, team: str | None = None, channel: str | None = None) -> 
     """
     import dataclasses
 
+    if is_lazy(ds) and (team or channel):
+        raise ValueError("a lazy (SQL) source is reported whole: a team or channel filter needs "
+                         "the data in memory (load_dataset without lazy)")
+    if not team and not channel:
+        return ds
     reps, opp, quotas = ds.reps, ds.opportunities, ds.quotas
     if team:
         known = sorted(reps["team"].dropna().unique())
@@ -184,6 +189,45 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
         Unknown grouping column, or a zero quota (see :func:`quota_for_period`).
     """
     P = Period.parse(period, ds.fiscal_start_month)
+    if is_lazy(ds):
+        agg, keys, rep_level = _lazy_sums(ds, by, P)
+    else:
+        agg, keys, rep_level = _memory_sums(ds, by, P)
+    return _finish(ds, agg, keys, rep_level, P)
+
+
+SUMS = ["bookings", "won", "lost", "pipeline_created", "created", "open_pipeline", "booked_by_t"]
+
+
+def is_lazy(ds) -> bool:
+    """Whether ``ds`` keeps its opportunities in the database (a lazy
+    :class:`~salesops_lib.data.Warehouse`): the calls then take their SQL path."""
+    return bool(getattr(ds, "is_lazy", False))
+
+
+def has_values(ds, column: str) -> bool:
+    """Whether ``column`` holds a value somewhere in the opportunities or reps."""
+    if column in ds.reps.columns and ds.reps[column].notna().any():
+        return True
+    if is_lazy(ds):
+        return ds.has_values(column)
+    opp = ds.opportunities
+    return bool(column in opp.columns and opp[column].notna().any())
+
+
+def _lazy_sums(ds, by, P: Period):
+    """The scorecard's sums from the database (:meth:`Warehouse.scorecard_aggregates`)."""
+    keys = as_keys(by)
+    if len(keys) != 1:
+        raise ValueError("a lazy (SQL) source groups the scorecard by one column at a time")
+    k = keys[0]
+    rep_level = k == "rep_id" or (k in ds.reps.columns and k not in ds.opportunities.columns)
+    agg = ds.scorecard_aggregates(P, by=k).rename(columns={"unique_id": k})
+    return agg.set_index(k)[SUMS + ["cycle_days_median"]], keys, rep_level
+
+
+def _memory_sums(ds: Dataset, by, P: Period):
+    """The scorecard's sums per group, in pandas."""
     t = np.datetime64(min(pd.Timestamp(ds.as_of), P.end), "ns")
     p0, p1 = np.datetime64(P.start, "ns"), np.datetime64(P.end, "ns")
     opp = ds.opportunities
@@ -220,10 +264,13 @@ def scorecard(ds: Dataset, period, by="rep_id") -> pd.DataFrame:
         parts = pd.concat([parts.assign(open_pipeline=0.0), _open_as_of(ds, keys, t, P)],
                           ignore_index=True)
     g = parts.groupby(keys, observed=True, sort=False)
-    sums = ["bookings", "won", "lost", "pipeline_created", "created", "open_pipeline", "booked_by_t"]
-    agg = g[sums].sum()
+    agg = g[SUMS].sum()
     agg["cycle_days_median"] = g["cycle_days_median"].median()
+    return agg, keys, rep_level
 
+
+def _finish(ds, agg: pd.DataFrame, keys: list[str], rep_level: bool, P: Period) -> pd.DataFrame:
+    """The scorecard from its sums per group: quotas, ratios, intervals, rep attributes."""
     if rep_level:
         base = ds.reps[["rep_id"] + [k for k in keys if k != "rep_id"]].copy()
         for k in keys:

@@ -20,7 +20,7 @@ def test_tiny_org_without_quotas_or_history(tiny_frames):
     c = _cap(Dataset.from_frames(**tiny_frames))
     assert list(capabilities(Dataset.from_frames(**tiny_frames)).columns) == [
         "report", "section", "available", "needs"]
-    assert c.loc[("rep_performance", "leaderboard and funnel plot"), "available"]
+    assert c.loc[("rep_performance", "win rate against role peers"), "available"]
     row = c.loc[("executive_summary", "attainment against quota")]
     assert not row["available"] and row["needs"] == "needs a quotas table (rep_id, period, quota)."
     assert not c.loc[("forecast", "pipeline as it stood on past dates"), "available"]
@@ -49,11 +49,11 @@ def test_adding_a_table_makes_its_sections_available(tiny_frames):
 def test_months_of_history_rule(tiny_frames):
     c = _cap(Dataset.from_frames(**tiny_frames))
     # won deals close March and May 2026: 3 months, not a year
-    assert not c.loc[("rep_performance", "consistency"), "available"]
+    assert not c.loc[("rep_performance", "consistency by rep"), "available"]
     tiny_frames["opportunities"].loc[0, ["created_date", "close_date"]] = ["2024-01-01", "2024-03-01"]
     c = _cap(Dataset.from_frames(**tiny_frames))
-    assert c.loc[("rep_performance", "consistency"), "available"]      # Mar 2024 – May 2026
-    assert c.loc[("forecast", "time-series forecast"), "available"]
+    assert c.loc[("rep_performance", "consistency by rep"), "available"]      # Mar 2024 – May 2026
+    assert c.loc[("forecast", "history and forecast"), "available"]
 
 
 def test_validate_prints_what_the_data_can_feed(tmp_path, tiny_frames, capsys):
@@ -73,3 +73,64 @@ def test_validate_takes_a_mapping(shared_data, capsys):
     out = capsys.readouterr().out
     assert "1,588 rows dropped" in out and "attainment against quota: needs a quotas table" in out
     assert _cmd_validate(argparse.Namespace(source=src, mapping=None)) == 2
+
+
+def test_every_section_of_every_report_is_listed():
+    """Each ``##`` heading of the report notebooks is a row of capabilities (territory
+    design keeps its own finer rows)."""
+    import json
+
+    from salesops_lib import config
+    from salesops_lib.data.capabilities import SECTIONS
+
+    listed = {(r, s) for r, s, *_ in SECTIONS}
+    for nb in sorted((config.ROOT / "notebooks").glob("*.ipynb")):
+        if nb.stem == "territory_design":
+            continue
+        cells = json.loads(nb.read_text())["cells"]
+        heads = [line[3:].strip().lower() for c in cells if c["cell_type"] == "markdown"
+                 for line in "".join(c["source"]).splitlines() if line.startswith("## ")]
+        assert heads, nb.stem
+        missing = [h for h in heads if (nb.stem, h) not in listed]
+        assert not missing, f"{nb.stem}: {missing}"
+
+
+def test_without_quotas_the_sections_that_need_them_say_so(tiny_frames):
+    del tiny_frames["quotas"]
+    cap = capabilities(Dataset.from_frames(**tiny_frames))
+    off = cap[~cap["available"]].set_index(["report", "section"])["needs"]
+    for section in ("pay statement", "fairness", "plan cost", "plan cost backtest",
+                    "sensitivity of plan cost", "payouts"):
+        assert off[("quotas_compensation", section)].startswith("needs a quotas table"), section
+    assert "quotas table" in off[("pipeline_health", "coverage")]
+    assert "quotas table" in off[("forecast", "forecast against quota by group")]
+    on = cap[cap["available"]].set_index(["report", "section"])
+    # quota setting still works from past bookings; the pay curve needs only the plan
+    assert ("quotas_compensation", "quota setting") in on.index
+    assert ("quotas_compensation", "pay curve") in on.index
+    # no roles, no activities: the strategy sections say what they need
+    assert "both motions" in off[("sales_strategy", "economics by motion")]
+    assert "activities table" in off[("sales_strategy", "activity patterns")]
+
+
+def test_either_of_two_tables_feeds_a_section(tiny_frames):
+    c = _cap(Dataset.from_frames(**tiny_frames))
+    assert not c.loc[("pipeline_health", "conversion funnel"), "available"]
+    tiny_frames["stage_history"] = pd.DataFrame({"opportunity_id": ["O3"], "stage": ["Proposal"],
+                                                 "entered_date": ["2026-03-01"]})
+    c = _cap(Dataset.from_frames(**tiny_frames))
+    assert c.loc[("pipeline_health", "conversion funnel"), "available"]
+    assert not c.loc[("pipeline_health", "slips"), "available"]       # needs the history itself
+
+
+def test_validate_names_the_compensation_sections_maven_cannot_feed(shared_data, capsys):
+    src = str(shared_data / "crm_sales_opportunities_maven")
+    assert _cmd_validate(argparse.Namespace(source=src, mapping="maven")) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    i = lines.index(next(x for x in lines if x.startswith("  quotas_compensation:")))
+    j = next((k for k in range(i + 1, len(lines)) if not lines[k].startswith("    ")), len(lines))
+    block = "\n".join(lines[i:j])
+    assert "pay statement: needs a quotas table" in block
+    assert "fairness: needs a quotas table" in block and "plan cost: needs a quotas table" in block
+    assert "pipeline_health:" in out and "coverage: needs open deals with close dates and a quotas table" in out

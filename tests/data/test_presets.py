@@ -169,6 +169,52 @@ def test_maven_preset_note_reaches_the_data_health_block(shared_data):
     assert "1,588 rows dropped by the mapping" in block
 
 
+def test_maven_revenue_in_millions_becomes_dollars_of_potential(shared_data):
+    from salesops_lib.measures import account_potential, potential_unit
+
+    folder = shared_data / "crm_sales_opportunities_maven"
+    raw = pd.read_csv(folder / "accounts.csv")
+    ds = load_dataset(folder, mapping="maven")
+    acme = ds.accounts.set_index("account_id").loc["Acme Corporation", "annual_revenue"]
+    assert raw.set_index("account")["revenue"]["Acme Corporation"] == 1100.04
+    assert acme == pytest.approx(1_100_040_000.0)          # $1,100.04M, by hand
+    pot, basis = account_potential(ds.accounts)
+    assert basis == "annual_revenue" and pot.sum() == pytest.approx(raw["revenue"].sum() * 1e6)
+    assert potential_unit(basis) == "money"
+    assert potential_unit(account_potential(ds.accounts.drop(columns="annual_revenue"))[1]) == "num"
+
+
+@pytest.mark.parametrize("factor, words", [
+    ("a million", ["accounts.scale.annual_revenue must be a positive number", "'a million'"]),
+    (0, ["must be a positive number", "not 0"]),
+    (True, ["must be a positive number"]),
+])
+def test_a_bad_scale_factor_fails_clearly(shared_data, factor, words):
+    mapping = {"extends": "maven", "accounts": {"scale": {"annual_revenue": factor}}}
+    with pytest.raises(DataSourceError) as info:
+        load_dataset(shared_data / "crm_sales_opportunities_maven", mapping=mapping)
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_scale_rule_names_columns_and_bad_cells(tmp_path, tiny_frames):
+    from ..conftest import write_csvs
+
+    with pytest.raises(DataSourceError, match="accounts.scale names unknown column 'revenu'"):
+        load_dataset(SF_OBJECTS, mapping={"accounts": {"scale": {"revenu": 1000}}})
+    tiny_frames["accounts"]["annual_revenue"] = ["2.5", "n/a"][: len(tiny_frames["accounts"])] + \
+        ["1"] * (len(tiny_frames["accounts"]) - 2)
+    folder = write_csvs(tmp_path / "crm", tiny_frames)
+    with pytest.raises(DataValidationError) as info:
+        load_dataset(folder, mapping={"accounts": {"scale": {"annual_revenue": 1e6}}})
+    assert "scales 'annual_revenue' by 1e+06 but 1 value(s) are not numbers" in str(info.value)
+    assert "'n/a'" in str(info.value)
+    tiny_frames["accounts"]["annual_revenue"] = "2.5"
+    folder = write_csvs(tmp_path / "crm2", tiny_frames)
+    ds = load_dataset(folder, mapping={"accounts": {"scale": {"annual_revenue": 1e6}}})
+    assert (ds.accounts["annual_revenue"] == 2_500_000.0).all()
+
+
 # ------------------------------------------------------------------------------ rules
 def test_value_parsers():
     s = pd.Series(["USD 1,200.00", "$950", "1200", "(30.00)", "n/a", None])

@@ -1,17 +1,10 @@
 """The Warehouse's SQL on a real PostgreSQL server equals the in-memory path.
 
-A throwaway server (Debian's PostgreSQL packages, as ``.ci/run`` installs them) is started on
-a free local port for this module and stopped afterwards.
+The throwaway server is the session's ``postgres_server`` (tests/conftest.py): under
+``CI=true`` missing server binaries fail this test instead of skipping it.
 """
 
 from __future__ import annotations
-
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,49 +13,24 @@ import pytest
 from salesops_lib import load_dataset, measures
 from salesops_lib.forecast import bookings_series
 
-from ..conftest import require_binary
-
-PASSWORD = "Wh-Secret-42"
+from ..conftest import PG_PASSWORD as PASSWORD
 
 
 @pytest.fixture(scope="module")
-def pg():
-    # under CI=true a missing server fails the suite instead of skipping
-    bindir = require_binary("initdb", "/usr/lib/postgresql/*/bin/initdb").parent
-    base = Path(tempfile.mkdtemp(prefix="salesops-wh-", dir="/tmp"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:                       # the server refuses to run as root
-        shutil.chown(base, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    (base / "pw").write_text(PASSWORD + "\n")
-    if as_user:
-        shutil.chown(base / "pw", "postgres", "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = base / "data"
-    subprocess.run(as_user + [str(bindir / "initdb"), "-D", str(data), "-U", "salesops",
-                              f"--pwfile={base / 'pw'}", "--auth=scram-sha-256"],
-                   check=True, capture_output=True)
-    subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                              str(base / "log"), "-o",
-                              f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
-    url = f"postgresql://salesops:{PASSWORD}@127.0.0.1:{port}/postgres"
-    try:
-        import sqlalchemy as sa
+def pg(postgres_server):
+    # the shared throwaway server (tests/conftest.py); a database of this module's own
+    import sqlalchemy as sa
 
-        ds = load_dataset("sample:accounts=300,reps=8,years=2,seed=13")
-        engine = sa.create_engine(url)
-        with engine.begin() as con:
-            for name, df in ds.tables.items():
-                df.to_sql(name, con, index=False, if_exists="replace", chunksize=5000)
-        engine.dispose()
-        yield ds, load_dataset(url, lazy=True)
-    finally:
-        subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       check=False, capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    url = postgres_server.create_database("warehouse")
+    ds = load_dataset("sample:accounts=300,reps=8,years=2,seed=13")
+    engine = sa.create_engine(url)
+    with engine.begin() as con:
+        for name, df in ds.tables.items():
+            df.to_sql(name, con, index=False, if_exists="replace", chunksize=5000)
+    engine.dispose()
+    wh = load_dataset(url, lazy=True)
+    yield ds, wh
+    wh.close()
 
 
 def test_postgres_pushdown_equals_in_memory(pg):

@@ -1,7 +1,7 @@
 """A real PostgreSQL source: the report reads it, and its password shows nowhere.
 
-The fixture starts a throwaway PostgreSQL server (Debian's packages, installed by .ci/run) on
-a free local port and stops it afterwards. Under ``CI=true`` missing server binaries fail the
+The throwaway PostgreSQL server is the session's ``postgres_server`` (tests/conftest.py,
+Debian's packages, installed by .ci/run). Under ``CI=true`` missing server binaries fail the
 suite (``require_binary``); locally the tests are skipped, and the skip is printed.
 
 Every way a password can reach the workbench is tried on the success path (a real server)
@@ -13,11 +13,6 @@ executed notebook or HTML page.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -27,44 +22,14 @@ import pytest
 from salesops_lib import config
 from salesops_lib.secrets import PASSWORD_ENV
 
-from ..conftest import require_binary
-
 #: spaces, $, %-free specials and braces: accepted raw in a URL's userinfo by make_url
-PASSWORD = "Pg Report $ecret_^{x}!71"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ..conftest import PG_PASSWORD as PASSWORD
 
 
 @pytest.fixture(scope="module")
-def postgres_url():
-    bindir = require_binary("initdb", "/usr/lib/postgresql/*/bin/initdb").parent
-    base = Path(tempfile.mkdtemp(prefix="salesops-pg-", dir="/tmp"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:       # the server refuses to run as root
-        shutil.chown(base, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    (base / "pw").write_text(PASSWORD + "\n")
-    if as_user:
-        shutil.chown(base / "pw", "postgres", "postgres")
-    port = _free_port()
-    data = base / "data"
-    subprocess.run(as_user + [str(bindir / "initdb"), "-D", str(data), "-U", "salesops",
-                              f"--pwfile={base / 'pw'}", "--auth=scram-sha-256"],
-                   check=True, capture_output=True)
-    subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                              str(base / "log"), "-o",
-                              f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
-    try:
-        yield port
-    finally:
-        subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+def postgres_url(postgres_server):
+    """The port of the session's throwaway server (tests/conftest.py ``postgres_server``)."""
+    return postgres_server.port
 
 
 def _forms(port: int) -> dict[str, tuple[str, dict]]:
