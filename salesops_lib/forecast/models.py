@@ -18,7 +18,10 @@ Models
     bounds clipped at zero (no negative bookings) and a fixed random seed so the sampled
     intervals reproduce.
 ``prophet_default``
-    Prophet with its library defaults (the comparison point in the benchmark).
+    Prophet with its library defaults (the comparison point in the benchmark, and a
+    candidate of ``auto`` on weekly and daily series: additive seasonality and 10 yearly
+    Fourier terms suit long seasons whose swing does not grow with the level, such as
+    page views on a log scale).
 ``snaive``
     Seasonal naive: :math:`\\hat y_{T+h} = y_{T+h-m\\lceil h/m \\rceil}`.
 ``ets``, ``theta``
@@ -53,9 +56,10 @@ MODELS: tuple[str, ...] = ("snaive", "ets", "theta", "mstl", "prophet", "ensembl
                            "prophet_default")
 #: Models that ``auto`` chooses between by default (monthly and quarterly series).
 AUTO_CANDIDATES: tuple[str, ...] = ("snaive", "ets", "theta", "prophet", "ensemble")
-#: Candidates of ``auto`` for series with a long yearly season (weekly, daily): MSTL added.
+#: Candidates of ``auto`` for series with a long yearly season (weekly, daily): MSTL and
+#: default (additive) Prophet added.
 LONG_SEASON_CANDIDATES: tuple[str, ...] = ("snaive", "ets", "theta", "mstl", "prophet",
-                                           "ensemble")
+                                           "ensemble", "prophet_default")
 #: The baselines every forecast is compared with.
 BASELINES: tuple[str, ...] = ("snaive", "ets", "theta")
 #: Members of ``ensemble``: the equal-weight mean of their forecasts and bounds.
