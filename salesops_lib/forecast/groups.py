@@ -22,7 +22,7 @@ from .pipeline_model import pipeline_forecast
 #: Fast model for the many node series (every node's own ``auto`` would refit Prophet per rep).
 GROUP_MODEL = "ets"
 #: Rolling origins of the node series (fewer than a single series' default: there are many).
-GROUP_ORIGINS = 6
+GROUP_ORIGINS = 4
 
 
 def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
