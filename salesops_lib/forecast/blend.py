@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import timeseries as fc_
-from .intervals import conformal_factor, ratios
+from .intervals import binomial_interval, conformal_factor, ratios, total_replay
 from ..measures import state_as_of
 from ..periods import Period
 from .pipeline_model import (
@@ -279,13 +279,17 @@ def replay_entries(past: pd.DataFrame, level: float = 80, fiscal_start_month: in
 def coverage(past: pd.DataFrame) -> pd.DataFrame:
     """Achieved accuracy and coverage of replayed forecasts per source: ``wape``
     (Σ|value − actual| / Σ actual), ``bias`` (Σ(value − actual) / Σ actual), ``coverage``
-    (share of actuals inside the range), ``n`` replayed moments."""
+    (share of actuals inside the range), ``n`` replayed moments, ``cov_low``/``cov_high``
+    (95% Clopper–Pearson interval of the coverage)."""
     if past.empty:
-        return pd.DataFrame(columns=["source", "wape", "bias", "coverage", "n"])
+        return pd.DataFrame(columns=["source", "wape", "bias", "coverage", "n", "cov_low",
+                                     "cov_high"])
     g = past.assign(e=past["value"] - past["actual"]).groupby("source", sort=False)
     out = pd.DataFrame({"wape": g["e"].apply(lambda e: e.abs().sum()) / g["actual"].sum(),
                         "bias": g["e"].sum() / g["actual"].sum(),
                         "coverage": g["covered"].mean(), "n": g.size()})
+    ci = [binomial_interval(int(k), int(n)) for k, n in zip(g["covered"].sum(), g.size())]
+    out["cov_low"], out["cov_high"] = [c[0] for c in ci], [c[1] for c in ci]
     return out.reindex([s for s in SOURCES if s in out.index]).rename_axis("source") \
         .reset_index()
 
@@ -316,6 +320,7 @@ class Outlook:
     reconciliation: object = None  # forecast_reconciliation.Choice: method and level scores
     by: str = ""
     settings: dict = field(default_factory=dict)   # granularity, model, seed, n_jobs, ...
+    totals: pd.DataFrame = field(default_factory=pd.DataFrame)  # intervals.total_replay
 
     @property
     def value(self) -> float:
@@ -373,6 +378,11 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
         bt = fc_.backtest(hist, min(h, 3), models=tuple(dict.fromkeys(("snaive", model))), **kw)
     ts = fc_.period_forecast(hist, run.forecast, p, level=level,
                              fiscal_start_month=ds.fiscal_start_month, points=run.points)
+    # the period-total interval judged at past origins (the same steps as this period's)
+    f_ds = run.forecast.sort_values("ds")["ds"].reset_index(drop=True)
+    in_p = [k + 1 for k, d in enumerate(f_ds) if p.contains(pd.Series([d])).iloc[0]]
+    totals = total_replay(run.points, in_p, level) if in_p and len(run.points) \
+        else pd.DataFrame()
     past, cal, _, raw = replay_blend(ds, p, granularity=granularity, model=model, periods_back=periods_back,
                         weeks=weeks, level=level, seed=seed, n_jobs=n_jobs, scheduler=scheduler)
     corr = correlation(cal)
@@ -413,7 +423,7 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
                    coverage(entries), choice, by or "",
                    {"granularity": granularity, "model": model, "correlation": corr,
                     "pipeline_factor": pf,
-                    "periods_back": periods_back, "weeks": tuple(weeks), **kw})
+                    "periods_back": periods_back, "weeks": tuple(weeks), **kw}, totals)
 
 
 # what the report shows lives in forecast_views; these names stay here for existing callers

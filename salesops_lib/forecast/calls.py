@@ -30,6 +30,50 @@ from .pipeline_model import forecast_category_of, pipeline_forecast, replay_poin
 CALL_COLUMNS = ["unique_id", "period", "as_of", "value"]
 
 
+def read_calls(path) -> pd.DataFrame:
+    """A calls file (CSV): ``unique_id`` (or ``rep_id``, ``team``, ``manager``: whom the call
+    is for), ``period``, ``as_of`` (when it was submitted), ``value``; optional ``level`` (the
+    hierarchy level it is for: ``rep_id``, ``team``, ``region``, ``total``) and ``source``
+    (who submitted it). Missing columns or unparseable values raise ``ValueError`` naming
+    them. Returns those columns, ``source`` defaulting to the file's name."""
+    from pathlib import Path
+
+    raw = pd.read_csv(path)
+    if "unique_id" not in raw:
+        key = next((c for c in ("rep_id", "team", "manager", "region") if c in raw), None)
+        if key is None:
+            raise ValueError(f"{path}: a calls file needs a unique_id (or rep_id/team/manager) "
+                             "column")
+        raw = raw.rename(columns={key: "unique_id"}).assign(level=raw.get("level", key))
+    missing = [c for c in ("period", "as_of", "value") if c not in raw]
+    if missing:
+        raise ValueError(f"{path}: calls file lacks column(s) {', '.join(missing)}")
+    out = raw.assign(unique_id=raw["unique_id"].astype(str), period=raw["period"].astype(str),
+                     as_of=pd.to_datetime(raw["as_of"], errors="raise"),
+                     value=pd.to_numeric(raw["value"], errors="raise"))
+    if "source" not in out:
+        out["source"] = Path(path).name
+    if "level" not in out:
+        out["level"] = pd.NA
+    return out[[*CALL_COLUMNS, "level", "source"]]
+
+
+def locks(calls: pd.DataFrame, period, as_of, by: str) -> pd.DataFrame:
+    """The calls that hold for ``period`` on ``as_of``: per caller, the latest submitted by
+    then; ``level`` defaults to ``by``. Returns ``level``, ``unique_id``, ``value``,
+    ``as_of``, ``source`` (one row per locked node)."""
+    cols = ["level", "unique_id", "value", "as_of", "source"]
+    if calls is None or not len(calls):
+        return pd.DataFrame(columns=cols)
+    label = period.label if hasattr(period, "label") else str(period)
+    c = calls[(calls["period"] == label) & (pd.to_datetime(calls["as_of"])
+                                            <= pd.Timestamp(as_of))].copy()
+    c["level"] = c["level"].fillna(by) if "level" in c else by
+    c["source"] = c.get("source", "calls file")
+    c = c.sort_values("as_of").groupby(["level", "unique_id"]).tail(1)
+    return c[cols].reset_index(drop=True)
+
+
 def category_calls(ds, period, as_of, by: str = "team") -> pd.DataFrame:
     """The commit roll-up per ``by`` (``rep_id``, ``team``, ``manager``) on ``as_of``.
 

@@ -16,10 +16,13 @@ from scipy.stats import norm
 
 from . import timeseries as fc_
 from . import reconciliation as rec_
+from ..measures import rep_display_names
 from .pipeline_model import pipeline_forecast
 
 #: Fast model for the many node series (every node's own ``auto`` would refit Prophet per rep).
 GROUP_MODEL = "ets"
+#: Rolling origins of the node series (fewer than a single series' default: there are many).
+GROUP_ORIGINS = 4
 
 
 def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
@@ -41,8 +44,9 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
         One row per node (``level`` total, region, team, rep_id): ``unique_id`` (the name),
         ``level``, ``value`` (reconciled), ``lower``, ``upper`` (the base range moved with
         the value), ``base``, ``timeseries``, ``pipeline``, ``quota``, ``attainment``,
-        ``method``, ``fallback``, ``locked``, ``reconciled``; ``by``'s rows first. And the
-        backtest's method choice with its per-level scores.
+        ``method`` (the level's method, after fallbacks), ``fallback`` (why it fell back),
+        ``locked``, ``reconciled``; ``by``'s rows first. And the backtest's method choice
+        per level with its scores.
     """
     m = ds.reps if hierarchy is None else hierarchy
     lv = [c for c in levels if c in m.columns]
@@ -54,7 +58,7 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
     reps = fc_.bookings_series(ds, granularity, "rep_id", as_of=as_of)
     series = rec_.node_series(reps, ds, lv, hierarchy)
     series = series[series["unique_id"].isin(ids)]
-    run = fc_.forecast_run(series, h, group_model, windows=2, **kw)
+    run = fc_.forecast_run(series, h, group_model, windows=2, origins=GROUP_ORIGINS, **kw)
     ts = fc_.period_forecast(series, run.forecast, p, level=kw["level"],
                              fiscal_start_month=ds.fiscal_start_month,
                              points=run.points).set_index("unique_id").reindex(ids)
@@ -71,15 +75,17 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
     E_all = (a - f).to_numpy(float)
     cols = list(f.columns)
     windows = []
-    for k, c in enumerate(cols[-3:], start=len(cols) - 3):
+    for c in cols[-6:]:
         before = [i for i, cc in enumerate(cols) if ends[cc] <= c]
         E = E_all[:, before] if len(before) else None
         windows.append((f[c].fillna(0.0).to_numpy(), a[c].fillna(0.0).to_numpy(), E))
     choice = rec_.choose_method(windows, S, nodes["level"])
     lock_idx = {ids.index(f"{lvl}={name}" if lvl != "total" else "total"): float(v)
                 for (lvl, name), v in (locked or {}).items()}
-    value, used, reason = rec_.reconcile(base, S, choice.method, np.nan_to_num(E_all),
-                                         locked=lock_idx or None)
+    value, per_level = rec_.reconcile_levels(base, S, nodes["level"], choice.per_level,
+                                             np.nan_to_num(E_all), locked=lock_idx or None)
+    used = nodes["level"].map(per_level.set_index("level")["method"]).to_numpy()
+    reason = nodes["level"].map(per_level.set_index("level")["fallback"]).to_numpy()
     # the base range, blended linearly (a conservative sum), moved with the reconciled value
     z = norm.ppf(0.5 + kw["level"] / 200)
     pipe_hw = z * np.sqrt(S @ (pr["sd"].to_numpy() ** 2))
@@ -97,15 +103,25 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
                     for lvl, name in zip(out["level"], out["name"])]
     out["attainment"] = out["value"] / out["quota"]
     out = out.rename(columns={"name": "unique_id"}).drop(columns="node")
+    out["display"] = display_names(ds, out["level"], out["unique_id"])
     out["_first"] = out["level"] != by
     out = out.sort_values(["_first", "value"], ascending=[True, False]).drop(columns="_first")
     return out.reset_index(drop=True), choice
 
 
+def display_names(ds, levels, ids) -> list[str]:
+    """How each node is named on a page: a rep by
+    :func:`salesops_lib.measures.rep_display_names` (same-named reps told apart, no raw id),
+    any other group by its own name."""
+    names = rep_display_names(ds.reps).set_axis(ds.reps["rep_id"].astype(str).to_numpy())
+    return [names.get(str(i), str(i)) if lv == "rep_id" else str(i)
+            for lv, i in zip(levels, ids)]
+
+
 def _unreconciled(ds, p, as_of, by, granularity, h, w, kw):
     """Per group of a column outside the hierarchy: blended base forecasts, not reconciled."""
     hist = fc_.bookings_series(ds, granularity, by, as_of=as_of)
-    run = fc_.forecast_run(hist, h, GROUP_MODEL, **kw)
+    run = fc_.forecast_run(hist, h, GROUP_MODEL, origins=GROUP_ORIGINS, **kw)
     ts = fc_.period_forecast(hist, run.forecast, p, level=kw["level"],
                              fiscal_start_month=ds.fiscal_start_month, points=run.points)
     pl = pipeline_forecast(ds, p, as_of, by=by, level=kw["level"], correlation=None).summary
@@ -120,5 +136,6 @@ def _unreconciled(ds, p, as_of, by, granularity, h, w, kw):
                         "locked": False, "reconciled": False})
     q = fc_.quota(ds, p, by).set_index("unique_id")["quota"]
     out["quota"] = out["unique_id"].map(q)
+    out["display"] = display_names(ds, out["level"], out["unique_id"])
     out["attainment"] = out["value"] / out["quota"]
     return out.sort_values("value", ascending=False).reset_index(drop=True), None

@@ -19,6 +19,18 @@ non-negative option (no node below zero). Where the error covariance cannot carr
 zeros —, or a condition number above :data:`MAX_CONDITION`) the method falls back,
 ``mint_shrink`` → ``wls_var`` → ``bottom_up``, and the result says so (``fallback``).
 
+**The method is chosen per level** (:func:`choose_method`): each method is replayed on past
+windows and each level (total, region, team, rep) takes the method with the lowest WAPE at
+that level. :func:`reconcile_levels` then assembles one coherent forecast from them, top
+down: the total is the total's method's value; each lower level splits its parent's value in
+the proportions its own method gives the parent's children
+(:math:`\\tilde y_i = \\tilde y_{parent} \\cdot r_i / \\sum_{j \\in sib(i)} r_j`, equal shares when
+those are all zero). So every level sums to the one above, nothing is negative, and each
+level's split is the one that was most accurate for it. Where a level is not nested in the
+one above (a team with reps in two regions) the per-level numbers are projected onto the
+coherent ones instead (structural WLS). The fallbacks apply method by method, and the
+result reports, per level, the method chosen, the method used and why.
+
 A submitted number can be **locked** (a manager's commit): the reconciliation then minimises
 the same weighted distance subject to :math:`S_L b = v_L`,
 :math:`b = b_0 + A S_L'(S_L A S_L')^{-1}(v_L - S_L b_0)`, :math:`A = (S'W^{-1}S)^{-1}`,
@@ -253,10 +265,77 @@ def reconcile(base: np.ndarray, S: np.ndarray, method: str = "mint_shrink",
 
 @dataclass(frozen=True)
 class Choice:
-    """The method the backtest chose (:func:`choose_method`) and its per-level scores."""
+    """The methods the backtest chose (:func:`choose_method`) and its per-level scores.
+
+    ``method`` is the one with the lowest mean WAPE over levels, ``per_level`` each level's
+    own best (``{level: method}``), ``scores`` the table (``method``, ``level``, ``wape``).
+    """
 
     method: str
     scores: pd.DataFrame      # method, level, wape
+    per_level: dict = None
+
+
+def _parents(S: np.ndarray, node_levels) -> np.ndarray | None:
+    """Index of each node's parent (the node of the level above holding all its reps; -1 for
+    the first level), or None when some level is not nested in the one above."""
+    lv = list(pd.Series(node_levels))
+    order = list(dict.fromkeys(lv))
+    parent = np.full(len(lv), -1)
+    for i, level in enumerate(lv):
+        k = order.index(level)
+        if k == 0:
+            continue
+        cand = [j for j, lj in enumerate(lv) if lj == order[k - 1]
+                and np.all(S[j] >= S[i]) and S[i].sum() > 0]
+        if len(cand) != 1 and S[i].sum() > 0:
+            return None
+        parent[i] = cand[0] if cand else -1
+    return parent
+
+
+def reconcile_levels(base: np.ndarray, S: np.ndarray, node_levels, per_level: dict,
+                     errors: np.ndarray | None = None, *, locked: dict[int, float] | None = None
+                     ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Coherent forecasts with each level's split from its own method (module docstring).
+
+    ``node_levels`` names each row's level (top level first); ``per_level`` maps a level to
+    its method (levels missing: ``bottom_up``). ``locked`` rows keep their values (the
+    assembled forecast is then moved to them by the constrained structural WLS of
+    :func:`reconcile`). Returns the values and one row per level: ``level``, ``chosen``,
+    ``method`` (used after fallbacks), ``fallback`` (why, or "").
+    """
+    lv = pd.Series(list(node_levels)).to_numpy()
+    order = list(dict.fromkeys(lv))
+    runs, rows = {}, []
+    for level in order:
+        m = per_level.get(level, "bottom_up") if per_level else "bottom_up"
+        if m not in runs:
+            runs[m] = reconcile(base, S, m, errors)
+        rows.append((level, m, runs[m][1], runs[m][2]))
+    target = np.zeros(len(lv))
+    for level, m, _, _ in rows:
+        target[lv == level] = runs[m][0][lv == level]
+    parent = _parents(S, lv)
+    out = np.zeros(len(lv))
+    if parent is None:
+        out = reconcile(target, S, "wls_struct")[0]
+    else:
+        for level in order:
+            idx = np.flatnonzero(lv == level)
+            if level == order[0]:
+                out[idx] = np.maximum(target[idx], 0)
+                continue
+            for pa in np.unique(parent[idx]):
+                kids = idx[parent[idx] == pa]
+                r = np.maximum(target[kids], 0)
+                share = r / r.sum() if r.sum() > 0 else np.full(len(kids), 1 / len(kids))
+                out[kids] = out[pa] * share
+    if locked:
+        b = _locked(out, S, _weights("wls_struct", S, None), locked)
+        out = S @ b
+    table = pd.DataFrame(rows, columns=["level", "chosen", "method", "fallback"])
+    return out, table
 
 
 def choose_method(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
@@ -265,9 +344,10 @@ def choose_method(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
     ``windows`` holds, per past origin, ``(base, actual, errors_before)``: the base forecasts
     made then, what happened, and the errors of the windows before it (for ``W``). Each
-    level's score is its WAPE :math:`\\sum|\\tilde y - y| / \\sum |y|`; the method with the
-    lowest mean WAPE over levels wins (one method for the whole tree keeps it coherent; the
-    table shows each level's own best too). Fallbacks apply inside each window.
+    level's score is its WAPE :math:`\\sum|\\tilde y - y| / \\sum |y|`; each level takes the
+    method with its lowest WAPE (``per_level``, ties to the earlier in ``methods``;
+    :func:`reconcile_levels` assembles them coherently), ``method`` is the lowest mean over
+    levels. Fallbacks apply inside each window.
     """
     rows = []
     lv = node_levels.to_numpy()
@@ -283,6 +363,27 @@ def choose_method(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]
             rows.append((m, level, a / e if e > 0 else np.nan))
     scores = pd.DataFrame(rows, columns=["method", "level", "wape"])
     if scores.empty:
-        return Choice("bottom_up", scores)
+        return Choice("bottom_up", scores, {})
     mean = scores.groupby("method", sort=False)["wape"].mean()
-    return Choice(str(mean.idxmin()), scores)
+    rank = {m: i for i, m in enumerate(methods)}
+    per = {}
+    for level, g in scores.dropna(subset=["wape"]).groupby("level", sort=False):
+        g = g.assign(_r=g["method"].map(rank)).sort_values(["wape", "_r"])
+        per[level] = str(g["method"].iloc[0])
+    best = str(mean.idxmin())
+    if len(set(per.values())) > 1:
+        # the assembled forecast is scored on the same windows: kept only if it is at least
+        # as good on average as the best single method (its splits are rescaled to parents)
+        err = {}
+        for base, actual, E in windows:
+            rec, _ = reconcile_levels(base, S, lv, per, E)
+            for level in np.unique(lv):
+                k = lv == level
+                a, e = err.get(level, (0.0, 0.0))
+                err[level] = (a + np.abs(rec[k] - actual[k]).sum(), e + np.abs(actual[k]).sum())
+        extra = pd.DataFrame([("per level", level, a / e if e > 0 else np.nan)
+                              for level, (a, e) in err.items()], columns=scores.columns)
+        scores = pd.concat([scores, extra], ignore_index=True)
+        if extra["wape"].mean() > mean[best]:
+            per = {level: best for level in per}
+    return Choice(best, scores, per)

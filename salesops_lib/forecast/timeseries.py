@@ -39,10 +39,18 @@ from .series import (  # noqa: F401 - the series builder is part of this module'
     period_actuals,
     quota,
 )
-from .intervals import conformal_factor, period_forecast, ratios, scale_bounds  # noqa: F401
+from .intervals import (  # noqa: F401
+    conformal_factor,
+    factor_of_steps,
+    period_forecast,
+    ratios,
+    scale_bounds,
+    step_factors,
+)
 from .plots import plot_forecast, plot_period_by_group  # noqa: F401
 from .scoring import prepare_series, infer_freq, score, seasonal_scale  # noqa: F401
 from .models import AUTO_CANDIDATES, SEASON  # noqa: F401
+from .selection import _nested, _pick, choose  # noqa: F401 - choose is part of this API
 from .pipeline_model import PipelineForecast, pipeline_forecast  # noqa: F401 - stable call
 
 METRICS = ("wape", "mase", "bias", "coverage")
@@ -51,6 +59,11 @@ METRICS = ("wape", "mase", "bias", "coverage")
 # --------------------------------------------------------------------------------------------
 # one series: backtest, nested choice, calibration, forecast (runs inside a worker)
 # --------------------------------------------------------------------------------------------
+#: Rolling origins replayed per series (one step apart): what ``auto`` chooses on and what
+#: its intervals are calibrated on (a quarter total is judged at every month).
+ORIGINS = 24
+
+
 def _cutoffs(n: int, horizon: int, windows: int, step: int, min_train: int) -> list[int]:
     """Training lengths of the rolling origins, oldest first; too-short ones are dropped."""
     ends = [n - horizon - step * k for k in range(windows)][::-1]
@@ -62,18 +75,30 @@ _POINT_COLS = ["ds", "yhat", "yhat_lower", "yhat_upper", "model", "cutoff", "end
 
 
 _FITS: dict = {}
+#: Most fits remembered per process (a few kB each).
+_MAX_FITS = 50_000
+
+
+def _key(name: str, train: pd.DataFrame, h: int, spec: dict) -> tuple:
+    """What a fit depends on: model, horizon, settings, the training window's content."""
+    y = train["y"].to_numpy(dtype=float)
+    return (name, h, spec["freq"], spec["level"], spec["seed"], spec["fiscal_start_month"],
+            pd.Timestamp(train["ds"].iloc[0]), len(y), hash(y.tobytes()))
 
 
 def _fit(name: str, train: pd.DataFrame, h: int, spec: dict) -> pd.DataFrame:
     """:func:`salesops_lib.forecast.models.fit_predict`, remembered in this process: replays of one
     series truncated at consecutive dates share most of their training windows, and the
-    same window, model and seed always give the same forecast."""
-    y = train["y"].to_numpy(dtype=float)
-    key = (name, h, spec["freq"], spec["level"], spec["seed"], spec["fiscal_start_month"],
-           pd.Timestamp(train["ds"].iloc[0]), len(y), hash(y.tobytes()))
+    same window, model and seed always give the same forecast. A mix (``a+b``, ``ensemble``)
+    is the mean of its members' remembered fits."""
+    members = (name.split("+") if "+" in name else
+               list(_models.ENSEMBLE) if name == "ensemble" else None)
+    if members:
+        return _models.combine([_fit(m, train, h, spec) for m in members])
+    key = _key(name, train, h, spec)
     hit = _FITS.get(key)
     if hit is None:
-        if len(_FITS) > 20_000:
+        if len(_FITS) > _MAX_FITS:
             _FITS.clear()
         hit = _FITS[key] = _models.fit_predict(name, train, h, spec["freq"],
                                                level=spec["level"], seed=spec["seed"],
@@ -111,102 +136,45 @@ def _backtest_points(df: pd.DataFrame, models, spec: dict, cuts=None) -> pd.Data
     return pd.concat(rows, ignore_index=True)
 
 
-def choose(scores: pd.DataFrame, order=_models.MODELS,
-           prefer=("top2", "ensemble")) -> str | None:
-    """The model ``auto`` uses for one series, from backtest ``scores`` of earlier windows.
-
-    The first of the ``prefer``-red combinations (the mean of the two best single models,
-    then the ETS/Theta/Prophet ensemble) whose MASE is at or below every baseline's (seasonal
-    naive, ETS, Theta): combinations are the most robust choice out of sample. Otherwise the
-    model with the lowest MASE (then WAPE), ties to the simpler one in ``order``.
-    """
-    if scores.empty:
-        return None
-    rank = {m: i for i, m in enumerate(order)}
-    s = scores.assign(_r=scores["model"].map(rank).fillna(len(rank)))
-    s = s.sort_values(["mase", "wape", "_r"], na_position="last")
-    mase = s.drop_duplicates("model").set_index("model")["mase"]
-    base = mase[mase.index.isin(_models.BASELINES)]
-    for p in prefer or ():
-        if p in mase.index and pd.notna(mase[p]) and (base.isna().all() or mase[p] <= base.min()):
-            return p
-    return str(s["model"].iloc[0])
+def _plan(df: pd.DataFrame, spec: dict):
+    """The models and origins :func:`_one_series` backtests for a series (``(models, cuts)``;
+    no models when it needs no backtest)."""
+    name = spec["model"]
+    if not (spec["mode"] == "backtest" or name == "auto" or spec["calibrate"]):
+        return (), []
+    models = spec["models"] if (spec["mode"] == "backtest" or name == "auto") else \
+        tuple(name.split("+"))
+    return models, _cutoffs(len(df), spec["horizon"], spec["origins"], spec["step"],
+                            spec["min_train"])
 
 
-def _top2_points(pts: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
-    """Backtest points of the mean of the two best single models (by MASE), as ``top2``."""
-    single = scores[scores["model"].isin(_models.MODELS) & (scores["model"] != "ensemble")
-                    & ~scores["model"].str.contains("+", regex=False)].dropna(subset=["mase"])
-    if len(single) < 2:
-        return pts.iloc[:0], None
-    rank = {m: i for i, m in enumerate(_models.MODELS)}
-    best = single.assign(_r=single["model"].map(rank)).sort_values(["mase", "_r"])["model"]
-    members = sorted(best.iloc[:2], key=rank.get)
-    return _mix(pts, members).assign(model="top2"), "+".join(members)
+def _fit_jobs(items, spec) -> dict:
+    """Every distinct single-model fit the series ``items`` need (key → (name, train, h)): the
+    backtest windows of each, and its full history with every candidate (the final forecast,
+    whichever model is chosen). Truncations of one history share most of them."""
+    jobs = {}
+    for _, df in items:
+        df = df.reset_index(drop=True)
+        models, cuts = _plan(df, spec)
+        final = [m for m in (models or ()) if "+" not in m] if spec["model"] == "auto" else \
+            (spec["model"].split("+") if spec["mode"] == "forecast" else [])
+        singles = {x for m in (*models, *final)
+                   for x in (_models.ENSEMBLE if m == "ensemble" else m.split("+"))}
+        for cut in cuts:
+            train = df.iloc[:cut]
+            for m in singles:
+                jobs.setdefault(_key(m, train, spec["horizon"], spec), (m, train,
+                                                                        spec["horizon"]))
+        if spec["mode"] == "forecast":
+            for m in singles:
+                jobs.setdefault(_key(m, df, spec["horizon"], spec), (m, df, spec["horizon"]))
+    return jobs
 
 
-def _mix(pts: pd.DataFrame, members) -> pd.DataFrame:
-    """Equal-weight mean of the members' backtest points, origin by origin."""
-    sub = pts[pts["model"].isin(members)]
-    return sub.groupby(["cutoff", "ds"], as_index=False).agg(
-        yhat=("yhat", "mean"), yhat_lower=("yhat_lower", "mean"),
-        yhat_upper=("yhat_upper", "mean"), y=("y", "first"), scale=("scale", "first"),
-        end=("end", "first"), step=("step", "first"), unique_id=("unique_id", "first"))
-
-
-def _pick(inner: pd.DataFrame, windows: int) -> str:
-    """``auto``'s choice from the points of the ``windows`` latest earlier origins: the
-    model :func:`choose` names (``top2`` spelled out as ``a+b``); seasonal naive without any."""
-    if inner.empty:
-        return "snaive"
-    keep = sorted(inner["cutoff"].unique())[-windows:]
-    inner = inner[inner["cutoff"].isin(keep)]
-    bt = score(inner)
-    mix, members = _top2_points(inner, bt)
-    if members:
-        bt = pd.concat([bt, score(mix)], ignore_index=True)
-    pick = choose(bt.dropna(subset=["mase", "wape"], how="all"))
-    if pick == "top2":
-        pick = members
-    return pick or "snaive"
-
-
-def _points_of(pts: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Points of model ``name`` (``a+b``: the mean of a's and b's)."""
-    if "+" in name:
-        return _mix(pts, name.split("+"))
-    return pts[pts["model"] == name]
-
-
-def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """The ``auto`` procedure replayed at every origin on data before it.
-
-    At origin ``c`` the model is chosen (:func:`_pick`) on the windows whose held-out points
-    all end by ``c``; its points at ``c`` are ``auto``'s, ``chosen`` names it. Their bounds
-    are scaled by the conformal factor of ``auto``'s own earlier windows (``factor``; 1
-    while there are too few), so the coverage of these points is that of the calibrated
-    interval, out of sample.
-    """
-    out = []
-    for cut in sorted(pts["cutoff"].unique()):
-        if spec["model"] == "auto":
-            name = _pick(pts[pts["end"] <= cut], spec["windows"])
-        else:
-            name = spec["model"]
-        p = _points_of(pts[pts["cutoff"] == cut], name).copy()
-        earlier = [o for o in out if o["end"].iloc[0] <= cut]
-        f = np.nan
-        if earlier and spec["calibrate"]:
-            e = pd.concat(earlier)
-            f = conformal_factor(ratios(e["y"], e["yhat"], e["raw_lower"], e["raw_upper"]),
-                                 spec["level"])
-        p["raw_lower"], p["raw_upper"] = p["yhat_lower"], p["yhat_upper"]
-        p = scale_bounds(p, 1.0 if np.isnan(f) else f)
-        out.append(p.assign(model="auto", chosen=name, factor=1.0 if np.isnan(f) else f))
-    if not out:
-        return pd.DataFrame(columns=_POINT_COLS + ["chosen", "raw_lower", "raw_upper",
-                                                   "factor"])
-    return pd.concat(out, ignore_index=True)
+def _fit_many(jobs, spec):
+    """Worker entry point: fit each ``(key, (name, train, h))``; returns ``{key: forecast}``."""
+    _models.quiet()
+    return {k: _fit(n, t, h, spec) for k, (n, t, h) in jobs}
 
 
 def _one_series(uid: str, df: pd.DataFrame, spec: dict):
@@ -228,7 +196,7 @@ def _one_series(uid: str, df: pd.DataFrame, spec: dict):
     if need_bt:
         models = spec["models"] if (spec["mode"] == "backtest" or name == "auto") else \
             tuple(name.split("+"))
-        cuts = _cutoffs(n, h, spec["windows"] + spec["outer"], spec["step"], spec["min_train"])
+        cuts = _cutoffs(n, h, spec["origins"], spec["step"], spec["min_train"])
         pts = _backtest_points(df, models, spec, cuts)
         pts["unique_id"] = uid
         if len(pts):
@@ -249,23 +217,26 @@ def _one_series(uid: str, df: pd.DataFrame, spec: dict):
                             "on earlier data only") if len(outer) else \
                 "too short to backtest: seasonal naive"
         if name == "auto":
-            name = _pick(pts, spec["windows"]) if len(pts) else "snaive"
+            name = _pick(pts, spec["select"]) if len(pts) else "snaive"
         if bt is not None:   # the auto row names the model the forecast uses (all data)
             bt.loc[bt["model"] == "auto", "chosen"] = name
-    factor, how = 1.0, "model interval"
+    factors, how = pd.Series({0: np.nan}), "model interval"
     if spec["calibrate"] and len(auto):
-        f = conformal_factor(ratios(auto["y"], auto["yhat"], auto["raw_lower"],
-                                    auto["raw_upper"]), spec["level"])
-        if not np.isnan(f):
-            factor, how = f, "calibrated"
+        factors = step_factors(auto, spec["level"], lower="raw_lower", upper="raw_upper")
+        if not np.isnan(factors[0]):
+            how = "calibrated per step"
     if len(auto):
         auto = scale_bounds(auto.assign(yhat_lower=auto["raw_lower"],
-                                        yhat_upper=auto["raw_upper"]), factor)
-    cal = pd.DataFrame({"unique_id": [uid], "model": [name], "factor": [factor],
+                                        yhat_upper=auto["raw_upper"]),
+                            factor_of_steps(factors, auto["step"]))
+    pooled = float(factors[0]) if not np.isnan(factors[0]) else 1.0
+    cal = pd.DataFrame({"unique_id": [uid], "model": [name], "factor": [pooled],
+                        "step_factors": [", ".join(f"{k}: {v:.2f}" for k, v in
+                                                   factors.drop(0).items())],
                         "n_points": [len(auto)], "interval": [how]})
     if spec["mode"] == "forecast":
         fc = _fit(name, df, h, spec)
-        fc = scale_bounds(fc, factor) if factor != 1.0 else fc
+        fc = scale_bounds(fc, factor_of_steps(factors, np.arange(1, len(fc) + 1)))
         fc.insert(0, "unique_id", uid)
         fc["model"] = name
     return fc, bt, auto, cal
@@ -300,7 +271,12 @@ def _run(df: pd.DataFrame, spec: dict, n_jobs: int | None, scheduler):
         finally:
             if client is not scheduler:
                 client.close()
-    elif workers == 1 or len(items) == 1:
+    elif workers == 1:
+        results = [_chunk(c, spec) for c in chunks]
+    elif _shared_fits(items, spec, workers, force=len(items) < 2 * workers):
+        # truncations of one history (replays, rolling evaluations) or too few series to
+        # keep the cores busy: each distinct fit once, on all cores, then the selection and
+        # scoring here from the remembered fits (the same numbers as every other path)
         results = [_chunk(c, spec) for c in chunks]
     else:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
@@ -309,9 +285,34 @@ def _run(df: pd.DataFrame, spec: dict, n_jobs: int | None, scheduler):
     return tuple(_cat([r[i] for r in results]) for i in range(4))
 
 
+def _shared_fits(items, spec, workers: int, force: bool = False) -> bool:
+    """Fit the distinct windows of ``items`` in parallel into this process's cache when the
+    series share at least a third of their fits, or ``force`` (True), else leave it to the
+    workers (False)."""
+    if len(items) > 400:
+        return False
+    jobs = _fit_jobs(items, spec)
+    total = sum(len(_plan(df, spec)[1]) for _, df in items) * max(1, len(spec["models"]))
+    todo = [(k, v) for k, v in jobs.items() if k not in _FITS]
+    if not jobs or len(_FITS) + len(todo) > _MAX_FITS:
+        return False
+    if not todo:
+        return True
+    if not force and len(jobs) > 0.67 * max(total, 1):
+        return False
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    # longest training windows first, dealt round-robin: chunks of similar cost
+    todo.sort(key=lambda kv: -len(kv[1][1]))
+    parts = [todo[i::4 * workers] for i in range(4 * workers)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        for res in ex.map(_fit_many, [p for p in parts if p], [spec] * len(parts)):
+            _FITS.update(res)
+    return True
+
+
 def _spec(horizon, freq, *, mode, model="auto", models=None, level=80, windows=3,
           step=None, seed=0, fiscal_start_month=1, min_train=None, outer=None,
-          calibrate=True):
+          calibrate=True, origins=None):
     if int(horizon) < 1:
         raise ValueError("horizon must be at least 1 step")
     models = _models.candidates(freq) if models is None else tuple(models)
@@ -322,9 +323,15 @@ def _spec(horizon, freq, *, mode, model="auto", models=None, level=80, windows=3
         raise ValueError(f"unknown model {model!r}: use 'auto' or {', '.join(_models.MODELS)}")
     if not 0 < level < 100:
         raise ValueError("level is a coverage in percent, between 0 and 100 (e.g. 80)")
+    step = int(step or 1)
+    # enough origins that the scored half has had several windows end before it
+    origins = int(origins or max(ORIGINS, 3 * int(horizon) // step))
+    # choice on the latest origins spanning ``windows`` horizons (at most half the origins)
+    select = max(1, min(int(windows) * max(1, int(horizon) // step), origins // 2))
     return {"mode": mode, "model": model, "models": models, "horizon": int(horizon),
             "freq": freq, "level": float(level), "windows": int(windows),
-            "outer": int(outer or windows), "step": int(step or horizon), "seed": int(seed),
+            "origins": origins, "select": select,
+            "outer": int(outer or origins // 2), "step": step, "seed": int(seed),
             "fiscal_start_month": int(fiscal_start_month), "calibrate": bool(calibrate),
             "min_train": int(min_train or max(4, SEASON[freq] // 2))}
 
@@ -361,12 +368,12 @@ def forecast_run(series: pd.DataFrame, horizon: int, model: str = "auto", *, lev
                  id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
                  models=None, windows: int = 3, seed: int = 0, fiscal_start_month: int = 1,
                  n_jobs: int | None = None, scheduler=None,
-                 calibrate: bool = True) -> ForecastRun:
+                 calibrate: bool = True, origins: int | None = None) -> ForecastRun:
     """:func:`forecast` with everything behind it (:class:`ForecastRun`); same parameters."""
     df, freq = prepare_series(series, id_col, time_col, target_col)
     spec = _spec(horizon, freq, mode="forecast", model=model, models=models, level=level,
                  windows=windows, seed=seed, fiscal_start_month=fiscal_start_month,
-                 calibrate=calibrate)
+                 calibrate=calibrate, origins=origins)
     fc, bt, pts, cal = _run(df, spec, n_jobs, scheduler or None)
     fc = fc.sort_values(["unique_id", "ds"]).reset_index(drop=True)
     fc = fc.rename(columns={"unique_id": id_col, "ds": time_col})
@@ -380,7 +387,8 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
              id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
              models=None, windows: int = 3, seed: int = 0,
              fiscal_start_month: int = 1, n_jobs: int | None = None,
-             scheduler=None, calibrate: bool = True) -> pd.DataFrame:
+             scheduler=None, calibrate: bool = True,
+             origins: int | None = None) -> pd.DataFrame:
     """Forecast every series ``horizon`` steps ahead with a calibrated ``level``% interval.
 
     Parameters
@@ -403,8 +411,12 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
         Interval coverage in percent (80 → ``yhat_lower``/``yhat_upper`` should hold 80% of
         outcomes).
     windows : int
-        Rolling origins ``auto`` chooses on; as many again, earlier, are replayed so the
-        procedure itself is scored and calibrated out of sample.
+        Held-out spans of ``horizon`` steps ``auto`` chooses on: at each origin, the latest
+        ``windows × horizon`` earlier origins (at most half of ``origins``).
+    origins : int, optional
+        Rolling origins replayed per series, one step apart (default :data:`ORIGINS`, at
+        least three horizons): ``auto`` chooses and its intervals are calibrated on them,
+        each origin's choice and calibration on the origins before it only.
     calibrate : bool
         Scale the model's interval by the conformal factor of the procedure's own
         out-of-sample errors (:mod:`salesops_lib.forecast.intervals`); False: the model's
@@ -426,23 +438,25 @@ def forecast(series: pd.DataFrame, horizon: int, model: str = "auto", *, level: 
     return forecast_run(series, horizon, model, level=level, id_col=id_col, time_col=time_col,
                         target_col=target_col, models=models, windows=windows, seed=seed,
                         fiscal_start_month=fiscal_start_month, n_jobs=n_jobs,
-                        scheduler=scheduler, calibrate=calibrate).forecast
+                        scheduler=scheduler, calibrate=calibrate, origins=origins).forecast
 
 
 def backtest(series: pd.DataFrame, horizon: int, models=None, *, windows: int = 3,
              step: int | None = None, level: float = 80, id_col: str = "unique_id",
              time_col: str = "ds", target_col: str = "y", seed: int = 0,
              fiscal_start_month: int = 1, n_jobs: int | None = None,
-             scheduler=None) -> pd.DataFrame:
+             scheduler=None, origins: int | None = None) -> pd.DataFrame:
     """Rolling-origin backtest of each model, and of the ``auto`` procedure, on each series.
 
-    Origins: training on the first :math:`n - h - s(k)` points for
-    :math:`k = 2\\,windows-1, \\dots, 0` (``s`` = ``step``, default ``horizon``), forecasting
-    the next ``horizon`` points; origins with less than ``max(4, m/2)`` training points are
-    skipped. Every model is scored on the ``windows`` latest origins. ``auto`` is scored on
-    the same origins, *nested*: at each, it chooses its model on the ``windows`` origins
-    before it whose held-out points end by then, and its interval is calibrated on its own
-    earlier errors; so its row is out of sample and can lose to a single model. Metrics are
+    Origins: training on the first :math:`n - h - s\\,k` points for
+    :math:`k = origins-1, \\dots, 0` (``s`` = ``step``, default 1: an origin every step;
+    ``origins`` default :data:`ORIGINS`, at least three horizons), forecasting the next
+    ``horizon`` points; origins with less than ``max(4, m/2)`` training points are skipped.
+    Every model is scored on the latest half of the origins (``n_windows``). ``auto`` is
+    scored on the same origins, *nested*: at each, it chooses its model on the latest
+    ``windows × horizon`` origins whose held-out points end by then, and its interval is
+    calibrated, step by step, on its own earlier points known then; so its row is out of
+    sample and can lose to a single model. Metrics are
     defined in :func:`score`; MASE scales each window's errors by that window's in-sample
     seasonal-naive error.
 
@@ -457,7 +471,7 @@ def backtest(series: pd.DataFrame, horizon: int, models=None, *, windows: int = 
     """
     df, freq = prepare_series(series, id_col, time_col, target_col)
     spec = _spec(horizon, freq, mode="backtest", models=models, level=level, windows=windows,
-                 step=step, seed=seed, fiscal_start_month=fiscal_start_month)
+                 step=step, seed=seed, fiscal_start_month=fiscal_start_month, origins=origins)
     _, bt, _, _ = _run(df, spec, n_jobs, scheduler or None)
     return _finish_backtest(bt).rename(columns={"unique_id": id_col})
 

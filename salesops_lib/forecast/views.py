@@ -154,10 +154,11 @@ def ranges_view(ol):
 
 def accuracy_table(ol) -> pd.DataFrame:
     """Step-level backtest per model, mean over series: ``wape``, ``mase``, ``bias``,
-    ``coverage`` (of the 80% interval), ``fva``; ``auto``'s row is the procedure scored on
+    ``coverage`` (of the 80% interval), ``fva``, ``points`` (held-out points behind it); ``auto``'s row is the procedure scored on
     the same held-out origins, each choice made on earlier data only."""
     bt = ol.backtest
     t = bt.groupby("model", sort=False)[["wape", "mase", "bias", "coverage", "fva"]].mean()
+    t["points"] = bt.groupby("model", sort=False)["n_points"].sum()
     chosen = bt.loc[bt["model"] == "auto", "chosen"]
     names = dict(_MODEL_NAMES, auto=f"auto, scored out of sample (now → {', '.join(sorted(set(chosen)))})")
     t.index = [names.get(m, m) for m in t.index]
@@ -165,18 +166,36 @@ def accuracy_table(ol) -> pd.DataFrame:
 
 
 def accuracy_view(ol):
-    """:func:`accuracy_table` formatted for the report."""
+    """:func:`accuracy_table` formatted for the report, with the achieved coverage of the
+    period total (:func:`total_coverage`) in the caption."""
     return viz.table(accuracy_table(ol), {"wape": "pct", "mase": partial(viz.num, decimals=2), "bias": "signed_pct",
-                                          "coverage": "pct", "fva": "signed_pct"},
+                                          "coverage": "pct", "fva": "signed_pct", "points": "num"},
                      caption="Backtest accuracy per step, mean over series "
-                             f"(coverage: share of actuals inside the {ol.level:g}% range)")
+                             f"(coverage: share of actuals inside the {ol.level:g}% range; "
+                             f"{total_coverage(ol)})")
+
+
+def total_coverage(ol) -> str:
+    """One sentence: how often the period-total range held at past origins (each judged with
+    the calibration known then), with the count and a 95% interval."""
+    from .intervals import coverage_summary
+
+    t = ol.totals
+    t = t[t["n_windows"] >= 4] if len(t) else t
+    if not len(t):
+        return "too few past windows to judge the period-total range"
+    c = coverage_summary(t["covered"])
+    return (f"the period total's range held at {c['coverage']:.0%} of {c['n']} past origins, "
+            f"95% interval {c['cov_low']:.0%}–{c['cov_high']:.0%}")
 
 
 def coverage_view(ol):
     """Replayed period forecasts per source: error, bias and the achieved coverage."""
     t = ol.coverage.assign(source=ol.coverage["source"].map(
         {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
-    return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "n": "num"},
+    t = t.rename(columns={"cov_low": "coverage low", "cov_high": "coverage high"})
+    return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "n": "num",
+                         "coverage low": "pct", "coverage high": "pct"},
                      caption=f"Past quarters replayed: accuracy and share of actuals inside the "
                              f"{ol.level:g}% range")
 
@@ -199,9 +218,14 @@ def groups_view(ol):
     quota = "quota" in g and g["quota"].notna().any()
     cols = ["unique_id", "value", "lower", "upper", "base"] + (["quota", "attainment"] if quota
                                                                else [])
-    t = g[cols].rename(columns={"unique_id": ol.by, "base": "before reconciling"})
+    cols = ["display" if c == "unique_id" and "display" in g else c for c in cols]
+    if "locked" in g and g["locked"].any():
+        cols.append("locked")
+        g = g.assign(locked=g["locked"].map({True: "locked commit", False: ""}))
+    t = g[cols].rename(columns={"unique_id": _label(ol.by), "display": _label(ol.by),
+                                "base": "before reconciling"})
     rec = g["reconciled"].any()
-    how = (f"reconciled by {g['method'].iloc[0].replace('_', ' ')}"
+    how = (f"reconciled by {g['method'].iloc[0].replace('_', ' ')} at this level"
            + (f" (fallback: {g['fallback'].iloc[0]})" if g["fallback"].iloc[0] else "")
            if rec and len(g) else "not reconciled: not a level of the rep hierarchy")
     return viz.table(t, {"value": "money", "lower": "money", "upper": "money",
@@ -222,21 +246,88 @@ def plot_groups(ol):
 
 
 def groups_chart_frame(ol) -> pd.DataFrame:
-    """The ``by`` level of ``ol.groups`` (for :func:`forecast.plot_period_by_group`)."""
-    return ol.groups[ol.groups["level"] == ol.by].reset_index(drop=True)
+    """The ``by`` level of ``ol.groups`` (for :func:`forecast.plot_period_by_group`), each
+    group under its display name."""
+    g = ol.groups[ol.groups["level"] == ol.by].reset_index(drop=True)
+    return g.assign(unique_id=g["display"]) if "display" in g else g
+
+
+def commit_locks(ds, period, calls_path: str, by: str):
+    """The calls file's commits for ``period`` that the reconciliation keeps (a manager's or
+    rep's submitted number at a level of the hierarchy), as of the report's date.
+
+    Returns ``(calls, locked, lock_dict)``: the whole calls frame (None without a file),
+    the locked rows (:func:`salesops_lib.forecast.calls.locks`) and ``{(level, name): value}``
+    for :func:`salesops_lib.forecast.blend.outlook`'s ``locked``.
+    """
+    if not calls_path:
+        return None, calls_.locks(None, period, ds.as_of, by), None
+    calls = calls_.read_calls(calls_path)
+    P = Period.parse(period, ds.fiscal_start_month)
+    lk = calls_.locks(calls, P, min(P.end, ds.as_of), by)
+    lk = lk[lk["level"].isin(("total", "region", "team", "rep_id"))].reset_index(drop=True)
+    return calls, lk, {(lv, str(u)): float(v) for lv, u, v in
+                       zip(lk["level"], lk["unique_id"], lk["value"])} or None
+
+
+def _label(by: str) -> str:
+    return "rep" if by == "rep_id" else by
+
+
+def reconciliation_frame(ol) -> pd.DataFrame:
+    """Per level of the hierarchy: the backtest WAPE of each method, the method the level
+    chose, the one used (after fallbacks) and why it fell back."""
+    ch = ol.reconciliation
+    if ch is None or ch.scores.empty:
+        return pd.DataFrame()
+    t = ch.scores.pivot(index="level", columns="method", values="wape")
+    order = [c for c in ("total", "region", "team", "rep_id") if c in t.index]
+    t = t.reindex(order)
+    t.columns = [c.replace("_", " ") for c in t.columns]
+    g = ol.groups.drop_duplicates("level").set_index("level")
+    t["chosen"] = [(ch.per_level or {}).get(lv, ch.method).replace("_", " ") for lv in t.index]
+    t["used"] = [str(g["method"].get(lv, "")).replace("_", " ") for lv in t.index]
+    t["fallback"] = [str(g["fallback"].get(lv, "")) or "none" for lv in t.index]
+    t.index = [_label(i) for i in t.index]
+    return t.rename_axis("level").reset_index()
 
 
 def reconciliation_view(ol):
-    """Backtest WAPE of each reconciliation method per level, the chosen one marked."""
-    ch = ol.reconciliation
-    if ch is None or ch.scores.empty:
+    """Backtest WAPE of each reconciliation method per level, the method each level chose,
+    the one used after fallbacks, and why."""
+    t = reconciliation_frame(ol)
+    if t.empty:
         return viz.table(pd.DataFrame({"note": ["no hierarchy to reconcile for this breakdown"]}))
-    t = ch.scores.pivot(index="method", columns="level", values="wape")
-    t = t[[c for c in ("total", "region", "team", "rep_id") if c in t.columns]]
-    t.index = [m.replace("_", " ") + (" (chosen)" if m == ch.method else "") for m in t.index]
-    t = t.rename_axis("method").reset_index()
-    return viz.table(t, {c: "pct" for c in t.columns if c != "method"},
-                     caption="Reconciliation methods on past windows: error per level (WAPE)")
+    fmt = {c: "pct" for c in t.columns if c not in ("level", "chosen", "used", "fallback")}
+    return viz.table(t, fmt, caption="Reconciliation methods on past windows: error per level "
+                     "(WAPE); each level uses its most accurate method (\"per level\": the "
+                     "assembled forecast), falling back shrink → WLS → bottom-up when the error "
+                     "covariance cannot carry it")
+
+
+def locks_view(ds, ol, locked: pd.DataFrame):
+    """The submitted commits kept fixed in the reconciliation: whom, the value locked, when it
+    was submitted and where it came from, beside the model before reconciling and after."""
+    if locked is None or not len(locked):
+        return viz.callout("No commit was locked: no calls file was given (parameter "
+                           "`calls`), or it holds no call for this period by this date.")
+    from .groups import display_names
+
+    g = ol.groups.set_index(["level", "unique_id"]) if len(ol.groups) else None
+    key = list(zip(locked["level"], locked["unique_id"].astype(str)))
+    t = pd.DataFrame({
+        "level": [_label(lv) for lv in locked["level"]],
+        "who": display_names(ds, locked["level"], locked["unique_id"]),
+        "locked value": locked["value"].to_numpy(float),
+        "submitted": pd.to_datetime(locked["as_of"]).dt.strftime("%Y-%m-%d").to_numpy(),
+        "source": locked["source"].astype(str).to_numpy(),
+        "model before reconciling": [g["base"].get(k, np.nan) if g is not None else np.nan
+                                     for k in key],
+        "reconciled": [g["value"].get(k, np.nan) if g is not None else np.nan for k in key]})
+    return viz.table(t, {"locked value": "money", "model before reconciling": "money",
+                         "reconciled": "money"},
+                     caption="Locked commits: kept exactly, the rest of the hierarchy "
+                             "reconciled around them")
 
 
 def trend(ds, ol, recorded: pd.DataFrame | None = None):
@@ -259,12 +350,21 @@ def calls_view(ds, ol, by: str = "team", calls: pd.DataFrame | None = None):
     if (calls is None or not len(calls)) and not has_categories(ds):
         return viz.callout(CALLS_NEED)
     if calls is not None and len(calls):
-        cur = calls[calls["period"] == ol.period].sort_values("as_of").groupby(
-            "unique_id").tail(1).assign(best_case=np.nan)
+        cur = calls[(calls["period"] == ol.period)
+                    & (pd.to_datetime(calls["as_of"]) <= ol.as_of)].sort_values("as_of")
+        cur = cur.groupby("unique_id").tail(1).assign(best_case=np.nan)
+        source = ", ".join(sorted(set(calls.get("source", pd.Series(["calls file"])).astype(str))))
     else:
         cur = calls_.category_calls(ds, ol.period, ol.as_of, by)
+        source = "the CRM's forecast categories (won + open commit deals)"
     model = pipeline_forecast(ds, ol.period, ol.as_of, by=by, correlation=None).summary
     hist = calls_.call_history(ds, ol.period, by=by, calls=calls)
     view = calls_.calls_view_frame(cur, model, calls_.score_calls(hist), by)
-    return calls_.calls_table(view, caption=f"Commit calls by {by} beside the pipeline model "
-                                            "(past error and value added on replayed quarters)")
+    if by == "rep_id":
+        from .groups import display_names
+
+        view[by] = display_names(ds, [by] * len(view), view[by])
+    view = view.rename(columns={by: _label(by)})
+    return calls_.calls_table(view, caption=f"Commit calls by {_label(by)} (from {source}) "
+                              "beside the pipeline model: past error and the value the call "
+                              "adds over the model on replayed quarters")

@@ -63,9 +63,9 @@ def test_replayed_blends_use_only_earlier_periods():
 def test_blend_interval_from_its_own_past_errors():
     track = pd.DataFrame({"week": [1, 2, 3, 4], "value": 100.0,
                           "actual": [110.0, 80.0, 105.0, 115.0]})
-    # relative errors 0.1, 0.2, 0.05, 0.15: 80% quantile 0.15 + 0.4 · 0.05 = 0.17
+    # relative errors 0.1, 0.2, 0.05, 0.15: conformal position 0.8 · (4 + 1) = 4, the largest
     lo, hi, how = B.blend_interval(200.0, {"a": 150.0}, {"a": 260.0}, track, week=2)
-    assert (lo, hi) == pytest.approx((166.0, 234.0)) and "own past errors" in how
+    assert (lo, hi) == pytest.approx((160.0, 240.0)) and "own past errors" in how
     lo, hi, how = B.blend_interval(200.0, {"a": 150.0, "b": 170.0}, {"a": 260.0, "b": 230.0},
                                    track.iloc[:3], week=2)
     assert (lo, hi) == (150.0, 260.0) and "envelope" in how
@@ -117,7 +117,26 @@ def test_commit_roll_up_reads_deals_as_they_stood():
 def test_pipeline_range_scaled_by_its_own_replayed_errors():
     raw = pd.DataFrame({"value": 100.0, "lower": 90.0, "upper": 110.0,
                         "actual": [105.0, 80.0, 110.0, 100.0, np.nan]})
-    # ratios 0.5, 2, 1, 0 (the quarter in progress has no actual): 80% quantile 1.4
+    # ratios 0.5, 2, 1, 0 (the quarter in progress has no actual): position 0.8 · 5 = 4 → 2
     f, n = B.pipeline_factor(raw)
-    assert f == pytest.approx(1.4) and n == 4
+    assert f == pytest.approx(2.0) and n == 4
     assert B.pipeline_factor(raw.iloc[:3]) == (1.0, 0)
+
+
+def test_calls_file_locks_the_latest_commit_by_the_report_date(tmp_path):
+    f = tmp_path / "calls.csv"
+    pd.DataFrame({"team": ["Field West", "Field West", "Field East", "Field East"],
+                  "period": ["2026-Q4", "2026-Q4", "2026-Q4", "2026-Q3"],
+                  "as_of": ["2026-10-05", "2026-11-02", "2026-12-20", "2026-09-01"],
+                  "value": [3.0e6, 3.2e6, 2.0e6, 1.0e6], "source": "manager commit"}).to_csv(
+        f, index=False)
+    calls = C.read_calls(f)
+    assert set(calls["level"]) == {"team"} and calls["value"].dtype.kind == "f"
+    lk = C.locks(calls, "2026-Q4", "2026-11-15", "team")
+    # Field West: the later of its two Q4 calls; Field East's Q4 call comes after the date
+    assert lk[["unique_id", "value"]].values.tolist() == [["Field West", 3.2e6]]
+    assert lk["source"].tolist() == ["manager commit"]
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"team": ["x"], "period": ["2026-Q4"], "value": [1.0]}).to_csv(bad, index=False)
+    with pytest.raises(ValueError, match="as_of"):
+        C.read_calls(bad)

@@ -35,10 +35,11 @@ def test_ratios_and_conformal_factor_by_hand():
     r = I.ratios([12, 8, 10, 20], [10, 10, 10, 10], [9, 6, 8, 10], [14, 11, 11, 10])
     # +2 over half-width 4, -2 under 4, exact hit, +10 past a zero-width upper side
     assert r.tolist() == [0.5, 0.5, 0.0, np.inf]
-    # 80% quantile, linear: sorted (0.5, 1, 1.5, 2), position 0.8 · 3 = 2.4 → 1.7
-    assert I.conformal_factor([0.5, 2.0, 1.0, 1.5], 80) == pytest.approx(1.7)
-    # 1..9: position 0.8 · 8 = 6.4 → 7.4
-    assert I.conformal_factor(np.arange(1, 10, dtype=float), 80) == pytest.approx(7.4)
+    # position L(n+1): 4 ratios → 0.8 · 5 = 4, the largest (a new ratio falls below it 4/5)
+    assert I.conformal_factor([0.5, 2.0, 1.0, 1.5], 80) == pytest.approx(2.0)
+    # 1..9: 0.8 · 10 = 8 → 8;  1..6: 0.8 · 7 = 5.6 → between the 5th and 6th: 5.6
+    assert I.conformal_factor(np.arange(1, 10, dtype=float), 80) == pytest.approx(8.0)
+    assert I.conformal_factor(np.arange(1, 7, dtype=float), 80) == pytest.approx(5.6)
     assert np.isnan(I.conformal_factor([1.0, 2.0, np.inf, np.inf, np.inf], 80))
     assert np.isnan(I.conformal_factor([1.0, 2.0, 3.0], 80))          # too few
     out = I.scale_bounds(pd.DataFrame({"yhat": [10.0], "yhat_lower": [8.0],
@@ -46,12 +47,54 @@ def test_ratios_and_conformal_factor_by_hand():
     assert out[["yhat_lower", "yhat_upper"]].iloc[0].tolist() == [6.0, 16.0]
 
 
+def test_step_factors_per_step_pooled_when_a_step_has_too_few_by_hand():
+    # half-width 1 everywhere, so each ratio is |y|: step 1 → 1..4, step 2 → 1..5, step 3 → 3, 1
+    pts = pd.DataFrame({"step": [1] * 4 + [2] * 5 + [3] * 2,
+                        "y": [1.0, 2, 3, 4, 1, 2, 3, 4, 5, 3, 1], "yhat": 0.0,
+                        "yhat_lower": -1.0, "yhat_upper": 1.0})
+    f = I.step_factors(pts, 80)
+    # pooled: 11 ratios, position 0.8 · 12 = 9.6 → (1,1,1,2,2,3,3,3,4,4,5)[8..9] = 4
+    assert f[0] == pytest.approx(4.0)
+    assert f[1] == pytest.approx(4.0)              # 0.8 · 5 = 4 → the largest of 1..4
+    assert f[2] == pytest.approx(4.8)              # 0.8 · 6 = 4.8 → 4 + 0.8 · (5 − 4)
+    assert f[3] == pytest.approx(4.0)              # 2 points: the pooled factor
+    assert I.factor_of_steps(f, [1, 2, 3, 7]).tolist() == pytest.approx([4.0, 4.8, 4.0, 4.0])
+    assert I.factor_of_steps(I.step_factors(pts.iloc[:2], 80), [1]).tolist() == [1.0]
+
+
+def test_binomial_interval_and_coverage_summary_by_hand():
+    # Clopper–Pearson: 8 of 10 → Beta(0.025; 8, 3) .. Beta(0.975; 9, 2)
+    lo, hi = I.binomial_interval(8, 10)
+    assert (lo, hi) == pytest.approx((0.4439, 0.9748), abs=1e-4)
+    assert I.binomial_interval(0, 5)[0] == 0.0 and I.binomial_interval(10, 10)[1] == 1.0
+    s = I.coverage_summary([True, True, False, True, None])
+    assert s["n"] == 4 and s["coverage"] == 0.75 and s["cov_low"] < 0.75 < s["cov_high"]
+
+
+def test_total_replay_uses_only_windows_ended_before_each_origin():
+    # one series, origins a month apart, 2-step totals; half-widths 1 per step (H = 2)
+    cut = pd.date_range("2024-01-01", periods=8, freq="MS")
+    rows = []
+    for k, c in enumerate(cut):
+        for j in (1, 2):
+            rows.append({"unique_id": "a", "cutoff": c, "step": j,
+                         "ds": c + pd.DateOffset(months=j), "y": float(k + 1), "yhat": 0.0,
+                         "yhat_lower": -1.0, "yhat_upper": 1.0})
+    t = I.total_replay(pd.DataFrame(rows), {1, 2}).set_index("cutoff")
+    # origin k's total error is 2(k+1), ratio k+1; windows ended by origin k: k-1 of them
+    assert t["n_windows"].tolist() == [0, 0, 1, 2, 3, 4, 5, 6]
+    # origin 6 (5 windows: ratios 1..5): position 0.8 · 6 = 4.8 → 4.8; interval ±9.6 < 14
+    assert t["factor"].iloc[6] == pytest.approx(4.8)
+    assert not t["covered"].iloc[6] and t["factor"].iloc[0] == 1.0
+    assert t["upper"].iloc[6] == pytest.approx(9.6)
+
+
 @pytest.mark.parametrize("kind", ["rw", "sar"])
 def test_period_total_interval_covers_about_80_percent_on_simulated_series(kind):
-    s = simulate(kind, seed=1 if kind == "rw" else 2)
+    s = simulate(kind, n_series=24, seed=1 if kind == "rw" else 2)
     hist = s.groupby("unique_id").head(48)
     truth = s.groupby("unique_id").tail(3)
-    run = F.forecast_run(hist, 3, "snaive", n_jobs=1)
+    run = F.forecast_run(hist, 3, "snaive", n_jobs=2)
     total = F.period_forecast(hist, run.forecast, "2024-Q1", points=run.points)
     act = truth.groupby("unique_id")["y"].sum()
     t = total.set_index("unique_id")
@@ -59,10 +102,24 @@ def test_period_total_interval_covers_about_80_percent_on_simulated_series(kind)
     steps = run.forecast.merge(truth, on=["unique_id", "ds"])
     step_cover = float(((steps["yhat_lower"] <= steps["y"]) & (steps["y"] <= steps["yhat_upper"]))
                        .mean())
-    # 40 independent series: binomial sd ≈ 6 points around the nominal 80%
-    assert 0.65 <= cover <= 0.95, cover
-    assert 0.65 <= step_cover <= 0.95, step_cover
+    # 24 independent series: binomial sd ≈ 8 points around the nominal 80%
+    assert 0.6 <= cover <= 0.97, cover
+    assert 0.6 <= step_cover <= 0.97, step_cover
     assert set(t["interval"]) <= {"calibrated", "pooled"}
+    # out of sample at every origin (calibration only from what was known then), many
+    # windows: each step's and the quarter total's coverage near 80%. One series' origins
+    # are a step apart, so its points are correlated: the 24 series are the independent
+    # units (sd of the mean ≈ 5 points), hence ±10 points, not a binomial interval of points
+    pts = run.points[run.points.groupby("unique_id")["cutoff"].rank(method="dense") > 8]
+    inside = (pts["nested_lower"] <= pts["y"]) & (pts["y"] <= pts["nested_upper"])
+    for j, c in inside.groupby(pts["step"]):
+        assert 0.70 <= c.mean() <= 0.90, (j, c.mean())
+    # totals: consecutive windows overlap two of their three months, so a walk's calm spell
+    # calibrates the next origins too narrow; measured 69.5% (walk) and about 80%
+    # (seasonal AR) here, against about 60% for steps added in quadrature: a wider band below
+    tot = I.total_replay(run.points, {1, 2, 3})
+    tot = tot[tot["n_windows"] >= 6]
+    assert len(tot) > 150 and 0.65 <= tot["covered"].mean() <= 0.90, tot["covered"].mean()
     # the steps-in-quadrature total that the calibration replaces is far too narrow on a walk
     if kind == "rw":
         f = run.forecast

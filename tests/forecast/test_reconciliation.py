@@ -117,3 +117,76 @@ def test_the_backtest_picks_the_method_that_was_right_on_past_windows():
     t = ch.scores.set_index(["method", "level"])["wape"]
     assert t[("bottom_up", "total")] == pytest.approx(0.0)
     assert t[("ols", "total")] > 0
+
+
+def _check_coherent(v: pd.Series, tree: pd.DataFrame):
+    """Every level sums to the one above (rep → team → region → total)."""
+    for level in ("region", "team"):
+        by = tree.groupby(level)["rep_id"].apply(list)
+        for name, members in by.items():
+            assert v[f"{level}={name}"] == pytest.approx(
+                sum(v[f"rep_id={r}"] for r in members), rel=1e-6, abs=1e-6)
+        assert v[[f"{level}={n}" for n in by.index]].sum() == pytest.approx(v["total"], rel=1e-6)
+    teams = tree.groupby("region")["team"].apply(lambda t: sorted(set(t)))
+    for region, ts in teams.items():
+        assert v[f"region={region}"] == pytest.approx(sum(v[f"team={t}"] for t in ts), rel=1e-6)
+
+
+def test_each_level_takes_its_own_method_and_every_level_adds_up():
+    tree = R.hierarchy(Dataset_like(tiny_tree()))
+    nodes, S = R.nodes(tree)
+    lv = nodes["level"]
+    rng = np.random.default_rng(3)
+    truth_b = rng.uniform(5, 20, (6, S.shape[1]))
+    windows = []
+    for k in range(6):
+        actual = S @ truth_b[k]
+        base = actual.copy()
+        # the total is always 25% high, the reps are noisy, the teams exact
+        base[lv == "total"] *= 1.25
+        base[lv == "rep_id"] += rng.normal(0, 4, (lv == "rep_id").sum())
+        windows.append((base, actual, None))
+    ch = R.choose_method(windows, S, lv, methods=("bottom_up", "ols", "wls_struct"))
+    assert set(ch.per_level) == {"total", "region", "team", "rep_id"}
+    single = ch.scores[ch.scores["method"] != "per level"]
+    best = single.loc[single.groupby("level")["wape"].idxmin()].set_index("level")["method"]
+    if "per level" in set(ch.scores["method"]):     # the assembly was scored and kept
+        assert ch.per_level == best.to_dict()
+        assert len(set(best)) > 1
+    # the biased total is never taken as it stands: OLS keeps part of its bias
+    t = single.set_index(["method", "level"])["wape"]
+    assert t[(ch.per_level["total"], "total")] < t[("ols", "total")]
+    base = windows[-1][0]
+    rec, table = R.reconcile_levels(base, S, lv, ch.per_level)
+    assert table["level"].tolist() == ["total", "region", "team", "rep_id"]
+    assert (table["chosen"] == table["level"].map(ch.per_level)).all()
+    v = pd.Series(rec, index=nodes["unique_id"])
+    _check_coherent(v, tree)
+    assert (rec >= 0).all()
+    # the total is the total's method's number, exactly
+    own = R.reconcile(base, S, ch.per_level["total"])[0]
+    assert v["total"] == pytest.approx(own[0])
+
+
+def test_per_level_fallback_is_reported_and_locks_are_kept_at_every_level():
+    tree = R.hierarchy(Dataset_like(tiny_tree()))
+    nodes, S = R.nodes(tree)
+    lv = nodes["level"]
+    base = np.array([60.0, 40, 15, 20, 12, 9, 10, 8, 7, 9, -2])[:len(nodes)]
+    E = np.random.default_rng(1).normal(0, 2, (len(nodes), 5))
+    E[-1] = 0.0                                    # a new rep: errors never vary
+    per = {"total": "mint_shrink", "region": "wls_var", "team": "ols", "rep_id": "bottom_up"}
+    rec, table = R.reconcile_levels(base, S, lv, per, E)
+    t = table.set_index("level")
+    assert t.loc["total", "method"] == "bottom_up" and "mint_shrink" in t.loc["total", "fallback"]
+    assert t.loc["region", "method"] == "bottom_up" and "never vary" in t.loc["region", "fallback"]
+    assert t.loc["team", "method"] == "ols" and t.loc["team", "fallback"] == ""
+    v = pd.Series(rec, index=nodes["unique_id"])
+    _check_coherent(v, tree)
+    assert (rec >= -1e-9).all()
+    lock = {nodes["unique_id"].tolist().index("team=T1"): 50.0}
+    rec2, _ = R.reconcile_levels(base, S, lv, per, E, locked=lock)
+    v2 = pd.Series(rec2, index=nodes["unique_id"])
+    assert v2["team=T1"] == pytest.approx(50.0)
+    _check_coherent(v2, tree)
+    assert (rec2 >= -1e-9).all()

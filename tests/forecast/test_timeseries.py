@@ -47,7 +47,7 @@ def test_backtest_seasonal_naive_on_a_line_is_computable_by_hand():
     s = pd.DataFrame({"unique_id": "x", "ds": pd.date_range("2020-01-01", periods=24,
                                                             freq="MS"),
                       "y": np.arange(1, 25, dtype=float)})
-    bt = F.backtest(s, 3, models=("snaive",), windows=1, n_jobs=1)
+    bt = F.backtest(s, 3, models=("snaive",), windows=1, origins=2, n_jobs=1)
     row = bt[bt["model"] == "snaive"].iloc[0]
     assert row["wape"] == pytest.approx(36 / (22 + 23 + 24))
     assert row["mase"] == pytest.approx(1.0)
@@ -64,9 +64,12 @@ def test_auto_is_scored_out_of_sample_on_the_same_origins_as_every_model():
     bt = run.backtest
     assert set(bt.columns) >= {"wape", "mase", "bias", "coverage", "fva", "status"}
     for uid, g in bt.groupby("unique_id"):
-        assert g["n_windows"].nunique() == 1 and g["n_windows"].iloc[0] == 2
+        # origins one step apart; the latest half of them scored
+        n_out = g["n_windows"].iloc[0]
+        assert g["n_windows"].nunique() == 1 and n_out == F.ORIGINS // 2
         pts = run.points[run.points["unique_id"] == uid]
-        outer = sorted(pts["cutoff"].unique())[-2:]
+        assert pts["cutoff"].nunique() == F.ORIGINS
+        outer = sorted(pts["cutoff"].unique())[-n_out:]
         held = pts[pts["cutoff"].isin(outer)]
         # each origin's interval was calibrated on the procedure's errors before it only
         held = F.scale_bounds(held.assign(yhat_lower=held["raw_lower"],
@@ -76,7 +79,9 @@ def test_auto_is_scored_out_of_sample_on_the_same_origins_as_every_model():
         # the auto row is the score of the nested choices, not the best score in hindsight
         assert auto["mase"] == pytest.approx(nested["mase"])
         assert auto["coverage"] == pytest.approx(nested["coverage"])
-        assert auto["n_points"] == sum(g["model"] == "snaive") * 6
+        assert auto["n_points"] == n_out * 3
+        # the nested bounds are the ones scored
+        assert np.allclose(held["yhat_lower"], held["nested_lower"])
     chosen = bt[bt["model"] == "auto"].set_index("unique_id")["chosen"]
     assert run.forecast.groupby("unique_id")["model"].first().to_dict() == chosen.to_dict()
 
@@ -88,8 +93,8 @@ def test_adding_future_data_does_not_change_a_replayed_origins_choice():
     a = F.forecast_run(short, 3, **kw).points
     b = F.forecast_run(s, 3, **kw).points
     # origins that are scored in both runs have their full inner windows in both
-    outer_a = a.groupby("unique_id")["cutoff"].apply(lambda c: set(sorted(c.unique())[-2:]))
-    outer_b = b.groupby("unique_id")["cutoff"].apply(lambda c: set(sorted(c.unique())[-2:]))
+    outer_a = a.groupby("unique_id")["cutoff"].apply(lambda c: set(sorted(c.unique())[-6:]))
+    outer_b = b.groupby("unique_id")["cutoff"].apply(lambda c: set(sorted(c.unique())[-6:]))
     for uid in outer_a.index:
         common = outer_a[uid] & outer_b[uid]
         assert common
@@ -245,10 +250,10 @@ def test_period_forecast_adds_actuals_and_combines_intervals():
         "yhat_lower": 8.0, "yhat_upper": 12.0,
         "y": [11, 11, 50, 12, 12, 50, 6, 6, 50, 13, 13, 50.0]})
     c = F.period_forecast(hist, fc, "2026-Q4", points=pts).iloc[0]
-    # 80% quantile of (0.5, 1, 1.5, 2): position 0.8 · 3 = 2.4 → 1.5 + 0.4 · 0.5 = 1.7
+    # conformal position 0.8 · (4 + 1) = 4 of (0.5, 1, 1.5, 2): the largest, 2
     assert c["interval"] == "calibrated" and c["n_windows"] == 4
-    assert c["factor"] == pytest.approx(1.7)
-    assert c["lower"] == pytest.approx(60 - 1.7 * 7) and c["upper"] == pytest.approx(60 + 1.7 * 7)
+    assert c["factor"] == pytest.approx(2.0)
+    assert c["lower"] == pytest.approx(60 - 2.0 * 7) and c["upper"] == pytest.approx(60 + 2.0 * 7)
 
 
 def test_quota_and_period_actuals():
