@@ -36,12 +36,11 @@ from .recom import recombination_chains
 from .solver import (
     Problem,
     Result,
-    band_limits,
-    _run,
     all_arcs,
-    build_lp,
+    band_limits,
     lp_relaxation,
     nearest_arcs,
+    run_lp,
 )
 
 
@@ -72,7 +71,7 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
         # start from an LP with 3% of the disruption budget held back, so that the repair
         # after rounding still has moves to spend; the bound stays the true LP's
         tight = dataclasses.replace(p, max_disruption=0.97 * p.max_disruption)
-        st2, x2, *_ = _run(*build_lp(tight, I, Rr), time_limit=0.2 * time_limit)
+        st2, x2, *_ = run_lp(tight, I, Rr, time_limit=0.2 * time_limit)
         if st2 == "optimal":
             x = x2
     assign = np.full(p.n, -1)
