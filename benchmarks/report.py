@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -139,6 +140,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (median shown)")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="copy our first run's reports folder here (to look at the pages)")
     args = ap.parse_args()
     names = available_notebooks(config.NOTEBOOKS)
     ds = load_dataset("sample")
@@ -162,6 +165,8 @@ def main() -> None:
                       f" other processes {m['others']:7.1f} CPU-s meanwhile "
                       f"({m['others'] / m['wall']:.1f} cores), load {m['load']:.1f} before",
                       flush=True)
+        if args.keep is not None:
+            shutil.copytree(tmp / "ours0", args.keep, dirs_exist_ok=True)
         med = {w: {key: statistics.median(r[key] for r in rs) for key in ("wall", "cpu")}
                for w, rs in runs.items()}
         busy = statistics.median(r["others"] / r["wall"] for rs in runs.values() for r in rs)

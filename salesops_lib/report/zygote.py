@@ -38,13 +38,21 @@ from pathlib import Path
 
 import nbformat
 
-#: Libraries the library imports inside functions (so a notebook's own import lines do not
-#: name them) that cost real time to import: preloaded too, when installed.
-HEAVY = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
-         "pandas", "numpy", "scipy.stats", "scipy.optimize", "scipy.sparse.csgraph",
-         "statsmodels.api", "statsmodels.stats.multitest", "matplotlib.pyplot",
-         "prophet", "cmdstanpy", "statsforecast", "statsforecast.models",
-         "hierarchicalforecast", "highspy", "networkx", "yaml")
+#: What every kernel imports: the kernel itself and the data stack.
+BASE = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
+        "numpy", "pandas", "matplotlib.pyplot", "yaml")
+
+#: Libraries a package of the library imports inside its functions (so a notebook's own
+#: import lines do not name them) that cost real time to import: preloaded, when installed,
+#: for the notebooks that import the package.
+HEAVY = {"salesops_lib.forecast": ("scipy.stats", "statsmodels.api", "prophet", "cmdstanpy",
+                                   "statsforecast", "statsforecast.models",
+                                   "hierarchicalforecast"),
+         "salesops_lib.compensation": ("scipy.stats", "statsmodels.api"),
+         "salesops_lib.performance": ("scipy.stats", "statsmodels.api",
+                                      "statsmodels.stats.multitest"),
+         "salesops_lib.strategy": ("scipy.optimize", "statsmodels.api"),
+         "salesops_lib.territory": ("scipy.sparse.csgraph", "highspy", "networkx")}
 
 #: Never preloaded: importing the inline backend outside a running shell would skip its
 #: hook into IPython (figures would not be shown).
@@ -74,15 +82,17 @@ def notebook_imports(path) -> list[str]:
 
 
 def preload_modules(paths) -> list[str]:
-    """What the zygote imports: :data:`HEAVY` and every module the notebooks at ``paths``
-    import (a ``from m import name`` also tries ``m.name``, which is skipped when it is not a
-    module), in first-seen order, without :data:`NEVER`."""
-    seen: dict[str, None] = {}
-    for m in HEAVY:
-        seen[m] = None
+    """What the zygote imports: :data:`BASE`, every module the notebooks at ``paths`` import
+    (a ``from m import name`` also tries ``m.name``, which is skipped when it is not a module)
+    and the :data:`HEAVY` libraries of the library packages they use, in first-seen order,
+    without :data:`NEVER`."""
+    seen: dict[str, None] = dict.fromkeys(BASE)
     for p in paths:
         for m in notebook_imports(p):
             seen[m] = None
+    for package, extra in HEAVY.items():
+        if any(m == package or m.startswith(package + ".") for m in list(seen)):
+            seen.update(dict.fromkeys(extra))
     return [m for m in seen if m not in NEVER]
 
 

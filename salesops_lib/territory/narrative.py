@@ -270,6 +270,7 @@ def solver_note(solution) -> str:
     how = {"milp": "the exact integer program (HiGHS)",
            "lp+local": "a linear relaxation, rounding and local search (HiGHS)",
            "greedy+local": "a greedy start and local search (the relaxation did not finish in time)",
+           "prices+local": "band prices (a Lagrangian relaxation) and local search",
            }.get(a.get("method"), a.get("method"))
     status = {"optimal": "proven optimal", "time_limit": "stopped at the time limit",
               "feasible": "all constraints met",
@@ -280,7 +281,9 @@ def solver_note(solution) -> str:
                 "the proposal only balances the territories.")
     gap = _f(a, "gap")
     valid = bool(a.get("bound_valid", a.get("method") == "milp"))
-    bound = "the proven lower bound" if a.get("method") == "milp" else "the relaxation's lower bound"
+    bound = ("the proven lower bound" if a.get("method") == "milp" else
+             "the Lagrangian lower bound" if a.get("method") == "prices+local" else
+             "the relaxation's lower bound")
     if np.isfinite(gap) and valid:
         q = f"its travel is within {gap:.1%} of {bound}"
     else:

@@ -33,7 +33,8 @@ class Solution:
         ``feasible`` (every constraint met, optimality not proven) or ``band_not_met`` (the
         search ran out of time with some territory outside the balance band).
     method : str
-        ``milp``, ``lp+local`` or ``greedy+local``.
+        ``milp``, ``lp+local``, ``greedy+local`` or ``prices+local`` (band prices, for very
+        large instances: :mod:`salesops_lib.territory.prices`).
     objective, bound : float
         Potential-weighted travel (potential·km) of the alignment, and a lower bound on it.
     gap : float

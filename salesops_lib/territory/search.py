@@ -32,6 +32,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .geo import haversine_km
 from .polish import polish, violation
+from .prices import lagrangian_bound, price_start
 from .recom import recombination_chains
 from .solver import (
     Problem,
@@ -44,6 +45,11 @@ from .solver import (
 )
 
 
+#: Above this many unit × rep pairs the LP is skipped for band prices (:mod:`.prices`): on
+#: 57,650 accounts × 350 reps the LP alone outlasted a 300 s limit on a loaded machine.
+PRICES_ABOVE = 5_000_000
+
+
 def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
     t0 = time.perf_counter()
     deadline = t0 + time_limit
@@ -51,6 +57,8 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
     I, Rr = (all_arcs(p) if p.n * p.R <= 400_000 else
              nearest_arcs(p, k) if p.n <= 20_000 else
              nearest_arcs(p, k, per_rep=int(np.ceil(4 * p.n / p.R))))
+    if p.n * p.R > PRICES_ABOVE:
+        return _from_prices(p, I, Rr, t0, deadline, time_limit)
     status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.7 * time_limit)
     if status == "infeasible" and len(I) < p.n * p.R:
         # nearest-rep pruning can make the LP infeasible on its own: widen before giving up
@@ -83,6 +91,26 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
         if stuck:
             notes.append(f"{stuck} locked units cannot join their territory's connected part")
     assign = local_search(p, assign, I, Rr, deadline)
+    return _finish(p, assign, I, Rr, t0, deadline, time_limit, method, bound, valid, notes)
+
+
+def _from_prices(p: Problem, I, Rr, t0, deadline, time_limit) -> Result:
+    """Band prices, then the same local search and second stage as after the LP; the bound
+    is the Lagrangian one, over every rep."""
+    assign, prices, _ = price_start(p, I, Rr, t0 + 0.3 * time_limit)
+    notes = []
+    if p.adjacency is not None:
+        assign, stuck = _fix_orphans(p, assign)
+        if stuck:
+            notes.append(f"{stuck} locked units cannot join their territory's connected part")
+    assign = local_search(p, assign, I, Rr, deadline - 0.05 * time_limit)
+    bound = lagrangian_bound(p, prices)
+    return _finish(p, assign, I, Rr, t0, deadline, time_limit, "prices+local", bound, True, notes)
+
+
+def _finish(p, assign, I, Rr, t0, deadline, time_limit, method, bound, valid, notes) -> Result:
+    """The second stage when the first pass missed the band (chains, polish), then the
+    result with its gap."""
     first = violation(p, assign)
     stages = {"first_pass_violation": first, "first_pass_seconds": time.perf_counter() - t0,
               "first_pass_max_deviation": _max_deviation(p, assign)}
