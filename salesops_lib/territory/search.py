@@ -105,7 +105,9 @@ def _from_prices(p: Problem, I, Rr, t0, deadline, time_limit) -> Result:
             notes.append(f"{stuck} locked units cannot join their territory's connected part")
     assign = local_search(p, assign, I, Rr, deadline - 0.05 * time_limit)
     bound = lagrangian_bound(p, prices)
-    return _finish(p, assign, I, Rr, t0, deadline, time_limit, "prices+local", bound, True, notes)
+    valid = bool(bound > 0)        # prices far from converged can give a vacuous bound
+    return _finish(p, assign, I, Rr, t0, deadline, time_limit, "prices+local",
+                   bound if valid else np.nan, valid, notes)
 
 
 def _finish(p, assign, I, Rr, t0, deadline, time_limit, method, bound, valid, notes) -> Result:
