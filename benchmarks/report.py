@@ -1,25 +1,34 @@
 """The whole report set: our runner against plain papermill + nbconvert, one after another.
 
 Both render every notebook in ``config.NOTEBOOKS`` for the same period on the same data
-(the built-in sample), in this one process:
+(the built-in sample) and the same parameters, in this one process:
 
 * baseline: for each notebook, ``papermill.execute_notebook`` then nbconvert's
   ``HTMLExporter`` (no input cells), one notebook after another — what a hand-written cron
   script does;
-* ours: ``salesops report`` (:func:`salesops_lib.report.run_reports`): kernels in parallel
-  (one per core), the data set loaded and validated once, the exporter warmed while the
-  kernels run, plus everything the baseline does not do (lock, atomic publish, masking,
-  manifest, index, ledger staging).
+* ours: ``salesops report`` (:func:`salesops_lib.report.run_reports`) into a fresh folder (no
+  timings of an earlier run): kernels in parallel (one per core), forked from a zygote that
+  did the imports once, the data set loaded and validated once, the longest notebooks first,
+  HTML converted in this process while the kernels run, plus everything the baseline does not
+  do (lock, atomic publish, masking, manifest, index, ledger staging).
+
+``--rounds`` alternates the two (baseline first in odd rounds, ours first in even ones) and
+prints the median of each. Beside wall time it prints the CPU seconds each spent (this
+process and every process it started, reaped) and the CPU seconds *other* processes used on
+the machine meanwhile (from ``/proc/stat``): the machine was quiet when that is near zero.
 
 Then the run-time cost of the lock and of the transactional ledger store, measured alone.
 
-Run: ``python benchmarks/report.py`` (add ``--jobs N`` to fix the kernel count).
+Run: ``python benchmarks/report.py [--rounds 3] [--jobs N]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -32,7 +41,34 @@ from salesops_lib.report import available_notebooks, resolve_period, run_reports
 from salesops_lib.report.runner import default_jobs
 
 
-def baseline(names: list[str], period: str, out: Path, each: dict) -> float:
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped descendants."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _machine_busy() -> float:
+    """CPU seconds every process on the machine has used since boot (``/proc/stat``)."""
+    try:
+        with open("/proc/stat") as fh:
+            f = [int(x) for x in fh.readline().split()[1:]]
+    except OSError:
+        return float("nan")
+    busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7]       # user nice system irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def measured(fn, *args) -> dict:
+    """Run ``fn``; wall seconds, our CPU seconds, other processes' CPU seconds, load before."""
+    load = os.getloadavg()[0]
+    c0, m0, t0 = _cpu(), _machine_busy(), time.perf_counter()
+    fn(*args)
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
+    return {"wall": wall, "cpu": cpu, "others": max(_machine_busy() - m0 - cpu, 0.0),
+            "load": load}
+
+
+def baseline(names: list[str], period: str, out: Path, each: dict) -> None:
     import logging
 
     import nbformat
@@ -40,7 +76,7 @@ def baseline(names: list[str], period: str, out: Path, each: dict) -> float:
     from nbconvert import HTMLExporter
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    t0 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
     for name in names:
         t1 = time.perf_counter()
         src = config.NOTEBOOKS / f"{name}.ipynb"
@@ -52,18 +88,15 @@ def baseline(names: list[str], period: str, out: Path, each: dict) -> float:
         body, _ = HTMLExporter(exclude_input=True).from_notebook_node(
             nbformat.read(executed, as_version=4))
         (out / f"{name}.html").write_text(body, encoding="utf-8")
-        each[name] = time.perf_counter() - t1
-    return time.perf_counter() - t0
+        each.setdefault(name, []).append(time.perf_counter() - t1)
 
 
-def ours(names: list[str], period: str, out: Path, jobs: int | None, each: dict) -> float:
-    t0 = time.perf_counter()
+def ours(names: list[str], period: str, out: Path, jobs: int | None, each: dict) -> None:
     res = run_reports(period=period, notebooks=names, out=out, jobs=jobs)
-    seconds = time.perf_counter() - t0
     if not res.ok:
         sys.exit(f"our run failed: {[(r.name, r.error) for r in res.results if r.error]}")
-    each.update({r.name: r.seconds for r in res.results})
-    return seconds
+    for r in res.results:
+        each.setdefault(r.name, []).append(r.seconds)
 
 
 def lock_cost(folder: Path, n: int = 200) -> float:
@@ -106,6 +139,9 @@ def store_cost(folder: Path, n: int = 100) -> tuple[float, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (median shown)")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="copy our first run's reports folder here (to look at the pages)")
     args = ap.parse_args()
     names = available_notebooks(config.NOTEBOOKS)
     ds = load_dataset("sample")
@@ -113,21 +149,40 @@ def main() -> None:
     jobs = args.jobs or default_jobs()
     print(f"report set: {len(names)} notebooks ({', '.join(names)}), period {period}, "
           f"sample data, {os.cpu_count()} cores, {jobs} kernels at once")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="salesops-bench-") as tmp:
         tmp = Path(tmp)
-        (tmp / "base").mkdir()
         base_each, our_each = {}, {}
-        base = baseline(names, period, tmp / "base", base_each)
-        print(f"  plain papermill + nbconvert, one after another: {base:7.1f} s")
-        our = ours(names, period, tmp / "ours", args.jobs, our_each)
-        print(f"  salesops report (ours):                          {our:7.1f} s")
-        print(f"  ratio: x{base / our:.2f} faster")
-        again = ours(names, period, tmp / "ours", args.jobs, {})
-        print(f"  ours again, same folder (longest notebooks first, as a weekly run): "
-              f"{again:7.1f} s  (x{base / again:.2f})")
-        print("  per notebook (baseline: execute + convert; ours: execute, kernels in parallel):")
+        runs = {"baseline": [], "ours": []}
+        for k in range(args.rounds):
+            order = ("baseline", "ours") if k % 2 == 0 else ("ours", "baseline")
+            for what in order:
+                if what == "baseline":
+                    m = measured(baseline, names, period, tmp / f"base{k}", base_each)
+                else:
+                    m = measured(ours, names, period, tmp / f"ours{k}", args.jobs, our_each)
+                runs[what].append(m)
+                print(f"  round {k + 1} {what:<8} {m['wall']:7.1f} s wall, {m['cpu']:7.1f} s CPU;"
+                      f" other processes {m['others']:7.1f} CPU-s meanwhile "
+                      f"({m['others'] / m['wall']:.1f} cores), load {m['load']:.1f} before",
+                      flush=True)
+        if args.keep is not None:
+            shutil.copytree(tmp / "ours0", args.keep, dirs_exist_ok=True)
+        med = {w: {key: statistics.median(r[key] for r in rs) for key in ("wall", "cpu")}
+               for w, rs in runs.items()}
+        busy = statistics.median(r["others"] / r["wall"] for rs in runs.values() for r in rs)
+        state = ("quiet" if busy < 0.25 else
+                 f"loaded: other processes used {busy:.1f} of the {os.cpu_count()} cores")
+        print(f"median of {args.rounds} round(s), machine {state}:")
+        print(f"  plain papermill + nbconvert, one after another: {med['baseline']['wall']:7.1f} s "
+              f"({med['baseline']['cpu']:.1f} CPU-s)")
+        print(f"  salesops report (ours):                         {med['ours']['wall']:7.1f} s "
+              f"({med['ours']['cpu']:.1f} CPU-s)")
+        print(f"  ratio: x{med['baseline']['wall'] / med['ours']['wall']:.2f} faster "
+              f"(x{med['baseline']['cpu'] / med['ours']['cpu']:.2f} less CPU)")
+        print("  per notebook, median (baseline: execute + convert; ours: execute, in parallel):")
         for n in names:
-            print(f"    {n:<22} {base_each[n]:7.1f} s   {our_each[n]:7.1f} s")
+            print(f"    {n:<22} {statistics.median(base_each[n]):7.1f} s   "
+                  f"{statistics.median(our_each[n]):7.1f} s")
         lock = lock_cost(tmp / "lock")
         append, read, publish = store_cost(tmp / "store")
         print("run-time cost of the safety machinery:")

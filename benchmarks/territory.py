@@ -32,35 +32,15 @@ import pandas as pd
 
 from salesops_lib import load_dataset
 from salesops_lib import territory as T
-from salesops_lib.data import Dataset
+from salesops_lib.territory.cases import county_dataset, grid_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
-OPP_COLS = ["opportunity_id", "account_id", "rep_id", "stage", "status", "amount", "created_date"]
 
 
 def counties(n_reps: int):
     """Counties of the contiguous US as accounts, reps at the ``n_reps`` most populous."""
-    g = pd.read_csv(SHARED / "us_census_gazetteer_2010" / "Gaz_counties_national.txt", sep="\t",
-                    encoding="latin-1", dtype={"GEOID": str})
-    g.columns = [c.strip() for c in g.columns]
-    g = g[~g["USPS"].isin(["AK", "HI", "PR"])].reset_index(drop=True)
-    adj = pd.read_csv(SHARED / "us_county_adjacency" / "county_adjacency.txt", sep="\t", header=None,
-                      encoding="latin-1", names=["name", "unit", "nname", "neighbor"],
-                      dtype={"unit": str, "neighbor": str})
-    adj["unit"] = adj["unit"].ffill()
-    adj = adj.loc[adj["unit"].isin(g["GEOID"]) & adj["neighbor"].isin(g["GEOID"])
-                  & (adj["unit"] != adj["neighbor"]), ["unit", "neighbor"]].reset_index(drop=True)
-    top = g.nlargest(n_reps, "POP10")
-    reps = pd.DataFrame({"rep_id": [f"R{i:02d}" for i in range(n_reps)],
-                         "rep_name": (top["NAME"] + ", " + top["USPS"]).to_numpy(),
-                         "home_latitude": top["INTPTLAT"].to_numpy(),
-                         "home_longitude": top["INTPTLONG"].to_numpy()})
-    acc = pd.DataFrame({"account_id": g["GEOID"], "account_name": g["NAME"] + ", " + g["USPS"],
-                        "latitude": g["INTPTLAT"], "longitude": g["INTPTLONG"],
-                        "potential": g["POP10"].astype(float)})
-    ds = Dataset.from_frames(accounts=acc, reps=reps, opportunities=pd.DataFrame(columns=OPP_COLS))
-    return ds, adj
+    return county_dataset(SHARED, n_reps)
 
 
 def row(name, ds, assignment, adj, seconds, extra=""):
@@ -161,29 +141,10 @@ def bench_counties(with_spopt: bool, budget: float = 120.0, tolerance: float = 0
     return pd.DataFrame(rows)
 
 
-def grid(rows: int, cols: int, reps: int, seed: int, sigma: float = 1.5):
-    """A rows × cols grid of cells (rook adjacency), lognormal potential, reps in random cells
-    (the same generator as ``tests/territory/test_recom.py``)."""
-    rng = np.random.default_rng(seed)
-    cells = [(r, c) for r in range(rows) for c in range(cols)]
-    acc = pd.DataFrame({"account_id": [f"U{r:02d}{c:02d}" for r, c in cells],
-                        "account_name": [f"Cell {r}-{c}" for r, c in cells],
-                        "latitude": [40 + 0.3 * r for r, c in cells],
-                        "longitude": [-100 + 0.4 * c for r, c in cells],
-                        "potential": np.round(rng.lognormal(10, sigma, len(cells)), -1)})
-    k = rng.choice(len(cells), reps, replace=False)
-    rp = pd.DataFrame({"rep_id": [f"R{j}" for j in range(reps)], "rep_name": [f"Rep {j}" for j in range(reps)],
-                       "home_latitude": acc["latitude"].to_numpy()[k],
-                       "home_longitude": acc["longitude"].to_numpy()[k]})
-    adj = pd.DataFrame([{"unit": f"U{r:02d}{c:02d}", "neighbor": f"U{r + dr:02d}{c + dc:02d}"}
-                        for r, c in cells for dr, dc in ((0, 1), (1, 0)) if r + dr < rows and c + dc < cols])
-    return Dataset.from_frames(accounts=acc, reps=rp, opportunities=pd.DataFrame(columns=OPP_COLS)), adj
-
-
 def bench_mid_sized(tolerance: float = 0.02, time_limit: float = 30.0, with_exact: bool = True):
     """156 grid cells, 8 contiguous territories: the search (auto picks it) against the exact
     flow MILP given the same time, in the same process."""
-    ds, adj = grid(12, 13, 8, seed=0)
+    ds, adj = grid_dataset(12, 13, 8, seed=0)
     rows = []
     for method in ("auto", "exact") if with_exact else ("auto",):
         t0 = time.perf_counter()

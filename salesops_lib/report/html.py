@@ -12,7 +12,9 @@ House style of every page (:func:`to_html`):
 from __future__ import annotations
 
 import copy
+import functools
 import re
+import threading
 from pathlib import Path
 
 #: The nbconvert template folder shipped with the package.
@@ -60,6 +62,27 @@ def to_html(nb, *, title: str | None = None, nav: list[tuple[str, str]] | None =
         The navigation bar: the index first, then the period's other reports. The link whose
         label starts the title is marked as the current page.
     """
+    nb = copy.deepcopy(nb)
+    describe_images(nb)
+    if title is None:
+        first = next((c for c in nb.cells if c.get("cell_type") == "markdown"), None)
+        title = (_heading(first.get("source", "")) if first is not None else None) or "Report"
+    nb.metadata["title"] = title
+    current = title.split(" · ")[0].strip().lower()
+    links = [{"label": label, "href": href,
+              "current": label.strip().lower() == current}
+             for label, href in (nav or [])]
+    with _LOCK:                 # one exporter, built once: its templates load only once
+        body, _ = _exporter().from_notebook_node(nb, resources={"salesops_nav": links})
+    return body
+
+
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _exporter():
+    """The process's one HTML exporter (used under :data:`_LOCK`: it is not thread-safe)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import Preprocessor
 
@@ -72,20 +95,9 @@ def to_html(nb, *, title: str | None = None, nav: list[tuple[str, str]] | None =
                                 if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
             return cell, resources
 
-    nb = copy.deepcopy(nb)
-    describe_images(nb)
-    if title is None:
-        first = next((c for c in nb.cells if c.get("cell_type") == "markdown"), None)
-        title = (_heading(first.get("source", "")) if first is not None else None) or "Report"
-    nb.metadata["title"] = title
-    current = title.split(" · ")[0].strip().lower()
-    links = [{"label": label, "href": href,
-              "current": label.strip().lower() == current}
-             for label, href in (nav or [])]
     exporter = HTMLExporter(template_name="salesops",
                             extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.register_preprocessor(DropNoise(), enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"salesops_nav": links})
-    return body
+    return exporter

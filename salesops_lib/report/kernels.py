@@ -1,8 +1,9 @@
 """Running notebooks: papermill in parallel, one kernel each, with an environment per notebook.
 
 Each notebook runs in its own kernel started with the run's environment plus its own
-entries (its staging area for what it keeps). Kernels are tracked so an interrupted run can
-stop every one of them at once.
+entries (its staging area for what it keeps). When the run has a :class:`~.zygote.Zygote`,
+the kernel is forked from it with every import already done; otherwise jupyter_client starts
+a fresh Python. Kernels are tracked so an interrupted run can stop every one of them at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import ClassVar
 
 from jupyter_client import AsyncKernelManager
 
+from . import zygote
+from .index import read_manifest
+
 _LIVE: set = set()
 _LIVE_LOCK = threading.Lock()
 
@@ -24,6 +28,7 @@ class _RunKernelManager(AsyncKernelManager):
     (the class is specialised per notebook: papermill creates the manager itself)."""
 
     salesops_env: ClassVar[dict] = {}
+    salesops_zygote: ClassVar[object] = None
 
     async def _async_pre_start_kernel(self, **kw):
         kw["env"] = {**kw.get("env", os.environ), **self.salesops_env}
@@ -31,10 +36,39 @@ class _RunKernelManager(AsyncKernelManager):
             _LIVE.add(self)
         return await super()._async_pre_start_kernel(**kw)
 
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        zyg = self.salesops_zygote
+        argv = _launcher_args(kernel_cmd)
+        if zyg is None or argv is None or not zyg.alive():
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        import asyncio
+
+        from .zygote import ForkedKernel
+
+        env = kw.get("env") or dict(os.environ)
+        pid = await asyncio.to_thread(zyg.fork, argv, env, kw.get("cwd"))
+        prov = self.provisioner
+        prov.process = ForkedKernel(pid)
+        prov.pid = prov.pgid = pid
+        prov.cwd = kw.get("cwd")
+        self._reconcile_connection_info(prov.connection_info)
+        return None
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         with _LIVE_LOCK:
             _LIVE.discard(self)
         return await super()._async_cleanup_resources(restart=restart)
+
+
+def _launcher_args(cmd) -> list[str] | None:
+    """The arguments after ``python -m ipykernel_launcher`` when ``cmd`` starts this
+    interpreter's ipykernel (what a zygote can fork), else None."""
+    cmd = list(cmd or [])
+    if len(cmd) < 3 or cmd[1:3] != ["-m", "ipykernel_launcher"]:
+        return None
+    if os.path.realpath(cmd[0]) != os.path.realpath(sys.executable):
+        return None
+    return cmd[3:]
 
 
 def kill_all() -> None:
@@ -50,12 +84,15 @@ def kill_all() -> None:
             pass
 
 
-def execute(src: Path, dst: Path, parameters: dict, env: dict, cwd: Path) -> Exception | None:
-    """Run notebook ``src`` into ``dst`` with ``parameters`` injected; returns the error the
-    notebook raised (papermill still writes ``dst`` with the failing cell), or None."""
+def execute(src: Path, dst: Path, parameters: dict, env: dict, cwd: Path,
+            zygote=None) -> Exception | None:
+    """Run notebook ``src`` into ``dst`` with ``parameters`` injected, in a kernel forked from
+    ``zygote`` when given; returns the error the notebook raised (papermill still writes
+    ``dst`` with the failing cell), or None."""
     import papermill as pm
 
-    manager = type("RunKernelManager", (_RunKernelManager,), {"salesops_env": dict(env)})
+    manager = type("RunKernelManager", (_RunKernelManager,),
+                   {"salesops_env": dict(env), "salesops_zygote": zygote})
     try:
         pm.execute_notebook(str(src), str(dst), parameters=parameters, progress_bar=False,
                             log_output=False, report_mode=False, cwd=str(cwd),
@@ -109,3 +146,59 @@ def short_error(exc: BaseException) -> str:
     if ename:
         return f"{ename}: {evalue}"
     return f"{type(exc).__name__}: {exc}"
+
+
+#: Seconds each shipped report takes on the default sample (one kernel of two, quiet
+#: machine): the order of a first run, before the reports folder has timings of its own.
+TYPICAL_SECONDS = {"forecast": 45.0, "pipeline_health": 16.0, "quotas_compensation": 15.0,
+                   "rep_performance": 14.0, "sales_strategy": 12.0, "territory_design": 11.0,
+                   "executive_summary": 6.0}
+
+
+def longest_first(run_jobs: list, out: Path) -> list:
+    """Start the pages that took longest last time first, so the slowest notebook does not
+    start last and leave the other kernels idle. Without a previous run the shipped reports
+    take :data:`TYPICAL_SECONDS` and a notebook never timed goes first of all."""
+    took: dict[str, float] = dict(TYPICAL_SECONDS)
+    manifests = sorted(Path(out).glob("*/manifest.json"), key=lambda m: m.stat().st_mtime)
+    for m in manifests if Path(out).is_dir() else []:
+        for e in (read_manifest(m) or {}).get("notebooks", []):
+            took[e["name"]] = float(e.get("seconds") or 0)
+            for pg in e.get("pages", []):
+                took[f"{e['name']}:{pg.get('label')}"] = float(pg.get("seconds") or 0)
+    key = {j.id: took.get(f"{j.name}:{j.label}" if j.label else j.name,
+                          took.get(j.name, float("inf")))
+           for j in run_jobs}
+    return sorted(run_jobs, key=lambda j: -key[j.id])
+
+
+#: Thread pools of numerical libraries in each kernel: with several kernels on the cores,
+#: each gets its share instead of every kernel starting one thread per core.
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def kernel_env(scratch: Path, jobs: int, cores: int, pages: int | None) -> dict:
+    """What every kernel of the run starts with (read at import time, so the zygote gets it
+    too): no warnings, the inline backend, plain-text matplotlib (its rc file written into
+    ``scratch``), and each kernel's share of the ``cores`` in the numerical thread pools
+    (``pages`` None: a fan-out, as many kernels at once as ``jobs``)."""
+    workers = max(1, min(jobs, pages or 10**6))
+    share = str(max(1, cores // workers))
+    rc = scratch / "matplotlibrc"
+    rc.write_text("text.parse_math: False\ntext.usetex: False\n")
+    return {**os.environ,
+            **{k: share for k in _THREAD_VARS if k not in os.environ},
+            "PYTHONWARNINGS": "ignore",       # no warnings in reports
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "MATPLOTLIBRC": str(rc)}
+
+
+def start_zygote(paths, env: dict, scratch: Path):
+    """The run's kernel zygote (:mod:`.zygote`), or None where fork is unavailable or
+    ``SALESOPS_ZYGOTE=0`` turns it off (then kernels start the ordinary way)."""
+    if not hasattr(os, "fork") or os.environ.get("SALESOPS_ZYGOTE", "1") == "0":
+        return None
+    try:
+        return zygote.Zygote(zygote.preload_modules(paths), env, scratch / "zygote.log")
+    except OSError:
+        return None

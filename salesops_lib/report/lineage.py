@@ -118,8 +118,8 @@ def notebook_parameters() -> dict:
 
 
 def footer(ds: Dataset, **params):
-    """The lineage footer: parameters (secrets masked), data fingerprint, versions, seeds,
-    run time. The parameters are the notebook's own (:func:`notebook_parameters`), updated
+    """The lineage footer, folded under "Lineage" (a reader opens it on demand): parameters
+    (secrets masked), data fingerprint, versions, seeds, run time. The parameters are the notebook's own (:func:`notebook_parameters`), updated
     with any keyword arguments."""
     from IPython.display import HTML
 
@@ -144,6 +144,8 @@ def footer(ds: Dataset, **params):
                    f"text-align:left;background:none'>{html.escape(k)}</td><td style='padding:2px 0;"
                    f"text-align:left;background:none'>{html.escape(str(v))}</td></tr>"
                    for k, v in rows)
-    return HTML('<div style="border-top:1px solid #CCC;margin-top:28px;padding-top:8px;'
-                'font-size:11.5px;color:#333"><b>Lineage</b><table style="border:none">'
-                f"{body}</table></div>")
+    # folded: parameter names and table names are for the analyst re-running the page
+    return HTML('<details style="border-top:1px solid #CCC;margin-top:28px;padding-top:8px;'
+                'font-size:11.5px;color:#333"><summary><b>Lineage</b>: how this page was '
+                'made (for the analyst who re-runs it)</summary><table style="border:none">'
+                f"{body}</table></details>")

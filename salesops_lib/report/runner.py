@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -244,6 +245,25 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
                                    f"{FAN_OUT[kind]!r} parameter")
     shown_data = mask_url(data)
     shown_mapping = mask_text(mapping or "", secrets)
+    # the kernels' imports happen in the zygote while the data loads here
+    scratch = Path(tempfile.mkdtemp(prefix="salesops-run-"))
+    try:
+        base_env = kernels.kernel_env(scratch, jobs or default_jobs(), default_jobs(),
+                                     len(names) if not per else None)
+        zyg = kernels.start_zygote(list(paths.values()), base_env, scratch)
+        try:
+            return _checked_run(period, data, names, paths, declared, typed, per, out, mapping,
+                                jobs, wait, progress, nb_dir, secret, secrets, shown_data,
+                                shown_mapping, base_env, zyg)
+        finally:
+            if zyg is not None:
+                zyg.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _checked_run(period, data, names, paths, declared, typed, per, out, mapping, jobs, wait,
+                 progress, nb_dir, secret, secrets, shown_data, shown_mapping, base_env, zyg):
     try:
         ds = load_dataset(data, mapping=mapping or None)
     except (DataValidationError, DataSourceError) as exc:
@@ -264,7 +284,7 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
     run_jobs = _plan(names, paths, declared, typed, per, ds, p, shown_data, shown_mapping)
     with publish.RunLock(out, wait=wait):
         return _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping,
-                           data, secret, secrets, nb_dir, jobs, progress)
+                           data, secret, secrets, nb_dir, jobs, progress, base_env, zyg)
 
 
 def _plan(names, paths, declared, typed, per, ds, p, shown_data, shown_mapping) -> list[_Job]:
@@ -291,23 +311,8 @@ def _plan(names, paths, declared, typed, per, ds, p, shown_data, shown_mapping) 
     return plan
 
 
-def _longest_first(run_jobs: list[_Job], out: Path) -> list[_Job]:
-    """Start the pages that took longest last time first (unknown ones first of all), so the
-    slowest notebook does not start last and leave the other kernels idle."""
-    took: dict[str, float] = {}
-    manifests = sorted(Path(out).glob("*/manifest.json"), key=lambda m: m.stat().st_mtime)
-    for m in manifests if Path(out).is_dir() else []:
-        for e in (read_manifest(m) or {}).get("notebooks", []):
-            took[e["name"]] = float(e.get("seconds") or 0)
-            for pg in e.get("pages", []):
-                took[f"{e['name']}:{pg.get('label')}"] = float(pg.get("seconds") or 0)
-    key = {j.id: took.get(j.name if j.label is None else f"{j.name}:{j.label}", float("inf"))
-           for j in run_jobs}
-    return sorted(run_jobs, key=lambda j: -key[j.id])
-
-
 def _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping, data, secret,
-                secrets, nb_dir, jobs, progress) -> RunResult:
+                secrets, nb_dir, jobs, progress, base_env, zyg) -> RunResult:
     publish.sweep(out)
     run_id = publish.new_run_id()
     stage = publish.stage_dir(out, run_id)
@@ -319,27 +324,23 @@ def _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping,
         (stage / "exec").mkdir()
         dataset_cache.store(stage / "cache", ds, shown_data, mapping or None,
                             ds.fiscal_start_month)
-        rc = stage / "matplotlibrc"
-        rc.write_text("text.parse_math: False\ntext.usetex: False\n")
-        env = {"PYTHONWARNINGS": "ignore",       # no warnings in reports
-               "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-               "MATPLOTLIBRC": str(rc),
+        env = {**base_env,
                dataset_cache.CACHE_ENV: str(stage / "cache"),
                keep.REPORTS_ENV: str(out.resolve()),
                keep.DATA_ENV: shown_data}
         if secret:
             env[PASSWORD_ENV] = secret
         render.titles_and_nav(run_jobs, names, p)
-        _execute_all(_longest_first(run_jobs, out), stage, env, nb_dir, jobs, secrets,
-                     progress, log_lines)
+        _execute_all(kernels.longest_first(run_jobs, out), stage, env, nb_dir, jobs, secrets,
+                     progress, log_lines, zyg)
         version, previous = publish.new_version(out, p.label, run_id)
         results = _collect(run_jobs, names, version, p, secrets, ds)
         manifest = _manifest(p, ds, shown_data, shown_mapping, started, results, previous)
         atomic_write(version / "manifest.json",
                      mask_text(json.dumps(manifest, indent=2, default=str), secrets))
-        kernel_log = stage / "kernel.log"
-        if kernel_log.exists():
-            chatter = kernel_log.read_text(encoding="utf-8", errors="replace").strip()
+        for kernel_log in (stage / "kernel.log", getattr(zyg, "log_path", None)):
+            chatter = (kernel_log.read_text(encoding="utf-8", errors="replace").strip()
+                       if kernel_log is not None and kernel_log.exists() else "")
             if chatter:
                 log_lines += ["", "kernel output:", chatter]
         atomic_write(version / "run.log", mask_text("\n".join(log_lines) + "\n", secrets))
@@ -361,15 +362,9 @@ def _safe(job_id: str) -> str:
     return re.sub(r"[^\w.-]+", "_", job_id)
 
 
-#: Thread pools of numerical libraries in each kernel: with several kernels on the cores,
-#: each gets its share instead of every kernel starting one thread per core.
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_lines) -> None:
+def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_lines,
+                 zyg=None) -> None:
     workers = max(1, min(jobs or default_jobs(), len(run_jobs)))
-    share = str(max(1, default_jobs() // workers))
-    env = {**{k: share for k in _THREAD_VARS if k not in os.environ}, **env}
     done = [0]
 
     def one(job: _Job) -> _Job:
@@ -378,7 +373,7 @@ def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_line
         job.executed = stage / "exec" / f"{_safe(job.id)}.ipynb"
         t0 = time.monotonic()
         exc = kernels.execute(job.src, job.executed, job.inject,
-                              {**env, keep.KEEP_ENV: str(keep_dir)}, nb_dir)
+                              {**env, keep.KEEP_ENV: str(keep_dir)}, nb_dir, zyg)
         job.seconds = round(time.monotonic() - t0, 2)
         job.error = None if exc is None else mask_text(kernels.short_error(exc), secrets)
         render.render(job, secrets)   # while the other kernels keep running

@@ -260,6 +260,8 @@ def solver_note(solution) -> str:
 
     The distance to the lower bound is claimed only when the bound is valid (the MILP's own
     bound, or an LP priced over every rep); otherwise the sentence says no bound is proven.
+    Without coordinates there is no travel term: the sentence says the proposal only balances
+    and speaks of neither travel nor a bound on it.
     Takes a :class:`~salesops_lib.territory.optimize.Solution` or an ``optimize`` frame.
     """
     a = solution.facts() if hasattr(solution, "facts") else dict(getattr(solution, "attrs", {}))
@@ -268,18 +270,25 @@ def solver_note(solution) -> str:
     how = {"milp": "the exact integer program (HiGHS)",
            "lp+local": "a linear relaxation, rounding and local search (HiGHS)",
            "greedy+local": "a greedy start and local search (the relaxation did not finish in time)",
+           "prices+local": "band prices (a Lagrangian relaxation) and local search",
            }.get(a.get("method"), a.get("method"))
     status = {"optimal": "proven optimal", "time_limit": "stopped at the time limit",
               "feasible": "all constraints met",
               "band_not_met": "balance band not fully met"}.get(a.get("status"), a.get("status"))
+    head = f"Found by {how} in {_f(a, 'seconds'):.1f} s ({status})"
+    if not a.get("travel", True):
+        return (f"{head}; the data has no coordinates, so there is no travel to minimise and "
+                "the proposal only balances the territories.")
     gap = _f(a, "gap")
     valid = bool(a.get("bound_valid", a.get("method") == "milp"))
-    bound = "the proven lower bound" if a.get("method") == "milp" else "the relaxation's lower bound"
+    bound = ("the proven lower bound" if a.get("method") == "milp" else
+             "the Lagrangian lower bound" if a.get("method") == "prices+local" else
+             "the relaxation's lower bound")
     if np.isfinite(gap) and valid:
         q = f"its travel is within {gap:.1%} of {bound}"
     else:
         q = "no valid lower bound was proven, so how far it is from the best is not known"
-    return f"Found by {how} in {_f(a, 'seconds'):.1f} s ({status}); {q}."
+    return f"{head}; {q}."
 
 
 class Decision(NamedTuple):

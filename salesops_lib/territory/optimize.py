@@ -33,7 +33,8 @@ class Solution:
         ``feasible`` (every constraint met, optimality not proven) or ``band_not_met`` (the
         search ran out of time with some territory outside the balance band).
     method : str
-        ``milp``, ``lp+local`` or ``greedy+local``.
+        ``milp``, ``lp+local``, ``greedy+local`` or ``prices+local`` (band prices, for very
+        large instances: :mod:`salesops_lib.territory.prices`).
     objective, bound : float
         Potential-weighted travel (potential·km) of the alignment, and a lower bound on it.
     gap : float
@@ -45,6 +46,9 @@ class Solution:
     units, balance_on, tolerance, max_disruption, potential_basis, notes, stages
         The settings, where potential came from, remarks, and the search's stages (e.g. the
         first pass's violation and the rounds that followed).
+    travel : bool
+        Whether the objective measured travel (False when the data has no coordinates: the
+        alignment then only meets the balance band and the other constraints).
     """
 
     assignment: pd.DataFrame
@@ -62,6 +66,7 @@ class Solution:
     potential_basis: str = "potential"
     notes: tuple = ()
     stages: dict = dataclasses.field(default_factory=dict)
+    travel: bool = True
 
     @property
     def band_met(self) -> bool:
@@ -172,7 +177,7 @@ def solve(ds, balance_on="potential", tolerance: float = 0.05, max_disruption: f
         # under "auto" the MILP gets half the time; the heuristic is the fallback
         res = solver.exact(p, time_limit=time_limit if method == "exact" else 0.5 * time_limit)
         if res.assign is None and res.status == "infeasible":
-            lp = solver._run(*solver.build_lp(p, *solver.all_arcs(p)))[0]
+            lp = solver.run_lp(p)[0]
             raise diagnose(p, after_lp_feasible=lp == "optimal")
         if res.assign is None:      # stopped without an incumbent: fall back
             res = None
@@ -191,4 +196,5 @@ def solve(ds, balance_on="potential", tolerance: float = 0.05, max_disruption: f
     return Solution(out, res.status, res.method, res.objective, res.bound, res.gap,
                     bool(res.bound_valid), time.perf_counter() - t0, units or None,
                     tuple(balance_measures(balance_on)), float(tolerance), max_disruption,
-                    p.measure_label.get("potential", "potential"), tuple(notes), dict(res.stages))
+                    p.measure_label.get("potential", "potential"), tuple(notes), dict(res.stages),
+                    p.has_travel)

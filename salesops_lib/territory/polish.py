@@ -34,7 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from .solver import Problem, band_limits, load_highs, solve_highs
+from .highs import load_highs, solve_highs
+from .solver import Problem, band_limits
 
 
 def territory_violation(p: Problem, assign) -> tuple[np.ndarray, float]:
@@ -373,10 +374,7 @@ def polish(p: Problem, assign, deadline: float, hops: int = 2, group_size: int =
             continue
         model, x0, X = _subproblem(p, assign, group, free, indptr, indices)
         left = deadline - time.perf_counter()
-        h = load_highs(*model)
-        h.setOptionValue("mip_rel_gap", 1e-4)
-        h.setOptionValue("mip_abs_gap", 2e-5)
-        _set_start(h, x0)
+        h = load_highs(*model, start=x0, mip_rel_gap=1e-4, mip_abs_gap=2e-5)
         _status, x, *_ = solve_highs(h, integer=True, time_limit=max(min(sub_limit, left), 0.5))
         info["rounds"] += 1
         if x is None:
@@ -393,12 +391,3 @@ def polish(p: Problem, assign, deadline: float, hops: int = 2, group_size: int =
         else:
             tried[r] = level + 1
     return assign, info
-
-
-def _set_start(h, x0):
-    import highspy
-
-    sol = highspy.HighsSolution()
-    sol.col_value = list(map(float, x0))
-    sol.value_valid = True
-    h.setSolution(sol)

@@ -16,11 +16,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+# the business definitions live in measures; re-exported here for older imports
+from ..measures import (  # noqa: F401
+    DEFAULT_HOURS,
+    SEGMENT_HOURS,
+    account_potential,
+    account_workload,
+    rep_display_names,
+)
 from . import solver as solver
 from .geo import centroid, group_centroids, haversine_km
-
-# the business definitions live in measures; re-exported here for older imports
-from ..measures import DEFAULT_HOURS, SEGMENT_HOURS, account_potential, account_workload  # noqa: F401
 from .solver import InfeasibleError
 
 MEASURES = ("potential", "workload", "accounts")
@@ -65,23 +70,9 @@ def rep_frame(ds, reps=None) -> pd.DataFrame:
 
 
 def rep_labels(reps: pd.DataFrame) -> pd.Series:
-    """How the page names each rep: ``rep_name``, told apart when two reps share a name.
-
-    A shared name gets the rep's team in brackets ("Elena Larsen (Field West)"); if the team
-    does not separate them either, a running number ("Elena Larsen (2)"), so no raw id shows.
-    A rep without a name is named by id.
-    """
-    name = reps["rep_name"].astype("string").fillna(reps["rep_id"].astype("string"))
-    out = name.copy()
-    dup = name.duplicated(keep=False)
-    if dup.any():
-        team = reps["team"].astype("string") if "team" in reps else pd.Series(pd.NA, index=reps.index)
-        with_team = (name + " (" + team.fillna("") + ")").where(team.notna(), name)
-        out[dup] = with_team[dup]
-        still = out.duplicated(keep=False)
-        rank = out.groupby(out).cumcount() + 1
-        out[still] = (name + " (" + rank.astype("string") + ")")[still]
-    return out.astype(str)
+    """How the page names each rep: :func:`salesops_lib.measures.rep_display_names` (the
+    name; reps sharing one told apart by team, else by rep id), as on every other page."""
+    return rep_display_names(reps.reset_index(drop=True)).set_axis(reps.index)
 
 
 def home_bases(ds, reps: pd.DataFrame, lat, lon, pot, owner) -> tuple[np.ndarray, np.ndarray]:
@@ -330,7 +321,7 @@ def diagnose(p: solver.Problem, after_lp_feasible: bool = False,
     I, Rr = solver.all_arcs(p) if p.n * p.R <= 3_000_000 else solver.nearest_arcs(p, min(p.R, 40))
 
     def solve(**kw):
-        st, _x, obj, _, _ = solver._run(*solver.build_lp(p, I, Rr, **kw))
+        st, _x, obj, _, _ = solver.run_lp(p, I, Rr, **kw)
         return st, obj
     if status is not None and solve()[0] == "optimal":
         return InfeasibleError(

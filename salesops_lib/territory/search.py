@@ -32,17 +32,22 @@ from scipy.sparse.csgraph import connected_components
 
 from .geo import haversine_km
 from .polish import polish, violation
+from .prices import lagrangian_bound, price_start
 from .recom import recombination_chains
 from .solver import (
     Problem,
     Result,
-    band_limits,
-    _run,
     all_arcs,
-    build_lp,
+    band_limits,
     lp_relaxation,
     nearest_arcs,
+    run_lp,
 )
+
+
+#: Above this many unit × rep pairs the LP is skipped for band prices (:mod:`.prices`): on
+#: 57,650 accounts × 350 reps the LP alone outlasted a 300 s limit on a loaded machine.
+PRICES_ABOVE = 5_000_000
 
 
 def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
@@ -52,6 +57,8 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
     I, Rr = (all_arcs(p) if p.n * p.R <= 400_000 else
              nearest_arcs(p, k) if p.n <= 20_000 else
              nearest_arcs(p, k, per_rep=int(np.ceil(4 * p.n / p.R))))
+    if p.n * p.R > PRICES_ABOVE:
+        return _from_prices(p, I, Rr, t0, deadline, time_limit)
     status, I, Rr, x, bound, valid = lp_relaxation(p, I, Rr, time_limit=0.7 * time_limit)
     if status == "infeasible" and len(I) < p.n * p.R:
         # nearest-rep pruning can make the LP infeasible on its own: widen before giving up
@@ -72,7 +79,7 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
         # start from an LP with 3% of the disruption budget held back, so that the repair
         # after rounding still has moves to spend; the bound stays the true LP's
         tight = dataclasses.replace(p, max_disruption=0.97 * p.max_disruption)
-        st2, x2, *_ = _run(*build_lp(tight, I, Rr), time_limit=0.2 * time_limit)
+        st2, x2, *_ = run_lp(tight, I, Rr, time_limit=0.2 * time_limit)
         if st2 == "optimal":
             x = x2
     assign = np.full(p.n, -1)
@@ -84,6 +91,28 @@ def heuristic(p: Problem, time_limit: float = 30.0, k: int = 10) -> Result:
         if stuck:
             notes.append(f"{stuck} locked units cannot join their territory's connected part")
     assign = local_search(p, assign, I, Rr, deadline)
+    return _finish(p, assign, I, Rr, t0, deadline, time_limit, method, bound, valid, notes)
+
+
+def _from_prices(p: Problem, I, Rr, t0, deadline, time_limit) -> Result:
+    """Band prices, then the same local search and second stage as after the LP; the bound
+    is the Lagrangian one, over every rep."""
+    assign, prices, _ = price_start(p, I, Rr, t0 + 0.3 * time_limit)
+    notes = []
+    if p.adjacency is not None:
+        assign, stuck = _fix_orphans(p, assign)
+        if stuck:
+            notes.append(f"{stuck} locked units cannot join their territory's connected part")
+    assign = local_search(p, assign, I, Rr, deadline - 0.05 * time_limit)
+    bound = lagrangian_bound(p, prices)
+    valid = bool(bound > 0)        # prices far from converged can give a vacuous bound
+    return _finish(p, assign, I, Rr, t0, deadline, time_limit, "prices+local",
+                   bound if valid else np.nan, valid, notes)
+
+
+def _finish(p, assign, I, Rr, t0, deadline, time_limit, method, bound, valid, notes) -> Result:
+    """The second stage when the first pass missed the band (chains, polish), then the
+    result with its gap."""
     first = violation(p, assign)
     stages = {"first_pass_violation": first, "first_pass_seconds": time.perf_counter() - t0,
               "first_pass_max_deviation": _max_deviation(p, assign)}

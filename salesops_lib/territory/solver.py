@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .geo import haversine_km
+from .highs import load_highs, run_model, solve_highs
 
 
 class InfeasibleError(ValueError):
@@ -80,6 +81,13 @@ class Problem:
     def R(self) -> int:
         return len(self.rep_ids)
 
+    @property
+    def has_travel(self) -> bool:
+        """Whether the objective measures travel: some unit and some rep home have coordinates
+        (without any, every distance is 0 and the model only balances)."""
+        return bool(np.isfinite(self.lat).any() and np.isfinite(self.lon).any()
+                    and np.isfinite(self.home_lat).any() and np.isfinite(self.home_lon).any())
+
     def means(self) -> dict:
         return {m: b.sum() / self.R for m, b in self.balance.items()}
 
@@ -121,71 +129,6 @@ class Result:
     seconds: float
     notes: list = field(default_factory=list)
     stages: dict = field(default_factory=dict)   # e.g. the first pass's violation, polish rounds
-
-
-# --------------------------------------------------------------------------------------------
-# HiGHS
-# --------------------------------------------------------------------------------------------
-def _highs():
-    import highspy
-
-    # the public wrapper prints a banner through its logging callback; the core class is silent
-    cls = getattr(getattr(highspy, "_core", None), "_Highs", highspy.Highs)
-    h = cls()
-    h.setOptionValue("output_flag", False)
-    return h
-
-
-def load_highs(c, A, col_lo, col_hi, row_lo, row_hi, integer=None):
-    """A silent HiGHS instance holding the model (A column-wise)."""
-    import highspy
-
-    A = sp.csc_matrix(A)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-    lp.col_cost_ = np.asarray(c, float)
-    lp.col_lower_, lp.col_upper_ = np.asarray(col_lo, float), np.asarray(col_hi, float)
-    lp.row_lower_, lp.row_upper_ = np.asarray(row_lo, float), np.asarray(row_hi, float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = A.shape[1], A.shape[0]
-    if integer is not None:
-        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                           for b in integer]
-    h = _highs()
-    h.setOptionValue("mip_rel_gap", 1e-6)
-    h.passModel(lp)
-    return h
-
-
-def solve_highs(h, integer=False, time_limit=None):
-    """Run HiGHS (warm-started if it ran before). Returns (status, x, objective, bound, row_dual)."""
-    import highspy
-
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(max(time_limit, 0.5)))
-    h.run()
-    ms = h.getModelStatus()
-    info = h.getInfo()
-    name = {highspy.HighsModelStatus.kOptimal: "optimal",
-            highspy.HighsModelStatus.kInfeasible: "infeasible",
-            highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
-            highspy.HighsModelStatus.kTimeLimit: "time_limit"}.get(ms, str(ms))
-    has_x = info.primal_solution_status == 2
-    sol = h.getSolution()
-    x = np.asarray(sol.col_value) if has_x else None
-    obj = info.objective_function_value if has_x else np.nan
-    bound = info.mip_dual_bound if integer else obj
-    duals = np.asarray(sol.row_dual) if (not integer and has_x) else None
-    return name, x, obj, bound, duals
-
-
-def _run(c, A, col_lo, col_hi, row_lo, row_hi, integer=None, time_limit=None):
-    """Load and solve once. Returns (status, x, objective, bound, row_dual)."""
-    h = load_highs(c, A, col_lo, col_hi, row_lo, row_hi, integer)
-    return solve_highs(h, integer is not None, time_limit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,6 +280,14 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
         np.concatenate([np.asarray(x, float) for x in hi])
 
 
+def run_lp(p: Problem, I=None, Rr=None, *, time_limit=None, **build):
+    """Build the LP of :func:`build_lp` (``build`` its options) over arcs ``I, Rr`` (all arcs
+    by default) and solve it once. Returns (status, x, objective, bound, row_dual)."""
+    if I is None:
+        I, Rr = all_arcs(p)
+    return run_model(*build_lp(p, I, Rr, **build), time_limit=time_limit)
+
+
 def reduced_costs_negative(p: Problem, duals, have_key, limit):
     """Arcs outside the model whose LP reduced cost is negative (pricing over all reps)."""
     n, R = p.n, p.R
@@ -437,8 +388,8 @@ def exact(p: Problem, time_limit: float = 30.0) -> Result:
     if p.adjacency is not None:
         c, A, col_lo, col_hi, row_lo, row_hi, integer = _add_flow(p, I, Rr, c, A, col_lo, col_hi,
                                                                   row_lo, row_hi)
-    status, x, obj, bound, _ = _run(c, A, col_lo, col_hi, row_lo, row_hi, integer=integer,
-                                    time_limit=time_limit)
+    status, x, obj, bound, _ = run_model(c, A, col_lo, col_hi, row_lo, row_hi, integer=integer,
+                                         time_limit=time_limit)
     secs = time.perf_counter() - t0
     if x is None:
         return Result(None, status, "milp", np.nan, bound, np.nan, True, secs)

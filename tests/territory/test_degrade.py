@@ -72,6 +72,9 @@ def test_without_coordinates_the_optimiser_balances_and_the_maps_give_one_senten
     assert rv.plan.solution.band_met
     assert rv.proposed.summary["max_deviation"] <= 0.1 + 1e-9
     assert np.isnan(rv.proposed.summary["travel_km"])
+    assert not rv.plan.solution.travel
+    assert "no travel to minimise" in N.solver_note(rv.plan.solution)
+    assert "travel is within" not in N.solver_note(rv.plan.solution)
     note = TM.alignment_maps(ds, rv)
     assert text(note).count(".") == 1 and (
         "Maps and travel need account latitude/longitude and rep home bases; this data has none"

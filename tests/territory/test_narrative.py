@@ -151,6 +151,23 @@ def test_solver_note_claims_the_bound_only_when_it_is_valid():
     assert T.solver_note(pd.DataFrame()) == "This alignment was not produced by the optimiser."
 
 
+def test_solver_note_without_a_travel_term_speaks_of_balance_only():
+    assert T.solver_note(solution(travel=False, objective=0.0, bound=0.0, gap=0.0)) == (
+        "Found by a linear relaxation, rounding and local search (HiGHS) in 2.3 s (all constraints "
+        "met); the data has no coordinates, so there is no travel to minimise and the proposal only "
+        "balances the territories.")
+    assert T.solver_note(solution(travel=False, method="milp", status="optimal")) == (
+        "Found by the exact integer program (HiGHS) in 2.3 s (proven optimal); the data has no "
+        "coordinates, so there is no travel to minimise and the proposal only balances the "
+        "territories.")
+    frame = pd.DataFrame({"account_id": ["A"], "rep_id": ["R1"]})
+    frame.attrs.update(solution(travel=False, status="band_not_met").facts())
+    text = T.solver_note(frame)
+    assert text.startswith("Found by a linear relaxation, rounding and local search (HiGHS) in "
+                           "2.3 s (balance band not fully met); the data has no coordinates")
+    assert "travel is within" not in text and "lower bound" not in text
+
+
 # ---------------------------------------------------------------------------- decision
 def test_decision_reject_review_approve():
     d = T.decision(TODAY, summary(max_deviation=0.081), None, 0.05)

@@ -9,6 +9,7 @@ import pytest
 
 from salesops_lib.territory import alignment as T
 from salesops_lib.territory.polish import polish, territory_violation, violation
+
 from .test_territory import equator_ds, random_ds
 
 
@@ -40,7 +41,7 @@ def test_polish_brings_a_lopsided_alignment_into_the_band():
 
 
 def test_polish_with_contiguity_keeps_territories_connected():
-    from tests.territory.test_recom import grid
+    from salesops_lib.territory.cases import grid_dataset as grid
 
     ds, adj = grid(6, 6, 2, seed=3, sigma=0.5)
     p = T.build_problem(ds, tolerance=0.05, adjacency=adj)

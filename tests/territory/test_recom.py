@@ -6,33 +6,14 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pandas as pd
 
+from salesops_lib.data import Dataset
 from salesops_lib.territory import alignment as T
 from salesops_lib.territory import recom as RC
-from salesops_lib.data import Dataset
+from salesops_lib.territory.cases import grid_dataset
 from salesops_lib.territory.polish import territory_violation, violation
 
-OPP_COLS = ["opportunity_id", "account_id", "rep_id", "stage", "status", "amount", "created_date"]
-
-
-def grid(rows: int, cols: int, reps: int, seed: int, sigma: float = 1.5):
-    """A rows × cols grid of cells (rook adjacency), lognormal potential, reps in random cells."""
-    rng = np.random.default_rng(seed)
-    cells = [(r, c) for r in range(rows) for c in range(cols)]
-    acc = pd.DataFrame({"account_id": [f"U{r:02d}{c:02d}" for r, c in cells],
-                        "account_name": [f"Cell {r}-{c}" for r, c in cells],
-                        "latitude": [40 + 0.3 * r for r, c in cells],
-                        "longitude": [-100 + 0.4 * c for r, c in cells],
-                        "potential": np.round(rng.lognormal(10, sigma, len(cells)), -1)})
-    k = rng.choice(len(cells), reps, replace=False)
-    rp = pd.DataFrame({"rep_id": [f"R{j}" for j in range(reps)], "rep_name": [f"Rep {j}" for j in range(reps)],
-                       "home_latitude": acc["latitude"].to_numpy()[k],
-                       "home_longitude": acc["longitude"].to_numpy()[k]})
-    adj = pd.DataFrame([{"unit": f"U{r:02d}{c:02d}", "neighbor": f"U{r + dr:02d}{c + dc:02d}"}
-                        for r, c in cells for dr, dc in ((0, 1), (1, 0)) if r + dr < rows and c + dc < cols])
-    ds = Dataset.from_frames(accounts=acc, reps=rp, opportunities=pd.DataFrame(columns=OPP_COLS))
-    return ds, adj
+grid = grid_dataset      # a rows × cols grid of cells (rook adjacency), lognormal potential
 
 
 def test_search_reaches_the_band_the_first_pass_missed():

@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from salesops_lib import measures
+from salesops_lib.data import Dataset
 from salesops_lib.territory import alignment as T
 from salesops_lib.territory import maps as TM
-from salesops_lib.data import Dataset
+from salesops_lib.territory.cases import county_dataset
 from salesops_lib.territory.geo import EARTH_RADIUS_KM, haversine_km, state_outlines
 
 KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180          # along the equator
@@ -390,31 +392,10 @@ def test_state_outlines_offline_when_available():
 # --------------------------------------------------------------------------------------------
 # real data: US counties as accounts
 # --------------------------------------------------------------------------------------------
-def county_dataset(shared, n_reps, states=None):
-    g = pd.read_csv(shared / "us_census_gazetteer_2010" / "Gaz_counties_national.txt", sep="\t",
-                    encoding="latin-1", dtype={"GEOID": str})
-    g.columns = [c.strip() for c in g.columns]
-    g = g[~g["USPS"].isin(["AK", "HI", "PR"])]
-    if states:
-        g = g[g["USPS"].isin(states)]
-    adj = pd.read_csv(shared / "us_county_adjacency" / "county_adjacency.txt", sep="\t", header=None,
-                      encoding="latin-1", names=["name", "unit", "nname", "neighbor"],
-                      dtype={"unit": str, "neighbor": str})
-    adj["unit"] = adj["unit"].ffill()
-    adj = adj.loc[adj["unit"].isin(g["GEOID"]) & adj["neighbor"].isin(g["GEOID"]), ["unit", "neighbor"]]
-    top = g.nlargest(n_reps, "POP10")
-    reps = {"rep_id": [f"R{i:02d}" for i in range(n_reps)], "rep_name": top["NAME"].tolist(),
-            "home_latitude": top["INTPTLAT"].tolist(), "home_longitude": top["INTPTLONG"].tolist()}
-    acc = {"account_id": g["GEOID"].tolist(), "account_name": g["NAME"].tolist(),
-           "latitude": g["INTPTLAT"].tolist(), "longitude": g["INTPTLONG"].tolist(),
-           "potential": g["POP10"].astype(float).tolist()}
-    return make_ds(acc, reps), adj
-
-
 def test_counties_50_territories_fail_fast(shared_data):
     ds, adj = county_dataset(shared_data, 50)
     t0 = time.perf_counter()
-    with pytest.raises(T.InfeasibleError, match=r"Los Angeles County alone holds 1\.6× the mean potential"):
+    with pytest.raises(T.InfeasibleError, match=r"Los Angeles County, CA alone holds 1\.6× the mean potential"):
         T.optimize(ds, adjacency=adj)
     assert time.perf_counter() - t0 < 10
 
@@ -443,7 +424,7 @@ def test_pruned_lp_is_priced_up_to_the_full_lp_bound():
     reps = {"rep_id": [f"R{j}" for j in range(R)], "rep_name": [f"Rep {j}" for j in range(R)],
             "home_latitude": [h[0] for h in homes], "home_longitude": [h[1] for h in homes]}
     p = T.build_problem(make_ds(acc, reps), tolerance=0.05)
-    full = S._run(*S.build_lp(p, *S.all_arcs(p)))
+    full = S.run_lp(p)
     I, Rr = S.nearest_arcs(p, 2, per_rep=2)
     assert len(I) < n * R
     status, I, Rr, _x, bound, valid = S.lp_relaxation(p, I, Rr)
@@ -538,7 +519,9 @@ def test_rep_labels_tell_namesakes_apart():
                          "rep_name": ["Elena Larsen", "Elena Larsen", "Bo Chan", "Ann Lee", "Ann Lee"],
                          "team": ["West", "East", "West", "West", "West"]})
     assert T.rep_labels(reps).tolist() == ["Elena Larsen (West)", "Elena Larsen (East)", "Bo Chan",
-                                           "Ann Lee (1)", "Ann Lee (2)"]
+                                           "Ann Lee (R4)", "Ann Lee (R5)"]
+    # the one definition every page uses
+    assert T.rep_labels(reps).tolist() == measures.rep_display_names(reps).tolist()
 
 
 def test_at_risk_hand_computed():
