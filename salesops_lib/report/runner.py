@@ -37,6 +37,7 @@ import nbformat
 from .. import __version__, config, keep
 from ..data import DataSourceError, DataValidationError, load_dataset
 from ..data import cache as dataset_cache
+from ..data.warehouse import Warehouse
 from ..periods import Period, PeriodError, period_containing
 from ..secrets import PASSWORD_ENV, mask_text, mask_url, url_password
 from . import kernels, publish, render
@@ -265,7 +266,8 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
 def _checked_run(period, data, names, paths, declared, typed, per, out, mapping, jobs, wait,
                  progress, nb_dir, secret, secrets, shown_data, shown_mapping, base_env, zyg):
     try:
-        ds = load_dataset(data, mapping=mapping or None)
+        # a database too large for memory stays there, as it does in the notebooks
+        ds = load_dataset(data, mapping=mapping or None, lazy="auto")
     except (DataValidationError, DataSourceError) as exc:
         raise _fail_input(str(exc), secrets) from None
     except (OSError, ValueError) as exc:           # e.g. an unreadable mapping file
@@ -277,7 +279,8 @@ def _checked_run(period, data, names, paths, declared, typed, per, out, mapping,
     if p.start > ds.as_of:
         raise ReportInputError(f"period {p.label} starts after the data end "
                                f"(data as of {ds.as_of:%Y-%m-%d}); nothing to report")
-    first = ds.opportunities["created_date"].min()
+    first = (ds.first_created if isinstance(ds, Warehouse)
+             else ds.opportunities["created_date"].min())
     if len(ds.opportunities) and p.end < first:
         raise ReportInputError(f"period {p.label} ends before the data begin ({first:%Y-%m-%d})")
 
@@ -322,8 +325,9 @@ def _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping,
     try:
         (stage / "cache").mkdir()
         (stage / "exec").mkdir()
-        dataset_cache.store(stage / "cache", ds, shown_data, mapping or None,
-                            ds.fiscal_start_month)
+        if not isinstance(ds, Warehouse):        # a lazy source is opened by each notebook
+            dataset_cache.store(stage / "cache", ds, shown_data, mapping or None,
+                                ds.fiscal_start_month)
         env = {**base_env,
                dataset_cache.CACHE_ENV: str(stage / "cache"),
                keep.REPORTS_ENV: str(out.resolve()),

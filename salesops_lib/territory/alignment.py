@@ -32,6 +32,8 @@ travel
 
 from __future__ import annotations
 
+import math
+
 from typing import NamedTuple
 
 import numpy as np
@@ -452,9 +454,10 @@ class Review(NamedTuple):
     moved: pd.DataFrame         # moved_accounts(...), largest first
     reps: pd.DataFrame          # every rep named on the page (today's and planned)
     decision: Decision
-    tolerance: float
+    tolerance: float            # the band the proposal was solved for
     balance_on: object
     threshold: float = 0.5
+    widened: str | None = None  # why the band asked for was out of reach, when it was widened
 
 
 def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None,
@@ -466,11 +469,27 @@ def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None
 
     ``max_disruption`` of 1 or more, or None, means no cap; ``""`` for ``locked`` and
     ``remove_reps`` means none.
+
+    When one account alone is too large for the ±``tolerance`` band (no alignment can meet
+    it), the proposal is solved for the tightest band that account allows, rounded up to a
+    whole percent; ``widened`` says why and the decision rejects the band asked for.
     """
     cap = None if max_disruption is None or max_disruption >= 1 else max_disruption
-    plan = what_if(ds, add_reps=add_reps, remove_reps=remove_reps, balance_on=balance_on,
-                   tolerance=tolerance, max_disruption=cap, locked=locked,
-                   time_limit=time_limit, **optimize_kwargs)
+    asked, widened = tolerance, None
+
+    def solve(tol):
+        return what_if(ds, add_reps=add_reps, remove_reps=remove_reps, balance_on=balance_on,
+                       tolerance=tol, max_disruption=cap, locked=locked,
+                       time_limit=time_limit, **optimize_kwargs)
+    try:
+        plan = solve(tolerance)
+    except InfeasibleError as exc:
+        need = getattr(exc, "min_tolerance", None)
+        if need is None:
+            raise
+        tolerance = math.ceil(need * 100 + 1e-6) / 100
+        widened = str(exc)
+        plan = solve(tolerance)
     today = evaluate(ds, current_alignment(ds), period=period)
     proposed = evaluate(ds, plan.assignment, period=period, reps=plan.reps)
     changes = rep_changes(today.territories, proposed.territories)
@@ -479,5 +498,10 @@ def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None
     reps = pd.concat([rep_frame(ds), rep_frame(ds, plan.reps)]).drop_duplicates("rep_id")
     reps["rep_label"] = reps["rep_id"].map(_labels_for(ds, plan.reps))
     dec = decision(today.summary, proposed.summary, risk, tolerance, cap, plan.solution, threshold)
+    if widened:
+        dec = Decision("reject", (
+            f"Reject the ±{asked:.0%} band: no alignment can meet it on these data. {widened[0].upper()}"
+            f"{widened[1:]} The proposal below is balanced to the tightest band that allows, "
+            f"±{tolerance:.0%}."), "bad")
     return Review(plan, today, proposed, changes, risk, moved, reps.reset_index(drop=True), dec,
-                  tolerance, balance_on, threshold)
+                  tolerance, balance_on, threshold, widened)

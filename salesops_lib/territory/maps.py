@@ -187,7 +187,8 @@ def plot_balance(changes: pd.DataFrame, tolerance: float = 0.05, ax=None,
     x = np.arange(len(f))
     target = (f["target_potential"] if "target_potential" in f
               else pd.Series(f["potential_proposed"].mean(), index=f.index)).to_numpy(float)
-    ax.bar(x, 2 * tolerance * target, bottom=(1 - tolerance) * target, width=0.9,
+    low = max(1 - tolerance, 0.0) * target
+    ax.bar(x, (1 + tolerance) * target - low, bottom=low, width=0.9,
            color=viz.COLORS["target"], alpha=0.25, lw=0, label=f"target ±{tolerance:.0%}")
     ax.bar(x, f["potential_today"], color=viz.COLORS["compare"], width=0.55, label="today")
     ax.scatter(x, f["potential_proposed"], color=viz.COLORS["primary"], s=22, zorder=3, label="proposed")

@@ -177,8 +177,8 @@ def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=
     rt = rep_frame(ds, reps)
     if not len(rt):
         raise ValueError("no reps to align accounts to")
-    if not 0 <= float(tolerance) < 1:
-        raise ValueError(f"tolerance must be a fraction in [0, 1), e.g. 0.05; got {tolerance}")
+    if not 0 <= float(tolerance) < np.inf:
+        raise ValueError(f"tolerance must be a fraction >= 0, e.g. 0.05; got {tolerance}")
     pot, basis = account_potential(acc)
     key = unit_keys(acc, units)
     codes, uids = pd.factorize(key, sort=True)
@@ -277,11 +277,14 @@ def precheck(p: solver.Problem) -> None:
         hi = (1 + tol) * targets[m]
         if b[i] > hi.max() * (1 + 1e-9):
             k = int(np.floor(b.sum() * (1 + tol) / b[i]))
-            raise InfeasibleError(
+            need = float(b[i] / targets[m].max() - 1)      # the band the largest unit needs
+            err = InfeasibleError(
                 f"{p.labels[i]} alone holds {b[i] / mu:.1f}× the mean {m} of {R} territories "
                 f"({_fmt(b[i], m)} vs a mean of {_fmt(mu, m)}), above the ±{tol:.0%} band: "
-                f"use at most {k} territories, or a tolerance of at least {b[i] / mu - 1:.2f}, "
+                f"use at most {k} territories, or a tolerance of at least {need:.2f}, "
                 f"or split that {p.units_name} into smaller units.")
+            err.min_tolerance = need
+            raise err
         if p.locked.any():
             lk = np.bincount(p.owner[p.locked], b[p.locked], R)
             r = int(np.argmax(lk / hi))

@@ -186,7 +186,7 @@ def nearest_arcs(p: Problem, k: int, per_rep: int | None = None):
 
 
 def band_limits(p: Problem, tol):
-    return {m: ((1 - tol) * t, (1 + tol) * t) for m, t in p.targets().items()}
+    return {m: (max(1 - tol, 0.0) * t, (1 + tol) * t) for m, t in p.targets().items()}
 
 
 def soft_penalty(p: Problem) -> dict:
@@ -227,7 +227,7 @@ def build_lp(p: Problem, I, Rr, *, disruption=True, capacity=True, tol=None, ela
                 nrow += R
         else:
             rows.append(nrow + Rr); cols.append(np.arange(K)); vals.append(b[I])
-            lo.append((1 - tol) * mu); hi.append((1 + tol) * mu)
+            lo.append(max(1 - tol, 0.0) * mu); hi.append((1 + tol) * mu)
             if soft:
                 pen = soft_penalty(p)[m] * scale / p.cost_scale
                 for sign in (1.0, -1.0):

@@ -108,5 +108,10 @@ def test_maven_export_gets_a_territory_page():
     assert "no rep roles" in text(N.scope_note(ds, "field"))
     rv = T.review(ds, "2017-Q4", tolerance=0.05, max_disruption=0.2, time_limit=3)
     assert rv.proposed.summary["territories"] == len(ds.reps) == 35
+    # potential is revenue in dollars: Kan-code alone is 2.4× the mean, so ±5% cannot be met;
+    # the page says so and balances to the tightest band that account allows
+    assert rv.widened and "Kan-code alone holds 2.4×" in rv.widened
+    assert rv.decision.verdict == "reject" and "no alignment can meet it" in rv.decision.text
+    assert rv.tolerance == pytest.approx(1.42) and f"±{rv.tolerance:.0%}" in rv.decision.text
     assert "Maps and travel need" in text(TM.alignment_maps(ds, rv))
     assert "owner" in text(N.today_cards(rv))
