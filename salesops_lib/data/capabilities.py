@@ -63,6 +63,8 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
      "a team for each rep (reps.team), the default breakdown"),
     ("forecast", "commit calls beside the model", ("opportunities.forecast_category",),
      "a forecast category on deals (opportunities.forecast_category)"),
+    # the submitted commits come from the notebook's ``calls`` file, not from the data set
+    ("forecast", "commits kept as submitted", (), ""),
     ("territory_design", "balance of today's alignment", ("accounts.owner_rep_id",), "an owner rep for each account (accounts.owner_rep_id)"),
     ("territory_design", "maps and travel", ("accounts.latitude", "accounts.longitude", "reps.home_latitude", "reps.home_longitude"),
      "coordinates of accounts and rep home bases"),

@@ -73,6 +73,18 @@ STEP: dict[str, pd.DateOffset] = {"D": pd.DateOffset(days=1), "W": pd.DateOffset
 YEAR: dict[str, int] = {"D": 365, "W": 52, "M": 12, "Q": 4}
 
 
+#: How each model is named on a page.
+LABELS: dict[str, str] = {"snaive": "seasonal naive", "ets": "ETS", "theta": "Theta",
+                          "mstl": "MSTL", "prophet": "Prophet", "ensemble": "ensemble",
+                          "prophet_default": "default Prophet", "auto": "automatic choice"}
+
+
+def model_label(name) -> str:
+    """A model's name for a page: ``"snaive+prophet"`` (a mix) reads "seasonal naive +
+    Prophet"; an unknown name is shown as is."""
+    return " + ".join(LABELS.get(part, part) for part in str(name).split("+"))
+
+
 def candidates(freq: str) -> tuple[str, ...]:
     """Default candidates of ``auto`` for frequency ``freq``: MSTL joins for weekly/daily."""
     return LONG_SEASON_CANDIDATES if freq in ("W", "D") else AUTO_CANDIDATES

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import viz
+from .models import model_label
 
 
 def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
@@ -19,15 +20,16 @@ def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
     colors = viz.color_map(history["unique_id"])
     for uid, h in history.groupby("unique_id"):
         c = colors.get(str(uid), viz.COLORS["primary"])
-        ax.plot(h["ds"], h["y"], color=c, lw=1.6, label=f"{uid} actual")
+        name = str(uid).capitalize() if str(uid) == "total" else str(uid)
+        ax.plot(h["ds"], h["y"], color=c, lw=1.6, label=f"{name}, actual")
         f = fc[fc["unique_id"] == uid]
         if len(f):
             ax.plot(f["ds"], f["yhat"], color=c, lw=1.8, ls="--",
-                    label=f"{uid} forecast ({f['model'].iloc[0]})")
+                    label=f"{name}, forecast ({model_label(f['model'].iloc[0])})")
             ax.fill_between(f["ds"], f["yhat_lower"], f["yhat_upper"], color=c, alpha=0.18,
                             label=f"{level:g}% interval")
     viz.money_axis(ax)
-    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    viz.legend_below(ax, ncols=3)
     return fig
 
 

@@ -13,9 +13,10 @@ from . import calls as calls_
 from . import track as track_
 from .. import viz
 from ..periods import Period
+from .models import model_label
 from .pipeline_model import pipeline_forecast
 
-_MODEL_NAMES = {"auto": "auto, scored out of sample", "snaive": "seasonal naive (baseline)",
+_MODEL_NAMES = {"auto": "automatic choice, scored out of sample", "snaive": "seasonal naive (baseline)",
                 "ets": "ETS (baseline)", "theta": "Theta (baseline)",
                 "mstl": "MSTL (long seasons)", "ensemble": "ensemble (ETS, Theta, Prophet)",
                 "prophet": "Prophet for sales", "prophet_default": "Prophet, default settings"}
@@ -160,8 +161,9 @@ def accuracy_table(ol) -> pd.DataFrame:
     t = bt.groupby("model", sort=False)[["wape", "mase", "bias", "coverage", "fva"]].mean()
     t["points"] = bt.groupby("model", sort=False)["n_points"].sum()
     chosen = bt.loc[bt["model"] == "auto", "chosen"]
-    names = dict(_MODEL_NAMES, auto=f"auto, scored out of sample (now → {', '.join(sorted(set(chosen)))})")
-    t.index = [names.get(m, m) for m in t.index]
+    now = ", ".join(model_label(m) for m in sorted(set(chosen)))
+    names = dict(_MODEL_NAMES, auto=f"automatic choice, scored out of sample (now {now})")
+    t.index = [names.get(m, model_label(m)) for m in t.index]
     return t.rename_axis("model").reset_index()
 
 

@@ -1,0 +1,27 @@
+"""Forecast page pieces: model names and chart legends a VP can read."""
+
+
+def test_model_names_on_pages_are_words_not_identifiers():
+    from salesops_lib.forecast.models import model_label
+
+    assert model_label("snaive+prophet") == "seasonal naive + Prophet"
+    assert model_label("prophet_default") == "default Prophet"
+    assert model_label("mystery") == "mystery"
+
+
+def test_forecast_chart_legend_is_below_the_axes_and_names_models():
+    import matplotlib
+    import pandas as pd
+
+    from salesops_lib.forecast.plots import plot_forecast
+
+    matplotlib.use("Agg")
+    ds = pd.date_range("2026-01-01", periods=4, freq="MS")
+    hist = pd.DataFrame({"unique_id": "total", "ds": ds[:3], "y": [1.0, 2.0, 3.0]})
+    fc = pd.DataFrame({"unique_id": "total", "ds": ds[3:], "yhat": [3.5], "yhat_lower": [3.0],
+                       "yhat_upper": [4.0], "model": ["snaive+prophet"]})
+    ax = plot_forecast(hist, fc).axes[0]
+    leg = ax.get_legend()
+    labels = [t.get_text() for t in leg.get_texts()]
+    assert "Total, forecast (seasonal naive + Prophet)" in labels and "Total, actual" in labels
+    assert leg.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).y0 < 0
