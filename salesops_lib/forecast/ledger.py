@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from .. import keep, viz
 from ..periods import Period, PeriodError
@@ -270,6 +271,9 @@ def summary(acc: pd.DataFrame, by=("source", "week")) -> pd.DataFrame:
     return out.reset_index()
 
 
+_SOURCE_NAMES = {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}
+
+
 def plot_accuracy(table: pd.DataFrame, ax=None, *,
                   title: str = "How good were past forecasts? Error by week of the quarter"):
     """Line per ``source`` of ``wape`` against ``week`` (a :func:`summary` table)."""
@@ -280,8 +284,9 @@ def plot_accuracy(table: pd.DataFrame, ax=None, *,
     for src, t in table.groupby("source"):
         t = t.sort_values("week")
         ax.plot(t["week"], t["wape"], marker="o", lw=2 if src == "blend" else 1.5,
-                color=colors.get(src), label=src)
+                color=colors.get(src), label=_SOURCE_NAMES.get(src, src))
     viz.pct_axis(ax)
     ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))    # weeks are whole numbers
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     return fig

@@ -82,6 +82,38 @@ def history_note(ds):
                        "read from its final row back in time, and these probabilities rest on that.")
 
 
+def reliability_view(ds, period, *, periods_back: int = 2, weeks=(1, 7)):
+    """The stage-probability check: predicted chance of closing won in the quarter against
+    what happened, for deals open on past as-of dates whose stage was recorded then (a deal
+    whose stage on that day is unknown cannot be scored), with the Brier score in the title.
+    One sentence instead when the data keep no past stages (no opportunity history, no stage
+    dates: only deals still open today would have one) or no deal qualifies; without opportunity history, the chart comes
+    with :func:`history_note`'s caveat."""
+    from .. import measures
+    from .pipeline_model import brier, calibration_points, plot_reliability, reliability
+
+    stages = getattr(ds, "stage_history", None)
+    if not has_history(ds) and (stages is None or not len(stages)):
+        # the only past stages left are those of deals still open today: a biased few
+        return viz.callout("The stage probabilities cannot be checked: that needs each deal's "
+                           "stage on past dates (opportunity history or stage dates), and this "
+                           "data has neither.")
+    calib = calibration_points(ds, period, periods_back=periods_back, weeks=weeks)
+    calib = calib[calib["stage"].astype(str) != measures.UNRECORDED_STAGE]
+    if not len(calib):
+        return viz.callout("The stage probabilities cannot be checked: no deal open on the "
+                           "replayed dates has a recorded stage.")
+    import matplotlib.pyplot as plt
+
+    fig = plot_reliability(reliability(calib),
+                           title=f"Stage probabilities vs outcomes (Brier {brier(calib):.3f})")
+    note = history_note(ds)
+    if note is not None:    # the caveat as the cell's result; the inline backend shows the chart
+        return note
+    plt.close(fig)          # shown once, as the cell's result (not again by the inline backend)
+    return fig
+
+
 def _last_year_card(ol, value: float):
     if np.isfinite(ol.last_year) and ol.last_year > 0:
         return ("vs last year", viz.signed_pct(value / ol.last_year - 1),
@@ -169,8 +201,14 @@ def accuracy_table(ol) -> pd.DataFrame:
 
 def accuracy_view(ol):
     """:func:`accuracy_table` formatted for the report, with the achieved coverage of the
-    period total (:func:`total_coverage`) in the caption."""
-    return viz.table(accuracy_table(ol), {"wape": "pct", "mase": partial(viz.num, decimals=2), "bias": "signed_pct",
+    period total (:func:`total_coverage`) in the caption; one sentence instead when the
+    history is too short for any held-out point."""
+    t = accuracy_table(ol)
+    if not np.isfinite(pd.to_numeric(t["wape"], errors="coerce")).any():
+        steps = ol.history["ds"].nunique() if len(ol.history) else 0
+        return viz.callout(f"Too little history to score the models: no held-out point could "
+                           f"be forecast from the {steps} periods of bookings in this data.")
+    return viz.table(t, {"wape": "pct", "mase": partial(viz.num, decimals=2), "bias": "signed_pct",
                                           "coverage": "pct", "fva": "signed_pct", "points": "num"},
                      caption="Backtest accuracy per step, mean over series "
                              f"(coverage: share of actuals inside the {ol.level:g}% range; "

@@ -104,3 +104,23 @@ def test_pipeline_note_one_sentence_per_missing_part():
     assert "history" not in only_cat
     for t in (only_hist, only_cat):
         assert t.count(". ") == 0      # one sentence
+
+
+def test_maven_stage_check_and_short_backtest_say_why_instead_of_drawing(maven, maven_outlook):
+    # no history and no stage dates: no deal's past stage is known, so nothing is scored
+    out = V.reliability_view(maven, "2017-Q4")
+    assert "stage probabilities cannot be checked" in _text(out)
+    # history too short for any held-out point: one sentence instead of a table of dashes
+    nan = float("nan")
+    bt = pd.DataFrame({"model": ["snaive", "auto"], "wape": nan, "mase": nan, "bias": nan,
+                       "coverage": nan, "fva": nan, "n_points": 0, "chosen": ["", "snaive"]})
+    short = SimpleNamespace(backtest=bt, history=maven_outlook.history.head(7), level=80.0)
+    acc = _text(V.accuracy_view(short))
+    assert acc.startswith("<div") and "Too little history to score the models" in acc
+    assert "<table" in _text(V.accuracy_view(maven_outlook))     # ten months: scored
+
+
+def test_stage_check_draws_when_past_stages_are_known():
+    ds = load_dataset("sample:accounts=300,reps=10,years=2,seed=3")
+    fig = V.reliability_view(ds, ds.as_of.strftime("%Y") + "-Q1")
+    assert viz.figure_title(fig).startswith("Stage probabilities vs outcomes (Brier 0.")
