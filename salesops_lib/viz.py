@@ -18,6 +18,7 @@ Every figure made here carries its title into the notebook output as the image's
 from __future__ import annotations
 
 import html
+import warnings
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -290,9 +291,11 @@ def with_total(df: pd.DataFrame, label_col: str, label: str = "Total", sums=(),
     for c in df.columns:
         if pd.api.types.is_numeric_dtype(df[c]):
             row[c] = pd.to_numeric(row[c], errors="coerce").astype(float)
-    out = pd.concat([df.astype({c: float for c in df.columns
-                                if pd.api.types.is_integer_dtype(df[c])}), row],
-                    ignore_index=True)
+    with warnings.catch_warnings():   # the totals row's empty cells keep each column's dtype
+        warnings.simplefilter("ignore", FutureWarning)
+        out = pd.concat([df.astype({c: float for c in df.columns
+                                    if pd.api.types.is_integer_dtype(df[c])}), row],
+                        ignore_index=True)
     return out
 
 

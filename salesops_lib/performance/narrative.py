@@ -172,16 +172,25 @@ def leaderboard_table(lb: pd.DataFrame):
     bookings and attainment beside the win-rate verdict."""
     cols = [c for c in LEADERBOARD_COLUMNS if c in lb.columns
             and not (c == "attainment" and lb[c].isna().all())]
+    has_total = bool(len(lb)) and {"won", "deals", "bookings", "rep_name"} <= set(lb.columns)
+    if has_total:
+        # totals: counts and bookings add up; rates are ratios of the totals
+        sums = [c for c in ("deals", "won", "bookings", "quota") if c in lb.columns]
+        ratios = {"win_rate": ("won", "deals"), "avg_deal_size": ("bookings", "won")}
+        if "quota" in lb.columns and "attainment" in cols:
+            ratios["attainment"] = ("bookings", "quota")
+        lb = viz.with_total(lb[list(dict.fromkeys(cols + sums))], "rep_name", "All reps",
+                            sums=sums, ratios={k: v for k, v in ratios.items() if k in cols})
     t = lb[cols].rename(columns=LEADERBOARD_COLUMNS)
     if "Peers" in t.columns:
-        t["Peers"] = t["Peers"].map(lambda g: g if g == "all reps" else f"{g} reps")
+        t["Peers"] = t["Peers"].map(lambda g: g if g == "all reps" or pd.isna(g) else f"{g} reps")
     if "Win rate vs peers" in t.columns:
         t["Win rate vs peers"] = t["Win rate vs peers"].map(SHORT_VERDICT).fillna(
             t["Win rate vs peers"])
     return viz.table(t, {"Win rate": "pct", "Peers' win rate": "pct", "Bookings": "money",
                          "Attainment": "pct", "Average deal": "money", "Sales cycle": "days"},
                      caption="Scorecard by verdict: the verdict judges win rate against peers; "
-                             "bookings and attainment beside it")
+                             "bookings and attainment beside it", total=has_total)
 
 
 ROLLUP_COLUMNS = {

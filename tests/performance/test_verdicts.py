@@ -222,3 +222,21 @@ def test_sentence_names_with_brackets_do_not_nest():
                        "verdict": ["below expectation", "as expected"]})
     text = perf.reading_residuals(pa)
     assert "1 clearly less — Elena Larsen (East) —;" in text and "((" not in text and "))" not in text
+
+
+def test_scorecard_table_totals_row_is_sums_and_ratios_of_sums():
+    lb = pd.DataFrame({"rep_name": ["Ana", "Bo"], "team": ["East", "West"],
+                       "peer_group": ["field", "field"], "verdict": [v.INLINE, v.INLINE],
+                       "deals": [10, 30], "won": [5, 6], "win_rate": [0.5, 0.2],
+                       "peer_win_rate": [0.275, 0.275], "bookings": [50_000.0, 30_000.0],
+                       "quota": [100_000.0, 60_000.0], "attainment": [0.5, 0.5],
+                       "avg_deal_size": [10_000.0, 5_000.0], "cycle_days_median": [40.0, 60.0]})
+    t = perf.leaderboard_table(lb).data
+    total = t.iloc[-1]
+    # 11 of 40 won = 27.5%; $80k on $160k quota = 50%; $80k / 11 wins = $7,273 a deal
+    assert total["Rep"] == "All reps" and total["Closed deals"] == 40
+    assert total["Win rate"] == pytest.approx(0.275) and total["Bookings"] == 80_000
+    assert total["Attainment"] == pytest.approx(0.5)
+    assert total["Average deal"] == pytest.approx(80_000 / 11)
+    assert pd.isna(total["Sales cycle"]) and pd.isna(total["Peers"])   # medians do not add up
+    assert len(t) == 3
