@@ -168,8 +168,12 @@ def payouts_table(pay: pd.DataFrame, n: int = 10):
     cols = ["rep_name", "team", "attainment", "commission", "cap_adjustment", "spif", "clawback",
             "earnings", "draw", "draw_recovery", "payout"]
     top = pay.sort_values("payout", ascending=False).head(n)[cols]
+    # the totals row is every rep's pay, not only the rows shown
+    everyone = viz.with_total(pay[cols], "rep_name", f"All {len(pay):,} reps", sums=cols[3:])
+    top = pd.concat([top, everyone.tail(1)], ignore_index=True)
     return viz.table(top, {c: "money" for c in cols[3:]} | {"attainment": "pct"},
-                     caption=f"Top {n} payouts of the period")
+                     caption=f"Top {min(n, len(pay))} payouts of the period, and the total "
+                             "over every rep", total=True)
 
 
 def reading_cost_backtest(bt: pd.DataFrame) -> str:

@@ -66,6 +66,10 @@ def test_key_numbers_and_tables(small):
     assert "P50 at +10%" in html
     pay = comp.payouts(ds, "", "2025-Q3")
     assert "Top 10 payouts" in comp.payouts_table(pay).to_html()
+    # a 3-row view still totals every rep's pay
+    shown = comp.payouts_table(pay, n=3).data
+    assert len(shown) == 4 and shown.iloc[-1]["rep_name"] == f"All {len(pay):,} reps"
+    assert shown.iloc[-1]["payout"] == pytest.approx(pay["payout"].sum())
     t = comp.compare_methods(ds, "2025-Q3")
     assert "Trailing 12 months" in comp.quota_table(t).to_html()
     assert comp.reading_methods(t, "blend").startswith("The chosen method is blend.")
