@@ -33,11 +33,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from salesops_lib.forecast import blend as B
-from salesops_lib.forecast import timeseries as F
-from salesops_lib.forecast import intervals as I
 from salesops_lib import load_dataset
+from salesops_lib.forecast import blend as B
+from salesops_lib.forecast import intervals as I
 from salesops_lib.forecast import models as M
+from salesops_lib.forecast import timeseries as F
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SINGLE = ("snaive", "ets", "theta", "prophet", "ensemble", "prophet_default")

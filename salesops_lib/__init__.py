@@ -11,5 +11,11 @@ from .periods import Period
 
 __version__ = "0.1.0"
 
-__all__ = ["Dataset", "DataSourceError", "DataValidationError", "Period", "load_dataset",
-           "__version__"]
+__all__ = [
+           "DataSourceError",
+           "DataValidationError",
+           "Dataset",
+           "Period",
+           "__version__",
+           "load_dataset",
+]

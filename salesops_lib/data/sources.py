@@ -31,7 +31,10 @@ def _lazy_auto(src: str, mapping, fiscal_start_month: int):
     resolved = resolve_mapping(mapping)
     if any(set(spec) - {"file"} for spec in (resolved or {}).values() if isinstance(spec, dict)):
         return False
-    wh = Warehouse(src, resolved, fiscal_start_month=fiscal_start_month)
+    try:
+        wh = Warehouse(src, resolved, fiscal_start_month=fiscal_start_month)
+    except Exception:  # noqa: BLE001 -- unreachable, wrong tables: the eager loader says why, masked
+        return False
     if wh.n_opportunities > lazy_rows():
         return wh
     wh.close()

@@ -8,8 +8,21 @@ their blend (:mod:`.blend`), hierarchical reconciliation (:mod:`.reconciliation`
 page's tables (:mod:`.views`) and the forecast ledger (:mod:`.ledger`).
 """
 
-from . import (blend, calls, deals, groups, intervals, ledger, models, pipeline_model,
-               reconciliation, scoring, series, track, views)
+from . import (
+               blend,
+               calls,
+               deals,
+               groups,
+               intervals,
+               ledger,
+               models,
+               pipeline_model,
+               reconciliation,
+               scoring,
+               series,
+               track,
+               views,
+)
 from .blend import Outlook, outlook
 from .calls import category_calls, score_calls
 from .intervals import period_forecast

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import timeseries as fc_
-from .intervals import binomial_interval, conformal_factor, ratios, total_replay
 from ..measures import state_as_of
 from ..periods import Period
+from . import timeseries as fc_
+from .intervals import binomial_interval, conformal_factor, ratios, total_replay
 from .pipeline_model import (
     PipelineForecast,
     correlation,

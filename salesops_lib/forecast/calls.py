@@ -22,9 +22,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import viz
-from .deals import snapshot
 from ..measures import group_values, state_as_of
 from ..periods import Period
+from .deals import snapshot
 from .pipeline_model import forecast_category_of, pipeline_forecast, replay_points
 
 CALL_COLUMNS = ["unique_id", "period", "as_of", "value"]

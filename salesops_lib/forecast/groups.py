@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from . import timeseries as fc_
-from . import reconciliation as rec_
 from ..measures import rep_display_names
+from . import reconciliation as rec_
+from . import timeseries as fc_
 from .pipeline_model import pipeline_forecast
 
 #: Fast model for the many node series (every node's own ``auto`` would refit Prophet per rep).

@@ -50,6 +50,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from .. import viz
+from ..measures import group_values, state_as_of
+from ..periods import Period
 from .deals import (  # noqa: F401 - API
     NO_CORRELATION,
     correlated_variance,
@@ -58,8 +60,6 @@ from .deals import (  # noqa: F401 - API
     stage_episodes,
     terminal_stages,
 )
-from ..measures import group_values, state_as_of
-from ..periods import Period
 
 #: Waterfall steps, in order; ``omitted`` and unknown CRM categories count as ``pipeline``.
 COMPONENTS = ("closed", "commit", "best case", "pipeline", "run-rate")

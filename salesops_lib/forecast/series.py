@@ -12,9 +12,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import measures
-from . import models as _models
 from ..measures import group_values
 from ..periods import Period, fiscal_labels
+from . import models as _models
 
 GRANULARITY = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
 

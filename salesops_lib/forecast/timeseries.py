@@ -31,14 +31,6 @@ import numpy as np
 import pandas as pd
 
 from . import models as _models
-from .series import (  # noqa: F401 - the series builder is part of this module's API
-    GRANULARITY,
-    bookings_series,
-    bucket_start,
-    group_column,
-    period_actuals,
-    quota,
-)
 from .intervals import (  # noqa: F401
     conformal_factor,
     factor_of_steps,
@@ -47,11 +39,19 @@ from .intervals import (  # noqa: F401
     scale_bounds,
     step_factors,
 )
-from .plots import plot_forecast, plot_period_by_group  # noqa: F401
-from .scoring import prepare_series, infer_freq, score, seasonal_scale  # noqa: F401
 from .models import AUTO_CANDIDATES, SEASON  # noqa: F401
-from .selection import _nested, _pick, choose  # noqa: F401 - choose is part of this API
 from .pipeline_model import PipelineForecast, pipeline_forecast  # noqa: F401 - stable call
+from .plots import plot_forecast, plot_period_by_group  # noqa: F401
+from .scoring import infer_freq, prepare_series, score, seasonal_scale  # noqa: F401
+from .selection import _nested, _pick, choose  # noqa: F401 - choose is part of this API
+from .series import (  # noqa: F401 - the series builder is part of this module's API
+    GRANULARITY,
+    bookings_series,
+    bucket_start,
+    group_column,
+    period_actuals,
+    quota,
+)
 
 METRICS = ("wape", "mase", "bias", "coverage")
 

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .. import viz
-from . import ledger
 from ..periods import Period
+from . import ledger
 from .pipeline_model import COMPONENTS
 
 LEDGER_COLUMNS = ["period", "source", "as_of", "value", "lower", "upper"]
@@ -74,7 +74,7 @@ def trend(ds, ol, recorded: pd.DataFrame | None = None) -> Trend:
     -------
     Trend
     """
-    from .blend import replay_blend, blend_interval
+    from .blend import blend_interval, replay_blend
 
     p = Period.parse(ol.period, ds.fiscal_start_month)
     plan = weekly_points(p, ol.as_of)

@@ -8,11 +8,11 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from . import timeseries as fc_
-from . import calls as calls_
-from . import track as track_
 from .. import viz
 from ..periods import Period
+from . import calls as calls_
+from . import timeseries as fc_
+from . import track as track_
 from .models import model_label
 from .pipeline_model import pipeline_forecast
 

@@ -33,7 +33,6 @@ travel
 from __future__ import annotations
 
 import math
-
 from typing import NamedTuple
 
 import numpy as np
@@ -47,20 +46,20 @@ from .problem import (  # noqa: F401
     DEFAULT_HOURS,
     MEASURES,
     SEGMENT_HOURS,
-    adjacency_matrix,
-    home_bases,
-    balance_measures,
-    parse_ids,
-    rep_frame,
-    unit_keys,
     account_potential,
     account_workload,
+    adjacency_matrix,
+    balance_measures,
     build_problem,
     capacity_shares,
     diagnose,
+    home_bases,
+    parse_ids,
     precheck,
+    rep_frame,
     rep_labels,
     to_accounts,
+    unit_keys,
 )
 from .solver import InfeasibleError
 
@@ -417,6 +416,9 @@ __all__ += [
     "compare",
     "decision",
     "disruption_note",
+    "has_geography",
+    "has_owners",
+    "has_roles",
     "kpi_cards",
     "moved_accounts",
     "moved_table",
@@ -428,9 +430,6 @@ __all__ += [
     "review",
     "risk_note",
     "risk_table",
-    "has_geography",
-    "has_owners",
-    "has_roles",
     "scope_note",
     "solver_note",
     "territory_count_note",

@@ -15,8 +15,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .geo import haversine_km
 from ..measures import account_potential, account_workload
+from .geo import haversine_km
 from .optimize import Solution, solve
 from .problem import parse_ids, rep_frame, to_accounts
 

@@ -44,7 +44,6 @@ from .solver import (
     run_lp,
 )
 
-
 #: Above this many unit × rep pairs the LP is skipped for band prices (:mod:`.prices`): on
 #: 57,650 accounts × 350 reps the LP alone outlasted a 300 s limit on a loaded machine.
 PRICES_ABOVE = 5_000_000

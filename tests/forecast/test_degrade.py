@@ -11,13 +11,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import pandas as pd
+import pytest
 
-from salesops_lib import load_dataset, viz  # noqa: E402
-from salesops_lib.forecast import blend as B  # noqa: E402
-from salesops_lib.forecast import views as V  # noqa: E402
-from salesops_lib.forecast.pipeline_model import replay_points  # noqa: E402
+from salesops_lib import load_dataset, viz
+from salesops_lib.forecast import blend as B
+from salesops_lib.forecast import views as V
+from salesops_lib.forecast.pipeline_model import replay_points
 
 MAVEN = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "crm_sales_opportunities_maven"
 

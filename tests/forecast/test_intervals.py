@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib.forecast import timeseries as F
 from salesops_lib.forecast import intervals as I
 from salesops_lib.forecast import models as M
+from salesops_lib.forecast import timeseries as F
 
 
 def simulate(kind: str, n_series: int = 40, n: int = 51, seed: int = 0) -> pd.DataFrame:

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from salesops_lib import Dataset
-from salesops_lib.forecast import timeseries as F
 from salesops_lib.forecast import models as M
+from salesops_lib.forecast import timeseries as F
 
 
 def seasonal(n=36, ids=("a", "b"), start="2023-01-01", seed=0):

@@ -9,8 +9,8 @@ missing chromium fails the run instead of skipping it.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
