@@ -300,12 +300,13 @@ def with_total(df: pd.DataFrame, label_col: str, label: str = "Total", sums=(),
 
 
 def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = None,
-          index: bool = False, total: bool = False, rag_cols: dict | None = None):
+          index: bool = False, total: bool | int = False, rag_cols: dict | None = None):
     """A display-ready Styler: formatted numbers, escaped text, house colours.
 
     ``formats`` maps a column to ``"money"``, ``"pct"``, ``"num"``, ``"days"``,
     ``"signed_pct"`` or a callable. Text from the CRM is HTML-escaped. ``total=True`` shows
-    the last row as a totals row (bold, ruled). ``rag_cols`` maps a column to a Series (same
+    the last row as a totals row (bold, ruled); an integer ``n`` the last ``n`` rows (subtotals
+    and total). ``rag_cols`` maps a column to a Series (same
     index) of ``"green"``/``"amber"``/``"red"``/None that colours its cells.
     """
     formats = formats or {}
@@ -345,10 +346,13 @@ def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = N
                 lambda k: f"background:{RAG_COLORS[k]};color:{RAG_TEXT[k]};font-weight:600"
                 if k in RAG_COLORS else "")
             sty = sty.apply(lambda _c, css=css: css, subset=[col])
-    if total and len(out):
-        last = out.index[-1]
-        rule = "font-weight:700;border-top:2px solid #333;border-bottom:none"
-        sty = sty.apply(lambda r: [rule] * len(r) if r.name == last else [""] * len(r), axis=1)
+    n_tot = min(int(total), len(out))
+    if n_tot:
+        rows = list(out.index[-n_tot:])
+        first = "font-weight:700;border-top:2px solid #333;border-bottom:none"
+        rest = "font-weight:700;border-bottom:none"
+        sty = sty.apply(lambda r: [first if r.name == rows[0] else rest] * len(r)
+                        if r.name in rows else [""] * len(r), axis=1)
     return sty
 
 

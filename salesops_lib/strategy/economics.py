@@ -267,7 +267,7 @@ def _div(a, b):
 
 
 def economics(ds, win: Window, by: str | None = None, assume: Assumptions | None = None,
-              edges=SIZE_EDGES, level: float = 0.95) -> pd.DataFrame:
+              edges=SIZE_EDGES, level: float = 0.95, totals: bool = False) -> pd.DataFrame:
     """Channel economics per motion (and per value of ``by``).
 
     Parameters
@@ -283,6 +283,13 @@ def economics(ds, win: Window, by: str | None = None, assume: Assumptions | None
         Deal-size band edges.
     level : float
         Confidence of the win-rate interval.
+    totals : bool
+        Append totals rows (for display): with ``by``, one per motion over every ``by`` value
+        (``by`` reads e.g. "All segments"; not for a motion with a single row); and, with more than one motion, one over every motion
+        (``motion`` "All motions"). Counts, bookings, FTE, visits and cost are summed (each
+        motion's cost at its own rate); every ratio and the win-rate interval are recomputed
+        from those sums and the cycle is the median over the total's won deals, never an
+        average of the rows.
 
     Returns
     -------
@@ -324,11 +331,14 @@ def economics(ds, win: Window, by: str | None = None, assume: Assumptions | None
     out["deals"] = out["deals"].astype(int)
     out["won"] = out["won"].astype(int)
     out["lost"] = out["deals"] - out["won"]
+    out["cost"] = out["fte"] * assume.cost_of(out["motion"]) + out["visits"] * assume.travel_cost_per_visit
+    out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+    if totals:
+        out = _with_totals(out, deals, by)
     out["win_rate"] = _div(out["won"], out["deals"])
     out["win_rate_low"], out["win_rate_high"] = _wilson(out["won"], out["deals"], 1 - level)
     out["avg_deal_size"] = _div(out["bookings"], out["won"])
     out["bookings_per_fte"] = _div(out["bookings"], out["fte"])
-    out["cost"] = out["fte"] * assume.cost_of(out["motion"]) + out["visits"] * assume.travel_cost_per_visit
     out["cost_of_sale"] = _div(out["cost"], out["bookings"])
     out["contribution"] = assume.gross_margin * out["bookings"] - out["cost"]
     out["contribution_per_fte"] = _div(out["contribution"], out["fte"])
@@ -338,6 +348,37 @@ def economics(ds, win: Window, by: str | None = None, assume: Assumptions | None
                    "avg_deal_size", "cycle_days_median", "fte", "bookings_per_fte", "visits", "cost",
                    "cost_of_sale", "contribution", "contribution_per_fte", "rep_hours",
                    "contribution_per_hour"]
-    out = out[cols].sort_values(keys, kind="stable").reset_index(drop=True)
-    out.attrs.update({"window": win.label, "by": by, "has_activities": len(acts) > 0})
+    out = out[cols].reset_index(drop=True)
+    out.attrs.update({"window": win.label, "by": by, "has_activities": len(acts) > 0,
+                      "totals": bool(totals)})
     return out
+
+
+#: How a totals row reads in the ``by`` column.
+ALL_LABELS = {"segment": "All segments", "industry": "All industries", "region": "All regions",
+              "size_band": "All deal sizes", "product": "All products"}
+#: ``motion`` of the totals row over every motion.
+ALL_MOTIONS = "All motions"
+
+
+def _with_totals(out: pd.DataFrame, deals: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """``out`` (additive columns and cost per row) with the totals rows of :func:`economics`."""
+    add = ["deals", "won", "lost", "bookings", "fte", "visits", "cost"]
+    won = deals[deals["won"]]
+    parts = [out]
+    if by:
+        m = out.groupby("motion", as_index=False, sort=False)[add].sum()
+        m = m[m["motion"].map(out["motion"].value_counts()) > 1]   # one row is its own total
+        m[by] = ALL_LABELS.get(by, f"All {by}")
+        m["cycle_days_median"] = m["motion"].map(won.groupby("motion")["cycle_days"].median())
+        parts.append(m)
+    if out["motion"].nunique() > 1:
+        t = out[add].sum().to_frame().T.assign(motion=ALL_MOTIONS)
+        if by:
+            t[by] = ALL_LABELS.get(by, f"All {by}")
+        t["cycle_days_median"] = won["cycle_days"].median() if len(won) else np.nan
+        parts.append(t)
+    res = pd.concat(parts, ignore_index=True)
+    for c in ("deals", "won", "lost", "visits"):
+        res[c] = res[c].astype(int)
+    return res[out.columns]

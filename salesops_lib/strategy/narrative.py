@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import measures, viz
+from .economics import ALL_LABELS, ALL_MOTIONS
 
 
 def _m(motion) -> str:
@@ -222,7 +223,13 @@ def economics_table(econ: pd.DataFrame):
                "avg_deal_size": "money", "bookings": "money", "bookings_per_fte": "money",
                "cost": "money", "cost_of_sale": "pct", "contribution_per_fte": "money",
                "deals": "num", "fte": lambda v: f"{v:,.1f}", "cycle_days_median": "num"}
-        return viz.table(out, {names.get(k, k): v for k, v in fmt.items()})
+        by = e.attrs.get("by")
+        n_tot = 0
+        if e.attrs.get("totals"):
+            n_tot = int((e["motion"] == ALL_MOTIONS).sum())
+            if by:
+                n_tot = int((e[by] == ALL_LABELS.get(by, f"All {by}")).sum())
+        return viz.table(out, {names.get(k, k): v for k, v in fmt.items()}, total=n_tot)
     return _or_missing(econ, build)
 
 
@@ -273,6 +280,8 @@ def territory_table(tc):
     t = tc.territories
     t = t.assign(rep_name=measures.rep_display_names(t))[
         ["rep_name", "accounts", "potential", "potential_index", "travel_km"]]
-    return viz.table(t.sort_values("potential", ascending=False),
-                     {"accounts": "num", "potential": "money",
-                      "potential_index": lambda v: f"{v:.2f}", "travel_km": "num"})
+    t = viz.with_total(t.sort_values("potential", ascending=False), "rep_name",
+                       sums=("accounts", "potential", "travel_km"))
+    two = (lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    return viz.table(t, {"accounts": "num", "potential": "money", "potential_index": two,
+                         "travel_km": "num"}, total=True)

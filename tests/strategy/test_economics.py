@@ -58,6 +58,58 @@ def test_economics_per_motion_by_hand(tiny_ds):
     assert i["cost"] == pytest.approx(Y * 110_000)
 
 
+def test_economics_totals_rows_recompute_every_ratio(tiny_ds):
+    w = strategy.window(tiny_ds, "2026", 1)
+    a = strategy.assumptions(200_000, 110_000, 250, 1_500)
+    e = strategy.economics(tiny_ds, w, assume=a, totals=True)
+    assert e["motion"].tolist() == ["field", "inside", "All motions"]
+    t = e.iloc[-1]
+    Y = YEARS_2026
+    cost = Y * 200_000 + 2 * 250 + Y * 110_000          # each motion at its own rate
+    assert (t["deals"], t["won"], t["lost"], t["visits"]) == (5, 3, 2, 2)
+    assert t["bookings"] == 6400 and t["fte"] == pytest.approx(2 * Y)
+    assert t["cost"] == pytest.approx(cost)
+    assert t["win_rate"] == pytest.approx(3 / 5)
+    lo, hi = wilson(3, 5)
+    assert (t["win_rate_low"], t["win_rate_high"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert t["avg_deal_size"] == pytest.approx(6400 / 3)
+    assert t["cycle_days_median"] == 30                  # won deals of 30, 90 and 20 days
+    assert t["cost_of_sale"] == pytest.approx(cost / 6400)
+    assert t["contribution_per_hour"] == pytest.approx((6400 - cost) / (2 * Y * 1500))
+    # without totals the frame is unchanged (plots and readings use it)
+    plain = strategy.economics(tiny_ds, w, assume=a)
+    pd.testing.assert_frame_equal(e.iloc[:2].reset_index(drop=True), plain, check_dtype=False)
+    # split by segment: a subtotal for field (two segments) equal to the unsplit field row;
+    # inside works one segment only, so its row is its own total; then the total
+    s = strategy.economics(tiny_ds, w, by="segment", assume=a, totals=True)
+    sub = s[s["segment"] == "All segments"].set_index("motion")
+    assert sub.index.tolist() == ["field", "All motions"]
+    by_motion = e.set_index("motion").loc[["field", "All motions"]]
+    for col in ("deals", "won", "bookings", "fte", "cost", "cycle_days_median", "win_rate"):
+        assert sub[col].to_numpy() == pytest.approx(by_motion[col].to_numpy()), col
+    assert s.tail(2)["segment"].eq("All segments").all() and len(s) == 3 + 2
+
+
+
+def test_economics_totals_without_roles_add_only_what_is_not_already_a_row(bare_ds):
+    w = strategy.window(bare_ds, "2026", 1)
+    assert strategy.economics(bare_ds, w, totals=True)["motion"].tolist() == ["all reps"]
+    s = strategy.economics(bare_ds, w, by="segment", totals=True)
+    assert s["segment"].tolist() == ["Enterprise", "SMB", "All segments"]
+    assert s.iloc[-1]["deals"] == 5 and s.iloc[-1]["bookings"] == 6400
+
+
+def test_economics_table_marks_the_totals_rows(tiny_ds):
+    w = strategy.window(tiny_ds, "2026", 1)
+    e = strategy.economics(tiny_ds, w, by="segment", totals=True)
+    sty = strategy.economics_table(e)
+    sty._compute()
+    bold = sorted({r for (r, _c), props in sty.ctx.items() if ("font-weight", "700") in props})
+    assert bold == [len(e) - 2, len(e) - 1]                   # field's subtotal and the total
+    html = sty.to_html()
+    assert "All segments" in html and "All motions" in html
+
+
 def test_economics_by_segment_splits_rep_time_by_activity_minutes(tiny_ds):
     w = strategy.window(tiny_ds, "2026", 1)
     e = strategy.economics(tiny_ds, w, by="segment").set_index(["motion", "segment"])
