@@ -79,7 +79,7 @@ def kpi_cards(summary: pd.Series) -> list[tuple[str, str, str]]:
 
 
 NO_ROLES = "The data has no rep roles, so every rep is given a territory."
-NO_OWNERS = ("Today's alignment needs each account's current owner (accounts.owner_rep_id); "
+NO_OWNERS = ("Today's alignment needs each account's current owner rep in the accounts table; "
              "this data has none, so the proposal starts from no territories.")
 NO_GEOGRAPHY = ("Maps and travel need account latitude/longitude and rep home bases; "
                 "this data has none, so the proposal balances territories without a travel term.")
@@ -317,8 +317,9 @@ def decision(before: pd.Series, after: pd.Series, risk: pd.DataFrame | None = No
     if not np.isfinite(dev) or dev > tolerance + 1e-9 or status == "band_not_met":
         return Decision("reject", (
             f"Reject: some territory stays {('±' + format(dev, '.1%')) if np.isfinite(dev) else 'far'} "
-            f"from its target, outside the ±{tolerance:.0%} band asked for. Give the optimiser more "
-            "time, loosen the band or the disruption cap, and re-run."), "bad")
+            f"from its target, outside the ±{tolerance:.0%} band asked for. Either the search "
+            "needs more time or whole accounts cannot be divided that finely: raise the time "
+            "limit, loosen the band or the disruption cap, and re-run."), "bad")
     reasons = []
     flagged = risk[risk["share_lost"].fillna(0) > threshold] if risk is not None else pd.DataFrame()
     if len(flagged):

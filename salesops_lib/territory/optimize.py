@@ -15,8 +15,7 @@ import time
 
 import pandas as pd
 
-from . import search as search
-from . import solver as solver
+from . import search, solver
 from .problem import balance_measures, build_problem, diagnose, precheck
 
 

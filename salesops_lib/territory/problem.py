@@ -22,9 +22,10 @@ from ..measures import (  # noqa: F401
     SEGMENT_HOURS,
     account_potential,
     account_workload,
+    potential_unit,
     rep_display_names,
 )
-from . import solver as solver
+from . import solver
 from .geo import centroid, group_centroids, haversine_km
 from .solver import InfeasibleError
 
@@ -257,12 +258,18 @@ def _roots(p: solver.Problem) -> np.ndarray:
     return roots
 
 
-def _fmt(x: float, measure: str) -> str:
-    """Short number: 9,818,605 -> "9.8M" (potential may be money or, e.g., population)."""
+def _fmt(x: float, measure: str, basis: str = "potential") -> str:
+    """Short number with its unit: potential in dollars ``"$9.8M"`` (a count when the
+    potential fell back to accounts, ``basis == "accounts"``), workload ``"1.2k h"``,
+    accounts ``"350"``."""
+    short = f"{x:,.0f}"
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= div:
-            return f"{x / div:,.1f}{suffix}"
-    return f"{x:,.0f}"
+            short = f"{x / div:,.1f}{suffix}"
+            break
+    if measure == "potential" and potential_unit(basis) == "money":
+        return f"-${short[1:]}" if short.startswith("-") else f"${short}"
+    return f"{short} h" if measure == "workload" else short
 
 
 def precheck(p: solver.Problem) -> None:
@@ -274,13 +281,14 @@ def precheck(p: solver.Problem) -> None:
         if not mu > 0:
             continue
         i = int(np.argmax(b))
+        basis = p.measure_label.get("potential", "potential")
         hi = (1 + tol) * targets[m]
         if b[i] > hi.max() * (1 + 1e-9):
             k = int(np.floor(b.sum() * (1 + tol) / b[i]))
             need = float(b[i] / targets[m].max() - 1)      # the band the largest unit needs
             err = InfeasibleError(
                 f"{p.labels[i]} alone holds {b[i] / mu:.1f}× the mean {m} of {R} territories "
-                f"({_fmt(b[i], m)} vs a mean of {_fmt(mu, m)}), above the ±{tol:.0%} band: "
+                f"({_fmt(b[i], m, basis)} vs a mean of {_fmt(mu, m, basis)}), above the ±{tol:.0%} band: "
                 f"use at most {k} territories, or a tolerance of at least {need:.2f}, "
                 f"or split that {p.units_name} into smaller units.")
             err.min_tolerance = need

@@ -3,6 +3,7 @@ each missing piece gives one plain sentence, and the optimiser still balances wi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -79,8 +80,8 @@ def test_without_coordinates_the_optimiser_balances_and_the_maps_give_one_senten
     assert text(note).count(".") == 1 and (
         "Maps and travel need account latitude/longitude and rep home bases; this data has none"
         in text(note))
-    assert "Travel" in dict((k, v) for k, v, _ in N.kpi_cards(rv.proposed.summary))
-    assert dict((k, v) for k, v, _ in N.kpi_cards(rv.proposed.summary))["Travel"] == "–"
+    assert "Travel" in {k: v for k, v, _ in N.kpi_cards(rv.proposed.summary)}
+    assert {k: v for k, v, _ in N.kpi_cards(rv.proposed.summary)}["Travel"] == "–"
 
 
 def test_without_owners_today_gives_one_sentence_and_the_proposal_starts_from_none():
@@ -111,6 +112,7 @@ def test_maven_export_gets_a_territory_page():
     # potential is revenue in dollars: Kan-code alone is 2.4× the mean, so ±5% cannot be met;
     # the page says so and balances to the tightest band that account allows
     assert rv.widened and "Kan-code alone holds 2.4×" in rv.widened
+    assert re.search(r"\(\$[\d.]+[MB] vs a mean of \$[\d.]+[MB]\)", rv.widened), rv.widened
     assert rv.decision.verdict == "reject" and "no alignment can meet it" in rv.decision.text
     assert rv.tolerance == pytest.approx(1.42) and f"±{rv.tolerance:.0%}" in rv.decision.text
     assert "Maps and travel need" in text(TM.alignment_maps(ds, rv))

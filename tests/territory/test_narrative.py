@@ -172,8 +172,9 @@ def test_solver_note_without_a_travel_term_speaks_of_balance_only():
 def test_decision_reject_review_approve():
     d = T.decision(TODAY, summary(max_deviation=0.081), None, 0.05)
     assert d == ("reject", ("Reject: some territory stays ±8.1% from its target, outside the ±5% "
-                            "band asked for. Give the optimiser more time, loosen the band or the "
-                            "disruption cap, and re-run."), "bad")
+                            "band asked for. Either the search needs more time or whole accounts "
+                            "cannot be divided that finely: raise the time limit, loosen the band "
+                            "or the disruption cap, and re-run."), "bad")
     assert T.decision(TODAY, summary(), None, 0.05, solution=solution(status="band_not_met")).verdict == "reject"
     d = T.decision(TODAY, summary(), risk([("R1", "Ann", 0.76, 1, 1)]), 0.05)
     assert d == ("review", ("Review before approving: every territory is within ±5% of the mean "

@@ -41,7 +41,7 @@ def test_price_start_nearly_balances():
     p = T.build_problem(ds, tolerance=0.05)
     I, Rr = S.all_arcs(p)
     nearest = np.argmin(p.cost(np.arange(p.n)[:, None], np.arange(p.R)[None, :]), axis=1)
-    assign, _, v = PR.price_start(p, I, Rr, time.perf_counter() + 10)
+    _assign, _, v = PR.price_start(p, I, Rr, time.perf_counter() + 10)
     assert v < 0.5 * SE.violation(p, nearest)           # far closer to the band than nearest-rep
 
 

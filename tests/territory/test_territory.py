@@ -284,8 +284,16 @@ def test_one_account_too_big_for_the_band():
         T.optimize(ds, tolerance=0.05)
     msg = str(err.value)
     # mean = 120 / 3 = 40: A0 holds 2.0x; at most floor(120 * 1.05 / 80) = 1 territory
-    assert "Acct A0 alone holds 2.0× the mean potential of 3 territories" in msg
+    assert "Acct A0 alone holds 2.0× the mean potential of 3 territories ($80 vs a mean of $40)" in msg
     assert "at most 1 territories" in msg and "tolerance of at least 1.00" in msg
+
+
+def test_short_numbers_carry_their_unit():
+    from salesops_lib.territory.problem import _fmt
+    assert _fmt(11.7e9, "potential") == "$11.7B" and _fmt(-2.5e6, "potential") == "-$2.5M"
+    assert _fmt(950, "potential", "annual_revenue") == "$950"
+    assert _fmt(12_000, "potential", "accounts") == "12.0k"     # a count: never "$"
+    assert _fmt(1_234, "workload") == "1.2k h" and _fmt(35, "accounts") == "35"
 
 
 def test_disruption_cap_too_tight_says_how_far_to_raise_it():
