@@ -49,22 +49,29 @@ def last_complete(ds: Dataset, kind: str = "quarter") -> Period:
 
 
 def window(ds: Dataset, end=None, periods: int | None = 8, kind: str = "quarter") -> list[Period]:
-    """``periods`` consecutive periods of ``kind`` ending with ``end`` (default: the last
-    complete one). ``periods=None`` starts at the period of the first won deal."""
+    """Up to ``periods`` consecutive periods of ``kind`` ending with ``end`` (default: the
+    last complete one), never starting before the period of the first deal created: a
+    quarter before the data begin would count as a zero and inflate every swing.
+    ``periods=None`` starts at the period of the first won deal."""
     fsm = ds.fiscal_start_month
     last = Period.parse(end, fsm) if end is not None else last_complete(ds, kind)
     if last.kind != kind:
         last = period_containing(last.end, kind, fsm)
+    lazy = is_lazy(ds)
     if periods is None:
-        if is_lazy(ds):
-            w0 = ds.first_won_close
-            first = period_containing(w0 if pd.notna(w0) else last.start, kind, fsm)
+        if lazy:
+            start = ds.first_won_close
         else:
             won = ds.opportunities.loc[ds.opportunities["status"] == "won", "close_date"]
-            first = period_containing(won.min() if len(won) else last.start, kind, fsm)
-        step = {"year": 12, "quarter": 3, "month": 1}[kind]
-        gap = (last.start.year - first.start.year) * 12 + last.start.month - first.start.month
-        periods = max(1, gap // step + 1)
+            start = won.min() if len(won) else pd.NaT
+    else:
+        start = ds.first_created if lazy else ds.opportunities["created_date"].min()
+    start = pd.Timestamp(start) if pd.notna(start) and start <= last.end else last.start
+    first = period_containing(start, kind, fsm)
+    step = {"year": 12, "quarter": 3, "month": 1}[kind]
+    gap = (last.start.year - first.start.year) * 12 + last.start.month - first.start.month
+    available = max(1, gap // step + 1)
+    periods = available if periods is None else max(1, min(int(periods), available))
     return [last.shift(-i) for i in range(periods - 1, -1, -1)]
 
 

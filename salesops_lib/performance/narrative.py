@@ -68,6 +68,15 @@ def _aside(names: str) -> str:
     return f" — {names} —" if "(" in names else f" ({names})"
 
 
+def _reps(n: int, verb: str = "") -> str:
+    """A count of reps with its verb agreeing: ``_reps(0, "win")`` → "no rep wins",
+    ``_reps(1, "win")`` → "1 rep wins", ``_reps(3, "win")`` → "3 reps win"."""
+    noun = "no rep" if n == 0 else "1 rep" if n == 1 else f"{n} reps"
+    if not verb:
+        return noun
+    return f"{noun} {verb + ('s' if n <= 1 and not verb.endswith('ed') else '')}"
+
+
 def _names(df: pd.DataFrame, n: int = 4) -> str:
     names = rep_labels(df).head(n).tolist()
     more = len(df) - len(names)
@@ -96,9 +105,10 @@ def reading_leaderboard(lb: pd.DataFrame) -> str:
                  "have no rep roles, so field and inside reps are not told apart)")
     above, below = lb[lb["verdict"] == ABOVE], lb[lb["verdict"] == BELOW]
     few = int(v.get(FEW, 0))
-    return (f"{basis}: {len(above)} rep(s) win clearly more often"
+    return (f"{basis}: {_reps(len(above), 'win')} clearly more often"
             + (_aside(_names(above)) if len(above) else "")
-            + f" and {len(below)} clearly less often" + (_aside(_names(below)) if len(below) else "")
+            + f" and {len(below) or 'none'} clearly less often"
+            + (_aside(_names(below)) if len(below) else "")
             + f"; {int(v.get(INLINE, 0))} are within chance of their peers"
             + (f" and {few} closed too few deals to judge" if few else "")
             + f". Flags keep the false-discovery rate at {viz.pct(fdr)} (Benjamini–Hochberg), "
@@ -124,12 +134,13 @@ def reading_residuals(pa: pd.DataFrame) -> str:
         return note[0].upper() + note[1:] + "."
     up, down = pa[pa["verdict"] == "above expectation"], pa[pa["verdict"] == "below expectation"]
     later = pa.attrs.get("not_yet_hired", 0)
-    return (f"Allowing for territory potential, accounts and tenure, {len(up)} rep(s) booked "
+    return (f"Allowing for territory potential, accounts and tenure, {_reps(len(up), 'booked')} "
             "clearly more than their territory predicts" + (_aside(_names(up)) if len(up) else "")
-            + f" and {len(down)} clearly less" + (_aside(_names(down)) if len(down) else "")
+            + f" and {len(down) or 'none'} clearly less" + (_aside(_names(down)) if len(down) else "")
             + f"; the other {len(pa) - len(up) - len(down)} are within the model's error "
             f"(false-discovery rate {viz.pct(pa.attrs.get('fdr', 0.10))}, Benjamini–Hochberg)."
-            + (f" {later} rep(s) hired after the period are left out." if later else ""))
+            + (f" {_reps(later).capitalize()} hired after the period "
+               f"{'is' if later == 1 else 'are'} left out." if later else ""))
 
 
 def reading_gap(gap: pd.DataFrame, key: str = "rep_id") -> str:

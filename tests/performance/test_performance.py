@@ -478,6 +478,17 @@ def test_window_and_monthly_quota(steady_ds):
     assert mq.loc[mq["rep_id"] == "y", "quota"].tolist() == pytest.approx([50 / 3] * 6)
 
 
+def test_window_never_starts_before_the_data(steady_ds):
+    # the first deal was created 2025-10-01: asking for 8 quarters gives the 4 the data cover
+    assert [p.label for p in cons.window(steady_ds, periods=8)] == [
+        "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
+    assert [p.label for p in cons.window(steady_ds, end="2026-Q1", periods=8)] == [
+        "2025-Q4", "2026-Q1"]
+    c8 = cons.consistency(steady_ds, by="rep_id", periods=8).set_index("rep_id")
+    c4 = cons.consistency(steady_ds, by="rep_id", periods=4).set_index("rep_id")
+    pd.testing.assert_frame_equal(c8, c4)
+
+
 def test_consistency_by_rep_hand_values(steady_ds):
     c = cons.consistency(steady_ds, by="rep_id", end="2026-Q3", periods=4).set_index("rep_id")
     x = c.loc["x"]
@@ -669,7 +680,7 @@ def test_kpi_cards_and_readings(ds):
     assert cards[1][1] == "0%" and "33% at 80%" in cards[1][2]
     lb = perf.leaderboard(_org([(70, 30), (30, 70), (55, 45), (9, 1)]), "2026-Q3", min_deals=20)
     text = perf.reading_leaderboard(lb)
-    assert "1 rep(s) win clearly more often (Rep 0)" in text and "1 closed too few" in text
+    assert "1 rep wins clearly more often (Rep 0)" in text and "1 closed too few" in text
     assert "Gini" in perf.reading_attainment(perf.attainment_rollup(ds, "2026-Q3", by=None))
     gap = perf.gap_decomposition(perf.scorecard(ds, "2026-Q3"))
     assert perf.reading_gap(gap).startswith("The reference is $")

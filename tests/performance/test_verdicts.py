@@ -113,7 +113,7 @@ def test_without_roles_everyone_is_compared_with_all_reps():
 def test_sentence_leaderboard_by_role():
     text = perf.reading_leaderboard(perf.leaderboard(_role_org(), "2026-Q3"))
     assert text.startswith("Judged on win rate against role peers (field reps win 40%, "
-                           "inside reps win 55%): 0 rep(s) win clearly more often and 0 clearly "
+                           "inside reps win 55%): no rep wins clearly more often and none clearly "
                            "less often; 20 are within chance of their peers.")
     assert "false-discovery rate at 10% (Benjamini–Hochberg)" in text
 
@@ -159,9 +159,9 @@ def test_sentence_residuals_counts_reps_not_yet_hired():
                        "verdict": ["above expectation", "as expected", "as expected"]})
     pa.attrs.update(fdr=0.1, not_yet_hired=2)
     assert perf.reading_residuals(pa) == (
-        "Allowing for territory potential, accounts and tenure, 1 rep(s) booked clearly more "
-        "than their territory predicts (A) and 0 clearly less; the other 2 are within the "
-        "model's error (false-discovery rate 10%, Benjamini–Hochberg). 2 rep(s) hired after "
+        "Allowing for territory potential, accounts and tenure, 1 rep booked clearly more "
+        "than their territory predicts (A) and none clearly less; the other 2 are within the "
+        "model's error (false-discovery rate 10%, Benjamini–Hochberg). 2 reps hired after "
         "the period are left out.")
 
 
@@ -240,3 +240,10 @@ def test_scorecard_table_totals_row_is_sums_and_ratios_of_sums():
     assert total["Average deal"] == pytest.approx(80_000 / 11)
     assert pd.isna(total["Sales cycle"]) and pd.isna(total["Peers"])   # medians do not add up
     assert len(t) == 3
+
+
+def test_rep_counts_agree_with_their_verb():
+    from salesops_lib.performance.narrative import _reps
+    assert [_reps(n, "win") for n in (0, 1, 3)] == ["no rep wins", "1 rep wins", "3 reps win"]
+    assert _reps(2, "booked") == "2 reps booked" and _reps(1, "booked") == "1 rep booked"
+    assert _reps(5) == "5 reps"
