@@ -142,7 +142,11 @@ def waterfall_query(con, start, end, window, by=None, precedence=PRECEDENCE,
         SELECT {{'opportunity_id': sid, 'status': s_status, 'amount': s_amount, 'inwin': s_inwin,
                  'inscope': coalesce(s_inscope, false), 'grp': s_grp}} AS s,
                {{'opportunity_id': eid, 'status': e_status, 'amount': e_amount, 'inwin': e_inwin,
-                 'inscope': coalesce(e_inscope, false), 'grp': e_grp}} AS e, both_in
+                 'inscope': coalesce(e_inscope, false), 'grp': e_grp}} AS e, both_in,
+               -- a pass-through: in scope at neither date, closed inside the window in between
+               (NOT coalesce(s_inscope, false) AND NOT coalesce(e_inscope, false)
+                AND eid IS NOT NULL AND e_status IN ('won', 'lost') AND coalesce(e_inwin, false)
+                AND (sid IS NULL OR s_status = 'open')) AS through
         FROM p
     ),
     rows AS (
@@ -153,6 +157,8 @@ def waterfall_query(con, start, end, window, by=None, precedence=PRECEDENCE,
         UNION ALL SELECT s.grp, CASE {exit_case} END, -{exit_amt}
                          FROM q WHERE s.inscope AND NOT both_in
         UNION ALL SELECT e.grp, CASE {entry_case} END, e.amount FROM q WHERE e.inscope AND NOT both_in
+        UNION ALL SELECT e.grp, CASE {entry_case} END, e.amount FROM q WHERE through
+        UNION ALL SELECT e.grp, e.status, -e.amount FROM q WHERE through
         {extra}
     )
     SELECT grp, bucket, sum(amount) AS amount, count(*) AS deals FROM rows GROUP BY grp, bucket

@@ -20,6 +20,11 @@ per group ``g``:
   reason: *created* (did not exist at ``start``), *reopened* (closed at ``start``), *pulled in*
   (its close date was outside the window), *moved in* (was in another group).
 
+* in scope at neither date but closed inside the window in between (created, or pulled in,
+  after ``start`` and won or lost by ``end``: a *pass-through*): ``+e.amount`` to its entry
+  reason and ``−e.amount`` to *won* / *lost*, both in its group at ``end``, so the walk's
+  *won* is every pipeline deal won in the window, as bookings count it, and the pair nets to 0.
+
 Every deal that changes scope has at least one reason, each deal-group lands in exactly one
 bucket, so per group ``start + Σ buckets = end`` to the cent. ``exit_amount="end"`` books an
 exit at the deal's amount at ``end`` instead (a deal won at 120 from 100 in the pipeline: won
@@ -155,6 +160,12 @@ def classify(s: pd.DataFrame, e: pd.DataFrame, window, precedence=PRECEDENCE,
         if (mask & (bucket == None)).any():
             raise AssertionError("a deal changed scope with no reason")  # pragma: no cover
         parts.append((ids[mask], grp[mask], bucket[mask], sign * amt[mask]))
+        if sign > 0:    # pass-throughs: in at their entry reason, out as won / lost
+            through = (~in_s & ~in_e & inwin_e.to_numpy(bool) & np.isin(st_e, ("won", "lost"))
+                       & e["exists"].to_numpy(bool)
+                       & (~s["exists"].to_numpy(bool) | open_s.to_numpy(bool)))
+            parts.append((ids[through], grp[through], bucket[through], ea[through]))
+            parts.append((ids[through], grp[through], st_e[through].astype(object), -ea[through]))
         if sign < 0 and exit_amount == "end":
             dd = ea - sa
             mm = mask & (dd != 0)

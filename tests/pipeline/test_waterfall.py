@@ -59,6 +59,32 @@ def test_one_bucket_per_change(rows, bucket, value, start, end):
     assert list(wf["bucket"]) == list(pipeline.ORDER)
 
 
+@pytest.mark.parametrize("rows, entry, exit_, value", [
+    # created and won inside the window: in neither snapshot, still in both buckets
+    ([("O1", "2026-10-05", "open", 50, "2026-11-01", "R1"),
+      ("O1", "2026-10-20", "won", 50, "2026-10-20", "R1")], "created", "won", 50),
+    # open for Q1 at the start, pulled into Q4, then lost
+    ([("O1", "2026-09-01", "open", 70, "2027-02-01", "R1"),
+      ("O1", "2026-10-02", "open", 70, "2026-11-15", "R1"),
+      ("O1", "2026-11-15", "lost", 70, "2026-11-15", "R1")], "pulled in", "lost", 70),
+])
+def test_pass_through_deals_count_in_and_out(rows, entry, exit_, value):
+    wf = pipeline.waterfall(history_ds(rows), S, E).set_index("bucket")
+    assert wf.loc["start", "amount"] == 0 and wf.loc["end", "amount"] == 0
+    assert wf.loc[entry, "amount"] == value and wf.loc[exit_, "amount"] == -value
+    assert wf.loc[[entry, exit_], "deals"].tolist() == [1, 1]
+    assert (wf.drop(index=[entry, exit_])["amount"] == 0).all()
+    sql = pipeline.waterfall(history_ds(rows), S, E, engine="duckdb").set_index("bucket")
+    pd.testing.assert_frame_equal(sql, wf, check_exact=False)
+
+
+def test_closed_before_the_start_is_no_pass_through():
+    rows = [("O1", "2026-08-01", "open", 25, "2026-09-01", "R1"),
+            ("O1", "2026-09-01", "lost", 25, "2026-09-01", "R1")]
+    wf = pipeline.waterfall(history_ds(rows), S, E)
+    assert (wf["amount"] == 0).all() and (wf["deals"] == 0).all()
+
+
 def test_changes_after_end_or_before_start_are_not_counted():
     rows = [("O1", "2026-09-01", "open", 80, "2026-12-20", "R1"),
             ("O1", "2026-09-15", "open", 90, "2026-12-20", "R1"),   # before start: in start
@@ -254,6 +280,20 @@ def test_sample_start_and_end_match_an_independent_count():
     assert wf.loc["won", "amount"] < 0 and wf.loc["created", "amount"] > 0
     sql = pipeline.waterfall(ds, start, end, window="2025-Q4", engine="duckdb").set_index("bucket")
     pd.testing.assert_frame_equal(sql, wf, check_exact=False)
+
+
+def test_walk_won_is_the_quarter_bookings():
+    # over a whole quarter, booked at the closing amount, the walk's "won" is every deal won
+    # in the quarter: the same bookings the executive summary shows
+    from salesops_lib import load_dataset
+
+    ds = load_dataset("sample:accounts=500,reps=10,years=2")
+    wf = pipeline.waterfall(ds, "2025-06-30", "2025-09-30", window="2025-Q3",
+                            exit_amount="end").set_index("bucket")
+    o = ds.opportunities
+    won = o[(o["status"] == "won") & o["close_date"].between("2025-07-01", "2025-09-30")]
+    assert wf.loc["won", "amount"] == pytest.approx(-won["amount"].sum())
+    assert wf.loc["won", "deals"] == len(won)
 
 
 def test_duckdb_file_source(tmp_path):
