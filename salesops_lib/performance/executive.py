@@ -246,7 +246,11 @@ def by_team(ds: Dataset, period) -> pd.DataFrame:
         t["bookings_last_year"] = t["bookings_last_year"].fillna(0.0)
     t["attainment"] = t["bookings"] / t["quota"].where(t["quota"] > 0)
     t["growth"] = t["bookings"] / t["bookings_last_year"].replace(0, np.nan) - 1
-    return t[TEAM_KEYS].sort_values("bookings", ascending=False).reset_index(drop=True)
+    t = t[TEAM_KEYS].sort_values("bookings", ascending=False).reset_index(drop=True)
+    # a median does not add up: the totals row takes the median over every team's won deals
+    t.attrs["cycle_days_median_all"] = float(
+        window_totals(ds, *cw["current"][:2])["cycle_days_median"].iloc[0])
+    return t
 
 
 def org_readings(h: pd.Series, coverage_rag=COVERAGE_RAG) -> dict[str, str]:
@@ -426,7 +430,10 @@ def pace(attainment, elapsed):
 def team_totals(teams: pd.DataFrame) -> pd.DataFrame:
     """:func:`by_team`'s frame with an "All teams" row: sums of bookings, quota, last year,
     won, lost, open pipeline and quota still to close; attainment, change, win rate, average
-    deal and coverage recomputed from those sums (the cycle and interval are left empty)."""
+    deal and coverage recomputed from those sums, the win-rate interval from the summed
+    counts, and the cycle the median over all won deals (``attrs["cycle_days_median_all"]``
+    from :func:`by_team`; empty without it)."""
+    cycle_all = teams.attrs.get("cycle_days_median_all", np.nan)
     t = viz.with_total(teams, "team", "All teams",
                        sums=["bookings", "quota", "bookings_last_year", "won", "lost",
                              "open_pipeline", "remaining_quota"],
@@ -441,6 +448,7 @@ def team_totals(teams: pd.DataFrame) -> pd.DataFrame:
     ly = t.loc[last, "bookings_last_year"]
     t.loc[last, "growth"] = (t.loc[last, "bookings"] / ly - 1
                              if pd.notna(ly) and ly > 0 else np.nan)
+    t.loc[last, "cycle_days_median"] = cycle_all
     return t
 
 

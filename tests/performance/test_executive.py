@@ -153,6 +153,21 @@ def test_team_table_has_a_totals_row(tiny):
     assert "All teams" in ex.team_table(ex.by_team(ds, "2026-Q2")).to_html()
 
 
+def test_totals_row_cycle_is_the_median_over_all_won_deals(tiny):
+    # Q2 won: O4 (R1, 49 days), O7 (R1, 10 days), O8 (R2, 100 days); East's median 29.5,
+    # West's 100; over all teams the median of 10, 49, 100 is 49 (not a mean of medians)
+    tiny["opportunities"] = pd.concat([tiny["opportunities"], pd.DataFrame({
+        "opportunity_id": ["O7", "O8"], "account_id": ["A1", "A2"], "rep_id": ["R1", "R2"],
+        "stage": ["Won", "Won"], "status": ["won", "won"], "amount": ["50", "80"],
+        "created_date": ["2026-05-31", "2026-03-12"], "close_date": ["2026-06-10", "2026-06-20"]})],
+        ignore_index=True)
+    ds = Dataset.from_frames(**tiny, as_of="2026-06-30")
+    t = ex.team_totals(ex.by_team(ds, "2026-Q2")).set_index("team")
+    assert t.loc["East", "cycle_days_median"] == 29.5 and t.loc["West", "cycle_days_median"] == 100
+    assert t.loc["All teams", "cycle_days_median"] == 49
+    assert t.loc["All teams", "cycle_days_median"] == ex.org_headline(ds, "2026-Q2")["cycle_days_median"]
+
+
 def test_coverage_of_0_4_is_flagged_red(tiny):
     tiny["quotas"].loc[tiny["quotas"]["period"] == "2026-Q3", "quota"] = "1750"   # 700 / 1750
     ds = Dataset.from_frames(**tiny, as_of="2026-06-30")
