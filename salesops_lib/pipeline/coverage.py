@@ -11,7 +11,9 @@ per group (a rep column: ``team``, ``manager``, ``rep_id``; or the whole org):
   before ``P`` (as known on ``d``), and ``required`` = 1 / win_rate: the coverage at which the
   pipeline converts into the remaining quota at the realised rate. ``required_low`` /
   ``required_high`` are the ``level`` interval of 1 / win_rate from a seeded Poisson bootstrap
-  over the closed deals;
+  over the closed deals. When the source records no amount on any lost deal (the public Maven
+  export books lost deals at 0), a value win rate would read 100%: the win rate is then won
+  deals / closed deals, and ``attrs["win_rate_basis"]`` says ``"count"`` (else ``"value"``);
 * ``verdict``: "short" when coverage < required_low, "covered" when above required_high,
   else "borderline"; "period over" (coverage NaN) when the report date is the period's last day.
 """
@@ -60,8 +62,10 @@ def coverage(ds, period, by: str | None = "team", *, lookback_quarters: int = 4,
     rng = np.random.default_rng(seed)
     q_lo, q_hi = (1 - level) / 2, 1 - (1 - level) / 2
     stats = {}
+    lost = closed["status"] == "lost"
+    by_count = bool(lost.any()) and bool(closed.loc[lost, "amount"].fillna(0).eq(0).all())
     for g, c in closed.groupby("group"):     # one bootstrap per group (a handful of teams)
-        amt = c["amount"].fillna(0).to_numpy(float)
+        amt = (np.ones(len(c)) if by_count else c["amount"].fillna(0).to_numpy(float))
         w_amt = amt * (c["status"] == "won").to_numpy()
         rate = w_amt.sum() / amt.sum() if amt.sum() > 0 else np.nan
         W = rng.poisson(1.0, size=(n_boot, len(amt)))
@@ -83,4 +87,6 @@ def coverage(ds, period, by: str | None = "team", *, lookback_quarters: int = 4,
     out = out.rename_axis("group").reset_index()
     out["group"] = out["group"].astype(str).replace({"nan": UNASSIGNED})
     out["deals"] = out["deals"].astype("int64")
-    return out[COLUMNS].sort_values("group").reset_index(drop=True)
+    out = out[COLUMNS].sort_values("group").reset_index(drop=True)
+    out.attrs["win_rate_basis"] = "count" if by_count else "value"
+    return out

@@ -156,8 +156,17 @@ def reading_coverage(cov: pd.DataFrame) -> str:
 
 
 def coverage_table(cov: pd.DataFrame):
-    """Coverage per group as a display table."""
+    """Coverage per group as a display table; nothing once the period is over (the reading,
+    shown before it, says so); the win-rate column says when it counts deals."""
+    if len(cov) and (cov["verdict"] == "period over").all():
+        return None
     t = cov.rename(columns={"group": "Group"})
+    if cov.attrs.get("win_rate_basis") == "count":
+        t = t.rename(columns={"win_rate": "Win rate (deals)"})
+        return viz.table(t, {"pipeline": "money", "quota": "money", "booked": "money",
+                             "remaining": "money", "deals": "num", "coverage": _times,
+                             "Win rate (deals)": "pct", "required": _times,
+                             "required_low": _times, "required_high": _times})
     return viz.table(t, {"pipeline": "money", "quota": "money", "booked": "money",
                          "remaining": "money", "deals": "num", "coverage": _times,
                          "win_rate": "pct", "required": _times, "required_low": _times,

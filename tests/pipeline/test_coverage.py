@@ -53,3 +53,20 @@ def test_a_finished_period_has_nothing_left_to_cover():
     assert (c["verdict"] == "period over").all() and c["coverage"].isna().all()
     assert c.set_index("group").loc["East", "booked"] == 300
     assert pipeline.reading_coverage(c).startswith("The period is over")
+    assert pipeline.coverage_table(c) is None                # the reading already said why
+
+
+def test_lost_deals_without_amounts_give_a_win_rate_by_count():
+    # like the Maven export: lost deals carry amount 0, so won $ / closed $ would read 100%
+    rows = [r if r[0] != "H2" else (r[0], r[1], r[2], 0, r[4], r[5]) for r in ROWS]
+    rows += [("H3", "2026-01-10", "open", 0, "2026-06-01", "R1"),
+             ("H3", "2026-06-01", "lost", 0, "2026-06-01", "R1")]
+    ds = history_ds(rows, as_of="2026-11-15", quotas=QUOTAS)
+    c = pipeline.coverage(ds, "2026-Q4", by=None)
+    assert c.attrs["win_rate_basis"] == "count"
+    assert c["win_rate"].iloc[0] == pytest.approx(1 / 3)      # H1 won; H2, H3 lost
+    assert c["required"].iloc[0] == pytest.approx(3.0)
+    assert "Win rate (deals)" in pipeline.coverage_table(c).to_html()
+    # with an amount on a lost deal the rate stays by value
+    v = pipeline.coverage(history_ds(ROWS, as_of="2026-11-15", quotas=QUOTAS), "2026-Q4", by=None)
+    assert v.attrs["win_rate_basis"] == "value" and v["win_rate"].iloc[0] == pytest.approx(0.25)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib
 import pandas as pd
 
@@ -110,7 +112,9 @@ def test_every_section_runs_on_a_source_with_history():
     for styler in (pipeline.windows_table(ds, "2026-Q4", end="2026-10-31"),
                    pipeline.group_table(ds, "2026-Q4", end="2026-10-31", by="team"),
                    pipeline.path_table(ds, "2026-Q4", end="2026-10-31"),
-                   pipeline.coverage_table(pipeline.coverage(ds, "2026-Q4")),
+                   # as of mid-quarter: a finished period has no coverage table
+                   pipeline.coverage_table(pipeline.coverage(
+                       dataclasses.replace(ds, as_of=pd.Timestamp("2026-11-15")), "2026-Q4")),
                    pipeline.flow_table(pipeline.flow_conversion(ds, as_of=d)),
                    pipeline.rules_table(pipeline.audit(ds, as_of=d)[1])):
         assert "<table" in styler.to_html()
