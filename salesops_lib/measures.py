@@ -399,6 +399,16 @@ class Window(NamedTuple):
     label: str
 
 
+def data_start(ds) -> pd.Timestamp:
+    """The day the data begin: the earliest ``created_date`` of any opportunity (NaT without
+    any). Periods and months before it are unknown, not zero: like-for-like comparisons,
+    consistency windows, monthly charts and trailing-bookings scales start there."""
+    if getattr(ds, "is_lazy", False):      # a lazy source knows its first date
+        return pd.Timestamp(ds.first_created) if pd.notna(ds.first_created) else pd.NaT
+    created = ds.opportunities["created_date"]
+    return pd.Timestamp(created.min()) if len(created) and created.notna().any() else pd.NaT
+
+
 def comparable_window(ds, period) -> dict:
     """The window a report on ``period`` measures, and the same window one fiscal year back.
 
@@ -432,11 +442,7 @@ def comparable_window(ds, period) -> dict:
         cur = Window(P.start, t, f"{P.label} to date ({days} days)")
         prev_end = min(L.start + pd.Timedelta(days=days - 1), L.end)
         prev = Window(L.start, prev_end, f"{L.label}, same {days} days")
-    if getattr(ds, "is_lazy", False):      # a lazy source knows its first date
-        first = ds.first_created
-    else:
-        created = ds.opportunities["created_date"]
-        first = created.min() if len(created) else pd.NaT
+    first = data_start(ds)
     available = bool(pd.notna(first) and first <= prev.start)
     return {"current": cur, "previous": prev, "complete": bool(complete), "days": days,
             "previous_available": available}

@@ -345,3 +345,10 @@ def test_scorecard_open_pipeline_reads_the_history():
     assert r1["open_pipeline"] == 500.0 and r1["coverage"] == pytest.approx(0.5)
     h = executive.org_headline(ds, "2026-Q3")
     assert h["open_pipeline"] == 500.0 and h["coverage"] == pytest.approx(0.5)
+
+
+def test_data_start_is_the_first_deal_created(tiny_frames):
+    from salesops_lib.measures import data_start
+    tiny_frames["opportunities"].loc[1, "created_date"] = "2024-11-30"
+    ds = Dataset.from_frames(**tiny_frames, as_of="2026-06-30")
+    assert data_start(ds) == pd.Timestamp("2024-11-30")

@@ -46,6 +46,7 @@ from .quotas import (
     method_weights,
     seasonality,
     split_year,
+    trailing_months,
 )
 from .statements import next_tier, statement, statement_lines, statement_summary
 
@@ -113,4 +114,5 @@ __all__ = [
     "statement",
     "statement_lines",
     "statement_summary",
+    "trailing_months",
 ]

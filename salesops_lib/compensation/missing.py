@@ -20,7 +20,7 @@ from .. import viz
 from ..periods import Period
 from .cost import simulate
 from .narrative import _label
-from .quotas import allocate, company_basis, known_before
+from .quotas import allocate, company_basis, known_before, trailing_months
 
 
 def has_quotas(ds) -> bool:
@@ -54,8 +54,11 @@ def reading_basis(ds, period, method: str = "blend"):
         return None
     if basis == "none":
         return viz.callout(no_basis_sentence(ds, P), "warn")
+    covered = trailing_months(ds, P)
+    span = ("the 12 months" if covered in (0, 12)
+            else f"the {covered} month{'s' if covered > 1 else ''} the data cover")
     what = {"prior_year": f"bookings in {P.last_year().label} plus 10%",
-            "trailing_12m": "bookings of the 12 months before the period, scaled to its length, "
+            "trailing_12m": f"bookings of {span} before the period, scaled to its length, "
                             "plus 10%"}[basis]
     return viz.callout(f"This data has no quotas for {P.label}: the quotas shown are set by the "
                        f"{_label(method).lower()} method, not from the data, from a company "

@@ -21,7 +21,8 @@ yet (potential), takes the median weight of the other reps of the same role × e
 **Default company number**: the quota already set for the period (:func:`quota_for_period`)
 when there is one, else prior-year bookings × (1 + growth), else (no bookings in the same
 period a year earlier, e.g. a CRM export shorter than a year) the trailing-12-month bookings
-scaled to the period's length (× months / 12) × (1 + growth); :func:`company_basis` says which.
+scaled to the period's length (× months / 12, or / the months the data cover when they begin
+later) × (1 + growth); :func:`company_basis` says which.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..measures import account_potential, quota_for_period, state_as_of
+from ..measures import account_potential, data_start, quota_for_period, state_as_of
 from ..periods import Period
 
 METHODS = ("even", "prior_year", "trailing_12m", "potential", "blend")
@@ -102,11 +103,26 @@ def method_weights(ds, period, method: str, *, known_at=None) -> pd.Series:
     return w.where(full, fill).fillna(0.0).rename("weight")
 
 
+def trailing_months(ds, period, months: int = 12) -> int:
+    """Months of the ``months`` before ``period`` the data cover: from the month of
+    :func:`~salesops_lib.measures.data_start` (the first deal created), at most ``months``.
+    A CRM export that starts mid-year covers fewer; its missing months are not zero
+    bookings."""
+    P = Period.parse(period, ds.fiscal_start_month)
+    first = data_start(ds)
+    if pd.isna(first):
+        return 0
+    cover = (P.start.year - first.year) * 12 + P.start.month - first.month
+    return int(max(0, min(months, cover)))
+
+
 def company_basis(ds, period, growth: float = 0.10) -> tuple[float, str]:
     """The top-down total for ``period`` and what it was set from: ``"quotas"`` (the quota
-    already set), ``"prior_year"`` (bookings a year earlier × (1 + growth)),
-    ``"trailing_12m"`` (trailing-12-month bookings × months/12 × (1 + growth)) or ``"none"``
-    (no quota and no won bookings before the period: the total is 0)."""
+    already set), ``"prior_year"`` (bookings a year earlier × (1 + growth), when the data
+    cover that whole period), ``"trailing_12m"`` (trailing-12-month bookings × months/12 × (1 + growth); when the data
+    begin less than 12 months before the period, the bookings of the months covered ×
+    months / covered, :func:`trailing_months`) or ``"none"`` (no quota and no won bookings
+    before the period: the total is 0)."""
     P = Period.parse(period, ds.fiscal_start_month)
     q = quota_for_period(ds, P)
     if len(q) and q["quota"].sum() > 0:
@@ -114,12 +130,14 @@ def company_basis(ds, period, growth: float = 0.10) -> tuple[float, str]:
     known = known_before(ds, P)
     ly = P.last_year()
     prior = float(won_bookings(ds, ly.start, ly.end, known).sum())
-    if prior > 0:
+    covered = trailing_months(ds, P)
+    if prior > 0 and covered == 12:     # not from a year-ago period the data cover in part
         return prior * (1 + growth), "prior_year"
     t12 = float(won_bookings(ds, P.start - pd.DateOffset(months=12),
                              P.start - pd.Timedelta(days=1), known).sum())
     if t12 > 0:
-        return t12 * len(P.months()) / 12 * (1 + growth), "trailing_12m"
+        covered = covered or 12
+        return t12 * len(P.months()) / covered * (1 + growth), "trailing_12m"
     return 0.0, "none"
 
 
@@ -207,9 +225,11 @@ def bottom_up(ds, period, *, ramp: pd.DataFrame | None = None, ramp_months: int 
               attrition: float = 0.10, steady_after: int = 12) -> pd.DataFrame:
     """What each rep can be expected to sell in ``period``: capacity from productivity.
 
-    ``capacity_r = productivity_role × months/12 × ramp(tenure) × employed share × capacity ×
+    ``capacity_r = productivity_role × months/C × ramp(tenure) × employed share × capacity ×
     (1 − attrition × months/12 / 2)``, where ``productivity_role`` is the median trailing-12-month
-    bookings of ramped reps (tenure ≥ ``steady_after`` months) in the role, ``ramp(t)`` the
+    bookings of ramped reps (tenure ≥ ``steady_after`` months) in the role, ``C`` the months
+    of those 12 the data cover (:func:`trailing_months`; 12 unless the export begins later),
+    ``ramp(t)`` the
     ramp factor at the rep's tenure in months at mid-period (from ``ramp`` — ``tenure_month``,
     ``value``, as the rep-performance ramp curve — made non-decreasing and capped at 1; else
     linear to 1 over ``ramp_months``), and attrition the expected annual leaver rate (a leaver
@@ -241,7 +261,8 @@ def bottom_up(ds, period, *, ramp: pd.DataFrame | None = None, ramp_months: int 
         f = np.clip(tenure.to_numpy() / max(ramp_months, 1e-9), 0, 1)
     cap = reps["capacity"].astype(float).fillna(1.0) if "capacity" in reps else 1.0
     keep = 1 - attrition * months / 12 / 2
-    capacity = prod * months / 12 * f * emp * cap * keep
+    covered = trailing_months(ds, P) or 12      # an export shorter than a year: per month covered
+    capacity = prod * months / covered * f * emp * cap * keep
     return pd.DataFrame({"rep_id": emp.index.astype(str), "role": role.to_numpy(),
                          "tenure_months": tenure.to_numpy(), "ramp": f,
                          "productivity": prod.to_numpy(float),

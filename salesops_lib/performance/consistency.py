@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import viz
 from ..data import Dataset
+from ..measures import data_start
 from ..measures import monthly_quota as _monthly_quota
 from ..periods import Period, fiscal_labels, period_containing
 from .scorecard import (
@@ -65,7 +66,7 @@ def window(ds: Dataset, end=None, periods: int | None = 8, kind: str = "quarter"
             won = ds.opportunities.loc[ds.opportunities["status"] == "won", "close_date"]
             start = won.min() if len(won) else pd.NaT
     else:
-        start = ds.first_created if lazy else ds.opportunities["created_date"].min()
+        start = data_start(ds)
     start = pd.Timestamp(start) if pd.notna(start) and start <= last.end else last.start
     first = period_containing(start, kind, fsm)
     step = {"year": 12, "quarter": 3, "month": 1}[kind]

@@ -18,6 +18,7 @@ from ..data import Dataset
 from ..measures import (
     comparable_window,
     cycle_days,
+    data_start,
     group_values,
     open_pipeline_as_of,
     quota_for_period,
@@ -339,7 +340,7 @@ def monthly_bookings(ds: Dataset, period, months: int = 24) -> pd.DataFrame:
     P = Period.parse(period, ds.fiscal_start_month)
     end = report_date(ds, P)
     start = (P.end - pd.DateOffset(months=months - 1)).replace(day=1)
-    first = ds.first_created if is_lazy(ds) else ds.opportunities["created_date"].min()
+    first = data_start(ds)
     if pd.notna(first):     # months before the data begin are unknown, not zero
         start = max(start, first.to_period("M").to_timestamp())
     if is_lazy(ds):

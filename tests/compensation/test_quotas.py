@@ -90,8 +90,24 @@ def test_compare_methods_keeps_the_total(qds):
     assert t[list(comp.METHODS)].sum().to_numpy() == pytest.approx([1000.0] * 5)
 
 
-def test_bottom_up_capacity_with_ramp_and_attrition():
+def test_bottom_up_and_company_number_over_data_that_begin_mid_year():
+    # the first deal is created 2025-06-01 (closes 07-01): before 2026-Q1 the data cover
+    # 7 months (Jun-Dec), so 450 of median bookings is 450 / 7 a month
     deals = [("D1", "R1", 600, "2025-07-01"), ("D2", "R2", 300, "2025-08-01")]
+    ds = make_ds(deals, [("R1", "2026-Q1", 1)], reps=[("R1", "E", "field", "2020-01-01"),
+                                                     ("R2", "E", "field", "2020-01-01")])
+    assert comp.trailing_months(ds, "2026-Q1") == 7
+    bu = comp.bottom_up(ds, "2026-Q1", attrition=0.0).set_index("rep_id")
+    assert bu.loc["R1", "capacity"] == pytest.approx(450 * 3 / 7)
+    nq = make_ds(deals, [], reps=[("R1", "E", "field", "2020-01-01"),
+                                  ("R2", "E", "field", "2020-01-01")])
+    assert comp.company_basis(nq, "2026-Q1") == (pytest.approx(900 * 3 / 7 * 1.1), "trailing_12m")
+
+
+def test_bottom_up_capacity_with_ramp_and_attrition():
+    # D0 (lost, 2024) shows the data reach back over the whole trailing year
+    deals = [("D0", "R1", 50, "2024-11-01", "lost"),
+             ("D1", "R1", 600, "2025-07-01"), ("D2", "R2", 300, "2025-08-01")]
     reps = [("R1", "E", "field", "2020-01-01"), ("R2", "E", "field", "2020-01-01"),
             ("R3", "E", "field", "2025-11-14"), ("R4", "E", "field", "2026-01-01")]
     ds = make_ds(deals, [("R1", "2026-Q1", 1)], reps=reps)
