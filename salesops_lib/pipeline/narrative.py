@@ -101,7 +101,10 @@ def headline(ds, period, start: str = "", end: str = "") -> dict:
             "net_change": wf.loc["end", "amount"] - wf.loc["start", "amount"],
             "coverage": cov["coverage"], "required": cov["required"], "quota": cov["quota"],
             "required_low": cov["required_low"], "required_high": cov["required_high"],
-            "verdict": cov["verdict"], "period": Period.parse(period, ds.fiscal_start_month).label}
+            "verdict": cov["verdict"], "period": Period.parse(period, ds.fiscal_start_month).label,
+            "won": -wf.loc["won", "amount"], "won_deals": int(wf.loc["won", "deals"]),
+            "lost": -wf.loc["lost", "amount"], "lost_deals": int(wf.loc["lost", "deals"]),
+            "closed": bool(e >= Period.parse(period, ds.fiscal_start_month).end)}
 
 
 def _times(x) -> str:
@@ -109,7 +112,18 @@ def _times(x) -> str:
 
 
 def kpi_cards(h: dict) -> list[tuple[str, str, str | None]]:
-    """The headline as ``viz.kpis`` cards."""
+    """The headline as ``viz.kpis`` cards. While the period runs: pipeline now, at the start,
+    net change, coverage. Once it is over (nothing left to cover, nothing "now"): won from the
+    pipeline, at the start, lost, and what was left open at the period's end."""
+    if h.get("closed"):
+        def deals(n):
+            return f"{n:,} deal{'' if n == 1 else 's'}"
+        return [("Won from the pipeline", viz.money(h["won"]),
+                 f"{deals(h['won_deals'])}, {h['window']}"),
+                ("At the start", viz.money(h["pipeline_start"]), f"{h['start']:%d %b %Y}"),
+                ("Lost", viz.money(h["lost"]), deals(h["lost_deals"])),
+                ("Left open at the end", viz.money(h["pipeline_end"]),
+                 f"{deals(h['deals_end'])} still open on {h['end']:%d %b %Y}")]
     cov_note = ("needs quotas" if pd.isna(h["quota"]) else
                 "the period is over: nothing left to cover" if h["verdict"] == "period over" else
                 f"required {_times(h['required'])} ({_times(h['required_low'])}–"

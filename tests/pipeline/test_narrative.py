@@ -35,9 +35,22 @@ def test_headline_and_reading():
     assert (h["pipeline_start"], h["pipeline_end"], h["net_change"]) == (180, 50, -130)
     cards = pipeline.kpi_cards(h)
     assert cards[0][:2] == ("Pipeline now", "$50") and cards[2][1] == "-$130"
+    assert not h["closed"] and (h["won"], h["won_deals"]) == (100, 1)
     text = pipeline.reading_waterfall(pipeline.main_waterfall(ds, "2026-Q4"))
     assert text.startswith("The period's pipeline went from $180 to $50 (-$130)")
     assert "won $100" in text and "pushed out $80" in text and "created $50" in text
+
+
+def test_a_closed_period_leads_with_what_was_won():
+    ds = history_ds(ROWS, as_of="2027-01-31")
+    h = pipeline.headline(ds, "2026-Q4")
+    assert h["closed"] and h["end"] == pd.Timestamp("2026-12-31")
+    cards = pipeline.kpi_cards(h)
+    assert [c[0] for c in cards] == ["Won from the pipeline", "At the start", "Lost",
+                                     "Left open at the end"]
+    # O1 won (booked at the $100 it held at the start); O2 ($50) still open at the end
+    assert cards[0][1:] == ("$100", "1 deal, quarter to date")
+    assert cards[3][1:] == ("$50", "1 deal still open on 31 Dec 2026")
 
 
 def test_history_note_says_what_is_missing(sample_small):
@@ -82,7 +95,8 @@ def test_maven_export_renders_with_sentences_for_what_it_lacks(shared_data):
     ds = load_dataset(shared_data / "crm_sales_opportunities_maven", mapping=MAVEN_MAPPING)
     h = pipeline.headline(ds, "2017-Q4")
     assert h["pipeline_start"] > 0 and pd.isna(h["coverage"])
-    assert "needs quotas" in pipeline.kpi_cards(h)[3][2]
+    assert h["closed"] and pipeline.kpi_cards(h)[0][0] == "Won from the pipeline"
+    assert "needs quotas" in pipeline.kpi_cards({**h, "closed": False})[3][2]
     assert "needs quotas" in pipeline.reading_coverage(pipeline.coverage(ds, "2017-Q4"))
     assert "need the opportunity history" in pipeline.reading_slips(pipeline.rep_slip_rates(ds))
     assert "no opportunity history" in pipeline.history_note(ds)
