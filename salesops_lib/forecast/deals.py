@@ -18,7 +18,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from ..measures import state_as_of
+from ..measures import UNRECORDED_STAGE, state_as_of
 
 #: Correlation of deal outcomes when none is given and none can be estimated.
 NO_CORRELATION = {"team": 0.0, "all": 0.0, "n_points": 0}
@@ -172,6 +172,10 @@ def stage_episodes(ds, as_of, *, max_per_stage: int = 20_000, snap=None) -> pd.D
         ``stage``, ``entered_date``, ``stay`` (days in the stage: to the next stage or to
         closing), ``days`` (days from entering the stage to closing), ``won`` (bool). Deals
         still open on ``as_of`` are censored (left out): their outcome is not known yet.
+        A closed deal with no recorded stage before closing (a source without history or
+        stage dates, like the Maven export) gives one episode in
+        :data:`~salesops_lib.measures.UNRECORDED_STAGE` from its creation, the stage open deals
+        of such a source are in, so their odds and timing come from deals like them.
     """
     as64 = np.datetime64(pd.Timestamp(as_of).normalize())
     snap = snapshot(ds, as_of) if snap is None else snap
@@ -185,6 +189,13 @@ def stage_episodes(ds, as_of, *, max_per_stage: int = 20_000, snap=None) -> pd.D
     c = h["code"].to_numpy()
     h = h[(h["entered"].to_numpy() <= as64) & ~np.isnat(close[c])]
     ep = h.drop_duplicates(["code", "stage"], keep="first")     # first entry into each stage
+    bare = np.setdiff1d(done["code"].to_numpy(), ep["code"].to_numpy())
+    if len(bare):                      # closed with no stage on record: one episode from creation
+        created = pd.to_datetime(ds.opportunities["created_date"]).to_numpy()
+        ep = pd.concat([ep, pd.DataFrame({"code": bare, "stage": UNRECORDED_STAGE,
+                                          "entered": created[bare]})], ignore_index=True)
+        ep = ep[~np.isnat(ep["entered"].to_numpy())]
+        ep = ep.sort_values(["code", "entered"], kind="stable")
     c = ep["code"].to_numpy()
     ent = ep["entered"].to_numpy()
     same_next = np.r_[c[1:] == c[:-1], False]

@@ -124,3 +124,27 @@ def test_stage_check_draws_when_past_stages_are_known():
     ds = load_dataset("sample:accounts=300,reps=10,years=2,seed=3")
     fig = V.reliability_view(ds, ds.as_of.strftime("%Y") + "-Q1")
     assert viz.figure_title(fig).startswith("Stage probabilities vs outcomes (Brier 0.")
+
+
+def test_open_deals_without_recorded_stages_take_the_odds_of_deals_like_them(maven):
+    # no history, no stage dates: a deal open on 30 Jun 2017 is "(stage not recorded)"; its
+    # odds come from deals closed by then, each one episode from creation (before, no closed
+    # deal had a stage episode and every open deal read p_win = 0, a $0 pipeline component)
+    from salesops_lib.forecast import pipeline_forecast
+    from salesops_lib.measures import UNRECORDED_STAGE
+
+    as_of = pd.Timestamp("2017-06-30")
+    f = pipeline_forecast(maven, "2017-Q3", as_of=as_of)
+    o = maven.opportunities
+    closed = o[o["status"].isin(["won", "lost"]) & (o["close_date"] <= as_of)]
+    bare = f.deals[f.deals["stage"] == UNRECORDED_STAGE]
+    assert len(bare) > 500
+    # by hand, for one deal g days old: the won share of closed deals that lived longer than g
+    d = bare.iloc[0]
+    g = (as_of - d["stage_entered"]).days
+    life = (closed["close_date"] - closed["created_date"]).dt.days
+    assert d["p_win"] == pytest.approx((closed.loc[life > g, "status"] == "won").mean())
+    assert 0.4 < bare["p_win"].mean() < 0.9
+    assert (bare["p_time"] > 0).mean() > 0.5
+    pipe = f.components.set_index("component").loc["pipeline", "value"]
+    assert pipe > 0.3 * bare["amount"].sum()
