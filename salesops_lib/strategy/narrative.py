@@ -15,6 +15,12 @@ def _m(motion) -> str:
     return str(motion)
 
 
+def _motion_cell(motion) -> str:
+    """A motion as a table shows it: "Field", "Inside", "All reps", "All motions"."""
+    m = str(motion)
+    return m[:1].upper() + m[1:]
+
+
 def _missing(df) -> str | None:
     if df is None:
         return "This section has no result for these data."
@@ -53,7 +59,7 @@ def kpi_cards(econ: pd.DataFrame, plan: pd.DataFrame) -> list[tuple[str, str, st
     if not _missing(plan) and len(plan):
         t = plan[plan["motion"] == "total"].iloc[0]
         gain = t["contribution_after"] - t["contribution_before"]
-        cards.append(("Coverage shift", f"{'+' if gain >= 0 else '−'}{_money(abs(gain))} a year",
+        cards.append(("Coverage shift, per year", f"{'+' if gain >= 0 else '−'}{_money(abs(gain))}",
                       f"{shift_phrase(plan)}: contribution change"))
     return cards
 
@@ -218,7 +224,7 @@ def economics_table(econ: pd.DataFrame):
         names = {"fte": "FTE-years", "avg_deal_size": "Deal size",
                  "cycle_days_median": "Cycle (median days)", "bookings_per_fte": "Bookings per FTE",
                  "contribution_per_fte": "Contribution per FTE", "size_band": "Deal size band"}
-        out = e[cols].rename(columns=names)
+        out = e[cols].assign(motion=e["motion"].map(_motion_cell)).rename(columns=names)
         fmt = {"win_rate": "pct", "win_rate_low": "pct", "win_rate_high": "pct",
                "avg_deal_size": "money", "bookings": "money", "bookings_per_fte": "money",
                "cost": "money", "cost_of_sale": "pct", "contribution_per_fte": "money",
@@ -238,7 +244,9 @@ def recommend_table(rec: pd.DataFrame):
     def build(r):
         keep = [c for c in r.columns if not c.endswith(("_low", "_high")) or c.startswith("difference")]
         per_hour = {c: "money" for c in keep if c.endswith("_per_hour") or c.startswith("difference")}
-        out = r[keep].assign(clear=r["clear"].map({True: "yes", False: "no"}))
+        out = r[keep].assign(clear=r["clear"].map({True: "yes", False: "no"}),
+                             **{c: r[c].map(_motion_cell) for c in ("current", "recommended")
+                                if c in r.columns})
         names = {c: c.replace("_per_hour", " per rep-hour").capitalize() for c in keep
                  if c.endswith("_per_hour")}
         fmt = {**per_hour, "accounts": "num"}

@@ -108,6 +108,7 @@ def test_economics_table_marks_the_totals_rows(tiny_ds):
     assert bold == [len(e) - 2, len(e) - 1]                   # field's subtotal and the total
     html = sty.to_html()
     assert "All segments" in html and "All motions" in html
+    assert ">Field<" in html and ">field<" not in html       # motions read as the charts do
 
 
 def test_economics_by_segment_splits_rep_time_by_activity_minutes(tiny_ds):

@@ -48,7 +48,7 @@ def test_every_chart_is_titled_and_labelled(small_ds):
     assert all(isinstance(t, str) and t for t in out["texts"])
     labels = [c[0] for c in out["cards"]]
     assert labels[:2] == ["Cost of sale, field", "Cost of sale, inside"]
-    assert labels[-1] == "Coverage shift"
+    assert labels[-1] == "Coverage shift, per year"
 
 
 def test_sentences_carry_the_numbers(small_ds):
@@ -107,4 +107,4 @@ def test_kpi_cards_on_the_hand_made_org(tiny_ds):
     assert cards["Cost of sale, field"] == viz.pct((Y * 200_000 + 500) / 6000)
     assert cards["Bookings per FTE, inside"] == viz.money(400 / Y)
     gain = -(-0.25 * 200_000 + 110_000) + (400 - 1000) / Y      # cost saved + bookings change
-    assert cards["Coverage shift"] == f"−{viz.money(abs(gain))} a year"
+    assert cards["Coverage shift, per year"] == f"−{viz.money(abs(gain))}"
