@@ -147,6 +147,18 @@ class _Points:
             pick = members
         return pick or "snaive"
 
+    def factors(self, name: str, cut, level: float) -> pd.Series:
+        """Conformal step factors of ``name`` from its points known at ``cut`` (origin before
+        ``cut``, held-out date by it; every point with ``cut`` None)."""
+        v = self.values(name)
+        k = (np.ones(len(self.y), bool) if cut is None else
+             (self.cutoff < cut) & (self.frame["ds"].to_numpy() <= cut))
+        if not k.any():
+            return pd.Series({0: np.nan}, dtype=float)
+        known = pd.DataFrame({"step": self.frame["step"].to_numpy()[k], "y": self.y[k],
+                              "yhat": v[k, 0], "yhat_lower": v[k, 1], "yhat_upper": v[k, 2]})
+        return step_factors(known, level)
+
     def at(self, cut, name: str) -> pd.DataFrame:
         """The points of ``name`` at origin ``cut`` (columns as the backtest points)."""
         k = self.cutoff == cut
@@ -159,28 +171,38 @@ def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
 
     At origin ``c`` the model is chosen (:func:`_pick`) on the windows whose held-out points
     all end by ``c``; its points at ``c`` are ``auto``'s, ``chosen`` names it. Their bounds
-    are scaled, step by step, by the conformal factors of ``auto``'s own earlier points
-    known at ``c`` (dated by ``c``; :func:`~salesops_lib.forecast.intervals.step_factors`;
-    ``factor`` 1 while there are too few), so the coverage of these points is that of the
-    calibrated interval, out of sample.
+    are scaled, step by step, by the conformal factors of the *chosen model's own* points at
+    the earlier origins, those known at ``c`` (held-out date by ``c``; every candidate is
+    backtested at every origin, so they exist whichever model was chosen then;
+    :func:`model_factors`; ``factor`` 1 and ``calibrated`` False while there are too few), so
+    the coverage of these points is that of the calibrated interval, out of sample. (The ratio of an error to the
+    half-width of the model that made it is only comparable within one model: calibrating
+    a narrow model on the ratios of a wide one chosen earlier undercovers.)
     """
     out = []
     arr = _Points(pts) if len(pts) else None
     for cut in (np.unique(arr.cutoff) if arr is not None else []):
         name = arr.pick(cut, spec["select"]) if spec["model"] == "auto" else spec["model"]
         p = arr.at(cut, name)
-        f = np.ones(len(p))
-        if out and spec["calibrate"]:
-            e = pd.concat(out)
-            e = e[e["ds"] <= cut]
-            if len(e):
-                f = factor_of_steps(step_factors(e, spec["level"], lower="raw_lower",
-                                                 upper="raw_upper"), p["step"])
+        f, ok = np.ones(len(p)), False
+        if spec["calibrate"]:
+            fs = arr.factors(name, cut, spec["level"])
+            f, ok = factor_of_steps(fs, p["step"]), bool(np.isfinite(fs.get(0, np.nan)))
         p["raw_lower"], p["raw_upper"] = p["yhat_lower"], p["yhat_upper"]
         p = scale_bounds(p, f)
         p["nested_lower"], p["nested_upper"] = p["yhat_lower"], p["yhat_upper"]
-        out.append(p.assign(model="auto", chosen=name, factor=f))
+        out.append(p.assign(model="auto", chosen=name, factor=f, calibrated=ok))
     if not out:
         return pd.DataFrame(columns=_POINT_COLS + ["chosen", "raw_lower", "raw_upper",
-                                                   "nested_lower", "nested_upper", "factor"])
+                                                   "nested_lower", "nested_upper", "factor",
+                                                   "calibrated"])
     return pd.concat(out, ignore_index=True)
+
+
+def model_factors(pts: pd.DataFrame, name: str, level: float, cut=None) -> pd.Series:
+    """Conformal step factors of model ``name`` (``a+b``: the members' mean) from its own
+    backtest points (:func:`~salesops_lib.forecast.intervals.step_factors`): all of them, or
+    with ``cut`` those of origins before it whose held-out date is by ``cut``."""
+    if not len(pts):
+        return pd.Series({0: np.nan}, dtype=float)
+    return _Points(pts).factors(name, cut, level)
