@@ -343,7 +343,11 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     ----------
     ds : Dataset
     period : str or Period
-        Fiscal period, e.g. ``"2026-Q4"``; the as-of date is its end or ``ds.as_of``.
+        Fiscal period, e.g. ``"2026-Q4"``; the as-of date is ``ds.as_of`` while the period
+        runs. A period that is over (``ds.as_of`` at or after its end) is forecast as of its
+        first day, with only the data known then: what the page compares with the final
+        result (``settings["closed"]``; ``settings["trend_to"]`` is the last day its
+        week-by-week forecast is replayed to).
     granularity : {"day", "week", "month", "quarter"}
         Bucket of the time-series model.
     by : str, optional
@@ -367,7 +371,10 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     """
     p = Period.parse(period, ds.fiscal_start_month)
     scheduler = scheduler or None
-    as_of = min(p.end, ds.as_of)
+    # a period that is over is not forecast from its end (nothing would be left to forecast):
+    # it is shown as it was forecast when it began, with only the data known then
+    closed = pd.Timestamp(ds.as_of) >= p.end
+    as_of = p.start if closed else min(p.end, ds.as_of)
     hist = fc_.bookings_series(ds, granularity, as_of=as_of)
     h = max(int(horizon), _steps_to(hist["ds"].max(), p.end, granularity), 1)
     kw = {"level": level, "seed": seed, "fiscal_start_month": ds.fiscal_start_month,
@@ -423,7 +430,8 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
                    coverage(entries), choice, by or "",
                    {"granularity": granularity, "model": model, "correlation": corr,
                     "pipeline_factor": pf,
-                    "periods_back": periods_back, "weeks": tuple(weeks), **kw}, totals)
+                    "periods_back": periods_back, "weeks": tuple(weeks), "closed": closed,
+                    "trend_to": min(p.end, pd.Timestamp(ds.as_of)), **kw}, totals)
 
 
 # what the report shows lives in forecast_views; these names stay here for existing callers
