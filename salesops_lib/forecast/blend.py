@@ -328,9 +328,12 @@ class Outlook:
         return float(self.summary.set_index("source").at["blend", "value"])
 
     def ledger_rows(self) -> pd.DataFrame:
-        """This run's forecasts for the forecast ledger."""
-        return self.summary.assign(period=self.period, as_of=self.as_of)[
+        """This run's forecasts for the forecast ledger; none for a period that was over by
+        the data's date (its forecast is a replay of its first day, not one made then: the
+        ledger keeps only forecasts made while a period ran)."""
+        rows = self.summary.assign(period=self.period, as_of=self.as_of)[
             ["period", "source", "as_of", "value", "lower", "upper"]]
+        return rows.iloc[:0] if self.settings.get("closed") else rows
 
 
 def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | None = None,

@@ -213,22 +213,27 @@ def ranges_view(ol, ds=None):
 
 
 def plot_history(ds, ol, granularity: str = "month"):
-    """The bookings history and the time-series forecast with its band
-    (:func:`salesops_lib.forecast.plots.plot_forecast`), titled with the date the forecast
-    was made; for a period that is over, the forecast made on its first day and, after it,
-    what was booked. Returns the figure."""
+    """The bookings history and the time-series forecast of the period's steps with its band
+    (:func:`salesops_lib.forecast.plots.plot_forecast`; steps past the period's end are not
+    drawn: they are not in its number), titled with the date the forecast was made; for a
+    period that is over, the forecast made on its first day and what was booked. Returns the
+    figure."""
     from .plots import plot_forecast
     from .series import bookings_series
 
-    title = (f"Bookings per {granularity}: history and the forecast made on "
-             f"{ol.as_of:%d %b %Y}")
+    P = Period.parse(ol.period, ds.fiscal_start_month)
+    fc = ol.forecast[P.contains(ol.forecast["ds"])]
+    fc = fc if len(fc) else ol.forecast
     actual = None
     if closed(ol):
         full = bookings_series(ds, granularity, as_of=ol.settings.get("trend_to", ds.as_of))
-        actual = full[full["ds"].isin(ol.forecast["ds"])]
-        title += f", the first day of {ol.period}, against what was booked"
-    return plot_forecast(ol.history, ol.forecast, actual=actual, title=title, level=ol.level)
-
+        actual = full[full["ds"].isin(fc["ds"])]
+        title = (f"Bookings per {granularity}: {ol.period} as forecast on {ol.as_of:%d %b %Y} "
+                 "vs what was booked")
+    else:
+        title = (f"Bookings per {granularity}: the rest of {ol.period} as forecast on "
+                 f"{ol.as_of:%d %b %Y}")
+    return plot_forecast(ol.history, fc, actual=actual, title=title, level=ol.level)
 
 
 def accuracy_table(ol) -> pd.DataFrame:
