@@ -328,9 +328,12 @@ class Outlook:
         return float(self.summary.set_index("source").at["blend", "value"])
 
     def ledger_rows(self) -> pd.DataFrame:
-        """This run's forecasts for the forecast ledger."""
-        return self.summary.assign(period=self.period, as_of=self.as_of)[
+        """This run's forecasts for the forecast ledger; none for a period that was over by
+        the data's date (its forecast is a replay of its first day, not one made then: the
+        ledger keeps only forecasts made while a period ran)."""
+        rows = self.summary.assign(period=self.period, as_of=self.as_of)[
             ["period", "source", "as_of", "value", "lower", "upper"]]
+        return rows.iloc[:0] if self.settings.get("closed") else rows
 
 
 def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | None = None,
@@ -343,7 +346,11 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     ----------
     ds : Dataset
     period : str or Period
-        Fiscal period, e.g. ``"2026-Q4"``; the as-of date is its end or ``ds.as_of``.
+        Fiscal period, e.g. ``"2026-Q4"``; the as-of date is ``ds.as_of`` while the period
+        runs. A period that is over (``ds.as_of`` at or after its end) is forecast as of its
+        first day, with only the data known then: what the page compares with the final
+        result (``settings["closed"]``; ``settings["trend_to"]`` is the last day its
+        week-by-week forecast is replayed to).
     granularity : {"day", "week", "month", "quarter"}
         Bucket of the time-series model.
     by : str, optional
@@ -367,7 +374,10 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     """
     p = Period.parse(period, ds.fiscal_start_month)
     scheduler = scheduler or None
-    as_of = min(p.end, ds.as_of)
+    # a period that is over is not forecast from its end (nothing would be left to forecast):
+    # it is shown as it was forecast when it began, with only the data known then
+    closed = pd.Timestamp(ds.as_of) >= p.end
+    as_of = p.start if closed else min(p.end, ds.as_of)
     hist = fc_.bookings_series(ds, granularity, as_of=as_of)
     h = max(int(horizon), _steps_to(hist["ds"].max(), p.end, granularity), 1)
     kw = {"level": level, "seed": seed, "fiscal_start_month": ds.fiscal_start_month,
@@ -423,7 +433,8 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
                    coverage(entries), choice, by or "",
                    {"granularity": granularity, "model": model, "correlation": corr,
                     "pipeline_factor": pf,
-                    "periods_back": periods_back, "weeks": tuple(weeks), **kw}, totals)
+                    "periods_back": periods_back, "weeks": tuple(weeks), "closed": closed,
+                    "trend_to": min(p.end, pd.Timestamp(ds.as_of)), **kw}, totals)
 
 
 # what the report shows lives in forecast_views; these names stay here for existing callers

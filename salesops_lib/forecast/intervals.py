@@ -135,8 +135,12 @@ def scale_bounds(fc: pd.DataFrame, factor) -> pd.DataFrame:
 def _total_ratios(points: pd.DataFrame, steps: set[int], lower: str = "yhat_lower",
                   upper: str = "yhat_upper") -> pd.DataFrame:
     """Per series × window: |total error| over the linear sum of half-widths, for ``steps``
-    (``end`` = the window's last date of those steps)."""
+    (``end`` = the window's last date of those steps); measured against the nested bounds,
+    only windows whose steps were calibrated at their origin."""
     p = points[points["step"].isin(steps)]
+    if "calibrated" in p.columns and lower.startswith("nested"):
+        # a window whose steps were not calibrated yet is measured against another scale
+        p = p[p["calibrated"].astype(bool)]
     full = p.groupby(["unique_id", "cutoff"])["step"].transform("size") == len(steps)
     p = p[full]
     g = p.assign(_lo=p["yhat"] - p[lower], _hi=p[upper] - p["yhat"],
@@ -148,23 +152,34 @@ def _total_ratios(points: pd.DataFrame, steps: set[int], lower: str = "yhat_lowe
     return t.reset_index()
 
 
+def _normaliser(points: pd.DataFrame) -> tuple[str, str]:
+    """The bounds a window's total error is measured against: the calibrated step bounds as
+    they were at its origin (``nested_lower``/``nested_upper`` of the nested points) when
+    present, else ``yhat_lower``/``yhat_upper``."""
+    return (("nested_lower", "nested_upper") if "nested_lower" in points.columns
+            else ("yhat_lower", "yhat_upper"))
+
+
 def total_replay(points: pd.DataFrame, steps, level: float = 80,
-                 min_windows: int = MIN_WINDOWS) -> pd.DataFrame:
+                 min_windows: int = MIN_WINDOWS, pool: bool = True) -> pd.DataFrame:
     """The period-total interval judged out of sample at every past origin.
 
     For each series and origin ``c``: the total of ``steps`` forecast then (``value``), its
-    interval with the factor of the same series' windows that had *ended* by ``c`` (the
-    model's raw bounds, ``raw_lower``/``raw_upper`` when present, as normaliser; ``q = 1``
-    with fewer than ``min_windows``), the actual total ``y``, ``covered``, ``n_windows``.
+    interval with the factor of the windows that had *ended* by ``c`` — of every series in
+    ``points`` (``pool``, the default; the ratios are scale-free) or of the same series
+    only — (the steps' calibrated bounds of each window's own origin as normaliser,
+    :func:`_normaliser`; ``q = 1`` with fewer than ``min_windows``), the actual total ``y``,
+    ``covered``, ``n_windows``.
     """
-    lo_c, hi_c = (("raw_lower", "raw_upper") if "raw_lower" in points.columns
-                  else ("yhat_lower", "yhat_upper"))
+    lo_c, hi_c = _normaliser(points)
     t = _total_ratios(points, set(steps), lo_c, hi_c)
     rows = []
+    end, r_all = t["end"].to_numpy(), t["r"].to_numpy(float)
     for uid, g in t.groupby("unique_id", sort=True):
         g = g.sort_values("cutoff")
         for _, w in g.iterrows():
-            before = g.loc[g["end"] <= w["cutoff"], "r"]
+            before = r_all[(end <= w["cutoff"]) & (True if pool else
+                                                   (t["unique_id"] == uid).to_numpy())]
             q = conformal_factor(before, level, min_windows)
             q = 1.0 if np.isnan(q) else q
             rows.append((uid, w["cutoff"], w["yhat"], max(w["yhat"] - q * w["_lo"], 0.0)
@@ -219,17 +234,16 @@ def period_forecast(series: pd.DataFrame, fc: pd.DataFrame, period: str | Period
     out["factor"], out["interval"], out["n_windows"] = 1.0, "steps added", 0
     if points is not None and len(points) and len(f):
         steps = f.groupby("unique_id")["step"].apply(lambda s: frozenset(s.tolist()))
+        lo_c, hi_c = _normaliser(points)
         by_steps = {st: _total_ratios(points[points["unique_id"].isin(steps.index[steps == st])],
-                                      set(st)) for st in set(steps)}
+                                      set(st), lo_c, hi_c) for st in set(steps)}
         for uid, st in steps.items():
+            # every series' windows of the same steps (scale-free ratios, pooled)
             t = by_steps[st]
-            own = t.loc[t["unique_id"] == uid, "r"]
-            q = conformal_factor(own, level, min_windows)
-            how, n = "calibrated", len(own)
-            if np.isnan(q):
-                q, how, n = conformal_factor(t["r"], level, min_windows), "pooled", len(t)
+            q = conformal_factor(t["r"], level, min_windows)
+            how = "calibrated" if t["unique_id"].nunique() <= 1 else "pooled"
             if not np.isnan(q):
-                out.loc[uid, ["factor", "interval", "n_windows"]] = [q, how, n]
+                out.loc[uid, ["factor", "interval", "n_windows"]] = [q, how, len(t)]
     lo = g["lo"].reindex(out.index).fillna(0.0) * out["factor"]
     hi = g["hi"].reindex(out.index).fillna(0.0) * out["factor"]
     out["lower"] = np.maximum(out["value"] - lo, out["actual_to_date"])

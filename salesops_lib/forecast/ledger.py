@@ -87,7 +87,7 @@ def _rows(rows: pd.DataFrame, data: str | None, run_at, fiscal_start_month: int)
         except PeriodError as exc:
             raise ValueError(f"ledger rows: {exc}") from None
     # a number as of the period's last day (or later) is the final result, not a forecast
-    new = new[new["as_of"] < new["period"].map(ends)]
+    new = new[new["as_of"] < pd.to_datetime(new["period"].map(ends))] if len(new) else new
     return new[COLUMNS + [c for c in new.columns if c not in COLUMNS]]
 
 

@@ -11,10 +11,12 @@ from .models import model_label
 
 def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
                   title: str = "Bookings: history and forecast", ylabel: str = "bookings ($)",
-                  level: float = 80):
+                  level: float = 80, actual: pd.DataFrame | None = None):
     """History (``unique_id``, ``ds``, ``y``) and forecast with its interval band.
 
-    One line per series; the forecast is dashed, the interval shaded. Returns the figure.
+    One line per series; the forecast is dashed, the interval shaded; ``actual`` (same
+    columns as the history), what was booked in the forecast's steps, as markers. Returns
+    the figure.
     """
     fig, ax = viz.figure(title, "period start (date)", ylabel, ax=ax)
     colors = viz.color_map(history["unique_id"])
@@ -28,6 +30,10 @@ def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
                     label=f"{name}, forecast ({model_label(f['model'].iloc[0])})")
             ax.fill_between(f["ds"], f["yhat_lower"], f["yhat_upper"], color=c, alpha=0.18,
                             label=f"{level:g}% interval")
+        a = actual[actual["unique_id"] == uid] if actual is not None else None
+        if a is not None and len(a):
+            ax.plot(a["ds"], a["y"], color=c, ls="none", marker="o", ms=6,
+                    label=f"{name}, booked after the forecast")
     viz.money_axis(ax)
     viz.legend_below(ax, ncols=3)
     return fig

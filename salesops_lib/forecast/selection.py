@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import models as _models
-from .intervals import factor_of_steps, scale_bounds, step_factors
+from .intervals import MIN_WINDOWS, conformal_factor, factor_of_steps, ratios
 from .scoring import score
 
 _POINT_COLS = ["ds", "yhat", "yhat_lower", "yhat_upper", "model", "cutoff", "end", "step", "y",
@@ -147,6 +147,29 @@ class _Points:
             pick = members
         return pick or "snaive"
 
+    def factors(self, name: str, cut, level: float, min_n: int = MIN_WINDOWS) -> pd.Series:
+        """Conformal step factors of ``name`` from its points known at ``cut`` (origin before
+        ``cut``, held-out date by it; every point with ``cut`` None): the numbers of
+        :func:`~salesops_lib.forecast.intervals.step_factors` on those points, on arrays."""
+        if not hasattr(self, "_ratios"):
+            self._ratios, self._ds = {}, self.frame["ds"].to_numpy()
+            self._step = self.frame["step"].to_numpy()
+        r = self._ratios.get(name)
+        if r is None:
+            v = self.values(name)
+            r = self._ratios[name] = ratios(self.y, v[:, 0], v[:, 1], v[:, 2])
+        k = (np.ones(len(self.y), bool) if cut is None else
+             (self.cutoff < cut) & (self._ds <= cut))
+        if not k.any():
+            return pd.Series({0: np.nan}, dtype=float)
+        rk, sk = r[k], self._step[k]
+        pooled = conformal_factor(rk, level, min_n)
+        out = {0: pooled}
+        for j in np.unique(sk):
+            f = conformal_factor(rk[sk == j], level, min_n)
+            out[int(j)] = pooled if np.isnan(f) else f
+        return pd.Series(out, dtype=float)
+
     def at(self, cut, name: str) -> pd.DataFrame:
         """The points of ``name`` at origin ``cut`` (columns as the backtest points)."""
         k = self.cutoff == cut
@@ -159,28 +182,44 @@ def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
 
     At origin ``c`` the model is chosen (:func:`_pick`) on the windows whose held-out points
     all end by ``c``; its points at ``c`` are ``auto``'s, ``chosen`` names it. Their bounds
-    are scaled, step by step, by the conformal factors of ``auto``'s own earlier points
-    known at ``c`` (dated by ``c``; :func:`~salesops_lib.forecast.intervals.step_factors`;
-    ``factor`` 1 while there are too few), so the coverage of these points is that of the
-    calibrated interval, out of sample.
+    are scaled, step by step, by the conformal factors of the *chosen model's own* points at
+    the earlier origins, those known at ``c`` (held-out date by ``c``; every candidate is
+    backtested at every origin, so they exist whichever model was chosen then;
+    :func:`model_factors`; ``factor`` 1 and ``calibrated`` False while there are too few), so
+    the coverage of these points is that of the calibrated interval, out of sample. (The ratio of an error to the
+    half-width of the model that made it is only comparable within one model: calibrating
+    a narrow model on the ratios of a wide one chosen earlier undercovers.)
     """
-    out = []
-    arr = _Points(pts) if len(pts) else None
-    for cut in (np.unique(arr.cutoff) if arr is not None else []):
-        name = arr.pick(cut, spec["select"]) if spec["model"] == "auto" else spec["model"]
-        p = arr.at(cut, name)
-        f = np.ones(len(p))
-        if out and spec["calibrate"]:
-            e = pd.concat(out)
-            e = e[e["ds"] <= cut]
-            if len(e):
-                f = factor_of_steps(step_factors(e, spec["level"], lower="raw_lower",
-                                                 upper="raw_upper"), p["step"])
-        p["raw_lower"], p["raw_upper"] = p["yhat_lower"], p["yhat_upper"]
-        p = scale_bounds(p, f)
-        p["nested_lower"], p["nested_upper"] = p["yhat_lower"], p["yhat_upper"]
-        out.append(p.assign(model="auto", chosen=name, factor=f))
-    if not out:
+    if not len(pts):
         return pd.DataFrame(columns=_POINT_COLS + ["chosen", "raw_lower", "raw_upper",
-                                                   "nested_lower", "nested_upper", "factor"])
-    return pd.concat(out, ignore_index=True)
+                                                   "nested_lower", "nested_upper", "factor",
+                                                   "calibrated"])
+    arr = _Points(pts)
+    n = len(arr.y)
+    vals, fac = np.empty((n, 3)), np.ones(n)
+    chosen, ok = np.empty(n, dtype=object), np.zeros(n, bool)
+    steps = arr.frame["step"].to_numpy()
+    for cut in np.unique(arr.cutoff):
+        k = arr.cutoff == cut
+        name = arr.pick(cut, spec["select"]) if spec["model"] == "auto" else spec["model"]
+        vals[k], chosen[k] = arr.values(name)[k], name
+        if spec["calibrate"]:
+            fs = arr.factors(name, cut, spec["level"])
+            fac[k], ok[k] = factor_of_steps(fs, steps[k]), bool(np.isfinite(fs.get(0, np.nan)))
+    out = arr.frame.copy()
+    out["yhat"], out["raw_lower"], out["raw_upper"] = vals[:, 0], vals[:, 1], vals[:, 2]
+    lo = vals[:, 0] - fac * (vals[:, 0] - vals[:, 1])
+    out["yhat_lower"] = np.where(vals[:, 0] >= 0, np.maximum(lo, 0.0), lo)
+    out["yhat_upper"] = vals[:, 0] + fac * (vals[:, 2] - vals[:, 0])
+    out["nested_lower"], out["nested_upper"] = out["yhat_lower"], out["yhat_upper"]
+    out["model"], out["chosen"], out["factor"], out["calibrated"] = "auto", chosen, fac, ok
+    return out
+
+
+def model_factors(pts: pd.DataFrame, name: str, level: float, cut=None) -> pd.Series:
+    """Conformal step factors of model ``name`` (``a+b``: the members' mean) from its own
+    backtest points (:func:`~salesops_lib.forecast.intervals.step_factors`): all of them, or
+    with ``cut`` those of origins before it whose held-out date is by ``cut``."""
+    if not len(pts):
+        return pd.Series({0: np.nan}, dtype=float)
+    return _Points(pts).factors(name, cut, level)

@@ -77,7 +77,7 @@ def trend(ds, ol, recorded: pd.DataFrame | None = None) -> Trend:
     from .blend import blend_interval, replay_blend
 
     p = Period.parse(ol.period, ds.fiscal_start_month)
-    plan = weekly_points(p, ol.as_of)
+    plan = weekly_points(p, ol.settings.get("trend_to", ol.as_of))
     st = ol.settings
     past, _, plans, _ = replay_blend(ds, p, granularity=st["granularity"], model=st["model"],
                              periods_back=0, weeks=(), level=ol.level, seed=st["seed"],

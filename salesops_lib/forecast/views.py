@@ -133,12 +133,18 @@ def headline(ol, ds=None) -> list[tuple[str, str, str | None]]:
     last year, then the two sources with their weights. With ``ds`` and a period that is
     over, the final result instead (a finished period is not forecast)."""
     final = final_result(ds, ol.period) if ds is not None else None
-    if final is not None:
-        return [(f"{ol.period} final result", viz.money(final),
-                 "the period is over: what was forecast for it is compared below"),
-                _quota_card(ol, final), _last_year_card(ol, final)]
     s = ol.summary.set_index("source")
     b = s.loc["blend"]
+    if final is not None:
+        items = [(f"{ol.period} final result", viz.money(final),
+                  "the period is over: what was forecast for it is compared below"),
+                 _quota_card(ol, final), _last_year_card(ol, final)]
+        if closed(ol):
+            inside = "inside" if b["lower"] <= final <= b["upper"] else "outside"
+            items.append((f"forecast on {ol.as_of:%d %b %Y}", viz.money(b["value"]),
+                          (f"{ol.level:g}% range {viz.money(b['lower'])} – "
+                           f"{viz.money(b['upper'])}: the result fell {inside}")))
+        return items
     items = [(f"{ol.period} forecast", viz.money(b["value"]),
               f"{ol.level:g}% range {viz.money(b['lower'])} – {viz.money(b['upper'])}"),
              _quota_card(ol, b["value"]), _last_year_card(ol, b["value"])]
@@ -176,13 +182,58 @@ def outcome_view(ds, ol, recorded: pd.DataFrame):
                      caption=f"{ol.period}: forecasts kept before it ended vs the final result")
 
 
-def ranges_view(ol):
-    """Each source's number and range, and how the range was set."""
+def closed(ol) -> bool:
+    """Whether the outlook is of a period that was over by the data's date (then forecast as
+    of its first day, :func:`salesops_lib.forecast.blend.outlook`)."""
+    return bool(ol.settings.get("closed", False))
+
+
+def ranges_view(ol, ds=None):
+    """Each source's number and range, and how the range was set. For a period that is over
+    (with ``ds``), the forecast made on its first day beside the final result, and whether
+    the result fell inside each range."""
     t = ol.summary.assign(source=ol.summary["source"].map(
         {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
-    return viz.table(t[["source", "value", "lower", "upper", "interval"]],
-                     {"value": "money", "lower": "money", "upper": "money"},
-                     caption=f"{ol.period}: {ol.level:g}% ranges and how they were set")
+    cols = ["source", "value", "lower", "upper", "interval"]
+    fmt = {"value": "money", "lower": "money", "upper": "money"}
+    caption = f"{ol.period}: {ol.level:g}% ranges and how they were set"
+    final = final_result(ds, ol.period) if ds is not None and closed(ol) else None
+    if final is not None:
+        t = t.assign(result=final, inside=np.where((t["lower"] <= final) & (final <= t["upper"]),
+                                                   "yes", "no"))
+        t = t.rename(columns={"value": "forecast", "result": "final result",
+                              "inside": "result inside range"})
+        cols = ["source", "forecast", "lower", "upper", "final result", "result inside range",
+                "interval"]
+        fmt = {"forecast": "money", "lower": "money", "upper": "money", "final result": "money"}
+        caption = (f"{ol.period} is over: its forecast as made on {ol.as_of:%d %B %Y}, the "
+                   f"period's first day, with only the data known then ({ol.level:g}% ranges), "
+                   "against the final result")
+    return viz.table(t[cols], fmt, caption=caption)
+
+
+def plot_history(ds, ol, granularity: str = "month"):
+    """The bookings history and the time-series forecast of the period's steps with its band
+    (:func:`salesops_lib.forecast.plots.plot_forecast`; steps past the period's end are not
+    drawn: they are not in its number), titled with the date the forecast was made; for a
+    period that is over, the forecast made on its first day and what was booked. Returns the
+    figure."""
+    from .plots import plot_forecast
+    from .series import bookings_series
+
+    P = Period.parse(ol.period, ds.fiscal_start_month)
+    fc = ol.forecast[P.contains(ol.forecast["ds"])]
+    fc = fc if len(fc) else ol.forecast
+    actual = None
+    if closed(ol):
+        full = bookings_series(ds, granularity, as_of=ol.settings.get("trend_to", ds.as_of))
+        actual = full[full["ds"].isin(fc["ds"])]
+        title = (f"Bookings per {granularity}: {ol.period} as forecast on {ol.as_of:%d %b %Y} "
+                 "vs what was booked")
+    else:
+        title = (f"Bookings per {granularity}: the rest of {ol.period} as forecast on "
+                 f"{ol.as_of:%d %b %Y}")
+    return plot_forecast(ol.history, fc, actual=actual, title=title, level=ol.level)
 
 
 def accuracy_table(ol) -> pd.DataFrame:
@@ -265,12 +316,13 @@ def groups_view(ol):
     t = g[cols].rename(columns={"unique_id": _label(ol.by), "display": _label(ol.by),
                                 "base": "before reconciling"})
     rec = g["reconciled"].any()
+    made = f" (forecast on {ol.as_of:%d %b %Y}, its first day)" if closed(ol) else ""
     how = (f"reconciled by {g['method'].iloc[0].replace('_', ' ')} at this level"
            + (f" (fallback: {g['fallback'].iloc[0]})" if g["fallback"].iloc[0] else "")
            if rec and len(g) else "not reconciled: not a level of the rep hierarchy")
     return viz.table(t, {"value": "money", "lower": "money", "upper": "money",
                          "before reconciling": "money", "quota": "money", "attainment": "pct"},
-                     caption=f"{ol.period} forecast by {ol.by}, {how}" + (
+                     caption=f"{ol.period} forecast by {ol.by}{made}, {how}" + (
                          "" if quota else "; quota and attainment need a quotas table, and this data has none"))
 
 
@@ -281,7 +333,8 @@ def plot_groups(ol):
 
     f = groups_chart_frame(ol)
     quota = "quota" in f and f["quota"].notna().any()
-    return plot_period_by_group(f, title=f"{ol.period} forecast by {ol.by}"
+    made = f" made on {ol.as_of:%d %b %Y}" if closed(ol) else ""
+    return plot_period_by_group(f, title=f"{ol.period} forecast by {ol.by}{made}"
                                 + (" vs quota" if quota else " (no quotas in the data)"))
 
 
@@ -304,7 +357,9 @@ def commit_locks(ds, period, calls_path: str, by: str):
         return None, calls_.locks(None, period, ds.as_of, by), None
     calls = calls_.read_calls(calls_path)
     P = Period.parse(period, ds.fiscal_start_month)
-    lk = calls_.locks(calls, P, min(P.end, ds.as_of), by)
+    # the forecast of a period that is over is made on its first day: calls by then only
+    at = P.start if pd.Timestamp(ds.as_of) >= P.end else ds.as_of
+    lk = calls_.locks(calls, P, at, by)
     lk = lk[lk["level"].isin(("total", "region", "team", "rep_id"))].reset_index(drop=True)
     return calls, lk, {(lv, str(u)): float(v) for lv, u, v in
                        zip(lk["level"], lk["unique_id"], lk["value"])} or None
@@ -378,6 +433,9 @@ def trend(ds, ol, recorded: pd.DataFrame | None = None):
 def bridge_view(tr, ol):
     """What changed since last week, as a table."""
     b = track_.bridge(tr, ol.weights)
+    if closed(ol):
+        return viz.table(b, {"amount": "money"}, caption=f"{ol.period} is over: what changed "
+                         "in its last week (blend, the weights of its first day)")
     return viz.table(b, {"amount": "money"}, caption="What changed since last week (blend, "
                                                      "this week's weights)")
 

@@ -62,6 +62,17 @@ def test_maven_outlook_renders_the_final_result_without_quota(maven, maven_outlo
     assert cards[0][1] == f"${V.final_result(maven, '2017-Q4') / 1e6:.1f}M"
     assert cards[1] == ("vs quota", "–", "needs a quotas table; this data has none")
     assert cards[2][0] == "vs last year" and "no bookings in 2016-Q4" in cards[2][2]
+    # the period is over: its forecast as made on its first day, against the final result,
+    # with only the data known then; a replay, so nothing is written to the ledger
+    final = V.final_result(maven, "2017-Q4")
+    assert ol.as_of == pd.Timestamp("2017-10-01") and ol.history["ds"].max() < ol.as_of
+    assert cards[3][0] == "forecast on 01 Oct 2017"
+    b = ol.summary.set_index("source").loc["blend"]
+    assert b["lower"] < b["value"] < b["upper"]            # a range, not value = lower = upper
+    assert ("inside" if b["lower"] <= final <= b["upper"] else "outside") in cards[3][2]
+    ranges = _text(V.ranges_view(ol, maven))
+    assert "final result" in ranges.lower() and "first day" in ranges
+    assert ol.ledger_rows().empty
     # a period still running: the forecast, its quota card still says what it needs
     running = V.headline(ol)
     assert running[0][0] == "2017-Q4 forecast" and running[1][2] == V.NO_QUOTA
@@ -72,7 +83,9 @@ def test_maven_groups_without_quota_say_what_they_need(maven_outlook):
     assert "quota and attainment need a quotas table, and this data has none" in html
     assert "Attainment" not in html and "<th>Quota" not in html
     fig = V.plot_groups(maven_outlook)
-    assert viz.figure_title(fig) == "2017-Q4 forecast by team (no quotas in the data)"
+    # 2017-Q4 is over: the chart says its forecast was made on the quarter's first day
+    assert viz.figure_title(fig) == ("2017-Q4 forecast by team made on 01 Oct 2017 "
+                                     "(no quotas in the data)")
     assert "quota" not in fig.axes[0].get_legend_handles_labels()[1]
 
 
@@ -117,7 +130,10 @@ def test_maven_stage_check_and_short_backtest_say_why_instead_of_drawing(maven, 
     short = SimpleNamespace(backtest=bt, history=maven_outlook.history.head(7), level=80.0)
     acc = _text(V.accuracy_view(short))
     assert acc.startswith("<div") and "Too little history to score the models" in acc
-    assert "<table" in _text(V.accuracy_view(maven_outlook))     # ten months: scored
+    # 2017-Q4 is over: forecast as of its first day, when seven months of bookings were
+    # known (March–September), too few for any held-out origin: the page says so
+    assert maven_outlook.as_of == pd.Timestamp("2017-10-01")
+    assert "from the 7 periods" in _text(V.accuracy_view(maven_outlook))
 
 
 def test_stage_check_draws_when_past_stages_are_known():

@@ -114,12 +114,14 @@ def test_period_total_interval_covers_about_80_percent_on_simulated_series(kind)
     inside = (pts["nested_lower"] <= pts["y"]) & (pts["y"] <= pts["nested_upper"])
     for j, c in inside.groupby(pts["step"]):
         assert 0.70 <= c.mean() <= 0.90, (j, c.mean())
-    # totals: consecutive windows overlap two of their three months, so a walk's calm spell
-    # calibrates the next origins too narrow; measured 69.5% (walk) and about 80%
-    # (seasonal AR) here, against about 60% for steps added in quadrature: a wider band below
+    # totals: each window's total error against the linear sum of its calibrated steps,
+    # the factor pooled over the 24 series' windows ended by the origin (one series' windows
+    # overlap two of their three months: alone, a walk's calm spell calibrates the next
+    # origins too narrow, 69.5% before pooling). Measured 78% (walk) and 80% (seasonal AR)
+    # here, 78–87% over three seeds each; steps added in quadrature hold about 60%
     tot = I.total_replay(run.points, {1, 2, 3})
     tot = tot[tot["n_windows"] >= 6]
-    assert len(tot) > 150 and 0.65 <= tot["covered"].mean() <= 0.90, tot["covered"].mean()
+    assert len(tot) > 150 and 0.72 <= tot["covered"].mean() <= 0.88, tot["covered"].mean()
     # the steps-in-quadrature total that the calibration replaces is far too narrow on a walk
     if kind == "rw":
         f = run.forecast

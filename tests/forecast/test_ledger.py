@@ -155,6 +155,7 @@ def test_record_writes_only_in_a_report_run(tmp_path, monkeypatch):
     monkeypatch.setenv(keep.DATA_ENV, "sample")
     seen = L.record(rows(2))                                      # published + this run's
     assert len(seen) == 6 and len(L.read(published)) == 3          # published untouched
+    assert len(L.record(rows(2).iloc[:0])) == 6                   # no rows (a closed period)
     assert len(L.record(str(published), rows(3, "2026-10-12"))) == 9   # the older call form
     keep.publish(staged, published)
     assert len(L.read(published, data="sample")) == 9
