@@ -47,9 +47,11 @@ def main() -> None:
         for opts in ("", "accounts=50000,reps=500"):
             out = tmp / (opts or "default")
             with contextlib.redirect_stdout(io.StringIO()):
-                secs, _ = timed(lambda: cli(["sample", "--out", str(out), "--options", opts]))
+                secs, _ = timed(lambda out=out, opts=opts: cli(["sample", "--out", str(out),
+                                                                "--options", opts]))
             base = duckdb_read(out)
-            opp = sum(1 for _ in open(out / "opportunities.csv")) - 1
+            with open(out / "opportunities.csv") as f:
+                opp = sum(1 for _ in f) - 1
             print(f"{'salesops sample ' + (opts or '(default)') + f' [{opp:,} opps]':<46}"
                   f"{secs:>10.2f}{base:>14.2f}{secs / base:>8.1f}  (baseline: DuckDB reads the CSV)")
         secs, _ = timed(lambda: load_dataset(tmp / "default"))

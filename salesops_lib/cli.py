@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="if another run holds the folder, wait for it (optionally at most "
                           "SECONDS) instead of exiting with code 3")
     rep.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",
-                     help="notebook parameter, for notebooks that declare it (listed below)")
+                     help="notebook parameter, for notebooks that declare it (listed below); "
+                          "NOTEBOOK.NAME=VALUE sets it in that notebook only")
     rep.set_defaults(func=_cmd_report)
 
     val = sub.add_parser("validate", help="check a data source against the data contract")

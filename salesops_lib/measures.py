@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .periods import Period
+from .periods import Period, window_bounds
 
 #: Stage of a deal on a past day when the source keeps neither history nor stage dates.
 UNRECORDED_STAGE = "(stage not recorded)"
@@ -378,11 +378,7 @@ def open_pipeline_as_of(ds, date, window=None) -> pd.DataFrame:
     state = state_as_of(ds, date)
     keep = (state["status"] == "open").to_numpy()
     if window is not None:
-        if isinstance(window, tuple):
-            lo, hi = (pd.Timestamp(x).normalize() for x in window)
-        else:
-            P = Period.parse(window, ds.fiscal_start_month)
-            lo, hi = P.start, P.end
+        lo, hi = window_bounds(window, ds.fiscal_start_month)
         close = state["close_date"]
         keep &= ((close >= lo) & (close <= hi)).fillna(False).to_numpy()
     return state[keep].reset_index(drop=True)

@@ -148,6 +148,19 @@ def period_containing(date, kind: str = "quarter", fiscal_start_month: int = 1) 
     raise PeriodError(f"unknown period kind {kind!r}: use 'year', 'quarter' or 'month'")
 
 
+def window_bounds(window, fiscal_start_month: int = 1) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day (both inclusive, at midnight) of ``window``.
+
+    ``window`` is two dates ``(start, end)``, each normalised to its day, or a fiscal period
+    (a label such as ``"2026-Q3"`` or a :class:`Period`), giving ``(start(P), end(P))``.
+    """
+    if isinstance(window, tuple):
+        lo, hi = (pd.Timestamp(x).normalize() for x in window)
+        return lo, hi
+    P = Period.parse(window, fiscal_start_month)
+    return P.start, P.end
+
+
 def fiscal_labels(dates: pd.Series, kind: str = "quarter", fiscal_start_month: int = 1) -> pd.Series:
     """Vectorised fiscal period label (``"2026-Q3"``, ``"2026"``, ``"2026-09"``) for each date.
 

@@ -128,6 +128,11 @@ def shared_data() -> Path:
 @pytest.fixture
 def tiny_frames() -> dict[str, pd.DataFrame]:
     """A valid hand-made org: 3 accounts, 2 reps, 4 deals, as raw strings (like a CSV)."""
+    return tiny_org()
+
+
+def tiny_org() -> dict[str, pd.DataFrame]:
+    """The frames of :func:`tiny_frames`, new each call (for a session-scoped fixture)."""
     return {
         "accounts": pd.DataFrame({
             "account_id": ["A1", "A2", "A3"],
@@ -158,16 +163,6 @@ def write_csvs(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
     for name, df in frames.items():
         df.to_csv(folder / f"{name}.csv", index=False)
     return folder
-
-
-@pytest.fixture(scope="session")
-def full_run(tmp_path_factory):
-    """Every report notebook rendered once through the real runner, on the sample."""
-    out = tmp_path_factory.mktemp("reports")
-    from salesops_lib.report import run_reports
-
-    result = run_reports(out=out, period="2026-Q3")
-    return result, out
 
 
 #: The public Maven "CRM Sales Opportunities" export loads through the ``maven`` mapping preset

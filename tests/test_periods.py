@@ -1,7 +1,13 @@
 import pandas as pd
 import pytest
 
-from salesops_lib.periods import Period, PeriodError, fiscal_labels, period_containing
+from salesops_lib.periods import (
+    Period,
+    PeriodError,
+    fiscal_labels,
+    period_containing,
+    window_bounds,
+)
 
 
 def test_quarter_calendar_year():
@@ -59,3 +65,15 @@ def test_contains():
 def test_bad_labels_are_rejected_clearly(bad):
     with pytest.raises(PeriodError, match="period|month"):
         Period.parse(bad)
+
+
+def test_window_bounds_of_two_dates_or_a_period():
+    assert window_bounds(("2026-07-03 15:30", pd.Timestamp("2026-08-01 23:59"))) == (
+        pd.Timestamp("2026-07-03"), pd.Timestamp("2026-08-01"))          # days, at midnight
+    assert window_bounds("2026-Q3") == (pd.Timestamp("2026-07-01"), pd.Timestamp("2026-09-30"))
+    assert window_bounds(Period.parse("2026-02")) == (pd.Timestamp("2026-02-01"),
+                                                      pd.Timestamp("2026-02-28"))
+    # a fiscal year starting in February: its Q1 is February to April
+    assert window_bounds("2026-Q1", 2) == (pd.Timestamp("2025-02-01"), pd.Timestamp("2025-04-30"))
+    with pytest.raises(PeriodError):
+        window_bounds("2026-Q7")

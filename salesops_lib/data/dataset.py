@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pandas as pd
 
@@ -36,6 +37,8 @@ class Dataset:
     health: tuple[HealthNote, ...] = ()
     seed: int | None = None
     _fingerprint: list = field(default_factory=list, repr=False, compare=False)
+    #: False: every table is in memory (a :class:`~.warehouse.Warehouse` says True).
+    is_lazy: ClassVar[bool] = False
 
     @classmethod
     def from_frames(cls, accounts=None, reps=None, opportunities=None, stage_history=None,
@@ -61,6 +64,12 @@ class Dataset:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name."""
         return {t: getattr(self, t) for t in schemas.TABLES}
+
+    @property
+    def first_created(self) -> pd.Timestamp:
+        """The earliest ``created_date`` (NaT without deals), as a Warehouse reads it."""
+        created = self.opportunities["created_date"]
+        return created.min() if len(created) else pd.NaT
 
     def fingerprint(self) -> str:
         """A short content hash of every table: equal data give equal fingerprints."""

@@ -18,10 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from operator import attrgetter
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..periods import window_bounds
 from . import schemas
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+    from .validation import HealthNote
 
 #: DuckDB's memory limit for a lazy source unless ``SALESOPS_DUCKDB_MEMORY`` says otherwise:
 #: DuckDB spills to disk beyond it, so a report on a file larger than memory stays bounded.
@@ -63,37 +70,25 @@ class LazyTable:
         return self[attr]          # raises LazyDataError
 
 
+#: Dataset attributes a lazy source holds in memory: read from its ``small`` Dataset.
+IN_MEMORY = ("accounts", "reps", "quotas", "activities", "stage_history", "health")
+
+
 class LazyMixin:
     """Dataset-like attributes and the extra aggregates of a Warehouse (see module doc)."""
 
     is_lazy = True
     seed = None
+    small: Dataset
+    # the attributes of IN_MEMORY, delegated to ``small`` (properties set below the class)
+    accounts: pd.DataFrame
+    reps: pd.DataFrame
+    quotas: pd.DataFrame
+    activities: pd.DataFrame
+    stage_history: pd.DataFrame
+    health: tuple[HealthNote, ...]
 
     # ----------------------------------------------------------------- Dataset-like surface
-    @property
-    def accounts(self):
-        return self.small.accounts
-
-    @property
-    def reps(self):
-        return self.small.reps
-
-    @property
-    def quotas(self):
-        return self.small.quotas
-
-    @property
-    def activities(self):
-        return self.small.activities
-
-    @property
-    def stage_history(self):
-        return self.small.stage_history
-
-    @property
-    def health(self):
-        return self.small.health
-
     @property
     def source(self) -> str:
         return self.shown + " (lazy: opportunities aggregated in the database)"
@@ -196,7 +191,7 @@ class LazyMixin:
         state, params = self._state_sql(date, by, open_only=open_only, window=window)
         cond = "true"
         if window is not None:
-            lo, hi = (pd.Timestamp(x).normalize() for x in window)
+            lo, hi = window_bounds(window)
             cond = "o.close_date >= ? and o.close_date < ?"
             params = params + [lo, hi + pd.Timedelta(days=1)]
         key, join = self._key(by)
@@ -247,6 +242,12 @@ class LazyMixin:
         out["event"] = out["event"].astype("int64")
         out["n"] = out["n"].astype("int64")
         return out
+
+
+for _name in IN_MEMORY:
+    setattr(LazyMixin, _name, property(attrgetter(f"small.{_name}"),
+                                       doc=f"``{_name}`` of the small tables held in memory."))
+del _name
 
 
 def memory_limit() -> str:

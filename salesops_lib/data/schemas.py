@@ -141,12 +141,12 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
     for c in CONTRACT[table]:
         checks = []
         if c.ge is not None:
-            checks.append(pa.Check.ge(c.ge, error="must be ≥ %g" % c.ge))
+            checks.append(pa.Check.ge(c.ge, error=f"must be ≥ {c.ge:g}"))
         if c.gt is not None:
-            checks.append(pa.Check.gt(c.gt, error="must be > %g" % c.gt))
+            checks.append(pa.Check.gt(c.gt, error=f"must be > {c.gt:g}"))
         if c.between is not None:
             checks.append(pa.Check.in_range(*c.between,
-                                            error="must lie in [%g, %g]" % c.between))
+                                            error="must lie in [{:g}, {:g}]".format(*c.between)))
         if c.isin is not None:
             checks.append(pa.Check.isin(list(c.isin),
                                         error="must be one of " + ", ".join(c.isin)))

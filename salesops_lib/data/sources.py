@@ -23,17 +23,23 @@ from .validation import DataSourceError, DataValidationError, Problem
 def _lazy_auto(src: str, mapping, fiscal_start_month: int):
     """``lazy="auto"``: the open Warehouse when ``src`` is a database URL with more than
     :func:`~.lazy.lazy_rows` opportunities and a table-names-only mapping, else False."""
-    from .lazy import lazy_rows
-    from .warehouse import Warehouse
-
     if "://" not in src or src.startswith("sample"):
         return False
     resolved = resolve_mapping(mapping)
     if any(set(spec) - {"file"} for spec in (resolved or {}).values() if isinstance(spec, dict)):
         return False
+    import duckdb
+    import sqlalchemy as sa
+
+    from .lazy import lazy_rows
+    from .warehouse import Warehouse
+
     try:
         wh = Warehouse(src, resolved, fiscal_start_month=fiscal_start_month)
-    except Exception:  # noqa: BLE001 -- unreachable, wrong tables: the eager loader says why, masked
+    except (DataSourceError, DataValidationError, duckdb.Error, sa.exc.SQLAlchemyError,
+            ImportError):
+        # unreachable, no driver, missing tables or columns: the source cannot say how large
+        # it is, and the eager loader reports why (masked); a bug of our own propagates
         return False
     if wh.n_opportunities > lazy_rows():
         return wh

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..periods import Period
+from ..periods import Period, window_bounds
 from ..secrets import mask_url
 from .dataset import Dataset
 from .lazy import LazyMixin
@@ -94,11 +94,12 @@ class Warehouse(LazyMixin):
                            f'max(case when status <> \'open\' then close_date end) as d '
                            f'from "{self.names["opportunities"]}"').iloc[0]
         self.n_opportunities = int(stats["n"])
-        as_of = max(pd.Timestamp(x) for x in (stats["c"], stats["d"]) if pd.notna(x))
+        last = [pd.Timestamp(x) for x in (stats["c"], stats["d"]) if pd.notna(x)]
         if self.has_history:
             h = self.query(f'select max(changed_at) as m from "{self.names["opportunity_history"]}"')
             if pd.notna(h["m"].iloc[0]):
-                as_of = max(as_of, pd.Timestamp(h["m"].iloc[0]))
+                last.append(pd.Timestamp(h["m"].iloc[0]))
+        as_of = max(last) if last else None       # no deals: the small tables' last event
         empty = pd.DataFrame({"opportunity_id": [], "account_id": [], "rep_id": [], "stage": [],
                               "status": [], "amount": [], "created_date": []})
         self.small = Dataset.from_frames(**small, opportunities=empty, as_of=as_of,
@@ -224,7 +225,7 @@ class Warehouse(LazyMixin):
         if open_only:
             live, live_p = " and (o.status = 'open' or o.close_date >= ?)", [te]
         if window is not None:
-            lo, hi = (pd.Timestamp(x).normalize() for x in window)
+            lo, hi = window_bounds(window)
             hi1 = hi + _DAY
             live += " and ((o.close_date >= ? and o.close_date < ?)"
             live_p += [lo, hi1]
@@ -274,13 +275,8 @@ class Warehouse(LazyMixin):
         owners are those of the day."""
         cond, span = "s.status = 'open'", None
         if window is not None:
-            if isinstance(window, tuple):
-                lo, hi = (pd.Timestamp(x).normalize() for x in window)
-            else:
-                P = Period.parse(window, self.fiscal_start_month)
-                lo, hi = P.start, P.end
+            span = window_bounds(window, self.fiscal_start_month)
             cond += " and s.close_date >= ? and s.close_date < ?"
-            span = (lo, hi)
         state, params = self._state_sql(date, by, open_only=True, window=span)
         if span is not None:
             params = params + [span[0], span[1] + _DAY]
@@ -304,11 +300,7 @@ class Warehouse(LazyMixin):
         A: +a₁). Rows ``start`` (Σa₀) and ``end`` (Σa₁) frame them, so the buckets between
         sum exactly to the change. Returns ``bucket``, ``amount``, ``deals``.
         """
-        if isinstance(window, tuple):
-            lo, hi = (pd.Timestamp(x).normalize() for x in window)
-        else:
-            P = Period.parse(window, self.fiscal_start_month)
-            lo, hi = P.start, P.end
+        lo, hi = window_bounds(window, self.fiscal_start_month)
         hi1 = hi + _DAY
         s0, p0 = self._state_sql(start)
         s1, p1 = self._state_sql(end)

@@ -35,7 +35,8 @@ def git_commit() -> str:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=config.ROOT,
                              capture_output=True, text=True, timeout=5, check=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=config.ROOT, capture_output=True, text=True, timeout=5)
+                               cwd=config.ROOT, capture_output=True, text=True, timeout=5,
+                               check=False)
         return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -137,8 +138,8 @@ def footer(ds: Dataset, **params):
                  + ", ".join(f"{t} {len(df):,}" for t, df in ds.tables.items())),
         ("Software", f"salesops_lib {__version__} · commit {git_commit()} · pandas {pd.__version__}"),
         ("Seeds", ", ".join(f"{k}={v}" for k, v in seeds.items()) or "none"),
-        ("Run", f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}, "
-                f"{time.monotonic() - _STARTED:,.1f} s since the library loaded"),
+        ("Run", (f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}, "
+                 f"{time.monotonic() - _STARTED:,.1f} s since the library loaded")),
     ]
     body = "".join(f"<tr><td style='padding:2px 12px 2px 0;color:#666;vertical-align:top;"
                    f"text-align:left;background:none'>{html.escape(k)}</td><td style='padding:2px 0;"

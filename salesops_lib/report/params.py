@@ -96,21 +96,34 @@ _EXAMPLES = {"int": "a whole number such as 10", "float": "a number such as 0.8"
 def check(params: dict, declared_map: dict[str, dict]) -> dict[str, dict]:
     """Validate ``-p`` values against what the notebooks declare.
 
+    ``NAME`` sets the parameter in every selected notebook declaring it; ``NOTEBOOK.NAME``
+    in that notebook only (and wins over ``NAME`` there), e.g. ``forecast.periods_back=1``
+    while ``sales_strategy`` keeps its own ``periods_back``.
+
     Returns, per notebook, the values it declares, converted to its declared type.
 
     Raises
     ------
     ParameterError
         A reserved name (names the proper option), a name no notebook declares (lists what
-        they declare), or a value of the wrong type.
+        they declare), a ``NOTEBOOK.`` that is not selected, or a value of the wrong type.
     """
-    for name in params:
+    plain: dict = {}
+    scoped: dict[str, dict] = {}
+    for key, value in params.items():
+        nb, _, name = key.rpartition(".")
         if name in RESERVED:
             raise ParameterError(
-                f"-p {name}=... is not allowed: {name} is set by the runner; use "
+                f"-p {key}=... is not allowed: {name} is set by the runner; use "
                 f"{RESERVED[name]} instead")
+        if nb and nb not in declared_map:
+            raise ParameterError(f"-p {key}: {nb} is not a selected notebook (selected: "
+                                 f"{', '.join(declared_map) or 'none'})")
+        (scoped.setdefault(nb, {}) if nb else plain)[name] = value
     everything = sorted({n for d in declared_map.values() for n in d} - set(RESERVED))
-    unknown = [n for n in params if n not in everything]
+    unknown = [n for n in plain if n not in everything]
+    unknown += [f"{nb}.{n}" for nb, given in scoped.items() for n in given
+                if n not in declared_map[nb]]
     if unknown:
         listing = "; ".join(
             f"{nb}: {', '.join(n for n in d if n not in RESERVED) or '(none)'}"
@@ -121,13 +134,15 @@ def check(params: dict, declared_map: dict[str, dict]) -> dict[str, dict]:
             f"Declared parameters — {listing}")
     out: dict[str, dict] = {}
     for nb, d in declared_map.items():
-        out[nb] = {k: coerce(k, v, _type_name(d[k])) for k, v in params.items() if k in d}
+        given = {**{k: v for k, v in plain.items() if k in d}, **scoped.get(nb, {})}
+        out[nb] = {k: coerce(k, v, _type_name(d[k])) for k, v in given.items()}
     return out
 
 
 def help_text(paths: dict[str, Path]) -> str:
     """The notebooks and their parameters, for ``salesops report --help``."""
-    lines = ["report notebooks and their parameters (set with -p NAME=VALUE; the runner sets "
+    lines = ["report notebooks and their parameters (set with -p NAME=VALUE, or -p "
+             "NOTEBOOK.NAME=VALUE for one notebook only; the runner sets "
              + ", ".join(sorted(k for k in RESERVED if k not in ('keep_dir', 'out'))) + "):"]
     for name, path in paths.items():
         try:

@@ -37,7 +37,6 @@ import nbformat
 from .. import __version__, config, keep
 from ..data import DataSourceError, DataValidationError, load_dataset
 from ..data import cache as dataset_cache
-from ..data.warehouse import Warehouse
 from ..periods import Period, PeriodError, period_containing
 from ..secrets import PASSWORD_ENV, mask_text, mask_url, url_password
 from . import kernels, publish, render
@@ -279,8 +278,7 @@ def _checked_run(period, data, names, paths, declared, typed, per, out, mapping,
     if p.start > ds.as_of:
         raise ReportInputError(f"period {p.label} starts after the data end "
                                f"(data as of {ds.as_of:%Y-%m-%d}); nothing to report")
-    first = (ds.first_created if isinstance(ds, Warehouse)
-             else ds.opportunities["created_date"].min())
+    first = ds.first_created
     if len(ds.opportunities) and p.end < first:
         raise ReportInputError(f"period {p.label} ends before the data begin ({first:%Y-%m-%d})")
 
@@ -325,7 +323,7 @@ def _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping,
     try:
         (stage / "cache").mkdir()
         (stage / "exec").mkdir()
-        if not isinstance(ds, Warehouse):        # a lazy source is opened by each notebook
+        if not ds.is_lazy:                       # a lazy source is opened by each notebook
             dataset_cache.store(stage / "cache", ds, shown_data, mapping or None,
                                 ds.fiscal_start_month)
         env = {**base_env,

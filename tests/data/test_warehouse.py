@@ -34,6 +34,60 @@ def test_lazy_source_keeps_the_big_tables_in_the_database(pair):
     assert wh.as_of == ds.as_of
     pd.testing.assert_frame_equal(measures.quota_for_period(wh.small, "2025-Q3"),
                                   measures.quota_for_period(ds, "2025-Q3"))
+    for name in ("accounts", "reps", "quotas", "activities", "stage_history", "health"):
+        assert getattr(wh, name) is getattr(wh.small, name), name      # held in memory
+    # what the runner asks of either kind of source, without asking which kind it is
+    assert wh.is_lazy and not ds.is_lazy
+    assert wh.first_created == ds.first_created == ds.opportunities["created_date"].min()
+
+
+def test_first_created_of_a_dataset_without_deals_is_nat(tiny_frames):
+    from salesops_lib.data import Dataset
+
+    ds = Dataset.from_frames(**tiny_frames)
+    assert ds.first_created == pd.Timestamp("2026-01-05")          # O1, the earliest deal
+    none = Dataset.from_frames(**{**tiny_frames,
+                                  "opportunities": tiny_frames["opportunities"].iloc[:0]})
+    assert pd.isna(none.first_created)
+
+
+def test_a_database_without_deals_opens_lazily_and_eagerly_alike(tmp_path, tiny_frames):
+    db = tmp_path / "no_deals.duckdb"
+    con = duckdb.connect(str(db))
+    for name in ("accounts", "reps", "opportunities", "quotas"):
+        df = tiny_frames[name].iloc[:0] if name == "opportunities" else tiny_frames[name]
+        con.register("t", df)
+        con.execute(f"create table {name} as select * from t")
+        con.unregister("t")
+    con.close()
+    url = f"duckdb:///{db}"
+    wh = load_dataset(url, lazy=True)
+    eager = load_dataset(url, lazy="auto")          # 0 deals: in memory
+    assert wh.n_opportunities == 0 and not eager.is_lazy and len(eager.opportunities) == 0
+    assert wh.as_of == eager.as_of and pd.isna(wh.first_created) and pd.isna(eager.first_created)
+    wh.close()
+
+
+def test_auto_falls_back_only_when_the_source_cannot_tell(tmp_path, monkeypatch):
+    """``lazy="auto"`` loads eagerly when the database cannot be read lazily (the eager
+    loader then says why, masked), but a bug inside the Warehouse is not hidden."""
+    from salesops_lib.data import sources
+
+    missing = f"duckdb:///{tmp_path / 'nothing.duckdb'}"
+    assert sources._lazy_auto(missing, None, 1) is False            # DataSourceError
+    with pytest.raises(DataSourceError, match="no such DuckDB file"):
+        load_dataset(missing, lazy="auto")
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    assert sources._lazy_auto(f"duckdb:///{empty}", None, 1) is False   # no tables
+    assert sources._lazy_auto("postgresql://ops:pw@127.0.0.1:1/crm", None, 1) is False
+
+    def broken(self, *a, **k):
+        raise KeyError("a bug in the Warehouse")
+
+    monkeypatch.setattr(Warehouse, "__init__", broken)
+    with pytest.raises(KeyError, match="a bug in the Warehouse"):
+        load_dataset(f"duckdb:///{empty}", lazy="auto")
 
 
 @pytest.mark.parametrize("period, by", [("2025-Q3", "rep_id"), ("2025-Q4", "team"),

@@ -54,15 +54,15 @@ def browser(chromium):
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    """The two reports of this area run by the real runner on the sample, then each page
+def rendered(full_run, tmp_path_factory):
+    """The two reports of this area, from the session's run of every report by the real
+    runner on the sample (``full_run``, copied so its pages stay as they are), each page
     rendered as the runner renders it (``to_html(nb, title=..., nav=...)``, the agreed
-    interface): the index first, then the period's reports."""
-    from salesops_lib.report import run_reports
-
-    out = tmp_path_factory.mktemp("reports")
-    result = run_reports(out=out, period=PERIOD, notebooks=NOTEBOOKS)
+    interface) with a navigation bar of these two: the index first, then the reports."""
+    result, source = full_run
     assert result.ok, [(r.name, r.error) for r in result.results]
+    out = tmp_path_factory.mktemp("reports")
+    shutil.copytree(source, out, dirs_exist_ok=True)         # links followed: plain copies
     folder = out / PERIOD
     nbs = {n: nbformat.read(folder / f"{n}.ipynb", as_version=4) for n in NOTEBOOKS}
     titles = {n: extract(nb)["title"] for n, nb in nbs.items()}

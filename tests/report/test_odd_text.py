@@ -15,6 +15,7 @@ from salesops_lib import config
 from salesops_lib.report import available_notebooks, run_reports
 
 from ..conftest import write_csvs
+from .conftest import LIGHT
 
 LONG = "Northwind Traders International Holdings Worldwide " * 3
 LONG = (LONG + "x" * 120)[:120]
@@ -42,7 +43,7 @@ def odd_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("odd")
     data = write_csvs(root / "crm", frames)
     out = root / "out"
-    return run_reports(data=str(data), out=out), out
+    return run_reports(data=str(data), out=out, params=LIGHT), out
 
 
 def test_every_report_renders_odd_crm_text(odd_run):

@@ -36,6 +36,9 @@ def probe(tmp_path, tiny_frames, monkeypatch):
     ("min_deals=ten", "min_deals takes an int"), ("share=lots", "share takes a float"),
     ("strict=perhaps", "strict takes a bool"),
     ("min_deal=3", "alpha: min_deals, share, strict; beta: by"),
+    ("beta.min_deals=3", "-p beta.min_deals: no selected notebook declares"),
+    ("gamma.by=region", "gamma is not a selected notebook (selected: alpha, beta)"),
+    ("alpha.period=2024-Q1", "use --period"),
 ])
 def test_bad_param_is_exit_2_naming_the_fix_and_nothing_is_written(probe, item, says, capsys):
     data, out = probe
@@ -50,10 +53,11 @@ def test_good_params_are_typed_per_notebook_and_reach_only_their_notebook(probe)
 
     data, out = probe
     res = run_reports(data=str(data), out=out, params={"min_deals": "3", "strict": "yes",
-                                                       "by": "region"})
+                                                       "by": "region", "alpha.share": "0.25"})
     assert res.ok, [r.error for r in res.results]
     alpha, beta = res.results
     assert alpha.parameters["min_deals"] == 3 and alpha.parameters["strict"] is True
+    assert alpha.parameters["share"] == 0.25                  # NOTEBOOK.NAME reaches it
     assert "by" not in alpha.parameters and beta.parameters["by"] == "region"
 
 
@@ -64,6 +68,18 @@ def test_check_and_coerce_units():
     assert coerce("x", "[1, 2]", "list") == [1, 2] and coerce("x", "free text", "str") == "free text"
     with pytest.raises(ParameterError, match="use --period"):
         check({"period": "2026-Q1"}, declared)
+    # NOTEBOOK.NAME: that notebook only, over the plain NAME
+    two = {"a": {"n": {"inferred_type_name": "int"}},
+           "b": {"n": {"inferred_type_name": "int"}, "s": {}}}
+    assert check({"n": "4", "b.n": "5"}, two) == {"a": {"n": 4}, "b": {"n": 5}}
+    assert check({"b.n": "5"}, two) == {"a": {}, "b": {"n": 5}}
+    assert check({"b.n": "5", "n": "4"}, two) == {"a": {"n": 4}, "b": {"n": 5}}
+    with pytest.raises(ParameterError, match=r"-p a\.s: no selected notebook declares"):
+        check({"a.s": "x"}, two)
+    with pytest.raises(ParameterError, match="c is not a selected notebook"):
+        check({"c.n": "1"}, two)
+    with pytest.raises(ParameterError, match="b.n takes an int|n takes an int"):
+        check({"b.n": "five"}, two)
 
 
 def test_period_defaults_to_the_quarter_holding_the_as_of_date():

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from salesops_lib.cli import main
@@ -17,9 +16,10 @@ from salesops_lib.forecast import ledger
 from salesops_lib.report import publish, run_reports
 
 from ..conftest import write_csvs, write_notebook
+from .conftest import PROBE_PARAMS as PARAMS
+from .conftest import printed
 
 ROOT = Path(__file__).resolve().parents[2]
-PARAMS = 'period: str = "2026-Q3"  # period\ndata: str = "sample"  # data'
 
 
 def visible(out: Path) -> dict[str, bytes]:
@@ -148,22 +148,11 @@ def test_second_run_is_refused_or_waits(folder, capsys, monkeypatch):
     assert holder.wait(timeout=30) == 0 and time.monotonic() - t0 >= 1
 
 
-def test_notebooks_run_in_parallel_kernels(tmp_path, tiny_frames):
-    nbs = tmp_path / "nbs"
-    stamp = ("import time, os\nt0 = time.time()\ntime.sleep(3)\n"
-             "print('span', t0, time.time(), os.getpid())")
-    for name in ("one", "two"):
-        write_notebook(nbs / f"{name}.ipynb", stamp, params=PARAMS)
-    data = write_csvs(tmp_path / "crm", tiny_frames)
-    res = run_reports(out=tmp_path / "out", notebook_dir=nbs, data=str(data), period="2026-Q2",
-                      jobs=2)
-    assert res.ok
+def test_notebooks_run_in_parallel_kernels(parallel_probes):
+    assert parallel_probes.result.ok
     spans = []
     for name in ("one", "two"):
-        nb = nbformat.read(tmp_path / "out" / "2026-Q2" / f"{name}.ipynb", as_version=4)
-        text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                       for o in c.outputs)
-        _, a, b, pid = text[text.index("span"):].split()[:4]
+        a, b, pid = printed(parallel_probes.outputs(name), "span", 3)
         spans.append((float(a), float(b), pid))
     (a1, b1, p1), (a2, b2, p2) = spans
     assert p1 != p2 and a1 < b2 and a2 < b1          # two kernels, running at the same time

@@ -76,6 +76,9 @@ def test_manifest_and_index(full_run):
     assert manifest["library_version"] and manifest["git_commit"]
     assert {n["name"] for n in manifest["notebooks"]} == set(available_notebooks())
     assert all(n["parameters"]["period"] == "2026-Q3" for n in manifest["notebooks"])
+    # -p forecast.periods_back (tests/report/conftest.py LIGHT) reached the forecast only
+    given = {n["name"]: n["parameters"] for n in manifest["notebooks"]}
+    assert given["forecast"]["periods_back"] == 1 and "periods_back" not in given["sales_strategy"]
     index = out / "index.html"
     links = _parse(index)
     assert links.hrefs, "index links to the reports"

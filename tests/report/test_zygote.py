@@ -7,14 +7,13 @@ from __future__ import annotations
 import os
 import time
 
-import nbformat
 import pytest
 
 from salesops_lib.report import kernels, run_reports, zygote
 
 from ..conftest import write_csvs, write_notebook
-
-PARAMS = 'period: str = "2026-Q3"  # period\ndata: str = "sample"  # data'
+from .conftest import PROBE_PARAMS as PARAMS
+from .conftest import code_outputs, printed
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the zygote needs fork")
 
@@ -33,28 +32,17 @@ def test_preload_is_the_notebooks_imports_and_the_heavy_libraries_of_their_packa
     assert "prophet" in zygote.preload_modules([nb, fc])
 
 
-def test_forked_kernels_have_their_own_environment_folder_and_random_state(tmp_path, tiny_frames):
-    nbs = tmp_path / "nbs"
-    probe = ("import os, numpy as np, matplotlib.pyplot as plt\n"
-             "print('probe', os.getpid(), os.getppid(), os.environ['SALESOPS_KEEP_DIR'], "
-             "os.getcwd(), np.random.rand())\nplt.plot([1, 2]); plt.title('t');")
-    for name in ("one", "two"):
-        write_notebook(nbs / f"{name}.ipynb", probe, params=PARAMS)
-    data = write_csvs(tmp_path / "crm", tiny_frames)
-    res = run_reports(out=tmp_path / "out", notebook_dir=nbs, data=str(data), period="2026-Q2",
-                      jobs=2)
-    assert res.ok
+def test_forked_kernels_have_their_own_environment_folder_and_random_state(parallel_probes):
+    assert parallel_probes.result.ok
     seen = []
     for name in ("one", "two"):
-        nb = nbformat.read(tmp_path / "out" / "2026-Q2" / f"{name}.ipynb", as_version=4)
-        outs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-        text = "".join(o.get("text", "") for o in outs)
-        _, pid, ppid, keep_dir, cwd, draw = text[text.index("probe"):].split()[:6]
+        outs = parallel_probes.outputs(name)
+        pid, ppid, keep_dir, cwd, draw = printed(outs, "probe", 5)
         assert int(ppid) != os.getpid()              # forked by the zygote, not started here
-        assert keep_dir.endswith(name) and cwd == str(nbs)
+        assert keep_dir.endswith(name) and cwd == str(parallel_probes.notebooks)
         assert any("image/png" in o.get("data", {}) for o in outs)     # inline figures work
         seen.append((pid, ppid, draw))
-        assert "<img" in (tmp_path / "out" / "2026-Q2" / f"{name}.html").read_text()
+        assert "<img" in (parallel_probes.out / "2026-Q2" / f"{name}.html").read_text()
     (p1, z1, r1), (p2, z2, r2) = seen
     assert p1 != p2 and z1 == z2 and r1 != r2          # one zygote, two kernels, fresh seeds
     deadline = time.monotonic() + 10
@@ -71,9 +59,8 @@ def test_without_the_zygote_kernels_start_the_ordinary_way(tmp_path, tiny_frames
     data = write_csvs(tmp_path / "crm", tiny_frames)
     res = run_reports(out=tmp_path / "out", notebook_dir=nbs, data=str(data), period="2026-Q2")
     assert res.ok
-    nb = nbformat.read(tmp_path / "out" / "2026-Q2" / "one.ipynb", as_version=4)
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert int(text.split("ppid")[1].split()[0]) == os.getpid()
+    [ppid] = printed(code_outputs(tmp_path / "out" / "2026-Q2" / "one.ipynb"), "ppid", 1)
+    assert int(ppid) == os.getpid()
 
 
 def test_launcher_args_only_for_this_interpreters_ipykernel():
