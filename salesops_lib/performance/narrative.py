@@ -198,7 +198,8 @@ def leaderboard_table(lb: pd.DataFrame):
     if "Win rate vs peers" in t.columns:
         t["Win rate vs peers"] = t["Win rate vs peers"].map(SHORT_VERDICT).fillna(
             t["Win rate vs peers"])
-    return viz.table(t, {"Win rate": "pct", "Peers' win rate": "pct", "Bookings": "money",
+    return viz.table(t, {"Closed deals": "num", "Win rate": "pct", "Peers' win rate": "pct",
+                         "Bookings": "money",
                          "Attainment": "pct", "Average deal": "money", "Sales cycle": "days"},
                      caption="Scorecard by verdict: the verdict judges win rate against peers; "
                              "bookings and attainment beside it", total=has_total)

@@ -240,6 +240,8 @@ def test_scorecard_table_totals_row_is_sums_and_ratios_of_sums():
     assert total["Average deal"] == pytest.approx(80_000 / 11)
     assert pd.isna(total["Sales cycle"]) and pd.isna(total["Peers"])   # medians do not add up
     assert len(t) == 3
+    html = perf.leaderboard_table(lb).to_html()               # counts read as whole numbers
+    assert ">40<" in html and ">10<" in html and "10.000000" not in html
 
 
 def test_rep_counts_agree_with_their_verb():
