@@ -133,12 +133,11 @@ def _backtest_points(df: pd.DataFrame, models, spec: dict, cuts=None) -> pd.Data
             done[name] = fc
             for c in ("ds", "yhat", "yhat_lower", "yhat_upper"):
                 cols[c].append(fc[c].to_numpy())
-            cols["model"].append(np.full(n_test, name, dtype=object))
-            cols["cutoff"].append(np.full(n_test, ds[cut - 1]))
-            cols["end"].append(np.full(n_test, ds[cut + n_test - 1]))
+            for c, v in (("model", name), ("cutoff", ds[cut - 1]),
+                         ("end", ds[cut + n_test - 1]), ("scale", scale)):
+                cols[c].append(np.full(n_test, v, dtype=object if c == "model" else None))
             cols["step"].append(np.arange(1, n_test + 1))
             cols["y"].append(y[cut:cut + n_test])
-            cols["scale"].append(np.full(n_test, scale))
     if not cols["ds"]:
         return pd.DataFrame(columns=_POINT_COLS)
     return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})

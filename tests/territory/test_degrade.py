@@ -91,7 +91,7 @@ def test_without_owners_today_gives_one_sentence_and_the_proposal_starts_from_no
     assert rv.today.summary["territories"] == 0
     assert text(N.today_cards(rv)) .endswith(
         "this data has none, so the proposal starts from no territories.</div>")
-    assert "accounts.owner_rep_id" in text(N.today_cards(rv))
+    assert "current owner rep in the accounts table" in text(N.today_cards(rv))
     assert N.proposal_notes(rv)[0].startswith("Today no account has an owner; ")
     assert rv.proposed.summary["territories"] == 3
 
