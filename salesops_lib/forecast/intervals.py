@@ -47,6 +47,28 @@ from ..periods import Period
 
 #: Fewest ratios a conformal factor is computed from (fewer: fall back, see module doc).
 MIN_WINDOWS = 4
+#: Step size γ of the adaptive level (:func:`adaptive_level`); 0 turns it off.
+ACI_GAMMA = 0.02
+#: Bounds of an adaptive level, in percent.
+LEVEL_RANGE = (50.0, 98.0)
+
+
+def adaptive_level(covered, level: float, gamma: float | None = None) -> float:
+    """The level the next interval is calibrated at after the judged intervals ``covered``
+    (1 inside, 0 outside, NaN not judged): adaptive conformal inference (Gibbs & Candès 2021,
+    *Adaptive conformal inference under distribution shift*),
+    :math:`L' = L + \\gamma \\sum_i (L - c_i)`, in percent, clipped to :data:`LEVEL_RANGE`.
+
+    Ratios of a time series are not exchangeable: errors grow after a break, or shrink as
+    the training window lengthens. A miss raises the level by :math:`\\gamma L` (1.6 points
+    at 80%, γ = 0.02), a hit lowers it by :math:`\\gamma (1-L)` (0.4 points), so a record
+    that keeps missing widens the next range and one that always holds narrows it, until
+    about ``L`` of the record is covered."""
+    gamma = ACI_GAMMA if gamma is None else gamma
+    c = np.asarray(covered, float)
+    c = c[~np.isnan(c)]
+    L = level / 100
+    return float(np.clip(100 * (L + gamma * float(np.sum(L - c))), *LEVEL_RANGE))
 
 
 def ratios(y, yhat, lower, upper) -> np.ndarray:
@@ -160,33 +182,68 @@ def _normaliser(points: pd.DataFrame) -> tuple[str, str]:
             else ("yhat_lower", "yhat_upper"))
 
 
+def _pooled_gamma(t: pd.DataFrame, gamma: float | None, same_series: bool = False) -> float:
+    """γ per judged window when ``t`` pools several series: the series' windows of one origin
+    are judged at one level and come in together, so each counts ``1/m`` (``m`` series) —
+    the level moves by γ per origin, as for one series, not by ``m`` γ."""
+    gamma = ACI_GAMMA if gamma is None else gamma
+    m = 1 if same_series or not len(t) else t["unique_id"].nunique()
+    return gamma / max(m, 1)
+
+
+def _judge_totals(t: pd.DataFrame, level: float, min_windows: int, gamma: float | None,
+                  same_series: bool = False) -> pd.DataFrame:
+    """Walk the windows ``t`` (:func:`_total_ratios`) in origin order: each window's factor
+    from the ratios of the windows ended by its origin (all series, or ``same_series``) at
+    the adaptive level of the windows judged by then (:func:`adaptive_level`; judged = with
+    a factor of its own, at least ``min_windows`` behind it); ``q = 1`` with fewer."""
+    t = t.sort_values(["cutoff", "unique_id"]).reset_index(drop=True)
+    gamma = _pooled_gamma(t, gamma, same_series)
+    end, r_all = t["end"].to_numpy(), t["r"].to_numpy(float)
+    uid = t["unique_id"].to_numpy()
+    covered, q_all, n_all, lev_all = (np.full(len(t), np.nan), np.ones(len(t)),
+                                      np.zeros(len(t), int), np.full(len(t), float(level)))
+    cut, y, yhat = t["cutoff"].to_numpy(), t["y"].to_numpy(float), t["yhat"].to_numpy(float)
+    lo_w, hi_w = t["_lo"].to_numpy(float), t["_hi"].to_numpy(float)
+    for i in range(len(t)):
+        before = end <= cut[i]
+        before[i] = False                    # never its own window (points without dates)
+        if same_series:
+            before &= uid == uid[i]
+        lev = adaptive_level(covered[before], level, gamma)
+        q = conformal_factor(r_all[before], lev, min_windows)
+        judged = not np.isnan(q)
+        q = q if judged else 1.0
+        lo = max(yhat[i] - q * lo_w[i], 0.0) if yhat[i] >= 0 else yhat[i] - q * lo_w[i]
+        if judged:
+            covered[i] = float(lo <= y[i] <= yhat[i] + q * hi_w[i])
+        q_all[i], n_all[i], lev_all[i] = q, before.sum(), lev
+    return t.assign(factor=q_all, n_windows=n_all, level=lev_all, judged=covered)
+
+
 def total_replay(points: pd.DataFrame, steps, level: float = 80,
-                 min_windows: int = MIN_WINDOWS, pool: bool = True) -> pd.DataFrame:
+                 min_windows: int = MIN_WINDOWS, pool: bool = True,
+                 gamma: float | None = None) -> pd.DataFrame:
     """The period-total interval judged out of sample at every past origin.
 
     For each series and origin ``c``: the total of ``steps`` forecast then (``value``), its
     interval with the factor of the windows that had *ended* by ``c`` — of every series in
     ``points`` (``pool``, the default; the ratios are scale-free) or of the same series
     only — (the steps' calibrated bounds of each window's own origin as normaliser,
-    :func:`_normaliser`; ``q = 1`` with fewer than ``min_windows``), the actual total ``y``,
-    ``covered``, ``n_windows``.
+    :func:`_normaliser`; ``q = 1`` with fewer than ``min_windows``), at the adaptive level
+    (``level`` column, :func:`adaptive_level` with step ``gamma``) of the totals judged by
+    then, the actual total ``y``, ``covered``, ``n_windows``.
     """
     lo_c, hi_c = _normaliser(points)
-    t = _total_ratios(points, set(steps), lo_c, hi_c)
-    rows = []
-    end, r_all = t["end"].to_numpy(), t["r"].to_numpy(float)
-    for uid, g in t.groupby("unique_id", sort=True):
-        g = g.sort_values("cutoff")
-        for _, w in g.iterrows():
-            before = r_all[(end <= w["cutoff"]) & (True if pool else
-                                                   (t["unique_id"] == uid).to_numpy())]
-            q = conformal_factor(before, level, min_windows)
-            q = 1.0 if np.isnan(q) else q
-            rows.append((uid, w["cutoff"], w["yhat"], max(w["yhat"] - q * w["_lo"], 0.0)
-                         if w["yhat"] >= 0 else w["yhat"] - q * w["_lo"],
-                         w["yhat"] + q * w["_hi"], w["y"], q, len(before)))
-    out = pd.DataFrame(rows, columns=["unique_id", "cutoff", "value", "lower", "upper", "y",
-                                      "factor", "n_windows"])
+    t = _judge_totals(_total_ratios(points, set(steps), lo_c, hi_c), level, min_windows,
+                      gamma, same_series=not pool).sort_values(["unique_id", "cutoff"])
+    lower = np.where(t["yhat"] >= 0, np.maximum(t["yhat"] - t["factor"] * t["_lo"], 0.0),
+                     t["yhat"] - t["factor"] * t["_lo"])
+    out = pd.DataFrame({"unique_id": t["unique_id"], "cutoff": t["cutoff"],
+                        "value": t["yhat"], "lower": lower,
+                        "upper": t["yhat"] + t["factor"] * t["_hi"], "y": t["y"],
+                        "factor": t["factor"], "n_windows": t["n_windows"],
+                        "level": t["level"]}).reset_index(drop=True)
     out["covered"] = (out["lower"] <= out["y"]) & (out["y"] <= out["upper"])
     return out
 
@@ -194,7 +251,8 @@ def total_replay(points: pd.DataFrame, steps, level: float = 80,
 def period_forecast(series: pd.DataFrame, fc: pd.DataFrame, period: str | Period, *,
                     level: float = 80, fiscal_start_month: int = 1,
                     points: pd.DataFrame | None = None,
-                    min_windows: int = MIN_WINDOWS) -> pd.DataFrame:
+                    min_windows: int = MIN_WINDOWS,
+                    gamma: float | None = None) -> pd.DataFrame:
     """Total for a fiscal period: actual steps already in ``series`` + forecast steps.
 
     Parameters
@@ -206,7 +264,9 @@ def period_forecast(series: pd.DataFrame, fc: pd.DataFrame, period: str | Period
         Out-of-sample backtest points of the same procedure (``unique_id``, ``cutoff``,
         ``step``, ``y``, ``yhat``, ``yhat_lower``, ``yhat_upper``; :class:`ForecastRun`'s
         ``points``): the period total's interval is then calibrated on past windows' totals
-        (module docstring). Without, the steps' half-widths are added linearly.
+        (module docstring), at the adaptive level (:func:`adaptive_level`, step ``gamma``)
+        that the same rule's record on those windows earned. Without, the steps'
+        half-widths are added linearly.
 
     Returns
     -------
@@ -235,12 +295,14 @@ def period_forecast(series: pd.DataFrame, fc: pd.DataFrame, period: str | Period
     if points is not None and len(points) and len(f):
         steps = f.groupby("unique_id")["step"].apply(lambda s: frozenset(s.tolist()))
         lo_c, hi_c = _normaliser(points)
-        by_steps = {st: _total_ratios(points[points["unique_id"].isin(steps.index[steps == st])],
-                                      set(st), lo_c, hi_c) for st in set(steps)}
+        by_steps = {st: _judge_totals(_total_ratios(
+            points[points["unique_id"].isin(steps.index[steps == st])], set(st), lo_c, hi_c),
+            level, min_windows, gamma) for st in set(steps)}
         for uid, st in steps.items():
             # every series' windows of the same steps (scale-free ratios, pooled)
             t = by_steps[st]
-            q = conformal_factor(t["r"], level, min_windows)
+            lev = adaptive_level(t["judged"], level, _pooled_gamma(t, gamma))   # its record's
+            q = conformal_factor(t["r"], lev, min_windows)
             how = "calibrated" if t["unique_id"].nunique() <= 1 else "pooled"
             if not np.isnan(q):
                 out.loc[uid, ["factor", "interval", "n_windows"]] = [q, how, len(t)]

@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from . import models as _models
-from .intervals import MIN_WINDOWS, conformal_factor, factor_of_steps, ratios
+from .intervals import (
+    ACI_GAMMA,
+    MIN_WINDOWS,
+    adaptive_level,
+    conformal_factor,
+    factor_of_steps,
+    ratios,
+)
 from .scoring import score
 
 _POINT_COLS = ["ds", "yhat", "yhat_lower", "yhat_upper", "model", "cutoff", "end", "step", "y",
@@ -147,10 +154,12 @@ class _Points:
             pick = members
         return pick or "snaive"
 
-    def factors(self, name: str, cut, level: float, min_n: int = MIN_WINDOWS) -> pd.Series:
+    def factors(self, name: str, cut, level, min_n: int = MIN_WINDOWS) -> pd.Series:
         """Conformal step factors of ``name`` from its points known at ``cut`` (origin before
         ``cut``, held-out date by it; every point with ``cut`` None): the numbers of
-        :func:`~salesops_lib.forecast.intervals.step_factors` on those points, on arrays."""
+        :func:`~salesops_lib.forecast.intervals.step_factors` on those points, on arrays.
+        ``level`` is one level for every step or a ``{step: level}`` mapping (steps not in
+        it, and the pooled factor ``0``, at the mean of its levels)."""
         if not hasattr(self, "_ratios"):
             self._ratios, self._ds = {}, self.frame["ds"].to_numpy()
             self._step = self.frame["step"].to_numpy()
@@ -162,12 +171,14 @@ class _Points:
              (self.cutoff < cut) & (self._ds <= cut))
         if not k.any():
             return pd.Series({0: np.nan}, dtype=float)
+        levels = level if isinstance(level, dict) else {}
+        base = float(np.mean(list(levels.values()))) if levels else float(level)
         rk, sk = r[k], self._step[k]
-        pooled = conformal_factor(rk, level, min_n)
-        out = {0: pooled}
+        out = {0: conformal_factor(rk, base, min_n)}
         for j in np.unique(sk):
-            f = conformal_factor(rk[sk == j], level, min_n)
-            out[int(j)] = pooled if np.isnan(f) else f
+            lev = levels.get(int(j), base)
+            f = conformal_factor(rk[sk == j], lev, min_n)
+            out[int(j)] = conformal_factor(rk, lev, min_n) if np.isnan(f) else f
         return pd.Series(out, dtype=float)
 
     def at(self, cut, name: str) -> pd.DataFrame:
@@ -198,14 +209,24 @@ def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
     n = len(arr.y)
     vals, fac = np.empty((n, 3)), np.ones(n)
     chosen, ok = np.empty(n, dtype=object), np.zeros(n, bool)
-    steps = arr.frame["step"].to_numpy()
+    steps, ds = arr.frame["step"].to_numpy(), arr.frame["ds"].to_numpy()
+    covered = np.full(n, np.nan)          # judged calibrated points: 1 inside, 0 outside
+    gamma = spec.get("gamma", ACI_GAMMA)
     for cut in np.unique(arr.cutoff):
         k = arr.cutoff == cut
         name = arr.pick(cut, spec["select"]) if spec["model"] == "auto" else spec["model"]
         vals[k], chosen[k] = arr.values(name)[k], name
         if spec["calibrate"]:
-            fs = arr.factors(name, cut, spec["level"])
+            known = (arr.cutoff < cut) & (ds <= cut)
+            levels = adaptive_levels(steps[known], covered[known], spec["level"], gamma,
+                                     np.unique(steps[k]))
+            fs = arr.factors(name, cut, levels)
             fac[k], ok[k] = factor_of_steps(fs, steps[k]), bool(np.isfinite(fs.get(0, np.nan)))
+            v, f = vals[k], fac[k]
+            lo = np.where(v[:, 0] >= 0, np.maximum(v[:, 0] - f * (v[:, 0] - v[:, 1]), 0.0),
+                          v[:, 0] - f * (v[:, 0] - v[:, 1]))
+            inside = (lo <= arr.y[k]) & (arr.y[k] <= v[:, 0] + f * (v[:, 2] - v[:, 0]))
+            covered[k] = np.where(ok[k] & ~np.isnan(arr.y[k]), inside, np.nan)
     out = arr.frame.copy()
     out["yhat"], out["raw_lower"], out["raw_upper"] = vals[:, 0], vals[:, 1], vals[:, 2]
     lo = vals[:, 0] - fac * (vals[:, 0] - vals[:, 1])
@@ -213,13 +234,33 @@ def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
     out["yhat_upper"] = vals[:, 0] + fac * (vals[:, 2] - vals[:, 0])
     out["nested_lower"], out["nested_upper"] = out["yhat_lower"], out["yhat_upper"]
     out["model"], out["chosen"], out["factor"], out["calibrated"] = "auto", chosen, fac, ok
+    out["covered"] = covered
     return out
 
 
-def model_factors(pts: pd.DataFrame, name: str, level: float, cut=None) -> pd.Series:
+def adaptive_levels(steps, covered, level: float, gamma: float | None = None,
+                    want=None) -> dict[int, float]:
+    """Per step, the adaptive level (:func:`~salesops_lib.forecast.intervals.adaptive_level`)
+    of that step's judged points: ``covered`` 1 inside its calibrated interval, 0 outside,
+    NaN not judged. ``want``: the steps to return (default: those in ``steps``)."""
+    steps, c = np.asarray(steps), np.asarray(covered, float)
+    return {int(j): adaptive_level(c[steps == j], level, gamma)
+            for j in (np.unique(steps) if want is None else want)}
+
+
+def record_levels(auto: pd.DataFrame, level: float, horizon: int):
+    """The adaptive level of each step ``1..horizon`` after every judged point of the nested
+    ``auto`` record (``covered``); ``level`` itself without a record."""
+    if "covered" not in auto or not len(auto):
+        return level
+    return adaptive_levels(auto["step"], auto["covered"], level, None, range(1, horizon + 1))
+
+
+def model_factors(pts: pd.DataFrame, name: str, level, cut=None) -> pd.Series:
     """Conformal step factors of model ``name`` (``a+b``: the members' mean) from its own
     backtest points (:func:`~salesops_lib.forecast.intervals.step_factors`): all of them, or
-    with ``cut`` those of origins before it whose held-out date is by ``cut``."""
+    with ``cut`` those of origins before it whose held-out date is by ``cut``; ``level`` one
+    level or ``{step: level}`` (:func:`adaptive_levels`)."""
     if not len(pts):
         return pd.Series({0: np.nan}, dtype=float)
     return _Points(pts).factors(name, cut, level)

@@ -44,7 +44,7 @@ from .models import AUTO_CANDIDATES, SEASON  # noqa: F401
 from .pipeline_model import PipelineForecast, pipeline_forecast  # noqa: F401 - stable call
 from .plots import plot_forecast, plot_period_by_group  # noqa: F401
 from .scoring import infer_freq, prepare_series, score, seasonal_scale  # noqa: F401
-from .selection import _nested, _pick, choose, model_factors  # noqa: F401 - choose is API
+from .selection import _nested, _pick, choose, model_factors, record_levels  # noqa: F401
 from .series import (  # noqa: F401 - the series builder is part of this module's API
     GRANULARITY,
     bookings_series,
@@ -229,8 +229,8 @@ def _one_series(uid: str, df: pd.DataFrame, spec: dict):
             bt.loc[bt["model"] == "auto", "chosen"] = name
     factors, how = pd.Series({0: np.nan}), "model interval"
     if spec["calibrate"] and len(pts):
-        # the forecast's model calibrated on its own points at every origin (all known now)
-        factors = model_factors(pts, name, spec["level"])
+        # its model calibrated on its points at every origin, at the levels its record earned
+        factors = model_factors(pts, name, record_levels(auto, spec["level"], h))
         if not np.isnan(factors[0]):
             how = "calibrated per step"
     if len(auto):
