@@ -205,6 +205,7 @@ def _judge_totals(t: pd.DataFrame, level: float, min_windows: int, gamma: float 
                                       np.zeros(len(t), int), np.full(len(t), float(level)))
     cut, y, yhat = t["cutoff"].to_numpy(), t["y"].to_numpy(float), t["yhat"].to_numpy(float)
     lo_w, hi_w = t["_lo"].to_numpy(float), t["_hi"].to_numpy(float)
+    lower = np.empty(len(t))
     for i in range(len(t)):
         before = end <= cut[i]
         before[i] = False                    # never its own window (points without dates)
@@ -214,11 +215,12 @@ def _judge_totals(t: pd.DataFrame, level: float, min_windows: int, gamma: float 
         q = conformal_factor(r_all[before], lev, min_windows)
         judged = not np.isnan(q)
         q = q if judged else 1.0
-        lo = max(yhat[i] - q * lo_w[i], 0.0) if yhat[i] >= 0 else yhat[i] - q * lo_w[i]
-        if judged:
-            covered[i] = float(lo <= y[i] <= yhat[i] + q * hi_w[i])
         q_all[i], n_all[i], lev_all[i] = q, before.sum(), lev
-    return t.assign(factor=q_all, n_windows=n_all, level=lev_all, judged=covered)
+        lower[i] = max(yhat[i] - q * lo_w[i], 0.0) if yhat[i] >= 0 else yhat[i] - q * lo_w[i]
+        if judged:
+            covered[i] = float(lower[i] <= y[i] <= yhat[i] + q * hi_w[i])
+    return t.assign(factor=q_all, n_windows=n_all, level=lev_all, judged=covered,
+                    lower=lower, upper=yhat + q_all * hi_w)
 
 
 def total_replay(points: pd.DataFrame, steps, level: float = 80,
@@ -237,13 +239,9 @@ def total_replay(points: pd.DataFrame, steps, level: float = 80,
     lo_c, hi_c = _normaliser(points)
     t = _judge_totals(_total_ratios(points, set(steps), lo_c, hi_c), level, min_windows,
                       gamma, same_series=not pool).sort_values(["unique_id", "cutoff"])
-    lower = np.where(t["yhat"] >= 0, np.maximum(t["yhat"] - t["factor"] * t["_lo"], 0.0),
-                     t["yhat"] - t["factor"] * t["_lo"])
-    out = pd.DataFrame({"unique_id": t["unique_id"], "cutoff": t["cutoff"],
-                        "value": t["yhat"], "lower": lower,
-                        "upper": t["yhat"] + t["factor"] * t["_hi"], "y": t["y"],
-                        "factor": t["factor"], "n_windows": t["n_windows"],
-                        "level": t["level"]}).reset_index(drop=True)
+    out = t.rename(columns={"yhat": "value"})[
+        ["unique_id", "cutoff", "value", "lower", "upper", "y", "factor", "n_windows", "level"]
+    ].reset_index(drop=True)
     out["covered"] = (out["lower"] <= out["y"]) & (out["y"] <= out["upper"])
     return out
 

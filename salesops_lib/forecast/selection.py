@@ -19,6 +19,7 @@ from .intervals import (
     conformal_factor,
     factor_of_steps,
     ratios,
+    scale_bounds,
 )
 from .scoring import score
 
@@ -211,6 +212,7 @@ def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
     chosen, ok = np.empty(n, dtype=object), np.zeros(n, bool)
     steps, ds = arr.frame["step"].to_numpy(), arr.frame["ds"].to_numpy()
     covered = np.full(n, np.nan)          # judged calibrated points: 1 inside, 0 outside
+    bounds = np.empty((n, 2))             # the calibrated bounds, as issued at each origin
     gamma = spec.get("gamma", ACI_GAMMA)
     for cut in np.unique(arr.cutoff):
         k = arr.cutoff == cut
@@ -222,16 +224,14 @@ def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
                                      np.unique(steps[k]))
             fs = arr.factors(name, cut, levels)
             fac[k], ok[k] = factor_of_steps(fs, steps[k]), bool(np.isfinite(fs.get(0, np.nan)))
-            v, f = vals[k], fac[k]
-            lo = np.where(v[:, 0] >= 0, np.maximum(v[:, 0] - f * (v[:, 0] - v[:, 1]), 0.0),
-                          v[:, 0] - f * (v[:, 0] - v[:, 1]))
-            inside = (lo <= arr.y[k]) & (arr.y[k] <= v[:, 0] + f * (v[:, 2] - v[:, 0]))
-            covered[k] = np.where(ok[k] & ~np.isnan(arr.y[k]), inside, np.nan)
+        b = scale_bounds(pd.DataFrame(vals[k], columns=["yhat", "yhat_lower", "yhat_upper"]),
+                         fac[k])
+        bounds[k] = b[["yhat_lower", "yhat_upper"]].to_numpy()
+        inside = (bounds[k, 0] <= arr.y[k]) & (arr.y[k] <= bounds[k, 1])
+        covered[k] = np.where(ok[k] & ~np.isnan(arr.y[k]), inside, np.nan)
     out = arr.frame.copy()
     out["yhat"], out["raw_lower"], out["raw_upper"] = vals[:, 0], vals[:, 1], vals[:, 2]
-    lo = vals[:, 0] - fac * (vals[:, 0] - vals[:, 1])
-    out["yhat_lower"] = np.where(vals[:, 0] >= 0, np.maximum(lo, 0.0), lo)
-    out["yhat_upper"] = vals[:, 0] + fac * (vals[:, 2] - vals[:, 0])
+    out["yhat_lower"], out["yhat_upper"] = bounds[:, 0], bounds[:, 1]
     out["nested_lower"], out["nested_upper"] = out["yhat_lower"], out["yhat_upper"]
     out["model"], out["chosen"], out["factor"], out["calibrated"] = "auto", chosen, fac, ok
     out["covered"] = covered
