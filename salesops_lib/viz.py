@@ -93,6 +93,27 @@ def signed_pct(x, decimals: int = 0) -> str:
     return f"{100 * float(x):+.{decimals}f}%"
 
 
+_SINGULAR = {"have": "has", "are": "is", "were": "was"}
+
+
+def count(n: int, noun: str, verb: str = "", zero: str | None = None,
+          plural: str | None = None) -> str:
+    """A count in words with its noun and verb agreeing: ``count(3, "deal")`` → "3 deals",
+    ``count(1, "rep", "win")`` → "1 rep wins", ``count(2, "deal", "have")`` → "2 deals
+    have", and with ``zero="no"``, ``count(0, "rep", "win", zero="no")`` → "no rep wins"
+    (without it "0 reps win"). A verb ending in "ed" is left as it is; ``plural`` for a noun
+    that does not take an "s"."""
+    n = int(n)
+    one = n == 1 or (n == 0 and zero is not None)
+    head = (f"{zero} {noun}" if n == 0 and zero is not None
+            else f"{n:,} {noun if n == 1 else plural or noun + 's'}")
+    if not verb:
+        return head
+    if verb.endswith("ed") or not one:
+        return f"{head} {verb}"
+    return f"{head} {_SINGULAR.get(verb, verb + 's')}"
+
+
 FORMATS = {"money": money, "pct": pct, "num": num, "days": days, "signed_pct": signed_pct}
 
 

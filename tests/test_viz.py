@@ -101,3 +101,13 @@ def test_table_totals_row_and_rag_cells():
     html = viz.table(df, total=True, rag_cols={"coverage": pd.Series(["red", "green"])}).to_html()
     assert "background: #FBE1E1" in html and "background: #E3F1E4" in html
     assert "border-top: 2px solid #333" in html
+
+
+def test_counts_agree_with_their_noun_and_verb():
+    assert [viz.count(n, "deal") for n in (0, 1, 2, 1234)] == \
+        ["0 deals", "1 deal", "2 deals", "1,234 deals"]
+    assert [viz.count(n, "rep", "win", zero="no") for n in (0, 1, 3)] == \
+        ["no rep wins", "1 rep wins", "3 reps win"]
+    assert viz.count(1, "deal", "have") == "1 deal has" and viz.count(4, "deal", "have") == "4 deals have"
+    assert viz.count(1, "rep", "booked") == "1 rep booked"
+    assert viz.count(2, "opportunity", plural="opportunities") == "2 opportunities"

@@ -56,7 +56,7 @@ def reading_basis(ds, period, method: str = "blend"):
         return viz.callout(no_basis_sentence(ds, P), "warn")
     covered = trailing_months(ds, P)
     span = ("the 12 months" if covered in (0, 12)
-            else f"the {covered} month{'s' if covered > 1 else ''} the data cover")
+            else f"the {viz.count(covered, 'month')} the data cover")
     what = {"prior_year": f"bookings in {P.last_year().label} plus 10%",
             "trailing_12m": f"bookings of {span} before the period, scaled to its length, "
                             "plus 10%"}[basis]

@@ -69,12 +69,8 @@ def _aside(names: str) -> str:
 
 
 def _reps(n: int, verb: str = "") -> str:
-    """A count of reps with its verb agreeing: ``_reps(0, "win")`` → "no rep wins",
-    ``_reps(1, "win")`` → "1 rep wins", ``_reps(3, "win")`` → "3 reps win"."""
-    noun = "no rep" if n == 0 else "1 rep" if n == 1 else f"{n} reps"
-    if not verb:
-        return noun
-    return f"{noun} {verb + ('s' if n <= 1 and not verb.endswith('ed') else '')}"
+    """A count of reps with its verb agreeing, "no rep" for none (:func:`viz.count`)."""
+    return viz.count(n, "rep", verb, zero="no")
 
 
 def _names(df: pd.DataFrame, n: int = 4) -> str:

@@ -86,8 +86,8 @@ def history_note(ds) -> str:
                 "read from its final row: amount up and down, pushes, pull-ins and owner moves need "
                 "the opportunity history and show as zero here.")
     n = h["opportunity_id"].nunique()
-    return (f"Built from {len(h):,} recorded changes on {n:,} deals: every number is the state "
-            "as it was known on its date.")
+    return (f"Built from {viz.count(len(h), 'recorded change')} on {viz.count(n, 'deal')}: "
+            "every number is the state as it was known on its date.")
 
 
 def headline(ds, period, start: str = "", end: str = "") -> dict:
@@ -117,7 +117,7 @@ def kpi_cards(h: dict) -> list[tuple[str, str, str | None]]:
     pipeline, at the start, lost, and what was left open at the period's end."""
     if h.get("closed"):
         def deals(n):
-            return f"{n:,} deal{'' if n == 1 else 's'}"
+            return viz.count(n, "deal")
         return [("Won from the pipeline", viz.money(h["won"]),
                  f"{deals(h['won_deals'])}, {h['window']}"),
                 ("At the start", viz.money(h["pipeline_start"]), f"{h['start']:%d %b %Y}"),
@@ -243,8 +243,9 @@ def reading_stuck(norms: pd.DataFrame, stuck: pd.DataFrame) -> str:
         return "Days in stage need stage dates (stage history or opportunity history)."
     stall = norms[norms["stall"]].iloc[0]
     return (f"Deals stall in {stall['stage']} (median {viz.days(stall['median_days'])}); "
-            f"{len(stuck):,} open deals worth {viz.money(stuck['amount'].sum())} have been in their "
-            "stage longer than 75% of deals ever were.")
+            f"{viz.count(len(stuck), 'open deal')} worth {viz.money(stuck['amount'].sum())} "
+            f"{'has' if len(stuck) == 1 else 'have'} been in "
+            f"{'its' if len(stuck) == 1 else 'their'} stage longer than 75% of deals ever were.")
 
 
 def stuck_table(stuck: pd.DataFrame, top_n: int = 10):
@@ -252,7 +253,7 @@ def stuck_table(stuck: pd.DataFrame, top_n: int = 10):
     t = stuck.head(top_n).drop(columns=["opportunity_id"])
     return viz.table(t, {"amount": "money", "days_in_stage": "days", "p75_days": "days",
                          "over_norm": _times},
-                     caption=f"Top {min(top_n, len(stuck))} of {len(stuck):,} stuck deals")
+                     caption=f"Top {min(top_n, len(stuck))} of {viz.count(len(stuck), 'stuck deal')}")
 
 
 def reading_hygiene(rules: pd.DataFrame) -> str:
