@@ -33,7 +33,7 @@ import pandas as pd
 from ..measures import state_as_of
 from ..periods import Period
 from . import timeseries as fc_
-from .intervals import binomial_interval, conformal_factor, ratios, total_replay
+from .intervals import conformal_factor, coverage_summary, ratios, total_replay
 from .pipeline_model import (
     PipelineForecast,
     correlation,
@@ -279,17 +279,21 @@ def replay_entries(past: pd.DataFrame, level: float = 80, fiscal_start_month: in
 def coverage(past: pd.DataFrame) -> pd.DataFrame:
     """Achieved accuracy and coverage of replayed forecasts per source: ``wape``
     (Σ|value − actual| / Σ actual), ``bias`` (Σ(value − actual) / Σ actual), ``coverage``
-    (share of actuals inside the range), ``n`` replayed moments, ``cov_low``/``cov_high``
-    (95% Clopper–Pearson interval of the coverage)."""
+    (share of actuals inside the range), ``n`` replayed moments, ``periods`` (how many
+    distinct periods they judge), ``cov_low``/``cov_high`` (95% interval of the coverage,
+    :func:`~salesops_lib.forecast.intervals.coverage_summary` on one case per period: the
+    moments of one period share its actual, so they are not independent)."""
     if past.empty:
-        return pd.DataFrame(columns=["source", "wape", "bias", "coverage", "n", "cov_low",
-                                     "cov_high"])
+        return pd.DataFrame(columns=["source", "wape", "bias", "coverage", "n", "periods",
+                                     "cov_low", "cov_high"])
     g = past.assign(e=past["value"] - past["actual"]).groupby("source", sort=False)
     out = pd.DataFrame({"wape": g["e"].apply(lambda e: e.abs().sum()) / g["actual"].sum(),
                         "bias": g["e"].sum() / g["actual"].sum(),
-                        "coverage": g["covered"].mean(), "n": g.size()})
-    ci = [binomial_interval(int(k), int(n)) for k, n in zip(g["covered"].sum(), g.size())]
-    out["cov_low"], out["cov_high"] = [c[0] for c in ci], [c[1] for c in ci]
+                        "coverage": g["covered"].mean(), "n": g.size(),
+                        "periods": g["period"].nunique()})
+    ci = [coverage_summary(c, overlap=len(c) / k) for (_, c), k
+          in zip(g["covered"], out["periods"])]
+    out["cov_low"], out["cov_high"] = [c["cov_low"] for c in ci], [c["cov_high"] for c in ci]
     return out.reindex([s for s in SOURCES if s in out.index]).rename_axis("source") \
         .reset_index()
 

@@ -35,7 +35,9 @@ column says which was used. :func:`total_replay` judges this out of sample: at e
 origin the factor comes from the windows that had ended by then only.
 
 :func:`binomial_interval` gives the Clopper–Pearson interval of an achieved coverage: with 10
-held-out totals, 60% covered is consistent with 80% (interval 26–88%).
+held-out totals, 60% covered is consistent with 80% (interval 26–88%). Totals judged at
+origins one step apart overlap, so :func:`coverage_summary` counts them as ``n / overlap``
+cases: 24 quarter totals judged a month apart are worth about 8 independent ones.
 """
 
 from __future__ import annotations
@@ -122,24 +124,34 @@ def factor_of_steps(factors: pd.Series, steps) -> np.ndarray:
     return np.where(np.isnan(f), 1.0, f)
 
 
-def binomial_interval(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
-    """Clopper–Pearson ``conf`` interval of a share ``k / n`` (``(nan, nan)`` when n = 0)."""
+def binomial_interval(k: float, n: float, conf: float = 0.95) -> tuple[float, float]:
+    """Clopper–Pearson ``conf`` interval of a share ``k / n`` (``(nan, nan)`` when n = 0);
+    ``k`` and ``n`` may be fractional: an effective count (:func:`coverage_summary`)."""
     from scipy.stats import beta
 
     if n <= 0:
         return float("nan"), float("nan")
     a = (1 - conf) / 2
-    lo = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
+    lo = 0.0 if k <= 0 else float(beta.ppf(a, k, n - k + 1))
+    hi = 1.0 if k >= n else float(beta.ppf(1 - a, k + 1, n - k))
     return lo, hi
 
 
-def coverage_summary(covered, conf: float = 0.95) -> dict:
-    """``coverage``, ``n``, ``cov_low``, ``cov_high`` (Clopper–Pearson) of booleans."""
+def coverage_summary(covered, conf: float = 0.95, overlap: float = 1) -> dict:
+    """``coverage`` (share of the judged cases inside their interval; NaN: not judged), ``n``,
+    and its ``conf`` interval ``cov_low``–``cov_high``: Clopper–Pearson at the same share on
+    ``n_eff`` = ``n / overlap`` cases (at least 1).
+
+    ``overlap`` is how many consecutive cases share one outcome's surprises. Totals of ``q``
+    periods judged at origins one period apart share ``q − 1`` periods with the next window,
+    so ``q`` of them carry about one window's information; counting them as independent
+    gives an interval far narrower than the truth. 1: independent cases.
+    """
     c = np.asarray(pd.Series(covered).dropna(), bool)
-    lo, hi = binomial_interval(c.sum(), len(c), conf)
-    return {"coverage": float(c.mean()) if len(c) else float("nan"), "n": len(c),
-            "cov_low": lo, "cov_high": hi}
+    n_eff = max(len(c) / max(float(overlap), 1.0), 1.0) if len(c) else 0.0
+    share = float(c.mean()) if len(c) else float("nan")
+    lo, hi = binomial_interval(share * n_eff if len(c) else 0, n_eff, conf)
+    return {"coverage": share, "n": len(c), "n_eff": n_eff, "cov_low": lo, "cov_high": hi}
 
 
 def scale_bounds(fc: pd.DataFrame, factor) -> pd.DataFrame:
@@ -234,7 +246,8 @@ def total_replay(points: pd.DataFrame, steps, level: float = 80,
     only — (the steps' calibrated bounds of each window's own origin as normaliser,
     :func:`_normaliser`; ``q = 1`` with fewer than ``min_windows``), at the adaptive level
     (``level`` column, :func:`adaptive_level` with step ``gamma``) of the totals judged by
-    then, the actual total ``y``, ``covered``, ``n_windows``.
+    then, the actual total ``y``, ``covered``, ``n_windows``, ``steps`` (how many steps the
+    total adds: consecutive origins' windows overlap by all but one of them).
     """
     lo_c, hi_c = _normaliser(points)
     t = _judge_totals(_total_ratios(points, set(steps), lo_c, hi_c), level, min_windows,
@@ -243,6 +256,7 @@ def total_replay(points: pd.DataFrame, steps, level: float = 80,
         ["unique_id", "cutoff", "value", "lower", "upper", "y", "factor", "n_windows", "level"]
     ].reset_index(drop=True)
     out["covered"] = (out["lower"] <= out["y"]) & (out["y"] <= out["upper"])
+    out["steps"] = len(set(steps))
     return out
 
 

@@ -275,9 +275,12 @@ def total_coverage(ol) -> str:
     t = t[t["n_windows"] >= 4] if len(t) else t
     if not len(t):
         return "too few past windows to judge the period-total range"
-    c = coverage_summary(t["covered"])
-    return (f"the period total's range held at {c['coverage']:.0%} of {c['n']} past origins, "
-            f"95% interval {c['cov_low']:.0%}–{c['cov_high']:.0%}")
+    steps = int(t["steps"].max()) if "steps" in t else 1
+    c = coverage_summary(t["covered"], overlap=steps)
+    indep = (f" (about {c['n_eff']:.0f} independent: consecutive {steps}-period windows "
+             f"overlap)" if steps > 1 else "")
+    return (f"the period total's range held at {c['coverage']:.0%} of {c['n']} past origins"
+            f"{indep}; 95% interval {c['cov_low']:.0%}–{c['cov_high']:.0%}")
 
 
 def coverage_view(ol):
@@ -285,10 +288,12 @@ def coverage_view(ol):
     t = ol.coverage.assign(source=ol.coverage["source"].map(
         {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
     t = t.rename(columns={"cov_low": "coverage low", "cov_high": "coverage high"})
-    return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "n": "num",
-                         "coverage low": "pct", "coverage high": "pct"},
+    t = t.rename(columns={"n": "moments"})
+    return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "moments": "num",
+                         "periods": "num", "coverage low": "pct", "coverage high": "pct"},
                      caption=f"Past quarters replayed: accuracy and share of actuals inside the "
-                             f"{ol.level:g}% range")
+                             f"{ol.level:g}% range (its 95% interval counts one case per "
+                             f"quarter: the moments of a quarter share its actual)")
 
 
 def track_record(ds, ol, recorded: pd.DataFrame | None = None) -> pd.DataFrame:

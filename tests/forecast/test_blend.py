@@ -140,3 +140,19 @@ def test_calls_file_locks_the_latest_commit_by_the_report_date(tmp_path):
     pd.DataFrame({"team": ["x"], "period": ["2026-Q4"], "value": [1.0]}).to_csv(bad, index=False)
     with pytest.raises(ValueError, match="as_of"):
         C.read_calls(bad)
+
+
+def test_coverage_counts_one_case_per_period_not_per_moment():
+    # Q1 replayed at 3 weeks (all inside), Q2 at 3 weeks (all outside): 6 moments, 2 quarters
+    past = pd.DataFrame({"period": ["2026-Q1"] * 3 + ["2026-Q2"] * 3, "source": "pipeline",
+                         "week": [1, 2, 3] * 2, "value": 100.0, "lower": 90.0, "upper": 110.0,
+                         "actual": [100.0] * 3 + [150.0] * 3})
+    past["covered"] = (past["lower"] <= past["actual"]) & (past["actual"] <= past["upper"])
+    c = B.coverage(past).set_index("source")
+    assert c.at["pipeline", "n"] == 6 and c.at["pipeline", "periods"] == 2
+    assert c.at["pipeline", "coverage"] == pytest.approx(0.5)
+    # 1 of 2 quarters: Beta(0.025; 1, 2) .. Beta(0.975; 2, 1) = 0.0126 .. 0.9874
+    assert (c.at["pipeline", "cov_low"], c.at["pipeline", "cov_high"]) == \
+        pytest.approx((1 - 0.975 ** 0.5, 0.975 ** 0.5), abs=1e-4)
+    # errors 0, 0, 0, −50, −50, −50 against actuals summing to 750
+    assert c.at["pipeline", "wape"] == pytest.approx(150 / 750)

@@ -71,6 +71,23 @@ def test_binomial_interval_and_coverage_summary_by_hand():
     assert s["n"] == 4 and s["coverage"] == 0.75 and s["cov_low"] < 0.75 < s["cov_high"]
 
 
+def test_coverage_summary_counts_overlapping_windows_once_per_overlap():
+    # 8 of 12 windows covered, each sharing its surprises with the next two (3-step totals a
+    # step apart): 12 / 3 = 4 cases at 2/3 → Beta(0.025; 8/3, 7/3) .. Beta(0.975; 11/3, 4/3)
+    c = [True] * 8 + [False] * 4
+    s = I.coverage_summary(c, overlap=3)
+    assert s["n"] == 12 and s["n_eff"] == 4 and s["coverage"] == pytest.approx(2 / 3)
+    assert (s["cov_low"], s["cov_high"]) == pytest.approx((0.1447, 0.9808), abs=1e-4)
+    # the same cases counted as independent: the narrower Clopper–Pearson of 8 of 12
+    ind = I.coverage_summary(c)
+    assert (ind["cov_low"], ind["cov_high"]) == pytest.approx(I.binomial_interval(8, 12))
+    assert ind["cov_high"] - ind["cov_low"] < s["cov_high"] - s["cov_low"]
+    # never fewer than one case: 2 of 2 with overlap 5 is one covered case
+    one = I.coverage_summary([True, True], overlap=5)
+    assert one["n_eff"] == 1 and one["cov_high"] == 1.0
+    assert one["cov_low"] == pytest.approx(0.025)
+
+
 def test_total_replay_uses_only_windows_ended_before_each_origin():
     # one series, origins a month apart, 2-step totals; half-widths 1 per step (H = 2)
     cut = pd.date_range("2024-01-01", periods=8, freq="MS")

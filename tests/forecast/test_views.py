@@ -25,3 +25,19 @@ def test_forecast_chart_legend_is_below_the_axes_and_names_models():
     labels = [t.get_text() for t in leg.get_texts()]
     assert "Total, forecast (seasonal naive + Prophet)" in labels and "Total, actual" in labels
     assert leg.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).y0 < 0
+
+
+def test_total_coverage_sentence_counts_overlapping_windows():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from salesops_lib.forecast.views import total_coverage
+
+    # 12 quarter totals judged a month apart, 9 inside: 3-month windows overlap, so 4 cases
+    t = pd.DataFrame({"covered": [True] * 9 + [False] * 3, "n_windows": 6, "steps": 3})
+    s = total_coverage(SimpleNamespace(totals=t))
+    assert s.startswith("the period total's range held at 75% of 12 past origins")
+    assert "about 4 independent" in s and "3-period windows" in s
+    assert total_coverage(SimpleNamespace(totals=t.assign(n_windows=2))) == \
+        "too few past windows to judge the period-total range"
