@@ -288,9 +288,9 @@ def coverage_view(ol):
     t = ol.coverage.assign(source=ol.coverage["source"].map(
         {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
     t = t.rename(columns={"cov_low": "coverage low", "cov_high": "coverage high"})
-    t = t.rename(columns={"n": "moments"})
+    t = t.rename(columns={"n": "moments", "periods": "quarters"})
     return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "moments": "num",
-                         "periods": "num", "coverage low": "pct", "coverage high": "pct"},
+                         "quarters": "num", "coverage low": "pct", "coverage high": "pct"},
                      caption=f"Past quarters replayed: accuracy and share of actuals inside the "
                              f"{ol.level:g}% range (its 95% interval counts one case per "
                              f"quarter: the moments of a quarter share its actual)")
