@@ -21,7 +21,7 @@ reports: $(STAMP)
 	$(BIN)/salesops report --period $(PERIOD) --data $(DATA)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile --nbval-lax tests notebooks
+	$(BIN)/python -m pytest -q --nbval-lax tests notebooks
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
