@@ -54,17 +54,17 @@ def folder(tmp_path, tiny_frames):
 
 
 def _start(nbs: Path, data: Path, out: Path) -> subprocess.Popen:
-    code = ("import sys\nfrom pathlib import Path\nfrom salesops_lib import config\n"
+    code = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "import sys\nfrom pathlib import Path\nfrom salesops_lib import config\n"
             "config.NOTEBOOKS = Path(sys.argv[1])\nfrom salesops_lib.cli import main\n"
             "sys.exit(main(sys.argv[2:]))")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    # a run started from a terminal: Ctrl-C (SIGINT) is delivered. A suite launched in the
-    # background of a non-interactive shell inherits SIGINT ignored, and Python then never
-    # raises KeyboardInterrupt in the child (seen: the run went on and reported "ok").
+    # the child first restores Ctrl-C (SIGINT → KeyboardInterrupt), as a run started from a
+    # terminal has it: a suite launched in the background of a non-interactive shell inherits
+    # SIGINT ignored, and the run then never saw it (it went on and reported "ok").
     return subprocess.Popen([sys.executable, "-c", code, str(nbs), "report", "--data",
                              str(data), "--out", str(out), "--period", "2026-Q2", "--jobs", "2"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
