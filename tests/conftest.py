@@ -75,6 +75,15 @@ class PgServer:
         return self.url(name)
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test drew (pyplot keeps every figure open until closed)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL server (Debian's packages, as ``.ci/run`` installs them) on a

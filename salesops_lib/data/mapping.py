@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import viz
 from . import rules, schemas
 from .validation import DataSourceError, DataValidationError, HealthNote, Problem
 
@@ -307,7 +308,7 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
                 f"has no such column; columns are {list(df.columns)}", file=file))
         empty = pd.concat([_empty(df[c]) for c in drop], axis=1).any(axis=1)
         if empty.any():
-            notes.append(HealthNote(table, f"{int(empty.sum()):,} rows dropped by the mapping "
+            notes.append(HealthNote(table, f"{viz.count(empty.sum(), 'row')} dropped by the mapping "
                                     f"because {', '.join(drop)} is empty", int(empty.sum())))
             # keep the source row numbers so later errors still point at the file's lines
             df = df[~empty]
@@ -346,9 +347,11 @@ def _repair(table, df, rep, how):
         return df, None
     df = df.copy()
     df.loc[bad, created] = b[bad].dt.strftime("%Y-%m-%d")
-    return df, HealthNote(table, f"{int(bad.sum()):,} deals closed before they were created "
-                          "(repair close_before_created): their created date was set to the "
-                          "close date", int(bad.sum()))
+    n = int(bad.sum())
+    they, their = ("it was", "its") if n == 1 else ("they were", "their")
+    return df, HealthNote(table, f"{viz.count(n, 'deal')} closed before {they} created (repair "
+                          f"close_before_created): {their} created date was set to the close "
+                          "date", n)
 
 
 def describe_rules() -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pandera.errors
 
+from .. import viz
 from . import schemas
 
 MAX_EXAMPLES = 5
@@ -302,21 +303,22 @@ def health_notes(frames: dict, as_of: pd.Timestamp) -> list[HealthNote]:
         notes.append(HealthNote("opportunities", f"{n:,} open deals have no expected close date", n))
     n = int(((opp["status"] == "won") & (opp["amount"] == 0)).sum())
     if n:
-        notes.append(HealthNote("opportunities", f"{n:,} won deals have an amount of 0", n))
+        notes.append(HealthNote("opportunities", f"{viz.count(n, 'won deal', 'have')} an amount of 0", n))
     n = int((opp["created_date"] > as_of).sum())
     if n:
-        notes.append(HealthNote("opportunities", f"{n:,} deals are created after the as-of date", n))
+        notes.append(HealthNote("opportunities", f"{viz.count(n, 'deal', 'are')} created after the as-of date", n))
     hist = frames["opportunity_history"]
     if len(hist):
         n = int((~opp["opportunity_id"].isin(hist["opportunity_id"])).sum())
         if n:
-            notes.append(HealthNote("opportunity_history", f"{n:,} deals have no history rows: "
-                                    "their state on past dates is read back from their final "
-                                    "row", n))
+            their = "its" if n == 1 else "their"
+            notes.append(HealthNote("opportunity_history", f"{viz.count(n, 'deal', 'have')} no "
+                                    f"history rows: {their} state on past dates is read back "
+                                    f"from {their} final row", n))
     acc = frames["accounts"]
     n = int(acc["owner_rep_id"].isna().sum())
     if n and len(acc):
-        notes.append(HealthNote("accounts", f"{n:,} accounts have no owner rep", n))
+        notes.append(HealthNote("accounts", f"{viz.count(n, 'account', 'have')} no owner rep", n))
     return notes
 
 

@@ -278,7 +278,7 @@ def org_readings(h: pd.Series, coverage_rag=COVERAGE_RAG) -> dict[str, str]:
     else:
         out["growth"] = ("A comparison with last year needs data for "
                          f"{h['window_last_year']}, which the data do not reach back to.")
-    out["win_rate"] = (f"{int(h['won']):,} deals won and {int(h['lost']):,} lost: a win rate of "
+    out["win_rate"] = (f"{viz.count(h['won'], 'deal')} won and {int(h['lost']):,} lost: a win rate of "
                        f"{viz.pct(h['win_rate'])} (95% interval {viz.pct(h['win_rate_low'])}–"
                        f"{viz.pct(h['win_rate_high'])}), "
                        + change(h["win_rate"], h["win_rate_last_year"], viz.pct) + ".")
@@ -399,7 +399,7 @@ def org_kpi_cards(h: pd.Series, coverage_rag=COVERAGE_RAG,
         ("vs last year", viz.signed_pct(h["growth"]) if pd.notna(h["growth"]) else "–", ly, None),
         ("Win rate", viz.pct(h["win_rate"]),
          f"95% interval {viz.pct(h['win_rate_low'])}–{viz.pct(h['win_rate_high'])}", None),
-        ("Average deal", viz.money(h["avg_deal_size"]), f"{int(h['won']):,} deals won", None),
+        ("Average deal", viz.money(h["avg_deal_size"]), f"{viz.count(h['won'], 'deal')} won", None),
         ("Sales cycle", viz.days(h["cycle_days_median"]), "median, creation to close of won deals",
          None),
         (f"Coverage {h['outlook_period']}",

@@ -222,7 +222,7 @@ def reading_funnel(funnel: pd.DataFrame) -> str:
     if len(low) > 1:
         drop = low["share"].diff().iloc[1:]
         worst = low["stage"].iloc[int(drop.to_numpy().argmin()) + 1]
-    return (f"Of {int(won['deals']):,} deals created in the last year, {viz.pct(won['share'])} are "
+    return (f"Of {viz.count(won['deals'], 'deal')} created in the last year, {viz.pct(won['share'])} are "
             f"expected to be won once open deals run their course ({viz.pct(won['observed_share'])}"
             " won so far)" + (f"; the biggest drop is into {worst}." if worst else "."))
 
@@ -261,8 +261,8 @@ def reading_hygiene(rules: pd.DataFrame) -> str:
     chk = rules[rules["checkable"]]
     high = chk[chk["severity"] == "high"]
     not_chk = rules[~rules["checkable"]]["rule"].tolist()
-    s = (f"{int(high['deals'].sum()):,} open deals break a high-severity rule and "
-         f"{int(chk['deals'].sum()):,} exceptions are listed in all")
+    s = (f"{viz.count(high['deals'].sum(), 'open deal', 'break')} a high-severity rule and "
+         f"{viz.count(chk['deals'].sum(), 'exception', 'are')} listed in all")
     if not_chk:
         s += f"; not checkable on this source: {', '.join(not_chk)}"
     return s + "."
@@ -277,7 +277,8 @@ def exceptions_table(exceptions: pd.DataFrame, top_n: int = 10):
     """The ``top_n`` exceptions, most severe and largest first, by name."""
     t = exceptions.drop(columns=["rep_id", "opportunity_id"]).head(top_n)
     return viz.table(t, {"amount": "money"},
-                     caption=f"Top {min(top_n, len(exceptions))} of {len(exceptions):,} exceptions")
+                     caption=f"Top {min(top_n, len(exceptions))} of "
+                     f"{viz.count(len(exceptions), 'exception')}")
 
 
 def quality_table(scores: pd.DataFrame, by: str = "team"):

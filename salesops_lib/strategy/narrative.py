@@ -195,7 +195,8 @@ def reading_territory(tc) -> str:
     if tc is None:
         return "The territory change needs the what-if above (reps of both motions)."
     s = tc.summary
-    return (f"The field keeps {int(s['accounts_after']):,} accounts on {int(s['reps_after'])} reps "
+    return (f"The field keeps {viz.count(s['accounts_after'], 'account')} on "
+            f"{viz.count(s['reps_after'], 'rep')} "
             f"(from {int(s['reps_before'])}); {int(s['accounts_reassigned']):,} of them change rep. "
             f"Largest territory {s['balance_max_over_mean_after']:.2f}× the mean potential (today "
             f"{s['balance_max_over_mean_before']:.2f}×), travel {s['travel_km_after']:.0f} km "

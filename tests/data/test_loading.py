@@ -228,7 +228,7 @@ def test_mapping_drop_if_missing_is_reported(tmp_path, tiny_frames):
         load_dataset(folder)
     ds = load_dataset(folder, {"opportunities": {"drop_if_missing": ["account_id"]}})
     assert len(ds.opportunities) == 3
-    assert any("1 rows dropped" in str(n) for n in ds.health)
+    assert any("1 row dropped" in str(n) for n in ds.health)
 
 
 def test_mapping_with_unknown_table_or_column(tmp_path, tiny_frames):

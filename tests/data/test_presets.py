@@ -125,7 +125,7 @@ def test_explicit_repair_is_reported_in_the_data_health(tmp_path):
     ds = load_dataset(folder, mapping=str(spec))
     o = ds.opportunities.set_index("opportunity_id").loc["0065g00000AbCd1"]
     assert o["created_date"] == o["close_date"] == pd.Timestamp("2026-03-20")
-    assert any("1 deals closed before they were created" in str(n) and "repair" in str(n)
+    assert any("1 deal closed before it was created" in str(n) and "repair" in str(n)
                for n in ds.health)
     assert len(ds.opportunities) == 4 and ds.opportunities["amount"].sum() == 28000
 

@@ -93,3 +93,15 @@ def test_quality_score_formula(result):
     assert s.loc["R1", ["open_deals", "deals_with_issues"]].tolist() == [3, 2]
     t = pipeline.quality_score(ds, ex, by="team").set_index("group")
     assert t.loc["East", "score"] == pytest.approx(50.0)
+
+
+def test_hygiene_reading_counts_agree_with_their_verb():
+    rules = pd.DataFrame({"rule": ["past close date", "missing amount", "owner inactive"],
+                          "severity": ["high", "low", "high"], "deals": [1, 0, None],
+                          "amount": [100.0, 0.0, None], "checkable": [True, True, False]})
+    assert pipeline.reading_hygiene(rules) == (
+        "1 open deal breaks a high-severity rule and 1 exception is listed in all; "
+        "not checkable on this source: owner inactive.")
+    rules.loc[1, "deals"] = 2
+    assert pipeline.reading_hygiene(rules).startswith(
+        "1 open deal breaks a high-severity rule and 3 exceptions are listed")
