@@ -117,9 +117,21 @@ def count(n: int, noun: str, verb: str = "", zero: str | None = None,
 FORMATS = {"money": money, "pct": pct, "num": num, "days": days, "signed_pct": signed_pct}
 
 
+def money_tick(v: float) -> str:
+    """A tick label in dollars with the fewest decimals that state it exactly: 750,000 →
+    "$750k", 1,250,000 → "$1.25M", 2,000,000 → "$2M" (so neighbouring ticks never read
+    as unevenly spaced, as 1.25M and 1.5M rounded to one decimal, "$1.2M" and "$1.5M", do)."""
+    a = abs(float(v))
+    div = next((d for d in (1e9, 1e6, 1e3) if a >= d), 1.0)
+    for d in range(4 if div > 1 else 1):
+        if abs(round(a / div, d) * div - a) <= 1e-6 * max(a, 1.0):
+            return money(v, d)
+    return money(v, 3 if div > 1 else 0)
+
+
 def money_axis(ax, axis: str = "y"):
-    """Format an axis in dollars ($1.2M)."""
-    fmt = mticker.FuncFormatter(lambda v, _: money(v, 1 if abs(v) < 1e7 else 0))
+    """Format an axis in dollars, each tick with the decimals it needs (:func:`money_tick`)."""
+    fmt = mticker.FuncFormatter(lambda v, _: money_tick(v))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
     return ax
 

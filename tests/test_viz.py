@@ -1,3 +1,4 @@
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
@@ -111,3 +112,17 @@ def test_counts_agree_with_their_noun_and_verb():
     assert viz.count(1, "deal", "have") == "1 deal has" and viz.count(4, "deal", "have") == "4 deals have"
     assert viz.count(1, "rep", "booked") == "1 rep booked"
     assert viz.count(2, "opportunity", plural="opportunities") == "2 opportunities"
+
+
+def test_money_ticks_state_each_value_exactly():
+    assert [viz.money_tick(v) for v in (0, 500_000, 750_000, 1_000_000, 1_250_000, 1.75e6,
+                                        2.5e9, 950, -1.5e6)] == [
+        "$0", "$500k", "$750k", "$1M", "$1.25M", "$1.75M", "$2.5B", "$950", "-$1.5M"]
+    # tick positions a little off their round value still read as the round value
+    assert viz.money_tick(1_250_000.0000001) == "$1.25M"
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 2_000_000])
+    ax.set_yticks([0, 250_000, 500_000, 1_250_000])
+    viz.money_axis(ax)
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["$0", "$250k", "$500k", "$1.25M"]
