@@ -38,6 +38,10 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
     locked : dict, optional
         ``{(level, name): value}`` numbers to keep (a manager's submitted commit).
 
+    The total node is held at the blended total of ``summary`` (the page's headline), unless
+    ``locked`` holds a total: the reconciliation splits that number, so the groups add up to
+    it.
+
     Returns
     -------
     (DataFrame, Choice or None)
@@ -84,6 +88,11 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
                 for (lvl, name), v in (locked or {}).items()}
     value, per_level = rec_.reconcile_levels(base, S, nodes["level"], choice.per_level,
                                              np.nan_to_num(E_all), locked=lock_idx or None)
+    # the total is the page's own number (the blend, with its calibrated range); a locked
+    # total commit wins
+    headline = summary.set_index("source")["value"].get("blend", np.nan)
+    if "total" in ids and ids.index("total") not in lock_idx and np.isfinite(headline):
+        value = scale_to_total(value, S, float(headline), lock_idx)
     used = nodes["level"].map(per_level.set_index("level")["method"]).to_numpy()
     reason = nodes["level"].map(per_level.set_index("level")["fallback"]).to_numpy()
     # the base range, blended linearly (a conservative sum), moved with the reconciled value
@@ -107,6 +116,34 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
     out["_first"] = out["level"] != by
     out = out.sort_values(["_first", "value"], ascending=[True, False]).drop(columns="_first")
     return out.reset_index(drop=True), choice
+
+
+def scale_to_total(value: np.ndarray, S: np.ndarray, total: float,
+                   locked: dict[int, float] | None = None) -> np.ndarray:
+    """Coherent node values ``value`` (rows of ``S``, top first) moved to sum to ``total``:
+    the bottom series outside every ``locked`` node are scaled by one factor, so each keeps
+    its share of what is free and the locked nodes keep their values. With nothing free to
+    scale (all zero or all locked, or the locked part alone above ``total``) the values are
+    returned unchanged.
+
+    >>> S = np.array([[1, 1], [1, 0], [0, 1]])
+    >>> scale_to_total(np.array([4.0, 1.0, 3.0]), S, 8.0).tolist()
+    [8.0, 2.0, 6.0]
+    >>> scale_to_total(np.array([4.0, 1.0, 3.0]), S, 8.0, {1: 1.0}).tolist()
+    [8.0, 1.0, 7.0]
+    """
+    S = np.asarray(S, float)
+    bottom = [int(np.flatnonzero((S[:, j] == 1) & (S.sum(axis=1) == 1))[0])
+              for j in range(S.shape[1])]
+    b = np.asarray(value, float)[bottom].copy()
+    fixed = np.zeros(S.shape[1], bool)
+    for i in (locked or {}):
+        fixed |= S[i] > 0
+    rest, room = b[~fixed].sum(), total - b[fixed].sum()
+    if rest <= 0 or room < 0:
+        return np.asarray(value, float)
+    b[~fixed] *= room / rest
+    return S @ b
 
 
 def display_names(ds, levels, ids) -> list[str]:

@@ -321,10 +321,20 @@ def groups_view(ol):
     t = g[cols].rename(columns={"unique_id": _label(ol.by), "display": _label(ol.by),
                                 "base": "before reconciling"})
     rec = g["reconciled"].any()
+    if rec and len(g):
+        # reconciled groups add up to the page's total: shown, with the page's own range
+        label = t.columns[0]
+        t = viz.with_total(t, label, "Total", sums=[c for c in ("value", "before reconciling",
+                                                               "quota") if c in t],
+                           ratios={"attainment": ("value", "quota")} if quota else None)
+        b = ol.summary.set_index("source")
+        t.loc[t.index[-1], ["lower", "upper"]] = [b.at["blend", "lower"], b.at["blend", "upper"]]
     made = f" (forecast on {ol.as_of:%d %b %Y}, its first day)" if closed(ol) else ""
     how = (f"reconciled by {g['method'].iloc[0].replace('_', ' ')} at this level"
            + (f" (fallback: {g['fallback'].iloc[0]})" if g["fallback"].iloc[0] else "")
            if rec and len(g) else "not reconciled: not a level of the rep hierarchy")
+    if rec and len(g):
+        how += "; the groups split the page's blended total, which the Total row shows with its range"
     return viz.table(t, {"value": "money", "lower": "money", "upper": "money",
                          "before reconciling": "money", "quota": "money", "attainment": "pct"},
                      caption=f"{ol.period} forecast by {ol.by}{made}, {how}" + (
@@ -397,7 +407,14 @@ def reconciliation_view(ol):
     the one used after fallbacks, and why."""
     t = reconciliation_frame(ol)
     if t.empty:
-        return viz.table(pd.DataFrame({"note": ["no hierarchy to reconcile for this breakdown"]}))
+        g = ol.groups
+        if len(g) and g["reconciled"].any():
+            return viz.callout("Too little history to score the reconciliation methods on past "
+                               "windows: the groups are split bottom-up (each group's share of "
+                               "the sum of the groups' own forecasts).")
+        return viz.callout("No hierarchy to reconcile for this breakdown: it is not a level "
+                           "of the rep → team → region tree, so each group is forecast on its "
+                           "own and the groups need not add up to the total.")
     fmt = {c: "pct" for c in t.columns if c not in ("level", "chosen", "used", "fallback")}
     return viz.table(t, fmt, caption="Reconciliation methods on past windows: error per level "
                      "(WAPE); each level uses its most accurate method (\"per level\": the "

@@ -89,6 +89,20 @@ def test_maven_groups_without_quota_say_what_they_need(maven_outlook):
     assert "quota" not in fig.axes[0].get_legend_handles_labels()[1]
 
 
+def test_maven_teams_add_up_to_the_pages_total(maven_outlook):
+    ol = maven_outlook
+    blend = ol.summary.set_index("source").loc["blend"]
+    g = ol.groups
+    teams = g[g["level"] == "team"]
+    assert teams["value"].sum() == pytest.approx(blend["value"])
+    assert g.loc[g["level"] == "total", "value"].iloc[0] == pytest.approx(blend["value"])
+    html = _text(V.groups_view(ol))
+    assert ">Total<" in html and viz.money(blend["value"]) in html
+    # too little history to score the methods: said so, not "no hierarchy"
+    note = _text(V.reconciliation_view(ol))
+    assert "Too little history" in note and "bottom-up" in note
+
+
 def test_maven_pipeline_and_calls_say_what_they_rest_on(maven, maven_outlook):
     note = _text(V.pipeline_note(maven))
     assert "no opportunity history or forecast categories" in note

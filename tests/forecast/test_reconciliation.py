@@ -190,3 +190,27 @@ def test_per_level_fallback_is_reported_and_locks_are_kept_at_every_level():
     assert v2["team=T1"] == pytest.approx(50.0)
     _check_coherent(v2, tree)
     assert (rec2 >= -1e-9).all()
+
+
+def test_groups_are_split_from_the_pages_total_keeping_shares_and_locks():
+    from salesops_lib.forecast.groups import scale_to_total
+
+    tree = R.hierarchy(Dataset_like(tiny_tree()))
+    nodes, S = R.nodes(tree)
+    ids = nodes["unique_id"].tolist()
+    base = np.array([60.0, 40, 15, 20, 12, 9, 10, 8, 7, 9, 2])[:len(nodes)]
+    rec, _ = R.reconcile_levels(base, S, nodes["level"], {})
+    v = pd.Series(scale_to_total(rec, S, 2 * rec[0]), index=ids)
+    assert v["total"] == pytest.approx(2 * rec[0])
+    _check_coherent(v, tree)
+    # every group keeps its share: one factor on every rep
+    np.testing.assert_allclose(v.to_numpy(), 2 * rec)
+    # a locked team keeps its value, the others take the rest in proportion
+    t1 = ids.index("team=T1")
+    lock = {t1: 50.0}
+    rec2, _ = R.reconcile_levels(base, S, nodes["level"], {}, locked=lock)
+    v2 = pd.Series(scale_to_total(rec2, S, 200.0, lock), index=ids)
+    assert v2["team=T1"] == pytest.approx(50.0) and v2["total"] == pytest.approx(200.0)
+    _check_coherent(v2, tree)
+    # nothing left to scale: unchanged
+    np.testing.assert_allclose(scale_to_total(rec2, S, 10.0, lock), rec2)
