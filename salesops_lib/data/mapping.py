@@ -32,10 +32,11 @@ RULES: dict[str, str] = {
     "copy": "new column ← existing column (or the first present of a list; '?name' when optional); fills only empty cells of an existing column",
     "status_from_flags": "status from closed/won flag columns, else from the stage's words",
     "values": "per column, source value → contract value (case-insensitive; '_other' for the rest)",
+    "unknown_if": "empty a column's cells holding one of 'values' on rows where the 'when' columns hold one of theirs (a 0 that means 'not recorded')",
+    "lookup": "column ← value found through a key in this or another mapped table, or in a 'file' of the source (a list: first found wins; 'note' reports the rows filled)",
     "defaults": "fill a missing column or its empty cells with a constant",
     "placeholder": "fill an empty key column with a named placeholder (counted in the data health)",
     "drop_if_missing": "drop rows with an empty value in these columns (counted in the data health)",
-    "lookup": "column ← value found through a key in this or another mapped table (a list: first found wins)",
     "repair": "explicit repairs of broken rules, reported in the data health",
     "derive": "build this table from another mapped table when its own file is absent",
     "stage_columns": "stage history from wide 'Date entered \"<stage> (<pipeline>)\"' columns",
@@ -118,7 +119,7 @@ def check_mapping(mapping: dict, where: str = "mapping") -> None:
             | set(spec.get("copy") or {}) | set(spec.get("lookup") or {}) \
             | set((spec.get("status_from_flags") or {}) and ["status"]) \
             | set(((spec.get("join") or {}).get("columns") or {}).values())
-        for rule in ("values", "defaults", "parse", "placeholder"):
+        for rule in ("values", "defaults", "parse", "placeholder", "unknown_if"):
             for col in spec.get(rule) or {}:
                 if col not in made:
                     raise DataSourceError(
@@ -290,6 +291,20 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
     for col, recode in (spec.get("values") or {}).items():
         if col in df.columns:
             df[col] = rules.recode(df[col], recode)
+    for col, how in (spec.get("unknown_if") or {}).items():
+        if col not in df.columns:
+            continue
+        hit = _holds(df[col], how["values"])
+        for other, vals in (how.get("when") or {}).items():
+            hit &= _holds(df[other], vals) if other in df.columns else False
+        if hit.any():
+            df[col] = df[col].astype(object).where(~hit, None)
+    filled = []                                   # (column, note, rows) of noted lookups
+    for new, lks in (spec.get("lookup") or {}).items():
+        for lk in [lks] if isinstance(lks, dict) else lks:
+            df, rows = _lookup(table, df, new, lk, mapped, read_extra)
+            if lk.get("note") and len(rows):
+                filled.append((new, lk["note"], rows))
     for col, value in (spec.get("defaults") or {}).items():
         df[col] = df[col].where(~_empty(df[col]), value) if col in df.columns else value
     for col, value in (spec.get("placeholder") or {}).items():
@@ -312,16 +327,10 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
                                     f"because {', '.join(drop)} is empty", int(empty.sum())))
             # keep the source row numbers so later errors still point at the file's lines
             df = df[~empty]
-    for new, lks in (spec.get("lookup") or {}).items():
-        for lk in [lks] if isinstance(lks, dict) else lks:
-            other = df if lk.get("table", table) == table else mapped.get(lk["table"])
-            if other is None or lk["key"] not in df.columns or lk["match"] not in other.columns \
-                    or lk["value"] not in other.columns:
-                continue
-            ref = other[other[lk["match"]].notna()].drop_duplicates(lk["match"]).set_index(
-                lk["match"])[lk["value"]]
-            vals = df[lk["key"]].map(ref)
-            df[new] = df[new].where(~_empty(df[new]), vals) if new in df.columns else vals
+    for new, note, rows in filled:                 # counted on the rows the mapping kept
+        n = int(df.index.isin(rows).sum())
+        if n:
+            notes.append(HealthNote(table, f"{viz.count(n, 'row')} without {new}: {note}", n))
     for rep, how in (spec.get("repair") or {}).items():
         df, note = _repair(table, df, rep, how)
         if note:
@@ -334,6 +343,39 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
         names = [own["file"]] if isinstance(own["file"], str) else list(own["file"])
         df = rules.owner_changes(df, read_extra(names), _find)
     return df
+
+
+def _holds(s: pd.Series, values) -> pd.Series:
+    """Cells of ``s`` equal to one of ``values``: as text (case-insensitive, trimmed) or, for
+    numbers, as numbers (so 0 matches "0", "0.0" and 0.0)."""
+    text = s.astype("string").str.strip().str.lower()
+    hit = text.isin([str(v).lower() for v in values]).fillna(False)
+    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if nums:
+        hit |= pd.to_numeric(s, errors="coerce").isin(nums).fillna(False)
+    return hit.astype(bool)
+
+
+def _lookup(table, df, new, lk, mapped, read_extra):
+    """Fill the empty cells of ``new`` from ``lk['value']`` of the row whose ``lk['match']``
+    equals this row's ``lk['key']``, in this table, a mapped ``lk['table']`` or a source
+    ``lk['file']`` (its columns found case-insensitively); nothing found: ``df`` unchanged.
+    Returns the frame and the index of the rows it filled."""
+    if lk.get("file"):
+        names = [lk["file"]] if isinstance(lk["file"], str) else list(lk["file"])
+        other = read_extra(names) if read_extra is not None else None
+    else:
+        other = df if lk.get("table", table) == table else mapped.get(lk["table"])
+    if other is None or lk["key"] not in df.columns:
+        return df, df.index[:0]
+    match, value = _find(other, lk["match"]), _find(other, lk["value"])
+    if match is None or value is None:
+        return df, df.index[:0]
+    ref = other[other[match].notna()].drop_duplicates(match).set_index(match)[value]
+    vals = df[lk["key"]].map(ref)
+    empty = _empty(df[new]) if new in df.columns else pd.Series(True, index=df.index)
+    df[new] = df[new].where(~empty, vals) if new in df.columns else vals
+    return df, df.index[(empty & vals.notna()).to_numpy()]
 
 
 def _repair(table, df, rep, how):

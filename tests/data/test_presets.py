@@ -184,6 +184,36 @@ def test_maven_revenue_in_millions_becomes_dollars_of_potential(shared_data):
     assert potential_unit(account_potential(ds.accounts.drop(columns="annual_revenue"))[1]) == "num"
 
 
+def test_maven_open_and_lost_deals_are_valued_at_list_price(shared_data):
+    folder = shared_data / "crm_sales_opportunities_maven"
+    raw = pd.read_csv(folder / "sales_pipeline.csv").set_index("opportunity_id")
+    ds = load_dataset(folder, mapping="maven")
+    o = ds.opportunities.set_index("opportunity_id")
+    # by hand from the files: a won deal keeps its close value; a lost one (close value 0 in
+    # the export) and an open one (none) take products.csv's list price, "GTXPro" as "GTX Pro"
+    assert raw.loc["1C1I7A6R", ["deal_stage", "close_value"]].tolist() == ["Won", 1054]
+    assert o.at["1C1I7A6R", "amount"] == 1054
+    assert raw.loc["KWVA7VR1", ["deal_stage", "product", "close_value"]].tolist() == [
+        "Lost", "GTXPro", 0]
+    assert o.at["KWVA7VR1", "amount"] == 4821                     # GTX Pro list price
+    lost = raw[raw["deal_stage"] == "Lost"]
+    assert (lost["close_value"] == 0).all()
+    assert (o.loc[o["status"] != "won", "amount"] > 0).all()
+    n = int((o["status"] != "won").sum())
+    assert n == 2974
+    assert any(f"{n:,} rows without amount" in str(h) and "list price" in str(h)
+               for h in ds.health)
+    # the source file is read, not changed
+    assert pd.read_csv(folder / "sales_pipeline.csv").equals(raw.reset_index())
+
+
+def test_unknown_if_names_a_known_column(shared_data):
+    mapping = {"extends": "maven",
+               "opportunities": {"unknown_if": {"amont": {"values": [0]}}}}
+    with pytest.raises(DataSourceError, match="opportunities.unknown_if names unknown column 'amont'"):
+        load_dataset(shared_data / "crm_sales_opportunities_maven", mapping=mapping)
+
+
 @pytest.mark.parametrize("factor, words", [
     ("a million", ["accounts.scale.annual_revenue must be a positive number", "'a million'"]),
     (0, ["must be a positive number", "not 0"]),
