@@ -33,6 +33,7 @@ from .winrates import wilson_interval
 #: attainment (bookings ÷ quota). Green at or above the first, amber at or above the second.
 COVERAGE_RAG = (3.0, 2.0)
 ATTAINMENT_RAG = (1.0, 0.8)
+_NEEDS = "an expected close date and an amount"
 
 
 def outlook_period(ds: Dataset, period) -> Period:
@@ -172,7 +173,8 @@ def org_headline(ds: Dataset, period) -> pd.Series:
     ``report_date``, ``elapsed`` (share of the period's days gone, 1 once it is over) and
     the labels of both windows; ``pipeline_dated`` is False when no deal
     open on the report date has both an expected close date and an amount (an export
-    without them cannot give a pipeline outlook).
+    without them cannot give a pipeline outlook), and ``pipeline_needs`` says which of the
+    two the open deals lack.
     """
     P = Period.parse(period, ds.fiscal_start_month)
     cw = comparable_window(ds, P)
@@ -185,13 +187,19 @@ def org_headline(ds: Dataset, period) -> pd.Series:
         st = ds.state_totals(report_date(ds, P), open_only=True)
         open_now = st[st["status"] == "open"]
         dated = bool(open_now["deals"].sum() == 0 or open_now["dated"].sum() > 0)
+        needs = "an expected close date and an amount"
     else:
         st = state_as_of(ds, report_date(ds, P))
         open_now = st[st["status"] == "open"]
         dated = bool(open_now.empty
                      or (open_now["close_date"].notna() & (open_now["amount"] > 0)).any())
+        gaps = [what for what, none in (
+            ("an expected close date", open_now["close_date"].isna().all()),
+            ("an amount", not (open_now["amount"] > 0).any())) if none]
+        needs = " and ".join(gaps) or "an expected close date and an amount on the same deal"
     return pd.Series({
         "pipeline_dated": dated,
+        "pipeline_needs": needs,
         "period": P.label,
         "report_date": report_date(ds, P),
         "complete": cw["complete"],
@@ -294,7 +302,7 @@ def org_readings(h: pd.Series, coverage_rag=COVERAGE_RAG) -> dict[str, str]:
                "red": f"far below the {coverage_rag[0]:g}× target (under {coverage_rag[1]:g}×): "
                       "at risk"}.get(status, "")
     if not h.get("pipeline_dated", True) and not h["open_pipeline"]:
-        out["pipeline"] = ("The pipeline outlook needs an expected close date and an amount for "
+        out["pipeline"] = (f"The pipeline outlook needs {h.get('pipeline_needs', _NEEDS)} for "
                            "open deals, which the data do not have.")
         return out
     out["pipeline"] = (f"{viz.money(h['open_pipeline'])} of open pipeline is due in "
@@ -406,7 +414,7 @@ def org_kpi_cards(h: pd.Series, coverage_rag=COVERAGE_RAG,
          f"{h['coverage']:.1f}×" if pd.notna(h["coverage"]) else "–",
          f"{viz.money(h['open_pipeline'])} open pipeline ÷ quota still to close"
          if pd.notna(h["coverage"]) else
-         "needs open deals with close dates and amounts" if not h.get("pipeline_dated", True)
+         f"open deals need {h.get('pipeline_needs', _NEEDS)}" if not h.get("pipeline_dated", True)
          else f"{viz.money(h['open_pipeline'])} open; no quota in the data",
          viz.rag(h["coverage"], *coverage_rag)),
     ]

@@ -196,6 +196,19 @@ def test_pipeline_outlook_without_close_dates_says_what_it_needs():
                                               "not have.")
     assert ex.org_readings(h)["bookings"] == ("Bookings of $10; attainment needs quotas, which "
                                               "the data do not have for this period.")
+    h["pipeline_needs"], h["bookings_last_year"] = "an expected close date", float("nan")
+    assert ex.org_readings(h)["pipeline"] == ("The pipeline outlook needs an expected close date "
+                                              "for open deals, which the data do not have.")
+    assert ex.org_kpi_cards(h)[-1][2] == "open deals need an expected close date"
+
+
+def test_maven_open_deals_lack_only_a_close_date(shared_data):
+    from salesops_lib import load_dataset
+
+    ds = load_dataset(shared_data / "crm_sales_opportunities_maven", mapping="maven")
+    h = ex.org_headline(ds, "2017-Q4")
+    # open deals are valued at list price (the preset); what they lack is a close date
+    assert not h["pipeline_dated"] and h["pipeline_needs"] == "an expected close date"
 
 
 def test_team_reading_without_teams_or_quotas():
