@@ -56,6 +56,34 @@ class RunLock:
         self._lock = FileLock(str(state(self.out) / "lock"))
         self._info = state(self.out) / "lock.info"
 
+    @staticmethod
+    def refuse_if_held(out: Path) -> None:
+        """Raise :class:`ReportBusyError` at once when another run holds ``out``'s lock (so a
+        refused run fails before it loads any data); a folder never run into is free. Creates
+        nothing. The run still takes the lock itself (:meth:`__enter__`) when it publishes."""
+        from filelock import FileLock, Timeout
+
+        if not (state(Path(out)) / "lock").exists():
+            return
+        lock = FileLock(str(state(Path(out)) / "lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise ReportBusyError(RunLock._busy(Path(out), None)) from None
+        lock.release()
+
+    @staticmethod
+    def _busy(out: Path, wait) -> str:
+        holder = ""
+        try:
+            info = json.loads((state(out) / "lock.info").read_text())
+            holder = f" (pid {info['pid']}, started {info['started']} UTC)"
+        except (OSError, ValueError, KeyError):
+            pass
+        how = ("run again with --wait to queue behind it" if wait is None
+               else f"gave up after waiting {wait:g} s")
+        return f"another salesops report run is writing to {out}{holder}; {how}"
+
     def __enter__(self):
         from filelock import Timeout
 
@@ -63,16 +91,7 @@ class RunLock:
         try:
             self._lock.acquire(timeout=timeout)
         except Timeout:
-            holder = ""
-            try:
-                info = json.loads(self._info.read_text())
-                holder = f" (pid {info['pid']}, started {info['started']} UTC)"
-            except (OSError, ValueError, KeyError):
-                pass
-            how = ("run again with --wait to queue behind it" if self.wait is None
-                   else f"gave up after waiting {self.wait:g} s")
-            raise ReportBusyError(
-                f"another salesops report run is writing to {self.out}{holder}; {how}") from None
+            raise ReportBusyError(self._busy(self.out, self.wait)) from None
         self._info.write_text(json.dumps({"pid": os.getpid(), "started": datetime.now(UTC)
                                           .strftime("%Y-%m-%d %H:%M:%S")}))
         return self

@@ -245,6 +245,8 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
                                    f"{FAN_OUT[kind]!r} parameter")
     shown_data = mask_url(data)
     shown_mapping = mask_text(mapping or "", secrets)
+    if wait is None:             # refused before the zygote starts or any data is read
+        publish.RunLock.refuse_if_held(Path(out))
     # the kernels' imports happen in the zygote while the data loads here
     scratch = Path(tempfile.mkdtemp(prefix="salesops-run-"))
     try:

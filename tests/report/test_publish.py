@@ -136,8 +136,15 @@ def test_second_run_is_refused_or_waits(folder, capsys, monkeypatch):
     argv = ["report", "--data", str(data), "--out", str(out), "--period", "2026-Q2"]
     holder = _hold_lock(out, 60)
     try:
-        t0 = time.monotonic()
-        assert main(argv) == 3
+        from salesops_lib.report import kernels, runner
+
+        started = []
+        with monkeypatch.context() as m:      # refused before any data is read or kernel made
+            m.setattr(runner, "load_dataset", lambda *a, **k: started.append("load"))
+            m.setattr(kernels, "start_zygote", lambda *a, **k: started.append("zygote"))
+            t0 = time.monotonic()
+            assert main(argv) == 3
+        assert started == []
         err = capsys.readouterr().err
         assert "another salesops report run is writing to" in err and "--wait" in err
         assert f"pid {holder.pid}" in err and time.monotonic() - t0 < 30
