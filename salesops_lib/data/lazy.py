@@ -185,7 +185,8 @@ class LazyMixin:
         """Deals as they stood at the end of ``date`` (the rule of
         :func:`salesops_lib.measures.state_as_of`) whose close date then lies in ``window``
         (two dates, inclusive; None = any), per ``key`` and ``status``: ``amount`` (Σ),
-        ``deals``, ``dated`` (deals with a close date and an amount > 0). ``open_only``: only
+        ``deals``, ``dated`` (deals with a close date and an amount > 0), ``with_close``,
+        ``with_amount`` (each of the two alone). ``open_only``: only
         the open deals' row is meant (the others are left out before reading the history,
         as :meth:`open_pipeline` does)."""
         state, params = self._state_sql(date, by, open_only=open_only, window=window)
@@ -197,7 +198,9 @@ class LazyMixin:
         key, join = self._key(by)
         out = self.query(f"""with s as ({state})
             select {key} as key, o.status, coalesce(sum(o.amount), 0) as amount, count(*) as deals,
-                   count(case when o.close_date is not null and o.amount > 0 then 1 end) as dated
+                   count(case when o.close_date is not null and o.amount > 0 then 1 end) as dated,
+                   count(o.close_date) as with_close,
+                   count(case when o.amount > 0 then 1 end) as with_amount
             from s o {join} where {cond} group by 1, 2 order by 1, 2""", params)
         out["amount"] = out["amount"].astype(float)
         return out

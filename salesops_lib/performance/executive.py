@@ -26,6 +26,7 @@ from ..measures import (
     state_as_of,
 )
 from ..periods import Period
+from .plots import plot_monthly_bookings, plot_team_bookings  # noqa: F401 (the page's charts)
 from .scorecard import is_lazy
 from .winrates import wilson_interval
 
@@ -187,19 +188,19 @@ def org_headline(ds: Dataset, period) -> pd.Series:
         st = ds.state_totals(report_date(ds, P), open_only=True)
         open_now = st[st["status"] == "open"]
         dated = bool(open_now["deals"].sum() == 0 or open_now["dated"].sum() > 0)
-        needs = "an expected close date and an amount"
+        no_close, no_amount = open_now["with_close"].sum() == 0, open_now["with_amount"].sum() == 0
     else:
         st = state_as_of(ds, report_date(ds, P))
         open_now = st[st["status"] == "open"]
         dated = bool(open_now.empty
                      or (open_now["close_date"].notna() & (open_now["amount"] > 0)).any())
-        gaps = [what for what, none in (
-            ("an expected close date", open_now["close_date"].isna().all()),
-            ("an amount", not (open_now["amount"] > 0).any())) if none]
-        needs = " and ".join(gaps) or "an expected close date and an amount on the same deal"
+        no_close = open_now["close_date"].isna().all()
+        no_amount = not (open_now["amount"] > 0).any()
+    needs = " and ".join(w for w, none in (("an expected close date", no_close),
+                                           ("an amount", no_amount)) if none)
     return pd.Series({
         "pipeline_dated": dated,
-        "pipeline_needs": needs,
+        "pipeline_needs": "" if dated else (needs or f"{_NEEDS} on the same deal"),
         "period": P.label,
         "report_date": report_date(ds, P),
         "complete": cw["complete"],
@@ -312,32 +313,6 @@ def org_readings(h: pd.Series, coverage_rag=COVERAGE_RAG) -> dict[str, str]:
     return out
 
 
-def plot_team_bookings(teams: pd.DataFrame, period_label: str, ax=None,
-                       last_year_label: str = "Same period last year"):
-    """Bookings per team this period against quota and last year (from :func:`by_team`).
-
-    Series the data do not have (no quota, no comparable last year) are not drawn and not in
-    the legend; with no team at all nothing is drawn (returns None)."""
-    if teams.empty:
-        return None
-    fig, ax = viz.figure(f"Bookings by team, {period_label}", "Team", "Bookings (USD)", ax=ax)
-    x = np.arange(len(teams))
-    has_ly = teams["bookings_last_year"].notna().any()
-    w = 0.38 if has_ly else 0.6
-    if has_ly:
-        ax.bar(x - w / 2, teams["bookings_last_year"], w, color=viz.COLORS["compare"],
-               label=last_year_label)
-    ax.bar(x + (w / 2 if has_ly else 0), teams["bookings"], w, color=viz.COLORS["primary"],
-           label=period_label)
-    if teams["quota"].notna().any():
-        ax.scatter(x + (w / 2 if has_ly else 0), teams["quota"], marker="_", s=900,
-                   linewidths=2.5, color=viz.COLORS["target"], label="Quota", zorder=3)
-    ax.set_xticks(x, teams["team"].astype(str), rotation=0)
-    viz.money_axis(ax)
-    viz.legend_below(ax, ncols=3)
-    return fig
-
-
 def monthly_bookings(ds: Dataset, period, months: int = 24) -> pd.DataFrame:
     """Won amount per calendar month for the ``months`` months up to the period's end,
     stopping at the report date (months not yet reached are not shown as zero) and starting
@@ -366,26 +341,6 @@ def monthly_bookings(ds: Dataset, period, months: int = 24) -> pd.DataFrame:
     if end != end + pd.offsets.MonthEnd(0):        # the last month is not over yet
         out.attrs["partial_to"] = end
     return out
-
-
-def plot_monthly_bookings(monthly: pd.DataFrame, period_label: str, ax=None):
-    """Monthly bookings as bars, the report's period highlighted."""
-    fig, ax = viz.figure("Monthly bookings", "Month", "Bookings (USD)", ax=ax)
-    P = Period.parse(period_label)
-    inside = (monthly["month"] >= P.start.replace(day=1)) & (monthly["month"] <= P.end)
-    colors = np.where(inside, viz.COLORS["primary"], viz.COLORS["compare"]).tolist()
-    bars = ax.bar(monthly["month"], monthly["bookings"], width=25, color=colors)
-    viz.money_axis(ax)
-    label = period_label
-    partial = monthly.attrs.get("partial_to")
-    if partial is not None and len(bars):
-        bars[-1].set_hatch("///")
-        bars[-1].set_edgecolor("white")
-        label = f"{period_label} (last month to {partial:%d %b})"
-    ax.annotate(label, xy=(1, 1), xycoords="axes fraction", ha="right", va="bottom",
-                color=viz.COLORS["primary"], fontweight="bold")
-    fig.tight_layout()
-    return fig
 
 
 def org_kpi_cards(h: pd.Series, coverage_rag=COVERAGE_RAG,

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .. import viz
+from ..periods import Period
 from .drivers import GAP_COMPONENTS
 from .narrative import COMPONENT_WORDS
 from .scorecard import rep_labels
@@ -223,4 +224,50 @@ def plot_cycle_km(curve: pd.DataFrame, by: str = "group", ax=None):
     ax.set_ylim(0, 1.02)
     viz.legend_below(ax, ncols=4)
     viz.pct_axis(ax)
+    return fig
+
+
+def plot_team_bookings(teams: pd.DataFrame, period_label: str, ax=None,
+                       last_year_label: str = "Same period last year"):
+    """Bookings per team this period against quota and last year (from :func:`by_team`).
+
+    Series the data do not have (no quota, no comparable last year) are not drawn and not in
+    the legend; with no team at all nothing is drawn (returns None)."""
+    if teams.empty:
+        return None
+    fig, ax = viz.figure(f"Bookings by team, {period_label}", "Team", "Bookings (USD)", ax=ax)
+    x = np.arange(len(teams))
+    has_ly = teams["bookings_last_year"].notna().any()
+    w = 0.38 if has_ly else 0.6
+    if has_ly:
+        ax.bar(x - w / 2, teams["bookings_last_year"], w, color=viz.COLORS["compare"],
+               label=last_year_label)
+    ax.bar(x + (w / 2 if has_ly else 0), teams["bookings"], w, color=viz.COLORS["primary"],
+           label=period_label)
+    if teams["quota"].notna().any():
+        ax.scatter(x + (w / 2 if has_ly else 0), teams["quota"], marker="_", s=900,
+                   linewidths=2.5, color=viz.COLORS["target"], label="Quota", zorder=3)
+    ax.set_xticks(x, teams["team"].astype(str), rotation=0)
+    viz.money_axis(ax)
+    viz.legend_below(ax, ncols=3)
+    return fig
+
+
+def plot_monthly_bookings(monthly: pd.DataFrame, period_label: str, ax=None):
+    """Monthly bookings as bars, the report's period highlighted."""
+    fig, ax = viz.figure("Monthly bookings", "Month", "Bookings (USD)", ax=ax)
+    P = Period.parse(period_label)
+    inside = (monthly["month"] >= P.start.replace(day=1)) & (monthly["month"] <= P.end)
+    colors = np.where(inside, viz.COLORS["primary"], viz.COLORS["compare"]).tolist()
+    bars = ax.bar(monthly["month"], monthly["bookings"], width=25, color=colors)
+    viz.money_axis(ax)
+    label = period_label
+    partial = monthly.attrs.get("partial_to")
+    if partial is not None and len(bars):
+        bars[-1].set_hatch("///")
+        bars[-1].set_edgecolor("white")
+        label = f"{period_label} (last month to {partial:%d %b})"
+    ax.annotate(label, xy=(1, 1), xycoords="axes fraction", ha="right", va="bottom",
+                color=viz.COLORS["primary"], fontweight="bold")
+    fig.tight_layout()
     return fig
