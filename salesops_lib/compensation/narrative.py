@@ -30,10 +30,15 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
     total = float(quotas["quota"].sum())
     cap = float(capacity["capacity"].sum())
     fc = float(forecast.value) if forecast is not None else 0.0
+    # the quota is set before the period: it is set against the pipeline forecast made then
+    # (the forecast page's number is later, and blended), and the card says which one it is
+    made = getattr(forecast, "as_of", None)
+    vs = (f"{viz.pct(total / fc)} of the pipeline forecast "
+          + (f"made {pd.Timestamp(made):%d %b %Y} " if made is not None else "")
+          + f"({viz.money(fc)})") if fc > 0 else "no forecast"
     cards = [
         ("Quota total", viz.money(total) if total > 0 else "–",
-         (f"{viz.pct(total / fc)} of forecast {viz.money(fc)}" if fc > 0 else "no forecast")
-         if total > 0 else "no company number to split"),
+         vs if total > 0 else "no company number to split"),
         ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
          if cap > 0 else "no productivity history"),
     ]
@@ -41,8 +46,7 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
         return cards + [("Plan cost", "–", "needs a quotas table")]
     s = sim.summary
     return [
-        ("Quota total", viz.money(total),
-         f"{viz.pct(total / fc)} of forecast {viz.money(fc)}" if fc > 0 else "no forecast"),
+        ("Quota total", viz.money(total), vs),
         ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
          if cap > 0 else "no productivity history"),
         ("Reps expected at quota", viz.pct(s["share_at_quota"]),

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from salesops_lib import compensation as comp
+from salesops_lib import viz
 
 matplotlib.use("Agg")
 
@@ -60,7 +61,10 @@ def test_key_numbers_and_tables(small):
     cards = comp.key_numbers(q, cap, fc, sim)
     assert [c[0] for c in cards] == ["Quota total", "Capacity", "Reps expected at quota",
                                      "Plan cost P50", "Cost of sales P50"]
-    assert cards[0][2].startswith("111% of forecast")
+    assert cards[0][2] == f"111% of the pipeline forecast ({viz.money(fc.value)})"
+    fc.as_of = pd.Timestamp("2025-06-30")
+    assert comp.key_numbers(q, cap, fc, sim)[0][2] == (
+        f"111% of the pipeline forecast made 30 Jun 2025 ({viz.money(fc.value)})")
     assert "P10–P90" in cards[3][2]
     html = comp.sensitivity_table(comp.sensitivity(sim)).to_html()
     assert "P50 at +10%" in html
