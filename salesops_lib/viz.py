@@ -114,6 +114,12 @@ def count(n: int, noun: str, verb: str = "", zero: str | None = None,
     return f"{head} {_SINGULAR.get(verb, verb + 's')}"
 
 
+def its(n: int) -> str:
+    """The possessive that agrees with a count: ``its(1)`` → "its", ``its(3)`` → "their"
+    (beside :func:`count`: "1 deal has no history rows: its state ...")."""
+    return "its" if int(n) == 1 else "their"
+
+
 FORMATS = {"money": money, "pct": pct, "num": num, "days": days, "signed_pct": signed_pct}
 
 

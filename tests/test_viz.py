@@ -126,3 +126,9 @@ def test_money_ticks_state_each_value_exactly():
     viz.money_axis(ax)
     fig.canvas.draw()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["$0", "$250k", "$500k", "$1.25M"]
+
+
+def test_possessive_agrees_with_the_count():
+    assert [viz.its(n) for n in (0, 1, 2)] == ["their", "its", "their"]
+    assert f"{viz.count(1, 'deal', 'have')} no history: {viz.its(1)} state" == (
+        "1 deal has no history: its state")

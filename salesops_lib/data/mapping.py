@@ -248,9 +248,7 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
     for col, vals in (spec.get("drop_if") or {}).items():
         c = _find(df, col)
         if c is not None:
-            keep = ~df[c].astype("string").str.strip().str.lower().isin(
-                [str(v).lower() for v in vals]).fillna(False)
-            df = df[keep]
+            df = df[~_holds(df[c], vals)]
     join = spec.get("join")
     if join and read_extra is not None:
         names = [join["file"]] if isinstance(join["file"], str) else list(join["file"])
@@ -390,9 +388,9 @@ def _repair(table, df, rep, how):
     df = df.copy()
     df.loc[bad, created] = b[bad].dt.strftime("%Y-%m-%d")
     n = int(bad.sum())
-    they, their = ("it was", "its") if n == 1 else ("they were", "their")
+    they = "it was" if n == 1 else "they were"
     return df, HealthNote(table, f"{viz.count(n, 'deal')} closed before {they} created (repair "
-                          f"close_before_created): {their} created date was set to the close "
+                          f"close_before_created): {viz.its(n)} created date was set to the close "
                           "date", n)
 
 

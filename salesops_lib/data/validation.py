@@ -311,10 +311,9 @@ def health_notes(frames: dict, as_of: pd.Timestamp) -> list[HealthNote]:
     if len(hist):
         n = int((~opp["opportunity_id"].isin(hist["opportunity_id"])).sum())
         if n:
-            their = "its" if n == 1 else "their"
             notes.append(HealthNote("opportunity_history", f"{viz.count(n, 'deal', 'have')} no "
-                                    f"history rows: {their} state on past dates is read back "
-                                    f"from {their} final row", n))
+                                    f"history rows: {viz.its(n)} state on past dates is read "
+                                    f"back from {viz.its(n)} final row", n))
     acc = frames["accounts"]
     n = int(acc["owner_rep_id"].isna().sum())
     if n and len(acc):

@@ -245,7 +245,7 @@ def reading_stuck(norms: pd.DataFrame, stuck: pd.DataFrame) -> str:
     return (f"Deals stall in {stall['stage']} (median {viz.days(stall['median_days'])}); "
             f"{viz.count(len(stuck), 'open deal')} worth {viz.money(stuck['amount'].sum())} "
             f"{'has' if len(stuck) == 1 else 'have'} been in "
-            f"{'its' if len(stuck) == 1 else 'their'} stage longer than 75% of deals ever were.")
+            f"{viz.its(len(stuck))} stage longer than 75% of deals ever were.")
 
 
 def stuck_table(stuck: pd.DataFrame, top_n: int = 10):
