@@ -8,6 +8,7 @@ a fresh Python. Kernels are tracked so an interrupted run can stop every one of 
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -19,6 +20,7 @@ from jupyter_client import AsyncKernelManager
 from . import zygote
 from .index import read_manifest
 
+_log = logging.getLogger(__name__)
 _LIVE: set = set()
 _LIVE_LOCK = threading.Lock()
 
@@ -29,9 +31,12 @@ class _RunKernelManager(AsyncKernelManager):
 
     salesops_env: ClassVar[dict] = {}
     salesops_zygote: ClassVar[object] = None
+    salesops_cwd: ClassVar[str | None] = None
 
     async def _async_pre_start_kernel(self, **kw):
         kw["env"] = {**kw.get("env", os.environ), **self.salesops_env}
+        if self.salesops_cwd is not None:
+            kw["cwd"] = self.salesops_cwd
         with _LIVE_LOCK:
             _LIVE.add(self)
         return await super()._async_pre_start_kernel(**kw)
@@ -88,19 +93,39 @@ def execute(src: Path, dst: Path, parameters: dict, env: dict, cwd: Path,
             zygote=None) -> Exception | None:
     """Run notebook ``src`` into ``dst`` with ``parameters`` injected, in a kernel forked from
     ``zygote`` when given; returns the error the notebook raised (papermill still writes
-    ``dst`` with the failing cell), or None."""
+    ``dst`` with the failing cell), or None.
+
+    A kernel that dies before it answers its first request (so before any cell ran) is
+    started once more, the ordinary way: a kernel that never started says nothing about the
+    notebook, and one lost start-up must not fail a scheduled run."""
     import papermill as pm
 
-    manager = type("RunKernelManager", (_RunKernelManager,),
-                   {"salesops_env": dict(env), "salesops_zygote": zygote})
-    try:
-        pm.execute_notebook(str(src), str(dst), parameters=parameters, progress_bar=False,
-                            log_output=False, report_mode=False, cwd=str(cwd),
-                            kernel_name="python3", kernel_manager_class=manager,
-                            shutdown_kernel="immediate")
-    except Exception as exc:  # noqa: BLE001 - any notebook failure is isolated and reported
-        return exc
-    return None
+    for attempt in (1, 2):
+        # the kernel starts in ``cwd``; papermill's own ``cwd=`` would chdir this whole
+        # process, and with notebooks running in threads one thread's restore undid another's
+        # (a run could leave the runner in a deleted folder and start the next kernel there)
+        manager = type("RunKernelManager", (_RunKernelManager,),
+                       {"salesops_env": dict(env), "salesops_zygote": zygote,
+                        "salesops_cwd": str(cwd)})
+        try:
+            pm.execute_notebook(str(src), str(dst), parameters=parameters, progress_bar=False,
+                                log_output=False, report_mode=False,
+                                kernel_name="python3", kernel_manager_class=manager,
+                                shutdown_kernel="immediate")
+        except Exception as exc:  # noqa: BLE001 - any notebook failure is isolated and reported
+            if attempt == 1 and died_at_start(exc):
+                _log.warning("%s: the kernel died before it started (%s); starting a new one",
+                             Path(src).stem, exc)
+                zygote = None
+                continue
+            return exc
+        return None
+    return None   # not reached: the second attempt returns
+
+
+def died_at_start(exc: BaseException) -> bool:
+    """True for jupyter_client's error when a kernel exits before its first reply."""
+    return isinstance(exc, RuntimeError) and "died before replying to kernel_info" in str(exc)
 
 
 class KernelStderr:

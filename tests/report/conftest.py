@@ -8,6 +8,7 @@ probe notebooks in parallel kernels (``parallel_probes``). A test that changes w
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,7 @@ class ProbeRun:
     result: object          # the RunResult
     notebooks: Path         # the folder the probes were read from
     out: Path               # the reports folder; pages in ``out / "2026-Q2"``
+    runner_cwd: tuple = ("", "")    # the test process's working folder before and after
 
     def outputs(self, name: str) -> list:
         return code_outputs(self.out / "2026-Q2" / f"{name}.ipynb")
@@ -84,6 +86,7 @@ def parallel_probes(tmp_path_factory) -> ProbeRun:
     for name in ("one", "two"):
         write_notebook(nbs / f"{name}.ipynb", PROBE, params=PROBE_PARAMS)
     data = write_csvs(root / "crm", tiny_org())
+    before = os.getcwd()
     res = run_reports(out=root / "out", notebook_dir=nbs, data=str(data), period="2026-Q2",
                       jobs=2)
-    return ProbeRun(res, nbs, root / "out")
+    return ProbeRun(res, nbs, root / "out", (before, os.getcwd()))
