@@ -8,6 +8,7 @@ from .conversion import (
     cohort_funnel,
     cumulative_incidence,
     flow_conversion,
+    has_stage_dates,
     km_quantiles,
     stage_durations,
     stage_entries,

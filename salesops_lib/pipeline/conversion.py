@@ -38,6 +38,17 @@ def _as_of(ds, as_of) -> pd.Timestamp:
     return pd.Timestamp(ds.as_of if as_of is None else as_of).normalize()
 
 
+def has_stage_dates(ds) -> bool:
+    """True when the source records when deals entered their stages: an
+    ``opportunity_history`` with stages, or a ``stage_history``. Without either, only each
+    open deal's current stage is known (from its creation), so stage-to-stage conversion and
+    days in stage cannot be measured: a lost deal's stages, and when any deal moved, are
+    unknown."""
+    h = ds.opportunity_history
+    has_hist = h is not None and len(h) and "stage" in h.columns and h["stage"].notna().any()
+    return bool(has_hist or len(ds.stage_history))
+
+
 def stage_entries(ds, as_of=None) -> pd.DataFrame:
     """First entry of each deal into each stage known by ``as_of``.
 
@@ -117,9 +128,13 @@ def flow_conversion(ds, window=None, as_of=None) -> pd.DataFrame:
     ``window``: period label or (first, last) dates of entry; default the 365 days to
     ``as_of``. Returns ``stage``, ``next_stage``, ``entered``, ``advanced``, ``lost``,
     ``open`` (censored), ``naive`` (advanced / entered), ``conversion`` (Aalen–Johansen),
-    ``median_days`` (to advance, among those who did).
+    ``median_days`` (to advance, among those who did). No rows when the source has no stage
+    dates (:func:`has_stage_dates`): every deal would read as still in its first stage.
     """
     d = _as_of(ds, as_of)
+    if not has_stage_dates(ds):
+        return pd.DataFrame(columns=["stage", "next_stage", "entered", "advanced", "lost",
+                                     "open", "naive", "conversion", "median_days"])
     ent = stage_entries(ds, d)
     order = stage_order(ds, ent)
     lo, hi = _window(ds, window, d)
@@ -164,12 +179,14 @@ def cohort_funnel(ds, cohort=None, as_of=None) -> pd.DataFrame:
 
     Returns ``stage`` (funnel order, then "won"), ``deals`` (cohort size), ``reached``
     (observed by ``as_of``), ``observed_share`` (reached / deals) and ``share`` (cumulative
-    incidence of reaching it against losing before it, open deals censored).
+    incidence of reaching it against losing before it, open deals censored). Without stage
+    dates (:func:`has_stage_dates`) only "won" is measured: a lost deal's stages are unknown,
+    so a share reaching an open stage would count every lost deal as lost before it.
     """
     d = _as_of(ds, as_of)
     lo, hi = _window(ds, cohort, d)
     ent = stage_entries(ds, d)
-    order = stage_order(ds, ent)
+    order = stage_order(ds, ent) if has_stage_dates(ds) else []
     o = ds.opportunities
     coh = o[(o["created_date"] >= lo) & (o["created_date"] <= hi)]["opportunity_id"]
     status, close = _outcomes(ds, d)

@@ -228,7 +228,12 @@ def reading_funnel(funnel: pd.DataFrame) -> str:
 
 
 def flow_table(flow: pd.DataFrame):
-    """Stage-to-next conversion by flow as a display table."""
+    """Stage-to-next conversion by flow as a display table; without stage dates (no rows)
+    the sentence that says what it needs."""
+    if flow.empty:
+        return viz.callout("Stage-to-stage conversion needs stage dates (stage history or "
+                           "opportunity history); this source keeps only each deal's current "
+                           "stage, so only the share won is measured above.")
     t = flow.rename(columns={"naive": "Share advanced so far", "conversion": "Expected conversion",
                              "median_days": "Median days to advance"})
     t["next_stage"] = t["next_stage"].replace({"won": "Won"})
@@ -249,7 +254,10 @@ def reading_stuck(norms: pd.DataFrame, stuck: pd.DataFrame) -> str:
 
 
 def stuck_table(stuck: pd.DataFrame, top_n: int = 10):
-    """The ``top_n`` largest stuck deals, by name."""
+    """The ``top_n`` largest stuck deals, by name; nothing when no deal is stuck (the
+    reading, shown before it, says so)."""
+    if stuck.empty:
+        return None
     t = stuck.head(top_n).drop(columns=["opportunity_id"])
     return viz.table(t, {"amount": "money", "days_in_stage": "days", "p75_days": "days",
                          "over_norm": _times},

@@ -51,12 +51,8 @@ def plot_rep_slips(rates: pd.DataFrame, ax=None, max_reps: int = 25,
     ``rates``: as from :func:`rep_slip_rates`. With more than ``max_reps`` reps, the chronic
     ones and then those whose interval sits highest (largest lower bound) are shown.
     """
-    if rates.empty:
-        fig, ax = viz.figure(title, "", "", ax=ax, size=(9, 1.6))
-        ax.axis("off")
-        ax.text(0.5, 0.4, "No close-date history: slips need the opportunity history.",
-                ha="center", va="center", transform=ax.transAxes, color=viz.COLORS["neutral"])
-        return fig
+    if rates.empty:          # no close-date history: the section's sentence says so
+        return None
     r = rates.assign(_c=rates["chronic"].fillna(False).astype(bool))
     r = r.sort_values(["_c", "rate_low"], ascending=False).head(max_reps)
     if len(rates) > max_reps:
@@ -101,8 +97,11 @@ def plot_funnel(funnel: pd.DataFrame, ax=None, title: str = "Share of the cohort
 
 
 def plot_stage_days(norms: pd.DataFrame, ax=None, title: str = "Days in stage: the org's norms"):
-    """Median and 75th-percentile days per stage; the stall stage highlighted."""
+    """Median and 75th-percentile days per stage; the stall stage highlighted. None when no
+    stage has a measured median (no stage dates: the section's sentence says so)."""
     n = norms.reset_index(drop=True)
+    if n.empty or n["median_days"].isna().all():
+        return None
     fig, ax = viz.figure(title, "", "Days in stage", ax=ax)
     x = np.arange(len(n))
     ax.bar(x - 0.2, n["median_days"], width=0.4, color=viz.COLORS["primary"], label="median")

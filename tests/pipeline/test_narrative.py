@@ -6,6 +6,7 @@ import dataclasses
 
 import matplotlib
 import pandas as pd
+import pytest
 
 from salesops_lib import pipeline
 
@@ -72,8 +73,8 @@ def test_charts_have_titles_and_labels():
                                                            "Pushed out", "End"]
     fig = pipeline.plot_rep_slips(pipeline.rep_slip_rates(ds, min_deals=1))
     assert "slipped" in fig.axes[0].get_title(loc="left")
-    empty = pipeline.plot_rep_slips(pipeline.rep_slip_rates(history_ds(ROWS)).iloc[0:0])
-    assert "need the opportunity history" in empty.axes[0].texts[0].get_text()
+    # no close-date history: no empty chart (the section's sentence says what slips need)
+    assert pipeline.plot_rep_slips(pipeline.rep_slip_rates(history_ds(ROWS)).iloc[0:0]) is None
     fig = pipeline.plot_funnel(pipeline.cohort_funnel(ds))
     assert fig.axes[0].get_xlabel().endswith("(%)")
 
@@ -102,6 +103,20 @@ def test_maven_export_renders_with_sentences_for_what_it_lacks(shared_data):
     assert "no opportunity history" in pipeline.history_note(ds)
     assert "stage dates" in pipeline.reading_stuck(pipeline.stage_norms(ds),
                                                    pipeline.stuck_deals(ds))
+    # no stage dates: no empty chart or table, and no stage-to-stage conversion made up from
+    # open deals' current stages (it read "Engaging → Won: 482 entered, 0% conversion")
+    assert not pipeline.has_stage_dates(ds)
+    assert pipeline.plot_stage_days(pipeline.stage_norms(ds)) is None
+    assert pipeline.stuck_table(pipeline.stuck_deals(ds)) is None
+    assert pipeline.plot_rep_slips(pipeline.rep_slip_rates(ds)) is None
+    flow = pipeline.flow_conversion(ds)
+    assert flow.empty and "needs stage dates" in pipeline.flow_table(flow).data
+    # the funnel measures only the share won (a lost deal's stages are unknown)
+    funnel = pipeline.cohort_funnel(ds)
+    assert funnel["stage"].tolist() == ["won"]
+    o = ds.opportunities
+    cohort = o[o["created_date"] > ds.as_of - pd.Timedelta(days=365)]
+    assert funnel["observed_share"].iloc[0] == pytest.approx((cohort["status"] == "won").mean())
     _, rules = pipeline.audit(ds)
     assert rules.set_index("rule").loc["missing close date", "deals"] > 0   # open deals have none
     wf = pipeline.main_waterfall(ds, "2017-Q4")
