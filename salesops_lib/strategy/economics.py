@@ -351,6 +351,11 @@ def economics(ds, win: Window, by: str | None = None, assume: Assumptions | None
     out = out[cols].reset_index(drop=True)
     out.attrs.update({"window": win.label, "by": by, "has_activities": len(acts) > 0,
                       "totals": bool(totals)})
+    if by and by != "size_band" and len(deals) and (deals[by] == UNASSIGNED).all():
+        # one "(unassigned)" row would only repeat the economics by motion
+        where = "deal" if by == "product" else "account"
+        out.attrs["missing"] = (f"This split needs each {where}'s {by} ({where}s.{by}), which "
+                                "the data do not have.").replace("deals.", "opportunities.")
     return out
 
 

@@ -170,3 +170,18 @@ def test_bad_parameters(tiny_ds):
         strategy.assumptions(capacity_hours=0)
     # a role other than field or inside is costed at the field rate
     assert strategy.assumptions(200_000, 90_000).cost_of(["partner", "inside"]).tolist() == [200_000, 90_000]
+
+
+def test_a_split_the_data_cannot_make_says_what_it_needs(bare_ds):
+    """Every account without a region: one "(unassigned)" row would repeat the economics by
+    motion (the Maven export showed such tables under "by segment" and "by region")."""
+    import dataclasses
+
+    w = strategy.window(bare_ds, "2026", 1)
+    ds = dataclasses.replace(bare_ds, accounts=bare_ds.accounts.assign(region=None))
+    e = strategy.economics(ds, w, by="region", totals=True)
+    assert e.attrs["missing"] == ("This split needs each account's region (accounts.region), "
+                                  "which the data do not have.")
+    assert "needs each account&#x27;s region" in strategy.economics_table(e).data
+    # a split the data can make is shown as before
+    assert "missing" not in strategy.economics(bare_ds, w, by="segment").attrs
