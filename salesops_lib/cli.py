@@ -87,9 +87,13 @@ def _cmd_validate(args) -> int:
     print("reports this data can feed:")
     for report, part in capabilities(ds).groupby("report", sort=False):
         ok = part[part["available"]]
-        print(f"  {report}: {len(ok)} of {len(part)} sections")
+        less = part[part["less"] != ""]
+        print(f"  {report}: {len(ok)} of {len(part)} sections"
+              + (f" ({len(less)} with less)" if len(less) else ""))
         for _, row in part[~part["available"]].iterrows():
             print(f"    - {row['section']}: {row['needs']}")
+        for _, row in less.iterrows():
+            print(f"    ~ {row['section']}: {row['less']}.")
     return 0
 
 

@@ -14,9 +14,12 @@ import pandas as pd
 #: Every ``##`` section of the report notebooks is listed under its heading (lower case),
 #: some with finer rows for parts that degrade on their own (e.g. "attainment against quota").
 #: A requirement is ``"table"`` (has rows), ``"table.column"`` (has a value somewhere),
-#: ``"open"`` (open deals with a close date), ``"closed"`` (won or lost deals), ``"months:N"``
-#: (won deals span at least N months), ``"roles:field"`` (some rep has that role); ``a|b``
-#: is met when either is. A section without requirements renders on any valid data.
+#: ``"open"`` (open deals with a close date), ``"open_any"`` (open deals, with or without one),
+#: ``"closed"`` (won or lost deals), ``"months:N"`` (won deals span at least N months),
+#: ``"roles:field"`` (some rep has that role), ``"period_open"`` (the report's period, when
+#: one is given, ends after the data's as-of date); ``a|b`` is met when either is. A section
+#: without requirements renders on any valid data. "Available" means the section shows its
+#: chart or table; one that only says what it would need is not available.
 _Q = "a quotas table (rep_id, period, quota)"
 _HIST = ("an opportunity_history table (state after each change; without it past pipeline "
          "is read back from final amounts)")
@@ -33,11 +36,12 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("rep_performance", "win rate against role peers", ("closed",), "won or lost deals per rep"),
     ("rep_performance", "attainment distribution", ("quotas",), _Q),
     ("rep_performance", "funnel plot", ("closed",), "won or lost deals per rep"),
-    ("rep_performance", "consistency by rep", ("months:12",), "at least a year of won deals"),
-    ("rep_performance", "consistency by role", ("months:12", "reps.role"),
-     "at least a year of won deals and each rep's role (reps.role)"),
-    ("rep_performance", "consistency by territory", ("months:12", "reps.region|opportunities.region"),
-     "at least a year of won deals and a region for each rep (reps.region)"),
+    ("rep_performance", "consistency by rep", ("quotas", "months:2"),
+     _Q + " for the share of quarters at quota, and two months of won deals"),
+    ("rep_performance", "consistency by role", ("months:2", "reps.role"),
+     "two months of won deals and each rep's role (reps.role)"),
+    ("rep_performance", "consistency by territory", ("months:2", "reps.region|opportunities.region"),
+     "two months of won deals and a region for each rep (reps.region)"),
     ("rep_performance", "sales cycle", ("closed",), "deals with created and close dates"),
     ("rep_performance", "potential-adjusted performance", ("accounts.owner_rep_id", "reps.hire_date"),
      "account owners (accounts.owner_rep_id) and rep hire dates (reps.hire_date)"),
@@ -45,11 +49,10 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("rep_performance", "ramp", ("reps.hire_date",), "rep hire dates (reps.hire_date)"),
     ("rep_performance", "roll-up by manager", ("reps.manager", "quotas"), "a manager for each rep and " + _Q),
     ("forecast", "how sure are we?", ("closed",), "won deals with close dates"),
-    ("forecast", "history and forecast", ("months:24",), "at least two years of won deals"),
-    ("forecast", "the pipeline behind the number", ("open", "opportunities.close_date"),
-     "open deals with expected close dates"),
+    ("forecast", "history and forecast", ("months:6",), "at least six months of won deals"),
+    ("forecast", "the pipeline behind the number", ("closed",), "won or lost deals with close dates"),
     ("forecast", "does the model beat the obvious?", ("months:24",), "at least two years of won deals"),
-    ("forecast", "were past ranges honest?", ("months:24",), "at least two years of won deals"),
+    ("forecast", "were past ranges honest?", ("months:6",), "at least six months of won deals"),
     ("forecast", "are the stage probabilities honest?", ("opportunity_history|stage_history",),
      "an opportunity_history or stage_history table (a deal's stage on past dates)"),
     ("forecast", "pipeline as it stood on past dates", ("opportunity_history",), _HIST),
@@ -59,8 +62,9 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("forecast", "what changed since last week", (), ""),
     ("forecast", "forecast by group", ("reps.team",), "a team for each rep (reps.team), the default breakdown"),
     ("forecast", "forecast against quota by group", ("quotas",), _Q),
-    ("forecast", "how the groups were made to add up", ("reps.team",),
-     "a team for each rep (reps.team), the default breakdown"),
+    ("forecast", "how the groups were made to add up", ("months:12", "reps.team"),
+     ("a year of won deals (past windows to score the methods on) and a team for each rep "
+     "(reps.team), the default breakdown")),
     ("forecast", "commit calls beside the model", ("opportunities.forecast_category",),
      "a forecast category on deals (opportunities.forecast_category)"),
     # the submitted commits come from the notebook's ``calls`` file, not from the data set
@@ -68,19 +72,19 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("territory_design", "balance of today's alignment", ("accounts.owner_rep_id",), "an owner rep for each account (accounts.owner_rep_id)"),
     ("territory_design", "maps and travel", ("accounts.latitude", "accounts.longitude", "reps.home_latitude", "reps.home_longitude"),
      "coordinates of accounts and rep home bases"),
-    ("territory_design", "field territories", ("roles:field",), "reps with the role 'field' (reps.role)"),
-    ("pipeline_health", "pipeline walk", ("opportunity_history",),
-     "an opportunity_history table (or stage_history for stage moves only)"),
-    ("pipeline_health", "walk by group", ("opportunity_history", "reps.team"),
-     "an opportunity_history table and a team for each rep (reps.team), the default group"),
-    ("pipeline_health", "coverage", ("open", "quotas"), "open deals with close dates and " + _Q),
+    ("territory_design", "field territories", ("accounts",), "accounts"),
+    ("pipeline_health", "pipeline walk", ("closed|open",), "deals with close dates"),
+    ("pipeline_health", "walk by group", ("closed|open", "reps.team"),
+     "deals with close dates and a team for each rep (reps.team), the default group"),
+    ("pipeline_health", "coverage", ("open", "quotas", "period_open"),
+     "open deals with close dates, " + _Q + " and a period still running (once it is over no "
+     "pipeline is left to cover)"),
     ("pipeline_health", "slips", ("opportunity_history",),
      "an opportunity_history table (close-date pushes as they happened)"),
-    ("pipeline_health", "conversion funnel", ("opportunity_history|stage_history",),
-     "an opportunity_history or stage_history table (stage entry dates)"),
-    ("pipeline_health", "stuck deals", ("open", "opportunity_history|stage_history"),
+    ("pipeline_health", "conversion funnel", ("closed",), "won or lost deals with close dates"),
+    ("pipeline_health", "stuck deals", ("open_any", "opportunity_history|stage_history"),
      "open deals and an opportunity_history or stage_history table (days in stage)"),
-    ("pipeline_health", "crm hygiene", ("open",), "open deals"),
+    ("pipeline_health", "crm hygiene", ("open_any",), "open deals"),
     ("quotas_compensation", "quota setting", ("quotas|closed",),
      "a quotas table or won deals before the period (to set a company number from)"),
     ("quotas_compensation", "pay statement", ("quotas",), _Q + " for attainment-based pay"),
@@ -94,7 +98,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("quotas_compensation", "plan cost", ("quotas",), _Q + " to read past attainment"),
     ("quotas_compensation", "plan cost backtest", ("quotas",), _Q),
     ("quotas_compensation", "sensitivity of plan cost", ("quotas",), _Q + " (the cost simulation)"),
-    ("sales_strategy", "economics by motion", ("roles:field", "roles:inside"), _MOTIONS),
+    ("sales_strategy", "economics by motion", ("closed",), "won or lost deals with close dates"),
     ("sales_strategy", "coverage model", ("roles:field", "roles:inside"), _MOTIONS),
     ("sales_strategy", "coverage by segment", ("roles:field", "roles:inside", "accounts.segment"),
      _MOTIONS + " and each account's segment (accounts.segment)"),
@@ -114,12 +118,38 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 )
 
 
-def _met(ds, req: str) -> bool:
+_NO_HISTORY = ("without an opportunity_history table each deal's past state is read back from "
+               "its final row, so amount changes, pushes and owner moves show as zero")
+#: Sections that render with less than full data: (report, section) → (what full data needs,
+#: what the section shows without it). Shown by ``salesops validate`` as "with less".
+LESS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
+    ("pipeline_health", "pipeline walk"): (("opportunity_history",), _NO_HISTORY),
+    ("pipeline_health", "walk by group"): (("opportunity_history",), _NO_HISTORY),
+    ("pipeline_health", "conversion funnel"): (
+        ("opportunity_history|stage_history",),
+        ("without stage dates (opportunity_history or stage_history) only the share won is "
+        "measured, not stage-to-stage conversion")),
+    ("forecast", "the pipeline behind the number"): (
+        ("open",), "open deals without an expected close date are left out of the pipeline"),
+    ("territory_design", "field territories"): (
+        ("roles:field",), ("without reps with the role 'field' (reps.role) every rep is given a "
+        "territory")),
+    ("sales_strategy", "economics by motion"): (
+        ("roles:field", "roles:inside"),
+        "without " + _MOTIONS + " all reps are shown together"),
+}
+
+
+def _met(ds, req: str, period=None) -> bool:
     if "|" in req:
-        return any(_met(ds, r) for r in req.split("|"))
+        return any(_met(ds, r, period) for r in req.split("|"))
+    if req == "period_open":
+        return period is None or period.end > pd.Timestamp(ds.as_of)
     opp = ds.opportunities
     if req == "open":
         return bool(((opp["status"] == "open") & opp["close_date"].notna()).any())
+    if req == "open_any":
+        return bool((opp["status"] == "open").any())
     if req == "closed":
         return bool(opp["status"].isin(["won", "lost"]).any() and opp["close_date"].notna().any())
     if req.startswith("months:"):
@@ -137,19 +167,29 @@ def _met(ds, req: str) -> bool:
     return bool(len(df)) if not col else bool(col in df.columns and df[col].notna().any())
 
 
-def capabilities(ds) -> pd.DataFrame:
-    """Which report sections this data set can feed.
+def capabilities(ds, period=None) -> pd.DataFrame:
+    """Which report sections this data set can feed (for ``period``, a label or
+    :class:`~salesops_lib.periods.Period`, when given: some sections show nothing once it is
+    over).
 
     Returns
     -------
     DataFrame
         One row per section of :data:`SECTIONS`: ``report``, ``section``, ``available``
-        (bool: every requirement met) and ``needs`` (one sentence: what the section would
-        need; empty when available).
+        (bool: every requirement met, so the section shows its chart or table), ``needs``
+        (one sentence: what the section would need; empty when available) and ``less`` (for
+        an available section that renders with less than full data (:data:`LESS`), what it
+        shows without it; else empty).
     """
+    if period is not None and not hasattr(period, "end"):
+        from ..periods import Period
+
+        period = Period.parse(period, ds.fiscal_start_month)
     rows = []
     for report, section, reqs, needs in SECTIONS:
-        ok = all(_met(ds, r) for r in reqs)
+        ok = all(_met(ds, r, period) for r in reqs)
+        full, without = LESS.get((report, section), ((), ""))
+        less = without if ok and not all(_met(ds, r, period) for r in full) else ""
         rows.append({"report": report, "section": section, "available": ok,
-                     "needs": "" if ok else f"needs {needs}."})
+                     "needs": "" if ok else f"needs {needs}.", "less": less})
     return pd.DataFrame(rows)

@@ -19,7 +19,7 @@ def test_tiny_org_without_quotas_or_history(tiny_frames):
     del tiny_frames["quotas"]
     c = _cap(Dataset.from_frames(**tiny_frames))
     assert list(capabilities(Dataset.from_frames(**tiny_frames)).columns) == [
-        "report", "section", "available", "needs"]
+        "report", "section", "available", "needs", "less"]
     assert c.loc[("rep_performance", "win rate against role peers"), "available"]
     row = c.loc[("executive_summary", "attainment against quota")]
     assert not row["available"] and row["needs"] == "needs a quotas table (rep_id, period, quota)."
@@ -31,6 +31,10 @@ def test_tiny_org_without_quotas_or_history(tiny_frames):
     needs = cap.loc[~cap["available"], "needs"]
     assert needs.str.match(r"^needs .+\.$").all() and not needs.str.contains(r"\. ").any()
     assert (cap.loc[cap["available"], "needs"] == "").all()
+    # what an available section lacks is one clause (the command line adds the full stop)
+    less = cap.loc[cap["less"] != "", "less"]
+    assert len(less) and cap.loc[less.index, "available"].all()
+    assert not less.str.contains(r"\.$|\. ").any()
 
 
 def test_adding_a_table_makes_its_sections_available(tiny_frames):
@@ -42,18 +46,24 @@ def test_adding_a_table_makes_its_sections_available(tiny_frames):
     tiny_frames["reps"]["role"] = ["field", "inside"]
     after = _cap(Dataset.from_frames(**tiny_frames))
     assert after.loc[("forecast", "pipeline as it stood on past dates"), "available"]
-    assert after.loc[("territory_design", "field territories"), "available"]
-    assert not before.loc[("territory_design", "field territories"), "available"]
+    # without roles every rep gets a territory; with them, the field reps do
+    assert after.loc[("territory_design", "field territories"), "less"] == ""
+    assert "every rep is given a territory" in before.loc[("territory_design", "field territories"), "less"]
 
 
 def test_months_of_history_rule(tiny_frames):
     c = _cap(Dataset.from_frames(**tiny_frames))
-    # won deals close March and May 2026: 3 months, not a year
-    assert not c.loc[("rep_performance", "consistency by rep"), "available"]
+    # won deals close March and May 2026: 3 months, not a year or two
+    assert not c.loc[("executive_summary", "against last year"), "available"]
+    assert not c.loc[("forecast", "does the model beat the obvious?"), "available"]
+    assert not c.loc[("forecast", "history and forecast"), "available"]        # needs six
+    assert c.loc[("rep_performance", "consistency by rep"), "available"]       # needs two
     tiny_frames["opportunities"].loc[0, ["created_date", "close_date"]] = ["2024-01-01", "2024-03-01"]
     c = _cap(Dataset.from_frames(**tiny_frames))
-    assert c.loc[("rep_performance", "consistency by rep"), "available"]      # Mar 2024 – May 2026
-    assert c.loc[("forecast", "history and forecast"), "available"]
+    for section in (("executive_summary", "against last year"),                # Mar 2024 – May 2026
+                    ("forecast", "does the model beat the obvious?"),
+                    ("forecast", "history and forecast")):
+        assert c.loc[section, "available"], section
 
 
 def test_validate_prints_what_the_data_can_feed(tmp_path, tiny_frames, capsys):
@@ -63,8 +73,10 @@ def test_validate_prints_what_the_data_can_feed(tmp_path, tiny_frames, capsys):
     assert _cmd_validate(argparse.Namespace(source=str(folder), mapping=None)) == 0
     out = capsys.readouterr().out
     assert out.index("opportunities") < out.index("reports this data can feed")
-    assert "territory_design: 1 of 3 sections" in out
+    assert "territory_design: 2 of 3 sections (1 with less)" in out
     assert "maps and travel: needs coordinates of accounts and rep home bases." in out
+    assert "  ~ field territories: without reps with the role 'field' (reps.role) every rep " \
+           "is given a territory." in out
 
 
 def test_validate_takes_a_mapping(shared_data, capsys):
@@ -108,18 +120,24 @@ def test_without_quotas_the_sections_that_need_them_say_so(tiny_frames):
     # quota setting still works from past bookings; the pay curve needs only the plan
     assert ("quotas_compensation", "quota setting") in on.index
     assert ("quotas_compensation", "pay curve") in on.index
-    # no roles, no activities: the strategy sections say what they need
-    assert "both motions" in off[("sales_strategy", "economics by motion")]
+    # no roles, no activities: the strategy sections say what they need; economics by motion
+    # shows every rep together and says what splitting it would need
+    assert "both motions" in off[("sales_strategy", "coverage model")]
+    assert "both motions" in on.loc[("sales_strategy", "economics by motion"), "less"]
     assert "activities table" in off[("sales_strategy", "activity patterns")]
 
 
 def test_either_of_two_tables_feeds_a_section(tiny_frames):
     c = _cap(Dataset.from_frames(**tiny_frames))
-    assert not c.loc[("pipeline_health", "conversion funnel"), "available"]
+    assert not c.loc[("pipeline_health", "stuck deals"), "available"]
+    # the funnel shows the share won without stage dates, and says what it lacks
+    funnel = c.loc[("pipeline_health", "conversion funnel")]
+    assert funnel["available"] and "only the share won" in funnel["less"]
     tiny_frames["stage_history"] = pd.DataFrame({"opportunity_id": ["O3"], "stage": ["Proposal"],
                                                  "entered_date": ["2026-03-01"]})
     c = _cap(Dataset.from_frames(**tiny_frames))
-    assert c.loc[("pipeline_health", "conversion funnel"), "available"]
+    assert c.loc[("pipeline_health", "stuck deals"), "available"]
+    assert c.loc[("pipeline_health", "conversion funnel"), "less"] == ""
     assert not c.loc[("pipeline_health", "slips"), "available"]       # needs the history itself
 
 
@@ -134,3 +152,13 @@ def test_validate_names_the_compensation_sections_maven_cannot_feed(shared_data,
     assert "pay statement: needs a quotas table" in block
     assert "fairness: needs a quotas table" in block and "plan cost: needs a quotas table" in block
     assert "pipeline_health:" in out and "coverage: needs open deals with close dates and a quotas table" in out
+
+
+def test_pipeline_coverage_needs_a_period_still_running(tiny_frames):
+    ds = Dataset.from_frames(**tiny_frames)
+    assert _cap(ds).loc[("pipeline_health", "coverage"), "available"]          # no period named
+    running = capabilities(ds, ds.as_of.strftime("%Y") + "-Q4")                 # ends after as_of
+    assert running.set_index(["report", "section"]).loc[("pipeline_health", "coverage"), "available"]
+    over = capabilities(ds, "2025-Q4").set_index(["report", "section"])
+    row = over.loc[("pipeline_health", "coverage")]
+    assert not row["available"] and "a period still running" in row["needs"]

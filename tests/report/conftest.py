@@ -90,3 +90,42 @@ def parallel_probes(tmp_path_factory) -> ProbeRun:
     res = run_reports(out=root / "out", notebook_dir=nbs, data=str(data), period="2026-Q2",
                       jobs=2)
     return ProbeRun(res, nbs, root / "out", (before, os.getcwd()))
+
+
+#: Sections that are sentences by design, or by a parameter the default run leaves empty
+#: (``rep`` for the pay statement, ``calls`` for submitted commits).
+TEXT_SECTIONS = {("executive_summary", "what the numbers say"),
+                 ("forecast", "the forecast against the result"),
+                 ("forecast", "commits kept as submitted"),
+                 ("quotas_compensation", "pay statement")}
+
+
+def sections_shown(folder: Path) -> dict:
+    """``(report, section)`` → True when that ``##`` section (heading in lower case) of the
+    rendered page in ``folder`` shows a chart or a table; the lineage footer is not counted."""
+    import html
+    import re
+
+    shown = {}
+    for page in folder.glob("*.html"):
+        for part in re.split(r"<h2[^>]*>", page.read_text())[1:]:
+            head, _, body = part.partition("</h2>")
+            title = html.unescape(re.sub("<[^>]+>", "", head)).replace("¶", "").strip().lower()
+            body = body.split("<summary><b>Lineage")[0]
+            shown[(page.stem, title)] = "<img" in body or "<table" in body
+    return shown
+
+
+def capability_mismatches(ds, folder: Path, period: str) -> list:
+    """Sections where ``salesops validate`` (:func:`capabilities`) and the rendered pages
+    disagree: said available but shows only a sentence, or said missing but shows a chart or
+    table. Rows that are not a page heading (finer rows) and :data:`TEXT_SECTIONS` are skipped."""
+    from salesops_lib.data import capabilities
+
+    shown = sections_shown(folder)
+    out = []
+    for _, row in capabilities(ds, period).iterrows():
+        key = (row["report"], row["section"])
+        if key in shown and key not in TEXT_SECTIONS and shown[key] != row["available"]:
+            out.append((*key, "said available" if row["available"] else "said missing"))
+    return out

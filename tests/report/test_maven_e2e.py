@@ -45,3 +45,15 @@ def test_maven_pages_carry_the_dropped_rows_note_and_no_raw_errors(maven_run):
         text = page.read_text()
         assert "Traceback" not in text and "Error:" not in text, page.name
         assert "dropped" in text, f"{page.name} lacks the data-health note"
+
+
+def test_validate_tells_what_the_maven_pages_show(maven_run, shared_data):
+    """``salesops validate`` said the export fed none of the pipeline page's seven sections
+    while the page drew six of them: what it says now matches every section's chart or table."""
+    from salesops_lib import load_dataset
+
+    from .conftest import capability_mismatches
+
+    _, out = maven_run
+    ds = load_dataset(shared_data / "crm_sales_opportunities_maven", mapping="maven")
+    assert capability_mismatches(ds, out / "2017-Q4", "2017-Q4") == []

@@ -52,6 +52,15 @@ def test_every_notebook_renders(full_run):
         assert (out / "2026-Q3" / f"{name}.ipynb").is_file()
 
 
+def test_validate_tells_what_the_sample_pages_show(full_run):
+    from salesops_lib import load_dataset
+
+    from .conftest import capability_mismatches
+
+    _, out = full_run
+    assert capability_mismatches(load_dataset("sample"), out / "2026-Q3", "2026-Q3") == []
+
+
 def test_html_has_no_code_has_images_and_nothing_remote(full_run):
     _, out = full_run
     for html_file in (out / "2026-Q3").glob("*.html"):
