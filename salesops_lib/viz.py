@@ -183,6 +183,7 @@ def apply_style() -> None:
 
 def figure(title: str, xlabel: str, ylabel: str, ax=None, size=None):
     """A styled ``(fig, ax)`` with title and both axis labels set (units in the labels).
+    Labels start with a capital letter on every page ("period start" reads "Period start").
 
     Pass ``ax`` to draw into an existing axes (its figure is returned).
     """
@@ -192,8 +193,8 @@ def figure(title: str, xlabel: str, ylabel: str, ax=None, size=None):
     else:
         fig = ax.figure
     ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel[:1].upper() + xlabel[1:])
+    ax.set_ylabel(ylabel[:1].upper() + ylabel[1:])
     register_alt_text()
     return fig, ax
 

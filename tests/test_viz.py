@@ -132,3 +132,10 @@ def test_possessive_agrees_with_the_count():
     assert [viz.its(n) for n in (0, 1, 2)] == ["their", "its", "their"]
     assert f"{viz.count(1, 'deal', 'have')} no history: {viz.its(1)} state" == (
         "1 deal has no history: its state")
+
+
+def test_axis_labels_start_with_a_capital_on_every_page():
+    _, ax = viz.figure("Bookings: history and forecast", "period start (date)", "bookings ($)")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Period start (date)", "Bookings ($)")
+    _, ax = viz.figure("Map", "", "")
+    assert ax.get_xlabel() == ""
