@@ -17,7 +17,8 @@ import pandas as pd
 #: ``"open"`` (open deals with a close date), ``"open_any"`` (open deals, with or without one),
 #: ``"closed"`` (won or lost deals), ``"months:N"`` (won deals span at least N months),
 #: ``"roles:field"`` (some rep has that role), ``"period_open"`` (the report's period, when
-#: one is given, ends after the data's as-of date); ``a|b`` is met when either is. A section
+#: one is given, ends after the data's as-of date), ``"won_in_period"`` (a deal won in that
+#: period, when one is given); ``a|b`` is met when either is. A section
 #: without requirements renders on any valid data. "Available" means the section shows its
 #: chart or table; one that only says what it would need is not available.
 _Q = "a quotas table (rep_id, period, quota)"
@@ -45,14 +46,15 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("rep_performance", "sales cycle", ("closed",), "deals with created and close dates"),
     ("rep_performance", "potential-adjusted performance", ("accounts.owner_rep_id", "reps.hire_date"),
      "account owners (accounts.owner_rep_id) and rep hire dates (reps.hire_date)"),
-    ("rep_performance", "gap decomposition", ("closed",), "won or lost deals per rep"),
+    ("rep_performance", "gap decomposition", ("closed", "won_in_period"),
+     "won or lost deals per rep and a deal won in the period"),
     ("rep_performance", "ramp", ("reps.hire_date",), "rep hire dates (reps.hire_date)"),
     ("rep_performance", "roll-up by manager", ("reps.manager", "quotas"), "a manager for each rep and " + _Q),
     ("forecast", "how sure are we?", ("closed",), "won deals with close dates"),
-    ("forecast", "history and forecast", ("months:6",), "at least six months of won deals"),
+    ("forecast", "history and forecast", ("closed",), "won or lost deals with close dates"),
     ("forecast", "the pipeline behind the number", ("closed",), "won or lost deals with close dates"),
     ("forecast", "does the model beat the obvious?", ("months:24",), "at least two years of won deals"),
-    ("forecast", "were past ranges honest?", ("months:6",), "at least six months of won deals"),
+    ("forecast", "were past ranges honest?", ("closed",), "won or lost deals with close dates"),
     ("forecast", "are the stage probabilities honest?", ("opportunity_history|stage_history",),
      "an opportunity_history or stage_history table (a deal's stage on past dates)"),
     ("forecast", "pipeline as it stood on past dates", ("opportunity_history",), _HIST),
@@ -145,6 +147,11 @@ def _met(ds, req: str, period=None) -> bool:
         return any(_met(ds, r, period) for r in req.split("|"))
     if req == "period_open":
         return period is None or period.end > pd.Timestamp(ds.as_of)
+    if req == "won_in_period":
+        if period is None:
+            return True
+        won = ds.opportunities.loc[ds.opportunities["status"] == "won", "close_date"]
+        return bool(((won >= period.start) & (won <= period.end)).any())
     opp = ds.opportunities
     if req == "open":
         return bool(((opp["status"] == "open") & opp["close_date"].notna()).any())

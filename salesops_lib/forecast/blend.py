@@ -282,13 +282,16 @@ def coverage(past: pd.DataFrame) -> pd.DataFrame:
     (share of actuals inside the range), ``n`` replayed moments, ``periods`` (how many
     distinct periods they judge), ``cov_low``/``cov_high`` (95% interval of the coverage,
     :func:`~salesops_lib.forecast.intervals.coverage_summary` on one case per period: the
-    moments of one period share its actual, so they are not independent)."""
+    moments of one period share its actual, so they are not independent). ``wape`` and
+    ``bias`` are NaN when the replayed periods booked nothing."""
     if past.empty:
         return pd.DataFrame(columns=["source", "wape", "bias", "coverage", "n", "periods",
                                      "cov_low", "cov_high"])
     g = past.assign(e=past["value"] - past["actual"]).groupby("source", sort=False)
-    out = pd.DataFrame({"wape": g["e"].apply(lambda e: e.abs().sum()) / g["actual"].sum(),
-                        "bias": g["e"].sum() / g["actual"].sum(),
+    # undefined (not infinite) when nothing was booked in the replayed periods
+    total = g["actual"].sum().where(lambda a: a > 0)
+    out = pd.DataFrame({"wape": g["e"].apply(lambda e: e.abs().sum()) / total,
+                        "bias": g["e"].sum() / total,
                         "coverage": g["covered"].mean(), "n": g.size(),
                         "periods": g["period"].nunique()})
     ci = [coverage_summary(c, overlap=len(c) / k) for (_, c), k

@@ -248,6 +248,11 @@ def by_team(ds: Dataset, period) -> pd.DataFrame:
                                               "coverage"]]
     t = cur.merge(q, on="team", how="outer").merge(prev, on="team", how="left").merge(
         out, on="team", how="left")
+    # every team is a row, with $0 when it closed nothing (a period without a closed deal and
+    # without quotas read as if the data had no teams)
+    teams = pd.DataFrame({"team": pd.unique(ds.reps["team"].dropna().astype(str))})
+    t["team"] = t["team"].astype(str)
+    t = teams.merge(t, on="team", how="outer")
     for c in ["bookings", "won", "lost"]:
         t[c] = t[c].fillna(0)
     if not cw["previous_available"]:
@@ -462,6 +467,9 @@ def team_reading(teams: pd.DataFrame, elapsed: float = 1.0) -> str:
     if teams.empty:
         return "A view by team needs each rep's team, which the data do not have."
     t = teams.dropna(subset=["attainment"])
+    if t.empty and not (teams["bookings"] > 0).any():
+        return ("No team has booked a deal in the period yet; attainment by team needs quotas, "
+                "which the data do not have.")
     if t.empty:
         best = teams.loc[teams["bookings"].idxmax()]
         return (f"{best['team']} booked the most ({viz.money(best['bookings'])}); attainment "

@@ -170,9 +170,12 @@ def reading_coverage(cov: pd.DataFrame) -> str:
 
 
 def coverage_table(cov: pd.DataFrame):
-    """Coverage per group as a display table; nothing once the period is over (the reading,
-    shown before it, says so); the win-rate column says when it counts deals."""
+    """Coverage per group as a display table; nothing once the period is over or without
+    any quota (the reading, shown before it, says so); the win-rate column says when it
+    counts deals."""
     if len(cov) and (cov["verdict"] == "period over").all():
+        return None
+    if cov.empty or cov["quota"].isna().all():
         return None
     t = cov.rename(columns={"group": "Group"})
     if cov.attrs.get("win_rate_basis") == "count":

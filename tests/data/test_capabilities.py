@@ -56,13 +56,11 @@ def test_months_of_history_rule(tiny_frames):
     # won deals close March and May 2026: 3 months, not a year or two
     assert not c.loc[("executive_summary", "against last year"), "available"]
     assert not c.loc[("forecast", "does the model beat the obvious?"), "available"]
-    assert not c.loc[("forecast", "history and forecast"), "available"]        # needs six
     assert c.loc[("rep_performance", "consistency by rep"), "available"]       # needs two
     tiny_frames["opportunities"].loc[0, ["created_date", "close_date"]] = ["2024-01-01", "2024-03-01"]
     c = _cap(Dataset.from_frames(**tiny_frames))
     for section in (("executive_summary", "against last year"),                # Mar 2024 – May 2026
-                    ("forecast", "does the model beat the obvious?"),
-                    ("forecast", "history and forecast")):
+                    ("forecast", "does the model beat the obvious?")):
         assert c.loc[section, "available"], section
 
 

@@ -156,3 +156,13 @@ def test_coverage_counts_one_case_per_period_not_per_moment():
         pytest.approx((1 - 0.975 ** 0.5, 0.975 ** 0.5), abs=1e-4)
     # errors 0, 0, 0, −50, −50, −50 against actuals summing to 750
     assert c.at["pipeline", "wape"] == pytest.approx(150 / 750)
+
+
+def test_coverage_error_is_undefined_when_nothing_was_booked():
+    # a small export's replayed quarters booked $0: the table read "inf%" for the pipeline
+    past = pd.DataFrame({"period": ["2026-Q1", "2026-Q2"], "source": "pipeline", "week": 1,
+                         "value": [500.0, 0.0], "lower": 0.0, "upper": 900.0,
+                         "actual": 0.0, "covered": True})
+    c = B.coverage(past).set_index("source")
+    assert np.isnan(c.at["pipeline", "wape"]) and np.isnan(c.at["pipeline", "bias"])
+    assert c.at["pipeline", "coverage"] == 1.0

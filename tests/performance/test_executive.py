@@ -68,6 +68,18 @@ def test_by_team(tiny):
     assert "0 of 2 teams reached quota" in ex.team_reading(t.reset_index())
 
 
+def test_by_team_in_a_period_without_closed_deals_or_quotas(tiny):
+    """Every team is a row at $0: the page said "a view by team needs each rep's team" on a
+    Salesforce export whose teams simply closed nothing yet in the quarter."""
+    ds = Dataset.from_frames(**tiny, as_of="2026-11-15")
+    t = ex.by_team(ds, "2026-Q4").set_index("team")
+    assert sorted(t.index) == ["East", "West"] and (t["bookings"] == 0).all()
+    assert t["quota"].isna().all()
+    assert ex.team_reading(t.reset_index()) == (
+        "No team has booked a deal in the period yet; attainment by team needs quotas, which "
+        "the data do not have.")
+
+
 def test_readings_say_the_numbers(tiny):
     ds = Dataset.from_frames(**tiny, as_of="2026-06-30")
     r = ex.org_readings(ex.org_headline(ds, "2026-Q2"))

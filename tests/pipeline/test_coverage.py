@@ -38,6 +38,8 @@ def test_coverage_without_quotas_says_so():
     c = pipeline.coverage(ds, "2026-Q4", by=None)
     assert np.isnan(c["coverage"].iloc[0]) and c["verdict"].iloc[0] == "unknown"
     assert "needs quotas" in pipeline.reading_coverage(c)
+    # no table of dashes under the sentence (a Salesforce export without quotas showed one)
+    assert pipeline.coverage_table(c) is None
 
 
 def test_coverage_interval_is_seeded():
