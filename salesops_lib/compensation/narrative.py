@@ -59,8 +59,9 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
 
 
 def quota_table(table: pd.DataFrame, by: str = "team"):
-    """Quota per team (rows) and method (columns); nothing when there is no company number."""
-    if table.empty:
+    """Quota per team (rows) and method (columns); nothing when there is no company number or
+    no team to split it by (the reading says so)."""
+    if table.empty or table.attrs.get("no_group"):
         return None
     shown = table.rename(columns={m: _label(m) for m in table.columns if m != by})
     return viz.table(shown, {c: "money" for c in shown.columns if c != by})
@@ -72,6 +73,9 @@ def reading_methods(table: pd.DataFrame, chosen: str, by: str = "team") -> str:
         return ("Quota setting needs a quotas table or won deals before the period to set a "
                 "company number from; this data has neither.")
     methods = [c for c in table.columns if c != by]
+    if table.attrs.get("no_group"):
+        return (f"The company number is {viz.money(table[chosen].sum())}; splitting it by {by} "
+                f"needs each rep's {by} (reps.{by}), which the data do not have.")
     spread = table[methods].max(axis=1) - table[methods].min(axis=1)
     i = int(spread.idxmax())
     text = (f"The chosen method is {_label(chosen).lower()}. The methods disagree most on "

@@ -53,7 +53,7 @@ def plot_cost(sim, ax=None, *, title: str = "Plan cost across simulated outcomes
 def plot_quota_by_team(table: pd.DataFrame, by: str = "team", ax=None, *,
                        title: str = "Quota by team and method"):
     """Grouped bars: quota per ``by`` (rows) under each method (the other columns)."""
-    if table.empty:          # no company number: the reading says why
+    if table.empty or table.attrs.get("no_group"):   # the reading says why
         return None
     fig, ax = viz.figure(title, "", "Quota for the period ($)", ax=ax, size=(10, 4.4))
     methods = [c for c in table.columns if c != by]

@@ -200,7 +200,8 @@ def compare_methods(ds, period, total: float | None = None, by: str = "team") ->
 
     Returns ``by`` then one column per method (sums equal the total); ``attrs
     ["fell_back_to_even"]`` lists the methods with no data for their weight (e.g. no bookings a
-    year earlier, no account owners), which split like ``even``. No company number: empty.
+    year earlier, no account owners), which split like ``even``; ``attrs["no_group"]`` is True
+    when no rep has a ``by`` value (one "(unassigned)" row). No company number: empty.
     """
     reps = ds.reps.set_index(ds.reps["rep_id"].astype(str))
     if total is None and company_number(ds, period) <= 0:      # no basis: nothing to split
@@ -215,6 +216,8 @@ def compare_methods(ds, period, total: float | None = None, by: str = "team") ->
             even.append(m)          # no data for this method's weight: it split evenly
     out = pd.DataFrame(cols).rename_axis(by).reset_index()
     out.attrs["fell_back_to_even"] = even
+    # no rep has a value of ``by``: the one "(unassigned)" row is only the company number
+    out.attrs["no_group"] = bool(by not in reps or reps[by].isna().all())
     return out
 
 

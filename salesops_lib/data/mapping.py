@@ -309,8 +309,8 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
         empty = _empty(df[col]) if col in df.columns else pd.Series(True, index=df.index)
         if empty.any():
             df[col] = df[col].where(~empty, value) if col in df.columns else value
-            notes.append(HealthNote(table, f"{int(empty.sum()):,} row(s) have no {col} in the "
-                                    f"source: kept under the placeholder {value!r}",
+            notes.append(HealthNote(table, f"{viz.count(empty.sum(), 'row', 'have')} no {col} "
+                                    f"in the source: kept under the placeholder {value!r}",
                                     int(empty.sum())))
     drop = spec.get("drop_if_missing") or []
     if drop:
@@ -321,8 +321,9 @@ def _map_table(table, df, spec, files, mapped, notes, read_extra=None) -> pd.Dat
                 f"has no such column; columns are {list(df.columns)}", file=file))
         empty = pd.concat([_empty(df[c]) for c in drop], axis=1).any(axis=1)
         if empty.any():
+            cols = ", ".join(drop[:-1]) + (" or " if len(drop) > 1 else "") + drop[-1]
             notes.append(HealthNote(table, f"{viz.count(empty.sum(), 'row')} dropped by the mapping "
-                                    f"because {', '.join(drop)} is empty", int(empty.sum())))
+                                    f"because {cols} is empty", int(empty.sum())))
             # keep the source row numbers so later errors still point at the file's lines
             df = df[~empty]
     for new, note, rows in filled:                 # counted on the rows the mapping kept

@@ -184,8 +184,8 @@ def validate_tables(raw: dict, files: dict | None = None):
             already = any(p.table == table and p.column == col for p in problems)
             if empty.any() and not already:
                 rows, n = _examples(df, empty, table, file)
-                problems.append(Problem(table, col, f"{n} row(s) have no value in a required column",
-                                        rows, n, file))
+                problems.append(Problem(table, col, f"{viz.count(n, 'row', 'have')} no value in a "
+                                        "required column", rows, n, file))
         problems += _pandera_problems(table, df, file)
         frames[table] = df
     if not problems:
@@ -296,11 +296,12 @@ def health_notes(frames: dict, as_of: pd.Timestamp) -> list[HealthNote]:
     opp = frames["opportunities"]
     n = int(((opp["status"] == "open") & (opp["close_date"] < as_of)).sum())
     if n:
-        notes.append(HealthNote("opportunities", f"{n:,} open deals have a close date before "
-                                f"{as_of:%Y-%m-%d} (stale pipeline)", n))
+        notes.append(HealthNote("opportunities", f"{viz.count(n, 'open deal', 'have')} a close "
+                                f"date before {as_of:%Y-%m-%d} (stale pipeline)", n))
     n = int(((opp["status"] == "open") & opp["close_date"].isna()).sum())
     if n:
-        notes.append(HealthNote("opportunities", f"{n:,} open deals have no expected close date", n))
+        notes.append(HealthNote("opportunities",
+                                f"{viz.count(n, 'open deal', 'have')} no expected close date", n))
     n = int(((opp["status"] == "won") & (opp["amount"] == 0)).sum())
     if n:
         notes.append(HealthNote("opportunities", f"{viz.count(n, 'won deal', 'have')} an amount of 0", n))

@@ -190,11 +190,14 @@ def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:
     """Blend weight per source, :math:`\\propto 1/\\mathrm{WAPE}^2` on past periods.
 
     With ``week``, only past forecasts made at the nearest week of the period count (the
-    pipeline knows more late in a quarter than early). Equal weights without history.
+    pipeline knows more late in a quarter than early). Equal weights without history, or
+    when the past periods booked nothing (every WAPE undefined: the blend, and the page's
+    headline, read "–" on a small export).
     """
+    equal = pd.Series({"timeseries": 0.5, "pipeline": 0.5})
     past = past[past["source"].isin(("timeseries", "pipeline"))] if len(past) else past
     if past.empty:
-        return pd.Series({"timeseries": 0.5, "pipeline": 0.5})
+        return equal
     rows = past
     if week is not None:
         dist = (past["week"] - week).abs()
@@ -203,6 +206,8 @@ def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:
             rows = near
     err = (rows["value"] - rows["actual"]).abs().groupby(rows["source"]).sum()
     wape = err / rows["actual"].abs().groupby(rows["source"]).sum()
+    if not np.isfinite(wape.to_numpy(float)).all():
+        return equal
     inv = 1.0 / np.maximum(wape, 1e-6) ** 2
     return inv / inv.sum()
 

@@ -254,15 +254,21 @@ def run_rate(ds, period: str | Period, as_of, *, lookback: int = 4, by: str | No
 _estimate = correlation   # the module-level estimator, shadowed by an argument below
 
 
+def _group_variance(d: pd.DataFrame, corr: dict) -> pd.Series:
+    """:func:`correlated_variance` of each ``unique_id``'s open deals (empty without any: a
+    replayed date with no open deal, where pandas' ``apply`` gives an empty frame)."""
+    if d.empty:
+        return pd.Series(dtype=float)
+    return d.groupby("unique_id").apply(lambda g: correlated_variance(g, corr),
+                                        include_groups=False)
+
+
 def with_correlation(pf: PipelineForecast, corr: dict) -> PipelineForecast:
     """The same forecast with its interval recomputed for deal-outcome correlations ``corr``
     (``team``, ``all``): values unchanged, ``sd``, ``lower``, ``upper``, ``total_sd`` new."""
     corr = {**NO_CORRELATION, **corr}
     d = pf.deals.assign(q=pf.deals["p_win"] * pf.deals["p_time"])
-    indep = d.groupby("unique_id").apply(lambda g: correlated_variance(g, NO_CORRELATION),
-                                         include_groups=False)
-    new = d.groupby("unique_id").apply(lambda g: correlated_variance(g, corr),
-                                       include_groups=False)
+    indep, new = _group_variance(d, NO_CORRELATION), _group_variance(d, corr)
     s = pf.summary.set_index("unique_id")
     rr_var = (s["sd"] ** 2 - indep.reindex(s.index).fillna(0.0)).clip(lower=0)
     s["sd"] = np.sqrt(new.reindex(s.index).fillna(0.0) + rr_var)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import viz
+from ..measures import UNASSIGNED
 from ..periods import Period
 from . import calls as calls_
 from . import timeseries as fc_
@@ -308,8 +309,19 @@ def track_record(ds, ol, recorded: pd.DataFrame | None = None) -> pd.DataFrame:
     return track_.summary(acc)
 
 
+def no_groups(ol) -> bool:
+    """True when no rep has a ``by`` value (one "(unassigned)" group: the total again)."""
+    g = ol.groups[ol.groups["level"] == ol.by]
+    return bool(len(g)) and (g["unique_id"].astype(str) == UNASSIGNED).all()
+
+
 def groups_view(ol):
-    """The reconciled forecast of the ``by`` groups beside quota, with the method used."""
+    """The reconciled forecast of the ``by`` groups beside quota, with the method used; the
+    sentence saying what a breakdown needs when no rep has a ``by`` value."""
+    if no_groups(ol):
+        return viz.callout(f"A forecast by {_label(ol.by).lower()} needs each rep's {ol.by} "
+                           f"(reps.{ol.by}), which the data do not have; the total is the "
+                           "page's headline.")
     g = ol.groups[ol.groups["level"] == ol.by]
     quota = "quota" in g and g["quota"].notna().any()
     cols = ["unique_id", "value", "lower", "upper", "base"] + (["quota", "attainment"] if quota
@@ -346,6 +358,8 @@ def plot_groups(ol):
     quota when the data has quotas; returns the figure."""
     from .plots import plot_period_by_group
 
+    if no_groups(ol):                       # the table's sentence says what it needs
+        return None
     f = groups_chart_frame(ol)
     quota = "quota" in f and f["quota"].notna().any()
     made = f" made on {ol.as_of:%d %b %Y}" if closed(ol) else ""

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from salesops_lib import compensation as comp
-from salesops_lib import load_dataset
+from salesops_lib import load_dataset, viz
 from salesops_lib.data import Dataset
 
 MAVEN = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -125,3 +125,10 @@ def test_reps_without_team_are_unassigned():
     ds = _tiny(won=True)
     methods = comp.compare_methods(ds, "2025-Q4")
     assert methods["team"].tolist() == ["(unassigned)"]
+    # no rep has a team: no one-row table or chart, the reading says what the split needs
+    assert methods.attrs["no_group"]
+    assert comp.quota_table(methods) is None and comp.plot_quota_by_team(methods) is None
+    total = methods["blend"].sum()
+    assert comp.reading_methods(methods, "blend") == (
+        f"The company number is {viz.money(total)}; splitting it by team needs each rep's team "
+        "(reps.team), which the data do not have.")

@@ -255,8 +255,8 @@ def test_maven_traps_are_named_without_drop(shared_data):
         load_dataset(shared_data / "crm_sales_opportunities_maven", mapping)
     msg = str(info.value)
     # 1,425 open deals lack an account; 500 prospecting deals lack an engage date
-    assert "opportunities.account_id" in msg and "1425 row(s) have no value" in msg
-    assert "opportunities.created_date" in msg and "500 row(s) have no value" in msg
+    assert "opportunities.account_id" in msg and "1,425 rows have no value" in msg
+    assert "opportunities.created_date" in msg and "500 rows have no value" in msg
 
 
 def test_maven_loads_through_mapping(shared_data):

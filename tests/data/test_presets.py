@@ -141,6 +141,10 @@ def test_hubspot_all_deals_export():
     assert opp.loc["9876543212", "account_id"] == "(no company)"
     assert "(no company)" in set(ds.accounts["account_name"])
     assert any("no account_id" in str(n) and "(no company)" in str(n) for n in ds.health)
+    # counts agree with their noun and verb (it read "1 row(s) have", "1 open deals have")
+    notes = [n.message if hasattr(n, "message") else str(n) for n in ds.health]
+    assert any("1 row has no account_id in the source" in n for n in notes), notes
+    assert any("1 open deal has no expected close date" in n for n in notes), notes
     assert opp.loc["9876543213", "account_id"] == "Acme Corporation"    # first of two companies
     assert sorted(ds.reps["rep_id"]) == ["(no owner)", "Ann Lee", "Bob Diaz"]
     assert opp["forecast_category"].tolist() == ["closed", "omitted", "commit", "pipeline"]
@@ -166,7 +170,7 @@ def test_maven_preset_note_reaches_the_data_health_block(shared_data):
     ds = load_dataset(shared_data / "crm_sales_opportunities_maven", mapping="maven")
     assert len(ds.opportunities) == 7212
     block = lineage.health(ds).data
-    assert "1,588 rows dropped by the mapping" in block
+    assert "1,588 rows dropped by the mapping because account_id or created_date is empty" in block
 
 
 def test_maven_revenue_in_millions_becomes_dollars_of_potential(shared_data):

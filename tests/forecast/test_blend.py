@@ -37,6 +37,8 @@ def test_blend_weights_are_inverse_squared_wape_and_bounds_hold_both_sources():
     assert b["value"] == pytest.approx(180)
     assert (b["lower"], b["upper"]) == (50.0, 250.0)      # the envelope, never excluding one
     assert B.weights(past.iloc[:0]).tolist() == [0.5, 0.5]
+    # past quarters that booked nothing: no WAPE to weight by, so equal weights (not NaN)
+    assert B.weights(past.assign(actual=0.0)).tolist() == [0.5, 0.5]
 
 
 def test_replayed_blends_use_only_earlier_periods():

@@ -271,3 +271,14 @@ def test_plots_return_titled_figures(ds):
     assert "%" in fig2.axes[0].get_xlabel()
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_correlated_range_on_a_date_without_open_deals():
+    """A replayed date with no open deal (a small HubSpot export): the forecast page failed
+    with "Columns must be same length as key" instead of giving the run-rate's range."""
+    closed_only = make_ds([d for d in DEALS if d[1] != "open"])
+    pf = P.pipeline_forecast(closed_only, "2026-Q2", AS_OF, correlation=None)
+    assert pf.deals.empty
+    out = P.with_correlation(pf, {"team": 0.3, "all": 0.1})
+    assert out.value == pytest.approx(pf.value)
+    assert out.summary["sd"].tolist() == pytest.approx(pf.summary["sd"].tolist())

@@ -41,3 +41,20 @@ def test_total_coverage_sentence_counts_overlapping_windows():
     assert "about 4 independent" in s and "3-period windows" in s
     assert total_coverage(SimpleNamespace(totals=t.assign(n_windows=2))) == \
         "too few past windows to judge the period-total range"
+
+
+def test_a_breakdown_no_rep_belongs_to_says_what_it_needs():
+    """The HubSpot export has no teams: the page drew a chart and a table of one "(unassigned)"
+    team, its value a dash."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from salesops_lib.forecast import views
+
+    ol = SimpleNamespace(by="team", groups=pd.DataFrame({
+        "level": ["team", "total", "rep_id"], "unique_id": ["(unassigned)", "total", "Ann"]}))
+    assert views.no_groups(ol) and views.plot_groups(ol) is None
+    assert "needs each rep&#x27;s team (reps.team)" in views.groups_view(ol).data
+    ol.groups.loc[0, "unique_id"] = "East"
+    assert not views.no_groups(ol)
