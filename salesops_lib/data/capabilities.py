@@ -53,7 +53,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("forecast", "how sure are we?", ("closed",), "won deals with close dates"),
     ("forecast", "history and forecast", ("closed",), "won or lost deals with close dates"),
     ("forecast", "the pipeline behind the number", ("closed",), "won or lost deals with close dates"),
-    ("forecast", "does the model beat the obvious?", ("months:24",), "at least two years of won deals"),
+    ("forecast", "does the model beat the obvious?", ("months:12",), "a year of won deals"),
     ("forecast", "were past ranges honest?", ("closed",), "won or lost deals with close dates"),
     ("forecast", "are the stage probabilities honest?", ("opportunity_history|stage_history",),
      "an opportunity_history or stage_history table (a deal's stage on past dates)"),

@@ -22,3 +22,17 @@ def test_report_on_a_lazy_database(tmp_path, monkeypatch):
     assert "Executive summary" in html and "Bookings" in html
     # the runner held the source lazily and did not cache it for the kernels (each opens it)
     assert stored == []
+
+
+def test_every_report_on_a_lazy_database_agrees_with_validate(tmp_path, monkeypatch):
+    """All seven pages from a database the runner keeps lazy (as one too large for memory),
+    two years of the sample: each renders, and each section shows what validate says."""
+    from .conftest import capability_mismatches
+
+    db = tmp_path / "crm.duckdb"
+    to_duckdb(load_dataset("sample:accounts=300,reps=10,years=2,seed=3"), db)
+    monkeypatch.setenv("SALESOPS_LAZY_ROWS", "10")
+    res = run_reports(out=tmp_path / "out", data=f"duckdb:///{db}")
+    assert {r.name: r.error for r in res.results if r.status != "ok"} == {}
+    ds = load_dataset(f"duckdb:///{db}")
+    assert capability_mismatches(ds, tmp_path / "out" / res.period, res.period) == []
