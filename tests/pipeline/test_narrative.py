@@ -141,9 +141,12 @@ def test_every_section_runs_on_a_source_with_history():
     for styler in (pipeline.windows_table(ds, "2026-Q4", end="2026-10-31"),
                    pipeline.group_table(ds, "2026-Q4", end="2026-10-31", by="team"),
                    pipeline.path_table(ds, "2026-Q4", end="2026-10-31"),
-                   # as of mid-quarter: a finished period has no coverage table
-                   pipeline.coverage_table(pipeline.coverage(
-                       dataclasses.replace(ds, as_of=pd.Timestamp("2026-11-15")), "2026-Q4")),
+                   # as of mid-quarter (a finished period has no coverage table), with
+                   # quotas (without any, the reading says so and there is no table)
+                   pipeline.coverage_table(pipeline.coverage(dataclasses.replace(
+                       ds, as_of=pd.Timestamp("2026-11-15"), quotas=pd.DataFrame({
+                           "rep_id": ds.reps["rep_id"], "period": "2026-Q4",
+                           "quota": 1000.0})), "2026-Q4")),
                    pipeline.flow_table(pipeline.flow_conversion(ds, as_of=d)),
                    pipeline.rules_table(pipeline.audit(ds, as_of=d)[1])):
         assert "<table" in styler.to_html()
