@@ -76,13 +76,23 @@ YEAR: dict[str, int] = {"D": 365, "W": 52, "M": 12, "Q": 4}
 #: How each model is named on a page.
 LABELS: dict[str, str] = {"snaive": "seasonal naive", "ets": "ETS", "theta": "Theta",
                           "mstl": "MSTL", "prophet": "Prophet", "ensemble": "ensemble",
-                          "prophet_default": "default Prophet", "auto": "automatic choice"}
+                          "prophet_default": "default Prophet", "auto": "automatic choice",
+                          "naive": "naive (last value)"}
 
 
 def model_label(name) -> str:
     """A model's name for a page: ``"snaive+prophet"`` (a mix) reads "seasonal naive +
     Prophet"; an unknown name is shown as is."""
     return " + ".join(LABELS.get(part, part) for part in str(name).split("+"))
+
+
+def effective_model(name: str, n: int, freq: str) -> str:
+    """The model a fit on ``n`` points really ran: seasonal naive needs more than one season
+    and falls back to naive (last value) below it (:func:`_statsforecast`), so a page says
+    "naive", not "seasonal naive", for a forecast that repeats the last value."""
+    if n > SEASON[freq]:
+        return name
+    return "+".join("naive" if part == "snaive" else part for part in str(name).split("+"))
 
 
 def candidates(freq: str) -> tuple[str, ...]:

@@ -246,7 +246,7 @@ def _one_series(uid: str, df: pd.DataFrame, spec: dict):
         fc = _fit(name, df, h, spec)
         fc = scale_bounds(fc, factor_of_steps(factors, np.arange(1, len(fc) + 1)))
         fc.insert(0, "unique_id", uid)
-        fc["model"] = name
+        fc["model"] = _models.effective_model(name, len(df), spec["freq"])
     return fc, bt, auto, cal
 
 

@@ -317,3 +317,18 @@ def test_daily_prophet_with_holidays_and_weekly_baseline():
     fw = F.forecast(weekly, 2, model="snaive", n_jobs=1)
     # seasonal naive, 52 weeks back: the values of weeks 18 and 19
     assert fw["yhat"].tolist() == [18.0, 19.0]
+
+
+def test_a_seasonal_naive_forecast_on_less_than_a_season_is_named_naive():
+    """Seven months of bookings (the Maven export's first quarter-start): the forecast repeats
+    the last value, and the page's legend said "seasonal naive"."""
+    short = pd.DataFrame({"unique_id": "total", "y": [5.0, 7, 6, 9, 8, 7, 10],
+                          "ds": pd.date_range("2017-03-01", periods=7, freq="MS")})
+    fc = F.forecast(short, 3, model="snaive")
+    assert set(fc["model"]) == {"naive"} and fc["yhat"].tolist() == [10.0, 10.0, 10.0]
+    assert M.model_label("naive+prophet") == "naive (last value) + Prophet"
+    longer = pd.DataFrame({"unique_id": "total", "y": np.arange(30.0),
+                           "ds": pd.date_range("2015-01-01", periods=30, freq="MS")})
+    assert set(F.forecast(longer, 3, model="snaive")["model"]) == {"snaive"}
+    assert M.effective_model("snaive+prophet", 12, "M") == "naive+prophet"
+    assert M.effective_model("snaive+prophet", 13, "M") == "snaive+prophet"
