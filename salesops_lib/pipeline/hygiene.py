@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..measures import UNASSIGNED, group_values, state_as_of
-from .conversion import stage_entries, stage_order, stuck_deals
+from .conversion import has_stage_dates, stage_entries, stage_order, stuck_deals
 
 #: rule -> (severity, what it means)
 RULES = {
@@ -97,6 +97,11 @@ def audit(ds, as_of=None, *, outlier_z: float = 3.5, name_similarity: float = 0.
             "no next step")
     else:
         checkable["missing next step"] = False
+    if not has_stage_dates(ds):
+        # only each open deal's current stage is known: days in stage, skips and moves back
+        # cannot be seen, so these rules are not checkable (not "0 deals")
+        for rule in ("stuck in stage", "stage skipped", "stage moved backward"):
+            checkable[rule] = False
     stuck = stuck_deals(ds, d)
     found["stuck in stage"] = stuck[["opportunity_id"]].assign(
         detail=(stuck["stage"].astype(str) + ": " + stuck["days_in_stage"].round().astype(int)

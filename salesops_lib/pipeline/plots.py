@@ -82,7 +82,8 @@ def plot_funnel(funnel: pd.DataFrame, ax=None, title: str = "Share of the cohort
     ``funnel``: as from :func:`cohort_funnel`.
     """
     f = funnel.reset_index(drop=True)
-    fig, ax = viz.figure(title, "Share of deals created in the cohort (%)", "", ax=ax)
+    fig, ax = viz.figure(title, "Share of deals created in the cohort (%)", "", ax=ax,
+                         size=(9, max(2.4, 0.6 * len(f) + 1.6)))     # a bar is a bar high
     y = np.arange(len(f))[::-1]
     ax.barh(y, f["share"], color=viz.COLORS["primary"], height=0.6,
             label="expected, open deals counted as still running")

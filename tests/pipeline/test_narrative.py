@@ -119,6 +119,11 @@ def test_maven_export_renders_with_sentences_for_what_it_lacks(shared_data):
     assert funnel["observed_share"].iloc[0] == pytest.approx((cohort["status"] == "won").mean())
     _, rules = pipeline.audit(ds)
     assert rules.set_index("rule").loc["missing close date", "deals"] > 0   # open deals have none
+    # without stage dates the stage rules cannot be checked: a dash, not "0 deals"
+    r = rules.set_index("rule")
+    for rule in ("stuck in stage", "stage skipped", "stage moved backward"):
+        assert not r.loc[rule, "checkable"] and pd.isna(r.loc[rule, "deals"]), rule
+    assert "stage skipped" in pipeline.reading_hygiene(rules)
     wf = pipeline.main_waterfall(ds, "2017-Q4")
     assert pipeline.reconciles(wf)
 
