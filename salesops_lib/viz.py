@@ -18,7 +18,10 @@ Every figure made here carries its title into the notebook output as the image's
 from __future__ import annotations
 
 import html
+import logging
+import os
 import warnings
+from functools import lru_cache
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -152,6 +155,36 @@ def pct_axis(ax, axis: str = "y"):
 # -------------------------------------------------------------------------------------------
 # charts
 # -------------------------------------------------------------------------------------------
+#: Fonts for what DejaVu Sans lacks, used when installed (Debian packages fonts-droid-fallback
+#: and fonts-symbola; ``.ci/run`` installs them): Chinese, Japanese and Korean names, and
+#: emoji, which otherwise draw as empty boxes. Matplotlib falls back glyph by glyph.
+FALLBACK_FONTS = {
+    "Droid Sans Fallback": "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "Symbola": "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
+}
+
+
+@lru_cache(maxsize=1)
+def font_family() -> tuple[str, ...]:
+    """DejaVu Sans, then each :data:`FALLBACK_FONTS` font that is installed (registered with
+    matplotlib when its font cache predates the install)."""
+    from matplotlib import font_manager
+
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    family = ["DejaVu Sans"]
+    for name, path in FALLBACK_FONTS.items():
+        if name not in known and os.path.exists(path):
+            font_manager.fontManager.addfont(path)
+            known.add(name)
+        if name in known:
+            family.append(name)
+    if len(family) > 1:
+        # the fallbacks have one weight: "findfont: Failed to find font weight bold" would be
+        # logged, and a report shows no log lines
+        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    return tuple(family)
+
+
 def apply_style() -> None:
     """Set matplotlib defaults for the house style (fonts, grid, palette, sizes)."""
     plt.rcParams.update({
@@ -174,7 +207,7 @@ def apply_style() -> None:
         "xtick.color": "#444444",
         "ytick.color": "#444444",
         "legend.frameon": False,
-        "font.family": "DejaVu Sans",
+        "font.family": list(font_family()),
         # CRM text (team, rep, account names) is shown as typed: "$", "^", "_" are no math
         "text.parse_math": False,
         "text.usetex": False,

@@ -139,3 +139,40 @@ def test_axis_labels_start_with_a_capital_on_every_page():
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("Period start (date)", "Bookings ($)")
     _, ax = viz.figure("Map", "", "")
     assert ax.get_xlabel() == ""
+
+
+def _fonts_installed() -> None:
+    """The fallback fonts are Debian packages that ``.ci/run`` installs: under CI a missing
+    one fails the test, elsewhere it is skipped."""
+    import os
+
+    import pytest
+
+    from .conftest import in_ci
+
+    missing = [n for n, p in viz.FALLBACK_FONTS.items() if not os.path.exists(p)]
+    if missing:
+        msg = f"fonts not installed: {', '.join(missing)} (.ci/run installs them)"
+        if in_ci():
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+
+
+def test_cjk_and_emoji_names_draw_without_empty_boxes_or_log_lines(caplog):
+    import io
+    import logging
+    import warnings
+
+    _fonts_installed()
+    assert viz.font_family()[0] == "DejaVu Sans" and len(viz.font_family()) == 3
+    names = ["東京 Ventas ☃ 🚀", "株式会社テスト", "Café ☕ 🚀", "😀 Emoji {rep} ^_^"]
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.INFO):
+        warnings.simplefilter("always")
+        fig, ax = viz.figure("Bookings by team: 東京 🚀", "Team", "Bookings ($)")
+        ax.bar(range(4), [1, 2, 3, 4])
+        ax.set_xticks(range(4), names)
+        fig.savefig(io.BytesIO(), format="png")
+    # matplotlib warns "Glyph ... missing from font(s)" for a character no font has
+    assert not [w for w in caught if "missing from" in str(w.message)]
+    assert not [r for r in caplog.records if r.name.startswith("matplotlib.font_manager")
+                and r.levelno >= logging.WARNING]
