@@ -468,9 +468,13 @@ def kpis(items: list[tuple]):
                                      for a, b, c, _ in items]})
 
 
-def callout(text: str, kind: str = "info"):
-    """A highlighted sentence (``kind``: info, warn, bad) with the text escaped."""
+def callout(text: str | None, kind: str = "info"):
+    """A highlighted sentence (``kind``: info, warn, bad) with the text escaped; nothing for
+    ``None`` (a sentence a page shows only when it applies)."""
     from IPython.display import HTML
+
+    if text is None:
+        return None
 
     colors = {"info": ("#EEF4FA", "#0B4F8A"), "warn": ("#FFF6E5", "#B26A00"),
               "bad": ("#FDECEC", "#C62828")}

@@ -31,7 +31,7 @@ from .narrative import (
     reading_methods,
     sensitivity_table,
 )
-from .pay import PayRun, payouts, plan_periods, run
+from .pay import PayRun, pay_period, pay_period_note, payouts, plan_periods, run
 from .plan import SAMPLE_PLAN, Plan, PlanError, load_plan
 from .plots import plot_cost, plot_fairness, plot_pay_curve, plot_quota_by_team
 from .quotas import (
@@ -84,6 +84,8 @@ __all__ = [
     "next_tier",
     "no_basis_sentence",
     "pay_curve",
+    "pay_period",
+    "pay_period_note",
     "payouts",
     "payouts_table",
     "period_pay",

@@ -272,7 +272,9 @@ def simulate(ds, plan, period, *, draws: int = 10_000, seed: int = 0, forecast=N
     q = current if quotas is None else quotas
     hist = attainment_history(ds, P, plan.period, history)
     model = attainment_model(hist, q, forecast, basis=current)
-    return _run(model, plan, draws, seed)
+    sim = _run(model, plan, draws, seed)
+    sim.summary["period"] = P.label
+    return sim
 
 
 _KEEP_CELLS = 5_000_000     # draws × reps kept in memory for sensitivity re-runs

@@ -20,6 +20,7 @@ from .. import viz
 from ..periods import Period
 from .cost import simulate
 from .narrative import _label
+from .pay import pay_period
 from .quotas import allocate, company_basis, known_before, trailing_months
 
 
@@ -66,8 +67,13 @@ def reading_basis(ds, period, method: str = "blend"):
 
 
 def plan_cost(ds, plan, period, *, seed: int = 0, forecast=None, quotas=None):
-    """:func:`cost.simulate`, or ``None`` when the data has no quotas (nothing to read past
-    attainment from)."""
+    """:func:`cost.simulate` for the period the plan pays (:func:`pay.pay_period`), or ``None``
+    when the data has no quotas (nothing to read past attainment from). When ``period`` is
+    not of the plan's kind (a month on a quarterly plan), ``forecast`` and ``quotas`` are of
+    ``period`` and do not apply: the pay period's own quotas are costed, without a forecast."""
     if not has_quotas(ds):
         return None
-    return simulate(ds, plan, period, seed=seed, forecast=forecast, quotas=quotas)
+    pay = pay_period(ds, plan, period)
+    if pay.label != Period.parse(period, ds.fiscal_start_month).label:
+        forecast = quotas = None
+    return simulate(ds, plan, pay, seed=seed, forecast=forecast, quotas=quotas)

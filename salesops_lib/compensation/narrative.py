@@ -45,15 +45,18 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
     if sim is None:          # no quotas in the data: no attainment to simulate from
         return cards + [("Plan cost", "–", "needs a quotas table")]
     s = sim.summary
+    # a month on a quarterly plan: the cost cards are of the quarter the plan pays
+    pays = (f" · {s['period']}" if s.get("period")
+            and str(getattr(forecast, "period", s["period"])) != s["period"] else "")
     return [
         ("Quota total", viz.money(total), vs),
         ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
          if cap > 0 else "no productivity history"),
-        ("Reps expected at quota", viz.pct(s["share_at_quota"]),
+        ("Reps expected at quota" + pays, viz.pct(s["share_at_quota"]),
          f"mean share over {s['draws']:,} simulated outcomes"),
-        ("Plan cost P50", viz.money(s["cost_p50"]),
+        ("Plan cost P50" + pays, viz.money(s["cost_p50"]),
          f"P10–P90 {viz.money(s['cost_p10'])}–{viz.money(s['cost_p90'])}"),
-        ("Cost of sales P50", viz.pct(s["cos_p50"], 1),
+        ("Cost of sales P50" + pays, viz.pct(s["cos_p50"], 1),
          f"P10–P90 {viz.pct(s['cos_p10'], 1)}–{viz.pct(s['cos_p90'], 1)}"),
     ]
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..measures import quota_for_period, state_as_of
-from ..periods import Period
+from ..periods import Period, period_containing
 from . import credit as _credit
 from .engine import evaluate
 from .plan import Plan, PlanError, load_plan
@@ -53,6 +53,31 @@ class PayRun:
     plan: Plan
     period: Period
     periods: tuple
+
+
+def pay_period(ds, plan, period) -> Period:
+    """The period of the plan's kind that a report on ``period`` pays: ``period`` itself when
+    it is of that kind, else the plan period holding its last day known (a monthly report on
+    a quarterly plan pays the quarter to date; a yearly one, the quarter holding the year's
+    end or the report date, whichever is first)."""
+    plan = load_plan(plan)
+    P = Period.parse(period, ds.fiscal_start_month)
+    if P.kind == plan.period:
+        return P
+    day = min(P.end, max(P.start, pd.Timestamp(ds.as_of).normalize()))
+    return period_containing(day, plan.period, ds.fiscal_start_month)
+
+
+def pay_period_note(ds, plan, period) -> str | None:
+    """The sentence a page shows when :func:`pay_period` is not ``period`` itself."""
+    plan = load_plan(plan)
+    P = Period.parse(period, ds.fiscal_start_month)
+    pay = pay_period(ds, plan, period)
+    if pay.label == P.label:
+        return None
+    return (f"The plan pays per {plan.period}: the pay statement, payouts and plan cost are for "
+            f"{pay.label}, the {plan.period} holding {P.label}'s last day reported "
+            f"({min(P.end, pay.end, pd.Timestamp(ds.as_of)):%d %b %Y}); quotas are for {P.label}.")
 
 
 def plan_periods(plan: Plan, period, fiscal_start_month: int = 1) -> list[Period]:

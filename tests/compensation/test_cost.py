@@ -130,3 +130,19 @@ def test_period_pay_with_a_gate_that_makes_pay_jump():
     # quota (0.5 + 0.1) and 130% pays 2x (0.5 + 0.6)
     got = comp.period_pay(np.array([0.9, 1.1, 1.3]), plan)
     assert got == pytest.approx([4000, 6000, 11000])
+
+
+def test_plan_cost_of_a_month_is_the_quarter_the_plan_pays(small_ds):
+    """A month on the quarterly sample plan: the quarter's cost, against the quarter's quotas
+    (a month's quotas against a quarter's pay read cost of sales three times too high)."""
+    month = comp.plan_cost(small_ds, "", "2025-08", seed=3)
+    quarter = comp.plan_cost(small_ds, "", "2025-Q3", seed=3)
+    assert month.summary["period"] == quarter.summary["period"] == "2025-Q3"
+    assert month.summary == quarter.summary
+    # the report's own forecast and quotas are of the month: not applied to the quarter
+    fc = SimpleNamespace(value=1.0, lower=0.5, upper=2.0, period="2025-08")
+    assert comp.plan_cost(small_ds, "", "2025-08", seed=3, forecast=fc).summary == month.summary
+    cards = comp.key_numbers(comp.proposed_quotas(small_ds, "2025-08", "even"),
+                             pd.DataFrame({"capacity": [1.0]}), fc, month)
+    assert [c[0] for c in cards][2:] == ["Reps expected at quota · 2025-Q3",
+                                         "Plan cost P50 · 2025-Q3", "Cost of sales P50 · 2025-Q3"]

@@ -209,3 +209,25 @@ def test_component_cap_on_a_measure():
     assert logo["attainment_to"].max() == pytest.approx(1.5)
     assert comp.period_pay(np.array([3.0]), comp.load_plan(plan))[0] == pytest.approx(
         10000 * (0.5 * 3.0 + 0.5 * 1.5))
+
+
+def test_a_report_period_of_another_kind_pays_the_plan_period_holding_it(golden_ds):
+    """A monthly (or yearly) report on a quarterly plan: the page failed with "pays per
+    quarter" on ``salesops report --period 2026-09``; it now pays the quarter holding the
+    period's last day known, and says so."""
+    import dataclasses
+
+    plan = base_plan()
+    assert comp.pay_period(golden_ds, plan, "2026-Q1").label == "2026-Q1"
+    assert comp.pay_period(golden_ds, plan, "2026-02").label == "2026-Q1"
+    assert comp.pay_period(golden_ds, plan, "2026").label == "2026-Q4"       # as of 2026-12-31
+    mid = dataclasses.replace(golden_ds, as_of=pd.Timestamp("2026-08-10"))
+    assert comp.pay_period(mid, plan, "2026").label == "2026-Q3"             # the year so far
+    assert comp.pay_period_note(golden_ds, plan, "2026-Q1") is None
+    note = comp.pay_period_note(golden_ds, plan, "2026-02")
+    assert note == ("The plan pays per quarter: the pay statement, payouts and plan cost are for "
+                    "2026-Q1, the quarter holding 2026-02's last day reported (28 Feb 2026); "
+                    "quotas are for 2026-02.")
+    pd.testing.assert_frame_equal(
+        comp.payouts(golden_ds, plan, comp.pay_period(golden_ds, plan, "2026-02")),
+        comp.payouts(golden_ds, plan, "2026-Q1"))

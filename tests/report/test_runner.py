@@ -264,3 +264,13 @@ def test_kept_rows_are_published_only_by_a_successful_notebook(tmp_path):
     assert len(ledger.read(out, data="sample")) == 1            # the failed run kept nothing
     source = (Path(__file__).resolve().parents[2] / "salesops_lib" / "report" / "runner.py")
     assert "ledger" not in source.read_text()                   # the runner knows no ledger
+
+
+def test_a_monthly_run_renders_the_quarterly_pay_plan(tmp_path):
+    """``salesops report --period 2026-09``: the quotas page failed ("pays per quarter") on
+    every monthly run; it pays the quarter to date and says so."""
+    res = run_reports(out=tmp_path / "out", period="2026-09", notebooks=["quotas_compensation"])
+    [nb] = res.results
+    assert nb.status == "ok", nb.error
+    html = (tmp_path / "out" / "2026-09" / "quotas_compensation.html").read_text()
+    assert "The plan pays per quarter" in html and "Plan cost P50 · 2026-Q3" in html
