@@ -162,7 +162,7 @@ def pipeline_factor(raw: pd.DataFrame, level: float = 80) -> tuple[float, int]:
 
 
 def period_backtest(ds, period: str | Period, *, granularity: str = "month",
-                    model: str = "auto", periods_back: int = 4, weeks=(1, 4, 7, 10, 13),
+                    model: str = "auto", periods_back: int = 4, weeks=None,
                     level: float = 80, seed: int = 0, n_jobs: int | None = None,
                     scheduler=None) -> pd.DataFrame:
     """Replay both forecasts on the ``periods_back`` periods before ``period``.
@@ -182,8 +182,26 @@ def period_backtest(ds, period: str | Period, *, granularity: str = "month",
     """
     p = Period.parse(period, ds.fiscal_start_month)
     return replay_blend(ds, p, granularity=granularity, model=model, periods_back=periods_back,
-                   weeks=weeks, level=level, seed=seed, n_jobs=n_jobs,
-                   scheduler=scheduler or None)[0]
+                   weeks=replay_weeks(p) if weeks is None else weeks, level=level, seed=seed,
+                   n_jobs=n_jobs, scheduler=scheduler or None)[0]
+
+
+#: Weeks of a quarter at which past quarters are replayed: its start, every three weeks, its end.
+QUARTER_WEEKS = (1, 4, 7, 10, 13)
+
+
+def week_scale(p: Period) -> float:
+    """How many quarter-weeks one week of ``p`` stands for: 1 for a quarter, about 4 for a
+    year, about a third for a month (the period's days over a quarter's 91)."""
+    return 1.0 if p.kind == "quarter" else ((p.end - p.start).days + 1) / 91
+
+
+def replay_weeks(p: Period) -> tuple[int, ...]:
+    """The weeks of ``p`` at which its past periods are replayed: :data:`QUARTER_WEEKS`
+    spread over the period's length (a year: 1, 13, 25, 37, 49; a month: 1 to 5), so a
+    year or a month is judged across its whole length, not only its first thirteen weeks."""
+    k = week_scale(p)
+    return tuple(sorted({1 + round((w - 1) * k) for w in QUARTER_WEEKS}))
 
 
 def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:
@@ -213,22 +231,25 @@ def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:
 
 
 def blend_interval(value: float, lower: dict, upper: dict, track: pd.DataFrame, week: int,
-                   level: float = 80) -> tuple[float, float, str]:
+                   level: float = 80, near_weeks: float = 3,
+                   floor: float = 0.0) -> tuple[float, float, str]:
     """The blend's ``level``% range from its own replayed errors (module docstring).
 
-    ``track`` holds past blend rows (``week``, ``value``, ``actual``); those within three
-    weeks of ``week`` count when there are at least four, else all. ``lower``/``upper`` map
-    each source to its bounds (the envelope fallback). Returns ``(lower, upper, how)``.
+    ``track`` holds past blend rows (``week``, ``value``, ``actual``); those within
+    ``near_weeks`` weeks of ``week`` count when there are at least four, else all.
+    ``lower``/``upper`` map each source to its bounds (the envelope fallback). The lower
+    bound is at least ``floor`` (what the period has already booked: the period cannot end
+    below it). Returns ``(lower, upper, how)``.
     """
     t = track[track["value"] > 0]
-    near = t[(t["week"] - week).abs() <= 3]
+    near = t[(t["week"] - week).abs() <= near_weeks]
     t = near if len(near) >= 4 else t
     r = ((t["actual"] - t["value"]).abs() / t["value"]).to_numpy()
     q = conformal_factor(r, level) if len(r) else float("nan")
     if np.isnan(q):
-        return (float(min(lower.values())), float(max(upper.values())),
+        return (max(floor, float(min(lower.values()))), float(max(upper.values())),
                 "envelope of the two ranges (too little track record)")
-    return (max(0.0, value * (1 - q)), value * (1 + q),
+    return (max(floor, 0.0, value * (1 - q)), value * (1 + q),
             f"from the blend's own past errors ({len(r)} replays)")
 
 
@@ -350,7 +371,7 @@ class Outlook:
 
 def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | None = None,
             model: str = "auto", horizon: int = 3, level: float = 80, periods_back: int = 4,
-            weeks=(1, 4, 7, 10, 13), seed: int = 0, n_jobs: int | None = None,
+            weeks=None, seed: int = 0, n_jobs: int | None = None,
             scheduler=None, hierarchy=None, locked: dict | None = None) -> Outlook:
     """Time-series, pipeline and blended forecast of ``period`` as of the data's date.
 
@@ -373,6 +394,10 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
         Time-series procedure (``auto`` by default).
     horizon : int
         Steps forecast beyond the last complete bucket (at least to the period's end).
+    weeks : tuple of int, optional
+        Weeks of each past period at which it is replayed; default :func:`replay_weeks`
+        (1, 4, 7, 10, 13 for a quarter, spread over a year's or a month's length). The blend's
+        range (:func:`blend_interval`) is never below what the period has already booked.
     scheduler : str or distributed.Client, optional
         Dask scheduler address; ``""`` or None: local processes.
     hierarchy : DataFrame, optional
@@ -405,12 +430,14 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     in_p = [k + 1 for k, d in enumerate(f_ds) if p.contains(pd.Series([d])).iloc[0]]
     totals = total_replay(run.points, in_p, level) if in_p and len(run.points) \
         else pd.DataFrame()
+    weeks = replay_weeks(p) if weeks is None else tuple(weeks)
     past, cal, _, raw = replay_blend(ds, p, granularity=granularity, model=model, periods_back=periods_back,
                         weeks=weeks, level=level, seed=seed, n_jobs=n_jobs, scheduler=scheduler)
     corr = correlation(cal)
     pl = with_correlation(pipeline_forecast(ds, p, as_of, level=level, correlation=None), corr)
     pf, pn = pipeline_factor(raw, level)
-    pl_lo = max(float(pl.summary["closed"].sum()), pl.value - pf * (pl.value - pl.lower))
+    booked = float(pl.summary["closed"].sum())          # won in the period by the as-of date
+    pl_lo = max(booked, pl.value - pf * (pl.value - pl.lower))
     pl_hi = pl.value + pf * (pl.upper - pl.value)
     week = int((as_of - p.start).days // 7 + 1)
     w = weights(past, week)
@@ -420,7 +447,8 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
         value, {"timeseries": ts["lower"].iloc[0], "pipeline": pl_lo},
         {"timeseries": ts["upper"].iloc[0], "pipeline": pl_hi},
         entries[entries["source"] == "blend"] if len(entries) else pd.DataFrame(
-            columns=["week", "value", "actual"]), week, level)
+            columns=["week", "value", "actual"]), week, level,
+        near_weeks=3 * week_scale(p), floor=booked)
     pl_how = (f"deals correlated (team {corr['team']:.2f}, all {corr['all']:.2f})"
               if corr["n_points"] else "deals independent (no past period)")
     pl_how += f", range ×{pf:.2f} from {pn} replays" if pn else ""

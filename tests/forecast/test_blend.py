@@ -71,6 +71,23 @@ def test_blend_interval_from_its_own_past_errors():
     lo, hi, how = B.blend_interval(200.0, {"a": 150.0, "b": 170.0}, {"a": 260.0, "b": 230.0},
                                    track.iloc[:3], week=2)
     assert (lo, hi) == (150.0, 260.0) and "envelope" in how
+    # never below what the period has already booked (a year's range read $18.2M-$48.6M
+    # with $30M+ booked by mid-November)
+    lo, hi, _ = B.blend_interval(200.0, {"a": 150.0}, {"a": 260.0}, track, week=2, floor=185.0)
+    assert (lo, hi) == pytest.approx((185.0, 240.0))
+    lo, _, _ = B.blend_interval(200.0, {"a": 150.0}, {"a": 260.0}, track.iloc[:3], week=2,
+                                floor=155.0)
+    assert lo == 155.0
+
+
+def test_replay_weeks_span_the_period():
+    from salesops_lib.periods import Period
+
+    assert B.replay_weeks(Period.parse("2026-Q3")) == (1, 4, 7, 10, 13)
+    assert B.replay_weeks(Period.parse("2026")) == (1, 13, 25, 37, 49)
+    assert B.replay_weeks(Period.parse("2026-09")) == (1, 2, 3, 4, 5)
+    assert B.week_scale(Period.parse("2026-Q3")) == 1.0
+    assert B.week_scale(Period.parse("2026")) == pytest.approx(365 / 91)
 
 
 class _PF:
