@@ -285,16 +285,18 @@ def total_coverage(ol) -> str:
 
 
 def coverage_view(ol):
-    """Replayed period forecasts per source: error, bias and the achieved coverage."""
+    """Replayed period forecasts per source: error, bias and the achieved coverage (the
+    columns and caption name the period's kind: quarters, months or years)."""
+    kind = Period.parse(ol.period).kind
     t = ol.coverage.assign(source=ol.coverage["source"].map(
         {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
     t = t.rename(columns={"cov_low": "coverage low", "cov_high": "coverage high"})
-    t = t.rename(columns={"n": "moments", "periods": "quarters"})
+    t = t.rename(columns={"n": "moments", "periods": f"{kind}s"})
     return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "moments": "num",
-                         "quarters": "num", "coverage low": "pct", "coverage high": "pct"},
-                     caption=f"Past quarters replayed: accuracy and share of actuals inside the "
+                         f"{kind}s": "num", "coverage low": "pct", "coverage high": "pct"},
+                     caption=f"Past {kind}s replayed: accuracy and share of actuals inside the "
                              f"{ol.level:g}% range (its 95% interval counts one case per "
-                             f"quarter: the moments of a quarter share its actual)")
+                             f"{kind}: the moments of a {kind} share its actual)")
 
 
 def track_record(ds, ol, recorded: pd.DataFrame | None = None) -> pd.DataFrame:

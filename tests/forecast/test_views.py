@@ -58,3 +58,20 @@ def test_a_breakdown_no_rep_belongs_to_says_what_it_needs():
     assert "needs each rep&#x27;s team (reps.team)" in views.groups_view(ol).data
     ol.groups.loc[0, "unique_id"] = "East"
     assert not views.no_groups(ol)
+
+
+def test_replay_table_names_the_periods_it_replays():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from salesops_lib.forecast import views
+
+    cov = pd.DataFrame({"source": ["timeseries"], "wape": [0.1], "bias": [0.0],
+                        "coverage": [1.0], "n": [15], "periods": [3], "cov_low": [0.3],
+                        "cov_high": [1.0]})
+    month = views.coverage_view(SimpleNamespace(period="2026-11", coverage=cov, level=80.0))
+    html = month.to_html()
+    assert "Past months replayed" in html and ">Months<" in html and "quarter" not in html
+    quarter = views.coverage_view(SimpleNamespace(period="2026-Q4", coverage=cov, level=80.0))
+    assert "Past quarters replayed" in quarter.to_html()
