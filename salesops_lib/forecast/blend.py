@@ -286,13 +286,14 @@ def replay_entries(past: pd.DataFrame, level: float = 80, fiscal_start_month: in
         track = pd.concat(blends, ignore_index=True) if blends else pd.DataFrame(
             columns=["week", "value", "actual"])
         new = []
+        near = 3 * week_scale(Period.parse(q, fiscal_start_month))
         for wk, r in past[past["period"] == q].groupby("week"):
             wq = weights(before, wk)
             s = r.set_index("source")
             v = float(sum(wq[k] * s.at[k, "value"] for k in wq.index if k in s.index)
                       / sum(wq[k] for k in wq.index if k in s.index))
             lo, hi, how = blend_interval(v, s["lower"].to_dict(), s["upper"].to_dict(), track,
-                                         wk, level)
+                                         wk, level, near_weeks=near)
             act = float(r["actual"].iloc[0])
             new.append({"period": q, "source": "blend", "as_of": r["as_of"].iloc[0],
                         "week": wk, "value": v, "lower": lo, "upper": hi, "actual": act,

@@ -74,7 +74,7 @@ def trend(ds, ol, recorded: pd.DataFrame | None = None) -> Trend:
     -------
     Trend
     """
-    from .blend import blend_interval, replay_blend
+    from .blend import blend_interval, replay_blend, week_scale
 
     p = Period.parse(ol.period, ds.fiscal_start_month)
     plan = weekly_points(p, ol.settings.get("trend_to", ol.as_of))
@@ -90,8 +90,10 @@ def trend(ds, ol, recorded: pd.DataFrame | None = None) -> Trend:
     for (wk, a), r in wide.iterrows():
         v = float(w["timeseries"] * r["timeseries"] + w["pipeline"] * r["pipeline"])
         sub = past[past["as_of"] == a].set_index("source")
+        # never below what the period had booked that day (as the live range)
+        booked = float(plans[a].summary["closed"].sum()) if a in plans else 0.0
         lo, hi, _ = blend_interval(v, sub["lower"].to_dict(), sub["upper"].to_dict(), track,
-                                   wk, ol.level)
+                                   wk, ol.level, near_weeks=3 * week_scale(p), floor=booked)
         rows.append(pd.DataFrame([{"week": wk, "as_of": a, "source": "blend", "value": v,
                                    "lower": lo, "upper": hi}]))
     out = pd.concat(rows, ignore_index=True).assign(origin="replayed")
