@@ -73,7 +73,8 @@ def _cmd_validate(args) -> int:
 
     secrets = _secrets(args.source, args.mapping)
     try:
-        ds = load_dataset(args.source, mapping=args.mapping or None)
+        # a database too large for memory stays there, as in a report run
+        ds = load_dataset(args.source, mapping=args.mapping or None, lazy="auto")
     except (DataValidationError, DataSourceError) as exc:
         return _error(str(exc), secrets=secrets)
     except (OSError, ValueError) as exc:
@@ -84,6 +85,12 @@ def _cmd_validate(args) -> int:
         print(f"  {row['table']:<19} {row['rows']:>9,} rows")
     for note in ds.health:
         print(mask_text(f"  warning: {note}", secrets))
+    if getattr(ds, "is_lazy", False):
+        from .data.lazy import lazy_rows
+
+        print(f"  note: more than {lazy_rows():,} opportunities: this check, the executive "
+              "summary and rep performance read them by aggregate queries in the database; "
+              "the other reports load the tables into memory")
     print("reports this data can feed:")
     for report, part in capabilities(ds).groupby("report", sort=False):
         ok = part[part["available"]]

@@ -150,8 +150,12 @@ def _met(ds, req: str, period=None) -> bool:
     if req == "won_in_period":
         if period is None:
             return True
+        if getattr(ds, "is_lazy", False):
+            return ds.won_between(period.start, period.end)
         won = ds.opportunities.loc[ds.opportunities["status"] == "won", "close_date"]
         return bool(((won >= period.start) & (won <= period.end)).any())
+    if getattr(ds, "is_lazy", False):          # a source kept in its database: ask it
+        return _met_lazy(ds, req)
     opp = ds.opportunities
     if req == "open":
         return bool(((opp["status"] == "open") & opp["close_date"].notna()).any())
@@ -172,6 +176,28 @@ def _met(ds, req: str, period=None) -> bool:
     table, _, col = req.partition(".")
     df = getattr(ds, table)
     return bool(len(df)) if not col else bool(col in df.columns and df[col].notna().any())
+
+
+def _met_lazy(ds, req: str) -> bool:
+    """:func:`_met` for a lazily held source: the opportunities are read by aggregate
+    queries in the database (:meth:`~salesops_lib.data.lazy.LazyMixin.opportunity_facts`),
+    the small tables as loaded."""
+    facts = ds.opportunity_facts()
+    if req in ("open", "open_any", "closed"):
+        return facts[req]
+    if req.startswith("months:"):
+        w0, w1 = facts["won_first"], facts["won_last"]
+        if pd.isna(w0):
+            return False
+        return (w1.year - w0.year) * 12 + w1.month - w0.month + 1 >= int(req.split(":")[1])
+    table, _, col = req.partition(".")
+    if table == "opportunities":
+        return bool(len(ds.opportunities)) if not col else ds.has_values(col)
+    if table == "opportunity_history" and not col:
+        return bool(len(ds.opportunity_history))
+    if table in ("activities", "stage_history"):       # in the database, not loaded
+        return ds.table_has(table, col or None)
+    return _met(ds.small, req) if hasattr(ds, "small") else False
 
 
 def capabilities(ds, period=None) -> pd.DataFrame:

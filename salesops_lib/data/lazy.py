@@ -150,6 +150,46 @@ class LazyMixin:
         _ = self.first_created          # reads both dates in one query
         return self._first[1]
 
+    def opportunity_facts(self) -> dict:
+        """What :func:`~salesops_lib.data.capabilities.capabilities` reads of the
+        opportunities, in one query: ``open`` (an open deal with a close date), ``open_any``,
+        ``closed`` (a won or lost deal with a close date), ``won_first`` / ``won_last`` (close
+        dates of won deals, NaT without any)."""
+        if not hasattr(self, "_facts"):
+            r = self.query(f"""select
+                max(case when status = 'open' and close_date is not null then 1 else 0 end) as o,
+                max(case when status = 'open' then 1 else 0 end) as a,
+                max(case when status in ('won', 'lost') and close_date is not null
+                    then 1 else 0 end) as c,
+                min(case when status = 'won' then close_date end) as w0,
+                max(case when status = 'won' then close_date end) as w1
+                from "{self.names["opportunities"]}" """).iloc[0]
+            self._facts = {"open": bool(r["o"] or 0), "open_any": bool(r["a"] or 0),
+                           "closed": bool(r["c"] or 0),
+                           "won_first": pd.Timestamp(r["w0"]) if pd.notna(r["w0"]) else pd.NaT,
+                           "won_last": pd.Timestamp(r["w1"]) if pd.notna(r["w1"]) else pd.NaT}
+        return self._facts
+
+    def table_has(self, table: str, column: str | None = None) -> bool:
+        """Whether the database's ``table`` has rows (with a value in ``column``, when given),
+        for the tables a lazy source does not load (activities, stage_history)."""
+        if table not in self.names:
+            return False
+        if column is not None:
+            cols = list(self.query(f'select * from "{self.names[table]}" limit 0').columns)
+            if column not in cols:
+                return False
+        where = f' where "{column}" is not null' if column else ""
+        q = f'select count(*) as n from (select 1 from "{self.names[table]}"{where} limit 1) x'
+        return bool(self.query(q)["n"].iloc[0])
+
+    def won_between(self, start, end) -> bool:
+        """Whether a deal was won with a close date from ``start`` to ``end`` (inclusive)."""
+        q = (f'select count(*) as n from (select 1 from "{self.names["opportunities"]}" '
+             f"where status = 'won' and close_date >= '{pd.Timestamp(start):%Y-%m-%d}' "
+             f"and close_date < '{pd.Timestamp(end) + pd.Timedelta(days=1):%Y-%m-%d}' limit 1) x")
+        return bool(self.query(q)["n"].iloc[0])
+
     def has_values(self, column: str) -> bool:
         """Whether the opportunities column ``column`` exists and holds a value somewhere."""
         if column not in self._opp_columns():

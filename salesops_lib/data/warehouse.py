@@ -81,7 +81,9 @@ class Warehouse(LazyMixin):
             present = set(sa.inspect(self._engine).get_table_names())
         lower = {p.lower(): p for p in present}
         self.names = {}
-        for t in ("accounts", "reps", "opportunities", "quotas", "opportunity_history"):
+        # activities and stage_history are named (for what a source holds) but not loaded
+        for t in ("accounts", "reps", "opportunities", "quotas", "opportunity_history",
+                  "activities", "stage_history"):
             name = next((lower[n.lower()] for n in file_candidates(t, mapping) if n.lower() in lower), None)
             if name is not None:
                 self.names[t] = name

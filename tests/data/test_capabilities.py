@@ -160,3 +160,28 @@ def test_pipeline_coverage_needs_a_period_still_running(tiny_frames):
     over = capabilities(ds, "2025-Q4").set_index(["report", "section"])
     row = over.loc[("pipeline_health", "coverage")]
     assert not row["available"] and "a period still running" in row["needs"]
+
+
+def test_validate_keeps_a_large_database_in_the_database(tmp_path, capsys, monkeypatch):
+    """``salesops validate`` on a database too large for memory reads it as a report run does
+    (lazily, by aggregate queries) and says what that run can feed."""
+    from salesops_lib import load_dataset
+    from tests.performance.test_lazy import to_duckdb
+
+    db = tmp_path / "crm.duckdb"
+    to_duckdb(load_dataset("sample:accounts=300,reps=10,years=2,seed=3"), db)
+    url = f"duckdb:///{db}"
+    eager = capabilities(load_dataset(url))
+    monkeypatch.setenv("SALESOPS_LAZY_ROWS", "10")
+    lazy = load_dataset(url, lazy="auto")
+    assert lazy.is_lazy
+    # the same answers, from SQL (activities and stage history are asked of the database)
+    pd.testing.assert_frame_equal(capabilities(lazy), eager)
+    pd.testing.assert_frame_equal(capabilities(lazy, "2025-Q3"), capabilities(
+        load_dataset(url), "2025-Q3"))
+    assert capabilities(lazy, "2025-Q3").set_index(["report", "section"]).loc[
+        ("rep_performance", "gap decomposition"), "available"]
+    assert _cmd_validate(argparse.Namespace(source=url, mapping=None)) == 0
+    out = capsys.readouterr().out
+    assert "(lazy: opportunities aggregated in the database)" in out
+    assert "the other reports load the tables into memory" in out
