@@ -137,10 +137,10 @@ def recommend(ds, win: Window, assume: Assumptions | None = None, by: str = "seg
 def moved_accounts(ds, segment: str = "", max_potential: float = 0.0,
                    from_motion: str = "field") -> pd.Series:
     """Boolean mask over ``ds.accounts``: accounts covered by ``from_motion`` today that are in
-    ``segment`` (when given) and whose potential is under ``max_potential`` (when above 0)."""
+    ``segment`` (when given) and whose potential is under ``max_potential`` (when above 0);
+    neither given: every account ``from_motion`` covers (the notebook's "empty for every
+    segment", "0 for no limit")."""
     acc = ds.accounts
-    if not segment and not max_potential:
-        raise ValueError("a what-if needs a segment, a potential threshold, or both")
     group = pd.Series(True, index=acc.index)
     if segment:
         seg = account_attribute(ds, acc, "segment")
@@ -287,6 +287,16 @@ def territory_change(ds, plan: pd.DataFrame, motion: str = "field", tolerance: f
     cur = territory.scope(ds, role=motion)
     before = territory.evaluate(cur, territory.current_alignment(cur)).summary
     acc = cur.accounts[~cur.accounts["account_id"].astype(str).isin(moved)]
+    if acc.empty:        # every account of the motion moves: no territory is left to align
+        summary = pd.Series({
+            "reps_before": len(cur.reps), "reps_after": 0, "accounts_before": len(cur.accounts),
+            "accounts_after": 0, "accounts_to_other_motion": len(cur.accounts),
+            "accounts_reassigned": 0,
+            "balance_max_over_mean_before": before["balance_max_over_mean"],
+            "balance_max_over_mean_after": np.nan, "travel_km_before": before["travel_km"],
+            "travel_km_after": np.nan, "status": "nothing left to align"}, dtype=object)
+        return TerritoryChange(pd.DataFrame(columns=["account_id", "rep_id"]),
+                               pd.DataFrame(), summary)
     need = plan.loc[plan["motion"] == motion, "reps_needed"]
     need = max(int(need.iloc[0]) if len(need) else len(cur.reps), 1)
     pot, _ = account_potential(acc)

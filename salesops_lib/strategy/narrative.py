@@ -195,6 +195,9 @@ def reading_territory(tc) -> str:
     if tc is None:
         return "The territory change needs the what-if above (reps of both motions)."
     s = tc.summary
+    if s["accounts_after"] == 0:
+        return (f"All {viz.count(s['accounts_to_other_motion'], 'field account')} move: no "
+                "field territory is left to re-align.")
     return (f"The field keeps {viz.count(s['accounts_after'], 'account')} on "
             f"{viz.count(s['reps_after'], 'rep')} "
             f"(from {int(s['reps_before'])}); {int(s['accounts_reassigned']):,} of them change rep. "
@@ -284,7 +287,7 @@ def what_if_table(plan: pd.DataFrame):
 def territory_table(tc):
     """The re-aligned field territories (evaluate's frame); nothing when there is no change
     (``reading_territory``, shown before it, says why)."""
-    if tc is None:
+    if tc is None or tc.territories.empty:
         return None
     t = tc.territories
     t = t.assign(rep_name=measures.rep_display_names(t))[

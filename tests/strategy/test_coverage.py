@@ -80,8 +80,16 @@ def test_territory_change_on_the_new_field_set(small_ds):
 
 def test_what_if_errors_and_missing(tiny_ds, bare_ds):
     w = strategy.window(tiny_ds, "2026", 1)
-    with pytest.raises(ValueError, match="segment, a potential threshold"):
-        strategy.what_if(tiny_ds, w)
+    # no segment and no threshold: every field account moves (the notebook's parameters say
+    # "empty for every segment", "0 for no limit"; the page failed instead)
+    every = strategy.what_if(tiny_ds, w)
+    field = strategy.moved_accounts(tiny_ds)
+    assert every.attrs["accounts_moved"] == int(field.sum()) > 0
+    assert every.attrs["moved_ids"] == tiny_ds.accounts.loc[field, "account_id"].tolist()
+    assert every.attrs["group"] == "accounts"
+    change = strategy.territory_change(tiny_ds, every)      # no field account is left
+    assert change.summary["accounts_after"] == 0 and strategy.territory_table(change) is None
+    assert strategy.reading_territory(change).endswith("no field territory is left to re-align.")
     with pytest.raises(ValueError, match="no account has segment 'Galactic'"):
         strategy.what_if(tiny_ds, w, segment="Galactic")
     bw = strategy.window(bare_ds, "2026", 1)
