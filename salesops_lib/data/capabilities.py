@@ -165,10 +165,7 @@ def _met(ds, req: str, period=None) -> bool:
         return bool(opp["status"].isin(["won", "lost"]).any() and opp["close_date"].notna().any())
     if req.startswith("months:"):
         won = opp.loc[opp["status"] == "won", "close_date"].dropna()
-        if won.empty:
-            return False
-        span = (won.max().year - won.min().year) * 12 + won.max().month - won.min().month + 1
-        return span >= int(req.split(":")[1])
+        return _spans(won.min(), won.max(), req)
     if req.startswith("roles:"):
         if "role" not in ds.reps.columns:
             return False
@@ -176,6 +173,14 @@ def _met(ds, req: str, period=None) -> bool:
     table, _, col = req.partition(".")
     df = getattr(ds, table)
     return bool(len(df)) if not col else bool(col in df.columns and df[col].notna().any())
+
+
+def _spans(first, last, req: str) -> bool:
+    """``months:N``: won deals' close dates from ``first`` to ``last`` span N calendar months
+    (False without any)."""
+    if pd.isna(first):
+        return False
+    return (last.year - first.year) * 12 + last.month - first.month + 1 >= int(req.split(":")[1])
 
 
 def _met_lazy(ds, req: str) -> bool:
@@ -186,10 +191,7 @@ def _met_lazy(ds, req: str) -> bool:
     if req in ("open", "open_any", "closed"):
         return facts[req]
     if req.startswith("months:"):
-        w0, w1 = facts["won_first"], facts["won_last"]
-        if pd.isna(w0):
-            return False
-        return (w1.year - w0.year) * 12 + w1.month - w0.month + 1 >= int(req.split(":")[1])
+        return _spans(facts["won_first"], facts["won_last"], req)
     table, _, col = req.partition(".")
     if table == "opportunities":
         return bool(len(ds.opportunities)) if not col else ds.has_values(col)
