@@ -302,6 +302,17 @@ def legend_right(ax, **kwargs):
     return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0), **kwargs)
 
 
+def category_ticks(ax, positions, labels, width: int = 14) -> None:
+    """Name the bars at ``positions`` with ``labels`` wrapped onto lines of at most ``width``
+    characters (at spaces, or inside a word that is longer), so long team or rep names stack
+    instead of running into their neighbours."""
+    import textwrap
+
+    wrapped = ["\n".join(textwrap.wrap(str(t), width, break_long_words=True,
+                                        break_on_hyphens=False) or [""]) for t in labels]
+    ax.set_xticks(positions, wrapped, rotation=0)
+
+
 def nothing_to_draw(fig):
     """Close a figure that has nothing to show (the section's sentence says why) and return
     None, so a report shows no empty chart."""

@@ -176,3 +176,13 @@ def test_cjk_and_emoji_names_draw_without_empty_boxes_or_log_lines(caplog):
     assert not [w for w in caught if "missing from" in str(w.message)]
     assert not [r for r in caplog.records if r.name.startswith("matplotlib.font_manager")
                 and r.levelno >= logging.WARNING]
+
+
+def test_long_category_names_wrap_instead_of_overlapping():
+    """Team names with markup and symbols ran into each other under the bars."""
+    _, ax = viz.figure("Bookings by team", "Team", "Bookings ($)")
+    ax.bar(range(3), [1, 2, 3])
+    viz.category_ticks(ax, range(3), ["Field $West 100% 🚀", "<b>Inside</b> & East_^", "East"])
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["Field $West\n100% 🚀", "<b>Inside</b>\n& East_^", "East"]
+    assert all(len(line) <= 14 for t in labels for line in t.split("\n"))

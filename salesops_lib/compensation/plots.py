@@ -63,7 +63,7 @@ def plot_quota_by_team(table: pd.DataFrame, by: str = "team", ax=None, *,
     for i, m in enumerate(methods):
         ax.bar(x + (i - (k - 1) / 2) * width, table[m], width, label=METHOD_LABELS.get(m, m),
                color=viz.PALETTE[i % len(viz.PALETTE)])
-    ax.set_xticks(x, table[by].astype(str), rotation=0)
+    viz.category_ticks(ax, x, table[by].astype(str))
     viz.money_axis(ax, "y")
     ax.legend(title="Method", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig

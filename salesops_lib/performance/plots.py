@@ -247,7 +247,7 @@ def plot_team_bookings(teams: pd.DataFrame, period_label: str, ax=None,
     if teams["quota"].notna().any():
         ax.scatter(x + (w / 2 if has_ly else 0), teams["quota"], marker="_", s=900,
                    linewidths=2.5, color=viz.COLORS["target"], label="Quota", zorder=3)
-    ax.set_xticks(x, teams["team"].astype(str), rotation=0)
+    viz.category_ticks(ax, x, teams["team"].astype(str))
     viz.money_axis(ax)
     viz.legend_below(ax, ncols=3)
     return fig
