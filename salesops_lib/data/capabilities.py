@@ -60,7 +60,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("forecast", "pipeline as it stood on past dates", ("opportunity_history",), _HIST),
     ("forecast", "how good were past forecasts?", (), ""),
     ("forecast", "the forecast against the result", (), ""),
-    ("forecast", "this quarter, week by week", (), ""),
+    ("forecast", "this period, week by week", (), ""),
     ("forecast", "what changed since last week", (), ""),
     ("forecast", "forecast by group", ("reps.team",), "a team for each rep (reps.team), the default breakdown"),
     ("forecast", "forecast against quota by group", ("quotas",), _Q),

@@ -41,7 +41,9 @@ def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
 
 def plot_period_by_group(frame: pd.DataFrame, ax=None, *, title: str = "Forecast by team",
                          ylabel: str = "bookings in period ($)"):
-    """Bars of ``value`` per ``unique_id`` with ``lower``–``upper`` whiskers and ``quota`` ticks."""
+    """Bars of ``value`` per ``unique_id`` with ``lower``–``upper`` whiskers and ``quota`` ticks;
+    with up to eight groups their names wrap under the bars (:func:`viz.category_ticks`), with
+    more they are slanted."""
     fig, ax = viz.figure(title, "group", ylabel, ax=ax)
     f = frame.sort_values("value", ascending=False).reset_index(drop=True)
     x = np.arange(len(f))
@@ -51,8 +53,10 @@ def plot_period_by_group(frame: pd.DataFrame, ax=None, *, title: str = "Forecast
     if "quota" in f and f["quota"].notna().any():
         ax.scatter(x, f["quota"], marker="_", s=900, color=viz.COLORS["target"], lw=3,
                    label="quota", zorder=3)
-    ax.set_xticks(x, f["unique_id"].astype(str), rotation=30 if len(f) > 6 else 0, ha="right"
-                  if len(f) > 6 else "center")
+    if len(f) > 8:      # many groups (reps): slanted names, each under its own bar
+        ax.set_xticks(x, f["unique_id"].astype(str), rotation=30, ha="right")
+    else:               # a few: long names (teams) wrap onto lines under their bar
+        viz.category_ticks(ax, x, f["unique_id"].astype(str))
     viz.money_axis(ax)
     ax.legend(loc="upper right", fontsize=8)
     return fig

@@ -141,7 +141,7 @@ def bridge(tr: Trend, weights: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(steps, columns=["step", "amount"])
 
 
-def plot_trend(frame: pd.DataFrame, ax=None, *, title: str = "This quarter's forecast, week by week"):
+def plot_trend(frame: pd.DataFrame, ax=None, *, title: str = "This period's forecast, week by week"):
     """Line per source of ``value`` by ``as_of`` with the blend's range shaded; the origin
     (ledger or replayed) is named in the legend."""
     origin = frame["origin"].iloc[0] if len(frame) else "replayed"

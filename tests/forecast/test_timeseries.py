@@ -284,6 +284,23 @@ def test_forecast_plots_return_labelled_figures():
     plt.close("all")
 
 
+def test_group_chart_wraps_a_few_long_names_and_slants_many():
+    """Long team names ran into each other under the forecast-by-group bars."""
+    import matplotlib.pyplot as plt
+
+    names = ["Field $West 100% 🚀", "<b>Inside</b> & East_^"]
+    frame = pd.DataFrame({"unique_id": names, "value": [10.0, 5.0], "lower": [8.0, 4.0],
+                          "upper": [12.0, 7.0]})
+    ticks = F.plot_period_by_group(frame).axes[0].get_xticklabels()
+    assert [t.get_text() for t in ticks] == ["Field $West\n100% 🚀", "<b>Inside</b>\n& East_^"]
+    assert {t.get_rotation() for t in ticks} == {0}
+    many = pd.DataFrame({"unique_id": [f"Rep number {i}" for i in range(12)],
+                         "value": np.arange(12.0), "lower": 0.0, "upper": 20.0})
+    ticks = F.plot_period_by_group(many).axes[0].get_xticklabels()
+    assert all("\n" not in t.get_text() and t.get_rotation() == 30 for t in ticks)
+    plt.close("all")
+
+
 def test_ensemble_is_the_mean_of_its_members_without_refitting():
     s = seasonal(n=30, ids=("a",))
     pts = F._backtest_points(s[["ds", "y"]], ("ets", "theta", "prophet", "ensemble"),
