@@ -302,15 +302,20 @@ def legend_right(ax, **kwargs):
     return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0), **kwargs)
 
 
-def category_ticks(ax, positions, labels, width: int = 14) -> None:
-    """Name the bars at ``positions`` with ``labels`` wrapped onto lines of at most ``width``
-    characters (at spaces, or inside a word that is longer), so long team or rep names stack
-    instead of running into their neighbours."""
+def wrap_label(text, width: int = 14) -> str:
+    """``text`` wrapped onto lines of at most ``width`` characters (at spaces, or inside a
+    word that is longer): a category name fit to sit under its bar."""
     import textwrap
 
-    wrapped = ["\n".join(textwrap.wrap(str(t), width, break_long_words=True,
-                                        break_on_hyphens=False) or [""]) for t in labels]
-    ax.set_xticks(positions, wrapped, rotation=0)
+    return "\n".join(textwrap.wrap(str(text), width, break_long_words=True,
+                                   break_on_hyphens=False) or [""])
+
+
+def category_ticks(ax, positions, labels, width: int = 14) -> None:
+    """Name the bars at ``positions`` with ``labels`` wrapped onto lines of at most ``width``
+    characters (:func:`wrap_label`), so long team or rep names stack instead of running into
+    their neighbours."""
+    ax.set_xticks(positions, [wrap_label(t, width) for t in labels], rotation=0)
 
 
 def nothing_to_draw(fig):

@@ -186,3 +186,24 @@ def test_long_category_names_wrap_instead_of_overlapping():
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == ["Field $West\n100% 🚀", "<b>Inside</b>\n& East_^", "East"]
     assert all(len(line) <= 14 for t in labels for line in t.split("\n"))
+
+
+def test_stage_and_segment_names_wrap_under_their_bars():
+    """CRM stage names and account segments are the customer's words: long ones stack
+    under their bar instead of running into the next."""
+    from salesops_lib import pipeline, strategy
+
+    norms = pd.DataFrame({"stage": ["Negotiation / Review 💬", "Qualify"],
+                          "median_days": [30.0, 10.0], "p75_days": [50.0, 20.0],
+                          "stall": [True, False]})
+    ticks = [t.get_text() for t in pipeline.plot_stage_days(norms).axes[0].get_xticklabels()]
+    assert ticks == ["Negotiation /\nReview 💬\n(stalls here)", "Qualify"]
+    rec = pd.DataFrame({"segment": ["Mid-Market $50k+ <b>100%</b>", "SMB"],
+                        "field_per_hour": [10.0, 5.0], "field_low": [8.0, 4.0],
+                        "field_high": [12.0, 6.0], "inside_per_hour": [7.0, 6.0],
+                        "inside_low": [6.0, 5.0], "inside_high": [8.0, 7.0]})
+    rec.attrs.update(by="segment", motions=("field", "inside"))
+    ticks = [t.get_text() for t in strategy.plot_segment_contribution(rec).axes[0].get_xticklabels()]
+    assert ticks[1] == "SMB" and all(len(x) <= 14 for x in ticks[0].split("\n"))
+    assert "\n" in ticks[0]
+    plt.close("all")

@@ -108,8 +108,7 @@ def plot_stage_days(norms: pd.DataFrame, ax=None, title: str = "Days in stage: t
     ax.bar(x - 0.2, n["median_days"], width=0.4, color=viz.COLORS["primary"], label="median")
     ax.bar(x + 0.2, n["p75_days"], width=0.4, color=viz.COLORS["compare"],
            label="75th percentile (stuck beyond)")
-    ax.set_xticks(x)
-    ax.set_xticklabels([f"{s}\n(stalls here)" if st else str(s)
-                        for s, st in zip(n["stage"], n["stall"])])
+    ax.set_xticks(x, [viz.wrap_label(s) + ("\n(stalls here)" if st else "")
+                      for s, st in zip(n["stage"], n["stall"])])
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     return fig

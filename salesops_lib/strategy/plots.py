@@ -63,7 +63,7 @@ def plot_segment_contribution(rec: pd.DataFrame, ax=None):
         _paired_bars(ax, x, i, rec[f"{m}_per_hour"], rec[f"{m}_low"], rec[f"{m}_high"],
                      col[m], _label(m))
     ax.axhline(0, color=viz.COLORS["neutral"], lw=0.8)
-    ax.set_xticks(x, rec[by].astype(str).tolist())
+    viz.category_ticks(ax, x, rec[by].astype(str).tolist())
     viz.money_axis(ax)
     viz.legend_right(ax)
     return fig
