@@ -27,7 +27,7 @@ def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
         f = fc[fc["unique_id"] == uid]
         if len(f):
             ax.plot(f["ds"], f["yhat"], color=c, lw=1.8, ls="--",
-                    label=f"{name}, forecast ({model_label(f['model'].iloc[0])})")
+                    label=f"{name}, forecast: {model_label(f['model'].iloc[0])}")
             ax.fill_between(f["ds"], f["yhat_lower"], f["yhat_upper"], color=c, alpha=0.18,
                             label=f"{level:g}% interval")
         a = actual[actual["unique_id"] == uid] if actual is not None else None

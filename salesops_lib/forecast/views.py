@@ -202,11 +202,11 @@ def ranges_view(ol, ds=None):
     if final is not None:
         t = t.assign(result=final, inside=np.where((t["lower"] <= final) & (final <= t["upper"]),
                                                    "yes", "no"))
-        t = t.rename(columns={"value": "forecast", "result": "final result",
-                              "inside": "result inside range"})
-        cols = ["source", "forecast", "lower", "upper", "final result", "result inside range",
+        t = t.rename(columns={"value": "forecast", "result": "Final result",
+                              "inside": "Result inside range"})
+        cols = ["source", "forecast", "lower", "upper", "Final result", "Result inside range",
                 "interval"]
-        fmt = {"forecast": "money", "lower": "money", "upper": "money", "final result": "money"}
+        fmt = {"forecast": "money", "lower": "money", "upper": "money", "Final result": "money"}
         caption = (f"{ol.period} is over: its forecast as made on {ol.as_of:%d %B %Y}, the "
                    f"period's first day, with only the data known then ({ol.level:g}% ranges), "
                    "against the final result")
@@ -290,10 +290,10 @@ def coverage_view(ol):
     kind = Period.parse(ol.period).kind
     t = ol.coverage.assign(source=ol.coverage["source"].map(
         {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
-    t = t.rename(columns={"cov_low": "coverage low", "cov_high": "coverage high"})
+    t = t.rename(columns={"cov_low": "Coverage low", "cov_high": "Coverage high"})
     t = t.rename(columns={"n": "moments", "periods": f"{kind}s"})
     return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "moments": "num",
-                         f"{kind}s": "num", "coverage low": "pct", "coverage high": "pct"},
+                         f"{kind}s": "num", "Coverage low": "pct", "Coverage high": "pct"},
                      caption=f"Past {kind}s replayed: accuracy and share of actuals inside the "
                              f"{ol.level:g}% range (its 95% interval counts one case per "
                              f"{kind}: the moments of a {kind} share its actual)")
@@ -333,12 +333,12 @@ def groups_view(ol):
         cols.append("locked")
         g = g.assign(locked=g["locked"].map({True: "locked commit", False: ""}))
     t = g[cols].rename(columns={"unique_id": _label(ol.by), "display": _label(ol.by),
-                                "base": "before reconciling"})
+                                "base": "Before reconciling"})
     rec = g["reconciled"].any()
     if rec and len(g):
         # reconciled groups add up to the page's total: shown, with the page's own range
         label = t.columns[0]
-        t = viz.with_total(t, label, "Total", sums=[c for c in ("value", "before reconciling",
+        t = viz.with_total(t, label, "Total", sums=[c for c in ("value", "Before reconciling",
                                                                "quota") if c in t],
                            ratios={"attainment": ("value", "quota")} if quota else None)
         b = ol.summary.set_index("source")
@@ -350,7 +350,7 @@ def groups_view(ol):
     if rec and len(g):
         how += "; the groups split the page's blended total, which the Total row shows with its range"
     return viz.table(t, {"value": "money", "lower": "money", "upper": "money",
-                         "before reconciling": "money", "quota": "money", "attainment": "pct"},
+                         "Before reconciling": "money", "quota": "money", "attainment": "pct"},
                      caption=f"{ol.period} forecast by {ol.by}{made}, {how}" + (
                          "" if quota else "; quota and attainment need a quotas table, and this data has none"))
 
@@ -400,6 +400,19 @@ def _label(by: str) -> str:
     return "rep" if by == "rep_id" else by
 
 
+#: How a reconciliation method is named on the page (Wickramasuriya et al.'s MinT; WLS
+#: weighted by structure or by variance; OLS; bottom-up; each level its own: per level).
+METHOD_NAMES = {"bottom_up": "Bottom-up", "ols": "OLS", "wls_struct": "WLS struct",
+                "wls_var": "WLS var", "mint_shrink": "MinT shrink", "per level": "Per level"}
+
+
+def method_name(method) -> str:
+    """The page's name of a reconciliation method (:data:`METHOD_NAMES`; others with spaces
+    for underscores)."""
+    m = str(method)
+    return METHOD_NAMES.get(m, m.replace("_", " "))
+
+
 def reconciliation_frame(ol) -> pd.DataFrame:
     """Per level of the hierarchy: the backtest WAPE of each method, the method the level
     chose, the one used (after fallbacks) and why it fell back."""
@@ -409,10 +422,10 @@ def reconciliation_frame(ol) -> pd.DataFrame:
     t = ch.scores.pivot(index="level", columns="method", values="wape")
     order = [c for c in ("total", "region", "team", "rep_id") if c in t.index]
     t = t.reindex(order)
-    t.columns = [c.replace("_", " ") for c in t.columns]
+    t.columns = [method_name(c) for c in t.columns]
     g = ol.groups.drop_duplicates("level").set_index("level")
-    t["chosen"] = [(ch.per_level or {}).get(lv, ch.method).replace("_", " ") for lv in t.index]
-    t["used"] = [str(g["method"].get(lv, "")).replace("_", " ") for lv in t.index]
+    t["chosen"] = [method_name((ch.per_level or {}).get(lv, ch.method)) for lv in t.index]
+    t["used"] = [method_name(g["method"].get(lv, "")) for lv in t.index]
     t["fallback"] = [str(g["fallback"].get(lv, "")) or "none" for lv in t.index]
     t.index = [_label(i) for i in t.index]
     return t.rename_axis("level").reset_index()
@@ -433,7 +446,7 @@ def reconciliation_view(ol):
                            "own and the groups need not add up to the total.")
     fmt = {c: "pct" for c in t.columns if c not in ("level", "chosen", "used", "fallback")}
     return viz.table(t, fmt, caption="Reconciliation methods on past windows: error per level "
-                     "(WAPE); each level uses its most accurate method (\"per level\": the "
+                     "(WAPE); each level uses its most accurate method (\"Per level\": the "
                      "assembled forecast), falling back shrink → WLS → bottom-up when the error "
                      "covariance cannot carry it")
 
@@ -451,13 +464,13 @@ def locks_view(ds, ol, locked: pd.DataFrame):
     t = pd.DataFrame({
         "level": [_label(lv) for lv in locked["level"]],
         "who": display_names(ds, locked["level"], locked["unique_id"]),
-        "locked value": locked["value"].to_numpy(float),
+        "Locked value": locked["value"].to_numpy(float),
         "submitted": pd.to_datetime(locked["as_of"]).dt.strftime("%Y-%m-%d").to_numpy(),
         "source": locked["source"].astype(str).to_numpy(),
-        "model before reconciling": [g["base"].get(k, np.nan) if g is not None else np.nan
+        "Model before reconciling": [g["base"].get(k, np.nan) if g is not None else np.nan
                                      for k in key],
         "reconciled": [g["value"].get(k, np.nan) if g is not None else np.nan for k in key]})
-    return viz.table(t, {"locked value": "money", "model before reconciling": "money",
+    return viz.table(t, {"Locked value": "money", "Model before reconciling": "money",
                          "reconciled": "money"},
                      caption="Locked commits: kept exactly, the rest of the hierarchy "
                              "reconciled around them")

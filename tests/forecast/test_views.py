@@ -23,7 +23,7 @@ def test_forecast_chart_legend_is_below_the_axes_and_names_models():
     ax = plot_forecast(hist, fc).axes[0]
     leg = ax.get_legend()
     labels = [t.get_text() for t in leg.get_texts()]
-    assert "Total, forecast (seasonal naive + Prophet)" in labels and "Total, actual" in labels
+    assert "Total, forecast: seasonal naive + Prophet" in labels and "Total, actual" in labels
     assert leg.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).y0 < 0
 
 
@@ -75,3 +75,11 @@ def test_replay_table_names_the_periods_it_replays():
     assert "Past months replayed" in html and ">Months<" in html and "quarter" not in html
     quarter = views.coverage_view(SimpleNamespace(period="2026-Q4", coverage=cov, level=80.0))
     assert "Past quarters replayed" in quarter.to_html()
+
+
+def test_reconciliation_methods_are_named_as_in_the_literature():
+    from salesops_lib.forecast.views import method_name
+
+    assert [method_name(m) for m in ("mint_shrink", "wls_var", "wls_struct", "bottom_up",
+                                     "ols", "per level", "new_one")] == [
+        "MinT shrink", "WLS var", "WLS struct", "Bottom-up", "OLS", "Per level", "new one"]

@@ -116,6 +116,22 @@ def sections_shown(folder: Path) -> dict:
     return shown
 
 
+def lowercase_headers(folder: Path) -> dict:
+    """Table column headings of the rendered pages in ``folder`` that start with a lower-case
+    letter, per page ("final result" beside "Forecast" read as a slip); empty when none."""
+    import html
+    import re
+
+    out = {}
+    for page in folder.glob("*.html"):
+        heads = {html.unescape(re.sub("<[^>]+>", "", m)).strip()
+                 for m in re.findall(r"<th[^>]*>(.*?)</th>", page.read_text(), re.S)}
+        low = sorted(h for h in heads if h[:1].islower())
+        if low:
+            out[page.stem] = low
+    return out
+
+
 def capability_mismatches(ds, folder: Path, period: str) -> list:
     """Sections where ``salesops validate`` (:func:`capabilities`) and the rendered pages
     disagree: said available but shows only a sentence, or said missing but shows a chart or

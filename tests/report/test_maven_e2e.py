@@ -45,6 +45,10 @@ def test_maven_pages_carry_the_dropped_rows_note_and_no_raw_errors(maven_run):
         text = page.read_text()
         assert "Traceback" not in text and "Error:" not in text, page.name
         assert "dropped" in text, f"{page.name} lacks the data-health note"
+    from .conftest import lowercase_headers
+
+    # "final result" and "coverage low" stood beside "Forecast" and "Coverage"
+    assert lowercase_headers(out / "2017-Q4") == {}
 
 
 def test_validate_tells_what_the_maven_pages_show(maven_run, shared_data):

@@ -14,7 +14,7 @@ import pytest
 from salesops_lib import load_dataset
 from salesops_lib.cli import main
 
-from .conftest import capability_mismatches
+from .conftest import capability_mismatches, lowercase_headers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
 SOURCES = {"salesforce": FIXTURES / "salesforce_objects", "hubspot": FIXTURES / "hubspot"}
@@ -40,6 +40,7 @@ def test_every_report_renders(preset_run):
     for page in (out / "2026-Q4").glob("*.html"):
         text = page.read_text()
         assert "Traceback" not in text and "inf%" not in text, page.name
+    assert lowercase_headers(out / "2026-Q4") == {}
 
 
 def test_pages_agree_with_validate(preset_run):

@@ -61,6 +61,13 @@ def test_validate_tells_what_the_sample_pages_show(full_run):
     assert capability_mismatches(load_dataset("sample"), out / "2026-Q3", "2026-Q3") == []
 
 
+def test_table_headings_start_with_a_capital(full_run):
+    from .conftest import lowercase_headers
+
+    _, out = full_run
+    assert lowercase_headers(out / "2026-Q3") == {}
+
+
 def test_html_has_no_code_has_images_and_nothing_remote(full_run):
     _, out = full_run
     for html_file in (out / "2026-Q3").glob("*.html"):
