@@ -125,7 +125,7 @@ def lowercase_headers(folder: Path) -> dict:
     out = {}
     for page in folder.glob("*.html"):
         heads = {html.unescape(re.sub("<[^>]+>", "", m)).strip()
-                 for m in re.findall(r"<th[^>]*>(.*?)</th>", page.read_text(), re.S)}
+                 for m in re.findall(r"<th[^>]*>(.*?)</th>", page.read_text(), re.DOTALL)}
         low = sorted(h for h in heads if h[:1].islower())
         if low:
             out[page.stem] = low
