@@ -155,9 +155,12 @@ class _Points:
             pick = members
         return pick or "snaive"
 
-    def factors(self, name: str, cut, level, min_n: int = MIN_WINDOWS) -> pd.Series:
+    def factors(self, name: str, cut, level, min_n: int = MIN_WINDOWS,
+                recent: int | None = None) -> pd.Series:
         """Conformal step factors of ``name`` from its points known at ``cut`` (origin before
-        ``cut``, held-out date by it; every point with ``cut`` None): the numbers of
+        ``cut``, held-out date by it; every point with ``cut`` None), of the ``recent`` latest
+        of those origins (all when None; see
+        :func:`~salesops_lib.forecast.intervals.recent_origins`): the numbers of
         :func:`~salesops_lib.forecast.intervals.step_factors` on those points, on arrays.
         ``level`` is one level for every step or a ``{step: level}`` mapping (steps not in
         it, and the pooled factor ``0``, at the mean of its levels)."""
@@ -170,6 +173,8 @@ class _Points:
             r = self._ratios[name] = ratios(self.y, v[:, 0], v[:, 1], v[:, 2])
         k = (np.ones(len(self.y), bool) if cut is None else
              (self.cutoff < cut) & (self._ds <= cut))
+        if recent and k.any():
+            k &= np.isin(self.cutoff, np.unique(self.cutoff[k])[-int(recent):])
         if not k.any():
             return pd.Series({0: np.nan}, dtype=float)
         levels = level if isinstance(level, dict) else {}
@@ -198,7 +203,9 @@ def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
     the earlier origins, those known at ``c`` (held-out date by ``c``; every candidate is
     backtested at every origin, so they exist whichever model was chosen then;
     :func:`model_factors`; ``factor`` 1 and ``calibrated`` False while there are too few), so
-    the coverage of these points is that of the calibrated interval, out of sample. (The ratio of an error to the
+    the coverage of these points is that of the calibrated interval, out of sample; of the
+    known points, those of the ``spec["recent"]`` latest origins only (a season of them,
+    :func:`~salesops_lib.forecast.intervals.recent_origins`). (The ratio of an error to the
     half-width of the model that made it is only comparable within one model: calibrating
     a narrow model on the ratios of a wide one chosen earlier undercovers.)
     """
@@ -222,7 +229,7 @@ def _nested(pts: pd.DataFrame, spec: dict) -> pd.DataFrame:
             known = (arr.cutoff < cut) & (ds <= cut)
             levels = adaptive_levels(steps[known], covered[known], spec["level"], gamma,
                                      np.unique(steps[k]))
-            fs = arr.factors(name, cut, levels)
+            fs = arr.factors(name, cut, levels, recent=spec.get("recent"))
             fac[k], ok[k] = factor_of_steps(fs, steps[k]), bool(np.isfinite(fs.get(0, np.nan)))
         b = scale_bounds(pd.DataFrame(vals[k], columns=["yhat", "yhat_lower", "yhat_upper"]),
                          fac[k])
@@ -256,11 +263,13 @@ def record_levels(auto: pd.DataFrame, level: float, horizon: int):
     return adaptive_levels(auto["step"], auto["covered"], level, None, range(1, horizon + 1))
 
 
-def model_factors(pts: pd.DataFrame, name: str, level, cut=None) -> pd.Series:
+def model_factors(pts: pd.DataFrame, name: str, level, cut=None,
+                  recent: int | None = None) -> pd.Series:
     """Conformal step factors of model ``name`` (``a+b``: the members' mean) from its own
     backtest points (:func:`~salesops_lib.forecast.intervals.step_factors`): all of them, or
-    with ``cut`` those of origins before it whose held-out date is by ``cut``; ``level`` one
-    level or ``{step: level}`` (:func:`adaptive_levels`)."""
+    with ``cut`` those of origins before it whose held-out date is by ``cut``; of those, the
+    ``recent`` latest origins only (all when None); ``level`` one level or ``{step: level}``
+    (:func:`adaptive_levels`)."""
     if not len(pts):
         return pd.Series({0: np.nan}, dtype=float)
-    return _Points(pts).factors(name, cut, level)
+    return _Points(pts).factors(name, cut, level, recent=recent)

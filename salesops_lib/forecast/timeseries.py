@@ -37,6 +37,7 @@ from .intervals import (  # noqa: F401
     factor_of_steps,
     period_forecast,
     ratios,
+    recent_origins,
     scale_bounds,
     step_factors,
 )
@@ -230,7 +231,8 @@ def _one_series(uid: str, df: pd.DataFrame, spec: dict):
     factors, how = pd.Series({0: np.nan}), "model interval"
     if spec["calibrate"] and len(pts):
         # its model calibrated on its points at every origin, at the levels its record earned
-        factors = model_factors(pts, name, record_levels(auto, spec["level"], h))
+        factors = model_factors(pts, name, record_levels(auto, spec["level"], h),
+                                recent=spec["recent"])
         if not np.isnan(factors[0]):
             how = "calibrated per step"
     if len(auto):
@@ -355,7 +357,8 @@ def _spec(horizon, freq, *, mode, model="auto", models=None, level=80, windows=3
             "origins": origins, "select": select,
             "outer": int(outer or origins // 2), "step": step, "seed": int(seed),
             "fiscal_start_month": int(fiscal_start_month), "calibrate": bool(calibrate),
-            "min_train": int(min_train or max(4, SEASON[freq] // 2))}
+            "min_train": int(min_train or max(4, SEASON[freq] // 2)),
+            "recent": recent_origins(SEASON[freq])}
 
 
 # --------------------------------------------------------------------------------------------

@@ -62,6 +62,30 @@ def test_step_factors_per_step_pooled_when_a_step_has_too_few_by_hand():
     assert I.factor_of_steps(I.step_factors(pts.iloc[:2], 80), [1]).tolist() == [1.0]
 
 
+def test_step_factor_learns_from_the_latest_season_of_origins_by_hand():
+    """Old errors calibrated today's interval to yesterday's behaviour (Peyton Manning's
+    weekly views: 90% covered): the factor reads the ratios of the latest origins only."""
+    from salesops_lib.forecast.selection import model_factors
+
+    cut = pd.date_range("2020-01-01", periods=20, freq="MS")
+    # half-width 1, so each ratio is |y|: 8 old origins missed by 100, then 1..12
+    y = np.r_[np.full(8, 100.0), np.arange(1, 13, dtype=float)]
+    pts = pd.DataFrame({"ds": cut + pd.offsets.MonthBegin(1), "yhat": 0.0, "yhat_lower": -1.0,
+                        "yhat_upper": 1.0, "model": "m", "cutoff": cut,
+                        "end": cut + pd.offsets.MonthBegin(1), "step": 1, "y": y, "scale": 1.0})
+    # the 12 latest: 1..12, position 0.8 · 13 = 10.4 → 10 + 0.4 · (11 − 10)
+    assert model_factors(pts, "m", 80, recent=12)[1] == pytest.approx(10.4)
+    # every origin: 20 ratios, position 0.8 · 21 = 16.8 → among the old misses
+    assert model_factors(pts, "m", 80)[1] == pytest.approx(100.0)
+    # known at the last origin: origins 0..18 (held-out month by then); the 12 latest are
+    # 7..18, one old miss and 1..11: position 10.4 → 10.4 again; all 19: 0.8 · 20 = 16 → 100
+    assert model_factors(pts, "m", 80, cut=cut[19], recent=12)[1] == pytest.approx(10.4)
+    assert model_factors(pts, "m", 80, cut=cut[19])[1] == pytest.approx(100.0)
+    assert I.recent_origins(12) == 12 and I.recent_origins(52) == 52
+    assert I.recent_origins(4) == I.recent_origins(7) == I.MIN_RECENT == 12
+    assert F._spec(3, "W", mode="forecast")["recent"] == 52
+
+
 def test_binomial_interval_and_coverage_summary_by_hand():
     # Clopper–Pearson: 8 of 10 → Beta(0.025; 8, 3) .. Beta(0.975; 9, 2)
     lo, hi = I.binomial_interval(8, 10)
