@@ -32,15 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import models as _models
-from .intervals import (  # noqa: F401
-    conformal_factor,
-    factor_of_steps,
-    period_forecast,
-    ratios,
-    recent_origins,
-    scale_bounds,
-    step_factors,
-)
+from .intervals import factor_of_steps, period_forecast, recent_origins, scale_bounds  # noqa: F401
 from .models import AUTO_CANDIDATES, SEASON  # noqa: F401
 from .pipeline_model import PipelineForecast, pipeline_forecast  # noqa: F401 - stable call
 from .plots import plot_forecast, plot_period_by_group  # noqa: F401
@@ -230,9 +222,9 @@ def _one_series(uid: str, df: pd.DataFrame, spec: dict):
             bt.loc[bt["model"] == "auto", "chosen"] = name
     factors, how = pd.Series({0: np.nan}), "model interval"
     if spec["calibrate"] and len(pts):
-        # its model calibrated on its points at every origin, at the levels its record earned
-        factors = model_factors(pts, name, record_levels(auto, spec["level"], h),
-                                recent=spec["recent"])
+        # its model calibrated on its latest points, at the levels its record earned
+        levels = record_levels(auto, spec["level"], h)
+        factors = model_factors(pts, name, levels, recent=spec["recent"])
         if not np.isnan(factors[0]):
             how = "calibrated per step"
     if len(auto):
@@ -354,11 +346,10 @@ def _spec(horizon, freq, *, mode, model="auto", models=None, level=80, windows=3
     select = max(1, min(int(windows) * max(1, int(horizon) // step), origins // 2))
     return {"mode": mode, "model": model, "models": models, "horizon": int(horizon),
             "freq": freq, "level": float(level), "windows": int(windows),
-            "origins": origins, "select": select,
+            "origins": origins, "select": select, "recent": recent_origins(SEASON[freq]),
             "outer": int(outer or origins // 2), "step": step, "seed": int(seed),
             "fiscal_start_month": int(fiscal_start_month), "calibrate": bool(calibrate),
-            "min_train": int(min_train or max(4, SEASON[freq] // 2)),
-            "recent": recent_origins(SEASON[freq])}
+            "min_train": int(min_train or max(4, SEASON[freq] // 2))}
 
 
 # --------------------------------------------------------------------------------------------
