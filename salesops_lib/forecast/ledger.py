@@ -274,10 +274,12 @@ def summary(acc: pd.DataFrame, by=("source", "week")) -> pd.DataFrame:
 _SOURCE_NAMES = {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}
 
 
-def plot_accuracy(table: pd.DataFrame, ax=None, *,
-                  title: str = "How good were past forecasts? Error by week of the quarter"):
-    """Line per ``source`` of ``wape`` against ``week`` (a :func:`summary` table)."""
-    fig, ax = viz.figure(title, "week of the quarter the forecast was made",
+def plot_accuracy(table: pd.DataFrame, ax=None, *, title: str | None = None):
+    """Line per ``source`` of ``wape`` against ``week`` (a :func:`summary` table); the title
+    and axis name the period's kind from ``table.attrs["kind"]`` (quarter when absent)."""
+    kind = table.attrs.get("kind", "quarter")
+    title = title or f"How good were past forecasts? Error by week of the {kind}"
+    fig, ax = viz.figure(title, f"week of the {kind} the forecast was made",
                          "absolute error (% of actual)", ax=ax)
     colors = {"timeseries": viz.PALETTE[1], "pipeline": viz.PALETTE[2],
               "blend": viz.COLORS["primary"]}

@@ -14,7 +14,8 @@ def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
                   level: float = 80, actual: pd.DataFrame | None = None):
     """History (``unique_id``, ``ds``, ``y``) and forecast with its interval band.
 
-    One line per series; the forecast is dashed, the interval shaded; ``actual`` (same
+    One line per series; the forecast is dashed, the interval shaded (a one-step forecast: a
+    point with whiskers, a band one step wide is invisible); ``actual`` (same
     columns as the history), what was booked in the forecast's steps, as markers. Returns
     the figure.
     """
@@ -25,7 +26,13 @@ def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
         name = str(uid).capitalize() if str(uid) == "total" else str(uid)
         ax.plot(h["ds"], h["y"], color=c, lw=1.6, label=f"{name}, actual")
         f = fc[fc["unique_id"] == uid]
-        if len(f):
+        if len(f) == 1:     # one step (a month's last weeks): a point and its whiskers
+            v = f[["yhat", "yhat_lower", "yhat_upper"]].to_numpy(float)
+            ax.errorbar(f["ds"].to_numpy(), v[:, 0], yerr=[v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]],
+                        fmt="D", color=c, ms=7, capsize=6, lw=1.8,
+                        label=f"{name}, forecast: {model_label(f['model'].iloc[0])} "
+                              f"({level:g}% interval)")
+        elif len(f):
             ax.plot(f["ds"], f["yhat"], color=c, lw=1.8, ls="--",
                     label=f"{name}, forecast: {model_label(f['model'].iloc[0])}")
             ax.fill_between(f["ds"], f["yhat_lower"], f["yhat_upper"], color=c, alpha=0.18,

@@ -145,7 +145,7 @@ def plot_trend(frame: pd.DataFrame, ax=None, *, title: str = "This period's fore
     """Line per source of ``value`` by ``as_of`` with the blend's range shaded; the origin
     (ledger or replayed) is named in the legend."""
     origin = frame["origin"].iloc[0] if len(frame) else "replayed"
-    fig, ax = viz.figure(title, "forecast made on (date)", "bookings forecast for the quarter ($)",
+    fig, ax = viz.figure(title, "forecast made on (date)", "bookings forecast for the period ($)",
                          ax=ax)
     colors = {"timeseries": viz.PALETTE[1], "pipeline": viz.PALETTE[2],
               "blend": viz.COLORS["primary"]}

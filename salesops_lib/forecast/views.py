@@ -301,14 +301,18 @@ def coverage_view(ol):
 
 def track_record(ds, ol, recorded: pd.DataFrame | None = None) -> pd.DataFrame:
     """Accuracy of past forecasts by source and week of the period: the ledger's forecasts
-    of ended periods plus the replayed ones (:func:`forecast_track.summary` table)."""
+    of ended periods plus the replayed ones (:func:`forecast_track.summary` table, with the
+    period's kind in ``attrs["kind"]``)."""
     cols = track_.LEDGER_COLUMNS
     entries = ol.past[cols] if len(ol.past) else pd.DataFrame(columns=cols)
     if recorded is not None and len(recorded):
         entries = pd.concat([entries, recorded[cols]], ignore_index=True)
-    acc = track_.accuracy(entries, fc_.period_actuals(ds, Period.parse(ol.period).kind),
+    kind = Period.parse(ol.period).kind
+    acc = track_.accuracy(entries, fc_.period_actuals(ds, kind),
                           fiscal_start_month=ds.fiscal_start_month, as_of=ol.as_of)
-    return track_.summary(acc)
+    out = track_.summary(acc)
+    out.attrs["kind"] = kind          # the chart names weeks of a month, quarter or year
+    return out
 
 
 def no_groups(ol) -> bool:

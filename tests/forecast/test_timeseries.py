@@ -284,6 +284,29 @@ def test_forecast_plots_return_labelled_figures():
     plt.close("all")
 
 
+def test_one_step_forecast_is_a_point_with_whiskers_and_pages_name_the_period_kind():
+    """A month's page forecast one step: its band, one step wide, did not show; the
+    accuracy chart said "week of the quarter" on month pages."""
+    import matplotlib.pyplot as plt
+
+    from salesops_lib.forecast import ledger as L
+
+    s = seasonal(ids=("a",))
+    fc = F.forecast(s, 1, model="snaive", n_jobs=1)
+    ax = F.plot_forecast(s, fc).axes[0]
+    from matplotlib.collections import PolyCollection
+
+    assert len(ax.containers) == 1                              # the point's whiskers
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]   # no band
+    assert any("80% interval" in t.get_text() for t in ax.get_legend().get_texts())
+    table = pd.DataFrame({"source": ["blend", "blend"], "week": [1, 2], "wape": [0.1, 0.05]})
+    table.attrs["kind"] = "month"
+    ax = L.plot_accuracy(table).axes[0]
+    assert "week of the month" in ax.get_title(loc="left").lower() + ax.get_xlabel().lower()
+    assert "month" in ax.get_xlabel().lower()
+    plt.close("all")
+
+
 def test_group_chart_wraps_a_few_long_names_and_slants_many():
     """Long team names ran into each other under the forecast-by-group bars."""
     import matplotlib.pyplot as plt
