@@ -2,8 +2,8 @@
 
 The report's scope is the pipeline of its period: open deals whose close date falls in the
 period. Its windows end on the report date (:func:`salesops_lib.measures.report_date`); without
-an explicit ``start`` they are the last 7 days and the quarter to date (from the end of the
-day before the period began).
+an explicit ``start`` they are the last 7 days and the period to date (labelled quarter,
+month or year to date; from the end of the day before the period began).
 """
 
 from __future__ import annotations
@@ -19,15 +19,16 @@ from .waterfall import BUCKETS, waterfall, waterfall_path
 
 def report_windows(ds, period, start: str = "", end: str = "") -> list[tuple[str, pd.Timestamp,
                                                                            pd.Timestamp]]:
-    """``[(label, start, end), ...]``: the explicit window, or the last 7 days and the quarter
-    to date (the latter first: it is the report's main walk)."""
+    """``[(label, start, end), ...]``: the explicit window, or the last 7 days and the period
+    to date ("quarter to date", "month to date", "year to date"; the latter first: it is the
+    report's main walk)."""
     P = Period.parse(period, ds.fiscal_start_month)
     e = pd.Timestamp(end).normalize() if end else report_date(ds, P)
     if start:
         s = min(pd.Timestamp(start).normalize(), e)
         return [(f"{s:%d %b} – {e:%d %b %Y}", s, e)]
     qtd = min(P.start - pd.Timedelta(days=1), e)
-    return [("quarter to date", qtd, e), ("last 7 days", max(e - pd.Timedelta(days=7), qtd), e)]
+    return [(f"{P.kind} to date", qtd, e), ("last 7 days", max(e - pd.Timedelta(days=7), qtd), e)]
 
 
 def main_waterfall(ds, period, start: str = "", end: str = "") -> pd.DataFrame:

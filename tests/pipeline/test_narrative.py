@@ -26,6 +26,10 @@ def test_default_windows_are_quarter_to_date_and_last_week():
     w = pipeline.report_windows(ds, "2026-Q4")
     assert w == [("quarter to date", pd.Timestamp("2026-09-30"), pd.Timestamp("2026-11-15")),
                  ("last 7 days", pd.Timestamp("2026-11-08"), pd.Timestamp("2026-11-15"))]
+    # a month's or a year's run said "quarter to date" over the month or the year
+    assert pipeline.report_windows(ds, "2026-11")[0] == (
+        "month to date", pd.Timestamp("2026-10-31"), pd.Timestamp("2026-11-15"))
+    assert pipeline.report_windows(ds, "2026")[0][0] == "year to date"
     assert pipeline.report_windows(ds, "2026-Q4", "2026-10-01", "2026-10-31")[0][1:] == (
         pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31"))
 
