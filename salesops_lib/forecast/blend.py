@@ -39,6 +39,8 @@ from .pipeline_model import (
     correlation,
     pipeline_forecast,
     replay_points,
+    scaled_weeks,
+    week_scale,
     with_correlation,
 )
 
@@ -190,18 +192,11 @@ def period_backtest(ds, period: str | Period, *, granularity: str = "month",
 QUARTER_WEEKS = (1, 4, 7, 10, 13)
 
 
-def week_scale(p: Period) -> float:
-    """How many quarter-weeks one week of ``p`` stands for: 1 for a quarter, about 4 for a
-    year, about a third for a month (the period's days over a quarter's 91)."""
-    return 1.0 if p.kind == "quarter" else ((p.end - p.start).days + 1) / 91
-
-
 def replay_weeks(p: Period) -> tuple[int, ...]:
     """The weeks of ``p`` at which its past periods are replayed: :data:`QUARTER_WEEKS`
     spread over the period's length (a year: 1, 13, 25, 37, 49; a month: 1 to 5), so a
     year or a month is judged across its whole length, not only its first thirteen weeks."""
-    k = week_scale(p)
-    return tuple(sorted({1 + round((w - 1) * k) for w in QUARTER_WEEKS}))
+    return scaled_weeks(p, QUARTER_WEEKS)
 
 
 def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:

@@ -25,7 +25,7 @@ from .. import viz
 from ..measures import group_values, state_as_of
 from ..periods import Period
 from .deals import snapshot
-from .pipeline_model import forecast_category_of, pipeline_forecast, replay_points
+from .pipeline_model import forecast_category_of, pipeline_forecast, replay_points, scaled_weeks
 
 CALL_COLUMNS = ["unique_id", "period", "as_of", "value"]
 
@@ -102,11 +102,14 @@ def category_calls(ds, period, as_of, by: str = "team") -> pd.DataFrame:
         ["unique_id", "period", "as_of", "value", "best_case"]]
 
 
-def call_history(ds, period, *, by: str = "team", periods_back: int = 2, weeks=(1, 7),
+def call_history(ds, period, *, by: str = "team", periods_back: int = 2, weeks=None,
                  calls: pd.DataFrame | None = None) -> pd.DataFrame:
     """Calls and the pipeline model at past moments, with what was booked.
 
-    For each replayed ``(period, week, as_of)`` before ``period`` (ended by ``ds.as_of``):
+    For each replayed ``(period, week, as_of)`` before ``period`` (ended by ``ds.as_of``;
+    ``weeks`` default: weeks 1 and 7 of a quarter, spread over a month or a year by
+    :func:`~salesops_lib.forecast.pipeline_model.scaled_weeks`, so a month is not judged
+    on its first day alone):
     the call (from ``calls`` at that as-of date, else :func:`category_calls`), the pipeline
     forecast per ``by`` made that day (``model``), and ``actual``.
     Returns ``unique_id``, ``period``, ``week``, ``as_of``, ``call``, ``model``, ``actual``.
@@ -115,6 +118,8 @@ def call_history(ds, period, *, by: str = "team", periods_back: int = 2, weeks=(
     won = state_as_of(ds, ds.as_of)
     won = won[won["status"] == "won"]
     won_key = group_values(ds, by, won)
+    if weeks is None:
+        weeks = scaled_weeks(Period.parse(period, ds.fiscal_start_month), (1, 7))
     for q, w, a in replay_points(ds, period, periods_back, weeks):
         if calls is not None and len(calls):
             c = calls[(calls["period"] == q.label)

@@ -371,6 +371,20 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
 # --------------------------------------------------------------------------------------------
 # calibration of the stage probabilities
 # --------------------------------------------------------------------------------------------
+def week_scale(p: Period) -> float:
+    """How many quarter-weeks one week of ``p`` stands for: 1 for a quarter, about 4 for a
+    year, about a third for a month (the period's days over a quarter's 91)."""
+    return 1.0 if p.kind == "quarter" else ((p.end - p.start).days + 1) / 91
+
+
+def scaled_weeks(p: Period, weeks) -> tuple[int, ...]:
+    """Weeks of a quarter (``weeks``) spread over the length of ``p``: the same moments of a
+    month (about a third as many days) or of a year (about four times); a quarter's unchanged.
+    Week 7 of a quarter is week 3 of a month and week 25 of a year."""
+    k = week_scale(p)
+    return tuple(sorted({1 + round((w - 1) * k) for w in weeks}))
+
+
 def replay_points(ds, period: str | Period, periods_back: int = 4, weeks=(1, 4, 7, 10), *,
                   known=None, at=None) -> list[tuple[Period, int, pd.Timestamp]]:
     """The past moments a forecast is replayed at: ``(period, week, as_of)`` for each of the

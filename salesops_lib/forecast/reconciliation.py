@@ -54,6 +54,20 @@ import pandas as pd
 METHODS = ("bottom_up", "ols", "wls_struct", "wls_var", "mint_shrink")
 #: Fallback order when the error covariance is ill-conditioned.
 FALLBACK = ("mint_shrink", "wls_var", "bottom_up")
+
+#: How a reconciliation method is named on the page (Wickramasuriya et al.'s MinT; WLS
+#: weighted by structure or by variance; OLS; bottom-up; each level its own: per level).
+METHOD_NAMES = {"bottom_up": "Bottom-up", "ols": "OLS", "wls_struct": "WLS struct",
+                "wls_var": "WLS var", "mint_shrink": "MinT shrink", "per level": "Per level"}
+
+
+def method_name(method) -> str:
+    """The page's name of a reconciliation method (:data:`METHOD_NAMES`; others with spaces
+    for underscores)."""
+    m = str(method)
+    return METHOD_NAMES.get(m, m.replace("_", " "))
+
+
 #: Largest condition number of the shrunk covariance ``mint_shrink`` is used with.
 MAX_CONDITION = 1e8
 LEVELS = ("region", "team", "rep_id")

@@ -15,7 +15,8 @@ from . import calls as calls_
 from . import timeseries as fc_
 from . import track as track_
 from .models import model_label
-from .pipeline_model import pipeline_forecast
+from .pipeline_model import pipeline_forecast, scaled_weeks
+from .reconciliation import method_name
 
 _MODEL_NAMES = {"auto": "automatic choice, scored out of sample", "snaive": "seasonal naive (baseline)",
                 "ets": "ETS (baseline)", "theta": "Theta (baseline)",
@@ -83,9 +84,10 @@ def history_note(ds):
                        "read from its final row back in time, and these probabilities rest on that.")
 
 
-def reliability_view(ds, period, *, periods_back: int = 2, weeks=(1, 7)):
-    """The stage-probability check: predicted chance of closing won in the quarter against
-    what happened, for deals open on past as-of dates whose stage was recorded then (a deal
+def reliability_view(ds, period, *, periods_back: int = 2, weeks=None):
+    """The stage-probability check: predicted chance of closing won in the period against
+    what happened, for deals open on past as-of dates (weeks 1 and 7 of past quarters, the
+    same moments of a month or a year: ``scaled_weeks``) whose stage was recorded then (a deal
     whose stage on that day is unknown cannot be scored), with the Brier score in the title.
     One sentence instead when the data keep no past stages (no opportunity history, no stage
     dates: only deals still open today would have one) or no deal qualifies; without opportunity history, the chart comes
@@ -99,6 +101,7 @@ def reliability_view(ds, period, *, periods_back: int = 2, weeks=(1, 7)):
         return viz.callout("The stage probabilities cannot be checked: that needs each deal's "
                            "stage on past dates (opportunity history or stage dates), and this "
                            "data has neither.")
+    weeks = weeks or scaled_weeks(Period.parse(period, ds.fiscal_start_month), (1, 7))
     calib = calibration_points(ds, period, periods_back=periods_back, weeks=weeks)
     calib = calib[calib["stage"].astype(str) != measures.UNRECORDED_STAGE]
     if not len(calib):
@@ -404,19 +407,6 @@ def _label(by: str) -> str:
     return "rep" if by == "rep_id" else by
 
 
-#: How a reconciliation method is named on the page (Wickramasuriya et al.'s MinT; WLS
-#: weighted by structure or by variance; OLS; bottom-up; each level its own: per level).
-METHOD_NAMES = {"bottom_up": "Bottom-up", "ols": "OLS", "wls_struct": "WLS struct",
-                "wls_var": "WLS var", "mint_shrink": "MinT shrink", "per level": "Per level"}
-
-
-def method_name(method) -> str:
-    """The page's name of a reconciliation method (:data:`METHOD_NAMES`; others with spaces
-    for underscores)."""
-    m = str(method)
-    return METHOD_NAMES.get(m, m.replace("_", " "))
-
-
 def reconciliation_frame(ol) -> pd.DataFrame:
     """Per level of the hierarchy: the backtest WAPE of each method, the method the level
     chose, the one used (after fallbacks) and why it fell back."""
@@ -520,4 +510,4 @@ def calls_view(ds, ol, by: str = "team", calls: pd.DataFrame | None = None):
     view = view.rename(columns={by: _label(by)})
     return calls_.calls_table(view, caption=f"Commit calls by {_label(by)} (from {source}) "
                               "beside the pipeline model: past error and the value the call "
-                              "adds over the model on replayed quarters")
+                              f"adds over the model on replayed {Period.parse(ol.period).kind}s")

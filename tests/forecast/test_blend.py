@@ -88,6 +88,13 @@ def test_replay_weeks_span_the_period():
     assert B.replay_weeks(Period.parse("2026-09")) == (1, 2, 3, 4, 5)
     assert B.week_scale(Period.parse("2026-Q3")) == 1.0
     assert B.week_scale(Period.parse("2026")) == pytest.approx(365 / 91)
+    # calls and stage probabilities are judged at weeks 1 and 7 of past quarters: on a month
+    # week 7 fell after its end and only the first day was judged
+    from salesops_lib.forecast.pipeline_model import scaled_weeks
+
+    assert scaled_weeks(Period.parse("2026-Q3"), (1, 7)) == (1, 7)
+    assert scaled_weeks(Period.parse("2026-09"), (1, 7)) == (1, 3)
+    assert scaled_weeks(Period.parse("2026"), (1, 7)) == (1, 25)
 
 
 class _PF:
@@ -131,6 +138,20 @@ def test_commit_roll_up_reads_deals_as_they_stood():
     # won in Q2 by 05-01: W1 200; open commit expected in Q2: O2 500; O1 is pipeline
     assert c.at["T1", "value"] == pytest.approx(700.0)
     assert c.at["T1", "best_case"] == pytest.approx(700.0)
+
+
+def test_calls_of_past_months_are_judged_at_the_same_moments_as_quarters():
+    """Weeks 1 and 7 of a quarter; on a month week 7 fell after its end, so a month's calls
+    were judged on their first day only."""
+    from .test_pipeline_model import make_ds
+
+    ds = make_ds()
+    h = C.call_history(ds, "2026-05", periods_back=2)[["period", "week", "as_of"]]
+    assert h.drop_duplicates().astype(str).values.tolist() == [
+        ["2026-04", "1", "2026-04-01"], ["2026-04", "3", "2026-04-15"],
+        ["2026-03", "1", "2026-03-01"], ["2026-03", "3", "2026-03-15"]]
+    q = C.call_history(ds, "2026-Q2", periods_back=1)[["week", "as_of"]].drop_duplicates()
+    assert q["week"].tolist() == [1, 7] and q["as_of"].iloc[1] == pd.Timestamp("2026-02-12")
 
 
 def test_pipeline_range_scaled_by_its_own_replayed_errors():
