@@ -477,7 +477,8 @@ def team_reading(teams: pd.DataFrame, elapsed: float = 1.0) -> str:
     best, worst = t.loc[t["attainment"].idxmax()], t.loc[t["attainment"].idxmin()]
     if elapsed < 1:
         on = int((t["attainment"] / elapsed >= 1).sum())
-        return (f"With {viz.pct(elapsed)} of the period gone, {on} of {len(t)} teams are on pace "
+        verb = "is" if on == 1 else "are"            # "1 of 6 teams is", "2 of 6 teams are"
+        return (f"With {viz.pct(elapsed)} of the period gone, {on} of {len(t)} teams {verb} on pace "
                 f"for quota. {best['team']} leads at {viz.pct(best['attainment'])} of quota; "
                 f"{worst['team']} trails at {viz.pct(worst['attainment'])}.")
     at = int((t["attainment"] >= 1).sum())

@@ -255,5 +255,7 @@ def test_team_reading_mid_period_speaks_of_pace():
     t = pd.DataFrame({"team": ["A", "B"], "bookings": [60.0, 20.0], "quota": [100.0, 100.0],
                       "attainment": [0.6, 0.2]})
     assert ex.team_reading(t, elapsed=0.5) == (
-        "With 50% of the period gone, 1 of 2 teams are on pace for quota. A leads at 60% of "
+        "With 50% of the period gone, 1 of 2 teams is on pace for quota. A leads at 60% of "
         "quota; B trails at 20%.")
+    both = t.assign(attainment=[0.6, 0.5])
+    assert "2 of 2 teams are on pace" in ex.team_reading(both, elapsed=0.5)
