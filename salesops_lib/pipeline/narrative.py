@@ -138,21 +138,25 @@ def kpi_cards(h: dict) -> list[tuple[str, str, str | None]]:
 
 
 def reading_waterfall(wf: pd.DataFrame) -> str:
-    """One sentence: net change and the biggest movers."""
+    """One sentence: net change and the four largest moves by size, those out of the
+    pipeline first, then those into it."""
     a = wf.set_index("bucket")["amount"]
     if a["start"] == 0 and a["end"] == 0:
         return ("No open deal has a close date in this period at either date, so there is no "
                 "pipeline to walk (a source without close dates on open deals has none).")
     moves = a[list(BUCKETS)]
     moves = moves[moves != 0]
-    top_in = moves[moves > 0].sort_values(ascending=False).head(2)
-    top_out = moves[moves < 0].sort_values().head(2)
-    parts = [f"{b} {viz.money(v)}" for b, v in top_in.items()]
-    parts += [f"{b} {viz.money(-v)}" for b, v in top_out.items()]
+    # the four largest by size, whichever way they go, grouped out and in
+    big = moves.abs().sort_values(ascending=False, kind="stable").head(4).index
+    parts = []
+    for side, keep in (("out", moves[big] < 0), ("in", moves[big] > 0)):
+        if keep.any():
+            parts.append(", ".join(f"{b} {viz.money(abs(moves[b]))}" for b in big[keep])
+                         + f" ({side})")
     net = a["end"] - a["start"]
     return (f"The period's pipeline went from {viz.money(a['start'])} to {viz.money(a['end'])} "
             f"({'+' if net >= 0 else ''}{viz.money(net)}); the largest moves: "
-            + (", ".join(parts) if parts else "none") + ".")
+            + ("; ".join(parts) if parts else "none") + ".")
 
 
 def reading_coverage(cov: pd.DataFrame) -> str:

@@ -44,6 +44,14 @@ def test_headline_and_reading():
     text = pipeline.reading_waterfall(pipeline.main_waterfall(ds, "2026-Q4"))
     assert text.startswith("The period's pipeline went from $180 to $50 (-$130)")
     assert "won $100" in text and "pushed out $80" in text and "created $50" in text
+    # the largest moves by size, out then in (a $8.7k "amount up" was listed beside $1.8M)
+    from salesops_lib.pipeline.waterfall import ORDER
+
+    amounts = {"start": 9.2e6, "created": 7.7e5, "amount up": 8.7e3, "won": -1.7e6,
+               "lost": -1.8e6, "pushed out": -1.5e6, "end": 5.0e6}
+    wf = pd.DataFrame({"bucket": list(ORDER), "amount": [amounts.get(b, 0.0) for b in ORDER]})
+    assert pipeline.reading_waterfall(wf).endswith(
+        "the largest moves: lost $1.8M, won $1.7M, pushed out $1.5M (out); created $770.0k (in).")
 
 
 def test_a_closed_period_leads_with_what_was_won():
