@@ -196,15 +196,19 @@ def coverage_table(cov: pd.DataFrame):
 
 
 def reading_slips(rates: pd.DataFrame) -> str:
-    """One sentence on chronic slippers (or what slips need)."""
+    """One sentence on chronic slippers, how many and the first six by name (or what slips
+    need)."""
     if rates.empty:
         return ("Slips need the opportunity history (every close-date change); this source "
                 "keeps only each deal's final close date.")
     chronic = rates[rates["chronic"].fillna(False).astype(bool)]["rep_name"].tolist()
     org = rates["org_rate"].iloc[0]
     if chronic:
-        return (f"{viz.pct(org)} of deals that came due were pushed at least once; "
-                f"{', '.join(chronic[:6])} slip more than that beyond chance "
+        named = ", ".join(chronic[:6]) + (f" and {len(chronic) - 6} more (red in the chart)"
+                                          if len(chronic) > 6 else "")
+        who = (f"{len(chronic)} reps slip more than that beyond chance: {named}"
+               if len(chronic) > 1 else f"{named} slips more than that beyond chance")
+        return (f"{viz.pct(org)} of deals that came due were pushed at least once; {who} "
                 "(Benjamini–Hochberg across all reps).")
     return (f"{viz.pct(org)} of deals that came due were pushed at least once; no rep slips "
             "more than the org beyond chance once every rep is compared at once.")

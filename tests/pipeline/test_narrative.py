@@ -175,3 +175,14 @@ def test_every_section_runs_on_a_source_with_history():
     assert pipeline.reading_funnel(funnel)
     norms = pipeline.stage_norms(ds, as_of=d)
     assert pipeline.reading_stuck(norms, pipeline.stuck_deals(ds, as_of=d))
+
+
+def test_slip_sentence_counts_every_chronic_rep():
+    """It named six reps while the chart marked nine."""
+    rates = pd.DataFrame({"rep_name": [f"Rep {i}" for i in range(9)] + ["Calm"],
+                          "chronic": [True] * 9 + [False], "org_rate": 0.21})
+    text = pipeline.reading_slips(rates)
+    assert "9 reps slip more than that beyond chance: Rep 0, Rep 1" in text
+    assert "Rep 5 and 3 more (red in the chart)" in text and "Rep 6" not in text
+    one = pipeline.reading_slips(rates.assign(chronic=[True] + [False] * 9))
+    assert "; Rep 0 slips more than that beyond chance" in one
