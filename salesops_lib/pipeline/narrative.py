@@ -170,7 +170,8 @@ def reading_coverage(cov: pd.DataFrame) -> str:
     short = cov[cov["verdict"] == "short"]["group"].tolist()
     if short:
         return (f"{len(short)} of {len(cov)} short of the coverage their own win rate requires "
-                f"(below the interval): {', '.join(map(str, short[:6]))}.")
+                f"(below the interval): {', '.join(map(str, short[:6]))}"
+                + (f" and {len(short) - 6} more (in the table)." if len(short) > 6 else "."))
     return "Every group has at least the coverage its realised win rate requires."
 
 

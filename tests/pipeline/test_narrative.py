@@ -186,3 +186,9 @@ def test_slip_sentence_counts_every_chronic_rep():
     assert "Rep 5 and 3 more (red in the chart)" in text and "Rep 6" not in text
     one = pipeline.reading_slips(rates.assign(chronic=[True] + [False] * 9))
     assert "; Rep 0 slips more than that beyond chance" in one
+
+
+def test_coverage_sentence_says_how_many_it_does_not_name():
+    cov = pd.DataFrame({"group": [f"R{i}" for i in range(8)], "quota": 1.0,
+                        "verdict": ["short"] * 8})
+    assert pipeline.reading_coverage(cov).endswith("R4, R5 and 2 more (in the table).")
