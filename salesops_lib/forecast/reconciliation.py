@@ -247,9 +247,9 @@ def reconcile(base: np.ndarray, S: np.ndarray, method: str = "mint_shrink",
                        else _variance_problem(errors) if m == "wls_var" else None)
             if problem is None:
                 break
-            problems.append(f"{m}: {problem}")
-        if m != method:
-            reason = f"{method} → {m} ({'; '.join(problems)})"
+            problems.append(f"{method_name(m)}: {problem}")
+        if m != method:     # said as the page names the methods: "MinT shrink → WLS var (...)"
+            reason = f"{method_name(method)} → {method_name(m)} ({'; '.join(problems)})"
         method = m
     bottom = S.shape[0] - S.shape[1]
     if locked:

@@ -351,7 +351,7 @@ def groups_view(ol):
         b = ol.summary.set_index("source")
         t.loc[t.index[-1], ["lower", "upper"]] = [b.at["blend", "lower"], b.at["blend", "upper"]]
     made = f" (forecast on {ol.as_of:%d %b %Y}, its first day)" if closed(ol) else ""
-    how = (f"reconciled by {g['method'].iloc[0].replace('_', ' ')} at this level"
+    how = (f"reconciled by {method_name(g['method'].iloc[0])} at this level"
            + (f" (fallback: {g['fallback'].iloc[0]})" if g["fallback"].iloc[0] else "")
            if rec and len(g) else "not reconciled: not a level of the rep hierarchy")
     if rec and len(g):

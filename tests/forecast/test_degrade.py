@@ -98,6 +98,9 @@ def test_maven_teams_add_up_to_the_pages_total(maven_outlook):
     assert g.loc[g["level"] == "total", "value"].iloc[0] == pytest.approx(blend["value"])
     html = _text(V.groups_view(ol))
     assert ">Total<" in html and viz.money(blend["value"]) in html
+    # the caption names the method as the method table does ("Bottom-up", not "bottom up")
+    used = V.method_name(teams["method"].iloc[0])
+    assert f"reconciled by {used} at this level" in html and used[0].isupper()
     # too little history to score the methods: said so, not "no hierarchy"
     note = _text(V.reconciliation_view(ol))
     assert "Too little history" in note and "bottom-up" in note

@@ -55,7 +55,8 @@ def test_fallback_when_a_node_never_varies_and_non_negative():
     base = np.array([2.0, 5.0, -4.0])
     E = np.array([[1.0, -1, 2, 0], [1.0, 0, 1, -1], [0.0, 0, 0, 0]])   # B's errors: all 0
     rec, used, reason = R.reconcile(base, S2, "mint_shrink", E)
-    assert used == "bottom_up" and "never vary" in reason and "mint_shrink" in reason
+    assert used == "bottom_up" and "never vary" in reason
+    assert reason.startswith("MinT shrink → Bottom-up (MinT shrink: ")
     assert (rec >= 0).all() and rec[0] == pytest.approx(rec[1] + rec[2])
     assert R.covariance_problem(E[:, :1]) == "fewer than 2 backtest windows"
 
@@ -178,7 +179,7 @@ def test_per_level_fallback_is_reported_and_locks_are_kept_at_every_level():
     per = {"total": "mint_shrink", "region": "wls_var", "team": "ols", "rep_id": "bottom_up"}
     rec, table = R.reconcile_levels(base, S, lv, per, E)
     t = table.set_index("level")
-    assert t.loc["total", "method"] == "bottom_up" and "mint_shrink" in t.loc["total", "fallback"]
+    assert t.loc["total", "method"] == "bottom_up" and "MinT shrink" in t.loc["total", "fallback"]
     assert t.loc["region", "method"] == "bottom_up" and "never vary" in t.loc["region", "fallback"]
     assert t.loc["team", "method"] == "ols" and t.loc["team", "fallback"] == ""
     v = pd.Series(rec, index=nodes["unique_id"])
