@@ -108,7 +108,10 @@ def reading_segments(rec: pd.DataFrame) -> str:
         return _missing(rec)
     by = rec.columns[0]
     bits = [f"{r[by]}: {r['recommended']} ({'clear' if r['clear'] else 'not clear'}, "
-            f"{_money(r['difference'])} more per rep-hour)" for _, r in rec.iterrows()]
+            f"{_money(r['difference'])} more per rep-hour)" if pd.notna(r["difference"])
+            # one motion has no deals in the segment: nothing to compare it with
+            else f"{r[by]}: {r['recommended']} (the only motion with deals here, no comparison)"
+            for _, r in rec.iterrows()]
     return ("Motion with the higher contribution per rep-hour, by segment — " + "; ".join(bits)
             + f". Clear means the difference holds at {rec.attrs.get('level', 0.95):.1%} "
               "confidence per segment (adjusted for comparing every segment at once).")

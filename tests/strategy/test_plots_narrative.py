@@ -108,3 +108,16 @@ def test_kpi_cards_on_the_hand_made_org(tiny_ds):
     assert cards["Bookings per FTE, inside"] == viz.money(400 / Y)
     gain = -(-0.25 * 200_000 + 110_000) + (400 - 1000) / Y      # cost saved + bookings change
     assert cards["Coverage shift, per year"] == f"−{viz.money(abs(gain))}"
+
+
+def test_segment_sentence_without_a_comparison_says_so():
+    """It read "Mid-Market: field (not clear, – more per rep-hour)" when the segment had no
+    inside deals."""
+    import pandas as pd
+
+    rec = pd.DataFrame({"segment": ["SMB", "Mid-Market"], "recommended": ["inside", "field"],
+                        "difference": [536.0, float("nan")], "clear": [False, False]})
+    text = strategy.reading_segments(rec)
+    assert "SMB: inside (not clear, $536 more per rep-hour)" in text
+    assert "Mid-Market: field (the only motion with deals here, no comparison)" in text
+    assert "– more" not in text
