@@ -339,10 +339,13 @@ _ACRONYMS = {"id": "ID", "cv": "CV", "wape": "WAPE", "mase": "MASE", "fva": "FVA
 
 def header(name) -> str:
     """A column name as a reader wants it: ``win_rate_low -> "Win rate low"``,
-    ``cv_monthly -> "CV monthly"``. Names that already have capitals or spaces are kept."""
+    ``cv_monthly -> "CV monthly"``, ``"final result" -> "Final result"`` (a heading starts
+    with a capital, whoever built the table). Names that already have capitals are kept."""
     text = str(name)
-    if " " in text or text != text.lower():
+    if text != text.lower():
         return text
+    if " " in text:
+        return text[:1].upper() + text[1:]
     words = [_ACRONYMS.get(w, w) for w in text.split("_") if w]
     if not words:
         return text

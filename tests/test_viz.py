@@ -45,6 +45,9 @@ def test_headers_are_readable():
     assert viz.header("cv_monthly") == "CV monthly"
     assert viz.header("rep_id") == "Rep ID"
     assert viz.header("Open pipeline") == "Open pipeline"
+    # lower-case names with spaces, set by a caller, start with a capital too
+    assert viz.header("final result") == "Final result"
+    assert viz.header("change at +10%") == "Change at +10%"
     html = viz.table(pd.DataFrame({"avg_deal_size": [1.0], "Team": ["<b>"]})).to_html()
     assert "Avg deal size" in html and "&lt;b&gt;" in html
 

@@ -165,10 +165,10 @@ def sensitivity_table(sens: pd.DataFrame):
     if sens is None:
         return viz.callout(NO_QUOTAS["sensitivity"])
     out = sens.rename(columns={"p50_low": "P50 at −10%", "p50_high": "P50 at +10%",
-                               "change_low": "Change at −10%", "change_high": "Change at +10%"})
+                               "change_low": "change at −10%", "change_high": "change at +10%"})
     return viz.table(out, {"value": lambda v: f"{v:,.2f}" if abs(v) < 100 else viz.money(v),
                            "P50 at −10%": "money", "P50 at +10%": "money",
-                           "Change at −10%": "money", "Change at +10%": "money"})
+                           "change at −10%": "money", "change at +10%": "money"})
 
 
 def payouts_table(pay: pd.DataFrame, n: int = 10):

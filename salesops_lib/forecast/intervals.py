@@ -60,16 +60,16 @@ from ..periods import Period
 MIN_WINDOWS = 4
 #: Fewest latest origins a step factor is learned from (see *Which errors*, module doc).
 MIN_RECENT = 12
+#: Step size γ of the adaptive level (:func:`adaptive_level`); 0 turns it off.
+ACI_GAMMA = 0.02
+#: Bounds of an adaptive level, in percent.
+LEVEL_RANGE = (50.0, 98.0)
 
 
 def recent_origins(season: int) -> int:
     """How many of the latest rolling origins a step's conformal factor is learned from: one
     season of them (12 months, 52 weeks), at least :data:`MIN_RECENT` (see *Which errors*)."""
     return max(int(season), MIN_RECENT)
-#: Step size γ of the adaptive level (:func:`adaptive_level`); 0 turns it off.
-ACI_GAMMA = 0.02
-#: Bounds of an adaptive level, in percent.
-LEVEL_RANGE = (50.0, 98.0)
 
 
 def adaptive_level(covered, level: float, gamma: float | None = None) -> float:

@@ -101,7 +101,8 @@ def reliability_view(ds, period, *, periods_back: int = 2, weeks=None):
         return viz.callout("The stage probabilities cannot be checked: that needs each deal's "
                            "stage on past dates (opportunity history or stage dates), and this "
                            "data has neither.")
-    weeks = weeks or scaled_weeks(Period.parse(period, ds.fiscal_start_month), (1, 7))
+    if weeks is None:
+        weeks = scaled_weeks(Period.parse(period, ds.fiscal_start_month), (1, 7))
     calib = calibration_points(ds, period, periods_back=periods_back, weeks=weeks)
     calib = calib[calib["stage"].astype(str) != measures.UNRECORDED_STAGE]
     if not len(calib):
@@ -205,11 +206,11 @@ def ranges_view(ol, ds=None):
     if final is not None:
         t = t.assign(result=final, inside=np.where((t["lower"] <= final) & (final <= t["upper"]),
                                                    "yes", "no"))
-        t = t.rename(columns={"value": "forecast", "result": "Final result",
-                              "inside": "Result inside range"})
-        cols = ["source", "forecast", "lower", "upper", "Final result", "Result inside range",
+        t = t.rename(columns={"value": "forecast", "result": "final result",
+                              "inside": "result inside range"})
+        cols = ["source", "forecast", "lower", "upper", "final result", "result inside range",
                 "interval"]
-        fmt = {"forecast": "money", "lower": "money", "upper": "money", "Final result": "money"}
+        fmt = {"forecast": "money", "lower": "money", "upper": "money", "final result": "money"}
         caption = (f"{ol.period} is over: its forecast as made on {ol.as_of:%d %B %Y}, the "
                    f"period's first day, with only the data known then ({ol.level:g}% ranges), "
                    "against the final result")
@@ -293,10 +294,10 @@ def coverage_view(ol):
     kind = Period.parse(ol.period).kind
     t = ol.coverage.assign(source=ol.coverage["source"].map(
         {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
-    t = t.rename(columns={"cov_low": "Coverage low", "cov_high": "Coverage high"})
+    t = t.rename(columns={"cov_low": "coverage low", "cov_high": "coverage high"})
     t = t.rename(columns={"n": "moments", "periods": f"{kind}s"})
     return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "moments": "num",
-                         f"{kind}s": "num", "Coverage low": "pct", "Coverage high": "pct"},
+                         f"{kind}s": "num", "coverage low": "pct", "coverage high": "pct"},
                      caption=f"Past {kind}s replayed: accuracy and share of actuals inside the "
                              f"{ol.level:g}% range (its 95% interval counts one case per "
                              f"{kind}: the moments of a {kind} share its actual)")
@@ -340,12 +341,12 @@ def groups_view(ol):
         cols.append("locked")
         g = g.assign(locked=g["locked"].map({True: "locked commit", False: ""}))
     t = g[cols].rename(columns={"unique_id": _label(ol.by), "display": _label(ol.by),
-                                "base": "Before reconciling"})
+                                "base": "before reconciling"})
     rec = g["reconciled"].any()
     if rec and len(g):
         # reconciled groups add up to the page's total: shown, with the page's own range
         label = t.columns[0]
-        t = viz.with_total(t, label, "Total", sums=[c for c in ("value", "Before reconciling",
+        t = viz.with_total(t, label, "Total", sums=[c for c in ("value", "before reconciling",
                                                                "quota") if c in t],
                            ratios={"attainment": ("value", "quota")} if quota else None)
         b = ol.summary.set_index("source")
@@ -357,7 +358,7 @@ def groups_view(ol):
     if rec and len(g):
         how += "; the groups split the page's blended total, which the Total row shows with its range"
     return viz.table(t, {"value": "money", "lower": "money", "upper": "money",
-                         "Before reconciling": "money", "quota": "money", "attainment": "pct"},
+                         "before reconciling": "money", "quota": "money", "attainment": "pct"},
                      caption=f"{ol.period} forecast by {ol.by}{made}, {how}" + (
                          "" if quota else "; quota and attainment need a quotas table, and this data has none"))
 
@@ -458,13 +459,13 @@ def locks_view(ds, ol, locked: pd.DataFrame):
     t = pd.DataFrame({
         "level": [_label(lv) for lv in locked["level"]],
         "who": display_names(ds, locked["level"], locked["unique_id"]),
-        "Locked value": locked["value"].to_numpy(float),
+        "locked value": locked["value"].to_numpy(float),
         "submitted": pd.to_datetime(locked["as_of"]).dt.strftime("%Y-%m-%d").to_numpy(),
         "source": locked["source"].astype(str).to_numpy(),
-        "Model before reconciling": [g["base"].get(k, np.nan) if g is not None else np.nan
+        "model before reconciling": [g["base"].get(k, np.nan) if g is not None else np.nan
                                      for k in key],
         "reconciled": [g["value"].get(k, np.nan) if g is not None else np.nan for k in key]})
-    return viz.table(t, {"Locked value": "money", "Model before reconciling": "money",
+    return viz.table(t, {"locked value": "money", "model before reconciling": "money",
                          "reconciled": "money"},
                      caption="Locked commits: kept exactly, the rest of the hierarchy "
                              "reconciled around them")
