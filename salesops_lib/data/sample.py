@@ -319,7 +319,8 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
     activities = sample_activities.activities(opps, reps_df, reach[order], n_st, as_of, seed)
 
     quotas = _quotas(opps, reps_df, t0, as_of, start, years)
-    history = generate_history(opps, sh, reps_df, as_of, seed)    # see sample_history.py
+    history = generate_history(opps, sh, reps_df, as_of, seed,   # see sample_history.py
+                               planned_close=expected[order])
     return {"accounts": accounts_df, "reps": reps_df, "opportunities": opps,
             "stage_history": sh, "quotas": quotas, "activities": activities,
             "opportunity_history": history, "as_of": as_of}

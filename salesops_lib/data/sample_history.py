@@ -10,8 +10,11 @@ the changes a real pipeline shows, at rates set below:
 * one row per later stage entered (category follows the stage, :data:`CATEGORY_BY_STAGE`),
   and a closing row (won/lost, category closed/omitted) on the close date;
 * amount changes (:data:`AMOUNT_CHANGE_RATE` of deals: the first amount was 70–130 % of the
-  final one), close-date pushes (:data:`PUSH_RATE`: the first expected close was 2–10 weeks
-  earlier, pushed shortly before it came due), forecast-category moves ahead of the stage
+  final one), close-date moves (a closed deal first showed the planned close date passed
+  as ``planned_close``; one that slipped or was pulled into a quarter-end shows the move
+  shortly before the earlier of the two dates; without a plan, and for open deals,
+  :data:`PUSH_RATE` of deals: the first expected close was 2–10 weeks earlier, pushed
+  shortly before it came due), forecast-category moves ahead of the stage
   (:data:`CATEGORY_MOVE_RATE` of stage steps: a rep calls the deal one category up until
   the next stage) and owner changes (:data:`OWNER_CHANGE_RATE`: the deal started with
   another rep already employed then).
@@ -45,7 +48,8 @@ def _uniform_day(rng, lo, hi):
 
 
 def generate_history(opportunities: pd.DataFrame, stage_history: pd.DataFrame,
-                     reps: pd.DataFrame, as_of: pd.Timestamp, seed: int) -> pd.DataFrame:
+                     reps: pd.DataFrame, as_of: pd.Timestamp, seed: int,
+                     planned_close=None) -> pd.DataFrame:
     """The sample's ``opportunity_history`` (deterministic per ``seed``).
 
     Parameters
@@ -60,6 +64,9 @@ def generate_history(opportunities: pd.DataFrame, stage_history: pd.DataFrame,
         ``rep_id``, ``hire_date`` (a first owner was employed when the deal was created).
     as_of : Timestamp
         The extract date: no change after it.
+    planned_close : array-like, optional
+        Per ``opportunities`` row, the close date the rep first planned: a closed deal's
+        first history row shows it (never its actual close, unknown then).
 
     Returns
     -------
@@ -96,6 +103,12 @@ def generate_history(opportunities: pd.DataFrame, stage_history: pd.DataFrame,
     close0 = close - push_days * day
     pushed = (rng.random(n) < PUSH_RATE) & (close0 >= created + 7 * day)
     close0 = np.where(pushed, close0, close)
+    if planned_close is not None:
+        # a closed deal first showed the rep's plan; its slip or quarter-end pull came later
+        plan = pd.to_datetime(pd.Series(planned_close)).to_numpy("datetime64[ns]")
+        plan = np.where(np.isnat(plan), close, np.maximum(plan, created + day))
+        close0 = np.where(is_open, close0, plan)
+        pushed = np.where(is_open, pushed, close0 != close)
     cand = rng.integers(0, len(reps), n)
     hired = reps["hire_date"].to_numpy("datetime64[ns]")[cand]
     rep_ids = reps["rep_id"].to_numpy(object)
@@ -127,8 +140,10 @@ def generate_history(opportunities: pd.DataFrame, stage_history: pd.DataFrame,
     i = np.flatnonzero(amt_chg & (amount0 != amount))
     add(i, _uniform_day(rng, created[i], last_day[i]), _AMOUNT, amount=amount[i])
     i = np.flatnonzero(pushed)
-    lo = np.maximum(created[i], np.minimum(close0[i] - 10 * day, last_day[i]))
-    add(i, _uniform_day(rng, lo, np.minimum(close0[i], last_day[i])), _PUSH, close_date=close[i])
+    due = np.minimum(close0[i], close[i])     # a push shortly before the date came due; a pull before the new one
+    lo = np.maximum(created[i], np.minimum(due - 10 * day, last_day[i]))
+    add(i, _uniform_day(rng, lo, np.maximum(lo, np.minimum(due, last_day[i]))), _PUSH,
+        close_date=close[i])
     i = np.flatnonzero(owner_chg)
     add(i, _uniform_day(rng, created[i], last_day[i]), _OWNER, rep_id=rep[i])
     # a category call one step up between a stage and the next stage (or the close)

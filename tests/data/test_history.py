@@ -28,7 +28,8 @@ def _history(frames, seed):
 
 
 def test_sample_history_is_deterministic_per_seed(small):
-    pd.testing.assert_frame_equal(small["opportunity_history"], _history(small, SMALL["seed"]))
+    pd.testing.assert_frame_equal(small["opportunity_history"],
+                                  generate(**SMALL)["opportunity_history"])
     assert not _history(small, 4).equals(small["opportunity_history"])
 
 
@@ -177,3 +178,19 @@ def test_sample_csv_round_trip_keeps_history(tmp_path):
     assert len(ds.opportunity_history) == len(frames["opportunity_history"])
     assert np.isclose(ds.opportunity_history["amount"].sum(),
                       frames["opportunity_history"]["amount"].sum())
+
+
+def test_a_closed_deal_first_shows_the_plan_then_its_slip():
+    # the rep's first close date is the plan; a deal that slipped (or was pulled into a
+    # quarter-end) shows the move before it closed, never the actual date from creation
+    frames = generate(**SMALL)
+    h, o = frames["opportunity_history"], frames["opportunities"]
+    closed = o[o["status"].isin(["won", "lost"])].set_index("opportunity_id")["close_date"]
+    first = h.drop_duplicates("opportunity_id").set_index("opportunity_id")["close_date"]
+    moved = first.reindex(closed.index) != closed
+    assert 0.25 < moved.mean() < 0.6
+    last_change = (h[h["opportunity_id"].isin(closed.index[moved])
+                     & h["close_date"].eq(h["opportunity_id"].map(closed))]
+                   .groupby("opportunity_id")["changed_at"].min())
+    assert (last_change <= closed.reindex(last_change.index)).all()
+    assert len(last_change) == moved.sum()
