@@ -11,14 +11,17 @@ For a fiscal period and an as-of date the forecast is
   amount :math:`a_i`, stage :math:`s_i`, forecast category, expected close date and owner
   from the last ``opportunity_history`` row on or before that day; a deal closed later is
   still open then), never the final amount or category;
-* :math:`p_{win}(i)` and :math:`p_{time}(i)` — from the closed history known on the as-of
-  date (deals still open then are censored: they have no outcome yet): among closed deals that
-  reached the same stage and were *still in it* after as many days as deal ``i`` has sat
-  there (:math:`g_i`), the share won, and of those won, the share whose days from stage entry
-  to close ``D`` fall in the period, :math:`\\#\\{L_i < D \\le b_i\\} / \\#\\{won\\}`, with
-  :math:`b_i` the days from stage entry to the period end and
-  :math:`L_i = \\max(g_i, \\text{days to the period start} - 1)`. Conditioning on the age in
-  the stage matters: deals that will be lost tend to sit in a stage, won ones move on;
+* :math:`p_{win}(i)` — from the closed history known on the as-of date (deals still open then
+  are censored: they have no outcome yet): among closed deals that reached the same stage and
+  were *still in it* after as many days as deal ``i`` has sat there (:math:`g_i`), the share
+  won. Conditioning on the age in the stage matters: deals that will be lost tend to sit in a
+  stage, won ones move on;
+* :math:`p_{time}(i)` — the chance that, if won, it closes inside the period: from its own
+  expected close date and how the close dates of past won deals slipped
+  (:func:`salesops_lib.forecast.timing.close_date_timing`); for a deal without a close date,
+  a source without history or too few past slips, from its age in the stage
+  (:func:`salesops_lib.forecast.timing.stage_age_odds`). The ``timing`` column of the deals
+  says which;
 * ``R`` — the run-rate of deals not yet created: the average, over the previous periods, of
   bookings from deals created after the same point of the period.
 
@@ -52,6 +55,7 @@ from scipy.stats import norm
 from .. import viz
 from ..measures import group_values, state_as_of
 from ..periods import Period
+from . import timing
 from .deals import (  # noqa: F401 - API
     NO_CORRELATION,
     correlated_variance,
@@ -87,7 +91,8 @@ class PipelineForecast:
     deals : DataFrame
         The open deals on the as-of date, as they stood then: ``opportunity_id``,
         ``unique_id``, ``rep_id``, ``team``, ``stage``, ``stage_entered``, ``category``,
-        ``expected_close``, ``amount``, ``p_win``, ``p_time``, ``expected``.
+        ``expected_close``, ``amount``, ``p_win``, ``p_time``, ``timing`` (``"close date"`` or
+        ``"stage age"``: where ``p_time`` came from), ``expected``.
     correlation : dict
         ``team`` and ``all``, the deal-outcome correlations the interval used, and
         ``n_points``, the past as-of points they were estimated on (0: none, independent).
@@ -143,49 +148,6 @@ def stage_probabilities(ds, as_of) -> pd.DataFrame:
     out["p_win"] = out["won"] / out["reached"]
     out["median_days_to_close"] = ep[ep["won"]].groupby("stage")["days"].median()
     return out.rename_axis("stage").reset_index()
-
-
-def _won_in_window(deals: pd.DataFrame, ep: pd.DataFrame, start, end, as_of):
-    """``(p_win, p_time)`` per open deal, conditional on how long it has sat in its stage.
-
-    Among closed deals that reached the same stage and were still in it after ``g`` days
-    (``stay > g``, ``g`` = the open deal's age in the stage), with ``D`` their days from
-    entering the stage to closing, ``b`` the open deal's days from stage entry to the
-    period end and ``L = max(g, days to the period start - 1)``:
-    :math:`p_{win} = \\#\\{won\\}/\\#\\{all\\}` and
-    :math:`p_{time} = \\#\\{won, L < D \\le b\\} / \\#\\{won\\}`.
-    A deal older than every comparable deal gets the stage's overall win share and the share
-    of its wins closing within the remaining window; a stage never seen, the overall ones.
-    """
-    g = (as_of - deals["stage_entered"]).dt.days.to_numpy(dtype=float)
-    b = (end - deals["stage_entered"]).dt.days.to_numpy(dtype=float)
-    lo = np.maximum(g, (start - deals["stage_entered"]).dt.days.to_numpy(dtype=float) - 1)
-    overall = float(ep["won"].mean()) if len(ep) else 0.0
-    p_win = np.full(len(deals), overall)
-    p_time = np.zeros(len(deals))
-    by_stage = dict(tuple(ep.groupby("stage")))
-    all_d = np.sort(ep.loc[ep["won"], "days"].to_numpy(dtype=float))
-    for stage, idx in deals.groupby("stage").indices.items():
-        e = by_stage.get(stage)
-        if e is None or not len(e):
-            if len(all_d):   # unknown stage: overall timing of wins
-                p_time[idx] = (np.searchsorted(all_d, b[idx] - g[idx], side="right")
-                               - np.searchsorted(all_d, lo[idx] - g[idx], side="right")) / len(all_d)
-            continue
-        stay, days, won = (e["stay"].to_numpy(float), e["days"].to_numpy(float),
-                           e["won"].to_numpy(bool))
-        wd = np.sort(days[won])
-        # chunks keep the deal × history comparison matrix small
-        for c in np.array_split(idx, max(1, len(idx) * len(e) // 4_000_000 + 1)):
-            alive = stay[None, :] > g[c, None]
-            n_all = alive.sum(1)
-            n_won = (alive & won).sum(1)
-            n_in = (alive & won & (days > lo[c, None]) & (days <= b[c, None])).sum(1)
-            p_win[c] = np.where(n_all > 0, n_won / np.maximum(n_all, 1), won.mean())
-            uncond = ((np.searchsorted(wd, b[c] - g[c], side="right")
-                       - np.searchsorted(wd, lo[c] - g[c], side="right")) / max(len(wd), 1))
-            p_time[c] = np.where(n_won > 0, n_in / np.maximum(n_won, 1), uncond)
-    return np.clip(p_win, 0.0, 1.0), np.clip(p_time, 0.0, 1.0)
 
 
 def forecast_category_of(deals: pd.DataFrame, state: pd.DataFrame, category_map: dict | None,
@@ -316,8 +278,8 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
     won = snap[(snap["status"] == "won") & p.contains(snap["close_date"])]
     deals = snap[snap["status"] == "open"].copy()
     ep = stage_episodes(ds, as_of, snap=snap)
-    deals["p_win"], deals["p_time"] = (_won_in_window(deals, ep, p.start, p.end, as_of)
-                                       if len(deals) else (0.0, 0.0))
+    deals["p_win"], deals["p_time"], deals["timing"] = timing.deal_odds(ds, deals, snap, ep, p,
+                                                                       as_of)
     deals["q"] = deals["p_win"] * deals["p_time"]
     deals["expected"] = deals["amount"] * deals["q"]
     opp = ds.opportunities
@@ -363,7 +325,7 @@ def pipeline_forecast(ds, period: str | Period, as_of=None, *, by: str | None = 
     total_sd = float(np.sqrt(correlated_variance(deals, corr)
                              + (rr["run_rate_sd"].reindex(ids).fillna(0.0) ** 2).sum()))
     cols = ["opportunity_id", "unique_id", "rep_id", "team", "stage", "stage_entered",
-            "category", "expected_close", "amount", "p_win", "p_time", "expected"]
+            "category", "expected_close", "amount", "p_win", "p_time", "timing", "expected"]
     return PipelineForecast(p.label, as_of, float(level), summ.reset_index(), comp,
                             deals[cols].reset_index(drop=True), corr, total_sd)
 
