@@ -118,10 +118,14 @@ def _capacity(rng, hire_date, as_of) -> np.ndarray:
 
 
 def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7,
-             start: int = 2024, channel_effect: float | None = None) -> dict:
+             start: int = 2024, channel_effect: float | None = None,
+             outcomes: bool = False) -> dict:
     """Generate the sample org. Deterministic: equal arguments give equal frames.
 
-    Returns a dict with the seven contract tables and ``as_of`` (a Timestamp).
+    Returns a dict with the seven contract tables and ``as_of`` (a Timestamp); with
+    ``outcomes``, also ``outcomes``: how each deal open on ``as_of`` will end
+    (``opportunity_id``, ``status`` won/lost, ``close_date``), which no table shows — the
+    answer a forecast of the open pipeline can be checked against (never read by a report).
     """
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp(year=start, month=1, day=1)
@@ -267,11 +271,15 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
                                                                        unit="D"), exp_open))
     exp_open = pd.DatetimeIndex(np.maximum(exp_open.to_numpy(), (created + pd.Timedelta(days=1)).to_numpy()))
     close_out = pd.DatetimeIndex(np.where(is_open, exp_open, close))
-    # stages: won deals pass all five; lost deals stop early; open deals progress with time
+    # stages: won deals pass all five; lost deals stop early; open deals progress with time,
+    # no further than they will get
     n_st = len(STAGES)
     lost_reach = rng.choice(np.arange(1, n_st + 1), n_opp, p=[0.3, 0.25, 0.2, 0.15, 0.1])
     frac = np.clip(((as_of - created).days / np.maximum(planned + slip, 1)), 0, 0.999)
-    open_reach = 1 + np.floor(frac * n_st).astype(int)
+    # an open deal has got as far as its life so far allows, and no further than the deal
+    # will get: one that is going to be lost stops where lost deals stop (as closed ones did)
+    open_reach = np.minimum(1 + np.floor(frac * n_st).astype(int),
+                            np.where(won, n_st, lost_reach))
     reach = np.where(is_open, open_reach, np.where(won, n_st, lost_reach))
     stage_now = np.where(is_open, np.array(STAGES)[reach - 1],
                          np.where(won, "Closed Won", "Closed Lost"))
@@ -321,9 +329,16 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
     quotas = _quotas(opps, reps_df, t0, as_of, start, years)
     history = generate_history(opps, sh, reps_df, as_of, seed,   # see sample_history.py
                                planned_close=expected[order])
-    return {"accounts": accounts_df, "reps": reps_df, "opportunities": opps,
-            "stage_history": sh, "quotas": quotas, "activities": activities,
-            "opportunity_history": history, "as_of": as_of}
+    out = {"accounts": accounts_df, "reps": reps_df, "opportunities": opps,
+           "stage_history": sh, "quotas": quotas, "activities": activities,
+           "opportunity_history": history, "as_of": as_of}
+    if outcomes:
+        fate = order[is_open[order]]
+        out["outcomes"] = pd.DataFrame({
+            "opportunity_id": opp_ids[np.flatnonzero(is_open[order])],
+            "status": np.where(won[fate], "won", "lost"),
+            "close_date": pd.DatetimeIndex(close)[fate]})
+    return out
 
 
 def _assign_owners(lat, lon, segment, region, reps_df, rng) -> np.ndarray:

@@ -194,3 +194,19 @@ def test_a_closed_deal_first_shows_the_plan_then_its_slip():
                    .groupby("opportunity_id")["changed_at"].min())
     assert (last_change <= closed.reindex(last_change.index)).all()
     assert len(last_change) == moved.sum()
+
+
+def test_the_sample_knows_how_its_open_deals_end():
+    frames = generate(**SMALL, outcomes=True)
+    opp, fate = frames["opportunities"], frames["outcomes"]
+    assert "outcomes" not in generate(**SMALL)
+    still_open = opp.loc[opp["status"] == "open", "opportunity_id"]
+    assert sorted(fate["opportunity_id"]) == sorted(still_open)
+    assert set(fate["status"]) == {"won", "lost"}
+    assert (fate["close_date"] > frames["as_of"]).all()
+    # an open deal going to be lost is no further on than lost deals get: the last stage
+    # (reached by 10% of lost deals) holds few of them, and many of the deals going to be won
+    stage = fate.merge(opp[["opportunity_id", "stage"]], on="opportunity_id")
+    last = stage["stage"] == "Negotiation"
+    assert last[stage["status"] == "lost"].mean() < 0.12
+    assert last[stage["status"] == "won"].mean() > 2 * last[stage["status"] == "lost"].mean()
