@@ -11,6 +11,11 @@ replayed day. It runs twice in this process: with the library's rule (``p_time``
 close date where it can, ``forecast/timing.py``) and with the baseline, the age in the stage
 for every deal (``timing.close_date_timing`` switched off). Prints the pipeline source's WAPE,
 bias and interval coverage under each, and the ratio of the WAPEs.
+
+Then the live check: the sample knows how its open deals will end (``generate(outcomes=True)``;
+no table shows it), so the forecast of the periods in progress on its as-of date (2026-Q4,
+2026-11) is set against what those deals will book, under each rule. (Deals not created yet
+are not in that answer; the run-rate adds little that late in a period.)
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ import time
 import numpy as np
 
 from salesops_lib import load_dataset
+from salesops_lib.data.sample import generate
 from salesops_lib.forecast import blend as B
-from salesops_lib.forecast import timing
+from salesops_lib.forecast import pipeline_forecast, timing
+from salesops_lib.periods import Period
 
 
 def pipeline_scores(ds, period: str) -> dict:
@@ -32,28 +39,54 @@ def pipeline_scores(ds, period: str) -> dict:
             "coverage": float(row["coverage"]), "n": int(row["n"])}
 
 
+def known_answer(frames: dict, period: str) -> float:
+    """What the sample's period will book: deals won in it by the as-of date plus open deals
+    that will be won inside it."""
+    p = Period.parse(period)
+    opp = frames["opportunities"]
+    done = opp[(opp["status"] == "won") & p.contains(opp["close_date"])]["amount"].sum()
+    fate = frames["outcomes"].merge(opp[["opportunity_id", "amount"]], on="opportunity_id")
+    later = fate[(fate["status"] == "won") & p.contains(fate["close_date"])]["amount"].sum()
+    return float(done + later)
+
+
+def with_rule(name: str, fn):
+    """``fn()`` with ``p_time`` from the named rule."""
+    rule = timing.close_date_timing
+    timing.close_date_timing = (rule if name == "close date" else
+                                (lambda deals, *a, **k: np.full(len(deals), np.nan)))
+    try:
+        return fn()
+    finally:
+        timing.close_date_timing = rule
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--periods", default="2026-11,2026-08,2026-Q4,2026-Q3,2026-Q2")
     args = ap.parse_args(argv)
     ds = load_dataset("sample")
-    rule = timing.close_date_timing
     print(f"{'period':8} {'rule':12} {'WAPE':>6} {'bias':>7} {'cover':>6}  (n replays)")
     for period in args.periods.split(","):
         out = {}
         for name in ("close date", "stage age"):
-            timing.close_date_timing = (rule if name == "close date" else
-                                        (lambda deals, *a, **k: np.full(len(deals), np.nan)))
             t0 = time.perf_counter()
-            try:
-                out[name] = pipeline_scores(ds, period)
-            finally:
-                timing.close_date_timing = rule
+            out[name] = with_rule(name, lambda p=period: pipeline_scores(ds, p))
             r = out[name]
             print(f"{period:8} {name:12} {r['wape']:6.1%} {r['bias']:+7.1%} {r['coverage']:6.0%}"
                   f"  ({r['n']}, {time.perf_counter() - t0:.0f} s)")
         print(f"{period:8} WAPE ratio close date / stage age: "
               f"{out['close date']['wape'] / out['stage age']['wape']:.2f}")
+    frames = generate(outcomes=True)
+    print("\nlive, as of", f"{ds.as_of:%Y-%m-%d}: pipeline forecast [80% range] against the "
+          "bookings the open deals will make")
+    for period in ("2026-Q4", "2026-11"):
+        truth = known_answer(frames, period)
+        for name in ("close date", "stage age"):
+            f = with_rule(name, lambda p=period: pipeline_forecast(ds, p))
+            print(f"{period:8} {name:12} ${f.value / 1e6:5.2f}M [{f.lower / 1e6:.2f}–"
+                  f"{f.upper / 1e6:.2f}]  answer ${truth / 1e6:.2f}M  error "
+                  f"{f.value / truth - 1:+.1%}")
     return 0
 
 

@@ -36,8 +36,9 @@ wins whose days from stage entry to close fall in the period.
 
 :math:`p_{win}` comes from the stage and its age only (:func:`stage_age_odds`). On the sample's
 replays (4 past periods × 5 weeks each) the close-date timing cut the pipeline forecast's
-error on months from 23% to 14% (2026-11) and from 17% to 11% (2026-08), and left quarters
-within noise (6.5% → 6.1%, 4.9% → 5.2%, 4.8% → 5.7%); README, *When a won deal closes*.
+error on months from 15.7% to 11.8% (2026-11) and from 16.6% to 10.6% (2026-08), and left
+quarters within noise (6.0% → 5.9%, 4.8% → 5.2%, 4.8% → 5.7%); README, *When a won deal
+closes*.
 """
 
 from __future__ import annotations
