@@ -8,7 +8,14 @@ what-if (:mod:`.coverage`), charts (:mod:`.plots`) and the report's sentences an
 
 from .activities import activity_rates, deal_activities, per_deal, response_curve, time_per_deal
 from .comparison import COVARIATES, like_for_like
-from .coverage import TerritoryChange, moved_accounts, recommend, territory_change, what_if
+from .coverage import (
+    TerritoryChange,
+    moved_accounts,
+    recommend,
+    smallest_segment,
+    territory_change,
+    what_if,
+)
 from .economics import (
     ALL_REPS,
     Assumptions,
@@ -56,6 +63,6 @@ __all__ = [
     "plot_response", "plot_segment_contribution", "plot_what_if", "reading_activities",
     "reading_comparison", "reading_economics", "reading_response", "reading_segments",
     "reading_territory", "reading_time", "reading_what_if", "recommend", "recommend_table",
-    "rep_fte", "response_curve", "size_band", "territory_change", "territory_table",
+    "rep_fte", "response_curve", "size_band", "smallest_segment", "territory_change", "territory_table",
     "time_per_deal", "what_if", "what_if_table", "window",
 ]

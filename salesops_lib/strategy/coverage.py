@@ -134,13 +134,36 @@ def recommend(ds, win: Window, assume: Assumptions | None = None, by: str = "seg
     return out
 
 
+#: ``segment`` value that picks the segment itself (:func:`smallest_segment`).
+AUTO_SEGMENT = "auto"
+
+
+def smallest_segment(ds, from_motion: str = "field") -> str:
+    """The segment whose accounts covered by ``from_motion`` today have the lowest median
+    potential (ties: the name first in sort order): the natural candidate to move to a
+    cheaper motion. ``""`` (every segment) when accounts carry no segment or that motion
+    covers none."""
+    acc = ds.accounts
+    if "segment" not in acc.columns or acc["segment"].isna().all():
+        return ""
+    seg = account_attribute(ds, acc, "segment")
+    pot, _ = account_potential(acc)
+    mine = (motion_of(ds, acc.assign(rep_id=acc["owner_rep_id"])) == from_motion) & seg.notna()
+    if not mine.any():
+        return ""
+    med = pot[mine].groupby(seg[mine].astype(str)).median()
+    return str(min(med.index, key=lambda k: (med[k], k)))
+
+
 def moved_accounts(ds, segment: str = "", max_potential: float = 0.0,
                    from_motion: str = "field") -> pd.Series:
     """Boolean mask over ``ds.accounts``: accounts covered by ``from_motion`` today that are in
     ``segment`` (when given) and whose potential is under ``max_potential`` (when above 0);
     neither given: every account ``from_motion`` covers (the notebook's "empty for every
-    segment", "0 for no limit")."""
+    segment", "0 for no limit"); ``"auto"``: :func:`smallest_segment`."""
     acc = ds.accounts
+    if segment == AUTO_SEGMENT:
+        segment = smallest_segment(ds, from_motion)
     group = pd.Series(True, index=acc.index)
     if segment:
         seg = account_attribute(ds, acc, "segment")
@@ -159,6 +182,10 @@ def what_if(ds, win: Window, assume: Assumptions | None = None, segment: str = "
             max_potential: float = 0.0, from_motion: str = "field", to_motion: str = "inside",
             level: float = 0.95) -> pd.DataFrame:
     """Reps, bookings and cost per year if a group of accounts moves between motions.
+
+    The group: accounts ``from_motion`` covers today, of ``segment`` (``""`` every segment;
+    ``"auto"`` the one of smallest median potential, :func:`smallest_segment`) and with
+    potential under ``max_potential`` (0: no limit).
 
     Returns
     -------
@@ -181,6 +208,8 @@ def what_if(ds, win: Window, assume: Assumptions | None = None, segment: str = "
         out.attrs["missing"] = why
         return out
     acc = ds.accounts
+    if segment == AUTO_SEGMENT:     # no segments: the sentence below, not every account
+        segment = smallest_segment(ds, from_motion) or AUTO_SEGMENT
     if segment and ("segment" not in acc.columns or acc["segment"].isna().all()):
         why = "The what-if by segment needs each account's segment in the accounts table."
     if why:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from salesops_lib import strategy
+from salesops_lib import Dataset, strategy
 
-from .conftest import YEARS_2026
+from .conftest import YEARS_2026, tiny_frames
 
 
 def test_what_if_by_hand(tiny_ds):
@@ -97,3 +97,26 @@ def test_what_if_errors_and_missing(tiny_ds, bare_ds):
     assert plan.empty and "role" in plan.attrs["missing"]
     assert strategy.territory_change(bare_ds, plan) is None
     assert "role" in strategy.recommend(bare_ds, bw).attrs["missing"]
+
+
+def test_auto_segment_is_the_field_segment_of_smallest_median_potential(tiny_ds):
+    # field (R1) covers A1 (SMB, 1,000) and A3 (Enterprise, 9,000): SMB's median is smaller
+    assert strategy.smallest_segment(tiny_ds) == "SMB"
+    w = strategy.window(tiny_ds, "2026", 1)
+    auto = strategy.what_if(tiny_ds, w, segment="auto")
+    named = strategy.what_if(tiny_ds, w, segment="SMB")
+    assert auto.attrs["moved_ids"] == named.attrs["moved_ids"] == ["A1"]
+    assert auto.attrs["group"] == "SMB accounts"
+    # a CRM that names its segments its own way still gets the section
+    f = tiny_frames()
+    f["accounts"]["segment"] = ["Small & <b>growing</b> 🚀", "Small & <b>growing</b> 🚀",
+                                "Enterprise $"]
+    ds = Dataset.from_frames(**f, as_of="2026-12-31")
+    plan = strategy.what_if(ds, w, segment="auto")
+    assert plan.attrs["group"] == "Small & <b>growing</b> 🚀 accounts"
+    assert plan.attrs["moved_ids"] == ["A1"]
+    # no segments at all: the section says what it needs, it does not move every account
+    f["accounts"] = f["accounts"].drop(columns="segment")
+    plain = Dataset.from_frames(**f, as_of="2026-12-31")
+    none = strategy.what_if(plain, w, segment="auto")
+    assert none.empty and "segment" in none.attrs["missing"]
