@@ -74,12 +74,30 @@ def stage_entries(ds) -> pd.DataFrame:
 _PREPARED: dict[int, tuple] = {}
 
 
+def once_per_dataset(cache: dict, ds, build):
+    """``build(ds)``, computed once per Dataset object and kept in ``cache`` (keyed by the
+    object, held weakly; at most 9 kept)."""
+    hit = cache.get(id(ds))
+    if hit is not None and hit[0]() is ds:
+        return hit[1]
+    value = build(ds)
+    if len(cache) > 8:
+        cache.clear()
+    try:
+        ref = weakref.ref(ds)
+    except TypeError:
+        ref = (lambda: ds)
+    cache[id(ds)] = (ref, value)
+    return value
+
+
 def _prepared(ds):
     """Integer-coded opportunities and sorted, non-terminal stage entries of ``ds``, built
     once per Dataset (as-of dates are then cheap boolean filters)."""
-    hit = _PREPARED.get(id(ds))
-    if hit is not None and hit[0]() is ds:
-        return hit[1]
+    return once_per_dataset(_PREPARED, ds, _prepare)
+
+
+def _prepare(ds):
     opp = ds.opportunities
     ids = opp["opportunity_id"].astype(str).to_numpy()
     code = pd.Series(np.arange(len(opp)), index=ids)
@@ -90,16 +108,8 @@ def _prepared(ds):
                          "entered": h["entered_date"].to_numpy()})
     hist = hist.dropna(subset=["code"]).astype({"code": np.int64})
     hist = hist.sort_values(["code", "entered"], kind="stable").reset_index(drop=True)
-    prep = {"ids": ids, "code": code, "stage": opp["stage"].astype(str).to_numpy(),
+    return {"ids": ids, "code": code, "stage": opp["stage"].astype(str).to_numpy(),
             "hist": hist}
-    if len(_PREPARED) > 8:
-        _PREPARED.clear()
-    try:
-        ref = weakref.ref(ds)
-    except TypeError:
-        ref = (lambda: ds)
-    _PREPARED[id(ds)] = (ref, prep)
-    return prep
 
 
 def snapshot(ds, as_of, state: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -43,10 +43,10 @@ closes*.
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
+
+from .deals import once_per_dataset
 
 #: Days between the weekly past states of :func:`open_panel`.
 STEP_DAYS = 7
@@ -73,9 +73,10 @@ def open_panel(ds) -> pd.DataFrame:
         end of ``t``), ``opportunity_id``, ``stage`` and ``u`` (days from ``t`` to the close
         date shown then). Empty without history. Built once per Dataset.
     """
-    hit = _PANELS.get(id(ds))
-    if hit is not None and hit[0]() is ds:
-        return hit[1]
+    return once_per_dataset(_PANELS, ds, _panel)
+
+
+def _panel(ds) -> pd.DataFrame:
     out = pd.DataFrame({"t": pd.Series(dtype="M8[ns]"), "opportunity_id": pd.Series(dtype=str),
                         "stage": pd.Series(dtype=str), "u": pd.Series(dtype=float)})
     h = getattr(ds, "opportunity_history", None)
@@ -99,13 +100,6 @@ def open_panel(ds) -> pd.DataFrame:
         out = pd.DataFrame({"t": t, "opportunity_id": ids[rows],
                             "stage": h["stage"].astype(str).to_numpy()[rows],
                             "u": (close[rows] - t) / np.timedelta64(1, "D")})
-    if len(_PANELS) > 8:
-        _PANELS.clear()
-    try:
-        ref = weakref.ref(ds)
-    except TypeError:
-        ref = (lambda: ds)
-    _PANELS[id(ds)] = (ref, out)
     return out
 
 
