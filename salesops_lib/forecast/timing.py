@@ -176,6 +176,28 @@ def deal_odds(ds, deals: pd.DataFrame, snap: pd.DataFrame, episodes: pd.DataFram
             np.where(known, "close date", "stage age").astype(object))
 
 
+def reading_timing(pf) -> str:
+    """One sentence on what the open deals' timing rests on: how many were timed by their
+    close date (:func:`close_date_timing`) and how many by their age in the stage, for a
+    :class:`~.pipeline_model.PipelineForecast` ``pf``."""
+    d = pf.deals
+    if not len(d):
+        return "No deal was open on the as-of date."
+    n = len(d)
+    by_date = int((d["timing"] == "close date").sum())
+    what = "the timing (when a deal closes, if won)"
+    if by_date == n:
+        return (f"For all {n:,} open deals, {what} comes from the deal's expected close date "
+                "and how such dates slipped on deals won before.")
+    if by_date == 0:
+        return (f"For all {n:,} open deals, {what} comes from how long deals like it sat in "
+                "their stage: the data keep too few past close dates to learn slips from.")
+    return (f"For {by_date:,} of the {n:,} open deals, {what} comes from the deal's expected "
+            "close date and how such dates slipped on deals won before; for the other "
+            f"{n - by_date:,} (no close date, or too few deals like them before), from how long "
+            "deals sat in their stage.")
+
+
 def stage_age_odds(deals: pd.DataFrame, ep: pd.DataFrame, start, end, as_of):
     """``(p_win, p_time)`` per open deal, conditional on how long it has sat in its stage.
 

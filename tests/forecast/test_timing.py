@@ -123,3 +123,22 @@ def test_sample_deals_are_timed_by_their_close_date(october):
     due_now = d["expected_close"].between("2026-10-05", "2026-10-25")
     assert d.loc[due_later, "p_time"].mean() < 0.1
     assert d.loc[due_now, "p_time"].mean() > 0.5
+
+
+def test_reading_timing_says_what_the_timing_rests_on(october):
+    from salesops_lib.forecast import pipeline_forecast
+    from tests.forecast.test_pipeline_model import make_ds
+
+    d = october.deals
+    k, n = int((d["timing"] == "close date").sum()), len(d)
+    text = T.reading_timing(october)
+    if k == n:
+        assert text.startswith(f"For all {n:,} open deals, the timing")
+    else:
+        assert text.startswith(f"For {k:,} of the {n:,} open deals, the timing")
+        assert f"for the other {n - k:,} (" in text
+    bare = pipeline_forecast(make_ds(), "2026-Q2", as_of="2026-05-01")
+    assert "how long deals like it sat in their stage" in T.reading_timing(bare)
+    assert T.reading_timing(bare).startswith("For all 2 open deals")
+    empty = pipeline_forecast(make_ds(), "2026-Q2", as_of="2025-12-31")
+    assert T.reading_timing(empty) == "No deal was open on the as-of date."
