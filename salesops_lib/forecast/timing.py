@@ -97,8 +97,9 @@ def _panel(ds) -> pd.DataFrame:
         n = (i1 - i0)[r]
         rows = np.repeat(r, n)
         t = grid[i0[rows] + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)]
-        out = pd.DataFrame({"t": t, "opportunity_id": ids[rows],
-                            "stage": h["stage"].astype(str).to_numpy()[rows],
+        # about ten rows a deal: ids and stages as categories keep that small
+        out = pd.DataFrame({"t": t, "opportunity_id": pd.Categorical(ids[rows]),
+                            "stage": pd.Categorical(h["stage"].astype(str).to_numpy()[rows]),
                             "u": (close[rows] - t) / np.timedelta64(1, "D")})
     return out
 
@@ -119,11 +120,12 @@ def slips(panel: pd.DataFrame, snap: pd.DataFrame, as_of, reach: float) -> pd.Da
     p = panel[(panel["t"] <= newest)
               & (panel["t"] > newest - pd.Timedelta(days=LOOKBACK_DAYS))]
     won = snap.loc[snap["status"] == "won"].set_index("opportunity_id")["close_date"]
-    c = pd.to_datetime(p["opportunity_id"].map(won)).to_numpy()
+    c = pd.to_datetime(p["opportunity_id"].astype(object).map(won)).to_numpy()
     k = ~np.isnat(c)
     d = (c[k] - p["t"].to_numpy()[k]) / np.timedelta64(1, "D")
     u = p["u"].to_numpy(float)[k]
-    return pd.DataFrame({"stage": p["stage"].to_numpy()[k], "band": band(u), "s": d - u})
+    return pd.DataFrame({"stage": p["stage"].astype(str).to_numpy()[k], "band": band(u),
+                         "s": d - u})
 
 
 def close_date_timing(deals: pd.DataFrame, past: pd.DataFrame, as_of, start,
