@@ -164,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--mapping", help="mapping of the source's columns: a preset name or a "
                                        "YAML/JSON file")
     rep.add_argument("--notebooks", help="comma-separated notebook names (default: all)")
-    rep.add_argument("--out", help="output folder (default: reports/)")
+    rep.add_argument("--out", help="output folder (default: the checkout's reports/ folder, "
+                                   "or $SALESOPS_REPORTS, whatever the working folder)")
     rep.add_argument("--jobs", type=int, help="notebooks rendered at once (default: one per core)")
     rep.add_argument("--per", action="append", metavar="team|rep",
                      help="also render a page per team (notebooks declaring team) or per rep "

@@ -37,6 +37,7 @@ import nbformat
 from .. import __version__, config, keep
 from ..data import DataSourceError, DataValidationError, load_dataset
 from ..data import cache as dataset_cache
+from ..data.mapping import presets
 from ..periods import Period, PeriodError, period_containing
 from ..secrets import PASSWORD_ENV, mask_text, mask_url, url_password
 from . import kernels, publish, render
@@ -175,6 +176,34 @@ def _fail_input(msg: str, secrets) -> ReportInputError:
 # --------------------------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------------------------
+#: Notebook parameters that name a file (besides ``data`` and ``mapping``).
+PATH_PARAMS = ("calls", "plan")
+
+
+def anchored_file(value):
+    """``value`` as an absolute path when it names an existing file or folder relative to
+    the current folder; anything else (a preset name, empty, a URL) unchanged."""
+    if not isinstance(value, str) or not value or "://" in value:
+        return value
+    path = Path(value).expanduser()
+    return str(path.resolve()) if not path.is_absolute() and path.exists() else value
+
+
+def anchored_source(data: str) -> str:
+    """The data source with a relative folder or a relative ``duckdb:///`` / ``sqlite:///``
+    file made absolute, so that it reads the same from any folder."""
+    data = str(data)
+    for scheme in ("duckdb:///", "sqlite:///"):
+        if data.startswith(scheme):
+            rest = data[len(scheme):]
+            if rest and not rest.startswith("/") and Path(rest).exists():
+                return scheme + str(Path(rest).resolve())
+            return data
+    if data == "sample" or data.startswith("sample:"):
+        return data
+    return anchored_file(data)
+
+
 def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
                 out: str | Path | None = None, params: dict | None = None,
                 notebook_dir: str | Path | None = None, progress=None, *,
@@ -218,7 +247,12 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
     """
     progress = progress or (lambda line: None)
     nb_dir = Path(notebook_dir or config.NOTEBOOKS)
-    out = Path(out or config.REPORTS)
+    out = Path(out or config.REPORTS).absolute()
+    # the notebooks run in another folder: paths typed relative to here must still hold there
+    data = anchored_source(data)
+    mapping = mapping if mapping in presets() else anchored_file(mapping)
+    params = {k: (anchored_file(v) if k.rpartition(".")[2] in PATH_PARAMS else v)
+              for k, v in (params or {}).items()}
     secret = url_password(data)
     secrets = (secret,) if secret else ()
     known = available_notebooks(nb_dir)

@@ -281,3 +281,40 @@ def test_a_monthly_run_renders_the_quarterly_pay_plan(tmp_path):
     assert nb.status == "ok", nb.error
     html = (tmp_path / "out" / "2026-09" / "quotas_compensation.html").read_text()
     assert "The plan pays per quarter" in html and "Plan cost P50 · 2026-Q3" in html
+
+
+def test_relative_paths_hold_in_the_notebooks(tmp_path, tiny_frames, monkeypatch):
+    """A scheduler's ``cd /somewhere && salesops report --data crm --out out -p calls=...``:
+    the notebooks run in another folder, yet read the folder, mapping and files meant."""
+    write_csvs(tmp_path / "crm", tiny_frames)
+    (tmp_path / "calls.csv").write_text("rep_id,period,as_of,value\n")
+    (tmp_path / "map.yaml").write_text("{}\n")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    write_notebook(nbs / "paths.ipynb",
+                   "from salesops_lib import load_dataset\n"
+                   "import os\n"
+                   "print('rows', len(load_dataset(data, mapping=mapping or None).accounts))\n"
+                   "print('calls', os.path.isfile(calls))",
+                   params='period: str = "2026-Q3"\ndata: str = "sample"\nmapping: str = ""\n'
+                          'calls: str = ""')
+    monkeypatch.chdir(tmp_path)
+    res = run_reports(out="out", notebook_dir=nbs, data="crm", mapping="map.yaml",
+                      params={"calls": "calls.csv"}, period="2026-Q2")
+    assert res.ok, res.results[0].error
+    text = (tmp_path / "out" / "2026-Q2" / "paths.html").read_text()
+    assert f"rows {len(tiny_frames['accounts'])}" in text and "calls True" in text
+
+
+def test_relative_database_urls_and_presets_are_anchored(tmp_path, monkeypatch):
+    from salesops_lib.report.runner import anchored_file, anchored_source
+
+    (tmp_path / "crm.duckdb").write_bytes(b"")
+    (tmp_path / "maven").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert anchored_source("duckdb:///crm.duckdb") == f"duckdb:///{tmp_path.resolve()}/crm.duckdb"
+    assert anchored_source("duckdb:////abs/x.duckdb") == "duckdb:////abs/x.duckdb"
+    assert anchored_source("sample:accounts=20") == "sample:accounts=20"
+    assert anchored_source("maven") == str(tmp_path.resolve() / "maven")
+    assert anchored_source("postgresql://u:***@h/db") == "postgresql://u:***@h/db"
+    assert anchored_file("no_such.csv") == "no_such.csv" and anchored_file("") == ""
