@@ -17,6 +17,7 @@ Every figure made here carries its title into the notebook output as the image's
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import os
@@ -26,12 +27,15 @@ from functools import lru_cache
 import matplotlib
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 
 #: The palette, in the order categories are coloured (colour-blind safe, Okabe-Ito based).
 PALETTE = ["#0B4F8A", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#6B6B6B", "#882255", "#44AA99", "#117733", "#999933"]
 #: Colours with a fixed meaning.
+#: Characters a name keeps beside a bar (longer ones end in "…"; tables keep them whole).
+NAME_WIDTH = 32
 COLORS = {
     "primary": "#0B4F8A",    # this period / our number
     "compare": "#9DB4CC",    # last year / baseline
@@ -51,8 +55,6 @@ MISSING = "–"
 
 def _missing_as_dash(fmt):
     """Wrap a number format so that None, NaN and pd.NA show as a dash."""
-    import functools
-
     @functools.wraps(fmt)
     def wrapped(x, *args, **kwargs):
         if x is None or pd.isna(x):
@@ -145,10 +147,21 @@ def money_axis(ax, axis: str = "y"):
     return ax
 
 
+class _PctTicks(mticker.Formatter):
+    """Percent ticks with the decimals their spacing needs (30%, 32% or 30.5%, 31.0%)."""
+
+    def __call__(self, x, pos=None):
+        locs = np.asarray(self.locs, float)
+        step = float(np.min(np.diff(np.sort(locs)))) * 100 if len(locs) > 1 else 1.0
+        decimals = 0 if step <= 0 else max(0, -int(np.floor(np.log10(step) + 1e-9)))
+        return pct(x, decimals)
+
+
 def pct_axis(ax, axis: str = "y"):
-    """Format an axis as percentages of 1.0 (34%)."""
-    fmt = mticker.FuncFormatter(lambda v, _: pct(v))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    """Format an axis as percentages of 1.0 (34%), ticks 1, 2 or 5 × a power of ten apart."""
+    a = ax.yaxis if axis == "y" else ax.xaxis
+    a.set_major_locator(mticker.MaxNLocator(steps=[1, 2, 5, 10]))
+    a.set_major_formatter(_PctTicks())
     return ax
 
 
@@ -267,12 +280,8 @@ def register_alt_text() -> None:
 
     def with_alt(fig, _inner=current):
         data = _inner(fig)
-        if isinstance(data, tuple):
-            data, md = data
-            md = dict(md or {})
-        else:
-            md = {}
-        md["alt"] = figure_title(fig)
+        data, md = data if isinstance(data, tuple) else (data, {})
+        md = {**(md or {}), "alt": figure_title(fig)}
         return data, md
 
     with_alt._salesops_alt = True
@@ -302,13 +311,17 @@ def legend_right(ax, **kwargs):
     return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0), **kwargs)
 
 
-def wrap_label(text, width: int = 14) -> str:
-    """``text`` wrapped onto lines of at most ``width`` characters (at spaces, or inside a
-    word that is longer): a category name fit to sit under its bar."""
+def wrap_label(text, width: int = 14, lines: int = 3) -> str:
+    """``text`` wrapped onto at most ``lines`` lines of at most ``width`` characters (at
+    spaces, or inside a longer word; "…" ends a name cut short): a category name fit to sit
+    under its bar, or with ``lines=1`` beside it."""
     import textwrap
 
-    return "\n".join(textwrap.wrap(str(text), width, break_long_words=True,
-                                   break_on_hyphens=False) or [""])
+    out = textwrap.wrap(str(text), width, break_long_words=True, break_on_hyphens=False) or [""]
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][:width - 1].rstrip() + "…"
+    return "\n".join(out)
 
 
 def category_ticks(ax, positions, labels, width: int = 14) -> None:
@@ -455,9 +468,8 @@ KPI_MARK = "salesops_kpis"
 def kpis(items: list[tuple]):
     """A row of headline numbers as HTML: ``[(label, value, note), ...]``, each optionally
     with a fourth element, ``"green"``/``"amber"``/``"red"`` (see :func:`rag`), that colours
-    the card and adds the status in words.
-
-    All three strings are escaped, so CRM text cannot inject markup. The output carries the
+    the card and adds the status in words. All three strings are escaped, so CRM text cannot
+    inject markup. The output carries the
     cards in its metadata (``{"text/html": {KPI_MARK: [[label, value, note], ...]}}``) and
     the HTML a ``data-salesops="kpis"`` attribute, so the first card can be read back as the
     report's headline number.
@@ -467,8 +479,7 @@ def kpis(items: list[tuple]):
     cards = []
     items = [tuple(it) + (None,) * (4 - len(it)) for it in items]
     for label, value, note, status in items:
-        bg = RAG_COLORS.get(status, "#F7F9FC")
-        fg = RAG_TEXT.get(status, "#0B4F8A")
+        bg, fg = RAG_COLORS.get(status, "#F7F9FC"), RAG_TEXT.get(status, "#0B4F8A")
         word = {"green": "on track", "amber": "watch", "red": "at risk"}.get(status)
         cards.append(
             '<div style="flex:1 1 0;min-width:130px;box-sizing:border-box;border:1px solid #D6DEE8;'
@@ -494,7 +505,6 @@ def callout(text: str | None, kind: str = "info"):
 
     if text is None:
         return None
-
     colors = {"info": ("#EEF4FA", "#0B4F8A"), "warn": ("#FFF6E5", "#B26A00"),
               "bad": ("#FDECEC", "#C62828")}
     bg, fg = colors.get(kind, colors["info"])

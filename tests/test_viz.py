@@ -1,4 +1,5 @@
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -210,3 +211,33 @@ def test_stage_and_segment_names_wrap_under_their_bars():
     assert ticks[1] == "SMB" and all(len(x) <= 14 for x in ticks[0].split("\n"))
     assert "\n" in ticks[0]
     plt.close("all")
+
+
+def test_percent_ticks_never_repeat_and_keep_whole_steps():
+    import matplotlib.pyplot as plt
+
+    for lo, hi in [(0.30, 0.48), (0.301, 0.306), (0.0, 1.0)]:
+        fig, ax = plt.subplots()
+        ax.set_ylim(lo, hi)
+        viz.pct_axis(ax)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert len(labels) == len(set(labels)) > 1, labels
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    ax.set_ylim(0.30, 0.48)
+    viz.pct_axis(ax)
+    fig.canvas.draw()
+    # 2.5-point steps used to print 30%, 32%, 35%, 38%: uneven labels for even spacing
+    steps = np.diff([float(t.get_text().rstrip("%")) for t in ax.get_yticklabels() if t.get_text()])
+    assert np.allclose(steps, steps[0]) and steps[0] in (1, 2, 5)
+    plt.close(fig)
+
+
+def test_long_names_are_cut_short_in_charts():
+    long = "Alexandra " * 15
+    assert viz.wrap_label(long, 32, 1).endswith("…") and len(viz.wrap_label(long, 32, 1)) <= 32
+    assert viz.wrap_label("Mei Garcia", 32, 1) == "Mei Garcia"
+    under = viz.wrap_label(long, 14)
+    assert under.count("\n") == 2 and under.endswith("…")
+    assert viz.wrap_label("Field West", 14) == "Field West"
