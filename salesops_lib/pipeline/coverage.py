@@ -89,4 +89,5 @@ def coverage(ds, period, by: str | None = "team", *, lookback_quarters: int = 4,
     out["deals"] = out["deals"].astype("int64")
     out = out[COLUMNS].sort_values("group").reset_index(drop=True)
     out.attrs["win_rate_basis"] = "count" if by_count else "value"
+    out.attrs["lookback_quarters"] = lookback_quarters
     return out

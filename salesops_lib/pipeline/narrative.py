@@ -183,16 +183,15 @@ def coverage_table(cov: pd.DataFrame):
         return None
     if cov.empty or cov["quota"].isna().all():
         return None
-    t = cov.rename(columns={"group": "Group"})
-    if cov.attrs.get("win_rate_basis") == "count":
-        t = t.rename(columns={"win_rate": "Win rate (deals)"})
-        return viz.table(t, {"pipeline": "money", "quota": "money", "booked": "money",
-                             "remaining": "money", "deals": "num", "coverage": _times,
-                             "Win rate (deals)": "pct", "required": _times,
-                             "required_low": _times, "required_high": _times})
+    # not the period's own win rate (executive summary, rep performance): the basis of the
+    # required coverage, over the quarters before the period, in dollars where it can be
+    n = cov.attrs.get("lookback_quarters", 4)
+    rate = (f"Win rate before (deals, {n} quarters)" if cov.attrs.get("win_rate_basis") == "count"
+            else f"Win rate before ($, {n} quarters)")
+    t = cov.rename(columns={"group": "Group", "win_rate": rate})
     return viz.table(t, {"pipeline": "money", "quota": "money", "booked": "money",
                          "remaining": "money", "deals": "num", "coverage": _times,
-                         "win_rate": "pct", "required": _times, "required_low": _times,
+                         rate: "pct", "required": _times, "required_low": _times,
                          "required_high": _times})
 
 

@@ -68,7 +68,10 @@ def test_lost_deals_without_amounts_give_a_win_rate_by_count():
     assert c.attrs["win_rate_basis"] == "count"
     assert c["win_rate"].iloc[0] == pytest.approx(1 / 3)      # H1 won; H2, H3 lost
     assert c["required"].iloc[0] == pytest.approx(3.0)
-    assert "Win rate (deals)" in pipeline.coverage_table(c).to_html()
+    assert "Win rate before (deals, 4 quarters)" in pipeline.coverage_table(c).to_html()
     # with an amount on a lost deal the rate stays by value
     v = pipeline.coverage(history_ds(ROWS, as_of="2026-11-15", quotas=QUOTAS), "2026-Q4", by=None)
     assert v.attrs["win_rate_basis"] == "value" and v["win_rate"].iloc[0] == pytest.approx(0.25)
+    # labelled apart from the period's own win rate on the executive summary
+    html = pipeline.coverage_table(v).to_html()
+    assert "Win rate before ($, 4 quarters)" in html and ">Win rate<" not in html
