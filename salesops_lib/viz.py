@@ -57,9 +57,7 @@ def _missing_as_dash(fmt):
     """Wrap a number format so that None, NaN and pd.NA show as a dash."""
     @functools.wraps(fmt)
     def wrapped(x, *args, **kwargs):
-        if x is None or pd.isna(x):
-            return MISSING
-        return fmt(x, *args, **kwargs)
+        return MISSING if x is None or pd.isna(x) else fmt(x, *args, **kwargs)
     return wrapped
 
 
@@ -94,8 +92,10 @@ def days(x) -> str:
 
 @_missing_as_dash
 def signed_pct(x, decimals: int = 0) -> str:
-    """Change as a signed percentage: ``0.12 -> "+12%"``."""
-    return f"{100 * float(x):+.{decimals}f}%"
+    """Change as a signed percentage (``0.12 -> "+12%"``, ``-0.003 -> "-0.3%"``, never "-0%")."""
+    v = 100 * float(x)
+    d = decimals + int(round(v, decimals) == 0)
+    return "0%" if round(v, d) == 0 else f"{v:+.{d}f}%"
 
 
 _SINGULAR = {"have": "has", "are": "is", "were": "was"}

@@ -15,6 +15,9 @@ def test_number_formats():
     assert viz.money(float("nan")) == "–"
     assert viz.pct(0.342) == "34%" and viz.pct(0.3456, 1) == "34.6%"
     assert viz.signed_pct(0.12) == "+12%" and viz.signed_pct(-0.05) == "-5%"
+    # $32.3M against $32.4M used to read "-0%"
+    assert viz.signed_pct(-0.003) == "-0.3%" and viz.signed_pct(0.0) == "0%"
+    assert viz.signed_pct(0.0004) == "0%" and viz.signed_pct(0.004, 1) == "+0.4%"
     assert viz.num(12345) == "12,345" and viz.days(41.6) == "42 days"
 
 
