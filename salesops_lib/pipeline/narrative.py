@@ -20,15 +20,16 @@ from .waterfall import BUCKETS, waterfall, waterfall_path
 def report_windows(ds, period, start: str = "", end: str = "") -> list[tuple[str, pd.Timestamp,
                                                                            pd.Timestamp]]:
     """``[(label, start, end), ...]``: the explicit window, or the last 7 days and the period
-    to date ("quarter to date", "month to date", "year to date"; the latter first: it is the
-    report's main walk)."""
+    to date ("quarter to date", "month to date", "year to date", or "whole quarter" once the
+    report date is the period's last day; the latter first: it is the report's main walk)."""
     P = Period.parse(period, ds.fiscal_start_month)
     e = pd.Timestamp(end).normalize() if end else report_date(ds, P)
     if start:
         s = min(pd.Timestamp(start).normalize(), e)
         return [(f"{s:%d %b} – {e:%d %b %Y}", s, e)]
     qtd = min(P.start - pd.Timedelta(days=1), e)
-    return [(f"{P.kind} to date", qtd, e), ("last 7 days", max(e - pd.Timedelta(days=7), qtd), e)]
+    main = f"whole {P.kind}" if e >= P.end else f"{P.kind} to date"   # a closed period is whole
+    return [(main, qtd, e), ("last 7 days", max(e - pd.Timedelta(days=7), qtd), e)]
 
 
 def main_waterfall(ds, period, start: str = "", end: str = "") -> pd.DataFrame:

@@ -30,6 +30,9 @@ def test_default_windows_are_quarter_to_date_and_last_week():
     assert pipeline.report_windows(ds, "2026-11")[0] == (
         "month to date", pd.Timestamp("2026-10-31"), pd.Timestamp("2026-11-15"))
     assert pipeline.report_windows(ds, "2026")[0][0] == "year to date"
+    # a closed period's walk covers all of it: "quarter to date" read as if it were open
+    assert pipeline.report_windows(ds, "2026-Q3")[0] == (
+        "whole quarter", pd.Timestamp("2026-06-30"), pd.Timestamp("2026-09-30"))
     assert pipeline.report_windows(ds, "2026-Q4", "2026-10-01", "2026-10-31")[0][1:] == (
         pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31"))
 
@@ -62,7 +65,7 @@ def test_a_closed_period_leads_with_what_was_won():
     assert [c[0] for c in cards] == ["Won from the pipeline", "At the start", "Lost",
                                      "Left open at the end"]
     # O1 won (booked at the $100 it held at the start); O2 ($50) still open at the end
-    assert cards[0][1:] == ("$100", "1 deal, quarter to date")
+    assert cards[0][1:] == ("$100", "1 deal, whole quarter")   # was "quarter to date"
     assert cards[3][1:] == ("$50", "1 deal still open on 31 Dec 2026")
 
 
