@@ -464,7 +464,8 @@ def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None
            locked=None, time_limit: float = 30.0, threshold: float = 0.5, **optimize_kwargs) -> Review:
     """Propose an alignment and judge it: :func:`what_if`, then :func:`evaluate` today and
     proposed (bookings of ``period``), :func:`rep_changes`, :func:`at_risk` (reps handing
-    over more than ``threshold`` of their potential are flagged) and :func:`decision`.
+    over more than ``threshold`` of their potential are flagged; open pipeline as of the
+    period's report date) and :func:`decision`.
 
     ``max_disruption`` of 1 or more, or None, means no cap; ``""`` for ``locked`` and
     ``remove_reps`` means none.

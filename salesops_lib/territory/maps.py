@@ -19,6 +19,9 @@ from .. import viz
 from .geo import state_outlines
 
 OUTLINE = "#C4C4C4"
+#: ``gid`` of the rep-name labels beside home bases (moved by :func:`place_labels`).
+LABEL_GID = "rep-label"
+_STAR_R = 6.5               # half the home-base star's size, in points (marker s=150)
 
 
 def territory_neighbours(*frames: pd.DataFrame) -> nx.Graph:
@@ -121,25 +124,75 @@ def plot_territories(frame: pd.DataFrame, reps: pd.DataFrame | None = None, ax=N
         if labels:
             halo = [pe.withStroke(linewidth=2.2, foreground="white")]
             names = next(reps[c] for c in ("rep_label", "rep_name", "rep_id") if c in reps)
-            seen: dict = {}
             for x, y, name in zip(reps["home_longitude"], reps["home_latitude"], names.astype(str)):
                 if np.isfinite(x) and np.isfinite(y):
-                    # reps sharing a city get their names stacked, not printed over each other
-                    k = (round(float(x), 0), round(float(y), 0))
-                    row = seen[k] = seen.get(k, -1) + 1
-                    ax.annotate(name, (x, y), xytext=(5, 3 - 8 * row), textcoords="offset points",
-                                fontsize=7, color="#222222", path_effects=halo, zorder=4)
+                    ax.annotate(name, (x, y), xytext=(6, 2), textcoords="offset points",
+                                fontsize=7, color="#222222", path_effects=halo, zorder=4,
+                                gid=LABEL_GID)
         # the legend sits under the map, off the data
         ax.legend(loc="upper left", bbox_to_anchor=(0, -0.08), fontsize=8, frameon=False)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     mid = np.radians((y0 + y1) / 2)
     ax.set_aspect(1 / max(np.cos(mid), 0.2))
+    place_labels(ax)
     if subtitle:
         ax.text(0, 1.005, subtitle, transform=ax.transAxes, fontsize=9, color="#444444",
                 va="bottom", ha="left")
         ax.set_title(title, pad=16)
     return fig
+
+
+def _label_slots(n: int):
+    """Candidate places of a label around its star, nearest first: ``(dx, dy, ha)`` in points
+    (right, left, above, below, then further up and down on both sides)."""
+    slots = [(6, 2, "left"), (-6, 2, "right"), (6, -9, "left"), (-6, -9, "right"),
+             (0, 7, "center"), (0, -16, "center")]
+    for k in range(1, max(n, 2) + 1):
+        for dy in (2 + 11 * k, -9 - 11 * k):
+            slots += [(6, dy, "left"), (-6, dy, "right")]
+    return slots
+
+
+def place_labels(ax) -> None:
+    """Put each rep-name label (``gid`` :data:`LABEL_GID`) where it overlaps no other label
+    and no other star: deterministic and greedy, in the order drawn, each taking the nearest
+    free slot of :func:`_label_slots` inside the axes (else the slot with least overlap).
+    Positions are in points from the star, so call it again after the layout changes."""
+    texts = [t for t in ax.texts if t.get_gid() == LABEL_GID]
+    if not texts:
+        return
+    fig = ax.figure
+    ax.apply_aspect()
+    pt = 72.0 / fig.dpi
+    xy = ax.transData.transform(np.array([t.xy for t in texts], float)) * pt
+    frame = ax.get_window_extent()
+    x0, y0, x1, y1 = frame.x0 * pt, frame.y0 * pt, frame.x1 * pt, frame.y1 * pt
+    stars = np.c_[xy - _STAR_R, xy + _STAR_R]
+    placed: list = []
+    slots = _label_slots(len(texts))
+    for i, t in enumerate(texts):
+        t.set_position((6, 2))
+        t.set_horizontalalignment("left")
+        ext = t.get_window_extent()
+        w, h = ext.width * pt, ext.height * pt
+        best, best_cost = slots[0], np.inf
+        for dx, dy, ha in slots:
+            left = xy[i, 0] + dx - {"left": 0.0, "right": w, "center": w / 2}[ha]
+            box = np.array([left, xy[i, 1] + dy, left + w, xy[i, 1] + dy + h])
+            others = np.r_[np.delete(stars, i, axis=0), np.array(placed).reshape(-1, 4)]
+            ow = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0, None)
+            oh = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0, None)
+            outside = (max(x0 - box[0], 0) + max(box[2] - x1, 0)) * h + (
+                max(y0 - box[1], 0) + max(box[3] - y1, 0)) * w
+            cost = float((ow * oh).sum() + outside)
+            if cost < best_cost - 1e-9:
+                best, best_cost, best_box = (dx, dy, ha), cost, box
+            if cost == 0:
+                break
+        t.set_position(best[:2])
+        t.set_horizontalalignment(best[2])
+        placed.append(best_box)
 
 
 def _subtitle(s: pd.Series | None) -> str | None:
@@ -170,6 +223,8 @@ def plot_alignment_comparison(before: pd.DataFrame, after: pd.DataFrame,
     for ax, f, t, s in zip(axes, (before, after), titles, summaries):
         plot_territories(f, reps, ax=ax, title=t, subtitle=_subtitle(s), colors=colors, extent=extent)
     fig.tight_layout()
+    for ax in axes:             # the layout changed the scale: place the names again
+        place_labels(ax)
     return fig
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..measures import account_potential, account_workload
+from ..measures import account_potential, account_workload, open_pipeline_as_of, report_date
 from .geo import haversine_km
 from .optimize import Solution, solve
 from .problem import parse_ids, rep_frame, to_accounts
@@ -223,8 +223,9 @@ def rep_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 
 def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
-            period: str | None = None, threshold: float = 0.5) -> pd.DataFrame:
-    """Per rep who owns accounts in the baseline: what the proposal takes away.
+            period: str | None = None, threshold: float = 0.5, as_of=None) -> pd.DataFrame:
+    """Per rep who owns accounts in the baseline: what the proposal takes away, with the open
+    pipeline as it stood at the end of the report date ``as_of``.
 
     With :math:`A_r` the accounts rep :math:`r` owns today and :math:`M_r \\subseteq A_r`
     those that move to someone else:
@@ -232,9 +233,17 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
     * ``potential_today`` :math:`= \\sum_{A_r} p_i`, ``potential_lost`` :math:`= \\sum_{M_r} p_i`,
       ``share_lost`` = lost / today (gross: what the rep gains elsewhere does not offset it);
     * ``bookings_at_risk``: won amount on :math:`M_r` closed in ``period`` (all won deals
-      when no period is given); ``pipeline_at_risk``: open amount on :math:`M_r` (the
-      relationships a hand-over puts at risk);
+      when no period is given; the scorecard's bookings);
+    * ``pipeline_at_risk``: open pipeline on :math:`M_r` **as of** ``as_of`` (the
+      relationships a hand-over puts at risk): the deals open at the end of that day, with
+      the amount they had then (:func:`salesops_lib.measures.open_pipeline_as_of`, read from
+      ``opportunity_history``; whatever their close date). Deals created later, or won or
+      lost since, do not count as open; ones closed since that were open then do;
     * ``flagged``: ``share_lost > threshold`` (default more than half).
+
+    ``as_of`` defaults to the report date of ``period``
+    (:func:`salesops_lib.measures.report_date`: the period's last day once it is over, else
+    ``ds.as_of``), or ``ds.as_of`` without a period.
 
     Columns ``rep_id``, ``rep_name``, ``rep_label``, ``accounts_today``, ``accounts_lost``,
     ``potential_today``, ``potential_lost``, ``share_lost``, ``bookings_at_risk``,
@@ -251,7 +260,9 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
         from ..periods import Period
         won = won[Period.parse(period, ds.fiscal_start_month).contains(won["close_date"])]
     book = aid.map(won.groupby(won["account_id"].astype(str))["amount"].sum()).fillna(0.0)
-    open_ = opp[opp["status"] == "open"]
+    if as_of is None:
+        as_of = report_date(ds, period) if period is not None else ds.as_of
+    open_ = open_pipeline_as_of(ds, as_of)
     pipe = aid.map(open_.groupby(open_["account_id"].astype(str))["amount"].sum()).fillna(0.0)
     owned = old.notna().to_numpy()
     lost = owned & (new.fillna("<none>") != old).to_numpy()

@@ -41,3 +41,23 @@ def test_home_bases_are_labelled_by_name():
     fig = TM.plot_territories(f, reps, title="Today")
     texts = {t.get_text() for t in fig.axes[0].texts}
     assert {"Ann", "Bo", "Cy"} <= texts
+
+
+def test_rep_names_do_not_overlap():
+    """Reps in one city and in neighbouring cities: every name readable, none on another."""
+    f = strip(3)
+    n = 8
+    reps = pd.DataFrame({"rep_id": [f"R{i:02d}" for i in range(n)],
+                         "rep_name": [f"Rep Name Number {i}" for i in range(n)],
+                         "home_latitude": [40.2] * 5 + [40.25, 40.3, 40.2],
+                         "home_longitude": [0.4] * 5 + [0.45, 0.5, 2.4]})
+    fig = TM.plot_alignment_comparison(f, f, reps)
+    for ax in fig.axes:
+        boxes = [t.get_window_extent() for t in ax.texts if t.get_gid() == TM.LABEL_GID]
+        assert len(boxes) == n
+        for i in range(n):
+            for j in range(i + 1, n):
+                assert not boxes[i].overlaps(boxes[j]), (i, j)
+    again = [t.get_position() for t in fig.axes[0].texts]
+    TM.place_labels(fig.axes[0])                          # deterministic: same places again
+    assert [t.get_position() for t in fig.axes[0].texts] == again
