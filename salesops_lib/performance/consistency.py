@@ -6,7 +6,8 @@ looks at a run of periods. Pure functions: a Dataset in, new tidy frames out.
 * **bookings series**: bookings, quota and attainment per group and period
   (:func:`period_bookings`), zero-filled, only periods after a rep's hire.
 * **consistency**: coefficient of variation of monthly bookings, hit rate (share of periods
-  at ≥ a fraction of quota) and the longest hit / miss streaks (:func:`consistency`).
+  at ≥ a fraction of quota) and the longest hit / miss streaks (:func:`consistency`), over
+  whole periods only: a period not over by the report date is left out (:func:`judged_end`).
 * **ramp**: productivity or attainment by month of tenure across hires, with the typical
   time to ramp and a bootstrap interval (:func:`ramp`).
 """
@@ -20,9 +21,10 @@ import pandas as pd
 
 from .. import viz
 from ..data import Dataset
-from ..measures import data_start
+from ..measures import data_start, report_date
 from ..measures import monthly_quota as _monthly_quota
 from ..periods import Period, fiscal_labels, period_containing
+from .plots import plot_consistency, plot_ramp  # noqa: F401  (re-exported: consistency.plot_*)
 from .scorecard import (
     as_keys,
     deals_with_keys,
@@ -49,15 +51,32 @@ def last_complete(ds: Dataset, kind: str = "quarter") -> Period:
     return cur if cur.end <= pd.Timestamp(ds.as_of) else cur.previous()
 
 
+def _as_kind(ds: Dataset, end, kind: str) -> Period:
+    """``end`` as a period of ``kind``: itself, or the one holding its last day."""
+    last = Period.parse(end, ds.fiscal_start_month)
+    return last if last.kind == kind else period_containing(last.end, kind,
+                                                            ds.fiscal_start_month)
+
+
+def judged_end(ds: Dataset, end=None, kind: str = "quarter") -> Period:
+    """The last period of ``kind`` a consistency window judges when it is asked to end with
+    ``end``: ``end``'s period of ``kind`` (a year ends with its last quarter) when it is over by
+    its report date (:func:`salesops_lib.measures.report_date`), else the last one that is
+    (:func:`last_complete`). A quarter in progress is not a quarter below quota: its bookings
+    are still coming in and its months after the as-of date have none yet."""
+    if end is None:
+        return last_complete(ds, kind)
+    last = _as_kind(ds, end, kind)
+    return last if report_date(ds, last) >= last.end else last_complete(ds, kind)
+
+
 def window(ds: Dataset, end=None, periods: int | None = 8, kind: str = "quarter") -> list[Period]:
     """Up to ``periods`` consecutive periods of ``kind`` ending with ``end`` (default: the
     last complete one), never starting before the period of the first deal created: a
     quarter before the data begin would count as a zero and inflate every swing.
     ``periods=None`` starts at the period of the first won deal."""
     fsm = ds.fiscal_start_month
-    last = Period.parse(end, fsm) if end is not None else last_complete(ds, kind)
-    if last.kind != kind:
-        last = period_containing(last.end, kind, fsm)
+    last = _as_kind(ds, end, kind) if end is not None else last_complete(ds, kind)
     lazy = is_lazy(ds)
     if periods is None:
         if lazy:
@@ -197,6 +216,12 @@ def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str 
                 hit_fraction: float = 1.0, missing: str = "raise") -> pd.DataFrame:
     """How consistently each group sells, over ``periods`` periods of ``kind`` ending ``end``.
 
+    Only whole periods are judged: when ``end`` (or the last period of ``kind`` in it) is not
+    over by its report date, the window ends with the last period that is
+    (:func:`judged_end`) and ``attrs`` say so: ``as_of`` (the data's as-of date) and
+    ``open_period`` (the label of the period in progress, left out). Without any period
+    over since the data begin, an empty frame whose ``attrs["note"]`` says so.
+
     Per group:
 
     * ``mean_monthly_bookings`` and ``cv_monthly`` = sd(monthly bookings) / mean(monthly
@@ -218,15 +243,22 @@ def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str 
     raising (a report then says so instead of failing).
     """
     keys0 = as_keys(by)
+    empty = pd.DataFrame(columns=keys0 + ["window", "periods", "months", "bookings",
+                                          "mean_monthly_bookings", "cv_monthly", "hit_rate",
+                                          "longest_hit_streak", "longest_miss_streak"])
     if missing == "note" and any(_lacks(ds, k) for k in keys0 if k != "rep_id"):
         k = next(k for k in keys0 if k != "rep_id" and _lacks(ds, k))
-        out = pd.DataFrame(columns=keys0 + ["window", "periods", "months", "bookings",
-                                            "mean_monthly_bookings", "cv_monthly", "hit_rate",
-                                            "longest_hit_streak", "longest_miss_streak"])
-        out.attrs["note"] = (f"This view needs {NEEDS.get(k, 'a ' + k.replace('_', ' '))}, "
-                             "which the data do not have.")
-        return out
-    pers = window(ds, end, periods, kind)
+        empty.attrs["note"] = (f"This view needs {NEEDS.get(k, 'a ' + k.replace('_', ' '))}, "
+                               "which the data do not have.")
+        return empty
+    last = judged_end(ds, end, kind)
+    first = data_start(ds)
+    if pd.notna(first) and last.end < first:
+        empty.attrs["note"] = (f"No {kind} has ended between the start of the data "
+                               f"({first:%d %b %Y}) and {pd.Timestamp(ds.as_of):%d %b %Y}, so "
+                               "consistency over whole periods cannot be judged yet.")
+        return empty
+    pers = window(ds, last, periods, kind)
     months = [m for p in pers for m in p.months()]
     monthly = period_bookings(ds, months, by)
     keys = as_keys(by)
@@ -248,8 +280,14 @@ def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str 
     out = out.reset_index()
     out.insert(len(keys), "window", f"{pers[0].label}..{pers[-1].label}")
     out, extra = with_rep_attributes(ds, out, keys)
-    return out[keys + extra + ["window", "periods", "months", "bookings", "mean_monthly_bookings",
-                       "cv_monthly", "hit_rate", "longest_hit_streak", "longest_miss_streak"]]
+    out = out[keys + extra + ["window", "periods", "months", "bookings", "mean_monthly_bookings",
+                              "cv_monthly", "hit_rate", "longest_hit_streak",
+                              "longest_miss_streak"]]
+    if end is not None and _as_kind(ds, end, kind) != last:
+        out.attrs.update(as_of=pd.Timestamp(ds.as_of),
+                         open_period=period_containing(ds.as_of, kind, ds.fiscal_start_month).label,
+                         kind=kind)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,65 +395,6 @@ def ramp(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
     return curve, summary
 
 
-# --------------------------------------------------------------------------------------------
-# plots
-# --------------------------------------------------------------------------------------------
-def plot_consistency(cons: pd.DataFrame, label: str, ax=None, title: str | None = None,
-                     color_by: str | None = None):
-    """Scatter of hit rate (x) against CV of monthly bookings (y), one dot per group.
-
-    Steady performers sit bottom-right (often at quota, little month-to-month swing). Dots are
-    named when there are at most 12 (by ``rep_name`` if present, else ``label``) and coloured
-    by ``color_by`` (e.g. ``"team"``) when given.
-    """
-    if cons.empty or cons["hit_rate"].isna().all():
-        return None
-    fig, ax = viz.figure(title or "Consistency: hit rate vs month-to-month swing",
-                         "Hit rate (share of periods at quota)",
-                         "Month-to-month swing (sd ÷ mean of monthly bookings)", ax=ax)
-    x = cons["hit_rate"].fillna(0) if cons["hit_rate"].notna().any() else cons["hit_rate"]
-    names = (cons["rep_name"] if "rep_name" in cons.columns else cons[label]).astype(str)
-    if color_by is not None:
-        cmap = viz.color_map(cons[color_by].astype(str))
-        for cat, col in cmap.items():
-            m = (cons[color_by].astype(str) == cat).to_numpy()
-            ax.scatter(x[m], cons["cv_monthly"][m], s=55, color=col, label=cat, zorder=3)
-        viz.legend_below(ax, ncols=6)
-    else:
-        ax.scatter(x, cons["cv_monthly"], s=55, color=viz.COLORS["primary"], zorder=3)
-    if len(cons) <= 12:
-        for xi, yi, name in zip(x, cons["cv_monthly"], names):
-            ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(5, 4), fontsize=8)
-    viz.pct_axis(ax, "x")
-    viz.pct_axis(ax, "y")
-    return fig
-
-
-def plot_ramp(curve: pd.DataFrame, summary: dict | None = None, ax=None):
-    """Ramp curve: mean value by tenure month with its interval band and the ramp time
-    (None when there is no curve to draw)."""
-    if curve.empty:
-        return None
-    measure = (summary or {}).get("measure", "productivity")
-    ylabel = ("Productivity (100% = a ramped rep's monthly bookings)" if measure == "productivity"
-              else "Attainment of monthly quota")
-    fig, ax = viz.figure("Ramp: new hires by month of tenure", "Month of tenure (0 = hire month)",
-                         ylabel, ax=ax)
-    ax.fill_between(curve["tenure_month"], curve["low"], curve["high"],
-                    color=viz.COLORS["interval"], alpha=0.18, label="95% interval")
-    ax.plot(curve["tenure_month"], curve["value"], color=viz.COLORS["primary"], marker="o",
-            label="mean across reps")
-    if summary:
-        ax.axhline(summary["threshold"] * summary["steady"], color=viz.COLORS["target"], ls="--",
-                   label=f"{summary['threshold']:.0%} of steady level")
-        if pd.notna(summary["ramp_months"]):
-            ax.axvline(summary["ramp_months"], color=viz.COLORS["neutral"], ls=":",
-                       label=f"ramped at month {summary['ramp_months']:.0f}")
-    viz.pct_axis(ax)
-    viz.legend_below(ax, ncols=4)
-    return fig
-
-
 CONSISTENCY_COLUMNS = {
     "rep_name": "Rep", "team": "Team", "role": "Role", "region": "Region", "channel": "Channel",
     "periods": "Quarters with quota", "bookings": "Bookings",
@@ -423,6 +402,24 @@ CONSISTENCY_COLUMNS = {
     "hit_rate": "Quarters at quota", "longest_hit_streak": "Longest run at quota",
     "longest_miss_streak": "Longest run below quota",
 }
+
+
+_PLURAL = {"quarter": "quarters", "month": "months", "year": "years"}
+
+
+def judged_words(cons: pd.DataFrame) -> str:
+    """The periods a consistency frame (:func:`consistency`) judged, in words:
+    "2025-Q1 to 2026-Q3", and when a period in progress was left out ", the quarters ended by
+    15 Nov 2026 (2026-Q4 is still open)"; "" for a frame without a window."""
+    if "window" not in cons.columns or not len(cons):
+        return ""
+    first, _, last = str(cons["window"].iloc[0]).partition("..")
+    text = first if not last or last == first else f"{first} to {last}"
+    a = cons.attrs
+    if a.get("open_period"):
+        text += (f", the {_PLURAL.get(a.get('kind'), 'periods')} ended by "
+                 f"{pd.Timestamp(a['as_of']):%d %b %Y} ({a['open_period']} is still open)")
+    return text
 
 
 def consistency_table(cons: pd.DataFrame):
@@ -434,9 +431,7 @@ def consistency_table(cons: pd.DataFrame):
     cols = [c for c in CONSISTENCY_COLUMNS if c in cons.columns and not (
         no_quota and c in ("periods", "hit_rate", "longest_hit_streak", "longest_miss_streak"))]
     t = cons[cols].rename(columns=CONSISTENCY_COLUMNS)
-    caption = None
-    if "window" in cons.columns and len(cons):
-        caption = "Quarters " + str(cons["window"].iloc[0]).replace("..", " to ")
+    caption = ("Quarters " + judged_words(cons)) if judged_words(cons) else None
     return viz.table(t, {"Bookings": "money", "Average month": "money",
                          "Month-to-month swing": "pct", "Quarters at quota": "pct"},
                      caption=caption)
@@ -446,8 +441,8 @@ def consistency_table(cons: pd.DataFrame):
 # one-sentence readings
 # --------------------------------------------------------------------------------------------
 def reading_consistency(cons: pd.DataFrame, label: str) -> str:
-    """One sentence naming the steadiest and the most volatile group (by CV), or what the
-    view needs when the data lack it."""
+    """One sentence naming the steadiest and the most volatile group (by CV), and the periods
+    judged (:func:`judged_words`), or what the view needs when the data lack it."""
     if cons.empty and cons.attrs.get("note"):
         return cons.attrs["note"]
     c = cons.dropna(subset=["cv_monthly"]).sort_values("cv_monthly")
@@ -463,7 +458,8 @@ def reading_consistency(cons: pd.DataFrame, label: str) -> str:
             f"({viz.pct(worst['cv_monthly'])}{hit(worst)}).")
     if cons["hit_rate"].isna().all():
         text += " The share of quarters at quota needs quotas, which the data do not have."
-    return text
+    words = judged_words(cons)
+    return text + (f" Judged over {words}." if words else "")
 
 
 def reading_ramp(summary: dict) -> str:

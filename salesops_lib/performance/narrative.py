@@ -62,10 +62,16 @@ def rep_kpi_cards(h: dict) -> list[tuple[str, str, str]]:
     ]
 
 
-def _aside(names: str) -> str:
-    """Names as an aside: in brackets, or between dashes when a name has brackets itself
-    ("Elena Larsen (West)"), so brackets never nest."""
-    return f" — {names} —" if "(" in names else f" ({names})"
+def _aside(names: str, ends_clause: bool = False) -> str:
+    """Names as an aside: in brackets, or set off by dashes when a name has brackets itself
+    ("Elena Larsen (West)"), so brackets never nest. An aside that ``ends_clause`` (a ";" or
+    "." follows) drops its closing dash, which the punctuation replaces: "— A, B and 3 more;",
+    never "— A, B and 3 more —;". Empty ``names``: no aside."""
+    if not names:
+        return ""
+    if "(" not in names:
+        return f" ({names})"
+    return f" — {names}" if ends_clause else f" — {names} —"
 
 
 def _reps(n: int, verb: str = "") -> str:
@@ -73,10 +79,27 @@ def _reps(n: int, verb: str = "") -> str:
     return viz.count(n, "rep", verb, zero="no")
 
 
+def name_list(names, n: int = 4) -> str:
+    """Names as a list in words, at most ``n`` of them, the rest counted: "" (none), "A",
+    "A and B", "A, B and C", "A, B, C, D and 3 more". One name left over is named rather than
+    counted ("A, B, C, D and E", never "and 1 more")."""
+    names = [str(x) for x in names]
+    shown = names if len(names) <= n + 1 else names[:n]
+    more = len(names) - len(shown)
+    if more:
+        return ", ".join(shown) + f" and {more} more"
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _are(n: int) -> str:
+    """A count with its verb "to be" agreeing: "1 is", "35 are"."""
+    return f"{n} {'is' if n == 1 else 'are'}"
+
+
 def _names(df: pd.DataFrame, n: int = 4) -> str:
-    names = rep_labels(df).head(n).tolist()
-    more = len(df) - len(names)
-    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+    return name_list(rep_labels(df).tolist(), n)
 
 
 def reading_leaderboard(lb: pd.DataFrame) -> str:
@@ -102,10 +125,10 @@ def reading_leaderboard(lb: pd.DataFrame) -> str:
     above, below = lb[lb["verdict"] == ABOVE], lb[lb["verdict"] == BELOW]
     few = int(v.get(FEW, 0))
     return (f"{basis}: {_reps(len(above), 'win')} clearly more often"
-            + (_aside(_names(above)) if len(above) else "")
+            + _aside(_names(above))
             + f" and {len(below) or 'none'} clearly less often"
-            + (_aside(_names(below)) if len(below) else "")
-            + f"; {int(v.get(INLINE, 0))} are within chance of their peers"
+            + _aside(_names(below), ends_clause=True)
+            + f"; {_are(int(v.get(INLINE, 0)))} within chance of their peers"
             + (f" and {few} closed too few deals to judge" if few else "")
             + f". Flags keep the false-discovery rate at {viz.pct(fdr)} (Benjamini–Hochberg), "
             "so chance alone rarely flags anyone; bookings and attainment are shown beside "
@@ -131,9 +154,9 @@ def reading_residuals(pa: pd.DataFrame) -> str:
     up, down = pa[pa["verdict"] == "above expectation"], pa[pa["verdict"] == "below expectation"]
     later = pa.attrs.get("not_yet_hired", 0)
     return (f"Allowing for territory potential, accounts and tenure, {_reps(len(up), 'booked')} "
-            "clearly more than their territory predicts" + (_aside(_names(up)) if len(up) else "")
-            + f" and {len(down) or 'none'} clearly less" + (_aside(_names(down)) if len(down) else "")
-            + f"; the other {len(pa) - len(up) - len(down)} are within the model's error "
+            "clearly more than their territory predicts" + _aside(_names(up))
+            + f" and {len(down) or 'none'} clearly less" + _aside(_names(down), ends_clause=True)
+            + f"; the other {_are(len(pa) - len(up) - len(down))} within the model's error "
             f"(false-discovery rate {viz.pct(pa.attrs.get('fdr', 0.10))}, Benjamini–Hochberg)."
             + (f" {_reps(later).capitalize()} hired after the period "
                f"{'is' if later == 1 else 'are'} left out." if later else ""))

@@ -271,3 +271,62 @@ def plot_monthly_bookings(monthly: pd.DataFrame, period_label: str, ax=None):
                 color=viz.COLORS["primary"], fontweight="bold")
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# consistency and ramp charts (re-exported by :mod:`.consistency`)
+# --------------------------------------------------------------------------------------------
+def plot_consistency(cons: pd.DataFrame, label: str, ax=None, title: str | None = None,
+                     color_by: str | None = None):
+    """Scatter of hit rate (x) against CV of monthly bookings (y), one dot per group.
+
+    Steady performers sit bottom-right (often at quota, little month-to-month swing). Dots are
+    named when there are at most 12 (by ``rep_name`` if present, else ``label``) and coloured
+    by ``color_by`` (e.g. ``"team"``) when given.
+    """
+    if cons.empty or cons["hit_rate"].isna().all():
+        return None
+    fig, ax = viz.figure(title or "Consistency: hit rate vs month-to-month swing",
+                         "Hit rate (share of periods at quota)",
+                         "Month-to-month swing (sd ÷ mean of monthly bookings)", ax=ax)
+    x = cons["hit_rate"].fillna(0) if cons["hit_rate"].notna().any() else cons["hit_rate"]
+    names = (cons["rep_name"] if "rep_name" in cons.columns else cons[label]).astype(str)
+    if color_by is not None:
+        cmap = viz.color_map(cons[color_by].astype(str))
+        for cat, col in cmap.items():
+            m = (cons[color_by].astype(str) == cat).to_numpy()
+            ax.scatter(x[m], cons["cv_monthly"][m], s=55, color=col, label=cat, zorder=3)
+        viz.legend_below(ax, ncols=6)
+    else:
+        ax.scatter(x, cons["cv_monthly"], s=55, color=viz.COLORS["primary"], zorder=3)
+    if len(cons) <= 12:
+        for xi, yi, name in zip(x, cons["cv_monthly"], names):
+            ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    viz.pct_axis(ax, "x")
+    viz.pct_axis(ax, "y")
+    return fig
+
+
+def plot_ramp(curve: pd.DataFrame, summary: dict | None = None, ax=None):
+    """Ramp curve: mean value by tenure month with its interval band and the ramp time
+    (None when there is no curve to draw)."""
+    if curve.empty:
+        return None
+    measure = (summary or {}).get("measure", "productivity")
+    ylabel = ("Productivity (100% = a ramped rep's monthly bookings)" if measure == "productivity"
+              else "Attainment of monthly quota")
+    fig, ax = viz.figure("Ramp: new hires by month of tenure", "Month of tenure (0 = hire month)",
+                         ylabel, ax=ax)
+    ax.fill_between(curve["tenure_month"], curve["low"], curve["high"],
+                    color=viz.COLORS["interval"], alpha=0.18, label="95% interval")
+    ax.plot(curve["tenure_month"], curve["value"], color=viz.COLORS["primary"], marker="o",
+            label="mean across reps")
+    if summary:
+        ax.axhline(summary["threshold"] * summary["steady"], color=viz.COLORS["target"], ls="--",
+                   label=f"{summary['threshold']:.0%} of steady level")
+        if pd.notna(summary["ramp_months"]):
+            ax.axvline(summary["ramp_months"], color=viz.COLORS["neutral"], ls=":",
+                       label=f"ramped at month {summary['ramp_months']:.0f}")
+    viz.pct_axis(ax)
+    viz.legend_below(ax, ncols=4)
+    return fig

@@ -104,7 +104,9 @@ class Window:
 
 def window(ds, period, periods_back: int = 4) -> Window:
     """The ``periods_back`` fiscal periods ending with ``period`` (e.g. four quarters), cut at
-    the data's as-of date."""
+    the data's as-of date. Every rate is over the days the window spans (:attr:`Window.years`),
+    so a cut window is never divided by whole periods; its label then names the last day
+    ("2026-Q1 to 15 Nov 2026"), not the unfinished period."""
     if int(periods_back) < 1:
         raise ValueError(f"periods_back must be at least 1; got {periods_back!r}")
     last = Period.parse(period, ds.fiscal_start_month)
@@ -114,6 +116,8 @@ def window(ds, period, periods_back: int = 4) -> Window:
         raise ValueError(f"the window {first.label}–{last.label} starts after the data's as-of "
                          f"date {pd.Timestamp(ds.as_of):%Y-%m-%d}")
     label = last.label if first.label == last.label else f"{first.label} to {last.label}"
+    if end < last.end:
+        label = f"{first.label} to {end:%d %b %Y}"
     return Window(first.start, end, label)
 
 

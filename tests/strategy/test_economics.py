@@ -185,3 +185,20 @@ def test_a_split_the_data_cannot_make_says_what_it_needs(bare_ds):
     assert "needs each account&#x27;s region" in strategy.economics_table(e).data
     # a split the data can make is shown as before
     assert "missing" not in strategy.economics(bare_ds, w, by="segment").attrs
+
+
+def test_window_in_progress_is_a_rate_over_the_days_to_date_and_says_so():
+    # as of 30 Jun 2026, "2026-Q1 to 2026-Q4" spans 1 Jan – 30 Jun: 181 days, never 4 quarters
+    ds = Dataset.from_frames(**tiny_frames(), as_of="2026-06-30")
+    w = strategy.window(ds, "2026-Q4", 4)
+    assert (w.start, w.end) == (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-06-30"))
+    assert w.label == "2026-Q1 to 30 Jun 2026"
+    assert w.years == pytest.approx(181 / 365.25)
+    e = strategy.economics(ds, w).set_index("motion")
+    # field: O1 1000 + O2 5000 won by 30 Jun, R1 full time for the 181 days
+    assert e.loc["field", "fte"] == pytest.approx(181 / 365.25)
+    assert e.loc["field", "bookings_per_fte"] == pytest.approx(6000 / (181 / 365.25))
+    # inside: O4 400
+    assert e.loc["inside", "bookings_per_fte"] == pytest.approx(400 / (181 / 365.25))
+    assert e.attrs["window"] == "2026-Q1 to 30 Jun 2026"
+    assert strategy.window(ds, "2026-Q2", 2).label == "2026-Q1 to 2026-Q2"  # over: unchanged
