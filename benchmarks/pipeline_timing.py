@@ -7,15 +7,17 @@ Run from the repository root (not collected by pytest)::
 
 For each period, ``blend.outlook`` replays the pipeline forecast on the 4 periods before it
 (at weeks 1, 4, 7, 10, 13 of a quarter; weeks 1–5 of a month), everything as known on each
-replayed day. It runs twice in this process: with the library's rule (``p_time`` from the
-close date where it can, ``forecast/timing.py``) and with the baseline, the age in the stage
-for every deal (``timing.close_date_timing`` switched off). Prints the pipeline source's WAPE,
-bias and interval coverage under each, and the ratio of the WAPEs.
+replayed day. It runs three times in this process: with the library's rule (``p_time`` from
+the close date where it can, its slips read by the month of the quarter the date falls in,
+``forecast/timing.py``), with those slips pooled over the calendar, and with the baseline, the
+age in the stage for every deal (``timing.close_date_timing`` switched off). Prints the
+pipeline source's WAPE, bias and interval coverage under each, and the ratios of the WAPEs.
 
 Then the live check: the sample knows how its open deals will end (``generate(outcomes=True)``;
 no table shows it), so the forecast of the periods in progress on its as-of date (2026-Q4,
 2026-11) is set against what those deals will book, under each rule. (Deals not created yet
-are not in that answer; the run-rate adds little that late in a period.)
+are not in that answer; the run-rate adds little that late in a period.) Last, the same on
+``--seeds`` other sample orgs (seeds 1..N), for a live check that does not rest on one org.
 """
 
 from __future__ import annotations
@@ -50,44 +52,76 @@ def known_answer(frames: dict, period: str) -> float:
     return float(done + later)
 
 
+#: The rules compared: the library's; its close-date slips pooled over the calendar (not
+#: read by the month of the quarter the date falls in, as before 7 December); age in stage.
+RULES = ("close date", "pooled", "stage age")
+
+
 def with_rule(name: str, fn):
-    """``fn()`` with ``p_time`` from the named rule."""
-    rule = timing.close_date_timing
-    timing.close_date_timing = (rule if name == "close date" else
-                                (lambda deals, *a, **k: np.full(len(deals), np.nan)))
+    """``fn()`` with ``p_time`` from the named rule (:data:`RULES`)."""
+    rule, levels = timing.close_date_timing, timing.LEVELS
+    if name == "stage age":
+        timing.close_date_timing = lambda deals, *a, **k: np.full(len(deals), np.nan)
+    elif name == "pooled":
+        timing.LEVELS = tuple(c for c in levels if "moq" not in c)
     try:
         return fn()
     finally:
-        timing.close_date_timing = rule
+        timing.close_date_timing, timing.LEVELS = rule, levels
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--periods", default="2026-11,2026-08,2026-Q4,2026-Q3,2026-Q2")
+    ap.add_argument("--seeds", type=int, default=8,
+                    help="sample orgs (seeds 1..N) for the live check across orgs")
     args = ap.parse_args(argv)
     ds = load_dataset("sample")
     print(f"{'period':8} {'rule':12} {'WAPE':>6} {'bias':>7} {'cover':>6}  (n replays)")
     for period in args.periods.split(","):
         out = {}
-        for name in ("close date", "stage age"):
+        for name in RULES:
             t0 = time.perf_counter()
             out[name] = with_rule(name, lambda p=period: pipeline_scores(ds, p))
             r = out[name]
             print(f"{period:8} {name:12} {r['wape']:6.1%} {r['bias']:+7.1%} {r['coverage']:6.0%}"
                   f"  ({r['n']}, {time.perf_counter() - t0:.0f} s)")
-        print(f"{period:8} WAPE ratio close date / stage age: "
+        print(f"{period:8} WAPE ratio close date / pooled: "
+              f"{out['close date']['wape'] / out['pooled']['wape']:.2f}, / stage age: "
               f"{out['close date']['wape'] / out['stage age']['wape']:.2f}")
     frames = generate(outcomes=True)
     print("\nlive, as of", f"{ds.as_of:%Y-%m-%d}: pipeline forecast [80% range] against the "
           "bookings the open deals will make")
     for period in ("2026-Q4", "2026-11"):
         truth = known_answer(frames, period)
-        for name in ("close date", "stage age"):
+        for name in RULES:
             f = with_rule(name, lambda p=period: pipeline_forecast(ds, p))
             print(f"{period:8} {name:12} ${f.value / 1e6:5.2f}M [{f.lower / 1e6:.2f}–"
                   f"{f.upper / 1e6:.2f}]  answer ${truth / 1e6:.2f}M  error "
                   f"{f.value / truth - 1:+.1%}")
+    live_across_orgs(args.seeds)
     return 0
+
+
+def live_across_orgs(seeds: int) -> None:
+    """The live check on ``seeds`` sample orgs (seeds 1..N, each as of its 15 November):
+    WAPE and mean error of the point forecast against what the open deals will book."""
+    if seeds < 1:
+        return
+    errs = {(p, r): [] for p in ("2026-Q4", "2026-11") for r in RULES}
+    for seed in range(1, seeds + 1):
+        frames = generate(seed=seed, outcomes=True)
+        ds = load_dataset(f"sample:seed={seed}")
+        for period in ("2026-Q4", "2026-11"):
+            truth = known_answer(frames, period)
+            for name in RULES:
+                f = with_rule(name, lambda p=period, d=ds: pipeline_forecast(d, p, correlation=None))
+                errs[period, name].append((f.value - truth, truth))
+    print(f"\nlive on {seeds} sample orgs (seeds 1–{seeds}): WAPE, mean error")
+    for (period, name), e in errs.items():
+        a = np.array(e)
+        print(f"{period:8} {name:12} {np.abs(a[:, 0]).sum() / a[:, 1].sum():6.1%} "
+              f"{np.mean(a[:, 0] / a[:, 1]):+7.1%}")
 
 
 if __name__ == "__main__":

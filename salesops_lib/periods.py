@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 _YEAR = re.compile(r"^(?:FY)?(\d{4})$")
@@ -123,6 +124,13 @@ class Period:
 
     def __str__(self) -> str:
         return self.label
+
+
+def month_of_quarter(dates, fiscal_start_month: int = 1) -> np.ndarray:
+    """Which month of its fiscal quarter each date falls in: 1, 2 or 3 (0 for NaT)."""
+    d = pd.DatetimeIndex(pd.to_datetime(np.asarray(dates, dtype="M8[ns]")))
+    m = (d.month.to_numpy(float) - fiscal_start_month) % 3 + 1
+    return np.where(np.isnan(m), 0, m).astype(int)
 
 
 def _fiscal_year_start(year: int, fiscal_start_month: int) -> pd.Timestamp:

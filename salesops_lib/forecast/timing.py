@@ -18,17 +18,19 @@ turned out gives the chance:
   :math:`s = (c - t) - u` in days. A deal still open on ``a`` has no outcome yet and is left
   out; the settling time keeps all but the slowest wins in.
 * **An open deal** ``i`` with :math:`u_i = e_i - a` would close :math:`u_i + s` days after
-  ``a``, for a slip ``s`` of the past wins of its stage and of the same band of ``u``
-  (:data:`U_BANDS`); as it is still open on ``a``, only slips with :math:`u_i + s \\ge 1`
-  apply:
+  ``a``, for a slip ``s`` of the past wins of its stage, of the same band of ``u``
+  (:data:`U_BANDS`) and whose date fell in the same month of its fiscal quarter (a date
+  early in a quarter is pulled back into the quarter before far more often than one in its
+  middle); as it is still open on ``a``, only slips with :math:`u_i + s \\ge 1` apply:
 
   .. math::
 
       p_{time}(i) = \\frac{\\#\\{s : l \\le u_i + s \\le h\\}}{\\#\\{s : u_i + s \\ge 1\\}}
 
   with the period's days after ``a`` from ``l`` (at least 1) to ``h``. With fewer than
-  :data:`MIN_ROWS` such slips in the stage and band, the band's over every stage; with
-  fewer there too, or no close date, the rule below.
+  :data:`MIN_ROWS` such slips, the next cell of :data:`LEVELS` (without the stage, then
+  without the month, then the band alone); with fewer everywhere, or no close date, the rule
+  below.
 
 **From the age in the stage** (:func:`stage_age_odds`): among closed deals that reached the
 same stage and were still in it after as many days as the deal has sat there, the share of
@@ -36,8 +38,8 @@ wins whose days from stage entry to close fall in the period.
 
 :math:`p_{win}` comes from the stage and its age only (:func:`stage_age_odds`). On the sample's
 replays (4 past periods × 5 weeks each) the close-date timing cut the pipeline forecast's
-error on months from 15.7% to 11.8% (2026-11) and from 16.6% to 10.6% (2026-08), and left
-quarters within noise (6.0% → 5.9%, 4.8% → 5.2%, 4.8% → 5.7%); README, *When a won deal
+error on months from 15.7% to 11.5% (2026-11) and from 16.6% to 7.3% (2026-08), and left
+quarters within noise (6.0% → 6.1%, 4.8% → 5.2%, 4.8% → 5.5%); README, *When a won deal
 closes*.
 """
 
@@ -46,6 +48,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..periods import month_of_quarter
 from .deals import once_per_dataset
 
 #: Days between the weekly past states of :func:`open_panel`.
@@ -56,6 +59,10 @@ SETTLE_DAYS = 90
 LOOKBACK_DAYS = 365
 #: Fewest past wins a deal's slip distribution is read from.
 MIN_ROWS = 30
+#: Cells of past slips a deal's are read from, finest first: its stage, band of days to the
+#: close date and month of the fiscal quarter that date falls in; then without the stage;
+#: then stage and band; then the band alone.
+LEVELS = (("stage", "band", "moq"), ("band", "moq"), ("stage", "band"), ("band",))
 #: Bands of days to the expected close (right edges, inclusive): overdue by more than a
 #: month, overdue, this week, next week, this month, ..., beyond half a year.
 U_BANDS = np.array([-30, 0, 7, 14, 30, 45, 60, 90, 120, 180])
@@ -110,9 +117,11 @@ def band(u) -> np.ndarray:
     return np.searchsorted(U_BANDS, np.asarray(u, float), "left")
 
 
-def slips(panel: pd.DataFrame, snap: pd.DataFrame, as_of, reach: float) -> pd.DataFrame:
+def slips(panel: pd.DataFrame, snap: pd.DataFrame, as_of, reach: float,
+          fiscal_start_month: int = 1) -> pd.DataFrame:
     """The settled past wins of ``panel`` known on ``as_of`` (module docstring): ``stage``,
-    ``band`` and ``s`` (the slip in days). ``snap``: every deal as it stood on ``as_of``
+    ``band``, ``moq`` (the month of its fiscal quarter the close date shown then fell in:
+    1–3) and ``s`` (the slip in days). ``snap``: every deal as it stood on ``as_of``
     (``opportunity_id``, ``status``, ``close_date``); ``reach``: the period's last day, in
     days after ``as_of``."""
     newest = pd.Timestamp(as_of).normalize() - pd.Timedelta(days=max(float(reach), 0.0)
@@ -124,17 +133,19 @@ def slips(panel: pd.DataFrame, snap: pd.DataFrame, as_of, reach: float) -> pd.Da
     k = ~np.isnat(c)
     d = (c[k] - p["t"].to_numpy()[k]) / np.timedelta64(1, "D")
     u = p["u"].to_numpy(float)[k]
+    shown = p["t"].to_numpy()[k] + (u * 86400e9).astype("m8[ns]")
     return pd.DataFrame({"stage": p["stage"].astype(str).to_numpy()[k], "band": band(u),
-                         "s": d - u})
+                         "moq": month_of_quarter(shown, fiscal_start_month), "s": d - u})
 
 
 def close_date_timing(deals: pd.DataFrame, past: pd.DataFrame, as_of, start,
-                      end) -> np.ndarray:
+                      end, fiscal_start_month: int = 1) -> np.ndarray:
     """:math:`p_{time}` of each open deal from its close date (module docstring); ``NaN``
     where it has none or too few comparable slips.
 
     ``deals``: ``stage``, ``expected_close``; ``past``: :func:`slips`' rows; ``start``,
-    ``end``: the period's first and last day.
+    ``end``: the period's first and last day. Slips are read from the finest of
+    :data:`LEVELS` with at least :data:`MIN_ROWS` that apply.
     """
     a = pd.Timestamp(as_of).normalize()
     out = np.full(len(deals), np.nan)
@@ -143,17 +154,20 @@ def close_date_timing(deals: pd.DataFrame, past: pd.DataFrame, as_of, start,
     e = pd.to_datetime(deals["expected_close"]).to_numpy()
     u = (e - np.datetime64(a, "ns")) / np.timedelta64(1, "D")
     lo, hi = max((pd.Timestamp(start) - a).days, 1), (pd.Timestamp(end) - a).days
-    b, stage = band(u), deals["stage"].astype(str).to_numpy()
+    mine = {"stage": deals["stage"].astype(str).to_numpy(), "band": band(u),
+            "moq": month_of_quarter(e, fiscal_start_month)}
     past = past.assign(stage=past["stage"].astype(str))
-    levels = {"cell": {k: np.sort(g["s"].to_numpy(float))
-                       for k, g in past.groupby(["stage", "band"])},
-              "band": {k: np.sort(g["s"].to_numpy(float)) for k, g in past.groupby("band")}}
+    if "moq" not in past:
+        past = past.assign(moq=0)
     todo = ~np.isnan(u)
-    for level, table in levels.items():
-        for key, s in table.items():
-            m = todo & ((stage == key[0]) & (b == key[1]) if level == "cell" else b == key)
+    for cols in LEVELS:
+        for key, g in past.groupby(list(cols)):
+            m = todo.copy()
+            for c, v in zip(cols, key):
+                m &= mine[c] == v
             if not m.any():
                 continue
+            s = np.sort(g["s"].to_numpy(float))
             alive = len(s) - np.searchsorted(s, 1 - u[m], "left")
             inside = (np.searchsorted(s, hi - u[m], "right")
                       - np.searchsorted(s, lo - u[m], "left"))
@@ -171,8 +185,9 @@ def deal_odds(ds, deals: pd.DataFrame, snap: pd.DataFrame, episodes: pd.DataFram
     if not len(deals):
         return np.zeros(0), np.zeros(0), np.zeros(0, dtype=object)
     p_win, by_age = stage_age_odds(deals, episodes, p.start, p.end, as_of)
-    by_date = close_date_timing(deals, slips(open_panel(ds), snap, as_of, (p.end - as_of).days),
-                                as_of, p.start, p.end)
+    fsm = getattr(ds, "fiscal_start_month", 1)
+    past = slips(open_panel(ds), snap, as_of, (p.end - as_of).days, fsm)
+    by_date = close_date_timing(deals, past, as_of, p.start, p.end, fsm)
     known = ~np.isnan(by_date)
     return (p_win, np.where(known, by_date, by_age),
             np.where(known, "close date", "stage age").astype(object))

@@ -74,6 +74,10 @@ def test_slips_use_only_wins_known_on_the_as_of_day_and_settled_states():
     s = T.slips(panel, snap, "2026-01-01", 30)
     assert sorted(s["s"]) == [1.0, 5.0]
     assert list(s.sort_values("s")["band"]) == [T.band(7)[()], T.band(10)[()]]
+    # the dates shown then: E 2024-12-08 (a quarter's last month), A 2025-06-11 (its last)
+    assert list(s.sort_values("s")["moq"]) == [3, 3]
+    assert list(T.slips(panel.assign(u=[40.0, 20.0, 5.0, 3.0, 7.0]), snap, "2026-01-01", 30)
+                .sort_values("s")["moq"]) == [1, 3]     # A (slip -25) shown 2025-07-11, E
 
 
 def test_close_date_timing_by_hand(monkeypatch):
@@ -142,3 +146,33 @@ def test_reading_timing_says_what_the_timing_rests_on(october):
     assert T.reading_timing(bare).startswith("For all 2 open deals")
     empty = pipeline_forecast(make_ds(), "2026-Q2", as_of="2025-12-31")
     assert T.reading_timing(empty) == "No deal was open on the as-of date."
+
+
+def test_slips_are_read_by_the_month_of_the_quarter_the_date_falls_in():
+    # past wins: dates shown in a quarter's first month were pulled 10 days earlier (into
+    # the quarter before), dates in its last month slipped 10 days later
+    past = pd.DataFrame({"stage": "S1", "band": T.band(20.0),
+                         "moq": [1] * T.MIN_ROWS + [3] * T.MIN_ROWS,
+                         "s": [-10.0] * T.MIN_ROWS + [10.0] * T.MIN_ROWS})
+    # as of 10 Sep, September's window is days 1..20; A is due 1 Oct (day 21, October is a
+    # quarter's first month), B 27 Sep (day 17, a last month): the same band of days
+    deals = pd.DataFrame({"stage": ["S1", "S1"],
+                          "expected_close": pd.to_datetime(["2026-10-01", "2026-09-27"])})
+    p = T.close_date_timing(deals, past, "2026-09-10", "2026-09-01", "2026-09-30")
+    assert p.tolist() == [1.0, 0.0]         # A lands on day 11, B on day 27
+    # pooled over the calendar, each would have been a coin flip
+    pooled = T.close_date_timing(deals, past.drop(columns="moq"), "2026-09-10", "2026-09-01",
+                                 "2026-09-30")
+    assert pooled.tolist() == [0.5, 0.5]
+    # a fiscal year from February: October is its third quarter's last month
+    fy2 = T.close_date_timing(deals, past, "2026-09-10", "2026-09-01", "2026-09-30",
+                              fiscal_start_month=2)
+    assert fy2.tolist() == [0.0, 0.5]       # A reads the month-3 slips; B (month 2) pools
+
+
+def test_month_of_quarter():
+    from salesops_lib.periods import month_of_quarter
+
+    d = pd.to_datetime(["2026-01-31", "2026-02-01", "2026-03-15", "2026-10-01", None])
+    assert month_of_quarter(d).tolist() == [1, 2, 3, 1, 0]
+    assert month_of_quarter(d, fiscal_start_month=2).tolist() == [3, 1, 2, 3, 0]
