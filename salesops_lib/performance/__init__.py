@@ -76,6 +76,7 @@ from .scorecard import (
                           attainment_rollup,
                           deals_with_keys,
                           gini,
+                          of_team,
                           scorecard,
                           scorecard_history,
                           subset,

@@ -133,6 +133,17 @@ def subset(ds: Dataset, team: str | None = None, channel: str | None = None) -> 
                                source=f"{ds.source} [team={team or 'all'}, channel={channel or 'all'}]")
 
 
+def of_team(frame: pd.DataFrame, ds: Dataset, team: str | None) -> pd.DataFrame:
+    """The rows of a per-rep ``frame`` (``rep_id``) whose rep is in ``team``; all of them for
+    an empty team. A team page shows its reps' share of a comparison made across the whole
+    company (peers, false-discovery control, the model of what a territory predicts), so a
+    rep's verdict reads the same on the team page as on the company page."""
+    if not team:
+        return frame
+    ids = set(ds.reps.loc[ds.reps["team"] == team, "rep_id"].astype(str))
+    return frame[frame["rep_id"].astype(str).isin(ids)]
+
+
 def label(s: pd.Series) -> pd.Series:
     return s.astype("string").fillna(UNASSIGNED)
 

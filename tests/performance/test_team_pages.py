@@ -1,0 +1,32 @@
+"""A team page judges its reps against the company's peers, as the company page does."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from salesops_lib import load_dataset
+from salesops_lib import performance as perf
+
+
+def test_of_team_keeps_the_teams_reps():
+    ds = load_dataset("sample:accounts=600,reps=8,seed=3")
+    frame = pd.DataFrame({"rep_id": ds.reps["rep_id"], "x": range(len(ds.reps))})
+    team = ds.reps["team"].iloc[0]
+    got = perf.of_team(frame, ds, team)
+    assert set(got["rep_id"]) == set(ds.reps.loc[ds.reps["team"] == team, "rep_id"])
+    assert perf.of_team(frame, ds, "") is frame
+
+
+def test_team_verdicts_match_the_company_page():
+    ds = load_dataset("sample")
+    team = "Field East"
+    company = perf.leaderboard(ds, "2026-Q3").set_index("rep_id")["verdict"]
+    page = perf.of_team(perf.leaderboard(ds, "2026-Q3"), ds, team).set_index("rep_id")["verdict"]
+    assert len(page) == (ds.reps["team"] == team).sum()
+    assert page.equals(company.reindex(page.index))
+    # judged within the team alone, one of them read "below peers" (field reps of Field East
+    # win 45%, against 39% over the company's field reps)
+    alone = perf.leaderboard(perf.subset(ds, team=team), "2026-Q3").set_index("rep_id")["verdict"]
+    assert (alone.reindex(page.index) != page).any()
+    assert "field reps win 39%" in perf.reading_leaderboard(
+        perf.of_team(perf.leaderboard(ds, "2026-Q3"), ds, team))
