@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import sample_activities
-from .sample_history import generate_history
+from .sample_history import STALE_RATE, generate_history, reforecast
 
 WARM_UP_DAYS = 183
 DEFAULTS = {"accounts": 5000, "reps": 50, "years": 3, "seed": 7, "start": 2024}
@@ -264,11 +264,14 @@ def generate(accounts: int = 5000, reps: int = 50, years: int = 3, seed: int = 7
     status = np.where(is_open, "open", np.where(won, "won", "lost"))
     # open deals: the CRM holds the rep's expected close; a few are stale (in the past)
     expected = created + pd.to_timedelta(planned, unit="D")
-    stale = is_open & (rng.random(n_opp) < 0.06)
-    exp_open = pd.DatetimeIndex(np.where(expected > as_of, expected,
-                                         as_of + pd.to_timedelta(rng.integers(5, 90, n_opp), unit="D")))
-    exp_open = pd.DatetimeIndex(np.where(stale, as_of - pd.to_timedelta(rng.integers(3, 40, n_opp),
-                                                                       unit="D"), exp_open))
+    stale = is_open & (rng.random(n_opp) < STALE_RATE)
+    # one whose plan has passed was moved: it shows the rep's new estimate of its close
+    rng.integers(5, 90, n_opp)          # (drawn as before, so the other tables stay as they were)
+    moved = pd.DatetimeIndex(reforecast(np.random.default_rng([seed, 4]), close.to_numpy()))
+    exp_open = pd.DatetimeIndex(np.where(expected > as_of, expected, moved))
+    # a stale one was never moved: it still shows the plan that has passed
+    rng.integers(3, 40, n_opp)          # (drawn as before)
+    exp_open = pd.DatetimeIndex(np.where(stale & (expected <= as_of), expected, exp_open))
     exp_open = pd.DatetimeIndex(np.maximum(exp_open.to_numpy(), (created + pd.Timedelta(days=1)).to_numpy()))
     close_out = pd.DatetimeIndex(np.where(is_open, exp_open, close))
     # stages: won deals pass all five; lost deals stop early; open deals progress with time,

@@ -41,6 +41,20 @@ _CREATE, _STAGE, _AMOUNT, _PUSH, _CATEGORY, _OWNER, _CLOSE = range(7)
 STATE = ["stage", "status", "amount", "close_date", "forecast_category", "rep_id"]
 
 
+#: A rep's new date after a slip misses the eventual close by this many days (low, high):
+#: more often too early (the deal slips again) than too late.
+REFORECAST_DAYS = (-21, 14)
+#: Share of slipping deals whose date is never moved (shown overdue until they close).
+STALE_RATE = 0.06
+
+
+def reforecast(rng, close):
+    """The date a rep shows after moving a deal's close: the eventual close
+    (``datetime64`` array) give or take :data:`REFORECAST_DAYS`, never the exact outcome."""
+    lo, hi = REFORECAST_DAYS
+    return close + rng.integers(lo, hi + 1, len(close)) * np.timedelta64(1, "D")
+
+
 def _uniform_day(rng, lo, hi):
     """A whole day uniformly in [lo, hi] (datetime64 arrays, hi ≥ lo)."""
     span = ((hi - lo) / np.timedelta64(1, "D")).astype("int64")
@@ -76,6 +90,7 @@ def generate_history(opportunities: pd.DataFrame, stage_history: pd.DataFrame,
         by deal and time.
     """
     rng = np.random.default_rng([seed, 2])          # own stream: the other tables are unchanged
+    extra = np.random.default_rng([seed, 3])        # stale deals, re-forecast dates
     opp = opportunities
     n = len(opp)
     day = np.timedelta64(1, "D")
@@ -107,8 +122,12 @@ def generate_history(opportunities: pd.DataFrame, stage_history: pd.DataFrame,
         # a closed deal first showed the rep's plan; its slip or quarter-end pull came later
         plan = pd.to_datetime(pd.Series(planned_close)).to_numpy("datetime64[ns]")
         plan = np.where(np.isnat(plan), close, np.maximum(plan, created + day))
-        close0 = np.where(is_open, close0, plan)
-        pushed = np.where(is_open, pushed, close0 != close)
+        # an open deal showing another date than its plan moved it, as a closed one did
+        close0 = np.where(is_open & (plan >= close), close0, plan)
+        pushed = np.where(is_open & (plan >= close), pushed, close0 != close)
+        # a few reps never move a slipping deal's date: it shows the plan, overdue, until it
+        # closes (as the sample's stale open deals do)
+        pushed &= ~(~is_open & (close0 < close) & (extra.random(n) < STALE_RATE))
     cand = rng.integers(0, len(reps), n)
     hired = reps["hire_date"].to_numpy("datetime64[ns]")[cand]
     rep_ids = reps["rep_id"].to_numpy(object)
@@ -142,8 +161,11 @@ def generate_history(opportunities: pd.DataFrame, stage_history: pd.DataFrame,
     i = np.flatnonzero(pushed)
     due = np.minimum(close0[i], close[i])     # a push shortly before the date came due; a pull before the new one
     lo = np.maximum(created[i], np.minimum(due - 10 * day, last_day[i]))
-    add(i, _uniform_day(rng, lo, np.maximum(lo, np.minimum(due, last_day[i]))), _PUSH,
-        close_date=close[i])
+    at = _uniform_day(rng, lo, np.maximum(lo, np.minimum(due, last_day[i])))
+    # a closed deal's new date was the rep's estimate, not its outcome (an open deal's close
+    # date already is one)
+    shown = np.where(is_open[i], close[i], np.maximum(reforecast(extra, close[i]), at + day))
+    add(i, at, _PUSH, close_date=shown)
     i = np.flatnonzero(owner_chg)
     add(i, _uniform_day(rng, created[i], last_day[i]), _OWNER, rep_id=rep[i])
     # a category call one step up between a stage and the next stage (or the close)
