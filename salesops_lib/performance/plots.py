@@ -147,6 +147,7 @@ def plot_attainment(sc: pd.DataFrame, ax=None):
         ax.axvline(x, color=viz.COLORS["target"], ls="--" if x < 1 else "-", label=lab)
     viz.legend_below(ax, ncols=2)
     viz.pct_axis(ax, "x")
+    ax.yaxis.get_major_locator().set_params(integer=True)     # reps come whole
     return fig
 
 
@@ -235,7 +236,7 @@ def plot_team_bookings(teams: pd.DataFrame, period_label: str, ax=None,
     the legend; with no team at all nothing is drawn (returns None)."""
     if teams.empty:
         return None
-    fig, ax = viz.figure(f"Bookings by team, {period_label}", "Team", "Bookings (USD)", ax=ax)
+    fig, ax = viz.figure(f"Bookings by team, {period_label}", "Team", "Bookings ($)", ax=ax)
     x = np.arange(len(teams))
     has_ly = teams["bookings_last_year"].notna().any()
     w = 0.38 if has_ly else 0.6
@@ -255,7 +256,7 @@ def plot_team_bookings(teams: pd.DataFrame, period_label: str, ax=None,
 
 def plot_monthly_bookings(monthly: pd.DataFrame, period_label: str, ax=None):
     """Monthly bookings as bars, the report's period highlighted."""
-    fig, ax = viz.figure("Monthly bookings", "Month", "Bookings (USD)", ax=ax)
+    fig, ax = viz.figure("Monthly bookings", "Month", "Bookings ($)", ax=ax)
     P = Period.parse(period_label)
     inside = (monthly["month"] >= P.start.replace(day=1)) & (monthly["month"] <= P.end)
     colors = np.where(inside, viz.COLORS["primary"], viz.COLORS["compare"]).tolist()
