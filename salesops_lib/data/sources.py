@@ -163,20 +163,39 @@ def read_folder(folder: Path, mapping: dict):
         raise DataSourceError(
             f"data source {str(folder)!r} is neither 'sample', a folder of CSV/Parquet files "
             "nor a database URL")
-    raw, files = {}, {}
+    raw, files, missing = {}, {}, []
     for table in schemas.TABLES:
         names = file_candidates(table, mapping)
         path = find_file(folder, names)
         if path is None:
             if table in schemas.REQUIRED_TABLES and not is_derived(table, mapping):
                 first = names[0] if Path(names[0]).suffix else f"{names[0]}.csv"
-                raise DataValidationError(Problem(
-                    table, "", f"required table is missing: expected {first} "
-                    f"(or .parquet) in {folder}"))
+                missing.append(Problem(table, "", f"required table is missing: expected "
+                                                  f"{first} (or .parquet) in {folder}"))
             continue
         files[table] = str(path)
-        raw[table] = read_file(path, table)
+    if missing:
+        hint = "" if mapping else preset_hint(folder)
+        if hint:
+            last = missing[-1]
+            missing[-1] = Problem(last.table, "", f"{last.message}; {hint}")
+        raise DataValidationError(missing)
+    raw = {table: read_file(Path(path), table) for table, path in files.items()}
     return raw, files
+
+
+def preset_hint(folder: Path) -> str:
+    """A sentence naming the mapping preset whose files ``folder`` holds ("" if none does):
+    an export loaded without its mapping misses tables only by their names."""
+    from .mapping import presets
+
+    for name in presets():
+        m = resolve_mapping(name)
+        need = [t for t in schemas.REQUIRED_TABLES if not is_derived(t, m)]
+        if need and all(find_file(folder, file_candidates(t, m)) for t in need):
+            return (f"the folder holds the files of the {name!r} export: load it with its "
+                    f"mapping (--mapping {name}, or mapping={name!r})")
+    return ""
 
 
 def _resolve_password(url: str) -> str:

@@ -314,3 +314,18 @@ def test_stage_history_and_activities_rules(tiny_frames):
                                               "type": ["call"]})
     ds = Dataset.from_frames(**tiny_frames)      # US-style dates from CRM exports are read
     assert ds.activities["date"].iloc[0] == pd.Timestamp("2026-05-13")
+
+
+def test_a_known_export_without_its_mapping_is_told_which_mapping(tmp_path, shared_data):
+    copy = shutil.copytree(shared_data / "crm_sales_opportunities_maven", tmp_path / "export")
+    with pytest.raises(DataValidationError) as info:
+        load_dataset(str(copy))
+    text = str(info.value)
+    # every missing table is named, then the preset that reads the folder
+    assert "reps: required table is missing" in text and "opportunities: required" in text
+    assert "--mapping maven" in text
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataValidationError) as info:
+        load_dataset(str(empty))
+    assert "accounts:" in str(info.value) and "--mapping" not in str(info.value)
