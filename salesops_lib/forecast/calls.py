@@ -30,32 +30,196 @@ from .pipeline_model import forecast_category_of, pipeline_forecast, replay_poin
 CALL_COLUMNS = ["unique_id", "period", "as_of", "value"]
 
 
-def read_calls(path) -> pd.DataFrame:
+#: The levels a call may be for (``level`` column); all but ``total`` are columns of ``reps``.
+CALL_LEVELS = ("total", "region", "team", "manager", "rep_id")
+#: Bad rows named per problem in a message (then "and N more").
+SHOWN_ROWS = 3
+
+
+class CallsError(ValueError):
+    """A calls file that cannot be used as written: the message names the file, the column
+    and the rows (the report runner refuses the run with it, exit 2)."""
+
+
+def read_calls(path, ds=None, by: str | None = None) -> pd.DataFrame:
     """A calls file (CSV): ``unique_id`` (or ``rep_id``, ``team``, ``manager``: whom the call
     is for), ``period``, ``as_of`` (when it was submitted), ``value``; optional ``level`` (the
     hierarchy level it is for: ``rep_id``, ``team``, ``region``, ``total``) and ``source``
-    (who submitted it). Missing columns or unparseable values raise ``ValueError`` naming
-    them. Returns those columns, ``source`` defaulting to the file's name."""
+    (who submitted it). Returns those columns, ``source`` defaulting to the file's name.
+
+    Every value is checked by :func:`validate_calls` (with ``ds``: also that each caller
+    exists in the data; ``by``: the level of rows without one).
+
+    Raises
+    ------
+    CallsError
+        A missing or unreadable file, a missing column, a date, period or number that does not
+        read, a negative or empty commit, a caller the data do not have: the message names
+        the file, the column and the rows (row 1 is the first line under the header).
+    """
     from pathlib import Path
 
-    raw = pd.read_csv(path)
+    where = Path(path).expanduser().absolute()
+    if not where.is_file():
+        raise CallsError(f"calls file {where} does not exist"
+                         + (" (it is a folder)" if where.is_dir() else ""))
+    try:
+        raw = pd.read_csv(where, dtype=str, keep_default_na=False, na_values=[""],
+                          skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            OSError) as exc:
+        raise CallsError(f"calls file {where} cannot be read as CSV: "
+                         f"{' '.join(str(exc).split())}") from None
+    return validate_calls(raw, where, ds=ds, by=by)
+
+
+def validate_calls(raw: pd.DataFrame, path="calls", ds=None, by: str | None = None
+                   ) -> pd.DataFrame:
+    """The calls of ``raw`` (a calls file's rows, as text) checked and typed.
+
+    Checks: a caller column (``unique_id``, else ``rep_id``/``team``/``manager``/``region``);
+    ``period``, ``as_of``, ``value`` present; no empty caller or period; ``period`` a period
+    label (``2026-Q3``, ``2026-09``, ``2026``; written as its label), ``as_of`` a date,
+    ``value`` a finite number ≥ 0; ``level`` one of :data:`CALL_LEVELS`. With ``ds``, each
+    caller must exist in the data at its level (``level``, else ``by``): a team, region or
+    manager of ``ds.reps``, a rep id. ``path`` names the file in messages.
+
+    Returns ``unique_id``, ``period``, ``as_of``, ``value``, ``level``, ``source``.
+
+    Raises
+    ------
+    CallsError
+        Every problem found, by column, naming the file, the column, the rows (row 1 is
+        the first line under the header) and the values.
+    """
+    from pathlib import Path
+
+    from ..periods import PeriodError
+
+    name = f"calls file {path}"
+    raw = raw.reset_index(drop=True).rename(columns=lambda c: str(c).strip())
+    level_given = "level" in raw
+    id_col = "unique_id"
     if "unique_id" not in raw:
         key = next((c for c in ("rep_id", "team", "manager", "region") if c in raw), None)
         if key is None:
-            raise ValueError(f"{path}: a calls file needs a unique_id (or rep_id/team/manager) "
-                             "column")
-        raw = raw.rename(columns={key: "unique_id"}).assign(level=raw.get("level", key))
+            raise CallsError(f"{name}: no column says whom each call is for: it needs "
+                             f"unique_id (or rep_id, team or manager); its columns are "
+                             f"{', '.join(map(str, raw.columns)) or 'none'}")
+        raw, id_col = raw.rename(columns={key: "unique_id"}), key
+        if not level_given:
+            raw["level"] = key
     missing = [c for c in ("period", "as_of", "value") if c not in raw]
     if missing:
-        raise ValueError(f"{path}: calls file lacks column(s) {', '.join(missing)}")
-    out = raw.assign(unique_id=raw["unique_id"].astype(str), period=raw["period"].astype(str),
-                     as_of=pd.to_datetime(raw["as_of"], errors="raise"),
-                     value=pd.to_numeric(raw["value"], errors="raise"))
-    if "source" not in out:
-        out["source"] = Path(path).name
-    if "level" not in out:
-        out["level"] = pd.NA
-    return out[[*CALL_COLUMNS, "level", "source"]]
+        raise CallsError(f"{name}: required column(s) {', '.join(missing)} missing (a calls "
+                         f"file has unique_id or rep_id/team, period, as_of, value); its "
+                         f"columns are {', '.join(map(str, raw.columns))}")
+    problems: list[str] = []
+
+    def bad(col: str, mask, why) -> None:
+        rows = list(raw.index[pd.Series(mask, index=raw.index).fillna(False).astype(bool)])
+        if not rows:
+            return
+        shown = "; ".join(f"row {i + 1}: {why(raw.at[i, col])}" for i in rows[:SHOWN_ROWS])
+        more = f"; and {len(rows) - SHOWN_ROWS} more row(s)" if len(rows) > SHOWN_ROWS else ""
+        problems.append(f"column {id_col if col == 'unique_id' else col}, {shown}{more}")
+
+    text = {c: raw[c].astype("string").str.strip() for c in ("unique_id", "period", "as_of",
+                                                            "value")}
+    empty = {c: t.isna() | (t == "") for c, t in text.items()}
+    bad("unique_id", empty["unique_id"], lambda v: "no caller (empty)")
+    bad("period", empty["period"], lambda v: "no period (empty)")
+
+    def label(v):
+        try:
+            return Period.parse(v).label
+        except (PeriodError, ValueError):
+            return None
+
+    labels = text["period"].map(lambda v: None if pd.isna(v) or v == "" else label(v))
+    bad("period", labels.isna() & ~empty["period"],
+        lambda v: f"{v!r} is not a period (2026-Q3, 2026-09 or 2026)")
+    as_of = pd.to_datetime(text["as_of"], errors="coerce", format="mixed")
+    bad("as_of", empty["as_of"], lambda v: "no date (empty)")
+    bad("as_of", as_of.isna() & ~empty["as_of"],
+        lambda v: f"{v!r} is not a date (expected YYYY-MM-DD)")
+    value = pd.to_numeric(text["value"], errors="coerce").astype(float)
+    bad("value", empty["value"], lambda v: "no value (empty)")
+    bad("value", (value.isna() | ~value.abs().lt(float("inf"))) & ~empty["value"],
+        lambda v: f"{v!r} is not a number")
+    bad("value", value < 0, lambda v: f"{v!r} is negative (a commit is an amount of 0 or more)")
+    level = (raw["level"].astype("string").str.strip().replace("", pd.NA) if "level" in raw
+             else pd.Series(pd.NA, index=raw.index, dtype="string"))
+    bad("level", level.notna() & ~level.isin(CALL_LEVELS),
+        lambda v: f"{v!r} is not a level ({', '.join(CALL_LEVELS)})")
+    if problems:
+        raise CallsError(f"{name}: " + "; ".join(problems))
+    out = pd.DataFrame({"unique_id": text["unique_id"].astype(str), "period": labels.astype(str),
+                        "as_of": as_of, "value": value,
+                        "level": level.astype(object).where(level.notna(), pd.NA)})
+    out["source"] = (raw["source"].astype("string").fillna(Path(str(path)).name).astype(str)
+                     if "source" in raw else Path(str(path)).name)
+    out = out[[*CALL_COLUMNS, "level", "source"]]
+    out.attrs.update(path=str(path), id_column=id_col)
+    if ds is not None:
+        check_callers(out, ds, by)
+    return out
+
+
+def check_callers(calls: pd.DataFrame, ds, by: str | None = None) -> None:
+    """Refuse calls (from :func:`validate_calls`) for a caller the data lack: a team, region,
+    manager or rep id not in ``ds.reps`` at the call's level (``level``, else ``by``), or a
+    level the data do not have. ``total`` and levels of other breakdowns are not checked.
+
+    Raises
+    ------
+    CallsError
+        Naming the file, the column, the rows and the values the data do have.
+    """
+    levels = calls["level"].astype("string").fillna(by or "")
+    problems = _unknown_callers(calls["unique_id"].astype(str), levels, ds,
+                                calls.attrs.get("id_column", "unique_id"))
+    if problems:
+        raise CallsError(f"calls file {calls.attrs.get('path', 'calls')}: " + "; ".join(problems))
+
+
+def _unknown_callers(ids: pd.Series, levels: pd.Series, ds, col: str) -> list[str]:
+    """Per level, the rows whose caller the data lack (a message part each), listing the
+    values the data have; levels that are not columns of ``ds.reps`` are named too."""
+    out = []
+    reps = ds.reps
+    for lvl in [v for v in CALL_LEVELS if v != "total"]:
+        at = levels == lvl
+        if not at.any():
+            continue
+        rows = [i + 1 for i in ids.index[at]]
+        if lvl not in reps.columns:
+            out.append(f"column level, row(s) {_rows(rows)}: calls for a {lvl}, but the data "
+                       f"have no {lvl} (reps columns: {', '.join(map(str, reps.columns))})")
+            continue
+        known = sorted(reps[lvl].dropna().astype(str).str.strip().unique())
+        unknown = at & ~ids.isin(known)
+        if unknown.any():
+            shown = [f"row {i + 1}: {ids[i]!r}" for i in ids.index[unknown][:SHOWN_ROWS]]
+            more = (f", and {int(unknown.sum()) - SHOWN_ROWS} more"
+                    if unknown.sum() > SHOWN_ROWS else "")
+            out.append(f"column {col}, {', '.join(shown)}{more}: no such {_word(lvl)} in the "
+                       f"data ({_word(lvl)}s: {_listing(known)})")
+    return out
+
+
+def _word(level: str) -> str:
+    return "rep id" if level == "rep_id" else level
+
+
+def _rows(rows: list[int]) -> str:
+    return ", ".join(map(str, rows[:SHOWN_ROWS])) + (
+        f" and {len(rows) - SHOWN_ROWS} more" if len(rows) > SHOWN_ROWS else "")
+
+
+def _listing(values: list[str], most: int = 30) -> str:
+    shown = ", ".join(values[:most])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > most else "")
 
 
 def locks(calls: pd.DataFrame, period, as_of, by: str) -> pd.DataFrame:

@@ -394,7 +394,7 @@ def commit_locks(ds, period, calls_path: str, by: str):
     """
     if not calls_path:
         return None, calls_.locks(None, period, ds.as_of, by), None
-    calls = calls_.read_calls(calls_path)
+    calls = calls_.read_calls(calls_path, ds=ds, by=by)
     P = Period.parse(period, ds.fiscal_start_month)
     # the forecast of a period that is over is made on its first day: calls by then only
     at = P.start if pd.Timestamp(ds.as_of) >= P.end else ds.as_of

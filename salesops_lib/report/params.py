@@ -30,6 +30,104 @@ class ParameterError(ValueError):
     """A ``-p`` value the notebooks cannot take (exit code 2, nothing written)."""
 
 
+#: The allowed values of the numeric parameters whose meaning bounds them, by name (in every
+#: notebook declaring it) or ``NOTEBOOK.NAME`` (that notebook only, wins over the name):
+#: ``(low, high)`` open ends, ``[low, high]`` closed ones, ``inf`` for no upper bound. Only a
+#: ``-p`` value is checked (the notebooks' defaults are in range).
+BOUNDS = {
+    # rates and shares
+    "fdr": "(0, 1)",                     # rep_performance: false-discovery rate of the flags
+    "tolerance": "[0, 1]",               # territory_design: ±share of each rep's target
+    "max_disruption": "[0, 1]",          # territory_design: share of accounts that may move
+    "level": "(0, 100)",                 # a forecast interval in percent, where declared
+    # counts
+    "min_deals": "[0, inf)",             # rep_performance: 0 judges every rep
+    "periods_back": "[1, inf)",          # forecast, sales_strategy: past periods replayed
+    "horizon": "[1, inf)",               # forecast: time-series steps
+    "top_n": "[1, inf)",                 # pipeline_health: rows shown
+    "add_reps": "[0, inf)",              # territory_design: new hires
+    "seed": "[0, inf)",                  # random seeds (numpy takes none below 0)
+    # thresholds, money, time
+    "coverage_green": "[0, inf)", "coverage_amber": "[0, inf)",
+    "attainment_green": "[0, inf)", "attainment_amber": "[0, inf)",
+    "field_cost_per_fte": "[0, inf)", "inside_cost_per_fte": "[0, inf)",
+    "travel_cost_per_visit": "[0, inf)", "what_if_max_potential": "[0, inf)",
+    "capacity_hours": "(0, inf)", "territory_seconds": "(0, inf)", "time_limit": "(0, inf)",
+}
+
+#: Pairs ``(lower, upper)`` of one notebook's parameters where ``lower`` may not exceed
+#: ``upper`` (the defaults stand for the one not given).
+ORDERED = (("coverage_amber", "coverage_green"), ("attainment_amber", "attainment_green"))
+
+
+def _bounds(text: str) -> tuple[float, float, bool, bool]:
+    """``"(0, 1]"`` → ``(0.0, 1.0, low_open, high_open)``."""
+    lo, hi = (float(x) for x in text.strip()[1:-1].split(","))
+    return lo, hi, text.strip()[0] == "(", text.strip()[-1] == ")"
+
+
+def describe(text: str) -> str:
+    """A range as words: ``(0, 1)`` → "more than 0 and less than 1"."""
+    lo, hi, lo_open, hi_open = _bounds(text)
+    low = f"{'more than' if lo_open else 'at least'} {lo:g}"
+    if hi == float("inf"):
+        return low
+    if not lo_open and not hi_open:
+        return f"from {lo:g} to {hi:g}"
+    return f"{low} and {'less than' if hi_open else 'at most'} {hi:g}"
+
+
+def in_range(value, text: str) -> bool:
+    """Whether the number ``value`` lies in the range ``text`` (NaN never does)."""
+    lo, hi, lo_open, hi_open = _bounds(text)
+    v = float(value)
+    return (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+
+
+def check_ranges(typed: dict[str, dict], declared_map: dict[str, dict],
+                 given: dict[str, dict] | None = None) -> None:
+    """Refuse ``-p`` values outside :data:`BOUNDS` or against :data:`ORDERED` (``given``: the
+    values as typed, per notebook, for the message).
+
+    Raises
+    ------
+    ParameterError
+        Every value out of range, naming the parameter, the value and the allowed range.
+    """
+    bad: list[str] = []
+    for nb, values in typed.items():
+        for k, v in values.items():
+            rng = BOUNDS.get(f"{nb}.{k}", BOUNDS.get(k))
+            if rng is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            if not in_range(v, rng):
+                what = (declared_map.get(nb, {}).get(k, {}).get("help") or "").strip()
+                shown = (given or {}).get(nb, {}).get(k, v)
+                item = (f"-p {k}={shown} is out of range: {k} must be {describe(rng)}, i.e. "
+                        f"in {rng}" + (f" ({what})" if what else ""))
+                if item not in bad:
+                    bad.append(item)
+        for lo_name, hi_name in ORDERED:
+            if lo_name not in values and hi_name not in values:
+                continue
+            d = declared_map.get(nb, {})
+            if lo_name not in d or hi_name not in d:
+                continue
+            lo, hi = (values[n] if n in values else _default(d[n]) for n in (lo_name, hi_name))
+            if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
+                bad.append(f"{lo_name}={lo} and {hi_name}={hi} in {nb}: {lo_name} must "
+                           f"be at most {hi_name}")
+    if bad:
+        raise ParameterError("; ".join(bad))
+
+
+def _default(info: dict):
+    try:
+        return ast.literal_eval(str(info.get("default")))
+    except (ValueError, SyntaxError):
+        return None
+
+
 @lru_cache(maxsize=64)
 def _inspect(path: str, mtime: float) -> dict:
     import papermill as pm
@@ -106,7 +204,8 @@ def check(params: dict, declared_map: dict[str, dict]) -> dict[str, dict]:
     ------
     ParameterError
         A reserved name (names the proper option), a name no notebook declares (lists what
-        they declare), a ``NOTEBOOK.`` that is not selected, or a value of the wrong type.
+        they declare), a ``NOTEBOOK.`` that is not selected, a value of the wrong type, or
+        one outside its range (:func:`check_ranges`).
     """
     plain: dict = {}
     scoped: dict[str, dict] = {}
@@ -133,9 +232,12 @@ def check(params: dict, declared_map: dict[str, dict]) -> dict[str, dict]:
             f"{'this parameter' if len(unknown) == 1 else 'these parameters'}. "
             f"Declared parameters — {listing}")
     out: dict[str, dict] = {}
+    as_given: dict[str, dict] = {}
     for nb, d in declared_map.items():
         given = {**{k: v for k, v in plain.items() if k in d}, **scoped.get(nb, {})}
         out[nb] = {k: coerce(k, v, _type_name(d[k])) for k, v in given.items()}
+        as_given[nb] = given
+    check_ranges(out, declared_map, as_given)
     return out
 
 
@@ -154,6 +256,8 @@ def help_text(paths: dict[str, Path]) -> str:
         for k, info in d.items():
             mark = " (set by the runner)" if k in RESERVED else ""
             t = _type_name(info) or "str"
+            rng = BOUNDS.get(f"{name}.{k}", BOUNDS.get(k))
+            mark += f" (allowed {rng})" if rng and t in ("int", "float") else ""
             lines.append(f"    {k}: {t} = {info.get('default')}{mark}  "
                          f"{(info.get('help') or '').strip()}".rstrip())
     return "\n".join(lines)

@@ -3,8 +3,9 @@
 For one period it
 
 1. checks every input before anything is written: notebook names, ``-p`` values against the
-   notebooks' declared parameters (:mod:`.params`), the data set itself (loaded and validated
-   once) and the period (default: the fiscal quarter holding the data's as-of date);
+   notebooks' declared parameters and ranges (:mod:`.params`), ``plan``/``calls`` files and
+   ``team``/``rep``/``channel`` filters (:mod:`.checks`), the data set itself (loaded and
+   validated once) and the period (default: the fiscal quarter holding the data's as-of date);
 2. takes the reports folder's lock (one run at a time, :mod:`.publish`);
 3. executes the notebooks with papermill in parallel, one kernel per core by default
    (:mod:`.kernels`), injecting ``period``, ``data`` (password masked; the real one travels in
@@ -40,7 +41,8 @@ from ..data import cache as dataset_cache
 from ..data.mapping import presets
 from ..periods import Period, PeriodError, period_containing
 from ..secrets import PASSWORD_ENV, mask_text, mask_url, url_password
-from . import kernels, publish, render
+from . import checks, kernels, publish, render
+from .checks import PATH_PARAMS, anchored_file, anchored_source
 from .index import atomic_write, read_manifest, write_index
 from .params import ParameterError, check, declared_by
 from .publish import ReportBusyError
@@ -176,34 +178,6 @@ def _fail_input(msg: str, secrets) -> ReportInputError:
 # --------------------------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------------------------
-#: Notebook parameters that name a file (besides ``data`` and ``mapping``).
-PATH_PARAMS = ("calls", "plan")
-
-
-def anchored_file(value):
-    """``value`` as an absolute path when it names an existing file or folder relative to
-    the current folder; anything else (a preset name, empty, a URL) unchanged."""
-    if not isinstance(value, str) or not value or "://" in value:
-        return value
-    path = Path(value).expanduser()
-    return str(path.resolve()) if not path.is_absolute() and path.exists() else value
-
-
-def anchored_source(data: str) -> str:
-    """The data source with a relative folder or a relative ``duckdb:///`` / ``sqlite:///``
-    file made absolute, so that it reads the same from any folder."""
-    data = str(data)
-    for scheme in ("duckdb:///", "sqlite:///"):
-        if data.startswith(scheme):
-            rest = data[len(scheme):]
-            if rest and not rest.startswith("/") and Path(rest).exists():
-                return scheme + str(Path(rest).resolve())
-            return data
-    if data == "sample" or data.startswith("sample:"):
-        return data
-    return anchored_file(data)
-
-
 def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
                 out: str | Path | None = None, params: dict | None = None,
                 notebook_dir: str | Path | None = None, progress=None, *,
@@ -240,8 +214,9 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
     Raises
     ------
     ReportInputError
-        Unknown notebook or fan-out, bad ``-p``, unreadable period, or data that cannot be
-        loaded. Nothing is written.
+        Unknown notebook or fan-out, bad ``-p`` (type, range, a plan or calls file, a team,
+        rep or channel the data lack), unreadable period, or data that cannot be loaded.
+        Nothing is written.
     ReportBusyError
         Another run holds the reports folder.
     """
@@ -265,6 +240,7 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
     declared = declared_by(paths)
     try:
         typed = check(dict(params or {}), declared)
+        calls_frames = checks.check_files(typed)      # plan and calls files, before the data
     except ParameterError as exc:
         raise _fail_input(str(exc), secrets) from None
     per = [k.strip().lower() for k in per if k and k.strip()]
@@ -290,7 +266,7 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
         try:
             return _checked_run(period, data, names, paths, declared, typed, per, out, mapping,
                                 jobs, wait, progress, nb_dir, secret, secrets, shown_data,
-                                shown_mapping, base_env, zyg)
+                                shown_mapping, base_env, zyg, calls_frames)
         finally:
             if zyg is not None:
                 zyg.close()
@@ -299,7 +275,8 @@ def run_reports(period: str | None = None, data: str = "sample", notebooks=None,
 
 
 def _checked_run(period, data, names, paths, declared, typed, per, out, mapping, jobs, wait,
-                 progress, nb_dir, secret, secrets, shown_data, shown_mapping, base_env, zyg):
+                 progress, nb_dir, secret, secrets, shown_data, shown_mapping, base_env, zyg,
+                 calls_frames=None):
     try:
         # a database too large for memory stays there, as it does in the notebooks
         ds = load_dataset(data, mapping=mapping or None, lazy="auto")
@@ -317,6 +294,10 @@ def _checked_run(period, data, names, paths, declared, typed, per, out, mapping,
     first = ds.first_created
     if len(ds.opportunities) and p.end < first:
         raise ReportInputError(f"period {p.label} ends before the data begin ({first:%Y-%m-%d})")
+    try:                         # filters and callers name things the data must have
+        checks.check_against_data(typed, declared, ds, calls_frames)
+    except ParameterError as exc:
+        raise _fail_input(str(exc), secrets) from None
 
     run_jobs = _plan(names, paths, declared, typed, per, ds, p, shown_data, shown_mapping)
     with publish.RunLock(out, wait=wait):
