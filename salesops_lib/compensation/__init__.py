@@ -31,6 +31,7 @@ from .narrative import (
     reading_methods,
     sensitivity_table,
 )
+from .page import SECTIONS, Section, heading, headline, plan_only, sections, shows
 from .pay import PayRun, pay_period, pay_period_note, payouts, plan_periods, run
 from .plan import SAMPLE_PLAN, Plan, PlanError, load_plan
 from .plots import plot_cost, plot_fairness, plot_pay_curve, plot_quota_by_team
@@ -48,16 +49,27 @@ from .quotas import (
     split_year,
     trailing_months,
 )
-from .statements import next_tier, statement, statement_lines, statement_summary
+from .statements import (
+    NO_REP,
+    next_tier,
+    rep_headline,
+    statement,
+    statement_lines,
+    statement_note,
+    statement_summary,
+)
 
 __all__ = [
     "METHODS",
     "NO_QUOTAS",
+    "NO_REP",
     "SAMPLE_PLAN",
+    "SECTIONS",
     "CostSimulation",
     "PayRun",
     "Plan",
     "PlanError",
+    "Section",
     "allocate",
     "apply_reversals",
     "attainment_history",
@@ -76,6 +88,8 @@ __all__ = [
     "fairness_table",
     "gini",
     "has_quotas",
+    "heading",
+    "headline",
     "hold",
     "key_numbers",
     "known_before",
@@ -90,6 +104,7 @@ __all__ = [
     "payouts_table",
     "period_pay",
     "plan_cost",
+    "plan_only",
     "plan_periods",
     "planning_date",
     "plot_cost",
@@ -105,16 +120,20 @@ __all__ = [
     "reading_cost_backtest",
     "reading_fairness",
     "reading_methods",
+    "rep_headline",
     "reversals",
     "rollup",
     "run",
     "seasonality",
+    "sections",
     "sensitivity",
     "sensitivity_table",
+    "shows",
     "simulate",
     "split_year",
     "statement",
     "statement_lines",
+    "statement_note",
     "statement_summary",
     "trailing_months",
 ]

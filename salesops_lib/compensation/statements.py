@@ -3,7 +3,9 @@
 A statement has three sections, each a library call so a notebook shows it in one line and
 says in one sentence that no rep is selected when ``rep`` is empty:
 
-* :func:`statement_summary`: headline numbers (quota, credited, attainment, earnings, payout);
+* :func:`statement_summary`: headline numbers (:func:`rep_headline`: plan, quota, credited,
+  attainment, earnings, payout); the report shows them as the page's headline
+  (:func:`page.headline`) and :func:`statement_note` in their place;
 * :func:`statement_lines`: earnings by line: each rule and tier with its deals, credit and
   amount (the lines add up to the payout);
 * :func:`next_tier`: what the next tier pays: the next band edge above the rep's attainment,
@@ -21,7 +23,8 @@ from .narrative import NO_QUOTAS
 from .pay import PayRun
 
 NO_REP = ("No rep is selected: this report covers the whole plan; render it with a rep "
-          "to see that rep's pay statement.")
+          "to see that rep's pay statement (salesops report --per rep renders one for every "
+          "rep, under statements/, each showing only that rep's own pay).")
 
 
 def _row(run: PayRun, rep: str) -> pd.Series:
@@ -71,22 +74,46 @@ def _next_tier(run: PayRun, row) -> dict:
             "capped": bool(row["cap_adjustment"] < 0)}
 
 
+def rep_headline(run: PayRun, rep: str) -> list:
+    """``rep``'s own headline cards (for :func:`salesops_lib.viz.kpis`), from their payouts
+    row only (no other rep's number enters them): rep with team, id and plan; quota;
+    credited; attainment; earnings with commission and adjustments; payout with draw and
+    recovery. When the data has no quotas (nobody is paid), one card saying so."""
+    if run.payouts.empty:
+        return [("Rep", str(rep), "not paid: " + NO_QUOTAS["pay"])]
+    r = _row(run, rep)
+    adjust = sum(float(r.get(c, 0.0)) for c in ("cap_adjustment", "floor_adjustment", "delta"))
+    return [
+        ("Rep", str(r["rep_name"]), f"{r['team']} · {r['rep_id']} · plan {run.plan.name}"),
+        ("Quota", viz.money(r["quota"]), run.period.label),
+        ("Credited", viz.money(r["credited"]), "bookings credited to the rep"),
+        ("Attainment", viz.pct(r["attainment"]),
+         f"{viz.money(r['credited'])} credited of {viz.money(r['quota'])}"),
+        ("Earnings", viz.money(r["earnings"]),
+         (f"commission {viz.money(r['commission'])}, adjustments {viz.money(adjust)}, "
+         f"SPIF {viz.money(r['spif'])}, clawback {viz.money(r['clawback'])}")),
+        ("Payout", viz.money(r["payout"]), (f"draw {viz.money(r['draw'])}, recovery "
+                                           f"{viz.money(r['draw_recovery'])}")),
+    ]
+
+
 def statement_summary(run: PayRun, rep: str = ""):
-    """Headline numbers of ``rep``'s statement, or the one-sentence "no rep" note."""
+    """Headline numbers of ``rep``'s statement (:func:`rep_headline`), or the one-sentence
+    "no rep" note."""
     if run.payouts.empty:    # no quotas in the data: no rep is paid
         return viz.callout(NO_QUOTAS["pay"])
     if not rep:
         return viz.callout(NO_REP)
-    r = _row(run, rep)
-    return viz.kpis([
-        ("Rep", str(r["rep_name"]), f"{r['team']} · {r['rep_id']}"),
-        ("Attainment", viz.pct(r["attainment"]),
-         f"{viz.money(r['credited'])} credited of {viz.money(r['quota'])}"),
-        ("Earnings", viz.money(r["earnings"]), (f"cap {viz.money(r['cap_adjustment'])}, "
-                                               f"clawback {viz.money(r['clawback'])}")),
-        ("Payout", viz.money(r["payout"]), (f"draw {viz.money(r['draw'])}, recovery "
-                                           f"{viz.money(r['draw_recovery'])}")),
-    ])
+    return viz.kpis(rep_headline(run, rep))
+
+
+def statement_note(run: PayRun, rep: str = ""):
+    """The statement section's sentence: no rep is paid (no quotas) or none is selected (the
+    whole-plan page, :data:`NO_REP`); nothing on a statement, whose numbers head the page
+    (:func:`page.headline`)."""
+    if rep and not run.payouts.empty:
+        return None
+    return statement_summary(run, rep)
 
 
 def statement_lines(run: PayRun, rep: str = ""):
