@@ -7,10 +7,11 @@ Run from the repository root (not collected by pytest)::
 
 For each period, ``blend.outlook`` replays the pipeline forecast on the 4 periods before it
 (at weeks 1, 4, 7, 10, 13 of a quarter; weeks 1–5 of a month), everything as known on each
-replayed day. It runs three times in this process: with the library's rule (``p_time`` from
-the close date where it can, its slips read by the month of the quarter the date falls in,
-``forecast/timing.py``), with those slips pooled over the calendar, and with the baseline, the
-age in the stage for every deal (``timing.close_date_timing`` switched off). Prints the
+replayed day. It runs four times in this process (:data:`RULES`): with the library's rule
+(``p_time`` from the close date where it can, its slips read by the month of the quarter the
+date falls in, and the win odds shifted for how near the date is; ``forecast/timing.py``),
+without the shift, also without the month of the quarter, and with the baseline, the age in
+the stage for every deal (``timing.close_date_timing`` switched off). Prints the
 pipeline source's WAPE, bias and interval coverage under each, and the ratios of the WAPEs.
 
 Then the live check: the sample knows how its open deals will end (``generate(outcomes=True)``;
@@ -52,14 +53,17 @@ def known_answer(frames: dict, period: str) -> float:
     return float(done + later)
 
 
-#: The rules compared: the library's; its close-date slips pooled over the calendar (not
-#: read by the month of the quarter the date falls in, as before 7 December); age in stage.
-RULES = ("close date", "pooled", "stage age")
+#: The rules compared: the library's; without the win-odds shift for the days to the close
+#: date (``timing.win_shift``); without it and with slips pooled over the calendar, not read
+#: by the month of the quarter (the rule before 7 December); age in stage for everything.
+RULES = ("close date", "no win shift", "pooled", "stage age")
 
 
 def with_rule(name: str, fn):
-    """``fn()`` with ``p_time`` from the named rule (:data:`RULES`)."""
-    rule, levels = timing.close_date_timing, timing.LEVELS
+    """``fn()`` with the odds of the named rule (:data:`RULES`)."""
+    rule, levels, shift = timing.close_date_timing, timing.LEVELS, timing.win_shift
+    if name != "close date":
+        timing.win_shift = lambda deals, *a, **k: np.zeros(len(deals))
     if name == "stage age":
         timing.close_date_timing = lambda deals, *a, **k: np.full(len(deals), np.nan)
     elif name == "pooled":
@@ -67,7 +71,7 @@ def with_rule(name: str, fn):
     try:
         return fn()
     finally:
-        timing.close_date_timing, timing.LEVELS = rule, levels
+        timing.close_date_timing, timing.LEVELS, timing.win_shift = rule, levels, shift
 
 
 def main(argv=None) -> int:
@@ -86,9 +90,8 @@ def main(argv=None) -> int:
             r = out[name]
             print(f"{period:8} {name:12} {r['wape']:6.1%} {r['bias']:+7.1%} {r['coverage']:6.0%}"
                   f"  ({r['n']}, {time.perf_counter() - t0:.0f} s)")
-        print(f"{period:8} WAPE ratio close date / pooled: "
-              f"{out['close date']['wape'] / out['pooled']['wape']:.2f}, / stage age: "
-              f"{out['close date']['wape'] / out['stage age']['wape']:.2f}")
+        print(f"{period:8} WAPE ratio close date / " + ", / ".join(
+            f"{r}: {out['close date']['wape'] / out[r]['wape']:.2f}" for r in RULES[1:]))
     frames = generate(outcomes=True)
     print("\nlive, as of", f"{ds.as_of:%Y-%m-%d}: pipeline forecast [80% range] against the "
           "bookings the open deals will make")

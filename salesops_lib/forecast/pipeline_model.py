@@ -15,7 +15,8 @@ For a fiscal period and an as-of date the forecast is
   are censored: they have no outcome yet): among closed deals that reached the same stage and
   were *still in it* after as many days as deal ``i`` has sat there (:math:`g_i`), the share
   won. Conditioning on the age in the stage matters: deals that will be lost tend to sit in a
-  stage, won ones move on;
+  stage, won ones move on. Where the history shows close dates, its log-odds are shifted for
+  how near the deal's close date is (:func:`salesops_lib.forecast.timing.win_shift`);
 * :math:`p_{time}(i)` — the chance that, if won, it closes inside the period: from its own
   expected close date and how the close dates of past won deals slipped
   (:func:`salesops_lib.forecast.timing.close_date_timing`); for a deal without a close date,

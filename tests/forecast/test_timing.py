@@ -70,14 +70,17 @@ def test_slips_use_only_wins_known_on_the_as_of_day_and_settled_states():
                                                        "2025-12-05", "2024-12-09"])})
     # as of 2026-01-01, a window reaching 30 days: states up to 2026-01-01 - 30 - 90 days
     # (2025-09-03) and a year before that (after 2024-09-03): A, B, C and E; D is too recent.
-    # Of these, won by then: A (slip 15 - 10 = 5) and E (8 - 7 = 1); B lost, C still open.
-    s = T.slips(panel, snap, "2026-01-01", 30)
+    # Of these, won by then: A (slip 15 - 10 = 5) and E (8 - 7 = 1); B lost (9 - 20 = -11,
+    # kept with won=False for the win odds), C still open.
+    every = T.slips(panel, snap, "2026-01-01", 30)
+    assert sorted(zip(every["s"], every["won"])) == [(-11.0, False), (1.0, True), (5.0, True)]
+    s = every[every["won"]]
     assert sorted(s["s"]) == [1.0, 5.0]
     assert list(s.sort_values("s")["band"]) == [T.band(7)[()], T.band(10)[()]]
     # the dates shown then: E 2024-12-08 (a quarter's last month), A 2025-06-11 (its last)
     assert list(s.sort_values("s")["moq"]) == [3, 3]
-    assert list(T.slips(panel.assign(u=[40.0, 20.0, 5.0, 3.0, 7.0]), snap, "2026-01-01", 30)
-                .sort_values("s")["moq"]) == [1, 3]     # A (slip -25) shown 2025-07-11, E
+    wide = T.slips(panel.assign(u=[40.0, 20.0, 5.0, 3.0, 7.0]), snap, "2026-01-01", 30)
+    assert list(wide[wide["won"]].sort_values("s")["moq"]) == [1, 3]   # A (slip -25) 07-11, E
 
 
 def test_close_date_timing_by_hand(monkeypatch):
@@ -176,3 +179,24 @@ def test_month_of_quarter():
     d = pd.to_datetime(["2026-01-31", "2026-02-01", "2026-03-15", "2026-10-01", None])
     assert month_of_quarter(d).tolist() == [1, 2, 3, 1, 0]
     assert month_of_quarter(d, fiscal_start_month=2).tolist() == [3, 1, 2, 3, 0]
+
+
+def test_win_odds_shift_with_the_days_to_the_close_date():
+    # settled past states of stage S1: due within a week (band of u=5) 10 of 40 won; due in
+    # 3-4 months (band of u=100) 30 of 40 won: 40 of 80 for the stage
+    n = T.MIN_ROWS + 10
+    past = pd.DataFrame({"stage": "S1", "band": [T.band(5.0)[()]] * n + [T.band(100.0)[()]] * n,
+                         "moq": 1, "s": 0.0,
+                         "won": [True] * 10 + [False] * 30 + [True] * 30 + [False] * 10})
+    deals = pd.DataFrame({"stage": ["S1", "S1", "S1", "S2"],
+                          "expected_close": pd.to_datetime(["2026-03-06", "2026-06-09",
+                                                            "2026-04-15", "2026-03-06"])})
+    got = T.win_shift(deals, past, "2026-03-01")
+    logit = lambda w: np.log(w / (1 - w))
+    # stage share 1/2 (log-odds 0): near -> logit(1/4), far -> logit(3/4); a band with no
+    # past states (u=45) and a stage never seen shift nothing
+    assert got == pytest.approx([logit(0.25), logit(0.75), 0.0, 0.0])
+    assert T.win_shift(deals, past.drop(columns="won"), "2026-03-01").tolist() == [0.0] * 4
+    # too few states in a cell: no shift
+    thin = past.iloc[list(range(29)) + list(range(n, 2 * n))]
+    assert T.win_shift(deals, thin, "2026-03-01")[0] == 0.0
