@@ -446,8 +446,11 @@ def reading_consistency(cons: pd.DataFrame, label: str) -> str:
     if cons.empty and cons.attrs.get("note"):
         return cons.attrs["note"]
     c = cons.dropna(subset=["cv_monthly"]).sort_values("cv_monthly")
+    if len(c) == 1:
+        return (f"Only one {label.replace('_', ' ')} has bookings here ({c[label].iloc[0]}): its "
+                "figures are below, with no other to compare them with.")
     if len(c) < 2:
-        return "Too few groups with bookings to compare consistency."
+        return "No group has bookings to compare consistency."
     if "rep_name" in c.columns:
         c = c.assign(**{label: c["rep_name"]})
     best, worst = c.iloc[0], c.iloc[-1]

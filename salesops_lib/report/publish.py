@@ -47,11 +47,12 @@ class RunLock:
     a negative number waits as long as it takes.
     """
 
-    def __init__(self, out: Path, wait: float | None = None):
+    def __init__(self, out: Path, wait: float | None = None, progress=None):
         from filelock import FileLock
 
         self.out = Path(out)
         self.wait = wait
+        self.progress = progress or (lambda line: None)    # told once when it must queue
         state(self.out).mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(state(self.out) / "lock"))
         self._info = state(self.out) / "lock.info"
@@ -89,9 +90,15 @@ class RunLock:
 
         timeout = 0 if self.wait is None else (-1 if self.wait < 0 else self.wait)
         try:
-            self._lock.acquire(timeout=timeout)
+            self._lock.acquire(timeout=0)
         except Timeout:
-            raise ReportBusyError(self._busy(self.out, self.wait)) from None
+            if timeout == 0:
+                raise ReportBusyError(self._busy(self.out, self.wait)) from None
+            self.progress(self._busy(self.out, None).split(";")[0] + "; waiting for it ...")
+            try:
+                self._lock.acquire(timeout=timeout)
+            except Timeout:
+                raise ReportBusyError(self._busy(self.out, self.wait)) from None
         self._info.write_text(json.dumps({"pid": os.getpid(), "started": datetime.now(UTC)
                                           .strftime("%Y-%m-%d %H:%M:%S")}))
         return self

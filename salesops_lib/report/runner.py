@@ -164,11 +164,23 @@ def _fan_out_values(ds, kind: str) -> list[tuple[str, str, str]]:
             seen.add(s)
             out.append((t, t, s))
         return out
-    reps = ds.reps.sort_values("rep_id")
-    # statements are filed by rep id as it is (ids are unique); only unsafe characters go
-    return [(str(r.rep_id), f"{r.rep_name} ({r.rep_id})",
-             re.sub(r"[^\w.-]+", "-", str(r.rep_id)).strip(".-") or "rep")
-            for r in reps.itertuples()]
+    # statements are filed by rep id as it is; only unsafe characters go, and names that a
+    # case-blind file system (macOS, Windows, a zip opened there) would take for one another,
+    # or Windows reserves (CON, NUL, COM1...), are told apart
+    seen, out = set(), []
+    for r in ds.reps.sort_values("rep_id").itertuples():
+        s = re.sub(r"[^\w.-]+", "-", str(r.rep_id)).strip(".-") or "rep"
+        s += "-rep" if s.split(".")[0].lower() in _RESERVED else ""
+        name, k = s, 2
+        while name.lower() in seen:
+            name, k = f"{s}-{k}", k + 1
+        seen.add(name.lower())
+        out.append((str(r.rep_id), f"{r.rep_name} ({r.rep_id})", name))
+    return out
+
+
+#: File names Windows refuses, whatever their extension.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in range(1, 10))}
 
 
 def _fail_input(msg: str, secrets) -> ReportInputError:
@@ -300,7 +312,7 @@ def _checked_run(period, data, names, paths, declared, typed, per, out, mapping,
         raise _fail_input(str(exc), secrets) from None
 
     run_jobs = _plan(names, paths, declared, typed, per, ds, p, shown_data, shown_mapping)
-    with publish.RunLock(out, wait=wait):
+    with publish.RunLock(out, wait=wait, progress=progress):
         return _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping,
                            data, secret, secrets, nb_dir, jobs, progress, base_env, zyg)
 

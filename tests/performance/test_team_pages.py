@@ -30,3 +30,16 @@ def test_team_verdicts_match_the_company_page():
     assert (alone.reindex(page.index) != page).any()
     assert "field reps win 39%" in perf.reading_leaderboard(
         perf.of_team(perf.leaderboard(ds, "2026-Q3"), ds, team))
+
+
+def test_a_team_with_one_role_says_so_above_its_table():
+    from salesops_lib.performance import consistency as C
+
+    ds = perf.subset(load_dataset("sample"), team="Field East")
+    by_role = C.consistency(ds, by="role", end="2026-Q3", missing="note")
+    assert len(by_role) == 1 and C.consistency_table(by_role) is not None
+    # used to read "Too few groups with bookings to compare consistency." above a filled table
+    assert C.reading_consistency(by_role, "role") == (
+        "Only one role has bookings here (field): its figures are below, with no other to "
+        "compare them with.")
+    assert C.reading_consistency(by_role.iloc[0:0], "role").startswith("No group")

@@ -318,3 +318,16 @@ def test_relative_database_urls_and_presets_are_anchored(tmp_path, monkeypatch):
     assert anchored_source("maven") == str(tmp_path.resolve() / "maven")
     assert anchored_source("postgresql://u:***@h/db") == "postgresql://u:***@h/db"
     assert anchored_file("no_such.csv") == "no_such.csv" and anchored_file("") == ""
+
+
+def test_statement_file_names_survive_case_blind_and_windows_file_systems():
+    from types import SimpleNamespace
+
+    from salesops_lib.report.runner import _fan_out_values
+
+    reps = pd.DataFrame({"rep_id": ["R005", "r005", "CON", "a/b", "A-B"],
+                         "rep_name": ["Ann", "Bo", "Cy", "Di", "Ed"]})
+    got = {v: s for v, _, s in _fan_out_values(SimpleNamespace(reps=reps), "rep")}
+    assert got == {"A-B": "A-B", "CON": "CON-rep", "R005": "R005", "a/b": "a-b-2",
+                   "r005": "r005-2"}
+    assert len({s.lower() for s in got.values()}) == len(got)
