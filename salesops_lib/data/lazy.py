@@ -71,7 +71,7 @@ class LazyTable:
 
 
 #: Dataset attributes a lazy source holds in memory: read from its ``small`` Dataset.
-IN_MEMORY = ("accounts", "reps", "quotas", "activities", "stage_history", "health")
+IN_MEMORY = ("accounts", "reps", "quotas", "activities", "stage_history")
 
 
 class LazyMixin:
@@ -112,9 +112,39 @@ class LazyMixin:
         return {t: getattr(self, t) for t in schemas.TABLES}
 
     def summary(self) -> pd.DataFrame:
-        """Row counts per table."""
-        return pd.DataFrame({"table": list(schemas.TABLES),
-                             "rows": [len(getattr(self, t)) for t in schemas.TABLES]})
+        """Row counts per table: in memory, or counted in the database for a table it holds
+        but does not load (activities, stage history)."""
+        def rows(t):
+            n = len(getattr(self, t))
+            if n == 0 and t in getattr(self, "names", {}):
+                n = int(self.query(f'select count(*) as n from "{self.names[t]}"')["n"].iloc[0])
+            return n
+        return pd.DataFrame({"table": list(schemas.TABLES), "rows": [rows(t) for t in schemas.TABLES]})
+
+    @property
+    def health(self) -> tuple:
+        """The small tables' data-health notes, then the opportunities' ones counted in the
+        database (the same rules as :func:`~salesops_lib.data.validation.health_notes`)."""
+        if not hasattr(self, "_health"):
+            from .. import viz
+            from .validation import HealthNote
+
+            opp, a = self.names["opportunities"], f"'{pd.Timestamp(self.as_of):%Y-%m-%d}'"
+            r = self.query(f"""select
+                sum(case when status = 'open' and close_date < {a} then 1 else 0 end) as stale,
+                sum(case when status = 'open' and close_date is null then 1 else 0 end) as undated,
+                sum(case when status = 'won' and amount = 0 then 1 else 0 end) as zero,
+                sum(case when created_date > {a} then 1 else 0 end) as later
+                from "{opp}" """).iloc[0].fillna(0).astype(int)
+            words = {"stale": ("open deal", "have", f"a close date before {a.strip(chr(39))} "
+                               "(stale pipeline)"),
+                     "undated": ("open deal", "have", "no expected close date"),
+                     "zero": ("won deal", "have", "an amount of 0"),
+                     "later": ("deal", "are", "created after the as-of date")}
+            notes = [HealthNote("opportunities", f"{viz.count(int(r[k]), w[0], w[1])} {w[2]}",
+                                int(r[k])) for k, w in words.items() if r[k]]
+            self._health = tuple(notes) + tuple(self.small.health)
+        return self._health
 
     def fingerprint(self) -> str:
         """A short hash of the small tables and of per-table counts and sums in the database

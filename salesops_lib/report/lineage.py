@@ -135,7 +135,7 @@ def footer(ds: Dataset, **params):
                    f"{ds.as_of:%d %b %Y})") if "period" in params else f"{ds.as_of:%d %b %Y}"),
         ("Parameters", param_txt or "defaults"),
         ("Data", f"{mask_text(ds.source)} · fingerprint {ds.fingerprint()} · "
-                 + ", ".join(f"{t} {len(df):,}" for t, df in ds.tables.items())),
+                 + ", ".join(f"{t} {n:,}" for t, n in ds.summary().itertuples(index=False))),
         ("Software", f"salesops_lib {__version__} · commit {git_commit()} · pandas {pd.__version__}"),
         ("Seeds", ", ".join(f"{k}={v}" for k, v in seeds.items()) or "none"),
         ("Run", (f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}, "

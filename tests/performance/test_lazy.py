@@ -158,3 +158,14 @@ def test_per_rep_charts_draw_the_flagged_and_the_extremes_when_reps_are_many():
     assert same_rows is df and no_note == ""
     many = shown_rows(df, "score", pd.Series(True, index=df.index), limit=2)[0]
     assert sorted(many["score"]) == [0.0, 9.0]              # the most extreme flags first
+
+
+def test_lineage_counts_and_data_health_match_the_in_memory_load(pair):
+    mem, lazy = pair
+    # the stale-pipeline and other opportunity notes are counted in the database, not lost
+    assert [str(n) for n in lazy.health] == [str(n) for n in mem.health]
+    assert any("stale pipeline" in str(n) for n in lazy.health)
+    # tables held in the database but not loaded are counted, not shown as 0 rows
+    got = lazy.summary().set_index("table")["rows"]
+    want = mem.summary().set_index("table")["rows"]
+    assert got.to_dict() == want.to_dict()
