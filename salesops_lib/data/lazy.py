@@ -136,8 +136,8 @@ class LazyMixin:
                 sum(case when status = 'won' and amount = 0 then 1 else 0 end) as zero,
                 sum(case when created_date > {a} then 1 else 0 end) as later
                 from "{opp}" """).iloc[0].fillna(0).astype(int)
-            words = {"stale": ("open deal", "have", f"a close date before {a.strip(chr(39))} "
-                               "(stale pipeline)"),
+            day = a.strip("'")
+            words = {"stale": ("open deal", "have", f"a close date before {day} (stale pipeline)"),
                      "undated": ("open deal", "have", "no expected close date"),
                      "zero": ("won deal", "have", "an amount of 0"),
                      "later": ("deal", "are", "created after the as-of date")}
