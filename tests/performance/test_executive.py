@@ -99,9 +99,9 @@ def test_plots_have_titles_and_labels(sample_ds):
     teams = ex.by_team(sample_ds, "2026-Q3")
     fig = ex.plot_team_bookings(teams, "2026-Q3")
     ax = fig.axes[0]
-    assert ax.get_title(loc="left") and ax.get_xlabel() == "Team" and "USD" in ax.get_ylabel()
+    assert ax.get_title(loc="left") and ax.get_xlabel() == "Team" and "($)" in ax.get_ylabel()
     fig2 = ex.plot_monthly_bookings(ex.monthly_bookings(sample_ds, "2026-Q3"), "2026-Q3")
-    assert "USD" in fig2.axes[0].get_ylabel()
+    assert "($)" in fig2.axes[0].get_ylabel()
 
 
 # --------------------------------------------------------------------------------------------
