@@ -312,9 +312,8 @@ def legend_right(ax, **kwargs):
 
 
 def wrap_label(text, width: int = 14, lines: int = 3) -> str:
-    """``text`` wrapped onto at most ``lines`` lines of at most ``width`` characters (at
-    spaces, or inside a longer word; "…" ends a name cut short): a category name fit to sit
-    under its bar, or with ``lines=1`` beside it."""
+    """``text`` on at most ``lines`` lines of at most ``width`` characters (broken at spaces,
+    or inside a longer word; "…" ends a name cut short)."""
     import textwrap
 
     out = textwrap.wrap(str(text), width, break_long_words=True, break_on_hyphens=False) or [""]
@@ -324,11 +323,13 @@ def wrap_label(text, width: int = 14, lines: int = 3) -> str:
     return "\n".join(out)
 
 
-def category_ticks(ax, positions, labels, width: int = 14) -> None:
-    """Name the bars at ``positions`` with ``labels`` wrapped onto lines of at most ``width``
-    characters (:func:`wrap_label`), so long team or rep names stack instead of running into
-    their neighbours."""
-    ax.set_xticks(positions, [wrap_label(t, width) for t in labels], rotation=0)
+def category_ticks(ax, positions, labels, width: int = 14, axis: str = "x", **kw) -> None:
+    """Name the bars at ``positions`` with ``labels`` (:func:`wrap_label`): under vertical bars
+    on lines of at most ``width`` characters, so long names stack instead of running into their
+    neighbours; beside horizontal ones (``axis="y"``) on one line of :data:`NAME_WIDTH`."""
+    if axis == "y":
+        return ax.set_yticks(positions, [wrap_label(t, NAME_WIDTH, 1) for t in labels], **kw)
+    ax.set_xticks(positions, [wrap_label(t, width) for t in labels], rotation=0, **kw)
 
 
 def nothing_to_draw(fig):
@@ -499,8 +500,7 @@ def kpis(items: list[tuple]):
 
 
 def callout(text: str | None, kind: str = "info"):
-    """A highlighted sentence (``kind``: info, warn, bad) with the text escaped; nothing for
-    ``None`` (a sentence a page shows only when it applies)."""
+    """A highlighted sentence (``kind``: info, warn, bad), escaped; nothing for ``None``."""
     from IPython.display import HTML
 
     if text is None:

@@ -126,23 +126,16 @@ class LazyMixin:
         """The small tables' data-health notes, then the opportunities' ones counted in the
         database (the same rules as :func:`~salesops_lib.data.validation.health_notes`)."""
         if not hasattr(self, "_health"):
-            from .. import viz
-            from .validation import HealthNote
+            from .validation import opportunity_notes
 
-            opp, a = self.names["opportunities"], f"'{pd.Timestamp(self.as_of):%Y-%m-%d}'"
+            a = f"'{pd.Timestamp(self.as_of):%Y-%m-%d}'"
             r = self.query(f"""select
                 sum(case when status = 'open' and close_date < {a} then 1 else 0 end) as stale,
                 sum(case when status = 'open' and close_date is null then 1 else 0 end) as undated,
                 sum(case when status = 'won' and amount = 0 then 1 else 0 end) as zero,
                 sum(case when created_date > {a} then 1 else 0 end) as later
-                from "{opp}" """).iloc[0].fillna(0).astype(int)
-            day = a.strip("'")
-            words = {"stale": ("open deal", "have", f"a close date before {day} (stale pipeline)"),
-                     "undated": ("open deal", "have", "no expected close date"),
-                     "zero": ("won deal", "have", "an amount of 0"),
-                     "later": ("deal", "are", "created after the as-of date")}
-            notes = [HealthNote("opportunities", f"{viz.count(int(r[k]), w[0], w[1])} {w[2]}",
-                                int(r[k])) for k, w in words.items() if r[k]]
+                from "{self.names['opportunities']}" """).iloc[0].fillna(0).astype(int)
+            notes = opportunity_notes(r.to_dict(), pd.Timestamp(self.as_of))
             self._health = tuple(notes) + tuple(self.small.health)
         return self._health
 

@@ -291,23 +291,27 @@ def last_event(frames: dict) -> pd.Timestamp:
     return max(dates) if dates else pd.Timestamp("1970-01-01")
 
 
+def opportunity_notes(counts: dict, as_of: pd.Timestamp) -> list[HealthNote]:
+    """The opportunities' data-health notes from their counts (however counted: in pandas,
+    :func:`health_notes`, or in SQL for a lazy source): ``stale`` open deals with a close date
+    before ``as_of``, ``undated`` open deals, ``zero`` won deals at 0, ``later`` deals created
+    after ``as_of``."""
+    words = {"stale": ("open deal", "have", f"a close date before {as_of:%Y-%m-%d} (stale pipeline)"),
+             "undated": ("open deal", "have", "no expected close date"),
+             "zero": ("won deal", "have", "an amount of 0"),
+             "later": ("deal", "are", "created after the as-of date")}
+    return [HealthNote("opportunities", f"{viz.count(int(counts[k]), w[0], w[1])} {w[2]}",
+                       int(counts[k])) for k, w in words.items() if counts.get(k)]
+
+
 def health_notes(frames: dict, as_of: pd.Timestamp) -> list[HealthNote]:
-    notes = []
     opp = frames["opportunities"]
-    n = int(((opp["status"] == "open") & (opp["close_date"] < as_of)).sum())
-    if n:
-        notes.append(HealthNote("opportunities", f"{viz.count(n, 'open deal', 'have')} a close "
-                                f"date before {as_of:%Y-%m-%d} (stale pipeline)", n))
-    n = int(((opp["status"] == "open") & opp["close_date"].isna()).sum())
-    if n:
-        notes.append(HealthNote("opportunities",
-                                f"{viz.count(n, 'open deal', 'have')} no expected close date", n))
-    n = int(((opp["status"] == "won") & (opp["amount"] == 0)).sum())
-    if n:
-        notes.append(HealthNote("opportunities", f"{viz.count(n, 'won deal', 'have')} an amount of 0", n))
-    n = int((opp["created_date"] > as_of).sum())
-    if n:
-        notes.append(HealthNote("opportunities", f"{viz.count(n, 'deal', 'are')} created after the as-of date", n))
+    is_open = opp["status"] == "open"
+    notes = opportunity_notes({
+        "stale": (is_open & (opp["close_date"] < as_of)).sum(),
+        "undated": (is_open & opp["close_date"].isna()).sum(),
+        "zero": ((opp["status"] == "won") & (opp["amount"] == 0)).sum(),
+        "later": (opp["created_date"] > as_of).sum()}, as_of)
     hist = frames["opportunity_history"]
     if len(hist):
         n = int((~opp["opportunity_id"].isin(hist["opportunity_id"])).sum())

@@ -72,7 +72,7 @@ def plot_leaderboard(lb: pd.DataFrame, ax=None):
     if len(lb):
         ax.scatter(lb["peer_win_rate"], y, marker="|", s=90, color=viz.COLORS["target"],
                    zorder=2, label="peers' win rate")
-    ax.set_yticks(y, [viz.wrap_label(n, viz.NAME_WIDTH, 1) for n in rep_labels(lb)], fontsize=8)
+    viz.category_ticks(ax, y, rep_labels(lb), axis="y", fontsize=8)
     ax.set_ylim(-0.7, len(lb) - 0.3)
     ax.set_xlim(0, 1)
     for v, c in _VERDICT_COLORS.items():
@@ -170,7 +170,7 @@ def plot_residuals(pa: pd.DataFrame, ax=None):
     ax.hlines(y, pa["residual_low"], pa["residual_high"], colors=colors, lw=2, alpha=0.6)
     ax.scatter(pa["residual"], y, c=colors, s=28, zorder=3)
     ax.axvline(0, color=viz.COLORS["neutral"], lw=1)
-    ax.set_yticks(y, [viz.wrap_label(n, viz.NAME_WIDTH, 1) for n in rep_labels(pa)], fontsize=8)
+    viz.category_ticks(ax, y, rep_labels(pa), axis="y", fontsize=8)
     viz.money_axis(ax, "x")
     return fig
 
@@ -198,7 +198,7 @@ def plot_gap(gap: pd.DataFrame, key: str = "rep_id", ax=None):
         pos, neg = pos + np.clip(v, 0, None), neg + np.clip(v, None, 0)
     ax.scatter(wide.sum(axis=1), y, color="black", marker="|", s=120, zorder=3, label="total")
     ax.axvline(0, color=viz.COLORS["neutral"], lw=1)
-    ax.set_yticks(y, [viz.wrap_label(n, viz.NAME_WIDTH, 1) for n in wide.index.astype(str)], fontsize=8)
+    viz.category_ticks(ax, y, wide.index.astype(str), axis="y", fontsize=8)
     viz.legend_below(ax, ncols=5)
     return fig
 

@@ -70,8 +70,7 @@ def plot_rep_slips(rates: pd.DataFrame, ax=None, max_reps: int = 25,
         ax.axvline(org, color=viz.COLORS["target"], linestyle="--", linewidth=1.2)
         ax.annotate(f"org {viz.pct(org)}", (org, len(r) - 0.5), color=viz.COLORS["target"],
                     fontsize=9, xytext=(3, 0), textcoords="offset points")
-    ax.set_yticks(y)
-    ax.set_yticklabels([viz.wrap_label(n, viz.NAME_WIDTH, 1) for n in r["rep_name"]], fontsize=8)
+    viz.category_ticks(ax, y, r["rep_name"], axis="y", fontsize=8)
     viz.pct_axis(ax, "x")
     return fig
 
