@@ -45,7 +45,9 @@ LINE_COLUMNS = ["period", "rep_id", "line", "source_period", "opportunity_id", "
 class PayRun:
     """The result of :func:`run`: ``payouts`` (the asked period), ``history`` (every period
     from the plan's start, same columns plus ``period``), ``lines`` (every traced line),
-    ``plan``, ``period`` (Period) and ``periods`` (the sequence run)."""
+    ``plan``, ``period`` (Period), ``periods`` (the sequence run) and ``roster`` (every rep of
+    the data, paid or not: ``rep_id``, ``rep_name``, ``team``; a statement of a rep the plan
+    does not pay names them from it)."""
 
     payouts: pd.DataFrame
     history: pd.DataFrame
@@ -53,6 +55,7 @@ class PayRun:
     plan: Plan
     period: Period
     periods: tuple
+    roster: pd.DataFrame | None = None
 
 
 def pay_period(ds, plan, period) -> Period:
@@ -156,7 +159,8 @@ def run(ds, plan, period, splits: pd.DataFrame | None = None) -> PayRun:
     all_lines = _concat_lines(lines)
     target = periods[-1].label
     pay = history[history["period"] == target].drop(columns="period").reset_index(drop=True)
-    return PayRun(pay, history, all_lines, plan, periods[-1], tuple(periods))
+    roster = ds.reps.reindex(columns=["rep_id", "rep_name", "team"])
+    return PayRun(pay, history, all_lines, plan, periods[-1], tuple(periods), roster)
 
 
 def payouts(ds, plan, period, splits: pd.DataFrame | None = None) -> pd.DataFrame:

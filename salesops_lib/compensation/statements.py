@@ -37,6 +37,28 @@ def _row(run: PayRun, rep: str) -> pd.Series:
     return hit.iloc[0]
 
 
+def unpaid(run: PayRun, rep: str) -> pd.Series | None:
+    """The roster row (``rep_id``, ``rep_name``, ``team``) of ``rep`` when the data has the rep
+    but the plan pays them nothing for the period, because they have no quota in it (the
+    plan's participants are the reps with a quota, :func:`~salesops_lib.measures.
+    quota_for_period`); ``None`` when the rep is paid, no rep is selected or the data has no
+    quotas at all (:data:`NO_QUOTAS`). A rep the data does not have raises ``ValueError``."""
+    if not rep or run.payouts.empty or (run.payouts["rep_id"].astype(str) == str(rep)).any():
+        return None
+    roster = run.roster if run.roster is not None else pd.DataFrame(columns=["rep_id"])
+    hit = roster[roster["rep_id"].astype(str) == str(rep)]
+    if hit.empty:
+        _row(run, rep)
+    return hit.iloc[0]
+
+
+def _unpaid_text(run: PayRun, r: pd.Series) -> str:
+    return (f"{r['rep_name']} ({r['rep_id']}) has no quota for {run.period.label}, so plan "
+            f"{run.plan.name} pays them nothing for it: the plan pays the reps with a quota "
+            f"for the period. Add their quota for {run.period.label} to the quotas table to "
+            "pay them under the plan.")
+
+
 def statement(run: PayRun, rep: str) -> dict:
     """The statement's data: ``summary`` (the rep's payouts row), ``lines`` (every line of the
     period for the rep), ``by_line`` (lines grouped by line, rule and tier: ``deals``,
@@ -81,6 +103,11 @@ def rep_headline(run: PayRun, rep: str) -> list:
     recovery. When the data has no quotas (nobody is paid), one card saying so."""
     if run.payouts.empty:
         return [("Rep", str(rep), "not paid: " + NO_QUOTAS["pay"])]
+    u = unpaid(run, rep)
+    if u is not None:
+        return [("Rep", str(u["rep_name"]), f"{u['team']} · {u['rep_id']} · plan {run.plan.name}"),
+                ("Quota", "none", f"no quota for {run.period.label}"),
+                ("Payout", viz.money(0), "not paid under the plan this period")]
     r = _row(run, rep)
     adjust = sum(float(r.get(c, 0.0)) for c in ("cap_adjustment", "floor_adjustment", "delta"))
     return [
@@ -111,6 +138,9 @@ def statement_note(run: PayRun, rep: str = ""):
     """The statement section's sentence: no rep is paid (no quotas) or none is selected (the
     whole-plan page, :data:`NO_REP`); nothing on a statement, whose numbers head the page
     (:func:`page.headline`)."""
+    u = unpaid(run, rep)
+    if u is not None:
+        return viz.callout(_unpaid_text(run, u))
     if rep and not run.payouts.empty:
         return None
     return statement_summary(run, rep)
@@ -118,7 +148,7 @@ def statement_note(run: PayRun, rep: str = ""):
 
 def statement_lines(run: PayRun, rep: str = ""):
     """``rep``'s earnings by line as a table (nothing when no rep is selected or paid)."""
-    if not rep or run.payouts.empty:
+    if not rep or run.payouts.empty or unpaid(run, rep) is not None:
         return None
     s = statement(run, rep)["by_line"]
     names = {"spif": "SPIF", "draw_recovery": "Draw recovery"}
@@ -130,7 +160,7 @@ def statement_lines(run: PayRun, rep: str = ""):
 
 def next_tier(run: PayRun, rep: str = ""):
     """One sentence on what the next tier pays ``rep`` (nothing when no rep is selected or paid)."""
-    if not rep or run.payouts.empty:
+    if not rep or run.payouts.empty or unpaid(run, rep) is not None:
         return None
     t = statement(run, rep)["next_tier"]
     if t["next_edge"] is None:

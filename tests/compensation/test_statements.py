@@ -44,3 +44,24 @@ def test_no_rep_selected_is_one_sentence(golden_run):
     assert comp.statement_lines(golden_run, "R3") is not None
     with pytest.raises(ValueError, match="rep 'R9' is not paid under plan 'Golden' in 2026-Q1"):
         comp.statement(golden_run, "R9")
+
+
+def test_statement_of_a_rep_without_quota_says_why(golden_ds):
+    """A rep the data has but who has no quota for the period gets a statement saying so
+    (a run with --per rep must not fail on them); a rep the data lacks still raises."""
+    from .conftest import make_ds
+    ds = make_ds([("D1", "R1", 50000, "2026-01-20"), ("D2", "R2", 80000, "2026-02-10")],
+                 [("R1", "2026-Q1", 100000), ("R2", "2025-Q4", 100000)])
+    run = comp.run(ds, base_plan(), "2026-Q1")
+    assert list(run.payouts["rep_id"]) == ["R1"]
+    assert comp.statements.unpaid(run, "R1") is None
+    assert comp.statements.unpaid(run, "R2")["rep_name"] == "Rep R2"
+    cards = comp.statements.rep_headline(run, "R2")
+    assert [c[0] for c in cards] == ["Rep", "Quota", "Payout"]
+    assert cards[1][1:] == ("none", "no quota for 2026-Q1") and cards[2][1] == "$0"
+    note = comp.statement_note(run, "R2").data
+    assert "Rep R2 (R2) has no quota for 2026-Q1, so plan Golden pays them nothing" in note
+    assert comp.statement_lines(run, "R2") is None and comp.next_tier(run, "R2") is None
+    assert comp.statement_note(run, "R1") is None                    # paid: numbers head the page
+    with pytest.raises(ValueError, match="rep 'R9' is not paid"):
+        comp.statements.unpaid(run, "R9")
