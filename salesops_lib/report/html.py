@@ -58,9 +58,10 @@ def to_html(nb, *, title: str | None = None, nav: list[tuple[str, str]] | None =
         The executed notebook (not modified).
     title : str, optional
         The page's ``<title>`` (e.g. "Rep performance · 2026-Q3"); default the notebook's H1.
-    nav : list of (label, relative href), optional
-        The navigation bar: the index first, then the period's other reports. The link whose
-        label starts the title is marked as the current page.
+    nav : list of (label, relative href) or (label, relative href, current), optional
+        The navigation bar: the index first, then the period's other reports. A link with
+        ``current`` says itself whether it is the page shown; otherwise the link whose label
+        starts the title is marked as the current page.
     """
     nb = copy.deepcopy(nb)
     describe_images(nb)
@@ -69,9 +70,9 @@ def to_html(nb, *, title: str | None = None, nav: list[tuple[str, str]] | None =
         title = (_heading(first.get("source", "")) if first is not None else None) or "Report"
     nb.metadata["title"] = title
     current = title.split(" · ")[0].strip().lower()
-    links = [{"label": label, "href": href,
-              "current": label.strip().lower() == current}
-             for label, href in (nav or [])]
+    links = [{"label": link[0], "href": link[1],
+              "current": link[2] if len(link) > 2 else link[0].strip().lower() == current}
+             for link in (nav or [])]
     with _LOCK:                 # one exporter, built once: its templates load only once
         body, _ = _exporter().from_notebook_node(nb, resources={"salesops_nav": links})
     return body

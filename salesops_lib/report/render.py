@@ -47,17 +47,34 @@ def headline(nb) -> dict:
 
 
 def titles_and_nav(run_jobs, names, p: Period) -> None:
-    """Each page's title and navigation bar (the index, then the period's other reports)."""
+    """Each page's title and navigation bar (the index, then the period's other reports).
+
+    A company page links to every report of the period, itself marked. A team page links
+    first to that team's other pages, itself marked, then to the company's page of its own
+    report ("<report>: whole company"); a rep's statement marks nothing and links to the
+    company's pages, its own report's as "<report>: whole company". So no link marked as the
+    current page leads to another one."""
     titles = {}
     for job in run_jobs:
         if job.label is None:
             titles[job.name] = _title(nbformat.read(job.src, as_version=4))[0] or \
                 job.name.replace("_", " ").capitalize()
+    pages = {job.html for job in run_jobs}
     for job in run_jobs:
         up = "../" * job.html.count("/")
-        job.nav = [("All reports", f"{up}../index.html")] + [
-            (titles[n], f"{up}{n}.html") for n in names if n != job.name or job.label]
         job.title = f"{titles[job.name]} · {p.label}" + (f" · {job.label}" if job.label else "")
+        nav = [("All reports", f"{up}../index.html")]
+        if job.label is None:
+            nav += [(titles[n], f"{n}.html", n == job.name) for n in names]
+        elif job.html.startswith("teams/"):
+            folder = job.html.rsplit("/", 1)[0]
+            nav += [(f"{titles[n]} · {job.label}", f"{n}.html", n == job.name) for n in names
+                    if f"{folder}/{n}.html" in pages]
+            nav.append((f"{titles[job.name]}: whole company", f"{up}{job.name}.html", False))
+        else:
+            nav += [(f"{titles[n]}: whole company" if n == job.name else titles[n],
+                     f"{up}{n}.html", False) for n in names]
+        job.nav = nav
 
 
 def render(job, secrets) -> None:

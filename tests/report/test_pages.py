@@ -101,3 +101,43 @@ def test_index_shows_headline_question_fan_out_and_readable_failures(tmp_path):
     assert 'href="2026-Q3/teams/field-east/rep_performance.html">Field East</a>' in page
     assert "RuntimeError" not in page and "The model could not be fitted" in page
     assert "…" in page and 'href="2026-Q3/run.log">Full error in the run log.' in page
+
+
+def test_nav_of_company_team_and_statement_pages(tmp_path):
+    """A fan-out page never marks the company page as the one shown: a team page links to the
+    team's other pages (itself marked) and to its report's company page; a statement marks
+    nothing."""
+    from salesops_lib.periods import Period
+    from salesops_lib.report import render
+    from salesops_lib.report.runner import _Job
+
+    srcs = {}
+    for n, t in (("rep_performance", "Rep performance"), ("forecast", "Forecast"),
+                 ("quotas_compensation", "Quotas and compensation")):
+        srcs[n] = tmp_path / f"{n}.ipynb"
+        nbformat.write(new_notebook(cells=[new_markdown_cell(f"# {t}\nWhy?")]), srcs[n])
+    names = list(srcs)
+    jobs = [_Job(n, n, srcs[n], {}, f"{n}.html") for n in names]
+    jobs.append(_Job("team:rep_performance:east", "rep_performance", srcs["rep_performance"],
+                     {}, "teams/east/rep_performance.html", "East $1 <b>"))
+    jobs.append(_Job("rep:quotas_compensation:R1", "quotas_compensation",
+                     srcs["quotas_compensation"], {}, "statements/R1.html", "Ann (R1)"))
+    render.titles_and_nav(jobs, names, Period.parse("2026-Q3"))
+    company, team, statement = jobs[0], jobs[3], jobs[4]
+    assert company.nav == [("All reports", "../index.html"),
+                           ("Rep performance", "rep_performance.html", True),
+                           ("Forecast", "forecast.html", False),
+                           ("Quotas and compensation", "quotas_compensation.html", False)]
+    assert team.title == "Rep performance · 2026-Q3 · East $1 <b>"
+    assert team.nav == [("All reports", "../../../index.html"),
+                        ("Rep performance · East $1 <b>", "rep_performance.html", True),
+                        ("Rep performance: whole company", "../../rep_performance.html", False)]
+    assert statement.nav[0] == ("All reports", "../../index.html")
+    assert [c for *_, c in statement.nav[1:]] == [False, False, False]
+    assert statement.nav[3] == ("Quotas and compensation: whole company",
+                                "../quotas_compensation.html", False)
+    page = pages.to_html(new_notebook(cells=[new_markdown_cell("# Rep performance")]),
+                         title=team.title, nav=team.nav)
+    assert page.count('<a aria-current="page"') == 1
+    assert ('<a aria-current="page" href="rep_performance.html">Rep performance · East $1 '
+            '&lt;b&gt;</a>') in page
