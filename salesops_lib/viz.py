@@ -295,10 +295,10 @@ def legend_below(ax, ncols: int = 4, **kwargs):
         return None
     fig = ax.figure
     fig.tight_layout()
-    # a fixed distance under the axis label, whatever the figure's height
-    height_in = fig.get_figheight() * ax.get_position().height
-    gap_in = 0.62 if ax.get_xlabel() else 0.38
-    return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, -gap_in / height_in),
+    # 6 points under all the axes draw below them (tick labels of any lines, the axis label)
+    low = ax.get_tightbbox(fig.canvas.get_renderer()).y0 - 6 * fig.dpi / 72
+    return ax.legend(handles, labels, loc="upper left",
+                     bbox_to_anchor=(0.0, (low - ax.bbox.y0) / ax.bbox.height),
                      ncols=min(ncols, len(handles)), fontsize=8.5, frameon=False,
                      borderaxespad=0.0, **kwargs)
 

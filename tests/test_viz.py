@@ -94,6 +94,20 @@ def test_figure_title_and_legend_below():
     assert viz.figure_title(fig) == "Overall"
 
 
+def test_legend_below_clears_tick_labels_of_several_lines():
+    """Names wrapped on three lines pushed the axis label into a legend placed a fixed
+    distance down; the legend now starts under everything the axes draw below them."""
+    fig, ax = viz.figure("Bookings by team", "Team", "Bookings ($)")
+    ax.bar([0, 1], [1, 2], label="this year")
+    ax.set_xticks([0, 1], ["Field\n<b>East</b>\n$100%", "West"])
+    leg = viz.legend_below(ax)
+    r = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    top = leg.get_window_extent(r).y1
+    assert top <= ax.xaxis.label.get_window_extent(r).y0
+    assert top <= min(t.get_window_extent(r).y0 for t in ax.get_xticklabels())
+
+
 def test_legend_right_sits_beside_the_axes_and_skips_unlabelled():
     _, ax = viz.figure("Deals by motion", "Motion", "Deals")
     ax.bar([0, 1], [3, 4])
