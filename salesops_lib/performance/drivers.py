@@ -249,5 +249,5 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95,
     out["residual_low"], out["residual_high"] = press - half_adj, press + half_adj
     out["verdict"] = np.select([(padj <= fdr) & (press > 0), (padj <= fdr) & (press < 0)],
                                ["above expectation", "below expectation"], "as expected")
-    out.attrs.update(fdr=fdr, not_yet_hired=d.attrs.get("not_yet_hired", 0))
+    out.attrs.update(fdr=fdr, not_yet_hired=d.attrs.get("not_yet_hired", 0), compared=n)
     return out.sort_values("residual", ascending=False).reset_index(drop=True)

@@ -54,7 +54,8 @@ def plot_leaderboard(lb: pd.DataFrame, ax=None):
     Takes :func:`leaderboard`'s frame; colours by verdict (win rate against peers, flags at
     the Benjamini–Hochberg false-discovery rate); greys out "too few deals".
     """
-    judged = len(lb[lb["verdict"] != FEW])
+    # the reps the false-discovery control ran over: the company's on a team page
+    judged = lb.attrs.get("compared", len(lb[lb["verdict"] != FEW]))
     lb, shown = shown_rows(lb, "win_rate", lb["verdict"].isin([ABOVE, BELOW]))
     lb = lb.iloc[::-1]
     size = (10, max(3.5, 0.24 * len(lb) + 1.2))
@@ -157,12 +158,12 @@ def plot_residuals(pa: pd.DataFrame, ax=None):
     if pa.empty:
         return None
     pa = pa.sort_values("residual")
-    compared = len(pa)
+    compared = pa.attrs.get("compared", len(pa))
     pa, shown = shown_rows(pa, "residual", pa["verdict"].isin(["above expectation",
                                                              "below expectation"]))
     size = (9, max(3.5, 0.22 * len(pa) + 1))
     fig, ax = viz.figure(f"Bookings beyond what the territory explains{shown}",
-                         "Bookings above or below expectation (actual − expected, USD); "
+                         "Bookings above or below expectation (actual − expected, $); "
                          f"intervals allow for the {compared} reps compared", "Rep",
                          ax=ax, size=size)
     y = np.arange(len(pa))

@@ -129,7 +129,8 @@ def leaderboard(ds: Dataset, period, min_deals: int = 10, fdr: float = FDR,
         ``win_rate_adj_high`` (Wilson interval at that level: excludes the peers' rate exactly
         when the rep is flagged), ``verdict``. ``attrs`` hold
         ``fdr``, ``alpha`` (per-rep level BH used), ``peer_basis`` ("role peers" or
-        "all reps") and ``min_deals``.
+        "all reps"), ``min_deals`` and ``compared`` (reps judged: the family the
+        false-discovery control ran over, kept when a team's rows are picked, :func:`of_team`).
     """
     sc = scorecard(ds, period, by="rep_id")
     try:
@@ -160,5 +161,6 @@ def leaderboard(ds: Dataset, period, min_deals: int = 10, fdr: float = FDR,
     sc = sc.sort_values(["verdict", "win_rate_shrunk"], ascending=[True, False], kind="stable")
     out = sc.assign(verdict=sc["verdict"].astype(str)).reset_index(drop=True)
     out.attrs.update(fdr=fdr, alpha=v["alpha"], min_deals=min_deals,
-                     peer_basis="role peers" if has_peers else ALL_REPS)
+                     peer_basis="role peers" if has_peers else ALL_REPS,
+                     compared=int((out["verdict"] != FEW).sum()))
     return out

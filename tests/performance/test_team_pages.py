@@ -43,3 +43,20 @@ def test_a_team_with_one_role_says_so_above_its_table():
         "Only one role has bookings here (field): its figures are below, with no other to "
         "compare them with.")
     assert C.reading_consistency(by_role.iloc[0:0], "role").startswith("No group")
+
+
+def test_team_charts_count_the_reps_the_false_discovery_control_ran_over():
+    """The axis said "intervals allow for the 4 reps compared" on a team page whose flags
+    were controlled over every judged rep of the company."""
+    ds = load_dataset("sample")
+    team = "Field East"
+    company = perf.leaderboard(ds, "2026-Q3")
+    judged = int((company["verdict"] != "too few deals").sum())
+    board = perf.of_team(company, ds, team)
+    assert board.attrs["compared"] == judged > (board["verdict"] != "too few deals").sum()
+    fig = perf.plot_leaderboard(board)
+    assert f"intervals allow for the {judged} reps compared" in fig.axes[0].get_xlabel()
+    adjusted = perf.potential_adjusted(ds, "2026-Q3")
+    fig = perf.plot_residuals(perf.of_team(adjusted, ds, team))
+    assert f"the {len(adjusted)} reps compared" in fig.axes[0].get_xlabel()
+    assert "expected, $)" in fig.axes[0].get_xlabel()
