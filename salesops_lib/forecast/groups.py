@@ -40,7 +40,10 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
 
     The total node is held at the blended total of ``summary`` (the page's headline), unless
     ``locked`` holds a total: the reconciliation splits that number, so the groups add up to
-    it.
+    it. A locked node below the total replaces the model's number for that node: the other
+    series are scaled by the factor that brings the reconciliation without locks to the
+    headline (:func:`scale_free`), so the total is the headline moved by what the commits
+    change, not the headline with the other groups absorbing the difference.
 
     Returns
     -------
@@ -86,13 +89,9 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
     choice = rec_.choose_method(windows, S, nodes["level"])
     lock_idx = {ids.index(f"{lvl}={name}" if lvl != "total" else "total"): float(v)
                 for (lvl, name), v in (locked or {}).items()}
-    value, per_level = rec_.reconcile_levels(base, S, nodes["level"], choice.per_level,
-                                             np.nan_to_num(E_all), locked=lock_idx or None)
-    # the total is the page's own number (the blend, with its calibrated range); a locked
-    # total commit wins
     headline = summary.set_index("source")["value"].get("blend", np.nan)
-    if "total" in ids and ids.index("total") not in lock_idx and np.isfinite(headline):
-        value = scale_to_total(value, S, float(headline), lock_idx)
+    value, per_level = split_headline(base, S, nodes["level"], choice.per_level,
+                                      np.nan_to_num(E_all), headline, lock_idx)
     used = nodes["level"].map(per_level.set_index("level")["method"]).to_numpy()
     reason = nodes["level"].map(per_level.set_index("level")["fallback"]).to_numpy()
     # the base range, blended linearly (a conservative sum), moved with the reconciled value
@@ -118,6 +117,31 @@ def by_group(ds, p, as_of, by, granularity, h, model, w, summary, corr, kw, *,
     return out.reset_index(drop=True), choice
 
 
+def split_headline(base, S, levels, per_level, errors, headline: float,
+                   locked: dict[int, float] | None = None):
+    """Reconcile ``base`` per level (:func:`~salesops_lib.forecast.reconciliation.
+    reconcile_levels`) and split the page's total ``headline`` (the blend) over the nodes.
+
+    Without locks every bottom series is scaled by one factor so the total node equals
+    ``headline`` (:func:`scale_to_total`). A locked total is kept as submitted. A lock below
+    the total replaces the model's number for its node only: the free series take the factor
+    that brings the reconciliation *without* locks to ``headline`` (:func:`scale_free`), so
+    the total is the headline moved by what the commits change, instead of the headline with
+    the other groups absorbing the difference. Returns ``(values, per_level)``.
+    """
+    locked = locked or {}
+    value, per = rec_.reconcile_levels(base, S, levels, per_level, errors,
+                                       locked=locked or None)
+    top = [i for i, lv in enumerate(levels) if lv == "total"]
+    if not top or top[0] in locked or not np.isfinite(headline):
+        return value, per
+    if not locked:
+        return scale_to_total(value, S, float(headline)), per
+    free, _ = rec_.reconcile_levels(base, S, levels, per_level, errors)
+    t0 = free[top[0]]
+    return scale_free(value, S, float(headline) / t0 if t0 > 0 else 1.0, locked), per
+
+
 def scale_to_total(value: np.ndarray, S: np.ndarray, total: float,
                    locked: dict[int, float] | None = None) -> np.ndarray:
     """Coherent node values ``value`` (rows of ``S``, top first) moved to sum to ``total``:
@@ -132,18 +156,36 @@ def scale_to_total(value: np.ndarray, S: np.ndarray, total: float,
     >>> scale_to_total(np.array([4.0, 1.0, 3.0]), S, 8.0, {1: 1.0}).tolist()
     [8.0, 1.0, 7.0]
     """
-    S = np.asarray(S, float)
-    bottom = [int(np.flatnonzero((S[:, j] == 1) & (S.sum(axis=1) == 1))[0])
-              for j in range(S.shape[1])]
-    b = np.asarray(value, float)[bottom].copy()
-    fixed = np.zeros(S.shape[1], bool)
-    for i in (locked or {}):
-        fixed |= S[i] > 0
+    b, fixed = _bottom(value, S, locked)
     rest, room = b[~fixed].sum(), total - b[fixed].sum()
     if rest <= 0 or room < 0:
         return np.asarray(value, float)
-    b[~fixed] *= room / rest
-    return S @ b
+    return scale_free(value, S, room / rest, locked)
+
+
+def scale_free(value: np.ndarray, S: np.ndarray, factor: float,
+               locked: dict[int, float] | None = None) -> np.ndarray:
+    """Coherent node values ``value`` with every bottom series outside the ``locked`` nodes
+    multiplied by ``factor``; the locked nodes keep their values and the total moves.
+
+    >>> S = np.array([[1, 1], [1, 0], [0, 1]])
+    >>> scale_free(np.array([4.0, 1.0, 3.0]), S, 2.0, {1: 1.0}).tolist()
+    [7.0, 1.0, 6.0]
+    """
+    b, fixed = _bottom(value, S, locked)
+    b[~fixed] *= factor
+    return np.asarray(S, float) @ b
+
+
+def _bottom(value, S, locked):
+    """The bottom series' values and whether each lies under a locked node."""
+    S = np.asarray(S, float)
+    bottom = [int(np.flatnonzero((S[:, j] == 1) & (S.sum(axis=1) == 1))[0])
+              for j in range(S.shape[1])]
+    fixed = np.zeros(S.shape[1], bool)
+    for i in (locked or {}):
+        fixed |= S[i] > 0
+    return np.asarray(value, float)[bottom].copy(), fixed
 
 
 def display_names(ds, levels, ids) -> list[str]:

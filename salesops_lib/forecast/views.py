@@ -350,13 +350,19 @@ def groups_view(ol):
                                                                "quota") if c in t],
                            ratios={"attainment": ("value", "quota")} if quota else None)
         b = ol.summary.set_index("source")
-        t.loc[t.index[-1], ["lower", "upper"]] = [b.at["blend", "lower"], b.at["blend", "upper"]]
+        # the headline's range, moved by what locked commits changed in the total
+        shift = float(t.loc[t.index[-1], "value"]) - float(b.at["blend", "value"])
+        t.loc[t.index[-1], ["lower", "upper"]] = [b.at["blend", "lower"] + shift,
+                                                  b.at["blend", "upper"] + shift]
     made = f" (forecast on {ol.as_of:%d %b %Y}, its first day)" if closed(ol) else ""
     how = (f"reconciled by {method_name(g['method'].iloc[0])} at this level"
            + (f" (fallback: {g['fallback'].iloc[0]})" if g["fallback"].iloc[0] else "")
            if rec and len(g) else "not reconciled: not a level of the rep hierarchy")
     if rec and len(g):
         how += "; the groups split the page's blended total, which the Total row shows with its range"
+        if "locked" in t.columns:
+            how += (" (a locked commit replaces the model's number for its group: the Total "
+                    "moves by the difference, and its range with it)")
     return viz.table(t, {"value": "money", "lower": "money", "upper": "money",
                          "before reconciling": "money", "quota": "money", "attainment": "pct"},
                      caption=f"{ol.period} forecast by {ol.by}{made}, {how}" + (

@@ -215,3 +215,37 @@ def test_groups_are_split_from_the_pages_total_keeping_shares_and_locks():
     _check_coherent(v2, tree)
     # nothing left to scale: unchanged
     np.testing.assert_allclose(scale_to_total(rec2, S, 10.0, lock), rec2)
+
+
+def test_a_locked_group_moves_the_total_instead_of_inflating_the_others():
+    """Locking one team's commit below the model used to keep the total at the headline, so
+    the other teams absorbed the difference; a commit now replaces its node's number only."""
+    from salesops_lib.forecast.groups import split_headline
+
+    tree = R.hierarchy(Dataset_like(tiny_tree()))
+    nodes, S = R.nodes(tree)
+    ids = nodes["unique_id"].tolist()
+    lv = nodes["level"]
+    base = np.array([60.0, 40, 15, 20, 12, 9, 10, 8, 7, 9, 2])[:len(nodes)]
+    free, _ = R.reconcile_levels(base, S, lv, {})
+    headline = 1.5 * free[0]
+    v0, _ = split_headline(base, S, lv, {}, None, headline)
+    v0 = pd.Series(v0, index=ids)
+    assert v0["total"] == pytest.approx(headline)
+    t1 = ids.index("team=T1")
+    # locking a team at the model's own number (here with the headline at the model's
+    # total, factor 1) changes nothing
+    same, _ = split_headline(base, S, lv, {}, None, free[0], {t1: free[t1]})
+    np.testing.assert_allclose(same, free)
+    # a commit 10 below the model's number: the total falls, the other team does not rise
+    # by the 10 (it moves only as the reconciliation couples it, here by OLS)
+    v, _ = split_headline(base, S, lv, {}, None, headline, {t1: v0["team=T1"] - 10})
+    v = pd.Series(v, index=ids)
+    _check_coherent(v, tree)
+    assert v["team=T1"] == pytest.approx(v0["team=T1"] - 10)
+    assert v["total"] < headline - 1
+    others = [i for i in ids if i.startswith("team=") and i != "team=T1"]
+    assert v[others].sum() - v0[others].sum() < 10 - 1
+    # a locked total is kept as submitted
+    vt, _ = split_headline(base, S, lv, {}, None, headline, {0: 100.0})
+    assert vt[0] == pytest.approx(100.0)
