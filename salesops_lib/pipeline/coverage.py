@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..measures import UNASSIGNED, group_values, quota_by_group, report_date, state_as_of
 from ..periods import Period
+from .names import group_labels
 
 COLUMNS = ["group", "pipeline", "deals", "quota", "booked", "remaining", "coverage", "win_rate",
            "required", "required_low", "required_high", "verdict"]
@@ -90,4 +91,6 @@ def coverage(ds, period, by: str | None = "team", *, lookback_quarters: int = 4,
     out = out[COLUMNS].sort_values("group").reset_index(drop=True)
     out.attrs["win_rate_basis"] = "count" if by_count else "value"
     out.attrs["lookback_quarters"] = lookback_quarters
+    # how each group is named on a page (reps by display name, never by id)
+    out.attrs["labels"] = dict(zip(out["group"], group_labels(ds, by, out["group"])))
     return out

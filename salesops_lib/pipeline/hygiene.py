@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..measures import UNASSIGNED, group_values, state_as_of
 from .conversion import has_stage_dates, stage_entries, stage_order, stuck_deals
+from .names import group_labels, rep_names
 
 #: rule -> (severity, what it means)
 RULES = {
@@ -189,7 +190,7 @@ def _tables(ds, o, found, checkable):
                   how="left")
     ex["severity"] = ex["rule"].map({r: v[0] for r, v in RULES.items()})
     ex["account_name"] = ex["account_id"].map(ds.accounts.set_index("account_id")["account_name"])
-    ex["rep_name"] = ex["rep_id"].map(ds.reps.set_index("rep_id")["rep_name"]).fillna(UNASSIGNED)
+    ex["rep_name"] = ex["rep_id"].astype("string").map(rep_names(ds)).fillna(UNASSIGNED)
     sev = pd.Categorical(ex["severity"], ["high", "medium", "low"], ordered=True)
     ex = ex.assign(_s=sev).sort_values(["_s", "rule", "amount"], ascending=[True, True, False])
     ex = ex.drop(columns="_s")[cols].reset_index(drop=True)
@@ -218,6 +219,5 @@ def quality_score(ds, exceptions: pd.DataFrame, by: str = "rep_id", as_of=None) 
     out["score"] = 100 * (1 - out["penalty"])
     out = out.drop(columns="penalty").reset_index()
     if by == "rep_id":
-        out.insert(1, "rep_name", out["group"].map(ds.reps.set_index("rep_id")["rep_name"])
-                   .fillna(out["group"]))
+        out.insert(1, "rep_name", group_labels(ds, by, out["group"]).to_numpy())
     return out.sort_values("score").reset_index(drop=True)

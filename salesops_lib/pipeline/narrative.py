@@ -14,7 +14,14 @@ from .. import viz
 from ..measures import report_date
 from ..periods import Period
 from .coverage import coverage
+from .names import group_labels
 from .waterfall import BUCKETS, waterfall, waterfall_path
+
+#: The page's walks book a won or lost deal at its closing amount (the change from its
+#: pipeline amount in amount up / down), so the walk's "won" is what the deals booked: the
+#: bookings of the executive summary and the forecast's final result, not their amounts at
+#: the start (a closed quarter's "won from the pipeline" read $6.8M beside $6.9M booked).
+EXIT_AMOUNT = "end"
 
 
 def report_windows(ds, period, start: str = "", end: str = "") -> list[tuple[str, pd.Timestamp,
@@ -35,7 +42,7 @@ def report_windows(ds, period, start: str = "", end: str = "") -> list[tuple[str
 def main_waterfall(ds, period, start: str = "", end: str = "") -> pd.DataFrame:
     """The report's main walk (first window of :func:`report_windows`), scope = the period."""
     _, s, e = report_windows(ds, period, start, end)[0]
-    return waterfall(ds, s, e, window=period)
+    return waterfall(ds, s, e, window=period, exit_amount=EXIT_AMOUNT)
 
 
 def windows_table(ds, period, start: str = "", end: str = ""):
@@ -43,7 +50,7 @@ def windows_table(ds, period, start: str = "", end: str = ""):
     cols, fmts = {}, {}
     wf = None
     for label, s, e in report_windows(ds, period, start, end):
-        wf = waterfall(ds, s, e, window=period).set_index("bucket")
+        wf = waterfall(ds, s, e, window=period, exit_amount=EXIT_AMOUNT).set_index("bucket")
         name = label[0].upper() + label[1:]
         cols[f"{name} ($)"] = wf["amount"]
         cols[f"{name} (deals)"] = wf["deals"]
@@ -56,21 +63,23 @@ def windows_table(ds, period, start: str = "", end: str = ""):
 def group_table(ds, period, start: str = "", end: str = "", by: str = "team"):
     """Per ``by`` group: start, end, net change and the main buckets of the main window."""
     _, s, e = report_windows(ds, period, start, end)[0]
-    wf = waterfall(ds, s, e, by=by, window=period)
+    wf = waterfall(ds, s, e, by=by, window=period, exit_amount=EXIT_AMOUNT)
     wide = wf.pivot(index=by, columns="bucket", values="amount")
     wide = wide[[c for c in ("start",) + BUCKETS + ("end",) if c in wide.columns]]
     wide = wide.loc[:, (wide != 0).any() | wide.columns.isin(["start", "end"])]
     wide.insert(len(wide.columns), "net change", wide["end"] - wide["start"])
     wide.columns = [str(c).capitalize() for c in wide.columns]
-    out = wide.reset_index().rename(columns={by: viz.header(by)})
+    out = wide.reset_index()
+    out[by] = group_labels(ds, by, out[by]).to_numpy()      # reps by name, not by id
+    out = out.rename(columns={by: "Rep" if by == "rep_id" else viz.header(by)})
     return viz.table(out, {c: "money" for c in out.columns[1:]})
 
 
 def path_table(ds, period, start: str = "", end: str = ""):
     """The path view of the main window: every change counted, next to the start-to-end walk."""
     _, s, e = report_windows(ds, period, start, end)[0]
-    wf = waterfall(ds, s, e, window=period).set_index("bucket")
-    p = waterfall_path(ds, s, e, window=period).set_index("bucket")
+    wf = waterfall(ds, s, e, window=period, exit_amount=EXIT_AMOUNT).set_index("bucket")
+    p = waterfall_path(ds, s, e, window=period, exit_amount=EXIT_AMOUNT).set_index("bucket")
     t = pd.DataFrame({"Bucket": [b.capitalize() for b in BUCKETS],
                       "Start to end ($)": wf.loc[list(BUCKETS), "amount"].to_numpy(),
                       "deals": wf.loc[list(BUCKETS), "deals"].to_numpy(),
@@ -95,7 +104,7 @@ def history_note(ds) -> str:
 def headline(ds, period, start: str = "", end: str = "") -> dict:
     """Key numbers: pipeline at start and now, net change, coverage and required coverage."""
     label, s, e = report_windows(ds, period, start, end)[0]
-    wf = waterfall(ds, s, e, window=period).set_index("bucket")
+    wf = waterfall(ds, s, e, window=period, exit_amount=EXIT_AMOUNT).set_index("bucket")
     c = coverage(ds, period, by=None)
     cov = c.iloc[0] if len(c) else pd.Series(index=c.columns, dtype=object)
     return {"window": label, "start": s, "end": e, "pipeline_start": wf.loc["start", "amount"],
@@ -168,11 +177,29 @@ def reading_coverage(cov: pd.DataFrame) -> str:
     if (cov["verdict"] == "period over").all():
         return ("The period is over, so no pipeline is left to cover its quota; bookings against "
                 "quota are in the rep performance report.")
-    short = cov[cov["verdict"] == "short"]["group"].tolist()
+    labels = cov.attrs.get("labels", {})
+    short = [labels.get(g, g) for g in cov[cov["verdict"] == "short"]["group"]]
     if short:
         return (f"{len(short)} of {len(cov)} short of the coverage their own win rate requires "
                 f"(below the interval): {', '.join(map(str, short[:6]))}"
                 + (f" and {len(short) - 6} more (in the table)." if len(short) > 6 else "."))
+    # a verdict "unknown": quota already met, no quota, or no win rate to judge by
+    unk = cov[cov["verdict"] == "unknown"]
+    met = unk["remaining"].eq(0) if "remaining" in unk else pd.Series(False, index=unk.index)
+    why = {"met": "at quota already", "none": "no quota",
+           "rate": f"no deal closed in the {cov.attrs.get('lookback_quarters', 4)} quarters "
+                   "before the period to learn a win rate from"}
+    kind = pd.Series("rate", index=unk.index).mask(unk["quota"].isna(), "none").mask(met, "met")
+    if len(unk) == len(cov) and (kind == "rate").all():
+        return f"The coverage each group needs cannot be judged: {why['rate']}."
+    if len(unk):
+        parts = [f"{why[k]}: " + ", ".join(str(labels.get(g, g)) for g in
+                                           unk.loc[kind == k, "group"][:6])
+                 + (f" and {int((kind == k).sum()) - 6} more" if (kind == k).sum() > 6 else "")
+                 for k in ("met", "none", "rate") if (kind == k).any()]
+        lead = ("Every other group has at least the coverage its realised win rate requires; "
+                "not judged, " if len(unk) < len(cov) else "No group's coverage can be judged: ")
+        return lead + "; ".join(parts) + "."
     return "Every group has at least the coverage its realised win rate requires."
 
 
@@ -189,7 +216,8 @@ def coverage_table(cov: pd.DataFrame):
     n = cov.attrs.get("lookback_quarters", 4)
     rate = (f"Win rate before (deals, {n} quarters)" if cov.attrs.get("win_rate_basis") == "count"
             else f"Win rate before ($, {n} quarters)")
-    t = cov.rename(columns={"group": "Group", "win_rate": rate})
+    t = cov.assign(group=cov["group"].map(lambda g: cov.attrs.get("labels", {}).get(g, g)))
+    t = t.rename(columns={"group": "Group", "win_rate": rate})
     return viz.table(t, {"pipeline": "money", "quota": "money", "booked": "money",
                          "remaining": "money", "deals": "num", "coverage": _times,
                          rate: "pct", "required": _times, "required_low": _times,

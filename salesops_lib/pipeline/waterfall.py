@@ -300,12 +300,14 @@ def history_rows(ds) -> pd.DataFrame:
 
 
 def waterfall_path(ds, start, end, by: str | None = None, *, window=None,
-                   precedence=PRECEDENCE) -> pd.DataFrame:
+                   precedence=PRECEDENCE, exit_amount: str = "start") -> pd.DataFrame:
     """Every change inside the window, bucketed by the same rules as :func:`waterfall`.
 
     Each history row changed after the end of ``start`` and on or before the end of ``end``
     is compared with the deal's previous state (its state at ``start`` for its first change in
-    the window). A deal pushed out and pulled back in shows in both buckets.
+    the window). A deal pushed out and pulled back in shows in both buckets. ``exit_amount``
+    as in :func:`waterfall` (``"end"``: a change that closes a deal books it at its closing
+    amount, the difference in amount up / down).
 
     Returns
     -------
@@ -344,7 +346,8 @@ def waterfall_path(ds, start, end, by: str | None = None, *, window=None,
     prev["amount"] = prev["amount"].astype(float).fillna(0.0)
     prev["close_date"] = pd.to_datetime(prev["close_date"])
     prev["group"] = prev["group"].astype(object).where(prev["exists"], None)
-    rows = classify(prev.reset_index(drop=True), cur.reset_index(drop=True), win, precedence)
+    rows = classify(prev.reset_index(drop=True), cur.reset_index(drop=True), win, precedence,
+                    exit_amount)
     s_in, e_in = _in_scope(s, win), _in_scope(e, win)
     groups = sorted(set(s_in["group"]) | set(e_in["group"]) | set(rows["group"])) if by \
         else ["total"]

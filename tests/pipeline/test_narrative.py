@@ -43,10 +43,12 @@ def test_headline_and_reading():
     assert (h["pipeline_start"], h["pipeline_end"], h["net_change"]) == (180, 50, -130)
     cards = pipeline.kpi_cards(h)
     assert cards[0][:2] == ("Pipeline now", "$50") and cards[2][1] == "-$130"
-    assert not h["closed"] and (h["won"], h["won_deals"]) == (100, 1)
+    # O1 was $100 in the pipeline and won at $120: the walk books what it booked ($120) and
+    # the $20 in amount up, so "won" is the bookings the other pages show
+    assert not h["closed"] and (h["won"], h["won_deals"]) == (120, 1)
     text = pipeline.reading_waterfall(pipeline.main_waterfall(ds, "2026-Q4"))
     assert text.startswith("The period's pipeline went from $180 to $50 (-$130)")
-    assert "won $100" in text and "pushed out $80" in text and "created $50" in text
+    assert "won $120" in text and "pushed out $80" in text and "created $50" in text
     # the largest moves by size, out then in (a $8.7k "amount up" was listed beside $1.8M)
     from salesops_lib.pipeline.waterfall import ORDER
 
@@ -64,8 +66,9 @@ def test_a_closed_period_leads_with_what_was_won():
     cards = pipeline.kpi_cards(h)
     assert [c[0] for c in cards] == ["Won from the pipeline", "At the start", "Lost",
                                      "Left open at the end"]
-    # O1 won (booked at the $100 it held at the start); O2 ($50) still open at the end
-    assert cards[0][1:] == ("$100", "1 deal, whole quarter")   # was "quarter to date"
+    # O1 won at $120 (it held $100 at the start): the card shows what was booked, as the
+    # forecast's final result and the executive summary do (it read $100); O2 ($50) still open
+    assert cards[0][1:] == ("$120", "1 deal, whole quarter")   # was "quarter to date"
     assert cards[3][1:] == ("$50", "1 deal still open on 31 Dec 2026")
 
 
@@ -84,8 +87,8 @@ def test_charts_have_titles_and_labels():
     fig = pipeline.plot_waterfall(pipeline.main_waterfall(ds, "2026-Q4"), title="Walk")
     ax = fig.axes[0]
     assert ax.get_title(loc="left") == "Walk" and ax.get_ylabel() == "Pipeline amount ($)"
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["Start", "Created", "Won",
-                                                           "Pushed out", "End"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Start", "Created", "Amount up",
+                                                           "Won", "Pushed out", "End"]
     fig = pipeline.plot_rep_slips(pipeline.rep_slip_rates(ds, min_deals=1))
     assert "slipped" in fig.axes[0].get_title(loc="left")
     # no close-date history: no empty chart (the section's sentence says what slips need)
@@ -195,3 +198,68 @@ def test_coverage_sentence_says_how_many_it_does_not_name():
     cov = pd.DataFrame({"group": [f"R{i}" for i in range(8)], "quota": 1.0,
                         "verdict": ["short"] * 8})
     assert pipeline.reading_coverage(cov).endswith("R4, R5 and 2 more (in the table).")
+
+
+def test_walk_won_is_what_the_deals_booked():
+    """The closed quarter's "won from the pipeline" read $6.8M on the sample's 2026-Q3 beside
+    the $6.9M its forecast page and executive summary booked: exits were booked at their
+    amount at the start of the walk. On paper: O1 $100 at the start, won at $120."""
+    ds = history_ds(ROWS, as_of="2027-01-31")
+    wf = pipeline.main_waterfall(ds, "2026-Q4").set_index("bucket")["amount"]
+    assert (wf["start"], wf["amount up"], wf["won"], wf["pushed out"], wf["created"],
+            wf["end"]) == (180, 20, -120, -80, 50, 50)
+    assert pipeline.reconciles(wf.rename("amount").reset_index())
+    assert pipeline.headline(ds, "2026-Q4")["won"] == 120
+    path = pipeline.waterfall_path(ds, "2026-09-30", "2026-12-31", window="2026-Q4",
+                                   exit_amount="end").set_index("bucket")["amount"]
+    assert (path["won"], path["amount up"]) == (-120, 20)
+    html = pipeline.path_table(ds, "2026-Q4").to_html()
+    assert html.count("-$120") == 2                 # both columns book the $120
+
+
+def test_reps_sharing_a_name_are_told_apart():
+    """Two "Elena Larsen" (Field East and Field West) read the same in the slips chart,
+    stuck deals, exceptions and per-rep tables, and ``by=rep_id`` showed rep ids."""
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "rep_name": ["Ann Lee", "Bob Roy", "Ann Lee"],
+                         "team": ["East", "East", "West"]})
+    rows = ROWS + [("O4", "2026-09-01", "open", 30, "2026-10-20", "R3"),
+                   ("O4", "2026-10-15", "open", 30, "2026-11-20", "R3"),
+                   ("O5", "2026-09-01", "open", 10, "2026-10-01", "R3")]   # overdue
+    ds = history_ds(rows, as_of="2026-11-15", reps=reps)
+    rates = pipeline.rep_slip_rates(ds, min_deals=1)
+    assert set(rates["rep_name"]) == {"Ann Lee (East)", "Ann Lee (West)"}
+    issues, _ = pipeline.audit(ds)
+    assert "Ann Lee (West)" in set(issues["rep_name"])
+    q = pipeline.quality_score(ds, issues, by="rep_id")
+    assert set(q["rep_name"]) == {"Ann Lee (East)", "Ann Lee (West)"}
+    html = pipeline.group_table(ds, "2026-Q4", by="rep_id").to_html()
+    assert "Ann Lee (East)" in html and "Ann Lee (West)" in html and ">R1<" not in html
+    quotas = pd.DataFrame({"rep_id": ["R1", "R3"], "period": "2026-Q4", "quota": [1000.0, 1000.0]})
+    closed = [("P1", "2026-05-01", "open", 100, "2026-06-15", "R1"),
+              ("P1", "2026-06-10", "won", 100, "2026-06-10", "R1"),
+              ("P3", "2026-05-01", "open", 100, "2026-06-15", "R3"),
+              ("P3", "2026-06-10", "won", 100, "2026-06-10", "R3"),
+              ("P4", "2026-05-01", "open", 100, "2026-06-15", "R3"),
+              ("P4", "2026-06-12", "lost", 100, "2026-06-12", "R3")]
+    cov = pipeline.coverage(history_ds(rows + closed, as_of="2026-11-15", reps=reps,
+                                       quotas=quotas), "2026-Q4", by="rep_id")
+    html = pipeline.coverage_table(cov).to_html()
+    assert "Ann Lee (West)" in html and ">R3<" not in html
+    assert "Ann Lee (East)" in pipeline.reading_coverage(cov)
+
+
+def test_coverage_sentence_does_not_call_unjudged_groups_covered():
+    """No deal closed in the quarters before the period: no win rate, no required coverage,
+    every verdict "unknown"; the page read "Every group has at least the coverage its
+    realised win rate requires"."""
+    cov = pd.DataFrame({"group": ["East", "West"], "quota": 1000.0, "verdict": "unknown"})
+    text = pipeline.reading_coverage(cov)
+    assert "Every group has" not in text and "cannot be judged" in text
+    cov = pd.DataFrame({"group": ["East", "West"], "quota": 1000.0,
+                        "verdict": ["covered", "unknown"]})
+    text = pipeline.reading_coverage(cov)
+    assert text.startswith("Every other group has") and "West" in text
+    cov = pd.DataFrame({"group": ["East", "West"], "quota": [1000.0, None], "remaining": [0.0, None],
+                        "verdict": ["unknown", "unknown"]})
+    assert pipeline.reading_coverage(cov) == ("No group's coverage can be judged: at quota "
+                                              "already: East; no quota: West.")
