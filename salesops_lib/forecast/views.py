@@ -341,14 +341,14 @@ def groups_view(ol):
         cols.append("locked")
         g = g.assign(locked=g["locked"].map({True: "locked commit", False: ""}))
     t = g[cols].rename(columns={"unique_id": _label(ol.by), "display": _label(ol.by),
-                                "base": "before reconciling"})
+                                "base": "before reconciling", "attainment": "forecast vs quota"})
     rec = g["reconciled"].any()
     if rec and len(g):
         # reconciled groups add up to the page's total: shown, with the page's own range
         label = t.columns[0]
         t = viz.with_total(t, label, "Total", sums=[c for c in ("value", "before reconciling",
                                                                "quota") if c in t],
-                           ratios={"attainment": ("value", "quota")} if quota else None)
+                           ratios={"forecast vs quota": ("value", "quota")} if quota else None)
         b = ol.summary.set_index("source")
         # the headline's range, moved by what locked commits changed in the total
         shift = float(t.loc[t.index[-1], "value"]) - float(b.at["blend", "value"])
@@ -364,7 +364,7 @@ def groups_view(ol):
             how += (" (a locked commit replaces the model's number for its group: the Total "
                     "moves by the difference, and its range with it)")
     return viz.table(t, {"value": "money", "lower": "money", "upper": "money",
-                         "before reconciling": "money", "quota": "money", "attainment": "pct"},
+                         "before reconciling": "money", "quota": "money", "forecast vs quota": "pct"},
                      caption=f"{ol.period} forecast by {ol.by}{made}, {how}" + (
                          "" if quota else "; quota and attainment need a quotas table, and this data has none"))
 
@@ -456,8 +456,8 @@ def locks_view(ds, ol, locked: pd.DataFrame):
     """The submitted commits kept fixed in the reconciliation: whom, the value locked, when it
     was submitted and where it came from, beside the model before reconciling and after."""
     if locked is None or not len(locked):
-        return viz.callout("No commit was locked: no calls file was given (parameter "
-                           "`calls`), or it holds no call for this period by this date.")
+        return viz.callout("No commit was locked: no calls file was given, or it holds no "
+                           "call for this period by this date.")
     from .groups import display_names
 
     g = ol.groups.set_index(["level", "unique_id"]) if len(ol.groups) else None

@@ -84,3 +84,38 @@ def test_reconciliation_methods_are_named_as_in_the_literature():
     assert [method_name(m) for m in ("mint_shrink", "wls_var", "wls_struct", "bottom_up",
                                      "ols", "per level", "new_one")] == [
         "MinT shrink", "WLS var", "WLS struct", "Bottom-up", "OLS", "Per level", "new one"]
+
+
+def _groups_outlook(closed: bool):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    groups = pd.DataFrame({"level": ["team", "team"], "unique_id": ["East", "West"],
+                           "value": [60.0, 40.0], "lower": [50.0, 30.0], "upper": [70.0, 50.0],
+                           "base": [55.0, 45.0], "quota": [100.0, 100.0],
+                           "attainment": [0.6, 0.4], "reconciled": True, "method": "ols",
+                           "fallback": ""})
+    summary = pd.DataFrame({"source": ["blend"], "value": [100.0], "lower": [80.0],
+                            "upper": [120.0]})
+    return SimpleNamespace(by="team", groups=groups, summary=summary, period="2026-Q3",
+                           as_of=pd.Timestamp("2026-07-01"), settings={"closed": closed})
+
+
+def test_group_table_calls_forecast_over_quota_what_it_is():
+    """On a finished quarter the "vs quota" card shows the final result over quota (72% on the
+    sample's 2026-Q3) while the group table's Total row, the forecast made on the first day
+    over quota, read "Attainment 83%": two attainments on one page. Hand-computed: 100 / 200."""
+    from salesops_lib.forecast import views
+
+    html = views.groups_view(_groups_outlook(closed=True)).to_html()
+    assert "Attainment" not in html and ">Forecast vs quota<" in html
+    assert ">50%<" in html                                  # the Total row: (60 + 40) / 200
+
+
+def test_no_lock_sentence_has_no_code_in_it():
+    from salesops_lib.forecast import views
+
+    text = views.locks_view(None, None, None).data
+    assert "`" not in text and "parameter" not in text
+    assert ">No commit was locked: no calls file was given, or it holds" in text
