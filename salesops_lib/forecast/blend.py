@@ -404,6 +404,12 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     Returns
     -------
     Outlook
+
+    Raises
+    ------
+    ValueError
+        Fewer than :data:`MIN_HISTORY` complete buckets of bookings were known on the
+        forecast's date (a period at the start of the data): the message says how many.
     """
     p = Period.parse(period, ds.fiscal_start_month)
     scheduler = scheduler or None
@@ -412,6 +418,13 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     closed = pd.Timestamp(ds.as_of) >= p.end
     as_of = p.start if closed else min(p.end, ds.as_of)
     hist = fc_.bookings_series(ds, granularity, as_of=as_of)
+    need = MIN_HISTORY.get(granularity, 2)
+    if hist["ds"].nunique() < need:
+        made = "its first day" if closed else "the report date"
+        raise ValueError(
+            f"{p.label} cannot be forecast: on {as_of:%d %b %Y} ({made}) the data held "
+            f"{hist['ds'].nunique()} complete {granularity}(s) of bookings, and the forecast "
+            f"needs at least {need}; a later period can be forecast")
     h = max(int(horizon), _steps_to(hist["ds"].max(), p.end, granularity), 1)
     kw = {"level": level, "seed": seed, "fiscal_start_month": ds.fiscal_start_month,
           "n_jobs": n_jobs, "scheduler": scheduler}

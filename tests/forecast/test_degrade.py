@@ -181,3 +181,12 @@ def test_open_deals_without_recorded_stages_take_the_odds_of_deals_like_them(mav
     assert (bare["p_time"] > 0).mean() > 0.5
     pipe = f.components.set_index("component").loc["pipeline", "value"]
     assert pipe > 0.3 * bare["amount"].sum()
+
+
+def test_a_period_at_the_start_of_the_data_says_what_it_lacks(maven):
+    """Maven's 2017-Q2 is forecast as of 1 Apr 2017, when one month of bookings (March) was
+    known: the page failed with "cannot infer a frequency from fewer than 2 distinct dates"."""
+    with pytest.raises(ValueError, match=r"2017-Q2 cannot be forecast: on 01 Apr 2017 \(its "
+                                         r"first day\) the data held 1 complete month\(s\) of "
+                                         r"bookings, and the forecast needs at least 3"):
+        B.outlook(maven, "2017-Q2", by="team", n_jobs=1)
