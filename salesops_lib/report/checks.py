@@ -6,7 +6,8 @@ nothing written) instead of failing a notebook half-way.
   :func:`salesops_lib.compensation.plan.load_plan`; a ``calls`` file is read and every value
   checked by :func:`salesops_lib.forecast.calls.read_calls` (file, column, rows);
 * :func:`check_against_data`, once the data are loaded: a ``team``, ``rep`` or ``channel``
-  filter must name a value the data have (the message lists them), and every caller of a
+  filter must name a value the data have (the message lists them), a ``by`` grouping a
+  column they have, and every caller of a
   calls file must exist at its level (:func:`salesops_lib.forecast.calls.check_callers`).
 
 Each raises :class:`~.params.ParameterError`; the runner turns it into its input error.
@@ -115,14 +116,17 @@ def check_files(typed: dict[str, dict]) -> dict[str, object]:
 
 def check_against_data(typed: dict[str, dict], declared: dict[str, dict], ds,
                        calls_frames: dict | None = None) -> None:
-    """Check the ``team``/``rep``/``channel`` filters and the callers of each calls file
-    against the loaded data set ``ds`` (see the module docstring).
+    """Check the ``team``/``rep``/``channel`` filters, a ``by`` grouping (a column of
+    opportunities, reps or accounts, as :func:`~salesops_lib.measures.group_values` reads it)
+    and the callers of each calls file against the loaded data set ``ds`` (see the module
+    docstring).
 
     Raises
     ------
     ParameterError
-        A filter value the data lack (lists the values they have), or a caller the data
-        lack (names the file, the column and the rows).
+        A filter value the data lack (lists the values they have), a ``by`` column they
+        lack (lists the columns), or a caller the data lack (names the file, the column and
+        the rows).
     """
     from ..forecast.calls import CallsError, check_callers
 
@@ -145,6 +149,14 @@ def check_against_data(typed: dict[str, dict], declared: dict[str, dict], ds,
                     f", ... ({len(shown)} in all)" if len(shown) > LISTED else "")
                 raise ParameterError(f"-p {name}={value}: no {what} {value!r} in the data; "
                                      f"valid values: {listing or '(none)'}")
+    if not getattr(ds, "is_lazy", False):
+        for _, value in _values(typed, "by"):
+            tables = {t: getattr(getattr(ds, t, None), "columns", ())
+                      for t in ("opportunities", "reps", "accounts")}
+            if not any(value in cols for cols in tables.values()):
+                have = "; ".join(f"{t}: {', '.join(map(str, c))}" for t, c in tables.items())
+                raise ParameterError(f"-p by={value}: the data have no {value!r} column to "
+                                     f"group by (columns: {have})")
     for nb, value in _values(typed, "calls"):
         frame = (calls_frames or {}).get(value)
         if frame is None:

@@ -238,7 +238,50 @@ def check(params: dict, declared_map: dict[str, dict]) -> dict[str, dict]:
         out[nb] = {k: coerce(k, v, _type_name(d[k])) for k, v in given.items()}
         as_given[nb] = given
     check_ranges(out, declared_map, as_given)
+    check_choices(out)
     return out
+
+
+def choices(name: str) -> tuple[str, ...] | None:
+    """The values a fixed-choice string parameter takes, from the library's own lists
+    (``granularity``, ``model``, ``quota_method``, ``balance_on``); None for any other."""
+    if name == "granularity":
+        from ..forecast.series import GRANULARITY
+        return tuple(GRANULARITY)
+    if name == "model":
+        from ..forecast.models import MODELS
+        return ("auto", *MODELS)
+    if name == "quota_method":
+        from ..compensation.quotas import METHODS
+        return METHODS
+    if name == "balance_on":
+        from ..territory.problem import MEASURES
+        return MEASURES
+    return None
+
+
+def check_choices(typed: dict[str, dict]) -> None:
+    """Refuse a fixed-choice ``-p`` value the library does not know (:func:`choices`; a
+    ``model`` may join several with ``+``, e.g. ``ets+theta``).
+
+    Raises
+    ------
+    ParameterError
+        Every such value, naming the parameter, the value and the values allowed.
+    """
+    bad: list[str] = []
+    for values in typed.values():
+        for k, v in values.items():
+            allowed = choices(k)
+            if allowed is None or not isinstance(v, str):
+                continue
+            parts = v.split("+") if k == "model" and v != "auto" else [v]
+            if any(x not in allowed or (x == "auto" and len(parts) > 1) for x in parts):
+                item = f"-p {k}={v}: {k} must be one of {', '.join(allowed)}"
+                if item not in bad:
+                    bad.append(item)
+    if bad:
+        raise ParameterError("; ".join(bad))
 
 
 def help_text(paths: dict[str, Path]) -> str:
