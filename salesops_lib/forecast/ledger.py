@@ -271,7 +271,8 @@ def summary(acc: pd.DataFrame, by=("source", "week")) -> pd.DataFrame:
     return out.reset_index()
 
 
-_SOURCE_NAMES = {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}
+#: How the forecast's three sources are named in every table and chart.
+SOURCE_NAMES = {"timeseries": "Time-series model", "pipeline": "Pipeline", "blend": "Blend"}
 
 
 def plot_accuracy(table: pd.DataFrame, ax=None, *, title: str | None = None):
@@ -286,7 +287,7 @@ def plot_accuracy(table: pd.DataFrame, ax=None, *, title: str | None = None):
     for src, t in table.groupby("source"):
         t = t.sort_values("week")
         ax.plot(t["week"], t["wape"], marker="o", lw=2 if src == "blend" else 1.5,
-                color=colors.get(src), label=_SOURCE_NAMES.get(src, src))
+                color=colors.get(src), label=SOURCE_NAMES.get(src, src))
     viz.pct_axis(ax)
     ax.set_ylim(bottom=0)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))    # weeks are whole numbers

@@ -149,14 +149,14 @@ def plot_trend(frame: pd.DataFrame, ax=None, *, title: str = "This period's fore
                          ax=ax)
     colors = {"timeseries": viz.PALETTE[1], "pipeline": viz.PALETTE[2],
               "blend": viz.COLORS["primary"]}
-    label = {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}
+    label = ledger.SOURCE_NAMES
     for src, t in frame.groupby("source"):
         t = t.sort_values("as_of")
         ax.plot(t["as_of"], t["value"], marker="o", lw=2.2 if src == "blend" else 1.4,
                 color=colors.get(src), label=f"{label.get(src, src)} ({origin})")
         if src == "blend":
             ax.fill_between(t["as_of"], t["lower"], t["upper"], color=colors["blend"],
-                            alpha=0.15, label="blend 80% range")
+                            alpha=0.15, label="Blend 80% range")
     viz.money_axis(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig

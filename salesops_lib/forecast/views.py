@@ -14,6 +14,7 @@ from ..periods import Period
 from . import calls as calls_
 from . import timeseries as fc_
 from . import track as track_
+from .ledger import SOURCE_NAMES as SOURCES
 from .models import model_label
 from .pipeline_model import pipeline_forecast, scaled_weeks
 from .reconciliation import method_name
@@ -175,9 +176,7 @@ def outcome_view(ds, ol, recorded: pd.DataFrame):
         return viz.callout(f"{ol.period} booked {viz.money(final)}. No forecast for it was kept "
                            "before it ended (the ledger fills as scheduled runs forecast a "
                            "period while it is open), so there is nothing to compare it with.")
-    shown = table.assign(source=table["source"].map(
-        {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"})
-        .fillna(table["source"]), inside=table["inside"].map({True: "yes", False: "no"}))
+    shown = table.assign(source=table["source"].map(SOURCES).fillna(table["source"]), inside=table["inside"].map({True: "yes", False: "no"}))
     return viz.table(shown[["source", "forecasts", "first_value", "value", "lower", "upper",
                             "actual", "error", "inside"]].rename(columns={
                                 "first_value": "first forecast", "value": "last forecast",
@@ -197,8 +196,7 @@ def ranges_view(ol, ds=None):
     """Each source's number and range, and how the range was set. For a period that is over
     (with ``ds``), the forecast made on its first day beside the final result, and whether
     the result fell inside each range."""
-    t = ol.summary.assign(source=ol.summary["source"].map(
-        {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
+    t = ol.summary.assign(source=ol.summary["source"].map(SOURCES))
     cols = ["source", "value", "lower", "upper", "interval"]
     fmt = {"value": "money", "lower": "money", "upper": "money"}
     caption = f"{ol.period}: {ol.level:g}% ranges and how they were set"
@@ -292,8 +290,7 @@ def coverage_view(ol):
     """Replayed period forecasts per source: error, bias and the achieved coverage (the
     columns and caption name the period's kind: quarters, months or years)."""
     kind = Period.parse(ol.period).kind
-    t = ol.coverage.assign(source=ol.coverage["source"].map(
-        {"timeseries": "time-series model", "pipeline": "pipeline", "blend": "blend"}))
+    t = ol.coverage.assign(source=ol.coverage["source"].map(SOURCES))
     t = t.rename(columns={"cov_low": "coverage low", "cov_high": "coverage high"})
     t = t.rename(columns={"n": "moments", "periods": f"{kind}s"})
     return viz.table(t, {"wape": "pct", "bias": "signed_pct", "coverage": "pct", "moments": "num",
