@@ -168,8 +168,8 @@ def moved_accounts(ds, segment: str = "", max_potential: float = 0.0,
     if segment:
         seg = account_attribute(ds, acc, "segment")
         if not (seg == segment).any():
-            raise ValueError(f"no account has segment {segment!r}; segments are "
-                             f"{sorted(seg.unique())}")
+            raise ValueError(f"The parameter what_if_segment is {segment!r}, a segment no "
+                             f"account has; the segments are {', '.join(sorted(seg.unique()))}")
         group &= seg == segment
     if max_potential:
         pot, _ = account_potential(acc)

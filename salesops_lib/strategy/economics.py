@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from ..measures import UNASSIGNED, group_values
+from ..measures import UNASSIGNED, data_start, group_values
 from ..periods import Period
 
 #: Motion label when the data have no rep roles.
@@ -104,9 +104,11 @@ class Window:
 
 def window(ds, period, periods_back: int = 4) -> Window:
     """The ``periods_back`` fiscal periods ending with ``period`` (e.g. four quarters), cut at
-    the data's as-of date. Every rate is over the days the window spans (:attr:`Window.years`),
-    so a cut window is never divided by whole periods; its label then names the last day
-    ("2026-Q1 to 15 Nov 2026"), not the unfinished period."""
+    the data's as-of date and at the month the data begin (:func:`measures.data_start`: the
+    months before it are unknown, and counting reps' time there would lower every rate per
+    FTE). Every rate is over the days the window spans (:attr:`Window.years`), so a cut window
+    is never divided by whole periods; its label then names the last day ("2026-Q1 to 15 Nov
+    2026"), not the unfinished period, and the first month ("Jul 2024 to 2026")."""
     if int(periods_back) < 1:
         raise ValueError(f"periods_back must be at least 1; got {periods_back!r}")
     last = Period.parse(period, ds.fiscal_start_month)
@@ -115,10 +117,18 @@ def window(ds, period, periods_back: int = 4) -> Window:
     if end < first.start:
         raise ValueError(f"the window {first.label}–{last.label} starts after the data's as-of "
                          f"date {pd.Timestamp(ds.as_of):%Y-%m-%d}")
-    label = last.label if first.label == last.label else f"{first.label} to {last.label}"
+    begin = data_start(ds)
+    start, head = first.start, first.label
+    if pd.notna(begin) and begin.to_period("M").start_time > start:
+        start = begin.to_period("M").start_time
+        head = f"{start:%b %Y}"
+        if start > end:
+            raise ValueError(f"the window {first.label}–{last.label} ends before the data begin "
+                             f"({begin:%d %b %Y})")
+    label = last.label if head == last.label else f"{head} to {last.label}"
     if end < last.end:
-        label = f"{first.label} to {end:%d %b %Y}"
-    return Window(first.start, end, label)
+        label = f"{head} to {end:%d %b %Y}"
+    return Window(start, end, label)
 
 
 # --------------------------------------------------------------------------------------------

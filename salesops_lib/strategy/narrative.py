@@ -84,9 +84,16 @@ def headline(rec: pd.DataFrame, plan: pd.DataFrame) -> str:
 
 
 def reading_economics(econ: pd.DataFrame) -> str:
-    """Which motion books more per FTE and at what cost of sale."""
+    """Over which window, which motion books more per FTE and at what cost of sale (the
+    window is named here too: without roles the headline only asks for them)."""
     if len(econ) == 0:
         return "No deals closed in the window."
+    body = _economics_body(econ)
+    win = econ.attrs.get("window")
+    return f"Over {win}, {body[:1].lower()}{body[1:]}" if win else body
+
+
+def _economics_body(econ: pd.DataFrame) -> str:
     if len(econ) == 1:
         r = econ.iloc[0]
         return (f"All reps together booked {_money(r['bookings'])} at a cost of sale of "
@@ -193,9 +200,12 @@ def reading_what_if(plan: pd.DataFrame) -> str:
             f"{_money(p.loc['total', 'cost_after'])} ({_money(p.loc['total', 'cost_change'])}).")
 
 
-def reading_territory(tc) -> str:
-    """What the re-alignment of the remaining field accounts changes."""
+def reading_territory(tc, plan: pd.DataFrame | None = None) -> str:
+    """What the re-alignment of the remaining field accounts changes; without one, why (the
+    what-if ``plan`` it follows from, when given, has no result: its section says why)."""
     if tc is None:
+        if plan is not None and _missing(plan) and "role" not in _missing(plan):
+            return "The territory change needs the what-if above, which has no result for these data."
         return "The territory change needs the what-if above (reps of both motions)."
     s = tc.summary
     if s["accounts_after"] == 0:
@@ -204,8 +214,9 @@ def reading_territory(tc) -> str:
     return (f"The field keeps {viz.count(s['accounts_after'], 'account')} on "
             f"{viz.count(s['reps_after'], 'rep')} "
             f"(from {int(s['reps_before'])}); {int(s['accounts_reassigned']):,} of them change rep. "
-            f"Largest territory {s['balance_max_over_mean_after']:.2f}× the mean potential (today "
-            f"{s['balance_max_over_mean_before']:.2f}×), travel {s['travel_km_after']:.0f} km "
+            f"Largest territory {s['balance_max_over_mean_after']:.2f}× its target (scaled to the "
+            f"rep's capacity; today {s['balance_max_over_mean_before']:.2f}×), travel "
+            f"{s['travel_km_after']:.0f} km "
             f"per account on average (today {s['travel_km_before']:.0f} km).")
 
 
@@ -283,6 +294,7 @@ def what_if_table(plan: pd.DataFrame):
         names = {c: c.replace("fte_", "FTE ").replace("_", " ").capitalize().replace("Fte", "FTE")
                  for c in p.columns if c.startswith("fte")}
         fmt = {**dict.fromkeys(money_cols, "money"), **fte, "reps_before": "num", "reps_needed": "num"}
+        p = p.assign(motion=p["motion"].map(_motion_cell))
         return viz.table(p.rename(columns=names), {names.get(k, k): v for k, v in fmt.items()})
     return _or_missing(plan, build, said=True)
 
@@ -293,10 +305,12 @@ def territory_table(tc):
     if tc is None or tc.territories.empty:
         return None
     t = tc.territories
-    t = t.assign(rep_name=measures.rep_display_names(t))[
-        ["rep_name", "accounts", "potential", "potential_index", "travel_km"]]
+    t = t.assign(rep_name=measures.rep_display_names(t), _km=t["travel_km"] * t["potential"])[
+        ["rep_name", "accounts", "potential", "potential_index", "travel_km", "_km"]]
+    # travel is each territory's potential-weighted km: the total weighs them again, never sums
     t = viz.with_total(t.sort_values("potential", ascending=False), "rep_name",
-                       sums=("accounts", "potential", "travel_km"))
+                       sums=("accounts", "potential", "_km"),
+                       ratios={"travel_km": ("_km", "potential")}).drop(columns="_km")
     two = (lambda v: "" if pd.isna(v) else f"{v:.2f}")
     return viz.table(t, {"accounts": "num", "potential": "money", "potential_index": two,
                          "travel_km": "num"}, total=True)

@@ -90,7 +90,7 @@ def test_what_if_errors_and_missing(tiny_ds, bare_ds):
     change = strategy.territory_change(tiny_ds, every)      # no field account is left
     assert change.summary["accounts_after"] == 0 and strategy.territory_table(change) is None
     assert strategy.reading_territory(change).endswith("no field territory is left to re-align.")
-    with pytest.raises(ValueError, match="no account has segment 'Galactic'"):
+    with pytest.raises(ValueError, match="'Galactic', a segment no account has"):
         strategy.what_if(tiny_ds, w, segment="Galactic")
     bw = strategy.window(bare_ds, "2026", 1)
     plan = strategy.what_if(bare_ds, bw, segment="SMB")
@@ -120,3 +120,11 @@ def test_auto_segment_is_the_field_segment_of_smallest_median_potential(tiny_ds)
     plain = Dataset.from_frames(**f, as_of="2026-12-31")
     none = strategy.what_if(plain, w, segment="auto")
     assert none.empty and "segment" in none.attrs["missing"]
+
+
+def test_unknown_segment_names_the_parameter_and_lists_the_segments(tiny_ds):
+    w = strategy.window(tiny_ds, "2026", 1)
+    with pytest.raises(ValueError) as err:
+        strategy.what_if(tiny_ds, w, segment="Galactic")
+    assert str(err.value) == ("The parameter what_if_segment is 'Galactic', a segment no "
+                              "account has; the segments are Enterprise, SMB")

@@ -21,7 +21,9 @@ def wilson(k, n, z=1.959963984540054):
 
 
 def test_window_is_the_periods_back_ending_with_period(tiny_ds):
-    w = strategy.window(tiny_ds, "2026-Q3", 4)
+    f = tiny_frames()                  # data that begin before the window (Sep 2025)
+    f["opportunities"].loc[0, "created_date"] = "2025-09-10"
+    w = strategy.window(Dataset.from_frames(**f, as_of="2026-12-31"), "2026-Q3", 4)
     assert (w.start, w.end) == (pd.Timestamp("2025-10-01"), pd.Timestamp("2026-09-30"))
     assert w.label == "2025-Q4 to 2026-Q3"
     assert w.years == pytest.approx(365 / 365.25)
@@ -202,3 +204,25 @@ def test_window_in_progress_is_a_rate_over_the_days_to_date_and_says_so():
     assert e.loc["inside", "bookings_per_fte"] == pytest.approx(400 / (181 / 365.25))
     assert e.attrs["window"] == "2026-Q1 to 30 Jun 2026"
     assert strategy.window(ds, "2026-Q2", 2).label == "2026-Q1 to 2026-Q2"  # over: unchanged
+
+
+def test_window_starts_no_earlier_than_the_month_the_data_begin():
+    """A year report with four periods back ("2023 to 2026") counted every rep's FTE and cost
+    over 2023 although the data began mid-2024: bookings per FTE came out a quarter low."""
+    f = tiny_frames()
+    f["opportunities"]["created_date"] = f["opportunities"]["created_date"].str.replace("2026-01-10", "2025-07-15")
+    ds = Dataset.from_frames(**f, as_of="2026-12-31")
+    w = strategy.window(ds, "2026", 4)
+    # data begin 15 Jul 2025: the window starts on 1 Jul 2025, not on 1 Jan 2023
+    assert (w.start, w.end) == (pd.Timestamp("2025-07-01"), pd.Timestamp("2026-12-31"))
+    assert w.label == "Jul 2025 to 2026"
+    days = (pd.Timestamp("2026-12-31") - pd.Timestamp("2025-07-01")).days + 1     # 549
+    assert w.years == pytest.approx(days / 365.25)
+    e = strategy.economics(ds, w).set_index("motion")
+    # field books O1 1000 + O2 5000 with R1 full time over the 549 days
+    assert e.loc["field", "fte"] == pytest.approx(days / 365.25)
+    assert e.loc["field", "bookings_per_fte"] == pytest.approx(6000 / (days / 365.25))
+    # a window inside the data is unchanged, and one wholly before them is an error
+    assert strategy.window(ds, "2026-Q3", 4).label == "2025-Q4 to 2026-Q3"
+    with pytest.raises(ValueError, match="before the data begin"):
+        strategy.window(ds, "2024", 1)

@@ -121,3 +121,59 @@ def test_segment_sentence_without_a_comparison_says_so():
     assert "SMB: inside (not clear, $536 more per rep-hour)" in text
     assert "Mid-Market: field (the only motion with deals here, no comparison)" in text
     assert "– more" not in text
+
+
+def test_territory_table_total_travel_is_potential_weighted_not_summed():
+    """The totals row added up each territory's average km (8,824 km on the sample page, where
+    the sentence above said 312 km per account)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    t = pd.DataFrame({"rep_id": ["R1", "R2"], "rep_name": ["Ann", "Bo"], "accounts": [3, 1],
+                      "potential": [30.0, 10.0], "potential_index": [1.5, 0.5],
+                      "travel_km": [100.0, 500.0]})
+    data = strategy.territory_table(SimpleNamespace(territories=t)).data
+    total = data.iloc[-1]
+    # (30 × 100 + 10 × 500) / 40 = 200 km, not 600
+    assert total["travel_km"] == 200.0
+    assert total["potential"] == 40.0 and total["accounts"] == 4
+
+
+def test_territory_sentence_measures_against_targets_and_names_a_missing_plan():
+    """It read "Largest territory 1.10× the mean potential" for a rep at 1.10× its own
+    capacity-scaled target (1.17× the mean), and blamed the roles when the what-if only lacked
+    inside accounts in the chosen segment."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    s = pd.Series({"accounts_after": 10, "reps_after": 2, "reps_before": 3,
+                   "accounts_reassigned": 4, "balance_max_over_mean_after": 1.1,
+                   "balance_max_over_mean_before": 3.91, "travel_km_after": 312.0,
+                   "travel_km_before": 157.0})
+    text = strategy.reading_territory(SimpleNamespace(summary=s))
+    assert "Largest territory 1.10× its target (scaled to the rep's capacity; today 3.91×)" in text
+    assert "mean potential" not in text
+    plan = pd.DataFrame()
+    plan.attrs["missing"] = "The what-if needs inside reps already covering some accounts of the group."
+    text = strategy.reading_territory(None, plan)
+    assert "roles" not in text and "what-if above" in text
+    assert strategy.reading_territory(None).startswith("The territory change needs the what-if above")
+
+
+def test_what_if_table_names_motions_as_the_other_tables_do(tiny_ds):
+    w = strategy.window(tiny_ds, "2026", 1)
+    plan = strategy.what_if(tiny_ds, w, strategy.assumptions(), segment="SMB")
+    data = strategy.what_if_table(plan).data
+    assert data["motion"].tolist() == ["Field", "Inside", "Total"]
+
+
+def test_economics_sentence_names_the_window(tiny_ds, bare_ds):
+    """Without roles (the Maven export) the headline only asks for roles, so the page never
+    said which months its economics covered."""
+    w = strategy.window(bare_ds, "2026", 1)
+    text = strategy.reading_economics(strategy.economics(bare_ds, w))
+    assert text.startswith("Over 2026, all reps together booked $6.4k")
+    text = strategy.reading_economics(strategy.economics(tiny_ds, w))
+    assert text.startswith("Over 2026, field reps book the most per FTE")
