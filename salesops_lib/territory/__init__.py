@@ -19,6 +19,7 @@ from .alignment import (
                         alignment_table,
                         at_risk,
                         build_problem,
+                        check_parameters,
                         compare,
                         current_alignment,
                         decision,

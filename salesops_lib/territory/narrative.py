@@ -330,11 +330,15 @@ def decision(before: pd.Series, after: pd.Series, risk: pd.DataFrame | None = No
     if np.isfinite(t0) and np.isfinite(t1) and t0 > 0 and t1 > 2 * t0:
         reasons.append(f"travel rises {t1 / t0:.1f}×")
     da = _f(after, "disruption_accounts", 0)
-    if max_disruption is not None and da > max_disruption + 1e-9:
-        reasons.append(f"{pct(da)} of accounts move, above the {pct(max_disruption)} cap "
+    over = max_disruption is not None and da > max_disruption + 1e-9
+    # a share just over the cap gets the decimals that tell it apart ("20.4%", not "20%")
+    share = next((pct(da, k) for k in (0, 1, 2) if not over or pct(da, k) != pct(max_disruption, k)),
+                 pct(da, 2))
+    if over:
+        reasons.append(f"{share} of accounts move, above the {pct(max_disruption)} cap "
                        "(accounts of departing reps must move)")
     band = f"every territory is within ±{math.ceil(dev * 100 - 1e-9) if dev > 0 else 0}% {_band_words(after)}"
-    moved = (f"{pct(da)} of accounts ({pct(_f(after, 'disruption_potential', 0))} of potential) "
+    moved = (f"{share} of accounts ({pct(_f(after, 'disruption_potential', 0))} of potential) "
              "change owner")
     if reasons:
         return Decision("review", (f"Review before approving: {band} and {moved}, but "

@@ -99,6 +99,59 @@ def place_new_reps(ds, n: int, reps: pd.DataFrame) -> pd.DataFrame:
                                        "home_longitude", "capacity"])
 
 
+def check_parameters(ds, role: str | None = "field", remove_reps=None, locked_accounts=None) -> None:
+    """Check the page's ``role``, ``remove_reps`` and ``locked_accounts`` against the whole
+    data set (before :func:`territory.scope` narrows it), so that a bad value stops the page
+    with one sentence naming the parameter, the value and what is wrong: an id the data lack,
+    a rep or an account outside the role being aligned, a locked account with no owner or
+    whose owner is removed. Data without rep roles put every rep in scope.
+
+    Raises
+    ------
+    ValueError
+        The first bad value, e.g. ``"The parameter remove_reps names I1 (Cy), an inside rep,
+        not a field rep ..."``.
+    """
+    reps, acc = ds.reps, ds.accounts
+    rid = reps["rep_id"].astype(str)
+    roles = (reps["role"].astype("string") if "role" in reps and reps["role"].notna().any()
+             else None)
+    if role and roles is not None and not (roles == role).any():
+        raise ValueError(f"The parameter role is {role!r}, a role no rep has; the roles are "
+                         f"{', '.join(sorted(roles.dropna().unique()))}")
+    name = dict(zip(rid, reps["rep_name"].astype(str)))
+    role_of = dict(zip(rid, roles.fillna("(no role)"))) if roles is not None else {}
+
+    def who(r):
+        return f"{r} ({name.get(r, '')})"
+
+    def outside(r):
+        return bool(role) and roles is not None and role_of.get(r) != role
+
+    drop = parse_ids(remove_reps)
+    for r in drop:
+        if r not in name:
+            raise ValueError(f"The parameter remove_reps names {r}, a rep not in the data")
+        if outside(r):
+            raise ValueError(f"The parameter remove_reps names {who(r)}, an {role_of[r]} rep, not "
+                             f"a {role} rep: this page designs the {role} territories only")
+    owner = dict(zip(acc["account_id"].astype(str), acc["owner_rep_id"].astype("string")))
+    for a in parse_ids(locked_accounts):
+        if a not in owner:
+            raise ValueError(f"The parameter locked_accounts names {a}, an account not in the data")
+        o = owner[a]
+        if pd.isna(o):
+            raise ValueError(f"The parameter locked_accounts names {a}, an account with no owner "
+                             "today, so no rep can keep it: unlock it")
+        if outside(str(o)):
+            raise ValueError(f"The parameter locked_accounts names {a}, owned by {who(str(o))}, an "
+                             f"{role_of.get(str(o))} rep, so not part of the {role} "
+                             "territories: unlock it")
+        if str(o) in drop:
+            raise ValueError(f"The parameter locked_accounts names {a}, owned by {who(str(o))}, whom "
+                             "remove_reps takes away: unlock it or keep the rep")
+
+
 class Plan(NamedTuple):
     """A proposed alignment, the reps it uses (including planned hires) and how it was found
     (the :class:`~salesops_lib.territory.optimize.Solution`: status, gap, bound, ...)."""
@@ -120,7 +173,7 @@ def what_if(ds, add_reps: int = 0, remove_reps=None, **optimize_kwargs) -> Plan:
     drop = parse_ids(remove_reps)
     unknown = sorted(set(drop) - set(base["rep_id"]))
     if unknown:
-        raise ValueError(f"remove_reps names reps that do not exist: {unknown[:5]}")
+        raise ValueError(f"remove_reps names reps that are not among the reps being aligned: {unknown[:5]}")
     reps = base[~base["rep_id"].isin(drop)]
     if int(add_reps) < 0:
         raise ValueError("add_reps must be ≥ 0; use remove_reps to take reps away")

@@ -203,7 +203,8 @@ def build_problem(ds, *, balance_on="potential", tolerance=0.05, max_disruption=
     if locked_ids:
         pos = pd.Index(acc["account_id"].astype(str)).get_indexer(locked_ids)
         if (pos < 0).any():
-            raise ValueError(f"locked accounts not in the data: {[a for a, p in zip(locked_ids, pos) if p < 0][:5]}")
+            raise ValueError(f"locked accounts not among the accounts being aligned: "
+                             f"{[a for a, p in zip(locked_ids, pos) if p < 0][:5]}")
         lo = own_acc[pos]
         if (lo < 0).any():
             bad = [a for a, o in zip(locked_ids, lo) if o < 0][:5]

@@ -233,3 +233,13 @@ def test_proposal_notes_from_a_review():
     assert notes[3].startswith("Travel") and "50%" in notes[4]
     assert rv.decision.verdict in ("approve", "review") and rv.plan.solution.band_met
     assert rv.proposed.summary["max_deviation"] <= 0.2 + 1e-9
+
+
+def test_decision_over_the_cap_never_reads_as_equal_to_it():
+    """With remove_reps the page said "20% of accounts move, above the 20% cap" for 20.4%."""
+    d = T.decision(TODAY, summary(disruption_accounts=0.204), risk([]), 0.05, max_disruption=0.2)
+    assert d.verdict == "review"
+    assert "20.4% of accounts move, above the 20% cap" in d.text
+    assert "and 20.4% of accounts (" in d.text
+    d = T.decision(TODAY, summary(disruption_accounts=0.3), risk([]), 0.05, max_disruption=0.2)
+    assert "30% of accounts move, above the 20% cap" in d.text
