@@ -157,6 +157,18 @@ def check_against_data(typed: dict[str, dict], declared: dict[str, dict], ds,
                 have = "; ".join(f"{t}: {', '.join(map(str, c))}" for t, c in tables.items())
                 raise ParameterError(f"-p by={value}: the data have no {value!r} column to "
                                      f"group by (columns: {have})")
+    for nb, values in typed.items():
+        ter = {k: values[k] for k in ("role", "remove_reps", "locked_accounts") if k in values}
+        if (ter.get("remove_reps") or ter.get("locked_accounts") or "role" in ter) and \
+                not getattr(ds, "is_lazy", False):
+            from ..territory import check_parameters
+
+            given = {k: values.get(k, _default(declared[nb][k])) for k in
+                     ("role", "remove_reps", "locked_accounts") if k in declared[nb]}
+            try:
+                check_parameters(ds, **given)
+            except ValueError as exc:
+                raise ParameterError(f"-p {nb}: {_one_line(exc)}") from None
     for nb, value in _values(typed, "calls"):
         frame = (calls_frames or {}).get(value)
         if frame is None:

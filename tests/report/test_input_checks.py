@@ -161,3 +161,17 @@ def test_a_grouping_the_data_have_and_model_combinations_pass():
     from salesops_lib.report.params import check_choices
 
     check_choices({"forecast": {"model": "ets+theta", "granularity": "week", "by": "x"}})
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("--notebooks", "territory_design", "-p", "remove_reps=R9"),
+     "-p territory_design: The parameter remove_reps names R9, a rep not in the data"),
+    (("--notebooks", "territory_design", "-p", "locked_accounts=A1,A7"),
+     "-p territory_design: The parameter locked_accounts names A7, an account not in the data"),
+    (("--notebooks", "territory_design", "-p", "remove_reps=R1", "-p", "locked_accounts=A1"),
+     "locked_accounts names A1, owned by R1 (Ann), whom remove_reps takes away"),
+])
+def test_territory_ids_are_checked_up_front(refused, args, says):
+    """A rep or account id the territory page cannot use stopped its notebook (exit 1);
+    now the run is refused before any kernel starts."""
+    assert says in refused(*args)
