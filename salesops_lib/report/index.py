@@ -48,7 +48,10 @@ def readable_error(error: str | None, limit: int = ERROR_CHARS) -> str:
         stop = max(cut.rfind(". "), cut.rfind("; "))
         cut = cut[:stop + 1] if stop > limit // 2 else cut[:cut.rfind(" ")].rstrip(",;:-– ") + "…"
         text = cut
-    text = text[0].upper() + text[1:]
+    # a sentence starts with a capital; a name (what_if_segment, r005, -p) keeps its spelling
+    first = text.split(None, 1)[0].rstrip(":,;")
+    if first.isalpha() and first.islower():
+        text = text[0].upper() + text[1:]
     return text if text.endswith((".", "…", "!", "?")) else text + "."
 
 

@@ -72,6 +72,10 @@ def test_readable_error_is_one_sentence_cut_at_a_word():
     assert body in long.lower() and long[long.lower().index(body) + len(body)] in " ,;'"
     assert index.readable_error("KeyError: 'period'\nTraceback ...") == "Period."
     assert index.readable_error(None) == "The report failed without a message."
+    # a name at the start keeps its spelling ("What_if_segment" was written)
+    assert index.readable_error("ValueError: what_if_segment: no such segment") == \
+        "what_if_segment: no such segment."
+    assert index.readable_error("ValueError: r005 is not paid") == "r005 is not paid."
 
 
 def _manifest(tmp_path, notebooks):
