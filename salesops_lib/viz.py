@@ -6,8 +6,7 @@ colours for the same things and the same number formats everywhere.
 * ``money(1_234_567) -> "$1.2M"``, ``pct(0.342) -> "34%"``, ``num(12345) -> "12,345"``
 * ``figure(title, xlabel, ylabel)`` -> a styled matplotlib ``(fig, ax)``
 * ``table(df, formats)`` -> an HTML-escaped pandas Styler for display in a notebook
-* ``kpis([...])`` -> a row of headline numbers ("key numbers first"), marked so the report
-  index can find the first one (:func:`salesops_lib.report.headline.extract`)
+* ``kpis([...])`` -> a row of headline numbers, marked for the index (``headline.extract``)
 * ``legend_below(ax)`` -> a legend under the axes, never on the data
 * ``with_total(df, ...)`` -> a table with a totals row; ``rag(...)`` -> red/amber/green
 
@@ -21,6 +20,7 @@ import functools
 import html
 import logging
 import os
+import textwrap
 import warnings
 from functools import lru_cache
 
@@ -312,11 +312,11 @@ def legend_right(ax, **kwargs):
 
 
 def wrap_label(text, width: int = 14, lines: int = 3) -> str:
-    """``text`` on at most ``lines`` lines of at most ``width`` characters (broken at spaces,
-    or inside a longer word; "…" ends a name cut short)."""
-    import textwrap
-
+    """``text`` on at most ``lines`` lines of ``width`` characters; a name cut short ends in "…",
+    or on one line loses its middle if it ends in "(…)" (what tells same-named reps apart)."""
     out = textwrap.wrap(str(text), width, break_long_words=True, break_on_hyphens=False) or [""]
+    if len(out) > lines == 1 and str(text).endswith(")"):
+        return str(text)[:width // 2 - 1].rstrip() + "…" + str(text)[-(width - width // 2):]
     if len(out) > lines:
         out = out[:lines]
         out[-1] = out[-1][:width - 1].rstrip() + "…"

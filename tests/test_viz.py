@@ -258,3 +258,16 @@ def test_long_names_are_cut_short_in_charts():
     under = viz.wrap_label(long, 14)
     assert under.count("\n") == 2 and under.endswith("…")
     assert viz.wrap_label("Field West", 14) == "Field West"
+
+
+def test_a_name_cut_beside_a_bar_keeps_what_tells_reps_apart():
+    """Two reps named alike with long team names read the same once cut at the end."""
+    east = "Elena Larsen (Field <b>East</b> $100% 🚀)"
+    west = "Elena Larsen (Field <b>West</b> $100% 🎯)"
+    a, b = (viz.wrap_label(t, viz.NAME_WIDTH, 1) for t in (east, west))
+    assert a != b and len(a) == len(b) == viz.NAME_WIDTH
+    assert a.startswith("Elena Larsen (") and a.endswith("$100% 🚀)") and "…" in a
+    assert viz.wrap_label("Elena Larsen (Field West)", viz.NAME_WIDTH, 1) == \
+        "Elena Larsen (Field West)"                                   # short: whole
+    assert viz.wrap_label("A very long rep name without any suffix at all here",
+                          viz.NAME_WIDTH, 1) == "A very long rep name without an…"
