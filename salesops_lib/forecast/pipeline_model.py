@@ -453,5 +453,5 @@ def plot_reliability(table: pd.DataFrame, ax=None, *,
                color=viz.COLORS["primary"], label="deals (size = count)")
     viz.pct_axis(ax, "x")
     viz.pct_axis(ax, "y")
-    ax.legend(loc="upper left", fontsize=8)
+    viz.legend_below(ax, ncols=2)
     return fig

@@ -269,6 +269,9 @@ def test_plots_return_titled_figures(ds):
     rel = P.reliability(pd.DataFrame({"q": [0.2, 0.8], "outcome": [0.0, 1.0]}))
     fig2 = P.plot_reliability(rel)
     assert "%" in fig2.axes[0].get_xlabel()
+    # the legend sits under the plot, off the points (it was inside, at the top left)
+    leg = fig2.axes[0].get_legend()
+    assert leg.get_bbox_to_anchor().transformed(fig2.axes[0].transAxes.inverted()).y0 < 0
     import matplotlib.pyplot as plt
     plt.close("all")
 
