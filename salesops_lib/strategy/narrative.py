@@ -285,6 +285,12 @@ def comparison_table(cmp: pd.DataFrame):
     return _or_missing(cmp, build, said=True)
 
 
+#: Why the what-if's bookings differ from the economics table's on the same page.
+WHAT_IF_CAPTION = ("Per year. Bookings are counted under the motion of each account's owner "
+                   "today (who would cover the accounts that move); the economics table above "
+                   "counts a deal under the rep who worked it, so the two can differ.")
+
+
 def what_if_table(plan: pd.DataFrame):
     """Before, change and after per motion and in total."""
     def build(p):
@@ -295,7 +301,8 @@ def what_if_table(plan: pd.DataFrame):
                  for c in p.columns if c.startswith("fte")}
         fmt = {**dict.fromkeys(money_cols, "money"), **fte, "reps_before": "num", "reps_needed": "num"}
         p = p.assign(motion=p["motion"].map(_motion_cell))
-        return viz.table(p.rename(columns=names), {names.get(k, k): v for k, v in fmt.items()})
+        return viz.table(p.rename(columns=names), {names.get(k, k): v for k, v in fmt.items()},
+                         caption=WHAT_IF_CAPTION)
     return _or_missing(plan, build, said=True)
 
 

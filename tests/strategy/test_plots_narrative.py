@@ -165,8 +165,11 @@ def test_territory_sentence_measures_against_targets_and_names_a_missing_plan():
 def test_what_if_table_names_motions_as_the_other_tables_do(tiny_ds):
     w = strategy.window(tiny_ds, "2026", 1)
     plan = strategy.what_if(tiny_ds, w, strategy.assumptions(), segment="SMB")
-    data = strategy.what_if_table(plan).data
-    assert data["motion"].tolist() == ["Field", "Inside", "Total"]
+    styler = strategy.what_if_table(plan)
+    assert styler.data["motion"].tolist() == ["Field", "Inside", "Total"]
+    # its bookings are by the account owner's motion: the caption says why they differ from
+    # the economics table's (by the rep who worked the deal) on the same page
+    assert "under the motion of each account's owner" in styler.to_html()
 
 
 def test_economics_sentence_names_the_window(tiny_ds, bare_ds):
