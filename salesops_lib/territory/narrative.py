@@ -85,11 +85,23 @@ NO_GEOGRAPHY = ("Maps and travel need account latitude/longitude and rep home ba
                 "this data has none, so the proposal balances territories without a travel term.")
 
 
-def scope_note(ds, role: str | None = None):
-    """One sentence when ``role`` was asked for but the data has no rep roles at all (so
-    :func:`scope` kept every rep); nothing otherwise."""
+def scope_note(ds, role: str | None = None, period=None):
+    """A sentence when ``role`` was asked for but the data has no rep roles at all (so
+    :func:`scope` kept every rep), and one when ``period`` ended before the data's date: the
+    alignment is the accounts' owners on that date (the data keep no history of ownership),
+    only the bookings are the period's. Nothing otherwise."""
+    from ..periods import Period
+
     has = "role" in ds.reps and bool(ds.reps["role"].notna().any())
-    return viz.callout(NO_ROLES) if role and not has else None
+    notes = [NO_ROLES] if role and not has else []
+    if period:
+        P = Period.parse(period, ds.fiscal_start_month)
+        if P.end < pd.Timestamp(ds.as_of).normalize():
+            notes.append(f"The alignment shown is the accounts' owners on "
+                         f"{pd.Timestamp(ds.as_of):%d %b %Y}, the data's date: the data keep no "
+                         f"history of who owned an account, so only the bookings are "
+                         f"{P.label}'s.")
+    return viz.callout(" ".join(notes)) if notes else None
 
 
 def today_cards(review):

@@ -12,6 +12,7 @@ import pytest
 
 from salesops_lib import load_dataset
 from salesops_lib.data import Dataset
+from salesops_lib.periods import period_containing
 from salesops_lib.territory import alignment as T
 from salesops_lib.territory import maps as TM
 from salesops_lib.territory import narrative as N
@@ -117,3 +118,15 @@ def test_maven_export_gets_a_territory_page():
     assert rv.tolerance == pytest.approx(1.42) and f"±{rv.tolerance:.0%}" in rv.decision.text
     assert "Maps and travel need" in text(TM.alignment_maps(ds, rv))
     assert "owner" in text(N.today_cards(rv))
+
+
+def test_a_past_period_says_the_alignment_is_todays():
+    """A closed quarter's page read "as of 30 Sep 2026" over today's account owners."""
+    ds = load_dataset("sample:accounts=300,reps=8,seed=2")
+    as_of = pd.Timestamp(ds.as_of)
+    past = period_containing(as_of).previous().label
+    note = text(N.scope_note(ds, "field", past))
+    assert f"owners on {as_of:%d %b %Y}" in note and f"bookings are {past}" in note
+    assert N.scope_note(ds, "field", period_containing(as_of).label) is None  # period runs
+    both = text(N.scope_note(bare_ds(), "field", "1960-Q1"))
+    assert both.index("The data has no rep roles") < both.index("no history")
