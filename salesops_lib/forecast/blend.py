@@ -199,13 +199,17 @@ def replay_weeks(p: Period) -> tuple[int, ...]:
     return scaled_weeks(p, QUARTER_WEEKS)
 
 
-def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:
+def weights(past: pd.DataFrame, week: int | None = None,
+            near_weeks: float | None = None) -> pd.Series:
     """Blend weight per source, :math:`\\propto 1/\\mathrm{WAPE}^2` on past periods.
 
     With ``week``, only past forecasts made at the nearest week of the period count (the
-    pipeline knows more late in a quarter than early). Equal weights without history, or
-    when the past periods booked nothing (every WAPE undefined: the blend, and the page's
-    headline, read "–" on a small export).
+    pipeline knows more late in a quarter than early); when that week is more than
+    ``near_weeks`` away, no past forecast was made at a comparable point and the weights are
+    equal (a year forecast on 1 January used to take 93% time series from replays of week
+    25, when half the year was booked). Equal weights without history too, or when the past
+    periods booked nothing (every WAPE undefined: the blend, and the page's headline, read
+    "–" on a small export).
     """
     equal = pd.Series({"timeseries": 0.5, "pipeline": 0.5})
     past = past[past["source"].isin(("timeseries", "pipeline"))] if len(past) else past
@@ -214,6 +218,8 @@ def weights(past: pd.DataFrame, week: int | None = None) -> pd.Series:
     rows = past
     if week is not None:
         dist = (past["week"] - week).abs()
+        if near_weeks is not None and dist.min() > near_weeks:
+            return equal
         near = past[dist == dist.min()]
         if near.groupby("source").size().min() >= 2:
             rows = near
@@ -283,7 +289,7 @@ def replay_entries(past: pd.DataFrame, level: float = 80, fiscal_start_month: in
         new = []
         near = 3 * week_scale(Period.parse(q, fiscal_start_month))
         for wk, r in past[past["period"] == q].groupby("week"):
-            wq = weights(before, wk)
+            wq = weights(before, wk, near)
             s = r.set_index("source")
             v = float(sum(wq[k] * s.at[k, "value"] for k in wq.index if k in s.index)
                       / sum(wq[k] for k in wq.index if k in s.index))
@@ -449,7 +455,7 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     pl_lo = max(booked, pl.value - pf * (pl.value - pl.lower))
     pl_hi = pl.value + pf * (pl.upper - pl.value)
     week = int((as_of - p.start).days // 7 + 1)
-    w = weights(past, week)
+    w = weights(past, week, 3 * week_scale(p))
     entries = replay_entries(past, level, ds.fiscal_start_month)
     value = float(w["timeseries"] * ts["value"].iloc[0] + w["pipeline"] * pl.value)
     lo, hi, how = blend_interval(

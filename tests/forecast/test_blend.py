@@ -206,3 +206,16 @@ def test_coverage_error_is_undefined_when_nothing_was_booked():
     c = B.coverage(past).set_index("source")
     assert np.isnan(c.at["pipeline", "wape"]) and np.isnan(c.at["pipeline", "bias"])
     assert c.at["pipeline", "coverage"] == 1.0
+
+
+def test_weights_need_past_forecasts_made_at_a_comparable_point():
+    """A year forecast on 1 January weighted its sources by replays of week 25 (half the year
+    booked), the nearest there were: 1/WAPE² gave the time series 16/17 here. Farther than
+    ``near_weeks`` from every replay, the weights are equal."""
+    past = pd.DataFrame({"source": ["timeseries", "pipeline"] * 2, "week": [25] * 4,
+                         "value": [110.0, 70.0, 95.0, 130.0], "actual": [100.0] * 4})
+    # WAPE: time series 15/200 = 0.075, pipeline 60/200 = 0.30 → 1/w² weights 16/17, 1/17
+    w = B.weights(past, 1)
+    assert w["timeseries"] == pytest.approx(16 / 17)
+    assert B.weights(past, 1, near_weeks=12).to_dict() == {"timeseries": 0.5, "pipeline": 0.5}
+    assert B.weights(past, 20, near_weeks=12)["timeseries"] == pytest.approx(16 / 17)
