@@ -32,7 +32,7 @@ from .narrative import (
     sensitivity_table,
 )
 from .page import SECTIONS, Section, heading, headline, plan_only, sections, shows
-from .pay import PayRun, pay_period, pay_period_note, payouts, plan_periods, run
+from .pay import PayRun, pay_period, pay_period_note, payouts, plan_periods, report_run, run
 from .plan import SAMPLE_PLAN, Plan, PlanError, load_plan
 from .plots import plot_cost, plot_fairness, plot_pay_curve, plot_quota_by_team
 from .quotas import (
@@ -121,6 +121,7 @@ __all__ = [
     "reading_fairness",
     "reading_methods",
     "rep_headline",
+    "report_run",
     "reversals",
     "rollup",
     "run",

@@ -419,4 +419,6 @@ def cost_backtest(ds, plan, period, *, periods_back: int = 6, draws: int = 2000,
         lo, mid, hi = np.percentile(sim.draws["cost"], [tail, 50, 100 - tail])
         rows.append({"period": cur.label, "low": lo, "p50": mid, "high": hi, "actual": actual,
                      "inside": bool(lo <= actual <= hi)})
-    return pd.DataFrame(rows[::-1], columns=["period", "low", "p50", "high", "actual", "inside"])
+    out = pd.DataFrame(rows[::-1], columns=["period", "low", "p50", "high", "actual", "inside"])
+    out.attrs["no_quotas"] = len(ds.quotas) == 0     # nothing to replay, whatever the history
+    return out

@@ -15,6 +15,9 @@ NO_QUOTAS = {
             "from; this data has none.",
     "sensitivity": "The sensitivity of plan cost needs the cost simulation, and so a quotas "
                    "table; this data has none.",
+    "cost_backtest": "Checking the cost band against past periods needs a quotas table "
+                     "(rep_id, period, quota) to read what reps attained then; this data has "
+                     "none.",
     "fairness": "Fairness needs a quotas table (rep_id, period, quota) to measure attainment; "
                 "this data has none.",
 }
@@ -66,8 +69,12 @@ def quota_table(table: pd.DataFrame, by: str = "team"):
     no team to split it by (the reading says so)."""
     if table.empty or table.attrs.get("no_group"):
         return None
-    shown = table.rename(columns={m: _label(m) for m in table.columns if m != by})
-    return viz.table(shown, {c: "money" for c in shown.columns if c != by})
+    methods = [m for m in table.columns if m != by]
+    # the totals row shows every method splits the same company number
+    shown = viz.with_total(table, by, f"All {by}s" if by != "team" else "All teams",
+                           sums=methods)
+    shown = shown.rename(columns={m: _label(m) for m in methods})
+    return viz.table(shown, {c: "money" for c in shown.columns if c != by}, total=True)
 
 
 def reading_methods(table: pd.DataFrame, chosen: str, by: str = "team") -> str:
@@ -117,10 +124,15 @@ def fairness_table(fair: pd.DataFrame):
     """The fairness measures with their intervals (nothing when no rep has a quota)."""
     if fair.attrs.get("reps", 1) == 0:
         return None
+    # shares and attainment read as percentages, as on every other page; correlations,
+    # Gini and skewness are plain numbers
+    as_pct = fair["metric"].str.startswith(("share", "mean attainment", "median attainment",
+                                            "sd of attainment"))
+    cells = {c: [("–" if pd.isna(v) else viz.pct(v) if p else f"{v:.2f}")
+                 for v, p in zip(fair[c], as_pct)] for c in ("value", "low", "high")}
     shown = fair.assign(metric=fair["metric"].str.capitalize(),
-                        reading=fair["reading"].str.capitalize())
-    return viz.table(shown, {"value": lambda v: f"{v:.2f}", "low": lambda v: f"{v:.2f}",
-                             "high": lambda v: f"{v:.2f}"})
+                        reading=fair["reading"].str.capitalize(), **cells)
+    return viz.table(shown)
 
 
 def reading_backtest(bt: pd.DataFrame) -> str:
@@ -189,6 +201,8 @@ def payouts_table(pay: pd.DataFrame, n: int = 10):
 
 def reading_cost_backtest(bt: pd.DataFrame) -> str:
     """How often the simulated 80% band held the actual cost of past periods."""
+    if bt.attrs.get("no_quotas"):
+        return NO_QUOTAS["cost_backtest"]
     if bt.empty:
         return "There is no complete past period to check the cost band against."
     k, n = int(bt["inside"].sum()), len(bt)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..measures import quota_for_period, state_as_of
+from ..measures import quota_for_period, report_date, state_as_of
 from ..periods import Period, period_containing
 from . import credit as _credit
 from .engine import evaluate
@@ -106,8 +106,13 @@ def plan_periods(plan: Plan, period, fiscal_start_month: int = 1) -> list[Period
     return out
 
 
-def run(ds, plan, period, splits: pd.DataFrame | None = None) -> PayRun:
+def run(ds, plan, period, splits: pd.DataFrame | None = None, *, as_of=None) -> PayRun:
     """Apply ``plan`` to every period from its start to ``period``.
+
+    ``as_of`` (optional): pay only what was known by the end of that day. A period is read
+    as it stood at ``min(its end, as_of)`` (deals won by then, reversals by then), so a
+    report on October pays the quarter to 31 Oct, not with November's deals in it
+    (:func:`report_run`). Default: each period at its end.
 
     Parameters
     ----------
@@ -119,6 +124,8 @@ def run(ds, plan, period, splits: pd.DataFrame | None = None) -> PayRun:
     splits : DataFrame, optional
         Credit splits and overlays: ``opportunity_id``, ``rep_id``, ``share``, ``role``
         (:mod:`credit`).
+    as_of : date, optional
+        The last day known (see above).
 
     Returns
     -------
@@ -132,14 +139,16 @@ def run(ds, plan, period, splits: pd.DataFrame | None = None) -> PayRun:
     balance = pd.Series(dtype=float)
     for i, P in enumerate(periods):
         version, label = plan.version_for(P.start, P.end)
-        credits = _credit.credited(ds, P, splits, state=state_as_of(ds, P.end))
+        known = P.end if as_of is None else min(P.end, pd.Timestamp(as_of).normalize())
+        credits = _credit.credited(ds, P, splits, state=state_as_of(ds, known))
         targets = quota_for_period(ds, P)
         summary, ln = evaluate(credits, targets, version, roles=roles)
         lines.append((ln, {"period": P.label, "source_period": P.label, "plan_version": label}))
         adj = pd.DataFrame({"rep_id": summary["rep_id"], "clawback": 0.0, "delta": 0.0})
         adj = adj.set_index("rep_id")
         for j in range(i):
-            a, ln_adj = _adjustments(ds, plan, periods[j], periods[i - 1].end, P, paid[j], roles)
+            a, ln_adj = _adjustments(ds, plan, periods[j], periods[i - 1].end, P, paid[j], roles,
+                                     until=known)
             adj = adj.add(a, fill_value=0.0)
             if ln_adj is not None:
                 lines.append(ln_adj.assign(period=P.label))
@@ -161,6 +170,15 @@ def run(ds, plan, period, splits: pd.DataFrame | None = None) -> PayRun:
     pay = history[history["period"] == target].drop(columns="period").reset_index(drop=True)
     roster = ds.reps.reindex(columns=["rep_id", "rep_name", "team"])
     return PayRun(pay, history, all_lines, plan, periods[-1], tuple(periods), roster)
+
+
+def report_run(ds, plan, period, splits: pd.DataFrame | None = None) -> PayRun:
+    """The pay run a report on ``period`` shows: the plan period :func:`pay_period` holding
+    it, paid from what was known on the report's date
+    (:func:`salesops_lib.measures.report_date` of ``period``), so a monthly page never
+    counts deals won after the month it reports on."""
+    return run(ds, plan, pay_period(ds, plan, period), splits,
+               as_of=report_date(ds, Period.parse(period, ds.fiscal_start_month)))
 
 
 def payouts(ds, plan, period, splits: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -210,12 +228,14 @@ def _const(n: int, value: str) -> pd.Categorical:
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
-def _adjustments(ds, plan, Pj, prev_known, Q, paid_j, roles):
-    """Clawback and delta lines reaching period ``Q`` for the earlier period ``Pj``."""
+def _adjustments(ds, plan, Pj, prev_known, Q, paid_j, roles, until=None):
+    """Clawback and delta lines reaching period ``Q`` for the earlier period ``Pj``, from
+    what was known by ``until`` (default: ``Q``'s end)."""
     credits, targets = paid_j
+    until = Q.end if until is None else until
     v_prev, l_prev = plan.version_for(Pj.start, prev_known)
-    v_now, l_now = plan.version_for(Pj.start, Q.end)
-    rev_all = _credit.reversals(ds, credits, Pj.end, Q.end)
+    v_now, l_now = plan.version_for(Pj.start, until)
+    rev_all = _credit.reversals(ds, credits, Pj.end, until)
     days = v_prev.clawback_days
     if days is None:
         rev_all = rev_all.iloc[0:0]

@@ -229,8 +229,11 @@ def bottom_up(ds, period, *, ramp: pd.DataFrame | None = None, ramp_months: int 
     """What each rep can be expected to sell in ``period``: capacity from productivity.
 
     ``capacity_r = productivity_role × months/C × ramp(tenure) × employed share × capacity ×
-    (1 − attrition × months/12 / 2)``, where ``productivity_role`` is the median trailing-12-month
-    bookings of ramped reps (tenure ≥ ``steady_after`` months) in the role, ``C`` the months
+    (1 − attrition × months/12 / 2)``, where ``productivity_role`` is the mean trailing-12-month
+    bookings of ramped reps (tenure ≥ ``steady_after`` months) in the role (the mean, not the
+    median: capacities are summed into what the team can sell, and bookings per rep are
+    skewed, so N × median understated it: on the sample $5.3M for a 2026-Q3 in which the
+    same reps sold $6.9M), ``C`` the months
     of those 12 the data cover (:func:`trailing_months`; 12 unless the export begins later),
     ``ramp(t)`` the
     ramp factor at the rep's tenure in months at mid-period (from ``ramp`` — ``tenure_month``,
@@ -254,8 +257,8 @@ def bottom_up(ds, period, *, ramp: pd.DataFrame | None = None, ramp_months: int 
     ten_known = ((known - hire).dt.days / 30.4375).fillna(10 * 12)
     role = reps["role"].astype(str) if "role" in reps else pd.Series("all", index=emp.index)
     ramped = ten_known >= steady_after + 12
-    base = t12[ramped].groupby(role[ramped]).median()
-    prod = role.map(base).fillna(t12[ramped].median() if ramped.any() else t12.median())
+    base = t12[ramped].groupby(role[ramped]).mean()
+    prod = role.map(base).fillna(t12[ramped].mean() if ramped.any() else t12.mean())
     if ramp is not None and len(ramp):
         r = ramp.sort_values("tenure_month")
         curve = np.minimum(np.maximum.accumulate(r["value"].fillna(0).to_numpy(float)), 1.0)

@@ -231,3 +231,23 @@ def test_a_report_period_of_another_kind_pays_the_plan_period_holding_it(golden_
     pd.testing.assert_frame_equal(
         comp.payouts(golden_ds, plan, comp.pay_period(golden_ds, plan, "2026-02")),
         comp.payouts(golden_ds, plan, "2026-Q1"))
+
+
+def test_a_monthly_report_pays_the_quarter_only_to_the_months_end(golden_ds):
+    """The 2026-10 page (as of 31 Oct) showed 2026-Q4's payouts with deals won up to the
+    data's as-of date in November, while its note said the quarter was paid to 31 Oct. The
+    report's run reads the quarter as it stood on the report date: on the February page,
+    R4's deal closed on 1 March is not credited yet; everything else is as for the quarter."""
+    plan = base_plan()
+    run = comp.report_run(golden_ds, plan, "2026-02")
+    assert run.period.label == "2026-Q1"
+    p = run.payouts.set_index("rep_id")
+    assert p.loc["R4", "credited"] == pytest.approx(0.0)            # closed 1 Mar: not yet
+    assert p.loc["R3", "credited"] == pytest.approx(120000.0)       # 10 Jan + 1 Feb
+    assert p.loc["R2", "commission"] == pytest.approx(5000.0)       # 100% of the quarter's quota
+    # a page on the whole quarter (or a date after it) pays it as before
+    pd.testing.assert_frame_equal(comp.report_run(golden_ds, plan, "2026-Q1").payouts,
+                                  comp.payouts(golden_ds, plan, "2026-Q1"))
+    assert comp.run(golden_ds, plan, "2026-Q1", as_of="2026-01-31").payouts.set_index(
+        "rep_id")["credited"].to_dict() == pytest.approx(
+        {"R1": 50000.0, "R2": 0.0, "R3": 70000.0, "R4": 0.0})

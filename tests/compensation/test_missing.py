@@ -77,6 +77,10 @@ def test_plan_cost_needs_quotas(maven):
     cards = comp.key_numbers(comp.proposed_quotas(maven, PERIOD), comp.bottom_up(maven, PERIOD),
                              None, sim)
     assert cards[-1] == ("Plan cost", "–", "needs a quotas table")
+    # the band's backtest said "no complete past period" on an export with five past
+    # quarters: what it lacks is quotas
+    bt = comp.cost_backtest(maven, "", PERIOD)
+    assert comp.reading_cost_backtest(bt) == comp.NO_QUOTAS["cost_backtest"]
 
 
 def test_fairness_needs_quotas(maven):

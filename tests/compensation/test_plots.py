@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -80,3 +81,21 @@ def test_key_numbers_and_tables(small):
     assert "simulated outcomes for 10 reps" in comp.reading_cost(sim)
     assert isinstance(comp.fairness_table(comp.fairness(ds, "2025-Q3")).to_html(), str)
     assert isinstance(pd.DataFrame(cards), pd.DataFrame)
+
+
+def test_quota_table_totals_every_method_and_fairness_reads_in_percent():
+    t = pd.DataFrame({"team": ["East", "West"], "even": [600.0, 400.0],
+                      "blend": [700.0, 300.0]})
+    shown = comp.quota_table(t).data
+    assert shown.iloc[-1]["team"] == "All teams"
+    assert shown.iloc[-1][["Even", "Blend"]].tolist() == [1000.0, 1000.0]
+    fair = pd.DataFrame({"metric": ["attainment vs tenure", "gini of attainment",
+                                    "share within ±20% of quota", "median attainment"],
+                         "value": [0.25, 0.5, 0.04, 0.31], "low": [-0.1, np.nan, np.nan, 0.02],
+                         "high": [0.5, np.nan, np.nan, 0.67], "reading": ["", "", "", ""]})
+    fair.attrs["reps"] = 10
+    cells = comp.fairness_table(fair).data.set_index("metric")
+    assert cells.loc["Attainment vs tenure", ["value", "low"]].tolist() == ["0.25", "-0.10"]
+    assert cells.loc["Gini of attainment", ["value", "low"]].tolist() == ["0.50", "–"]
+    assert cells.loc["Share within ±20% of quota", "value"] == "4%"
+    assert cells.loc["Median attainment", ["value", "low", "high"]].tolist() == ["31%", "2%", "67%"]

@@ -126,6 +126,20 @@ def test_bottom_up_capacity_with_ramp_and_attrition():
     assert bu2.loc["R4", "ramp"] == pytest.approx(0.6)     # 1.46 months: 0.6 held, not 0.51
 
 
+def test_bottom_up_capacity_adds_up_to_what_ramped_reps_sell():
+    # three ramped field reps sold 900, 300 and 0 over the trailing year (D0 shows the data
+    # reach back): the team's capacity for a quarter is (900 + 300 + 0) / 4 = 300, i.e. each
+    # rep at the role's mean 400 a year, not at the median 300 (3 x 75 = 225 < what they sold)
+    deals = [("D0", "R1", 50, "2024-11-01", "lost"),
+             ("D1", "R1", 900, "2025-07-01"), ("D2", "R2", 300, "2025-08-01")]
+    reps = [("R1", "E", "field", "2020-01-01"), ("R2", "E", "field", "2020-01-01"),
+            ("R3", "E", "field", "2020-01-01")]
+    ds = make_ds(deals, [("R1", "2026-Q1", 1)], reps=reps)
+    bu = comp.bottom_up(ds, "2026-Q1", attrition=0.0).set_index("rep_id")
+    assert bu["productivity"].to_numpy() == pytest.approx([400.0] * 3)
+    assert bu["capacity"].sum() == pytest.approx(300.0)
+
+
 def test_hold_and_override_keep_the_total():
     q = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "period": "2026-Q1",
                       "quota": [400.0, 400.0, 200.0]})
