@@ -482,6 +482,11 @@ def team_reading(teams: pd.DataFrame, elapsed: float = 1.0) -> str:
                 f"for quota. {best['team']} leads at {viz.pct(best['attainment'])} of quota; "
                 f"{worst['team']} trails at {viz.pct(worst['attainment'])}.")
     at = int((t["attainment"] >= 1).sum())
+    gap = worst["quota"] - worst["bookings"]
+    if gap <= 0:         # every team at quota: the lowest is not short of anything
+        return (f"{at} of {len(t)} teams reached quota. {best['team']} leads at "
+                f"{viz.pct(best['attainment'])}; {worst['team']} is lowest at "
+                f"{viz.pct(worst['attainment'])}, {viz.money(-gap)} above its quota.")
     return (f"{at} of {len(t)} teams reached quota. {best['team']} leads at "
             f"{viz.pct(best['attainment'])}; {worst['team']} trails at {viz.pct(worst['attainment'])}"
-            f" ({viz.money(worst['quota'] - worst['bookings'])} short).")
+            f" ({viz.money(gap)} short).")

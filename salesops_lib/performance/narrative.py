@@ -131,8 +131,17 @@ def reading_leaderboard(lb: pd.DataFrame) -> str:
             + f"; {_are(int(v.get(INLINE, 0)))} within chance of their peers"
             + (f" and {few} closed too few deals to judge" if few else "")
             + f". Flags keep the false-discovery rate at {viz.pct(fdr)} (Benjamini–Hochberg), "
-            "so chance alone rarely flags anyone; bookings and attainment are shown beside "
-            "the verdict, which judges win rate only.")
+            + _chance(fdr) + "; bookings and attainment are shown beside the verdict, which "
+            "judges win rate only.")
+
+
+def _chance(fdr: float) -> str:
+    """What the false-discovery rate means for a reader: at 10% or less chance rarely flags
+    anyone; above it, the share of flags that may be chance is said as it is (at 50%, "so
+    up to half of the flags may be chance alone", never "rarely")."""
+    if fdr <= 0.10:
+        return "so chance alone rarely flags anyone"
+    return f"so on average up to {viz.pct(fdr)} of the flags may be chance alone"
 
 
 def reading_attainment(roll: pd.DataFrame) -> str:

@@ -100,7 +100,8 @@ def win_rate_verdicts(won, deals, peer=None, min_deals: int = 10, fdr: float = F
         padj[tested] = adj
         alpha = max(int(reject.sum()), 1) * fdr / int(tested.sum())
     flagged = padj <= fdr
-    verdict = np.select([n < min_deals, flagged & (k / np.where(n > 0, n, 1) > p0),
+    # a rep with no closed deal is never "in line", even at min_deals=0: nothing was judged
+    verdict = np.select([(n < min_deals) | (n == 0), flagged & (k / np.where(n > 0, n, 1) > p0),
                          flagged & (k / np.where(n > 0, n, 1) < p0)],
                         [FEW, ABOVE, BELOW], INLINE)
     return {"verdict": verdict, "peer_win_rate": p0, "p_value": pval, "p_adjusted": padj,

@@ -259,3 +259,13 @@ def test_team_reading_mid_period_speaks_of_pace():
         "quota; B trails at 20%.")
     both = t.assign(attainment=[0.6, 0.5])
     assert "2 of 2 teams are on pace" in ex.team_reading(both, elapsed=0.5)
+
+
+def test_team_reading_when_every_team_reached_quota():
+    # closed period, both teams above quota: the lowest is $10 above its quota, not "-$10 short"
+    t = pd.DataFrame({"team": ["A", "B"], "bookings": [150.0, 110.0], "quota": [100.0, 100.0],
+                      "attainment": [1.5, 1.1]})
+    assert ex.team_reading(t) == ("2 of 2 teams reached quota. A leads at 150%; B is lowest at "
+                                  "110%, $10 above its quota.")
+    short = t.assign(bookings=[150.0, 80.0], attainment=[1.5, 0.8])
+    assert ex.team_reading(short).endswith("B trails at 80% ($20 short).")

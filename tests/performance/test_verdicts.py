@@ -250,3 +250,20 @@ def test_rep_counts_agree_with_their_verb():
     assert [_reps(n, "win") for n in (0, 1, 3)] == ["no rep wins", "1 rep wins", "3 reps win"]
     assert _reps(2, "booked") == "2 reps booked" and _reps(1, "booked") == "1 rep booked"
     assert _reps(5) == "5 reps"
+
+
+def test_sentence_leaderboard_at_a_loose_false_discovery_rate():
+    # -p fdr=0.5: the sentence said "so chance alone rarely flags anyone" at 50%
+    text = perf.reading_leaderboard(perf.leaderboard(_role_org(), "2026-Q3", fdr=0.5))
+    assert "false-discovery rate at 50% (Benjamini–Hochberg), so on average up to 50% of the " \
+           "flags may be chance alone;" in text
+    assert "rarely" not in text
+    strict = perf.reading_leaderboard(perf.leaderboard(_role_org(), "2026-Q3", fdr=0.05))
+    assert "at 5% (Benjamini–Hochberg), so chance alone rarely flags anyone;" in strict
+
+
+def test_a_rep_without_closed_deals_is_not_judged_even_at_min_deals_zero():
+    # -p rep_performance.min_deals=0 counted a rep with no closed deal "within chance"
+    v = perf.win_rate_verdicts(np.array([0, 5, 5]), np.array([0, 10, 10]), min_deals=0)
+    assert v["verdict"][0] == "too few deals"
+    assert list(v["verdict"][1:]) == [perf.verdicts.INLINE] * 2
