@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import viz
 from ..periods import Period
-from .cost import simulate
+from .cost import planning_date, simulate
 from .narrative import _label
 from .pay import pay_period
 from .quotas import allocate, company_basis, known_before, trailing_months
@@ -66,14 +66,25 @@ def reading_basis(ds, period, method: str = "blend"):
                        f"number of {viz.money(total)} ({what}).")
 
 
-def plan_cost(ds, plan, period, *, seed: int = 0, forecast=None, quotas=None):
+def plan_cost(ds, plan, period, *, seed: int = 0, forecast=None, quotas=None,
+              quota_method: str | None = None):
     """:func:`cost.simulate` for the period the plan pays (:func:`pay.pay_period`), or ``None``
-    when the data has no quotas (nothing to read past attainment from). When ``period`` is
-    not of the plan's kind (a month on a quarterly plan), ``forecast`` and ``quotas`` are of
-    ``period`` and do not apply: the pay period's own quotas are costed, without a forecast."""
+    when the data has no quotas (nothing to read past attainment from).
+
+    When ``period`` is not of the plan's kind (a month on a quarterly plan), ``forecast`` and
+    ``quotas`` are of ``period`` and do not apply: the pay period is costed as its own page
+    costs it, with its proposed quotas under ``quota_method`` (``None``: the quotas in the
+    data) and, when a ``forecast`` was given, the pipeline forecast of the pay period made on
+    its planning date (:func:`cost.planning_date`). So the month, quarter and year pages show
+    one plan cost for one quarter (2026-Q4's P50 read $636.6k on its page, $707.0k on the
+    2026-10 and 2026 pages)."""
     if not has_quotas(ds):
         return None
     pay = pay_period(ds, plan, period)
     if pay.label != Period.parse(period, ds.fiscal_start_month).label:
-        forecast = quotas = None
+        quotas = proposed_quotas(ds, pay, quota_method) if quota_method else None
+        if forecast is not None:
+            from ..forecast.pipeline_model import pipeline_forecast
+
+            forecast = pipeline_forecast(ds, pay, as_of=planning_date(ds, pay))
     return simulate(ds, plan, pay, seed=seed, forecast=forecast, quotas=quotas)

@@ -141,7 +141,19 @@ def test_plan_cost_of_a_month_is_the_quarter_the_plan_pays(small_ds):
     assert month.summary == quarter.summary
     # the report's own forecast and quotas are of the month: not applied to the quarter
     fc = SimpleNamespace(value=1.0, lower=0.5, upper=2.0, period="2025-08")
-    assert comp.plan_cost(small_ds, "", "2025-08", seed=3, forecast=fc).summary == month.summary
+    assert comp.plan_cost(small_ds, "", "2025-08", seed=3, quotas=pd.DataFrame(
+        {"rep_id": ["x"], "period": ["2025-08"], "quota": [1.0]})).summary == month.summary
+    # with a forecast and a quota method, the quarter is costed as its own page costs it:
+    # its proposed quotas and its pipeline forecast on its planning date (the 2026-10 and
+    # 2026 pages read a P50 $70k above the 2026-Q4 page's for the same quarter)
+    from salesops_lib.forecast import pipeline_forecast
+    q_fc = pipeline_forecast(small_ds, "2025-Q3", as_of=comp.planning_date(small_ds, "2025-Q3"))
+    q_page = comp.plan_cost(small_ds, "", "2025-Q3", seed=3, forecast=q_fc,
+                            quotas=comp.proposed_quotas(small_ds, "2025-Q3", "even"))
+    m_page = comp.plan_cost(small_ds, "", "2025-08", seed=3, forecast=fc,
+                            quotas=comp.proposed_quotas(small_ds, "2025-08", "even"),
+                            quota_method="even")
+    assert m_page.summary == q_page.summary != month.summary
     cards = comp.key_numbers(comp.proposed_quotas(small_ds, "2025-08", "even"),
                              pd.DataFrame({"capacity": [1.0]}), fc, month)
     assert [c[0] for c in cards][2:] == ["Reps expected at quota · 2025-Q3",
