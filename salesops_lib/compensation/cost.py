@@ -261,6 +261,9 @@ def simulate(ds, plan, period, *, draws: int = 10_000, seed: int = 0, forecast=N
     ----------
     forecast : object with ``value``, ``lower``, ``upper``, optional
         E.g. ``forecast.pipeline_forecast(ds, period, as_of=known_before(ds, period))``.
+        The simulation is made on what was known before ``period``; once the period is over,
+        ``summary`` also holds ``actual_cost`` and ``actual_share_at_quota`` (the same pay
+        function on what reps attained against the quotas they had).
     quotas : DataFrame, optional
         ``rep_id``, ``quota`` to cost (default :func:`measures.quota_for_period`), e.g. the
         quotas a method proposes; reps' expected bookings stay those their history shows
@@ -274,6 +277,14 @@ def simulate(ds, plan, period, *, draws: int = 10_000, seed: int = 0, forecast=N
     model = attainment_model(hist, q, forecast, basis=current)
     sim = _run(model, plan, draws, seed)
     sim.summary["period"] = P.label
+    if P.end <= pd.Timestamp(ds.as_of).normalize() and len(current):
+        # the period is over: what the plan cost on what reps attained against the quotas
+        # they had, the same pay function as the draws (SPIFs left out; as cost_backtest)
+        booked = won_bookings(ds, P.start, P.end, P.end)
+        att = (current["rep_id"].astype(str).map(booked).fillna(0.0).to_numpy()
+               / current["quota"].to_numpy(float))
+        sim.summary.update(actual_cost=float(period_pay(att, plan).sum()),
+                           actual_share_at_quota=float((att >= 1.0).mean()))
     return sim
 
 

@@ -56,9 +56,11 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
         ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
          if cap > 0 else "no productivity history"),
         ("Reps expected at quota" + pays, viz.pct(s["share_at_quota"]),
-         f"mean share over {s['draws']:,} simulated outcomes"),
+         f"mean share over {s['draws']:,} simulated outcomes"
+         + (f"; actual {viz.pct(s['actual_share_at_quota'])}" if "actual_cost" in s else "")),
         ("Plan cost P50" + pays, viz.money(s["cost_p50"]),
-         f"P10–P90 {viz.money(s['cost_p10'])}–{viz.money(s['cost_p90'])}"),
+         f"P10–P90 {viz.money(s['cost_p10'])}–{viz.money(s['cost_p90'])}"
+         + (f"; actual {viz.money(s['actual_cost'])}" if "actual_cost" in s else "")),
         ("Cost of sales P50" + pays, viz.pct(s["cos_p50"], 1),
          f"P10–P90 {viz.pct(s['cos_p10'], 1)}–{viz.pct(s['cos_p90'], 1)}"),
     ]

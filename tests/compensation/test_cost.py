@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from salesops_lib import compensation as comp
+from salesops_lib import viz
 
 from .conftest import base_plan
 
@@ -158,3 +159,26 @@ def test_plan_cost_of_a_month_is_the_quarter_the_plan_pays(small_ds):
                              pd.DataFrame({"capacity": [1.0]}), fc, month)
     assert [c[0] for c in cards][2:] == ["Reps expected at quota · 2025-Q3",
                                          "Plan cost P50 · 2025-Q3", "Cost of sales P50 · 2025-Q3"]
+
+
+def test_a_period_that_is_over_shows_what_the_plan_actually_cost(small_ds):
+    """A closed quarter's cards showed only the simulation made before it ("Reps expected at
+    quota 25%", a P50) though its payouts were known: the actual sits beside them now."""
+    from salesops_lib.compensation.quotas import won_bookings
+    from salesops_lib.measures import quota_for_period
+
+    sim = comp.plan_cost(small_ds, "", "2025-Q3", seed=3)
+    q = quota_for_period(small_ds, "2025-Q3")
+    P = comp.pay_period(small_ds, "", "2025-Q3")
+    att = (q["rep_id"].astype(str).map(won_bookings(small_ds, P.start, P.end, P.end)).fillna(0.0)
+           / q["quota"]).to_numpy()
+    plan = comp.load_plan("")
+    assert sim.summary["actual_cost"] == pytest.approx(float(comp.period_pay(att, plan).sum()))
+    assert sim.summary["actual_share_at_quota"] == pytest.approx(float((att >= 1).mean()))
+    cards = {c[0]: c[2] for c in comp.key_numbers(
+        comp.proposed_quotas(small_ds, "2025-Q3", "even"), pd.DataFrame({"capacity": [1.0]}),
+        None, sim)}
+    assert cards["Plan cost P50"].endswith(f"; actual {viz.money(sim.summary['actual_cost'])}")
+    # a period still running has no actual
+    open_q = comp.pay_period(small_ds, "", small_ds.as_of.strftime("%Y-%m"))
+    assert "actual_cost" not in comp.plan_cost(small_ds, "", open_q.label, seed=3).summary
