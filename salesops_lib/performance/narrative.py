@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import viz
 from ..data import Dataset
-from ..measures import median_cycle_days, report_date
+from ..measures import comparable_window, median_cycle_days, report_date
 from ..periods import Period
 from .cycle import cycle_km
 from .drivers import REFERENCE_LABEL
@@ -15,11 +15,13 @@ from .scorecard import attainment_rollup, rep_labels, scorecard
 from .verdicts import ABOVE, BELOW, FEW, INLINE
 
 
-def rep_headline(ds: Dataset, period) -> dict:
+def rep_headline(ds: Dataset, period, channel: str = "") -> dict:
     """Key numbers of a period for the top of a report.
 
     Returns a dict: ``bookings``, ``quota``, ``attainment`` (org Σ bookings / Σ quota, reps
-    with a quota), ``bookings_all`` (every rep's bookings),
+    with a quota), ``elapsed`` (share of the period gone by the report date, 1 once it is
+    over), ``channel`` (as given: the channel ``ds`` was narrowed to), ``bookings_all`` (every
+    rep's bookings),
     ``reps``, ``share_at_100``, ``share_at_80``, ``gini``, ``win_rate`` (pooled won / closed),
     ``cycle_days_median`` (the one cycle definition of every page,
     :func:`salesops_lib.measures.median_cycle_days`: median days from creation to close of
@@ -31,8 +33,11 @@ def rep_headline(ds: Dataset, period) -> dict:
     P = Period.parse(period, ds.fiscal_start_month)
     km = cycle_km(ds, period=P, by=None).iloc[0]
     won, deals = sc["won"].sum(), sc["deals"].sum()
+    cw = comparable_window(ds, P)
     return {
         "period": P.label, "bookings": float(roll["bookings"]), "quota": float(roll["quota"]),
+        "elapsed": 1.0 if cw["complete"] else min(cw["days"] / P.days, 1.0),
+        "channel": channel or "",
         "bookings_all": float(sc["bookings"].sum()),
         "attainment": float(roll["attainment"]), "reps": int(roll["reps"]),
         "share_at_100": float(roll["share_at_100"]), "share_at_80": float(roll["share_at_80"]),
@@ -47,8 +52,13 @@ def rep_kpi_cards(h: dict) -> list[tuple[str, str, str]]:
     """Headline cards for :func:`salesops_lib.viz.kpis` from :func:`rep_headline`'s dict.
     Without quotas the first card is the bookings and the second says what it needs."""
     if pd.notna(h["quota"]):
+        # a period still running, or one channel's deals against the whole quota, says so
+        gone = h.get("elapsed", 1.0)
         first = ("Team attainment", viz.pct(h["attainment"]),
-                 f"{viz.money(h['bookings'])} booked of {viz.money(h['quota'])} quota")
+                 f"{viz.money(h['bookings'])} booked of {viz.money(h['quota'])} quota"
+                 + (f", {viz.pct(gone)} of the period gone" if gone < 1 else "")
+                 + (f"; {h['channel']} deals only, against the whole quota"
+                    if h.get("channel") else ""))
         second = ("Reps at quota", viz.pct(h["share_at_100"]),
                   f"{viz.pct(h['share_at_80'])} at 80% or more, of {h['reps']} reps")
     else:

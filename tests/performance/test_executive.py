@@ -269,3 +269,15 @@ def test_team_reading_when_every_team_reached_quota():
                                   "110%, $10 above its quota.")
     short = t.assign(bookings=[150.0, 80.0], attainment=[1.5, 0.8])
     assert ex.team_reading(short).endswith("B trails at 80% ($20 short).")
+
+
+def test_executive_and_rep_pages_share_the_period_gone(sample_ds):
+    """The rep page's "Team attainment 35%" on the open quarter gave no share of the period
+    gone, which the executive summary states (46 of 92 days)."""
+    from salesops_lib import performance as perf
+
+    h = ex.org_headline(sample_ds, "2026-Q4")
+    r = perf.rep_headline(sample_ds, "2026-Q4")
+    assert r["elapsed"] == h["elapsed"] == pytest.approx(46 / 92)
+    assert "50% of the period gone" in perf.rep_kpi_cards(r)[0][2]
+    assert perf.rep_headline(sample_ds, "2026-Q3")["elapsed"] == 1.0

@@ -678,6 +678,12 @@ def test_kpi_cards_and_readings(ds):
     cards = perf.rep_kpi_cards(perf.rep_headline(ds, "2026-Q3"))
     assert cards[0][0] == "Team attainment" and cards[0][1] == "47%"       # 900 / 1900
     assert cards[1][1] == "0%" and "33% at 80%" in cards[1][2]
+    assert "period gone" not in cards[0][2] and "deals only" not in cards[0][2]
+    # a period still running says how much of it has gone (as the executive summary does),
+    # and one channel's deals set against the whole quota say so
+    h = {**perf.rep_headline(ds, "2026-Q3"), "elapsed": 0.5, "channel": "partner"}
+    assert perf.rep_kpi_cards(h)[0][2].endswith(
+        "quota, 50% of the period gone; partner deals only, against the whole quota")
     lb = perf.leaderboard(_org([(70, 30), (30, 70), (55, 45), (9, 1)]), "2026-Q3", min_deals=20)
     text = perf.reading_leaderboard(lb)
     assert "1 rep wins clearly more often (Rep 0)" in text and "1 closed too few" in text
