@@ -290,6 +290,10 @@ def plot_accuracy(table: pd.DataFrame, ax=None, *, title: str | None = None):
                 color=colors.get(src), label=SOURCE_NAMES.get(src, src))
     viz.pct_axis(ax)
     ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))    # weeks are whole numbers
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    weeks = sorted(table["week"].dropna().astype(int).unique())
+    if 0 < len(weeks) <= 13:        # the weeks measured (1, 4, 7, 10, 13 of a quarter)
+        ax.set_xticks(weeks)
+    else:                           # whole weeks, never a week 0 or 2.5
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+    viz.legend_below(ax, ncols=3)        # under the plot, off the data (page checklist)
     return fig

@@ -58,12 +58,15 @@ def plot_period_by_group(frame: pd.DataFrame, ax=None, *, title: str = "Forecast
     ax.errorbar(x, f["value"], yerr=[f["value"] - f["lower"], f["upper"] - f["value"]],
                 fmt="none", ecolor="#333333", capsize=4, lw=1.2, label="80% interval")
     if "quota" in f and f["quota"].notna().any():
-        ax.scatter(x, f["quota"], marker="_", s=900, color=viz.COLORS["target"], lw=3,
-                   label="quota", zorder=3)
+        # a tick across each bar (a line in the legend too: the scatter's 900-point marker
+        # ran through its own legend label)
+        q = f["quota"].notna().to_numpy()
+        ax.hlines(f.loc[q, "quota"], x[q] - 0.3, x[q] + 0.3, color=viz.COLORS["target"], lw=3,
+                  label="quota", zorder=3)
     if len(f) > 8:      # many groups (reps): slanted names, each under its own bar
         ax.set_xticks(x, f["unique_id"].astype(str), rotation=30, ha="right")
     else:               # a few: long names (teams) wrap onto lines under their bar
         viz.category_ticks(ax, x, f["unique_id"].astype(str))
     viz.money_axis(ax)
-    ax.legend(loc="upper right", fontsize=8)
+    viz.legend_below(ax, ncols=3)         # under the names, never on the bars
     return fig

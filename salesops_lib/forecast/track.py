@@ -141,9 +141,39 @@ def bridge(tr: Trend, weights: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(steps, columns=["step", "amount"])
 
 
+def date_axis(ax, dates, label: str = "forecast made on") -> None:
+    """Date ticks on the x axis that never run into each other, whatever the span of
+    ``dates`` (a month's five weekly runs or a year's fifty), evenly spaced: each week
+    ("08 Oct", on the weekday of the latest date, so on the points) up to eight weeks, every
+    other week up to sixteen, else months ("Mar") at most seven; the year(s) in the axis
+    label ("Forecast made on (date, 2026)"). One date: a fortnight's axis around it."""
+    import math
+
+    import matplotlib.dates as mdates
+
+    d = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(dates))).dropna().unique()).sort_values()
+    if not len(d):
+        return
+    lo, hi = d[0], d[-1]
+    span = (hi - lo).days
+    if span < 7:
+        ax.set_xlim(lo - pd.Timedelta(days=7), hi + pd.Timedelta(days=7))
+    if span <= 16 * 7:
+        loc = mdates.WeekdayLocator(byweekday=hi.weekday(), interval=1 if span <= 8 * 7 else 2)
+        fmt = "%d %b"
+    else:
+        loc = mdates.MonthLocator(interval=max(1, math.ceil(span / 30.4 / 6)))
+        fmt = "%b"
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
+    years = sorted({lo.year, hi.year})
+    ax.set_xlabel(f"{label[:1].upper() + label[1:]} (date, {'–'.join(map(str, years))})")
+
+
 def plot_trend(frame: pd.DataFrame, ax=None, *, title: str = "This period's forecast, week by week"):
     """Line per source of ``value`` by ``as_of`` with the blend's range shaded; the origin
-    (ledger or replayed) is named in the legend."""
+    (ledger or replayed) is named in the legend, under the plot; dates on the x axis read
+    on a month, quarter or year page alike (:func:`date_axis`)."""
     origin = frame["origin"].iloc[0] if len(frame) else "replayed"
     fig, ax = viz.figure(title, "forecast made on (date)", "bookings forecast for the period ($)",
                          ax=ax)
@@ -154,9 +184,15 @@ def plot_trend(frame: pd.DataFrame, ax=None, *, title: str = "This period's fore
         t = t.sort_values("as_of")
         ax.plot(t["as_of"], t["value"], marker="o", lw=2.2 if src == "blend" else 1.4,
                 color=colors.get(src), label=f"{label.get(src, src)} ({origin})")
-        if src == "blend":
+        if src == "blend" and len(t) == 1:      # the period's first day: whiskers, not a band
+            v = t[["value", "lower", "upper"]].to_numpy(float)
+            ax.errorbar(t["as_of"], v[:, 0], yerr=[v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]],
+                        fmt="none", ecolor=colors["blend"], alpha=0.5, capsize=6,
+                        label="Blend 80% range")
+        elif src == "blend":
             ax.fill_between(t["as_of"], t["lower"], t["upper"], color=colors["blend"],
                             alpha=0.15, label="Blend 80% range")
     viz.money_axis(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    date_axis(ax, frame["as_of"])
+    viz.legend_below(ax, ncols=2)
     return fig
