@@ -200,6 +200,13 @@ def _tables(ds, o, found, checkable):
     rules["deals"] = rules["rule"].map(g.size()).fillna(0).astype("int64")
     rules["amount"] = rules["rule"].map(g["amount"].sum()).fillna(0.0)
     rules.loc[~rules["checkable"], ["deals", "amount"]] = np.nan
+    # per rule a deal counts once, but a deal can break several rules: the distinct deals
+    # (what "N open deals break a high-severity rule" counts) are kept beside the table
+    ok = ex["rule"].isin(rules.loc[rules["checkable"], "rule"])
+    rules.attrs["distinct_deals"] = {
+        sev: int(ex.loc[ok & (ex["severity"] == sev), "opportunity_id"].nunique())
+        for sev in ("high", "medium", "low")}
+    rules.attrs["distinct_deals"]["all"] = int(ex.loc[ok, "opportunity_id"].nunique())
     return ex, rules
 
 

@@ -305,13 +305,27 @@ def stuck_table(stuck: pd.DataFrame, top_n: int = 10):
                      caption=f"Top {min(top_n, len(stuck))} of {viz.count(len(stuck), 'stuck deal')}")
 
 
-def reading_hygiene(rules: pd.DataFrame) -> str:
-    """One sentence: how many deals break a high-severity rule, and what could not be checked."""
+def reading_hygiene(rules: pd.DataFrame, exceptions: pd.DataFrame | None = None) -> str:
+    """One sentence: how many deals break a high-severity rule, and what could not be checked.
+
+    Deals are counted once however many high-severity rules they break: from ``exceptions``
+    when given, else from the distinct counts :func:`~.hygiene.audit` keeps with ``rules``
+    (``rules.attrs["distinct_deals"]``). A rules table with neither (built by hand) counts
+    exceptions when more than one high-severity rule has deals, never deals twice."""
     chk = rules[rules["checkable"]]
     high = chk[chk["severity"] == "high"]
     not_chk = rules[~rules["checkable"]]["rule"].tolist()
-    s = (f"{viz.count(high['deals'].sum(), 'open deal', 'break')} a high-severity rule and "
-         f"{viz.count(chk['deals'].sum(), 'exception', 'are')} listed in all")
+    if exceptions is not None:
+        ex = exceptions[exceptions["rule"].isin(chk["rule"])]
+        n_high = ex.loc[ex["severity"] == "high", "opportunity_id"].nunique()
+    else:
+        n_high = rules.attrs.get("distinct_deals", {}).get("high")
+    if n_high is None and (high["deals"].fillna(0) > 0).sum() > 1:
+        lead = f"{viz.count(high['deals'].sum(), 'high-severity exception')} on open deals"
+    else:
+        n = high["deals"].sum() if n_high is None else n_high
+        lead = f"{viz.count(n, 'open deal', 'break')} a high-severity rule"
+    s = f"{lead} and {viz.count(chk['deals'].sum(), 'exception', 'are')} listed in all"
     if not_chk:
         s += f"; not checkable on this source: {', '.join(not_chk)}"
     return s + "."

@@ -16,32 +16,55 @@ def plot_waterfall(wf: pd.DataFrame, title: str = "Pipeline walk", ax=None):
     """Floating bars from the start pipeline through each non-zero bucket to the end.
 
     ``wf``: one waterfall (``bucket``, ``amount``) as from :func:`waterfall` without ``by``.
+    Each bar's amount is written above it; with many bars in short form ("+$197k") and,
+    where two neighbours would still touch, the second a line higher.
     """
     a = wf.set_index("bucket")["amount"].reindex(list(ORDER)).fillna(0.0)
     keep = [b for b in ORDER if b in ("start", "end") or a[b] != 0]
     a = a[keep]
-    fig, ax = viz.figure(title, "", "Pipeline amount ($)", ax=ax)
+    fig, ax = viz.figure(title, "Step of the walk", "Pipeline amount ($)", ax=ax)
+    many = len(a) > 7
+
+    def amount(v):
+        return viz.money(v, 0 if many and abs(v) < 1e6 else 1)
+
     level = a["start"]
     x = np.arange(len(a))
+    notes = []
     for i, (bucket, v) in enumerate(a.items()):
         if bucket in ("start", "end"):
             ax.bar(i, v, color=viz.COLORS["primary"], width=0.65)
-            ax.annotate(viz.money(v), (i, v), ha="center", va="bottom", fontsize=9,
-                        xytext=(0, 2), textcoords="offset points")
-            continue
-        bottom = level if v >= 0 else level + v
-        ax.bar(i, abs(v), bottom=bottom, width=0.65,
-               color=viz.COLORS["good"] if v >= 0 else viz.COLORS["bad"])
-        ax.annotate(("+" if v >= 0 else "") + viz.money(v), (i, bottom + abs(v)), ha="center",
-                    va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
-        level += v
+            top, text = v, amount(v)
+        else:
+            bottom = level if v >= 0 else level + v
+            ax.bar(i, abs(v), bottom=bottom, width=0.65,
+                   color=viz.COLORS["good"] if v >= 0 else viz.COLORS["bad"])
+            top, text = bottom + abs(v), ("+" if v >= 0 else "") + amount(v)
+            level += v
+        notes.append(ax.annotate(text, (i, top), ha="center", va="bottom",
+                                 fontsize=8 if many else 9, xytext=(0, 2),
+                                 textcoords="offset points"))
     ax.set_xticks(x)
     ax.set_xticklabels([b.capitalize() for b in a.index], rotation=20, ha="right")
     ax.set_ylim(0, max(1.0, float(np.nanmax(np.abs(np.cumsum(a.to_numpy()[:-1]))) * 1.15),
                        float(a.max()) * 1.15))
     viz.money_axis(ax)
     ax.grid(axis="x", visible=False)
+    _unstack(fig, notes)
     return fig
+
+
+def _unstack(fig, notes) -> None:
+    """Raise each amount label that would touch its left neighbour above it."""
+    r = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(r) for t in notes]
+    for i in range(1, len(notes)):
+        prev, box = boxes[i - 1], boxes[i]
+        if box.x0 < prev.x1 + 2 and box.y0 < prev.y1 and prev.y0 < box.y1:
+            lift = (prev.y1 - box.y0) * 72 / fig.dpi + 2
+            dx, dy = notes[i].xyann
+            notes[i].xyann = (dx, dy + lift)
+            boxes[i] = notes[i].get_window_extent(r)
 
 
 def plot_rep_slips(rates: pd.DataFrame, ax=None, max_reps: int = 25,
@@ -58,7 +81,7 @@ def plot_rep_slips(rates: pd.DataFrame, ax=None, max_reps: int = 25,
     if len(rates) > max_reps:
         title = f"{title} (the {max_reps} highest of {len(rates)})"
     r = r.sort_values("rate").reset_index(drop=True)
-    fig, ax = viz.figure(title, "Deals whose close date was pushed at least once (%)", "",
+    fig, ax = viz.figure(title, "Deals whose close date was pushed at least once (%)", "Rep",
                          ax=ax, size=(9, max(3.0, 0.22 * len(r) + 1.2)))
     y = np.arange(len(r))
     colors = np.where(r["chronic"].fillna(False).astype(bool), viz.COLORS["bad"],
@@ -81,7 +104,7 @@ def plot_funnel(funnel: pd.DataFrame, ax=None, title: str = "Share of the cohort
     ``funnel``: as from :func:`cohort_funnel`.
     """
     f = funnel.reset_index(drop=True)
-    fig, ax = viz.figure(title, "Share of deals created in the cohort (%)", "", ax=ax,
+    fig, ax = viz.figure(title, "Share of deals created in the cohort (%)", "Stage", ax=ax,
                          size=(9, max(2.4, 0.6 * len(f) + 1.6)))     # a bar is a bar high
     y = np.arange(len(f))[::-1]
     ax.barh(y, f["share"], color=viz.COLORS["primary"], height=0.6,
@@ -92,7 +115,9 @@ def plot_funnel(funnel: pd.DataFrame, ax=None, title: str = "Share of the cohort
     ax.set_yticklabels([str(s).capitalize() if s == "won" else str(s) for s in f["stage"]])
     ax.set_xlim(0, 1.05)
     viz.pct_axis(ax, "x")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    # under the axis label whatever the chart's height (a fixed -0.18 of a one-bar chart's
+    # axes touched the label)
+    viz.legend_below(ax, ncols=2)
     return fig
 
 
@@ -102,12 +127,12 @@ def plot_stage_days(norms: pd.DataFrame, ax=None, title: str = "Days in stage: t
     n = norms.reset_index(drop=True)
     if n.empty or n["median_days"].isna().all():
         return None
-    fig, ax = viz.figure(title, "", "Days in stage", ax=ax)
+    fig, ax = viz.figure(title, "Stage", "Time in stage (days)", ax=ax)
     x = np.arange(len(n))
     ax.bar(x - 0.2, n["median_days"], width=0.4, color=viz.COLORS["primary"], label="median")
     ax.bar(x + 0.2, n["p75_days"], width=0.4, color=viz.COLORS["compare"],
            label="75th percentile (stuck beyond)")
     ax.set_xticks(x, [viz.wrap_label(s) + ("\n(stalls here)" if st else "")
                       for s, st in zip(n["stage"], n["stall"])])
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    viz.legend_below(ax, ncols=2)     # under names of up to four lines
     return fig

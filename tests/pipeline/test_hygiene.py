@@ -105,3 +105,25 @@ def test_hygiene_reading_counts_agree_with_their_verb():
     rules.loc[1, "deals"] = 2
     assert pipeline.reading_hygiene(rules).startswith(
         "1 open deal breaks a high-severity rule and 3 exceptions are listed")
+
+
+def test_hygiene_reading_counts_a_deal_breaking_two_high_rules_once():
+    """X is past its close date and has no amount (two high-severity rules), Y is only past its
+    close date, Z is clean: 2 deals break a high-severity rule, in 3 exceptions. The sentence
+    added the per-rule counts and read "3 open deals break a high-severity rule"."""
+    rows = [("X", "2026-09-01", "open", 0, "2026-11-02", "R1"),
+            ("Y", "2026-09-01", "open", 100, "2026-11-03", "R2"),
+            ("Z", "2026-09-01", "open", 300, "2026-12-10", "R1")]
+    ex, rules = pipeline.audit(history_ds(rows, as_of="2026-11-15"))
+    high = ex[ex["severity"] == "high"]
+    assert sorted(zip(high["opportunity_id"], high["rule"])) == [
+        ("X", "close date in the past"), ("X", "missing amount"), ("Y", "close date in the past")]
+    assert len(ex) == 3
+    want = "2 open deals break a high-severity rule and 3 exceptions are listed in all"
+    assert pipeline.reading_hygiene(rules).startswith(want)
+    assert pipeline.reading_hygiene(rules, ex).startswith(want)
+    # a rules table without its deals (built by hand) does not count X twice either
+    bare = rules.copy()
+    bare.attrs = {}
+    assert pipeline.reading_hygiene(bare).startswith(
+        "3 high-severity exceptions on open deals and 3 exceptions are listed in all")
