@@ -47,11 +47,11 @@ def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
 
 
 def plot_period_by_group(frame: pd.DataFrame, ax=None, *, title: str = "Forecast by team",
-                         ylabel: str = "bookings in period ($)"):
+                         ylabel: str = "bookings in period ($)", xlabel: str = "Team"):
     """Bars of ``value`` per ``unique_id`` with ``lower``–``upper`` whiskers and ``quota`` ticks;
     with up to eight groups their names wrap under the bars (:func:`viz.category_ticks`), with
     more they are slanted."""
-    fig, ax = viz.figure(title, "group", ylabel, ax=ax)
+    fig, ax = viz.figure(title, xlabel, ylabel, ax=ax)
     f = frame.sort_values("value", ascending=False).reset_index(drop=True)
     x = np.arange(len(f))
     ax.bar(x, f["value"], color=viz.COLORS["primary"], alpha=0.85, label="forecast")

@@ -376,8 +376,9 @@ def plot_groups(ol):
     f = groups_chart_frame(ol)
     quota = "quota" in f and f["quota"].notna().any()
     made = f" made on {ol.as_of:%d %b %Y}" if closed(ol) else ""
-    return plot_period_by_group(f, title=f"{ol.period} forecast by {ol.by}{made}"
-                                + (" vs quota" if quota else " (no quotas in the data)"))
+    return plot_period_by_group(f, title=f"{ol.period} forecast by {_label(ol.by)}{made}"
+                                + (" vs quota" if quota else " (no quotas in the data)"),
+                                xlabel=_label(ol.by).capitalize())
 
 
 def groups_chart_frame(ol) -> pd.DataFrame:

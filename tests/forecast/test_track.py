@@ -155,3 +155,26 @@ def test_accuracy_chart_ticks_the_weeks_measured():
         fig = ledger.plot_accuracy(table)
         assert [t for t, _ in _visible_labels(fig, fig.axes[0])] == [str(w) for w in weeks]
     plt.close("all")
+
+
+def test_group_chart_names_its_grouping_and_the_commit_bar_is_not_the_totals_colour(
+        monkeypatch):
+    """The group chart's axis read "group" (and a rep chart's title "by rep_id"); the
+    pipeline waterfall drew "commit" in the blue of the forecast total."""
+    from types import SimpleNamespace
+
+    from salesops_lib.forecast import pipeline_model as P
+    from salesops_lib.forecast import views as V
+
+    frame = pd.DataFrame({"unique_id": ["A", "B"], "value": [3.0, 2.0], "lower": [2.0, 1.0],
+                          "upper": [4.0, 3.0], "quota": [3.0, np.nan]})
+    ol = SimpleNamespace(by="rep_id", period="2026-Q4", as_of=pd.Timestamp("2026-11-15"))
+    monkeypatch.setattr(V, "groups_chart_frame", lambda o: frame)
+    monkeypatch.setattr(V, "no_groups", lambda o: False)
+    monkeypatch.setattr(V, "closed", lambda o: False)
+    ax = V.plot_groups(ol).axes[0]
+    assert ax.get_xlabel() == "Rep" and "forecast by rep vs quota" in ax.get_title(loc="left")
+    comp = pd.DataFrame({"component": list(P.COMPONENTS), "value": [1.0] * len(P.COMPONENTS)})
+    bars = P.plot_waterfall(comp).axes[0].patches
+    colours = [tuple(round(c, 3) for c in b.get_facecolor()) for b in bars]
+    assert colours[-1] not in colours[:-1]          # the total's colour is its own
