@@ -95,6 +95,13 @@ def plot_rep_slips(rates: pd.DataFrame, ax=None, max_reps: int = 25,
                     fontsize=9, xytext=(3, 0), textcoords="offset points")
     viz.category_ticks(ax, y, r["rep_name"], axis="y", fontsize=8)
     viz.pct_axis(ax, "x")
+    # what the colours mean, on the chart itself (empty entries for colours not drawn)
+    chronic = r["chronic"].fillna(False).astype(bool)
+    for on, colour, text in ((~chronic, viz.COLORS["primary"], "within chance of the org"),
+                             (chronic, viz.COLORS["bad"], "slips more than the org (chronic)")):
+        if on.any():
+            ax.plot([], [], color=colour, marker="o", lw=2, label=text)
+    viz.legend_below(ax, ncols=2)
     return fig
 
 

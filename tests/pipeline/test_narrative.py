@@ -89,8 +89,18 @@ def test_charts_have_titles_and_labels():
     assert ax.get_title(loc="left") == "Walk" and ax.get_ylabel() == "Pipeline amount ($)"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Start", "Created", "Amount up",
                                                            "Won", "Pushed out", "End"]
-    fig = pipeline.plot_rep_slips(pipeline.rep_slip_rates(ds, min_deals=1))
+    rates = pipeline.rep_slip_rates(ds, min_deals=1)
+    fig = pipeline.plot_rep_slips(rates)
     assert "slipped" in fig.axes[0].get_title(loc="left")
+    # the chart says what its colours mean (only the sentence above it did): one entry per
+    # colour drawn
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    drawn = {"slips more than the org (chronic)" if c else "within chance of the org"
+             for c in rates["chronic"].fillna(False).astype(bool)}
+    assert set(legend) == drawn
+    flagged = rates.assign(chronic=[True] + [False] * (len(rates) - 1))
+    assert len(pipeline.plot_rep_slips(flagged).axes[0].get_legend().get_texts()) == \
+        (2 if len(rates) > 1 else 1)
     # no close-date history: no empty chart (the section's sentence says what slips need)
     assert pipeline.plot_rep_slips(pipeline.rep_slip_rates(history_ds(ROWS)).iloc[0:0]) is None
     fig = pipeline.plot_funnel(pipeline.cohort_funnel(ds))
