@@ -502,3 +502,9 @@ def rep_display_names(reps: pd.DataFrame) -> pd.Series:
         team_ok = team.notna() & ~with_team.duplicated(keep=False)
         out = out.where(~dup, name.where(~team_ok, with_team).where(team_ok, name + " (" + rid + ")"))
     return out.astype(str).rename("rep")
+
+
+def rep_names_by_id(reps: pd.DataFrame) -> pd.Series:
+    """:func:`rep_display_names` indexed by ``rep_id`` (as text), for mapping any frame's
+    ``rep_id`` column to the name a page shows."""
+    return rep_display_names(reps).set_axis(reps["rep_id"].astype(str).to_numpy())

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..measures import rep_display_names
+from ..measures import rep_names_by_id
 from . import reconciliation as rec_
 from . import timeseries as fc_
 from .pipeline_model import pipeline_forecast
@@ -192,7 +192,7 @@ def display_names(ds, levels, ids) -> list[str]:
     """How each node is named on a page: a rep by
     :func:`salesops_lib.measures.rep_display_names` (same-named reps told apart, no raw id),
     any other group by its own name."""
-    names = rep_display_names(ds.reps).set_axis(ds.reps["rep_id"].astype(str).to_numpy())
+    names = rep_names_by_id(ds.reps)
     return [names.get(str(i), str(i)) if lv == "rep_id" else str(i)
             for lv, i in zip(levels, ids)]
 

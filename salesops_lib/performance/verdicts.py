@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
-from ..measures import rep_display_names
+from ..measures import rep_names_by_id
 from .scorecard import scorecard
 from .winrates import shrink_win_rate, wilson_interval
 
@@ -152,7 +152,7 @@ def leaderboard(ds: Dataset, period, min_deals: int = 10, fdr: float = FDR,
     # rate exactly when the rep is flagged: the chart and the verdict agree
     adj_low, adj_high = wilson_interval(sc["won"], sc["deals"],
                                         z=float(stats.norm.ppf(1 - v["alpha"] / 2)))
-    names = rep_display_names(ds.reps).set_axis(ds.reps["rep_id"].astype(str).to_numpy())
+    names = rep_names_by_id(ds.reps)
     sc = sc.assign(rep=sc["rep_id"].astype(str).map(names).fillna(sc["rep_id"].astype(str)),
                    peer_group=group.to_numpy(), peer_win_rate=v["peer_win_rate"],
                    p_value=v["p_value"], p_adjusted=v["p_adjusted"],

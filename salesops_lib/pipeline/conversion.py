@@ -30,9 +30,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..measures import state_as_of
+from ..measures import rep_names_by_id, state_as_of
 from ..periods import Period
-from .names import rep_names
 
 
 def _as_of(ds, as_of) -> pd.Timestamp:
@@ -265,7 +264,7 @@ def stuck_deals(ds, as_of=None) -> pd.DataFrame:
     cur = cur.assign(days_in_stage=cur["days"], over_norm=cur["days"] / cur["p75_days"],
                      account_name=cur["account_id"].map(
                          ds.accounts.set_index("account_id")["account_name"]),
-                     rep_name=cur["rep_id"].astype(str).map(rep_names(ds)))
+                     rep_name=cur["rep_id"].astype(str).map(rep_names_by_id(ds.reps)))
     cols = ["opportunity_id", "account_name", "rep_name", "stage", "amount", "days_in_stage",
             "p75_days", "over_norm"]
     return cur[cols].sort_values(["amount", "over_norm"], ascending=False).reset_index(drop=True)

@@ -17,9 +17,9 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from ..measures import UNASSIGNED, group_values, state_as_of
+from ..measures import UNASSIGNED, group_values, rep_names_by_id, state_as_of
 from .conversion import has_stage_dates, stage_entries, stage_order, stuck_deals
-from .names import group_labels, rep_names
+from .names import group_labels
 
 #: rule -> (severity, what it means)
 RULES = {
@@ -190,7 +190,7 @@ def _tables(ds, o, found, checkable):
                   how="left")
     ex["severity"] = ex["rule"].map({r: v[0] for r, v in RULES.items()})
     ex["account_name"] = ex["account_id"].map(ds.accounts.set_index("account_id")["account_name"])
-    ex["rep_name"] = ex["rep_id"].astype("string").map(rep_names(ds)).fillna(UNASSIGNED)
+    ex["rep_name"] = ex["rep_id"].astype("string").map(rep_names_by_id(ds.reps)).fillna(UNASSIGNED)
     sev = pd.Categorical(ex["severity"], ["high", "medium", "low"], ordered=True)
     ex = ex.assign(_s=sev).sort_values(["_s", "rule", "amount"], ascending=[True, True, False])
     ex = ex.drop(columns="_s")[cols].reset_index(drop=True)

@@ -1,18 +1,12 @@
-"""How the pipeline pages name reps: :func:`salesops_lib.measures.rep_display_names`, so two
-reps who share a name are told apart ("Elena Larsen (Field East)") in every table and chart."""
+"""How the pipeline pages name groups: reps by :func:`salesops_lib.measures.rep_names_by_id`,
+so two reps who share a name are told apart ("Elena Larsen (Field East)") in every table and
+chart."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..measures import rep_display_names
-
-
-def rep_names(ds) -> pd.Series:
-    """Each rep's display name, indexed by ``rep_id``."""
-    reps = ds.reps
-    return pd.Series(rep_display_names(reps).to_numpy(), index=reps["rep_id"].astype(str),
-                     name="rep_name")
+from ..measures import rep_names_by_id
 
 
 def group_labels(ds, by, groups) -> pd.Series:
@@ -21,4 +15,4 @@ def group_labels(ds, by, groups) -> pd.Series:
     g = pd.Series(groups)
     if by != "rep_id":
         return g
-    return g.astype(str).map(rep_names(ds)).fillna(g.astype(str))
+    return g.astype(str).map(rep_names_by_id(ds.reps)).fillna(g.astype(str))

@@ -22,8 +22,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from ..measures import state_as_of
-from .names import rep_names
+from ..measures import rep_names_by_id, state_as_of
 from .waterfall import history_rows
 
 AGE_BINS = (0, 30, 90, 180, 365, np.inf)
@@ -95,7 +94,7 @@ def rep_slip_rates(ds, as_of=None, level: float = 0.9, alpha: float = 0.1,
     if ok.any():
         g.loc[ok, "q_value"] = multipletests(g.loc[ok, "p_value"], method="fdr_bh")[1]
     g["chronic"] = g["q_value"] <= alpha
-    g["rep_name"] = g["rep_id"].astype(str).map(rep_names(ds)).fillna(g["rep_id"])
+    g["rep_name"] = g["rep_id"].astype(str).map(rep_names_by_id(ds.reps)).fillna(g["rep_id"])
     return g[cols].sort_values(["rate", "deals"], ascending=[False, False]).reset_index(drop=True)
 
 
