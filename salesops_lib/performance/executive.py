@@ -25,7 +25,7 @@ from ..measures import (
     report_date,
     state_as_of,
 )
-from ..periods import Period
+from ..periods import Period, period_containing
 from .plots import plot_monthly_bookings, plot_team_bookings  # noqa: F401 (the page's charts)
 from .scorecard import is_lazy
 from .winrates import wilson_interval
@@ -38,9 +38,18 @@ _NEEDS = "an expected close date and an amount"
 
 
 def outlook_period(ds: Dataset, period) -> Period:
-    """The period whose pipeline matters now: ``period`` while in progress, else the next one."""
+    """The quarter whose pipeline matters now: the fiscal quarter holding the report date while
+    ``period`` is in progress, else the quarter after ``period`` ends.
+
+    Coverage is a quarterly measure (its 3× target is a quarter's), so a month or year page
+    reads it on a quarter too: on a quarter page this is the quarter itself while it runs and
+    the next one after; on the closed year 2025 it is 2026-Q1 (a whole next year's pipeline on
+    31 December read 0.5× against the quarterly target, because most of that year's deals
+    were not yet created); on the month 2026-09, once over, 2026-Q4."""
     P = Period.parse(period, ds.fiscal_start_month)
-    return P if ds.as_of < P.end else P.shift(1)
+    day = (max(pd.Timestamp(ds.as_of), P.start) if ds.as_of < P.end
+           else P.end + pd.Timedelta(days=1))
+    return period_containing(day, "quarter", ds.fiscal_start_month)
 
 
 def _keys(ds: Dataset, frame: pd.DataFrame, by: str | None) -> np.ndarray:

@@ -281,3 +281,15 @@ def test_executive_and_rep_pages_share_the_period_gone(sample_ds):
     assert r["elapsed"] == h["elapsed"] == pytest.approx(46 / 92)
     assert "50% of the period gone" in perf.rep_kpi_cards(r)[0][2]
     assert perf.rep_headline(sample_ds, "2026-Q3")["elapsed"] == 1.0
+
+
+def test_month_and_year_pages_read_coverage_on_a_quarter(tiny):
+    """Coverage's 3× target is a quarter's: the closed year 2025 read its whole next year's
+    pipeline (0.5× on 31 Dec 2025, "at risk"); a year or month page now reads the quarter
+    holding the report date while it runs, the quarter after it once over."""
+    ds = Dataset.from_frames(**tiny, as_of="2026-11-15")
+    cases = {"2025": "2026-Q1", "2026": "2026-Q4", "2026-09": "2026-Q4", "2026-11": "2026-Q4",
+             "2026-Q3": "2026-Q4", "2026-Q4": "2026-Q4", "2026-06": "2026-Q3",
+             "2027-Q1": "2027-Q1"}
+    for period, quarter in cases.items():
+        assert ex.outlook_period(ds, period).label == quarter, period
