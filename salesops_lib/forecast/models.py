@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 #: Model names understood by :func:`fit_predict`, simplest first (ties go to the simpler one).
-MODELS: tuple[str, ...] = ("snaive", "ets", "theta", "mstl", "prophet", "ensemble",
+MODELS: tuple[str, ...] = ("mean", "snaive", "ets", "theta", "mstl", "prophet", "ensemble",
                            "prophet_default")
 #: Models that ``auto`` chooses between by default (monthly and quarterly series).
 AUTO_CANDIDATES: tuple[str, ...] = ("snaive", "ets", "theta", "prophet", "ensemble")
@@ -74,7 +74,7 @@ YEAR: dict[str, int] = {"D": 365, "W": 52, "M": 12, "Q": 4}
 
 
 #: How each model is named on a page.
-LABELS: dict[str, str] = {"snaive": "seasonal naive", "ets": "ETS", "theta": "Theta",
+LABELS: dict[str, str] = {"mean": "recent average", "snaive": "seasonal naive", "ets": "ETS", "theta": "Theta",
                           "mstl": "MSTL", "prophet": "Prophet", "ensemble": "ensemble",
                           "prophet_default": "default Prophet", "auto": "automatic choice",
                           "naive": "naive (last value)"}
@@ -93,6 +93,15 @@ def effective_model(name: str, n: int, freq: str) -> str:
     if n > SEASON[freq]:
         return name
     return "+".join("naive" if part == "snaive" else part for part in str(name).split("+"))
+
+
+def fallback(n: int, freq: str) -> str:
+    """The model of a series too short to score any candidate on (no held-out window):
+    seasonal naive when the series holds more than one season; otherwise ``mean``, the
+    average of what there is. Repeating the last value there would carry one point, often a
+    quarter-end or year-end peak, through every step (a 1 January forecast of the year
+    from 12 months ran December's peak twelve times: $51.6M for a $32.4M year)."""
+    return "snaive" if n > SEASON[freq] else "mean"
 
 
 def candidates(freq: str) -> tuple[str, ...]:
@@ -189,13 +198,15 @@ def combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 def _statsforecast(name: str, train: pd.DataFrame, horizon: int, freq: str,
                    level: float) -> pd.DataFrame:
-    from statsforecast.models import MSTL, AutoETS, AutoTheta, Naive, SeasonalNaive
+    from statsforecast.models import MSTL, AutoETS, AutoTheta, HistoricAverage, Naive, SeasonalNaive
 
     n = len(train)
     m = SEASON[freq]
     # Seasonal models need two full seasons (ETS/Theta) or one (naive); shorter series fall
     # back to the non-seasonal version rather than failing.
-    if name == "snaive":
+    if name == "mean":      # the average of the last season (all of a shorter series)
+        model, train = HistoricAverage(), train.iloc[-m:]
+    elif name == "snaive":
         model = SeasonalNaive(season_length=m) if n > m else Naive()
     elif name == "ets":
         model = AutoETS(season_length=m if n >= 2 * m + 2 else 1)

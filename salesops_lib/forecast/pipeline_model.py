@@ -54,7 +54,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from .. import viz
-from ..measures import group_values, state_as_of
+from ..measures import data_start, group_values, state_as_of
 from ..periods import Period
 from . import timing
 from .deals import (  # noqa: F401 - API
@@ -191,27 +191,42 @@ def run_rate(ds, period: str | Period, as_of, *, lookback: int = 4, by: str | No
     bookings won in ``P'`` from deals created after ``P'.start + (as_of - P.start)``, read
     from the deals as known on ``as_of`` (``state``, default
     :func:`~salesops_lib.measures.state_as_of`); returns per ``unique_id`` their mean
-    ``run_rate`` and standard deviation ``run_rate_sd``.
+    ``run_rate`` and standard deviation ``run_rate_sd``. A period whose point
+    ``P'.start + (as_of - P.start)`` lies before the data begin
+    (:func:`~salesops_lib.measures.data_start`) is left out: deals created before that day
+    are not in the data, so its sum is unknown, not zero (averaging in zeros put a 1 January
+    run-rate for the year at a quarter of the year before's). With a single period there is
+    no spread to measure, and ``run_rate_sd`` is that period's compound-Poisson standard
+    deviation :math:`\\sqrt{\\sum a_i^2}` over its deals (the count of new deals won taken
+    as Poisson), not zero.
     """
     p = Period.parse(period, ds.fiscal_start_month)
     as_of = pd.Timestamp(as_of).normalize()
     offset = as_of - p.start
     st = state_as_of(ds, as_of) if state is None else state
     keys = _keys(ds, st, by)
-    rows = []
+    begin = data_start(ds)
+    rows, squares = [], []
     for k in range(1, lookback + 1):
         q = p.shift(-k)
-        if q.end > as_of:
+        # a period not over, or one whose deals created after its point were not all in the
+        # data (it began before the data did): unknown, not zero
+        if q.end > as_of or (pd.notna(begin) and q.start + offset < begin):
             continue
         m = ((st["status"] == "won") & q.contains(st["close_date"])
              & (st["created_date"] > q.start + offset))
         s = st.loc[m, "amount"].groupby(keys[m]).sum()
         rows.append(s.reindex(keys.unique(), fill_value=0.0).rename(q.label))
+        sq = (st.loc[m, "amount"] ** 2).groupby(keys[m]).sum()
+        squares.append(sq.reindex(keys.unique(), fill_value=0.0))
     if not rows:
         return pd.DataFrame({"unique_id": keys.unique(), "run_rate": 0.0, "run_rate_sd": 0.0})
     tab = pd.concat(rows, axis=1)
+    sd = tab.std(axis=1, ddof=1)
+    if len(rows) == 1:      # one period shows no spread: its deals' compound-Poisson sd
+        sd = np.sqrt(squares[0])
     return pd.DataFrame({"unique_id": tab.index.astype(str), "run_rate": tab.mean(axis=1).values,
-                         "run_rate_sd": tab.std(axis=1, ddof=1).fillna(0.0).values})
+                         "run_rate_sd": sd.reindex(tab.index).fillna(0.0).values})
 
 
 _estimate = correlation   # the module-level estimator, shadowed by an argument below

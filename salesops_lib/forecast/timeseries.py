@@ -211,13 +211,15 @@ def _one_series(uid: str, df: pd.DataFrame, spec: dict):
                 bt["chosen"] = bt["model"]
             else:
                 bt = pd.DataFrame({"unique_id": uid, "model": [*spec["models"], "auto"]})
-                bt["chosen"] = bt["model"].where(bt["model"] != "auto", "snaive")
+                bt["chosen"] = bt["model"].where(bt["model"] != "auto",
+                                                 _models.fallback(n, spec["freq"]))
             bt["n_windows"] = len(outer)
             bt["status"] = (f"scored on {len(outer)} held-out origin(s); auto chose at each "
                             "on earlier data only") if len(outer) else \
-                "too short to backtest: seasonal naive"
+                ("too short to backtest: "
+                 + _models.model_label(_models.fallback(n, spec["freq"])))
         if name == "auto":
-            name = _pick(pts, spec["select"]) if len(pts) else "snaive"
+            name = _pick(pts, spec["select"]) if len(pts) else _models.fallback(n, spec["freq"])
         if bt is not None:   # the auto row names the model the forecast uses (all data)
             bt.loc[bt["model"] == "auto", "chosen"] = name
     factors, how = pd.Series({0: np.nan}), "model interval"

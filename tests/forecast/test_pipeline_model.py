@@ -82,7 +82,8 @@ def test_pipeline_forecast_matches_hand_computation(ds):
     # run-rate: in 2026-Q1, deals created after 01-01 + 30 days and won in Q1: H3 (100)
     assert s["run_rate"] == pytest.approx(100)
     assert pf.value == pytest.approx(1175)
-    sd = np.sqrt(1000 ** 2 * 0.25 + 500 ** 2 * 0.75 * 0.25)
+    # one past period: the run-rate's sd is its one deal's compound-Poisson sd, sqrt(100²)
+    sd = np.sqrt(1000 ** 2 * 0.25 + 500 ** 2 * 0.75 * 0.25 + 100 ** 2)
     z = norm.ppf(0.9)
     assert pf.lower == pytest.approx(1175 - z * sd)
     assert pf.upper == pytest.approx(1175 + z * sd)
@@ -285,3 +286,19 @@ def test_correlated_range_on_a_date_without_open_deals():
     out = P.with_correlation(pf, {"team": 0.3, "all": 0.1})
     assert out.value == pytest.approx(pf.value)
     assert out.summary["sd"].tolist() == pytest.approx(pf.summary["sd"].tolist())
+
+
+def test_run_rate_leaves_out_periods_from_before_the_data_began(ds):
+    """The data begin on 2026-01-01 (H1's creation). 2025's quarters are unknown, not zero:
+    averaging them in as zeros put the sample's 1 January run-rate for 2025 at $5.5M, a quarter
+    of the $22.1M won in 2024 from deals created in 2024."""
+    rr = P.run_rate(ds, "2026-Q2", AS_OF, lookback=4).iloc[0]
+    # only 2026-Q1 counts: deals created after 01-31 and won in Q1 → H3 (100); one period
+    # has no spread to measure, so the sd is the compound-Poisson sqrt(Σ a²) = 100, not 0
+    assert rr["run_rate"] == pytest.approx(100) and rr["run_rate_sd"] == pytest.approx(100)
+    # a point on the first day itself is inside the data: from 04-01, 2026-Q1 counts from
+    # 01-01, and H3 (created 02-01, won 03-03) is its only deal created after it and won
+    at_start = P.run_rate(ds, "2026-Q2", "2026-04-01", lookback=4).iloc[0]
+    assert at_start["run_rate"] == pytest.approx(100)
+    # nothing before the data: no period to average, so no run-rate
+    assert P.run_rate(ds, "2026-Q1", "2026-03-01", lookback=4)["run_rate"].sum() == 0

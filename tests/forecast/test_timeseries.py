@@ -372,3 +372,25 @@ def test_a_seasonal_naive_forecast_on_less_than_a_season_is_named_naive():
     assert set(F.forecast(longer, 3, model="snaive")["model"]) == {"snaive"}
     assert M.effective_model("snaive+prophet", 12, "M") == "naive+prophet"
     assert M.effective_model("snaive+prophet", 13, "M") == "snaive+prophet"
+
+
+def test_auto_without_a_scorable_window_averages_a_short_series_not_its_last_point():
+    """A 1 January forecast of the year from 12 months ending in a December peak: no window can
+    be held out, and the fallback repeated December twelve times ($51.6M for a $32.4M year on
+    the sample). Under a season it is now the recent average; over one, seasonal naive."""
+    y = [2.0, 2, 3, 2, 2, 3, 2, 2, 3, 2, 2, 5]               # mean 2.5, last value 5
+    year = pd.DataFrame({"unique_id": "total", "y": y,
+                         "ds": pd.date_range("2024-01-01", periods=12, freq="MS")})
+    run = F.forecast_run(year, 12, n_jobs=1)
+    fc = run.forecast
+    assert set(fc["model"]) == {"mean"} and fc["yhat"].tolist() == pytest.approx([2.5] * 12)
+    assert (fc["yhat_lower"] <= 2.5).all() and (fc["yhat_upper"] > 2.5).all()
+    auto = run.backtest.set_index("model").loc["auto"]
+    assert auto["chosen"] == "mean" and auto["status"] == "too short to backtest: recent average"
+    more = pd.concat([year, pd.DataFrame({"unique_id": ["total"], "y": [4.0],
+                                          "ds": [pd.Timestamp("2025-01-01")]})])
+    fm = F.forecast(more, 12, n_jobs=1)
+    assert set(fm["model"]) == {"snaive"}
+    assert fm["yhat"].tolist() == pytest.approx(y[1:] + [4.0])   # last year's months
+    assert M.fallback(12, "M") == "mean" and M.fallback(13, "M") == "snaive"
+    assert M.model_label("mean") == "recent average"
