@@ -42,16 +42,24 @@ def git_commit() -> str:
         return "unknown"
 
 
-def health(ds: Dataset):
-    """The data-health block: one line per warning found while loading (nothing if none)."""
+def health(ds: Dataset, day=None):
+    """The data-health block: one line per warning found while loading (nothing if none).
+
+    The warnings describe the data as loaded, on their as-of date; on a page whose report date
+    ``day`` is earlier (a period that is over), the block says so, or "44 open deals have a
+    close date before 2026-11-15" would read as a fact about 31 Dec 2025."""
     from IPython.display import HTML
 
     if not ds.health:
         return HTML("")
     items = "".join(f"<li>{html.escape(mask_text(str(n)))}</li>" for n in ds.health)
+    when = ""
+    if day is not None and pd.Timestamp(day).normalize() < pd.Timestamp(ds.as_of).normalize():
+        when = (f" They describe the data as of {pd.Timestamp(ds.as_of):%d %b %Y}, not this "
+                f"page's {pd.Timestamp(day):%d %b %Y}.")
     return HTML('<div style="background:#FFF6E5;border-left:4px solid #B26A00;padding:8px 12px;'
                 'margin:8px 0 14px 0;font-size:13px"><b>Data health.</b> The data loaded, with '
-                f"these warnings:<ul style='margin:4px 0 0 0'>{items}</ul></div>")
+                f"these warnings.{when}<ul style='margin:4px 0 0 0'>{items}</ul></div>")
 
 
 def header(ds: Dataset, period: str | Period):
@@ -65,7 +73,7 @@ def header(ds: Dataset, period: str | Period):
             f"<b>Period {html.escape(p.label)}</b> ({p.start:%d %b %Y} – {p.end:%d %b %Y}, "
             f"{html.escape(status)}) · <b>as of {d:%d %b %Y}</b> · data: "
             f"{html.escape(mask_text(ds.source))}</div>")
-    return HTML(line + health(ds).data)
+    return HTML(line + health(ds, d).data)
 
 
 def _literal_assignments(source: str) -> list[str] | None:
