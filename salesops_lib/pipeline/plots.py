@@ -11,13 +11,31 @@ import pandas as pd
 from .. import viz
 from .waterfall import ORDER
 
+#: What each step of the walk means for the business, coloured as on every page (won in the
+#: house "good" green as bookings are, lost in its "bad" red): not which way the bar goes. A
+#: deal won leaves the pipeline, but it is the best news the walk holds.
+WALK_MEANING = {"created": "good", "pulled in": "good", "reopened": "good", "amount up": "good",
+                "won": "good", "lost": "bad", "pushed out": "bad", "amount down": "bad",
+                "moved in": "neutral", "moved out": "neutral"}
+#: The legend's words for each meaning (only those drawn are listed).
+WALK_LEGEND = {"good": "good news (added or won)", "bad": "bad news (lost, pushed out or shrunk)",
+               "neutral": "moved between groups"}
+
+
+def walk_color(bucket: str) -> str:
+    """The colour of a walk bucket's bar (:data:`WALK_MEANING`; start and end are drawn in the
+    primary blue)."""
+    return viz.COLORS[WALK_MEANING.get(bucket, "neutral")]
+
 
 def plot_waterfall(wf: pd.DataFrame, title: str = "Pipeline walk", ax=None):
     """Floating bars from the start pipeline through each non-zero bucket to the end.
 
     ``wf``: one waterfall (``bucket``, ``amount``) as from :func:`waterfall` without ``by``.
     Each bar's amount is written above it; with many bars in short form ("+$197k") and,
-    where two neighbours would still touch, the second a line higher.
+    where two neighbours would still touch, the second a line higher. A bar's colour says what
+    the step means (:func:`walk_color`: won green, lost and pushed out red), its position and
+    sign which way the pipeline moved; the legend, under the chart, names the colours drawn.
     """
     a = wf.set_index("bucket")["amount"].reindex(list(ORDER)).fillna(0.0)
     keep = [b for b in ORDER if b in ("start", "end") or a[b] != 0]
@@ -30,15 +48,17 @@ def plot_waterfall(wf: pd.DataFrame, title: str = "Pipeline walk", ax=None):
 
     level = a["start"]
     x = np.arange(len(a))
-    notes = []
+    notes, named = [], set()
     for i, (bucket, v) in enumerate(a.items()):
         if bucket in ("start", "end"):
             ax.bar(i, v, color=viz.COLORS["primary"], width=0.65)
             top, text = v, amount(v)
         else:
             bottom = level if v >= 0 else level + v
-            ax.bar(i, abs(v), bottom=bottom, width=0.65,
-                   color=viz.COLORS["good"] if v >= 0 else viz.COLORS["bad"])
+            meaning = WALK_MEANING.get(bucket, "neutral")
+            ax.bar(i, abs(v), bottom=bottom, width=0.65, color=walk_color(bucket),
+                   label=None if meaning in named else WALK_LEGEND[meaning])
+            named.add(meaning)
             top, text = bottom + abs(v), ("+" if v >= 0 else "") + amount(v)
             level += v
         notes.append(ax.annotate(text, (i, top), ha="center", va="bottom",
@@ -50,8 +70,28 @@ def plot_waterfall(wf: pd.DataFrame, title: str = "Pipeline walk", ax=None):
                        float(a.max()) * 1.15))
     viz.money_axis(ax)
     ax.grid(axis="x", visible=False)
-    _unstack(fig, notes)
+    viz.legend_below(ax, ncols=3)        # before the labels are lifted: it moves the axes
+    for _ in range(3):                   # lift touching labels, then make room above them
+        _unstack(fig, notes)
+        if not _room_above(ax, notes):
+            break
     return fig
+
+
+def _room_above(ax, notes) -> bool:
+    """Raise the top of the y axis so every amount label sits inside the axes (a legend under
+    a short chart leaves less height for labels lifted above their neighbours); True when it
+    had to."""
+    r = ax.figure.canvas.get_renderer()
+    lo, hi = ax.get_ylim()
+    h, need = ax.bbox.height, hi
+    for t in notes:
+        above = t.get_window_extent(r).y1 - ax.transData.transform((0, t.xy[1]))[1]
+        need = max(need, lo + (t.xy[1] - lo) * h / max(h - above, 1.0))
+    if need <= hi * 1.001:
+        return False
+    ax.set_ylim(lo, need * 1.02)
+    return True
 
 
 def _unstack(fig, notes) -> None:
