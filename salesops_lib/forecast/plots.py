@@ -42,8 +42,41 @@ def plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, ax=None, *,
             ax.plot(a["ds"], a["y"], color=c, ls="none", marker="o", ms=6,
                     label=f"{name}, booked after the forecast")
     viz.money_axis(ax)
+    date_ticks(ax, pd.concat([history["ds"], fc["ds"]]))
     viz.legend_below(ax, ncols=3)
     return fig
+
+
+def date_ticks(ax, dates) -> None:
+    """Readable dates on the x axis of a history: "Jan 2024" on the first of a month, every
+    1, 3 or 6 months (quarters start in January, April, July and October) or every so many
+    years, so that the labels (0.7 inch each) are 0.85 inch apart or more, whatever the
+    axes' width; a history shorter than three months: "07 Sep 2026" on the first date's weekday,
+    every so many weeks (1.2 inch apart or more)."""
+    import math
+
+    import matplotlib.dates as mdates
+
+    d = pd.to_datetime(pd.Series(list(dates))).dropna()
+    if not len(d):
+        return
+    lo, hi = d.min(), d.max()
+    inches = ax.get_position().width * ax.figure.get_figwidth()
+    fit = max(2, int(inches / 0.85))            # "Jan 2024" labels that fit
+    months = (hi.year - lo.year) * 12 + hi.month - lo.month
+    step = next((k for k in (1, 3, 6) if months // k + 1 <= fit), None)
+    if months < 3:      # weekly points: ticks on their weekday, every so many weeks
+        weeks = max((hi - lo).days // 7, 1)
+        fit = max(2, int(inches / 1.2))         # "07 Sep 2026" is longer
+        loc = mdates.WeekdayLocator(byweekday=lo.weekday(), interval=-(-(weeks + 1) // fit))
+        minor, fmt = mdates.WeekdayLocator(byweekday=lo.weekday()), "%d %b %Y"
+    else:
+        loc = (mdates.MonthLocator(bymonth=range(1, 13, step)) if step else
+               mdates.YearLocator(max(1, math.ceil(months / 12 / (fit - 1)))))
+        minor, fmt = mdates.MonthLocator(), "%b %Y"
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
+    ax.xaxis.set_minor_locator(minor)
 
 
 def plot_period_by_group(frame: pd.DataFrame, ax=None, *, title: str = "Forecast by team",
