@@ -440,12 +440,12 @@ def table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = N
     if num_cols:
         sty = sty.set_properties(subset=num_cols, **{"text-align": "right",
                                                      "white-space": "nowrap"})
-    if txt_cols:
-        sty = sty.set_properties(subset=txt_cols, **{"text-align": "left"})
-        # short labels (names, teams, verdicts) stay on one line; long text may wrap
-        short = [c for c in txt_cols if out[c].astype(str).str.len().max() <= 28]
-        if short:
-            sty = sty.set_properties(subset=short, **{"white-space": "nowrap"})
+    # labels of up to 20 characters (teams, reps, verdicts) stay on one line; longer ones wrap,
+    # a word too long for 8em broken anywhere, so a long team name never widens past the page
+    for c in txt_cols:
+        one_line = out[c].astype(str).str.len().max() <= 20
+        sty = sty.set_properties(subset=[c], **{"text-align": "left", **(
+            {"white-space": "nowrap"} if one_line else {"overflow-wrap": "anywhere", "min-width": "8em"})})
     for col, status in (rag_cols or {}).items():
         if col in out.columns:
             css = pd.Series(status, index=out.index).map(
