@@ -28,6 +28,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from .. import viz
 from ..measures import quota_for_period, state_as_of
 from ..periods import Period
 from .engine import _rep_rates
@@ -328,23 +329,27 @@ def _run(model, plan, n_draws, seed, chunks=None) -> CostSimulation:
 
 
 def _variants(plan: Plan, step: float):
-    """(parameter, base value, plan at −step, plan at +step) for every plan parameter."""
+    """(parameter, plain label, value as read, base value, plan at −step, plan at +step) for
+    every plan parameter."""
     out = []
     rep = dataclasses.replace
+    ti = f"{viz.money(plan.target_incentive)} target incentive"
 
     def scaled(v, k):
         return v * (1 + k * step)
 
-    out.append(("target incentive", plan.target_incentive,
+    out.append(("target incentive", "Target incentive (pay at 100% of quota)",
+                viz.money(plan.target_incentive), plan.target_incentive,
                 *[rep(plan, target_incentive=scaled(plan.target_incentive, k)) for k in (-1, 1)]))
     if plan.cap is not None:
-        out.append(("cap (x target incentive)", plan.cap,
-                    *[rep(plan, cap=scaled(plan.cap, k)) for k in (-1, 1)]))
+        out.append(("cap (x target incentive)", "Cap on pay", f"{plan.cap:g}× the {ti}",
+                    plan.cap, *[rep(plan, cap=scaled(plan.cap, k)) for k in (-1, 1)]))
     if plan.floor:
-        out.append(("floor (x target incentive)", plan.floor,
-                    *[rep(plan, floor=scaled(plan.floor, k)) for k in (-1, 1)]))
+        out.append(("floor (x target incentive)", "Floor on pay", f"{plan.floor:g}× the {ti}",
+                    plan.floor, *[rep(plan, floor=scaled(plan.floor, k)) for k in (-1, 1)]))
     if plan.draw_amount > 0:
-        out.append(("draw", plan.draw_amount,
+        out.append(("draw", "Draw against commission", viz.money(plan.draw_amount),
+                    plan.draw_amount,
                     *[rep(plan, draw_amount=scaled(plan.draw_amount, k)) for k in (-1, 1)]))
     labels = plan.band_labels()
     for b, r in enumerate(plan.rates):
@@ -354,7 +359,11 @@ def _variants(plan: Plan, step: float):
                 rates = plan.rates.copy()
                 rates[b] = scaled(r, k)
                 vs.append(rep(plan, rates=rates))
-            out.append((f"rate of band {labels[b]}", r, *vs))
+            lo, hi = plan.edges[b], plan.uppers[b]
+            span = (f"above {100 * lo:.0f}%" if np.isinf(hi)
+                    else f"from {100 * lo:.0f}% to {100 * hi:.0f}%")
+            out.append((f"rate of band {labels[b]}", f"Pay rate {span} of quota",
+                        f"{r:g}% of target incentive per point", r, *vs))
     for b in range(1, len(plan.edges)):
         e = plan.edges[b]
         lo_b = plan.edges[b - 1]
@@ -365,25 +374,29 @@ def _variants(plan: Plan, step: float):
             edges, uppers = plan.edges.copy(), plan.uppers.copy()
             edges[b], uppers[b - 1] = new, new
             vs.append(rep(plan, edges=edges, uppers=uppers))
-        out.append((f"band edge at {100 * e:.0f}% attainment", e, *vs))
+        out.append((f"band edge at {100 * e:.0f}% attainment", "Where the next pay rate starts",
+                    f"{100 * e:.0f}% of quota", e, *vs))
     return out
 
 
 def sensitivity(sim: CostSimulation, step: float = 0.10) -> pd.DataFrame:
     """Each plan parameter moved by ∓``step`` (relative), P50 cost re-run on the same draws.
 
-    Returns ``parameter``, ``value``, ``p50_low``, ``p50_high``, ``change_low`` and
-    ``change_high`` (P50 minus the base P50), sorted by the larger absolute change; ``None``
-    when ``sim`` is None (no simulation: the data has no quotas).
+    Returns ``parameter``, ``label`` (the parameter in plain words, e.g. "Pay rate from 50% to
+    100% of quota"), ``shown`` (its value as a leader reads it: "1.5% of target incentive per
+    point"), ``value``, ``p50_low``, ``p50_high``, ``change_low`` and ``change_high`` (P50
+    minus the base P50), sorted by the larger absolute change; ``None`` when ``sim`` is None
+    (no simulation: the data has no quotas).
     """
     if sim is None:
         return None
     base = sim.summary["cost_p50"]
     rows = []
-    for name, value, low, high in _variants(sim.plan, step):
+    for name, label, shown, value, low, high in _variants(sim.plan, step):
         p_lo = _run(sim.model, low, sim.n_draws, sim.seed, sim.attainment).summary["cost_p50"]
         p_hi = _run(sim.model, high, sim.n_draws, sim.seed, sim.attainment).summary["cost_p50"]
-        rows.append({"parameter": name, "value": value, "p50_low": p_lo, "p50_high": p_hi,
+        rows.append({"parameter": name, "label": label, "shown": shown, "value": value,
+                     "p50_low": p_lo, "p50_high": p_hi,
                      "change_low": p_lo - base, "change_high": p_hi - base})
     out = pd.DataFrame(rows)
     order = np.argsort(-np.maximum(out["change_low"].abs(), out["change_high"].abs()),

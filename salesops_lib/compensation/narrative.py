@@ -174,15 +174,20 @@ def reading_cost(sim) -> str:
 
 
 def sensitivity_table(sens: pd.DataFrame):
-    """Each parameter's effect on P50 cost (−10% / +10%); without a simulation (no quotas),
-    the sentence saying what it needs."""
+    """Each parameter's effect on P50 cost when it is 10% lower or higher, in plain words
+    (the parameter, its value today, the P50 cost and its change either way); without a
+    simulation (no quotas), the sentence saying what it needs."""
     if sens is None:
         return viz.callout(NO_QUOTAS["sensitivity"])
-    out = sens.rename(columns={"p50_low": "P50 at −10%", "p50_high": "P50 at +10%",
-                               "change_low": "change at −10%", "change_high": "change at +10%"})
-    return viz.table(out, {"value": lambda v: f"{v:,.2f}" if abs(v) < 100 else viz.money(v),
-                           "P50 at −10%": "money", "P50 at +10%": "money",
-                           "change at −10%": "money", "change at +10%": "money"})
+    out = sens[["label", "shown", "p50_low", "change_low", "p50_high", "change_high"]].rename(
+        columns={"label": "Plan parameter", "shown": "Today",
+                 "p50_low": "P50 cost, 10% lower", "change_low": "Change if lower",
+                 "p50_high": "P50 cost, 10% higher", "change_high": "Change if higher"})
+    signed = lambda v: ("+" if v > 0 else "") + viz.money(v)
+    return viz.table(out, {"P50 cost, 10% lower": "money", "P50 cost, 10% higher": "money",
+                           "Change if lower": signed, "Change if higher": signed},
+                     caption="Each plan parameter 10% lower and 10% higher, the others as "
+                     "they are, on the same simulated outcomes; the largest effect first.")
 
 
 def payouts_table(pay: pd.DataFrame, n: int = 10):

@@ -88,6 +88,18 @@ def test_sensitivity_on_the_same_draws(small_ds):
     assert "rate of band 100%+ at 2x" in sens.index
     assert "band edge at 50% attainment" in sens.index
     assert "draw" not in sens.index
+    # in plain words on the page: a rate of 2 (× target incentive per unit of attainment) pays
+    # 2% of the target incentive per point of attainment
+    words = sens[["label", "shown"]].apply(tuple, axis=1)
+    assert words["rate of band 100%+ at 2x"] == ("Pay rate above 100% of quota",
+                                                 "2% of target incentive per point")
+    assert words["rate of band 50%–100% at 1.5x"][0] == "Pay rate from 50% to 100% of quota"
+    assert words["band edge at 50% attainment"] == ("Where the next pay rate starts",
+                                                    "50% of quota")
+    ti = comp.load_plan("").target_incentive
+    assert words["target incentive"][1] == viz.money(ti)
+    assert words["cap (x target incentive)"] == ("Cap on pay",
+                                                 f"2× the {viz.money(ti)} target incentive")
 
 
 def test_planning_date(small_ds):

@@ -68,7 +68,7 @@ def test_key_numbers_and_tables(small):
         f"111% of the pipeline forecast made 30 Jun 2025 ({viz.money(fc.value)})")
     assert "P10–P90" in cards[3][2]
     html = comp.sensitivity_table(comp.sensitivity(sim)).to_html()
-    assert "P50 at +10%" in html
+    assert "P50 cost, 10% higher" in html and "Pay rate from 50% to 100% of quota" in html
     pay = comp.payouts(ds, "", "2025-Q3")
     assert "Top 10 payouts" in comp.payouts_table(pay).to_html()
     # a 3-row view still totals every rep's pay
