@@ -263,8 +263,9 @@ def simulate(ds, plan, period, *, draws: int = 10_000, seed: int = 0, forecast=N
     forecast : object with ``value``, ``lower``, ``upper``, optional
         E.g. ``forecast.pipeline_forecast(ds, period, as_of=known_before(ds, period))``.
         The simulation is made on what was known before ``period``; once the period is over,
-        ``summary`` also holds ``actual_cost`` and ``actual_share_at_quota`` (the same pay
-        function on what reps attained against the quotas they had).
+        ``summary`` also holds ``actual_cost``, ``actual_share_at_quota``,
+        ``actual_bookings`` (of the reps with quota) and ``actual_cos`` (cost ÷ those
+        bookings): the same pay function on what reps attained against the quotas they had.
     quotas : DataFrame, optional
         ``rep_id``, ``quota`` to cost (default :func:`measures.quota_for_period`), e.g. the
         quotas a method proposes; reps' expected bookings stay those their history shows
@@ -284,8 +285,11 @@ def simulate(ds, plan, period, *, draws: int = 10_000, seed: int = 0, forecast=N
         booked = won_bookings(ds, P.start, P.end, P.end)
         att = (current["rep_id"].astype(str).map(booked).fillna(0.0).to_numpy()
                / current["quota"].to_numpy(float))
-        sim.summary.update(actual_cost=float(period_pay(att, plan).sum()),
-                           actual_share_at_quota=float((att >= 1.0).mean()))
+        cost = float(period_pay(att, plan).sum())
+        sold = float((att * current["quota"].to_numpy(float)).sum())
+        sim.summary.update(actual_cost=cost, actual_share_at_quota=float((att >= 1.0).mean()),
+                           actual_bookings=sold,
+                           actual_cos=cost / sold if sold > 0 else float("nan"))
     return sim
 
 

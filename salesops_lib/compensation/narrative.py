@@ -29,7 +29,9 @@ def _label(method: str) -> str:
 
 def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> list:
     """Headline cards: quota total against the forecast and capacity, share of reps expected
-    at quota, and plan cost P50 with P10–P90 (and cost of sales)."""
+    at quota, and plan cost P50 with P10–P90 (and cost of sales). Once the period is over
+    (``sim.summary`` holds ``actual_cost``), the last three cards lead with what happened (reps
+    at quota, plan cost, cost of sales) and give the simulation made before it beneath."""
     total = float(quotas["quota"].sum())
     cap = float(capacity["capacity"].sum())
     fc = float(forecast.value) if forecast is not None else 0.0
@@ -51,18 +53,26 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
     # a month on a quarterly plan: the cost cards are of the quarter the plan pays
     pays = (f" · {s['period']}" if s.get("period")
             and str(getattr(forecast, "period", s["period"])) != s["period"] else "")
-    return [
-        ("Quota total", viz.money(total), vs),
-        ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
-         if cap > 0 else "no productivity history"),
+    head = [("Quota total", viz.money(total), vs),
+            ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
+             if cap > 0 else "no productivity history")]
+    band = f"P10–P90 {viz.money(s['cost_p10'])}–{viz.money(s['cost_p90'])}"
+    cos_band = f"P10–P90 {viz.pct(s['cos_p10'], 1)}–{viz.pct(s['cos_p90'], 1)}"
+    if "actual_cost" in s:   # the period is over: what it cost, then what was expected
+        cos = s.get("actual_cos", float("nan"))
+        return head + [
+            ("Reps at quota" + pays, viz.pct(s["actual_share_at_quota"]),
+             f"{viz.pct(s['share_at_quota'])} expected before the period"),
+            ("Plan cost" + pays, viz.money(s["actual_cost"]),
+             f"P50 {viz.money(s['cost_p50'])} expected before the period; {band}"),
+            ("Cost of sales" + pays, viz.pct(cos, 1) if pd.notna(cos) else "–",
+             f"P50 {viz.pct(s['cos_p50'], 1)} expected; {cos_band}"),
+        ]
+    return head + [
         ("Reps expected at quota" + pays, viz.pct(s["share_at_quota"]),
-         f"mean share over {s['draws']:,} simulated outcomes"
-         + (f"; actual {viz.pct(s['actual_share_at_quota'])}" if "actual_cost" in s else "")),
-        ("Plan cost P50" + pays, viz.money(s["cost_p50"]),
-         f"P10–P90 {viz.money(s['cost_p10'])}–{viz.money(s['cost_p90'])}"
-         + (f"; actual {viz.money(s['actual_cost'])}" if "actual_cost" in s else "")),
-        ("Cost of sales P50" + pays, viz.pct(s["cos_p50"], 1),
-         f"P10–P90 {viz.pct(s['cos_p10'], 1)}–{viz.pct(s['cos_p90'], 1)}"),
+         f"mean share over {s['draws']:,} simulated outcomes"),
+        ("Plan cost P50" + pays, viz.money(s["cost_p50"]), band),
+        ("Cost of sales P50" + pays, viz.pct(s["cos_p50"], 1), cos_band),
     ]
 
 

@@ -169,13 +169,13 @@ def test_plan_cost_of_a_month_is_the_quarter_the_plan_pays(small_ds):
     assert m_page.summary == q_page.summary != month.summary
     cards = comp.key_numbers(comp.proposed_quotas(small_ds, "2025-08", "even"),
                              pd.DataFrame({"capacity": [1.0]}), fc, month)
-    assert [c[0] for c in cards][2:] == ["Reps expected at quota · 2025-Q3",
-                                         "Plan cost P50 · 2025-Q3", "Cost of sales P50 · 2025-Q3"]
+    assert [c[0] for c in cards][2:] == ["Reps at quota · 2025-Q3",
+                                         "Plan cost · 2025-Q3", "Cost of sales · 2025-Q3"]
 
 
 def test_a_period_that_is_over_shows_what_the_plan_actually_cost(small_ds):
     """A closed quarter's cards showed only the simulation made before it ("Reps expected at
-    quota 25%", a P50) though its payouts were known: the actual sits beside them now."""
+    quota 25%", a P50) though its payouts were known: they now lead with the actual."""
     from salesops_lib.compensation.quotas import won_bookings
     from salesops_lib.measures import quota_for_period
 
@@ -190,7 +190,16 @@ def test_a_period_that_is_over_shows_what_the_plan_actually_cost(small_ds):
     cards = {c[0]: c[2] for c in comp.key_numbers(
         comp.proposed_quotas(small_ds, "2025-Q3", "even"), pd.DataFrame({"capacity": [1.0]}),
         None, sim)}
-    assert cards["Plan cost P50"].endswith(f"; actual {viz.money(sim.summary['actual_cost'])}")
+    # the cards lead with what happened and give the simulation made before it beneath
+    assert cards["Plan cost"].startswith(f"P50 {viz.money(sim.summary['cost_p50'])} expected")
+    shown = {c[0]: c[1] for c in comp.key_numbers(
+        comp.proposed_quotas(small_ds, "2025-Q3", "even"), pd.DataFrame({"capacity": [1.0]}),
+        None, sim)}
+    assert shown["Plan cost"] == viz.money(sim.summary["actual_cost"])
+    assert shown["Reps at quota"] == viz.pct(sim.summary["actual_share_at_quota"])
+    sold = float((att * q["quota"].to_numpy()).sum())
+    assert sim.summary["actual_bookings"] == pytest.approx(sold)
+    assert shown["Cost of sales"] == viz.pct(sim.summary["actual_cost"] / sold, 1)
     # a period still running has no actual
     open_q = comp.pay_period(small_ds, "", small_ds.as_of.strftime("%Y-%m"))
     assert "actual_cost" not in comp.plan_cost(small_ds, "", open_q.label, seed=3).summary

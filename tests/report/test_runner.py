@@ -280,7 +280,7 @@ def test_a_monthly_run_renders_the_quarterly_pay_plan(tmp_path):
     [nb] = res.results
     assert nb.status == "ok", nb.error
     html = (tmp_path / "out" / "2026-09" / "quotas_compensation.html").read_text()
-    assert "The plan pays per quarter" in html and "Plan cost P50 · 2026-Q3" in html
+    assert "The plan pays per quarter" in html and "Plan cost · 2026-Q3" in html
 
 
 def test_relative_paths_hold_in_the_notebooks(tmp_path, tiny_frames, monkeypatch):
