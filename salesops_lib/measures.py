@@ -8,6 +8,7 @@ Two pages never disagree on these, because they all call this module:
 * :func:`group_values`, :data:`UNASSIGNED`: how a deal is keyed to a team, region, ...;
 * :func:`state_as_of`: every opportunity as it stood at the end of a given day;
 * :func:`comparable_window`: the like-for-like window a period is compared with a year back;
+* :func:`data_start`, :func:`bookings_start`: the days the data begin, and observe bookings;
 * :func:`cycle_days`, :func:`median_cycle_days`: the one sales-cycle definition;
 * :func:`rep_display_names`: how a rep is named on a page (same-named reps told apart).
 
@@ -47,7 +48,6 @@ SEGMENT_HOURS = {"enterprise": 40.0, "midmarket": 20.0, "commercial": 20.0, "smb
                  "smallbusiness": 8.0}
 #: Hours per year for an account whose segment is missing or not listed above.
 DEFAULT_HOURS = 12.0
-
 
 
 class GroupKeyError(ValueError, KeyError):
@@ -90,21 +90,11 @@ def monthly_quota(quotas: pd.DataFrame, fiscal_start_month: int = 1,
                   reps: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each rep's quota per calendar month under the module's quota rule.
 
-    Parameters
-    ----------
-    quotas : DataFrame
-        ``rep_id``, ``period`` (fiscal label: ``2026``, ``2026-Q3``, ``2026-09``), ``quota``.
-    fiscal_start_month : int
-        First month of the fiscal year (labels are parsed on this calendar).
-    reps : DataFrame, optional
-        ``rep_id``, ``hire_date``: months before a rep's hire carry no quota and the hire month
-        carries the employed share (rule 3). Without it no proration is made.
-
-    Returns
-    -------
-    DataFrame
-        ``rep_id``, ``month`` (:func:`month_index`), ``quota``, one row per rep and month that
-        any quota row covers.
+    ``quotas`` has ``rep_id``, ``period`` (fiscal label: ``2026``, ``2026-Q3``, ``2026-09``,
+    parsed with ``fiscal_start_month``), ``quota``. With ``reps`` (``rep_id``, ``hire_date``)
+    months before a rep's hire carry no quota and the hire month the employed share (rule 3);
+    without it no proration is made. Returns ``rep_id``, ``month`` (:func:`month_index`),
+    ``quota``: one row per rep and month that any quota row covers.
     """
     q = quotas[["rep_id", "period", "quota"]]
     if q.empty:
@@ -138,26 +128,12 @@ def monthly_quota(quotas: pd.DataFrame, fiscal_start_month: int = 1,
 
 
 def quota_for_period(ds, period, *, prorate_hires: bool = True) -> pd.DataFrame:
-    """Each rep's quota for ``period`` under the module's quota rule.
+    """Each rep's quota for ``period`` (any fiscal year, quarter or month) under the module's
+    quota rule, from ``ds.quotas`` (and ``ds.reps.hire_date`` for rule 3, unless
+    ``prorate_hires=False``: a row then counts in full whatever the hire date).
 
-    Parameters
-    ----------
-    ds : Dataset
-        Reads ``ds.quotas`` (and ``ds.reps.hire_date`` for rule 3).
-    period : str or Period
-        Any fiscal period (year, quarter or month).
-    prorate_hires : bool
-        Apply rule 3 (default). Off, a row counts in full whatever the hire date.
-
-    Returns
-    -------
-    DataFrame
-        ``rep_id``, ``quota``: only reps with quota in at least one month of the period.
-
-    Raises
-    ------
-    ValueError
-        A quota row matched by the period is zero or negative.
+    Returns ``rep_id``, ``quota``: only reps with quota in at least one month of the period.
+    Raises ``ValueError`` when a quota row matched by the period is zero or negative.
     """
     P = Period.parse(period, ds.fiscal_start_month)
     q = ds.quotas
@@ -397,12 +373,36 @@ class Window(NamedTuple):
 
 def data_start(ds) -> pd.Timestamp:
     """The day the data begin: the earliest ``created_date`` of any opportunity (NaT without
-    any). Periods and months before it are unknown, not zero: like-for-like comparisons,
-    consistency windows, monthly charts and trailing-bookings scales start there."""
+    any). Periods before it are unknown, not zero (the pipeline's and the report's first day);
+    a rate over bookings starts at :func:`bookings_start` instead."""
     if getattr(ds, "is_lazy", False):      # a lazy source knows its first date
         return pd.Timestamp(ds.first_created) if pd.notna(ds.first_created) else pd.NaT
     created = ds.opportunities["created_date"]
     return pd.Timestamp(created.min()) if len(created) and created.notna().any() else pd.NaT
+
+
+def bookings_start(ds) -> pd.Timestamp:
+    """The day from which the data observe bookings: the first day of the month of the first
+    close of a closed (won or lost) deal, never before the month the data begin (no deal closes
+    before it was created). Rates over bookings or closed deals (cost of sale, bookings per FTE,
+    like-for-like, consistency, trailing bookings) start here, not at :func:`data_start`: an
+    export cut by close date holds deals created long before their close but no earlier close
+    (Maven: deals from 20 Oct 2016, none closed before 1 Mar 2017), and rep time or quota in
+    those months would be set against bookings the data cannot show. A close shows the export
+    covers its month (a quiet first day must not cost a whole quarter). An export cut by
+    *creation* date lacks the deals created before it (its first months hold only quick deals);
+    the data cannot tell that from a CRM whose history begins there, so no cycle is added (it
+    would drop good months of every full history). NaT without deals; :func:`data_start`
+    without a closed deal."""
+    if getattr(ds, "is_lazy", False):      # one small query
+        close = ds.query(f'select min(close_date) as c from "{ds.names["opportunities"]}" '
+                         "where status in ('won', 'lost')")["c"].iloc[0]
+    else:
+        o = ds.opportunities
+        close = o.loc[o["status"].isin(["won", "lost"]), "close_date"].min()
+    if pd.isna(close):
+        return data_start(ds)
+    return pd.Timestamp(close).to_period("M").to_timestamp()
 
 
 def comparable_window(ds, period) -> dict:
@@ -417,7 +417,7 @@ def comparable_window(ds, period) -> dict:
       quarter).
 
     ``previous_available`` says whether the data reach back to the previous window's start
-    (the earliest ``created_date`` is on or before it); when they do not, a page must say there
+    (:func:`bookings_start` is on or before it); when they do not, a page must say there
     is no comparison instead of showing the previous window's (empty) sums as zero.
 
     Returns
@@ -438,7 +438,7 @@ def comparable_window(ds, period) -> dict:
         cur = Window(P.start, t, f"{P.label} to date ({days} days)")
         prev_end = min(L.start + pd.Timedelta(days=days - 1), L.end)
         prev = Window(L.start, prev_end, f"{L.label}, same {days} days")
-    first = data_start(ds)
+    first = bookings_start(ds)      # a window compares bookings: observed from here
     available = bool(pd.notna(first) and first <= prev.start)
     return {"current": cur, "previous": prev, "complete": bool(complete), "days": days,
             "previous_available": available}

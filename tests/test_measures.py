@@ -352,3 +352,50 @@ def test_data_start_is_the_first_deal_created(tiny_frames):
     tiny_frames["opportunities"].loc[1, "created_date"] = "2024-11-30"
     ds = Dataset.from_frames(**tiny_frames, as_of="2026-06-30")
     assert data_start(ds) == pd.Timestamp("2024-11-30")
+
+
+# --------------------------------------------------------------------------------------------
+# the day bookings are observed from
+# --------------------------------------------------------------------------------------------
+def _cut_by_close(open_created="2016-10-20"):
+    """An export cut by close date (as Maven's): deals created from 20 Oct 2016, an open one
+    among them, the first close on 14 Mar 2017 (a loss), the first win on 2 Apr 2017."""
+    return pd.DataFrame({
+        "opportunity_id": ["o1", "o2", "o3", "o4"], "account_id": ["a1"] * 4,
+        "rep_id": ["r1", "r1", "r2", "r2"], "stage": ["Open", "Lost", "Won", "Won"],
+        "status": ["open", "lost", "won", "won"], "amount": [50.0, 80.0, 100.0, 70.0],
+        "created_date": [open_created, "2016-11-02", "2016-12-01", "2017-04-01"],
+        "close_date": [None, "2017-03-14", "2017-04-02", "2017-05-10"]})
+
+
+def test_bookings_start_is_the_month_of_the_first_close():
+    ds = make_ds([], opportunities=_cut_by_close(), as_of="2017-06-30")
+    assert measures.data_start(ds) == pd.Timestamp("2016-10-20")       # the open deal
+    # the first close is o2's loss on 14 Mar 2017 (a loss shows closes are recorded): the
+    # months Oct 2016 – Feb 2017 hold deals but no close, so bookings count from 1 Mar 2017
+    assert measures.bookings_start(ds) == pd.Timestamp("2017-03-01")
+    # never before the month the data begin: a deal closed in the month the data begin
+    same = _cut_by_close(open_created="2017-03-05")
+    same.loc[1, "created_date"] = "2017-03-06"
+    same.loc[2, "created_date"] = "2017-03-07"
+    ds2 = make_ds([], opportunities=same, as_of="2017-06-30")
+    assert measures.data_start(ds2) == pd.Timestamp("2017-03-05")
+    assert measures.bookings_start(ds2) == pd.Timestamp("2017-03-01")
+    # without any closed deal it is the data start; without any deal NaT
+    only_open = _cut_by_close().iloc[[0]]
+    assert measures.bookings_start(make_ds([], opportunities=only_open, as_of="2017-06-30")) \
+        == pd.Timestamp("2016-10-20")
+    assert pd.isna(measures.bookings_start(make_ds([], opportunities=only_open.iloc[:0])))
+
+
+def test_like_for_like_needs_last_year_bookings_observed():
+    """Deals created from 20 Oct 2016 but closed only from 14 Mar 2017: 2017-Q4 has no
+    comparable 2016-Q4 (no close was recorded then), whatever the created dates say."""
+    opp = _cut_by_close(open_created="2016-09-20")          # created before 2016-Q4 began
+    ds = make_ds([], opportunities=opp, as_of="2017-12-31")
+    assert measures.data_start(ds) <= pd.Timestamp("2016-10-01")
+    assert not measures.comparable_window(ds, "2017-Q4")["previous_available"]
+    # with a close in 2016-Q4 itself the comparison stands
+    opp.loc[1, ["created_date", "close_date"]] = ["2016-09-25", "2016-10-01"]
+    assert measures.comparable_window(make_ds([], opportunities=opp, as_of="2017-12-31"),
+                                      "2017-Q4")["previous_available"]

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..measures import account_potential, data_start, quota_for_period, state_as_of
+from ..measures import account_potential, bookings_start, quota_for_period, state_as_of
 from ..periods import Period
 
 METHODS = ("even", "prior_year", "trailing_12m", "potential", "blend")
@@ -105,11 +105,12 @@ def method_weights(ds, period, method: str, *, known_at=None) -> pd.Series:
 
 def trailing_months(ds, period, months: int = 12) -> int:
     """Months of the ``months`` before ``period`` the data cover: from the month of
-    :func:`~salesops_lib.measures.data_start` (the first deal created), at most ``months``.
+    :func:`~salesops_lib.measures.bookings_start` (the month of the first close), at most
+    ``months``.
     A CRM export that starts mid-year covers fewer; its missing months are not zero
     bookings."""
     P = Period.parse(period, ds.fiscal_start_month)
-    first = data_start(ds)
+    first = bookings_start(ds)
     if pd.isna(first):
         return 0
     cover = (P.start.year - first.year) * 12 + P.start.month - first.month

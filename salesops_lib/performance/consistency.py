@@ -7,7 +7,8 @@ looks at a run of periods. Pure functions: a Dataset in, new tidy frames out.
   (:func:`period_bookings`), zero-filled, only periods after a rep's hire.
 * **consistency**: coefficient of variation of monthly bookings, hit rate (share of periods
   at ≥ a fraction of quota) and the longest hit / miss streaks (:func:`consistency`), over
-  whole periods only: a period not over by the report date is left out (:func:`judged_end`).
+  whole periods only: a period not over by the report date is left out (:func:`judged_end`),
+  and so is one the data observe only in part, before the first close (:func:`first_whole`).
 * **ramp**: productivity or attainment by month of tenure across hires, with the typical
   time to ramp and a bootstrap interval (:func:`ramp`).
 """
@@ -21,7 +22,7 @@ import pandas as pd
 
 from .. import viz
 from ..data import Dataset
-from ..measures import data_start, report_date
+from ..measures import bookings_start, report_date
 from ..measures import monthly_quota as _monthly_quota
 from ..periods import Period, fiscal_labels, period_containing
 from .plots import plot_consistency, plot_ramp  # noqa: F401  (re-exported: consistency.plot_*)
@@ -70,27 +71,32 @@ def judged_end(ds: Dataset, end=None, kind: str = "quarter") -> Period:
     return last if report_date(ds, last) >= last.end else last_complete(ds, kind)
 
 
+def first_whole(ds: Dataset, kind: str = "quarter") -> Period | None:
+    """The first period of ``kind`` whose bookings the data observe in full: the one starting
+    on :func:`salesops_lib.measures.bookings_start` (the month of the first close), else the
+    next one. The public Maven export closes deals from 1 Mar 2017: its 2016-Q4 and 2017-Q1
+    are not quarters without bookings, so its first whole quarter is 2017-Q2. None without a
+    deal."""
+    start = bookings_start(ds)
+    if pd.isna(start):
+        return None
+    p = period_containing(start, kind, ds.fiscal_start_month)
+    return p if p.start >= start else p.shift(1)
+
+
 def window(ds: Dataset, end=None, periods: int | None = 8, kind: str = "quarter") -> list[Period]:
     """Up to ``periods`` consecutive periods of ``kind`` ending with ``end`` (default: the
-    last complete one), never starting before the period of the first deal created: a
-    quarter before the data begin would count as a zero and inflate every swing.
-    ``periods=None`` starts at the period of the first won deal."""
-    fsm = ds.fiscal_start_month
+    last complete one), never starting before :func:`first_whole`: a period before the data
+    observe bookings would count as a zero, and one they observe in part as a poor period,
+    both inflating every swing. ``periods=None``: every whole period up to ``end``. Without a
+    whole period up to ``end``, ``end`` alone."""
     last = _as_kind(ds, end, kind) if end is not None else last_complete(ds, kind)
-    lazy = is_lazy(ds)
-    if periods is None:
-        if lazy:
-            start = ds.first_won_close
-        else:
-            won = ds.opportunities.loc[ds.opportunities["status"] == "won", "close_date"]
-            start = won.min() if len(won) else pd.NaT
-    else:
-        start = data_start(ds)
-    start = pd.Timestamp(start) if pd.notna(start) and start <= last.end else last.start
-    first = period_containing(start, kind, fsm)
+    first = first_whole(ds, kind)
+    if first is None or first.start > last.start:
+        first = last
     step = {"year": 12, "quarter": 3, "month": 1}[kind]
     gap = (last.start.year - first.start.year) * 12 + last.start.month - first.start.month
-    available = max(1, gap // step + 1)
+    available = gap // step + 1
     periods = available if periods is None else max(1, min(int(periods), available))
     return [last.shift(-i) for i in range(periods - 1, -1, -1)]
 
@@ -219,8 +225,9 @@ def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str 
     Only whole periods are judged: when ``end`` (or the last period of ``kind`` in it) is not
     over by its report date, the window ends with the last period that is
     (:func:`judged_end`) and ``attrs`` say so: ``as_of`` (the data's as-of date) and
-    ``open_period`` (the label of the period in progress, left out). Without any period
-    over since the data begin, an empty frame whose ``attrs["note"]`` says so.
+    ``open_period`` (the label of the period in progress, left out). Periods the data observe
+    only in part are left out too (:func:`window`: it starts at :func:`first_whole`); without
+    any whole period over, an empty frame whose ``attrs["note"]`` says so.
 
     Per group:
 
@@ -252,11 +259,12 @@ def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str 
                                "which the data do not have.")
         return empty
     last = judged_end(ds, end, kind)
-    first = data_start(ds)
-    if pd.notna(first) and last.end < first:
-        empty.attrs["note"] = (f"No {kind} has ended between the start of the data "
-                               f"({first:%d %b %Y}) and {pd.Timestamp(ds.as_of):%d %b %Y}, so "
-                               "consistency over whole periods cannot be judged yet.")
+    first = first_whole(ds, kind)
+    if first is not None and last.start < first.start:
+        empty.attrs["note"] = (f"No whole {kind} of bookings has ended between the first close in "
+                               f"the data ({bookings_start(ds):%b %Y}) and "
+                               f"{pd.Timestamp(ds.as_of):%d %b %Y}, so consistency over whole "
+                               "periods cannot be judged yet.")
         return empty
     pers = window(ds, last, periods, kind)
     months = [m for p in pers for m in p.months()]

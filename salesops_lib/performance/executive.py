@@ -16,9 +16,9 @@ import pandas as pd
 from .. import viz
 from ..data import Dataset
 from ..measures import (
+    bookings_start,
     comparable_window,
     cycle_days,
-    data_start,
     group_values,
     open_pipeline_as_of,
     quota_for_period,
@@ -330,15 +330,15 @@ def org_readings(h: pd.Series, coverage_rag=COVERAGE_RAG) -> dict[str, str]:
 def monthly_bookings(ds: Dataset, period, months: int = 24) -> pd.DataFrame:
     """Won amount per calendar month for the ``months`` months up to the period's end,
     stopping at the report date (months not yet reached are not shown as zero) and starting
-    no earlier than the month of the first deal in the data.
+    no earlier than the month the data observe bookings from (:func:`bookings_start`).
 
     Columns ``month`` (first day), ``bookings``. Months without bookings are zero.
     """
     P = Period.parse(period, ds.fiscal_start_month)
     end = report_date(ds, P)
     start = (P.end - pd.DateOffset(months=months - 1)).replace(day=1)
-    first = data_start(ds)
-    if pd.notna(first):     # months before the data begin are unknown, not zero
+    first = bookings_start(ds)
+    if pd.notna(first):     # months before bookings are observed are unknown, not zero
         start = max(start, first.to_period("M").to_timestamp())
     if is_lazy(ds):
         w = ds.bookings_series("month", as_of=end, complete=False)

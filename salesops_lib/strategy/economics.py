@@ -1,7 +1,8 @@
 """Channel economics: what each sales motion (field, inside, any other role) wins, costs and
 contributes, overall and by segment, industry, deal-size band or region.
 
-Definitions (a window of ``Y`` years, from :func:`window`):
+Definitions (a window of ``Y`` years, from :func:`window`: by default the trailing four
+quarters, from the month the data observe bookings at the earliest):
 
 * **motion** of a deal: the ``role`` of the rep who works it (``reps.role``, lower case);
   without roles every rep is in one motion, ``"all reps"``.
@@ -33,8 +34,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from ..measures import UNASSIGNED, data_start, group_values
-from ..periods import Period
+from ..measures import UNASSIGNED, bookings_start, group_values
+from ..periods import Period, period_containing
 
 #: Motion label when the data have no rep roles.
 ALL_REPS = "all reps"
@@ -102,32 +103,53 @@ class Window:
         return ((self.end - self.start).days + 1) / 365.25
 
 
-def window(ds, period, periods_back: int = 4) -> Window:
-    """The ``periods_back`` fiscal periods ending with ``period`` (e.g. four quarters), cut at
-    the data's as-of date and at the month the data begin (:func:`measures.data_start`: the
-    months before it are unknown, and counting reps' time there would lower every rate per
-    FTE). Every rate is over the days the window spans (:attr:`Window.years`), so a cut window
-    is never divided by whole periods; its label then names the last day ("2026-Q1 to 15 Nov
-    2026"), not the unfinished period, and the first month ("Jul 2024 to 2026")."""
+#: Months in a period of each kind: the unit :func:`window` counts back in.
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def window(ds, period, periods_back: int = 4, kind: str = "quarter") -> Window:
+    """The ``periods_back`` fiscal periods of ``kind`` up to the last day of ``period``: by
+    default four quarters, the trailing twelve months, on a month, quarter or year page alike
+    (a year page used to reach four *years* back, setting 2023's cost against 2026's motions).
+    ``kind="year"`` with ``periods_back=2`` gives two years, and so on.
+
+    The window is cut at the data's as-of date and at the day the data observe bookings
+    (:func:`measures.bookings_start`: the month of the first close; counting reps' time before
+    it would divide real costs by missing bookings and lower every rate per FTE). Every rate is
+    over the days the window spans (:attr:`Window.years`), so a cut window is never divided by
+    whole periods. The label names the first period ("2025-Q4 to 2026-Q3", "2025-09 to 2026-08";
+    the period alone when it is the window: "2026"), the month bookings begin when cut there
+    ("Mar 2017 to 2017-Q2"), and the last day when the period is not over ("2026-Q1 to 15 Nov
+    2026", on a quarter and a year page alike).
+    """
     if int(periods_back) < 1:
         raise ValueError(f"periods_back must be at least 1; got {periods_back!r}")
-    last = Period.parse(period, ds.fiscal_start_month)
-    first = last.shift(-(int(periods_back) - 1))
+    if kind not in _MONTHS:
+        raise ValueError(f"kind must be 'month', 'quarter' or 'year'; got {kind!r}")
+    fsm = ds.fiscal_start_month
+    last = Period.parse(period, fsm)
+    start = (last.end.to_period("M") - (int(periods_back) * _MONTHS[kind] - 1)).to_timestamp()
+    first = next((p for p in (period_containing(start, k, fsm) for k in (kind, last.kind))
+                  if p.start == start), None)
+    head = first.label if first is not None else f"{start:%b %Y}"
     end = min(last.end, pd.Timestamp(ds.as_of).normalize())
-    if end < first.start:
-        raise ValueError(f"the window {first.label}–{last.label} starts after the data's as-of "
+    if end < start:
+        raise ValueError(f"the window {head}–{last.label} starts after the data's as-of "
                          f"date {pd.Timestamp(ds.as_of):%Y-%m-%d}")
-    begin = data_start(ds)
-    start, head = first.start, first.label
-    if pd.notna(begin) and begin.to_period("M").start_time > start:
-        start = begin.to_period("M").start_time
-        head = f"{start:%b %Y}"
-        if start > end:
-            raise ValueError(f"the window {first.label}–{last.label} ends before the data begin "
-                             f"({begin:%d %b %Y})")
-    label = last.label if head == last.label else f"{head} to {last.label}"
+    begin = bookings_start(ds)
+    if pd.notna(begin) and begin > start:
+        if begin > end:
+            raise ValueError(f"the window {head}–{last.label} ends before the data show "
+                             f"bookings (from {begin:%d %b %Y}, the month of the first close)")
+        start, head, first = begin, f"{begin:%b %Y}", None
     if end < last.end:
         label = f"{head} to {end:%d %b %Y}"
+    elif start == last.start:
+        label = last.label                        # the period itself: "2026"
+    elif first is not None and first.end == last.end:
+        label = first.label                       # one period of it: "2026-Q4"
+    else:
+        label = f"{head} to {last.label}"
     return Window(start, end, label)
 
 

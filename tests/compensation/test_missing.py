@@ -43,21 +43,22 @@ def test_quotas_set_from_trailing_bookings_without_quotas(maven):
 
 
 def test_company_number_scales_by_the_months_the_data_cover(maven):
-    # the Maven export begins with deals created in October 2016: before 2017-Q3 it covers
-    # 9 months (Oct-Jun), not 12; scaling by 3/12 would set the company number too low
+    # the Maven export closes deals from March 2017 (though deals are created from October
+    # 2016): before 2017-Q3 it shows 4 months of bookings (Mar-Jun), not 12 (nor 9 from the
+    # first created deal); scaling by 3/12 or 3/9 would set the company number too low
     o = maven.opportunities
     won = o[(o["status"] == "won") & o["close_date"].between("2016-07-01", "2017-06-30")]
-    assert comp.trailing_months(maven, "2017-Q3") == 9
+    assert comp.trailing_months(maven, "2017-Q3") == 4
     total, basis = comp.company_basis(maven, "2017-Q3")
     assert basis == "trailing_12m"
-    assert total == pytest.approx(won["amount"].sum() * 3 / 9 * 1.1)
-    assert "bookings of the 9 months the data cover before the period" in _html(
+    assert total == pytest.approx(won["amount"].sum() * 3 / 4 * 1.1)
+    assert "bookings of the 4 months the data cover before the period" in _html(
         comp.reading_basis(maven, "2017-Q3", "blend"))
     assert comp.trailing_months(maven, "2016-Q4") == 0            # the data begin inside it
-    assert comp.trailing_months(maven, "2018-Q1") == 12
-    # capacity likewise: a rep's 9 months of bookings are 9 months of selling, not 12
+    assert comp.trailing_months(maven, "2018-Q1") == 10           # Mar-Dec 2017
+    # capacity likewise: a rep's 4 months of bookings are 4 months of selling, not 12
     cap = comp.bottom_up(maven, "2017-Q3")
-    assert cap["productivity"].to_numpy() * 3 / 9 * 0.9875 == pytest.approx(
+    assert cap["productivity"].to_numpy() * 3 / 4 * 0.9875 == pytest.approx(
         (cap["capacity"] / cap["ramp"]).to_numpy())
 
 

@@ -91,17 +91,18 @@ def test_compare_methods_keeps_the_total(qds):
 
 
 def test_bottom_up_and_company_number_over_data_that_begin_mid_year():
-    # the first deal is created 2025-06-01 (closes 07-01): before 2026-Q1 the data cover
-    # 7 months (Jun-Dec), so 450 of median bookings is 450 / 7 a month
+    # the first deal is created 2025-06-01 and closes 07-01: bookings are observed from July
+    # (measures.bookings_start), so before 2026-Q1 the data cover 6 months (Jul-Dec) and 450
+    # of median bookings is 450 / 6 a month
     deals = [("D1", "R1", 600, "2025-07-01"), ("D2", "R2", 300, "2025-08-01")]
     ds = make_ds(deals, [("R1", "2026-Q1", 1)], reps=[("R1", "E", "field", "2020-01-01"),
                                                      ("R2", "E", "field", "2020-01-01")])
-    assert comp.trailing_months(ds, "2026-Q1") == 7
+    assert comp.trailing_months(ds, "2026-Q1") == 6
     bu = comp.bottom_up(ds, "2026-Q1", attrition=0.0).set_index("rep_id")
-    assert bu.loc["R1", "capacity"] == pytest.approx(450 * 3 / 7)
+    assert bu.loc["R1", "capacity"] == pytest.approx(450 * 3 / 6)
     nq = make_ds(deals, [], reps=[("R1", "E", "field", "2020-01-01"),
                                   ("R2", "E", "field", "2020-01-01")])
-    assert comp.company_basis(nq, "2026-Q1") == (pytest.approx(900 * 3 / 7 * 1.1), "trailing_12m")
+    assert comp.company_basis(nq, "2026-Q1") == (pytest.approx(900 * 3 / 6 * 1.1), "trailing_12m")
 
 
 def test_bottom_up_capacity_with_ramp_and_attrition():

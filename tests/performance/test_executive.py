@@ -53,10 +53,15 @@ def test_growth_against_last_year(tiny):
     tiny["opportunities"] = pd.concat([opp, pd.DataFrame({
         "opportunity_id": ["O5"], "account_id": ["A1"], "rep_id": ["R1"], "stage": ["Won"],
         "status": ["won"], "amount": ["200"], "created_date": ["2025-04-01"],
-        "close_date": ["2025-05-01"]})], ignore_index=True)
+        "close_date": ["2025-04-20"]})], ignore_index=True)
     ds = Dataset.from_frames(**tiny, as_of="2026-06-30")
     h = ex.org_headline(ds, "2026-Q2")
     assert h["bookings_last_year"] == 200 and h["growth"] == pytest.approx(0.5)
+    # closed in May instead, it shows closes only from May 2025: April 2025 is not observed,
+    # so 2025-Q2 is no comparison (not "$200 a year ago")
+    tiny["opportunities"].loc[len(tiny["opportunities"]) - 1, "close_date"] = "2025-05-01"
+    h = ex.org_headline(Dataset.from_frames(**tiny, as_of="2026-06-30"), "2026-Q2")
+    assert pd.isna(h["bookings_last_year"]) and pd.isna(h["growth"])
 
 
 def test_by_team(tiny):
@@ -91,8 +96,10 @@ def test_readings_say_the_numbers(tiny):
 def test_monthly_bookings_fill_gaps(tiny):
     ds = Dataset.from_frames(**tiny, as_of="2026-06-30")
     m = ex.monthly_bookings(ds, "2026-Q2", months=6)
-    assert list(m["bookings"]) == [0, 0, 1000, 0, 300, 0]   # Jan..Jun: March and May
-    assert m["month"].iloc[0] == pd.Timestamp("2026-01-01")
+    # deals are created from 5 Jan but the first close is O1's on 1 Mar: January and February
+    # are not observed (unknown, not $0), so the chart starts in March
+    assert list(m["bookings"]) == [1000, 0, 300, 0]         # Mar..Jun: March and May
+    assert m["month"].iloc[0] == pd.Timestamp("2026-03-01")
 
 
 def test_plots_have_titles_and_labels(sample_ds):

@@ -457,11 +457,12 @@ def steady_ds():
     # x: quota 100 a quarter from 2025-Q4; wins Jan 100 + Feb 50 (Q1 = 150, hit), May 120 (Q2 hit),
     #    Aug 50 (Q3 miss), nothing in 2025-Q4 (miss) -> hits: miss, hit, hit, miss
     # y: hired 2026-04-01, quota 50 in Q2 and Q3; wins Sep 60 -> Q2 miss, Q3 hit
+    # (x5, lost in Oct 2025, shows closes are recorded from 2025-Q4's first month on)
     opps = [("x1", "x", "won", 100, "2026-01-01", "2026-01-20", "direct"),
             ("x2", "x", "won", 50, "2026-01-01", "2026-02-20", "direct"),
             ("x3", "x", "won", 120, "2026-04-01", "2026-05-20", "partner"),
             ("x4", "x", "won", 50, "2026-07-01", "2026-08-20", "partner"),
-            ("x5", "x", "lost", 80, "2025-10-01", "2025-11-20", "direct"),
+            ("x5", "x", "lost", 80, "2025-10-01", "2025-10-20", "direct"),
             ("y1", "y", "won", 60, "2026-08-01", "2026-09-05", "direct")]
     reps = pd.DataFrame({"rep_id": ["x", "y"], "rep_name": ["X", "Y"], "team": ["T", "T"],
                          "role": ["field", "inside"], "hire_date": ["2020-01-01", "2026-04-01"]})

@@ -6,9 +6,17 @@ import pandas as pd
 import pytest
 
 from salesops_lib import Dataset, load_dataset
+from salesops_lib.strategy import Window
 
 #: Days in the 2026 window as a share of a year (the window's length in years).
 YEARS_2026 = 365 / 365.25
+
+
+def year_2026() -> Window:
+    """Calendar 2026 as a window. The tiny org's bookings are observed from February (its first
+    close, ``measures.bookings_start``), so ``strategy.window`` would start there; the
+    hand-computed figures of the economics tests are over the whole year."""
+    return Window(pd.Timestamp("2026-01-01"), pd.Timestamp("2026-12-31"), "2026")
 
 
 def tiny_frames() -> dict:

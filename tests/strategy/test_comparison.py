@@ -9,6 +9,8 @@ import pytest
 from salesops_lib import load_dataset, strategy
 from salesops_lib.strategy.comparison import propensity, raw_gap, stratified_gap, weighted_gap
 
+from .conftest import year_2026
+
 
 def frame(cells) -> pd.DataFrame:
     """Deals from (segment, treated, won, count) cells."""
@@ -60,7 +62,7 @@ def test_weighted_gap_by_hand():
 
 
 def test_missing_roles_says_what_it_needs(bare_ds):
-    w = strategy.window(bare_ds, "2026", 1)
+    w = year_2026()
     out = strategy.like_for_like(bare_ds, strategy.closed_deals(bare_ds, w))
     assert out.empty and "role" in out.attrs["missing"]
     assert "role" in strategy.reading_comparison(out)
@@ -72,7 +74,7 @@ def test_simulation_recovers_the_known_channel_effect():
     effect, the raw comparison's does not."""
     true = 0.10
     ds = load_dataset(f"sample:channel_effect={true}")
-    w = strategy.window(ds, "2026", 3)
+    w = strategy.window(ds, "2026", 3, kind="year")
     out = strategy.like_for_like(ds, strategy.closed_deals(ds, w)).set_index("estimate")
     assert out.loc["weighted", "low"] <= true <= out.loc["weighted", "high"]
     assert not out.loc["raw", "low"] <= true <= out.loc["raw", "high"]
@@ -86,7 +88,7 @@ def test_like_for_like_intervals_are_calibrated_across_seeds():
     covered = {"raw": 0, "stratified": 0, "weighted": 0}
     for seed in range(1, 7):
         ds = load_dataset(f"sample:accounts=2000,reps=20,years=2,seed={seed},channel_effect={true}")
-        w = strategy.window(ds, "2025", 2)
+        w = strategy.window(ds, "2025", 2, kind="year")
         out = strategy.like_for_like(ds, strategy.closed_deals(ds, w)).set_index("estimate")
         for est in covered:
             covered[est] += int(out.loc[est, "low"] <= true <= out.loc[est, "high"])

@@ -7,11 +7,11 @@ import pytest
 
 from salesops_lib import Dataset, strategy
 
-from .conftest import YEARS_2026, tiny_frames
+from .conftest import YEARS_2026, tiny_frames, year_2026
 
 
 def test_what_if_by_hand(tiny_ds):
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     a = strategy.assumptions(200_000, 110_000, 250, 1_500)
     plan = strategy.what_if(tiny_ds, w, a, segment="SMB").set_index("motion")
     Y = YEARS_2026
@@ -31,7 +31,7 @@ def test_what_if_by_hand(tiny_ds):
 
 
 def test_what_if_totals_reconcile(small_ds):
-    w = strategy.window(small_ds, "2025", 2)
+    w = strategy.window(small_ds, "2025", 2, kind="year")
     plan = strategy.what_if(small_ds, w, segment="SMB", max_potential=50_000)
     m = plan[plan["motion"] != "total"]
     t = plan[plan["motion"] == "total"].iloc[0]
@@ -50,7 +50,7 @@ def test_what_if_totals_reconcile(small_ds):
 
 
 def test_recommend_picks_the_higher_contribution_per_hour(small_ds):
-    w = strategy.window(small_ds, "2025", 2)
+    w = strategy.window(small_ds, "2025", 2, kind="year")
     rec = strategy.recommend(small_ds, w)
     k = len(rec)
     assert rec.attrs["level"] == pytest.approx(1 - 0.05 / k)       # Bonferroni over segments
@@ -63,7 +63,7 @@ def test_recommend_picks_the_higher_contribution_per_hour(small_ds):
 
 
 def test_territory_change_on_the_new_field_set(small_ds):
-    w = strategy.window(small_ds, "2025", 2)
+    w = strategy.window(small_ds, "2025", 2, kind="year")
     plan = strategy.what_if(small_ds, w, segment="SMB")
     tc = strategy.territory_change(small_ds, plan, time_limit=3)
     s = tc.summary
@@ -79,7 +79,7 @@ def test_territory_change_on_the_new_field_set(small_ds):
 
 
 def test_what_if_errors_and_missing(tiny_ds, bare_ds):
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     # no segment and no threshold: every field account moves (the notebook's parameters say
     # "empty for every segment", "0 for no limit"; the page failed instead)
     every = strategy.what_if(tiny_ds, w)
@@ -92,7 +92,7 @@ def test_what_if_errors_and_missing(tiny_ds, bare_ds):
     assert strategy.reading_territory(change).endswith("no field territory is left to re-align.")
     with pytest.raises(ValueError, match="'Galactic', a segment no account has"):
         strategy.what_if(tiny_ds, w, segment="Galactic")
-    bw = strategy.window(bare_ds, "2026", 1)
+    bw = year_2026()
     plan = strategy.what_if(bare_ds, bw, segment="SMB")
     assert plan.empty and "role" in plan.attrs["missing"]
     assert strategy.territory_change(bare_ds, plan) is None
@@ -102,7 +102,7 @@ def test_what_if_errors_and_missing(tiny_ds, bare_ds):
 def test_auto_segment_is_the_field_segment_of_smallest_median_potential(tiny_ds):
     # field (R1) covers A1 (SMB, 1,000) and A3 (Enterprise, 9,000): SMB's median is smaller
     assert strategy.smallest_segment(tiny_ds) == "SMB"
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     auto = strategy.what_if(tiny_ds, w, segment="auto")
     named = strategy.what_if(tiny_ds, w, segment="SMB")
     assert auto.attrs["moved_ids"] == named.attrs["moved_ids"] == ["A1"]
@@ -123,7 +123,7 @@ def test_auto_segment_is_the_field_segment_of_smallest_median_potential(tiny_ds)
 
 
 def test_unknown_segment_names_the_parameter_and_lists_the_segments(tiny_ds):
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     with pytest.raises(ValueError) as err:
         strategy.what_if(tiny_ds, w, segment="Galactic")
     assert str(err.value) == ("The parameter what_if_segment is 'Galactic', a segment no "

@@ -10,7 +10,7 @@ import pytest
 from salesops_lib import Dataset, strategy
 from salesops_lib.strategy.economics import rep_fte, time_shares
 
-from .conftest import YEARS_2026, tiny_frames
+from .conftest import YEARS_2026, tiny_frames, year_2026
 
 
 def wilson(k, n, z=1.959963984540054):
@@ -21,8 +21,8 @@ def wilson(k, n, z=1.959963984540054):
 
 
 def test_window_is_the_periods_back_ending_with_period(tiny_ds):
-    f = tiny_frames()                  # data that begin before the window (Sep 2025)
-    f["opportunities"].loc[0, "created_date"] = "2025-09-10"
+    f = tiny_frames()                  # bookings observed before the window: O1 closes Sep 2025
+    f["opportunities"].loc[0, ["created_date", "close_date"]] = ["2025-08-10", "2025-09-09"]
     w = strategy.window(Dataset.from_frames(**f, as_of="2026-12-31"), "2026-Q3", 4)
     assert (w.start, w.end) == (pd.Timestamp("2025-10-01"), pd.Timestamp("2026-09-30"))
     assert w.label == "2025-Q4 to 2026-Q3"
@@ -32,12 +32,47 @@ def test_window_is_the_periods_back_ending_with_period(tiny_ds):
     assert cut.end == pd.Timestamp("2026-08-15")
     with pytest.raises(ValueError, match="periods_back"):
         strategy.window(tiny_ds, "2026-Q3", 0)
+    with pytest.raises(ValueError, match="kind"):
+        strategy.window(tiny_ds, "2026-Q3", 4, kind="week")
     with pytest.raises(ValueError, match="starts after"):
         strategy.window(tiny_ds, "2028-Q1", 1)
 
 
+def test_periods_back_counts_quarters_on_every_page_kind():
+    """A year page's ``periods_back=4`` meant four *years* (2023 to 2026), a month page's four
+    months: each page's cost of sale covered a different span. It counts quarters now: the
+    trailing twelve months by default, whatever the page."""
+    f = tiny_frames()                  # bookings observed from Jan 2025 (a deal closed then)
+    f["opportunities"].loc[0, ["created_date", "close_date"]] = ["2024-12-01", "2025-01-15"]
+    ds = Dataset.from_frames(**f, as_of="2026-12-31")
+    year = strategy.window(ds, "2026", 4)
+    assert (year.start, year.end, year.label) == (pd.Timestamp("2026-01-01"),
+                                                  pd.Timestamp("2026-12-31"), "2026")
+    quarter = strategy.window(ds, "2026-Q4", 4)
+    assert (quarter.start, quarter.end) == (year.start, year.end)
+    assert quarter.label == "2026-Q1 to 2026-Q4"
+    month = strategy.window(ds, "2026-08", 4)           # Sep 2025 – Aug 2026: 365 days
+    assert (month.start, month.end) == (pd.Timestamp("2025-09-01"), pd.Timestamp("2026-08-31"))
+    assert month.label == "2025-09 to 2026-08" and month.years == pytest.approx(365 / 365.25)
+    assert strategy.window(ds, "2026", 8).label == "2025-Q1 to 2026"
+    assert strategy.window(ds, "2026", 1).label == "2026-Q4"          # Oct – Dec 2026
+    # whole years when asked for
+    two = strategy.window(ds, "2026", 2, kind="year")
+    assert (two.start, two.label) == (pd.Timestamp("2025-01-01"), "2025 to 2026")
+    # the year page and the quarter page on it give the same economics
+    e_year = strategy.economics(ds, year).set_index("motion")
+    e_quarter = strategy.economics(ds, quarter).set_index("motion")
+    assert e_year["bookings_per_fte"].tolist() == e_quarter["bookings_per_fte"].tolist()
+    # field: O2 5000 booked in 2026 (O1 closed in Jan 2025), R1 full time all year
+    assert e_year.loc["field", "bookings_per_fte"] == pytest.approx(5000 / (365 / 365.25))
+    # a year page in progress is named by the quarters it covers, as its last quarter's page is
+    ds_nov = Dataset.from_frames(**f, as_of="2026-11-15")
+    assert strategy.window(ds_nov, "2026", 4).label == "2026-Q1 to 15 Nov 2026"
+    assert strategy.window(ds_nov, "2026-Q4", 4).label == "2026-Q1 to 15 Nov 2026"
+
+
 def test_economics_per_motion_by_hand(tiny_ds):
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     e = strategy.economics(tiny_ds, w, assume=strategy.assumptions(200_000, 110_000, 250, 1_500))
     f = e.set_index("motion").loc["field"]
     i = e.set_index("motion").loc["inside"]
@@ -61,7 +96,7 @@ def test_economics_per_motion_by_hand(tiny_ds):
 
 
 def test_economics_totals_rows_recompute_every_ratio(tiny_ds):
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     a = strategy.assumptions(200_000, 110_000, 250, 1_500)
     e = strategy.economics(tiny_ds, w, assume=a, totals=True)
     assert e["motion"].tolist() == ["field", "inside", "All motions"]
@@ -94,7 +129,7 @@ def test_economics_totals_rows_recompute_every_ratio(tiny_ds):
 
 
 def test_economics_totals_without_roles_add_only_what_is_not_already_a_row(bare_ds):
-    w = strategy.window(bare_ds, "2026", 1)
+    w = year_2026()
     assert strategy.economics(bare_ds, w, totals=True)["motion"].tolist() == ["all reps"]
     s = strategy.economics(bare_ds, w, by="segment", totals=True)
     assert s["segment"].tolist() == ["Enterprise", "SMB", "All segments"]
@@ -102,7 +137,7 @@ def test_economics_totals_without_roles_add_only_what_is_not_already_a_row(bare_
 
 
 def test_economics_table_marks_the_totals_rows(tiny_ds):
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     e = strategy.economics(tiny_ds, w, by="segment", totals=True)
     sty = strategy.economics_table(e)
     sty._compute()
@@ -114,7 +149,7 @@ def test_economics_table_marks_the_totals_rows(tiny_ds):
 
 
 def test_economics_by_segment_splits_rep_time_by_activity_minutes(tiny_ds):
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     e = strategy.economics(tiny_ds, w, by="segment").set_index(["motion", "segment"])
     Y = YEARS_2026
     # R1 logged 30 minutes on its SMB account and 90 on its Enterprise account
@@ -134,7 +169,7 @@ def test_time_shares_fall_back_to_deals_without_minutes(tiny_ds):
     f = tiny_frames()
     f["activities"] = f["activities"].drop(columns="duration_min")
     ds = Dataset.from_frames(**f, as_of="2026-12-31")
-    w = strategy.window(ds, "2026", 1)
+    w = year_2026()
     sh = time_shares(ds, w, "segment").set_index(["rep_id", "segment"])["share"]
     assert sh[("R1", "SMB")] == pytest.approx(1 / 3)     # one of its three closed deals
     assert sh[("R1", "Enterprise")] == pytest.approx(2 / 3)
@@ -144,7 +179,7 @@ def test_rep_fte_prorates_a_mid_window_hire():
     f = tiny_frames()
     f["reps"].loc[1, "hire_date"] = "2026-07-02"
     ds = Dataset.from_frames(**f, as_of="2026-12-31")
-    fte = rep_fte(ds, strategy.window(ds, "2026", 1)).set_index("rep_id")["fte"]
+    fte = rep_fte(ds, year_2026()).set_index("rep_id")["fte"]
     assert fte["R2"] == pytest.approx(183 / 365 * YEARS_2026)
     assert fte["R1"] == pytest.approx(YEARS_2026)
 
@@ -155,7 +190,7 @@ def test_size_band_edges():
 
 
 def test_without_roles_every_rep_is_one_motion(bare_ds):
-    w = strategy.window(bare_ds, "2026", 1)
+    w = year_2026()
     e = strategy.economics(bare_ds, w)
     assert list(e["motion"]) == [strategy.ALL_REPS]
     assert e["bookings"].iloc[0] == 6400 and e["visits"].iloc[0] == 0
@@ -163,7 +198,7 @@ def test_without_roles_every_rep_is_one_motion(bare_ds):
 
 
 def test_bad_parameters(tiny_ds):
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     with pytest.raises(ValueError, match="split by"):
         strategy.economics(tiny_ds, w, by="planet")
     with pytest.raises(ValueError, match="travel_cost_per_visit"):
@@ -179,7 +214,7 @@ def test_a_split_the_data_cannot_make_says_what_it_needs(bare_ds):
     motion (the Maven export showed such tables under "by segment" and "by region")."""
     import dataclasses
 
-    w = strategy.window(bare_ds, "2026", 1)
+    w = year_2026()
     ds = dataclasses.replace(bare_ds, accounts=bare_ds.accounts.assign(region=None))
     e = strategy.economics(ds, w, by="region", totals=True)
     assert e.attrs["missing"] == ("This split needs each account's region (accounts.region), "
@@ -190,8 +225,11 @@ def test_a_split_the_data_cannot_make_says_what_it_needs(bare_ds):
 
 
 def test_window_in_progress_is_a_rate_over_the_days_to_date_and_says_so():
-    # as of 30 Jun 2026, "2026-Q1 to 2026-Q4" spans 1 Jan – 30 Jun: 181 days, never 4 quarters
-    ds = Dataset.from_frames(**tiny_frames(), as_of="2026-06-30")
+    # bookings observed from 1 Jan 2026 (O1 closes on 9 Jan); as of 30 Jun 2026, "2026-Q1 to
+    # 2026-Q4" spans 1 Jan – 30 Jun: 181 days, never 4 quarters
+    f = tiny_frames()
+    f["opportunities"].loc[0, ["created_date", "close_date"]] = ["2025-12-10", "2026-01-09"]
+    ds = Dataset.from_frames(**f, as_of="2026-06-30")
     w = strategy.window(ds, "2026-Q4", 4)
     assert (w.start, w.end) == (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-06-30"))
     assert w.label == "2026-Q1 to 30 Jun 2026"
@@ -206,23 +244,27 @@ def test_window_in_progress_is_a_rate_over_the_days_to_date_and_says_so():
     assert strategy.window(ds, "2026-Q2", 2).label == "2026-Q1 to 2026-Q2"  # over: unchanged
 
 
-def test_window_starts_no_earlier_than_the_month_the_data_begin():
-    """A year report with four periods back ("2023 to 2026") counted every rep's FTE and cost
-    over 2023 although the data began mid-2024: bookings per FTE came out a quarter low."""
+def test_window_starts_when_the_data_observe_bookings():
+    """The public Maven export has deals created from Oct 2016 but none closed before March
+    2017: its 2017-Q2 page counted reps' cost from October with nothing booked in those months
+    (a cost of sale of 106%). Deals here are created from 15 Jul 2025, the first closes on
+    9 Feb 2026: the window starts on 1 Feb 2026, not at the first created deal."""
     f = tiny_frames()
-    f["opportunities"]["created_date"] = f["opportunities"]["created_date"].str.replace("2026-01-10", "2025-07-15")
+    f["opportunities"]["created_date"] = f["opportunities"]["created_date"].str.replace(
+        "2026-01-10", "2025-07-15")
     ds = Dataset.from_frames(**f, as_of="2026-12-31")
-    w = strategy.window(ds, "2026", 4)
-    # data begin 15 Jul 2025: the window starts on 1 Jul 2025, not on 1 Jan 2023
-    assert (w.start, w.end) == (pd.Timestamp("2025-07-01"), pd.Timestamp("2026-12-31"))
-    assert w.label == "Jul 2025 to 2026"
-    days = (pd.Timestamp("2026-12-31") - pd.Timestamp("2025-07-01")).days + 1     # 549
+    w = strategy.window(ds, "2026-Q4", 4)
+    assert (w.start, w.end) == (pd.Timestamp("2026-02-01"), pd.Timestamp("2026-12-31"))
+    assert w.label == "Feb 2026 to 2026-Q4"
+    days = (pd.Timestamp("2026-12-31") - pd.Timestamp("2026-02-01")).days + 1     # 334
     assert w.years == pytest.approx(days / 365.25)
-    e = strategy.economics(ds, w).set_index("motion")
-    # field books O1 1000 + O2 5000 with R1 full time over the 549 days
-    assert e.loc["field", "fte"] == pytest.approx(days / 365.25)
-    assert e.loc["field", "bookings_per_fte"] == pytest.approx(6000 / (days / 365.25))
-    # a window inside the data is unchanged, and one wholly before them is an error
-    assert strategy.window(ds, "2026-Q3", 4).label == "2025-Q4 to 2026-Q3"
-    with pytest.raises(ValueError, match="before the data begin"):
-        strategy.window(ds, "2024", 1)
+    e = strategy.economics(ds, w, assume=strategy.assumptions(200_000, 110_000, 250, 1_500))
+    f_row = e.set_index("motion").loc["field"]
+    # field books O1 1000 + O2 5000 with R1 full time over the 334 days (not 549 from Jul 2025)
+    assert f_row["fte"] == pytest.approx(days / 365.25)
+    assert f_row["bookings_per_fte"] == pytest.approx(6000 / (days / 365.25))
+    assert f_row["cost_of_sale"] == pytest.approx((days / 365.25 * 200_000 + 2 * 250) / 6000)
+    # a window after the first close is unchanged, and one wholly before it is an error
+    assert strategy.window(ds, "2026-Q4", 2).label == "2026-Q3 to 2026-Q4"
+    with pytest.raises(ValueError, match="before the data show bookings"):
+        strategy.window(ds, "2025-Q4", 1)

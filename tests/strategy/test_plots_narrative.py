@@ -7,6 +7,8 @@ import matplotlib
 
 from salesops_lib import load_dataset, strategy
 
+from .conftest import year_2026
+
 matplotlib.use("Agg")
 
 
@@ -52,7 +54,7 @@ def test_every_chart_is_titled_and_labelled(small_ds):
 
 
 def test_sentences_carry_the_numbers(small_ds):
-    w = strategy.window(small_ds, "2025", 2)
+    w = strategy.window(small_ds, "2025", 2, kind="year")
     plan = strategy.what_if(small_ds, w, segment="SMB")
     text = strategy.reading_what_if(plan)
     n = plan.attrs["accounts_moved"]
@@ -98,7 +100,7 @@ def test_the_public_maven_export_runs_through(shared_data):
 def test_kpi_cards_on_the_hand_made_org(tiny_ds):
     from salesops_lib import viz
 
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     a = strategy.assumptions(200_000, 110_000, 250, 1_500)
     econ = strategy.economics(tiny_ds, w, assume=a)
     plan = strategy.what_if(tiny_ds, w, a, segment="SMB")
@@ -163,7 +165,7 @@ def test_territory_sentence_measures_against_targets_and_names_a_missing_plan():
 
 
 def test_what_if_table_names_motions_as_the_other_tables_do(tiny_ds):
-    w = strategy.window(tiny_ds, "2026", 1)
+    w = year_2026()
     plan = strategy.what_if(tiny_ds, w, strategy.assumptions(), segment="SMB")
     styler = strategy.what_if_table(plan)
     assert styler.data["motion"].tolist() == ["Field", "Inside", "Total"]
@@ -175,7 +177,7 @@ def test_what_if_table_names_motions_as_the_other_tables_do(tiny_ds):
 def test_economics_sentence_names_the_window(tiny_ds, bare_ds):
     """Without roles (the Maven export) the headline only asks for roles, so the page never
     said which months its economics covered."""
-    w = strategy.window(bare_ds, "2026", 1)
+    w = year_2026()
     text = strategy.reading_economics(strategy.economics(bare_ds, w))
     assert text.startswith("Over 2026, all reps together booked $6.4k")
     text = strategy.reading_economics(strategy.economics(tiny_ds, w))
