@@ -233,17 +233,20 @@ def _or_missing(df, build, said: bool = False):
 
 
 def economics_table(econ: pd.DataFrame):
-    """Economics per motion (× group) for display."""
+    """Economics per motion (× group) for display; the win rate's 95% interval in one column
+    ("38%–41%", as on the executive summary), so the table fits the page."""
     def build(e):
         cols = [c for c in e.columns if c in (e.attrs.get("by") or "", "motion")] + [
-            "deals", "win_rate", "win_rate_low", "win_rate_high", "avg_deal_size",
+            "deals", "win_rate", "win_rate_ci", "avg_deal_size",
             "cycle_days_median", "fte", "bookings", "bookings_per_fte", "cost", "cost_of_sale",
             "contribution_per_fte"]
-        names = {"fte": "FTE-years", "avg_deal_size": "Deal size",
+        names = {"fte": "FTE-years", "avg_deal_size": "Deal size", "win_rate_ci": "Win rate 95% interval",
                  "cycle_days_median": "Cycle (median days)", "bookings_per_fte": "Bookings per FTE",
                  "contribution_per_fte": "Contribution per FTE", "size_band": "Deal size band"}
-        out = e[cols].assign(motion=e["motion"].map(_motion_cell)).rename(columns=names)
-        fmt = {"win_rate": "pct", "win_rate_low": "pct", "win_rate_high": "pct",
+        ci = [f"{_pct(lo)}–{_pct(hi)}" if pd.notna(lo) else "–"
+              for lo, hi in zip(e["win_rate_low"], e["win_rate_high"])]
+        out = e.assign(motion=e["motion"].map(_motion_cell), win_rate_ci=ci)[cols].rename(columns=names)
+        fmt = {"win_rate": "pct",
                "avg_deal_size": "money", "bookings": "money", "bookings_per_fte": "money",
                "cost": "money", "cost_of_sale": "pct", "contribution_per_fte": "money",
                "deals": "num", "fte": lambda v: f"{v:,.1f}", "cycle_days_median": "num"}
@@ -272,37 +275,56 @@ def recommend_table(rec: pd.DataFrame):
     return _or_missing(rec, build, said=True)
 
 
-def comparison_table(cmp: pd.DataFrame):
-    """The three gap estimates with intervals."""
-    names = {"raw": "Raw (all deals)", "stratified": "Like-for-like, strata",
-             "weighted": "Like-for-like, propensity weighted"}
+def comparison_rows(treated: str = "field", control: str = "inside") -> dict[str, str]:
+    """Each gap estimate as the comparison table names it: how the deals were compared, in
+    words a sales leader reads (not "raw", "strata", "propensity weighted")."""
+    return {"raw": "All closed deals, as they are",
+            "stratified": "Matched deals: same segment, account size, industry and product",
+            "weighted": f"All deals, weighted to the same mix for {treated} and {control}"}
 
+
+def comparison_table(cmp: pd.DataFrame):
+    """The three gap estimates, one sentence each (:func:`comparison_rows`), with the gap in
+    points and its 95% interval."""
     def build(c):
-        out = c[["estimate", "gap", "low", "high"]].assign(estimate=c["estimate"].map(names))
-        pts = (lambda v: "–" if pd.isna(v) else f"{100 * v:+.1f} pts")
-        out = out.rename(columns={"gap": "Gap (points)", "low": "Low", "high": "High"})
-        return viz.table(out, dict.fromkeys(["Gap (points)", "Low", "High"], pts))
+        t, o = c.attrs.get("treated", "field"), c.attrs.get("control", "inside")
+        rows, gap = comparison_rows(t, o), f"{t.capitalize()} win rate minus {o}'s"
+        pts = (lambda v: "–" if pd.isna(v) else f"{100 * v:+.1f} points")
+        out = pd.DataFrame({
+            "How the deals are compared": [rows.get(e, e) for e in c["estimate"]],
+            gap: c["gap"].astype(float),
+            "95% interval": [f"{100 * lo:+.1f} to {pts(hi)}" if pd.notna(lo) and pd.notna(hi)
+                             else "–" for lo, hi in zip(c["low"], c["high"])]})
+        return viz.table(out, {gap: pts})
     return _or_missing(cmp, build, said=True)
 
 
-#: Why the what-if's bookings differ from the economics table's on the same page.
-WHAT_IF_CAPTION = ("Per year. Bookings are counted under the motion of each account's owner "
-                   "today (who would cover the accounts that move); the economics table above "
-                   "counts a deal under the rep who worked it, so the two can differ.")
+#: What the what-if table shows, and why its bookings differ from the economics table's.
+WHAT_IF_CAPTION = ("Per year: reps today and reps needed after the move (full-time, rounded up), "
+                   "bookings today, and what the move changes in bookings, sales cost and "
+                   "contribution (margin on bookings less sales cost); the FTE are in the chart "
+                   "above. Bookings count under the motion of each account's owner today, the "
+                   "economics table's under the rep who worked the deal, so the two can differ.")
+
+
+def _signed_money(x) -> str:
+    return "–" if pd.isna(x) else ("+" if x > 0 else "") + viz.money(x)
 
 
 def what_if_table(plan: pd.DataFrame):
-    """Before, change and after per motion and in total."""
+    """Per motion and in total: reps today and needed, bookings today, and the change in
+    bookings, sales cost and contribution (seven columns that fit the page, not the plan's
+    fourteen: the FTE and the levels after the move are in the chart and the reading)."""
     def build(p):
-        money_cols = [c for c in p.columns if c.startswith(("bookings", "cost", "contribution"))]
-        fte = {c: (lambda v: f"{v:+,.1f}" if pd.notna(v) else "–") if c == "fte_change"
-               else (lambda v: f"{v:,.1f}") for c in p.columns if c.startswith("fte")}
-        names = {c: c.replace("fte_", "FTE ").replace("_", " ").capitalize().replace("Fte", "FTE")
-                 for c in p.columns if c.startswith("fte")}
-        fmt = {**dict.fromkeys(money_cols, "money"), **fte, "reps_before": "num", "reps_needed": "num"}
-        p = p.assign(motion=p["motion"].map(_motion_cell))
-        return viz.table(p.rename(columns=names), {names.get(k, k): v for k, v in fmt.items()},
-                         caption=WHAT_IF_CAPTION)
+        out = pd.DataFrame({
+            "motion": p["motion"].map(_motion_cell), "reps today": p["reps_before"],
+            "reps needed": p["reps_needed"], "bookings today": p["bookings_before"],
+            "change in bookings": p["bookings_change"], "change in sales cost": p["cost_change"],
+            "change in contribution": p["contribution_after"] - p["contribution_before"]})
+        changes = [c for c in out.columns if c.startswith("change")]
+        fmt = {"reps today": "num", "reps needed": "num", "bookings today": "money",
+               **dict.fromkeys(changes, _signed_money)}
+        return viz.table(out, fmt, caption=WHAT_IF_CAPTION, total=int((p["motion"] == "total").any()))
     return _or_missing(plan, build, said=True)
 
 

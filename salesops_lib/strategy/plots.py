@@ -73,8 +73,9 @@ def plot_comparison(cmp: pd.DataFrame, ax=None):
     """Field-minus-inside win-rate gap: raw against like-for-like, with intervals."""
     if _empty(cmp):
         return None
-    names = {"raw": "Raw (all deals)", "stratified": "Like-for-like (strata)",
-             "weighted": "Like-for-like (propensity weighted)"}
+    # short forms of the comparison table's rows (narrative.comparison_rows)
+    names = {"raw": "All deals, as they are", "stratified": "Matched deals",
+             "weighted": "Weighted to the same mix"}
     t, c = cmp.attrs.get("treated", "field"), cmp.attrs.get("control", "inside")
     fig, ax = viz.figure(f"{_label(t)} minus {c} win rate", "Win-rate gap (percentage points)",
                          "", ax=ax)
