@@ -54,7 +54,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from .. import viz
-from ..measures import data_start, group_values, state_as_of
+from ..measures import bookings_start, data_start, group_values, state_as_of
 from ..periods import Period
 from . import timing
 from .deals import (  # noqa: F401 - API
@@ -193,8 +193,10 @@ def run_rate(ds, period: str | Period, as_of, *, lookback: int = 4, by: str | No
     :func:`~salesops_lib.measures.state_as_of`); returns per ``unique_id`` their mean
     ``run_rate`` and standard deviation ``run_rate_sd``. A period whose point
     ``P'.start + (as_of - P.start)`` lies before the data begin
-    (:func:`~salesops_lib.measures.data_start`) is left out: deals created before that day
-    are not in the data, so its sum is unknown, not zero (averaging in zeros put a 1 January
+    (:func:`~salesops_lib.measures.data_start`), or that starts before the data observe
+    bookings (:func:`~salesops_lib.measures.bookings_start`), is left out: deals created
+    before that day, or closed before that month, are not in the data, so its sum is unknown,
+    not zero (averaging in zeros put a 1 January
     run-rate for the year at a quarter of the year before's). With a single period there is
     no spread to measure, and ``run_rate_sd`` is that period's compound-Poisson standard
     deviation :math:`\\sqrt{\\sum a_i^2}` over its deals (the count of new deals won taken
@@ -205,13 +207,15 @@ def run_rate(ds, period: str | Period, as_of, *, lookback: int = 4, by: str | No
     offset = as_of - p.start
     st = state_as_of(ds, as_of) if state is None else state
     keys = _keys(ds, st, by)
-    begin = data_start(ds)
+    begin, booked_from = data_start(ds), bookings_start(ds)
     rows, squares = [], []
     for k in range(1, lookback + 1):
         q = p.shift(-k)
-        # a period not over, or one whose deals created after its point were not all in the
-        # data (it began before the data did): unknown, not zero
-        if q.end > as_of or (pd.notna(begin) and q.start + offset < begin):
+        # a period not over, one whose deals created after its point were not all in the data
+        # (it began before the data did), or one whose closes the data do not all show: unknown,
+        # not zero
+        if q.end > as_of or (pd.notna(begin) and q.start + offset < begin) or \
+                (pd.notna(booked_from) and q.start < booked_from):
             continue
         m = ((st["status"] == "won") & q.contains(st["close_date"])
              & (st["created_date"] > q.start + offset))

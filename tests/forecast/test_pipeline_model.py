@@ -302,3 +302,14 @@ def test_run_rate_leaves_out_periods_from_before_the_data_began(ds):
     assert at_start["run_rate"] == pytest.approx(100)
     # nothing before the data: no period to average, so no run-rate
     assert P.run_rate(ds, "2026-Q1", "2026-03-01", lookback=4)["run_rate"].sum() == 0
+
+
+def test_run_rate_leaves_out_periods_before_the_data_show_closes():
+    """An export holding a deal created on 2025-10-01 but no close before January 2026 (as
+    Maven's: created from October 2016, closed from March 2017): 2025-Q4's point (10-31) is
+    inside the data, yet no close of that quarter is, so its zero is unknown, not a zero."""
+    early = ("E1", "lost", 100, "2025-10-01", "2026-02-15", "Closed Lost", "omitted",
+             [("S1", "2025-10-01"), ("Closed Lost", "2026-02-15")])
+    ds = make_ds([*DEALS, early])
+    rr = P.run_rate(ds, "2026-Q2", AS_OF, lookback=4).iloc[0]
+    assert rr["run_rate"] == pytest.approx(100)          # 2026-Q1 alone (H3), not (100 + 0) / 2
