@@ -263,9 +263,10 @@ def simulate(ds, plan, period, *, draws: int = 10_000, seed: int = 0, forecast=N
     forecast : object with ``value``, ``lower``, ``upper``, optional
         E.g. ``forecast.pipeline_forecast(ds, period, as_of=known_before(ds, period))``.
         The simulation is made on what was known before ``period``; once the period is over,
-        ``summary`` also holds ``actual_cost``, ``actual_share_at_quota``,
-        ``actual_bookings`` (of the reps with quota) and ``actual_cos`` (cost ÷ those
-        bookings): the same pay function on what reps attained against the quotas they had.
+        ``summary`` also holds ``actual_cost`` (the pay engine's earnings of the reps with
+        quota: what the payouts table totals, every measure and SPIF included, while the draws
+        model the bookings measure alone), ``actual_share_at_quota``, ``actual_bookings`` (of
+        the reps with quota) and ``actual_cos`` (that cost ÷ those bookings).
     quotas : DataFrame, optional
         ``rep_id``, ``quota`` to cost (default :func:`measures.quota_for_period`), e.g. the
         quotas a method proposes; reps' expected bookings stay those their history shows
@@ -280,12 +281,17 @@ def simulate(ds, plan, period, *, draws: int = 10_000, seed: int = 0, forecast=N
     sim = _run(model, plan, draws, seed)
     sim.summary["period"] = P.label
     if P.end <= pd.Timestamp(ds.as_of).normalize() and len(current):
-        # the period is over: what the plan cost on what reps attained against the quotas
-        # they had, the same pay function as the draws (SPIFs left out; as cost_backtest)
+        # the period is over: what the plan paid, the pay engine's earnings of every rep with
+        # a quota (every measure, SPIFs and clawbacks: the payouts table's total), and the
+        # share of them whose bookings reached quota
+        from .pay import run
+
+        paid = run(ds, plan, P).payouts
+        paid = paid[paid["rep_id"].astype(str).isin(current["rep_id"].astype(str))]
         booked = won_bookings(ds, P.start, P.end, P.end)
         att = (current["rep_id"].astype(str).map(booked).fillna(0.0).to_numpy()
                / current["quota"].to_numpy(float))
-        cost = float(period_pay(att, plan).sum())
+        cost = float(paid["earnings"].sum())
         sold = float((att * current["quota"].to_numpy(float)).sum())
         sim.summary.update(actual_cost=cost, actual_share_at_quota=float((att >= 1.0).mean()),
                            actual_bookings=sold,
