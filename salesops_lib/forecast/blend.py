@@ -231,13 +231,19 @@ def weights(past: pd.DataFrame, week: int | None = None,
     return inv / inv.sum()
 
 
+#: Past periods whose replayed blends a range may be set from (fewer: the envelope).
+MIN_PERIODS = 3
+
+
 def blend_interval(value: float, lower: dict, upper: dict, track: pd.DataFrame, week: int,
                    level: float = 80, near_weeks: float = 3,
                    floor: float = 0.0) -> tuple[float, float, str]:
     """The blend's ``level``% range from its own replayed errors (module docstring).
 
-    ``track`` holds past blend rows (``week``, ``value``, ``actual``); those within
-    ``near_weeks`` weeks of ``week`` count when there are at least four, else all.
+    ``track`` holds past blend rows (``week``, ``value``, ``actual``, ``period``); those within
+    ``near_weeks`` weeks of ``week`` count when there are at least four, else all, and only
+    when they come from at least :data:`MIN_PERIODS` periods (the public Maven export's
+    2017-Q4 range was set from 7 replays of 2 quarters, and was narrower than both sources').
     ``lower``/``upper`` map each source to its bounds (the envelope fallback). The lower
     bound is at least ``floor`` (what the period has already booked: the period cannot end
     below it). Returns ``(lower, upper, how)``.
@@ -246,7 +252,10 @@ def blend_interval(value: float, lower: dict, upper: dict, track: pd.DataFrame, 
     near = t[(t["week"] - week).abs() <= near_weeks]
     t = near if len(near) >= 4 else t
     r = ((t["actual"] - t["value"]).abs() / t["value"]).to_numpy()
-    q = conformal_factor(r, level) if len(r) else float("nan")
+    # replays of one period share its outcome: fewer than MIN_PERIODS periods are too few
+    # surprises to set a range on, however many weeks were replayed in each
+    periods = t["period"].nunique() if "period" in t.columns else MIN_PERIODS
+    q = conformal_factor(r, level) if len(r) and periods >= MIN_PERIODS else float("nan")
     if np.isnan(q):
         return (max(floor, float(min(lower.values()))), float(max(upper.values())),
                 "envelope of the two ranges (too little track record)")

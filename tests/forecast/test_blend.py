@@ -80,6 +80,19 @@ def test_blend_interval_from_its_own_past_errors():
     assert lo == 155.0
 
 
+def test_blend_interval_needs_replays_of_several_periods():
+    """Maven 2017-Q4: a range set from 7 replays of 2 quarters was narrower than both
+    sources' and missed; replays of one period share its outcome."""
+    two = pd.DataFrame({"week": [1, 2, 3, 4], "value": 100.0,
+                        "actual": [110.0, 80.0, 105.0, 115.0],
+                        "period": ["2017-Q2", "2017-Q2", "2017-Q3", "2017-Q3"]})
+    lo, hi, how = B.blend_interval(200.0, {"a": 150.0}, {"a": 260.0}, two, week=2)
+    assert (lo, hi) == (150.0, 260.0) and "envelope" in how
+    three = two.assign(period=["2017-Q1", "2017-Q2", "2017-Q3", "2017-Q3"])
+    lo, hi, how = B.blend_interval(200.0, {"a": 150.0}, {"a": 260.0}, three, week=2)
+    assert (lo, hi) == pytest.approx((160.0, 240.0)) and "own past errors" in how
+
+
 def test_replay_weeks_span_the_period():
     from salesops_lib.periods import Period
 
