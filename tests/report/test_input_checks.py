@@ -143,7 +143,7 @@ def test_good_values_pass_the_checks(tmp_path, tiny_frames):
     (("--notebooks", "forecast", "-p", "granularity=fortnight"),
      "-p granularity=fortnight: granularity must be one of day, week, month, quarter"),
     (("--notebooks", "forecast", "-p", "model=arima"),
-     "-p model=arima: model must be one of auto, snaive, ets, theta, mstl, prophet"),
+     "-p model=arima: model must be one of auto, mean, snaive, ets, theta, mstl, prophet"),
     (("--notebooks", "forecast", "-p", "model=auto+ets"), "-p model=auto+ets: model must be"),
     (("--notebooks", "quotas_compensation", "-p", "quota_method=fair"),
      ("-p quota_method=fair: quota_method must be one of even, prior_year, trailing_12m, "
