@@ -20,9 +20,9 @@ from .pipeline_model import pipeline_forecast, scaled_weeks
 from .reconciliation import method_name
 
 _MODEL_NAMES = {"auto": "automatic choice, scored out of sample", "snaive": "seasonal naive (baseline)",
-                "ets": "ETS (baseline)", "theta": "Theta (baseline)",
-                "mstl": "MSTL (long seasons)", "ensemble": "ensemble (ETS, Theta, Prophet)",
-                "prophet": "Prophet for sales", "prophet_default": "Prophet, default settings"}
+                "ets": "ETS (baseline)", "theta": "Theta (baseline)", "mstl": "MSTL (long seasons)",
+                "ensemble": "ensemble (ETS, Theta, Prophet)", "prophet": "Prophet for sales",
+                "prophet_default": "Prophet, default settings", "mean": "recent average"}
 
 
 def final_result(ds, period) -> float | None:
@@ -142,14 +142,17 @@ def headline(ol, ds=None) -> list[tuple[str, str, str | None]]:
     s = ol.summary.set_index("source")
     b = s.loc["blend"]
     if final is not None:
-        items = [(f"{ol.period} final result", viz.money(final),
+        inside = b["lower"] <= final <= b["upper"]
+        # a miss by less than the rounding shows enough decimals to be seen ($6.87M < $6.87M)
+        bound = b["lower"] if final < b["lower"] else b["upper"]
+        d = 1 if inside else next((k for k in (1, 2, 3) if viz.money(final, k) != viz.money(bound, k)), 4)
+        items = [(f"{ol.period} final result", viz.money(final, d),
                   "the period is over: what was forecast for it is compared below"),
                  _quota_card(ol, final), _last_year_card(ol, final)]
         if closed(ol):
-            inside = "inside" if b["lower"] <= final <= b["upper"] else "outside"
             items.append((f"forecast on {ol.as_of:%d %b %Y}", viz.money(b["value"]),
-                          (f"{ol.level:g}% range {viz.money(b['lower'])} – "
-                           f"{viz.money(b['upper'])}: the result fell {inside}")))
+                          (f"{ol.level:g}% range {viz.money(b['lower'], d)} – {viz.money(b['upper'], d)}"
+                           f": the result fell {'inside' if inside else 'outside'}")))
         return items
     items = [(f"{ol.period} forecast", viz.money(b["value"]),
               f"{ol.level:g}% range {viz.money(b['lower'])} – {viz.money(b['upper'])}"),
@@ -318,8 +321,8 @@ def track_record(ds, ol, recorded: pd.DataFrame | None = None) -> pd.DataFrame:
 
 def no_groups(ol) -> bool:
     """True when no rep has a ``by`` value (one "(unassigned)" group: the total again)."""
-    g = ol.groups[ol.groups["level"] == ol.by]
-    return bool(len(g)) and (g["unique_id"].astype(str) == UNASSIGNED).all()
+    g = ol.groups.loc[ol.groups["level"] == ol.by, "unique_id"].astype(str)
+    return bool(len(g)) and (g == UNASSIGNED).all()
 
 
 def groups_view(ol):
@@ -482,12 +485,9 @@ def trend(ds, ol, recorded: pd.DataFrame | None = None):
 
 def bridge_view(tr, ol):
     """What changed since last week, as a table."""
-    b = track_.bridge(tr, ol.weights)
-    if closed(ol):
-        return viz.table(b, {"amount": "money"}, caption=f"{ol.period} is over: what changed "
-                         "in its last week (blend, the weights of its first day)")
-    return viz.table(b, {"amount": "money"}, caption="What changed since last week (blend, "
-                                                     "this week's weights)")
+    cap = (f"{ol.period} is over: what changed in its last week (blend, the weights of its "
+           "first day)" if closed(ol) else "What changed since last week (blend, this week's weights)")
+    return viz.table(track_.bridge(tr, ol.weights), {"amount": "money"}, caption=cap)
 
 
 def calls_view(ds, ol, by: str = "team", calls: pd.DataFrame | None = None):

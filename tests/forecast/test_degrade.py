@@ -190,3 +190,22 @@ def test_a_period_at_the_start_of_the_data_says_what_it_lacks(maven):
                                          r"first day\) the data held 1 complete month\(s\) of "
                                          r"bookings, and the forecast needs at least 3"):
         B.outlook(maven, "2017-Q2", by="team", n_jobs=1)
+
+
+def test_a_miss_smaller_than_the_rounding_shows_enough_decimals(monkeypatch):
+    """2026-Q3: "80% range $6.9M – $9.2M: the result fell outside" beside a final $6.9M
+    ($6,870,800 below a lower bound of $6,872,480): the cards show the decimals that part them."""
+    from types import SimpleNamespace
+
+    summary = pd.DataFrame({"source": ["blend"], "value": [7.9e6], "lower": [6_872_480.0],
+                            "upper": [9.2e6]})
+    ol = SimpleNamespace(period="2026-Q3", summary=summary, as_of=pd.Timestamp("2026-07-01"),
+                         level=80, quota=float("nan"), last_year=float("nan"),
+                         settings={"closed": True})
+    monkeypatch.setattr(V, "final_result", lambda ds, period: 6_870_800.0)
+    cards = V.headline(ol, object())
+    assert cards[0][1] == "$6.871M"
+    assert cards[3][2] == "80% range $6.872M – $9.200M: the result fell outside"
+    monkeypatch.setattr(V, "final_result", lambda ds, period: 8.0e6)     # inside: as before
+    cards = V.headline(ol, object())
+    assert cards[0][1] == "$8.0M" and cards[3][2] == "80% range $6.9M – $9.2M: the result fell inside"
