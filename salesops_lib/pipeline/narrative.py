@@ -57,7 +57,16 @@ def windows_table(ds, period, start: str = "", end: str = ""):
         fmts[f"{name} ($)"], fmts[f"{name} (deals)"] = "money", "num"
     t = pd.DataFrame(cols).reset_index()
     t["bucket"] = t["bucket"].str.capitalize()
-    return viz.table(t, fmts)
+    return viz.table(t, fmts, caption=WINDOWS_CAPTION)
+
+
+#: Why a short window can show more than the whole period: each window nets a deal's state at
+#: its start against its end (2026-Q3 read "pulled in" $790.0k for the quarter, $1.2M for its
+#: last 7 days: deals pulled in and pushed out again within the quarter net to nothing).
+WINDOWS_CAPTION = ("Each column compares every deal as it stood at the window's start with its "
+                   "end: a deal pulled in and pushed out again inside a window counts in neither, "
+                   "so a short window can show more movement than the whole period (the path "
+                   "view below counts every change).")
 
 
 def group_table(ds, period, start: str = "", end: str = "", by: str = "team"):

@@ -273,3 +273,15 @@ def test_coverage_sentence_does_not_call_unjudged_groups_covered():
                         "verdict": ["unknown", "unknown"]})
     assert pipeline.reading_coverage(cov) == ("No group's coverage can be judged: at quota "
                                               "already: East; no quota: West.")
+
+
+def test_windows_table_says_why_a_short_window_can_show_more(sample_ds):
+    """2026-Q3's walk read "pulled in" $790.0k for the quarter and $1.2M for its last 7 days,
+    with nothing on the page saying windows net each deal's start against its end."""
+    import html as html_
+
+    from salesops_lib.pipeline import narrative
+
+    html = pipeline.windows_table(sample_ds, "2026-Q3").to_html()
+    assert "pulled in and pushed out again inside a window counts in neither" in html
+    assert html_.escape(narrative.WINDOWS_CAPTION) in html
