@@ -384,7 +384,9 @@ def _variants(plan: Plan, step: float):
             edges, uppers = plan.edges.copy(), plan.uppers.copy()
             edges[b], uppers[b - 1] = new, new
             vs.append(rep(plan, edges=edges, uppers=uppers))
-        out.append((f"band edge at {100 * e:.0f}% attainment", "Where the next pay rate starts",
+        top = "" if np.isinf(hi_b) else f" to {100 * hi_b:.0f}%"
+        out.append((f"band edge at {100 * e:.0f}% attainment",
+                    f"Start of the pay rate from {100 * e:.0f}%{top or ' up'}",
                     f"{100 * e:.0f}% of quota", e, *vs))
     return out
 

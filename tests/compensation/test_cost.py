@@ -94,8 +94,12 @@ def test_sensitivity_on_the_same_draws(small_ds):
     assert words["rate of band 100%+ at 2x"] == ("Pay rate above 100% of quota",
                                                  "2% of target incentive per point")
     assert words["rate of band 50%–100% at 1.5x"][0] == "Pay rate from 50% to 100% of quota"
-    assert words["band edge at 50% attainment"] == ("Where the next pay rate starts",
+    # each band edge named by its own band (two rows both read "Where the next pay rate
+    # starts")
+    assert words["band edge at 50% attainment"] == ("Start of the pay rate from 50% to 100%",
                                                     "50% of quota")
+    assert words["band edge at 100% attainment"][0] == "Start of the pay rate from 100% up"
+    assert words.map(lambda w: w[0]).is_unique
     ti = comp.load_plan("").target_incentive
     assert words["target incentive"][1] == viz.money(ti)
     assert words["cap (x target incentive)"] == ("Cap on pay",
