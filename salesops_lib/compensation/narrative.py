@@ -205,13 +205,20 @@ def payouts_table(pay: pd.DataFrame, n: int = 10):
     saying pay needs quotas)."""
     if pay.empty:
         return viz.callout(NO_QUOTAS["pay"])
-    cols = ["rep_name", "team", "attainment", "commission", "cap_adjustment", "spif", "clawback",
-            "earnings", "draw", "draw_recovery", "payout"]
+    # every measure's attainment, so the pay can be read from the row (a rep at 25% of the
+    # bookings quota paid $10.0k through the new-logos measure, which the table did not show)
+    att = ["attainment", *[c for c in pay.columns if c.startswith("attainment_")]]
+    money = ["commission", "cap_adjustment", "spif", "clawback", "earnings", "draw",
+             "draw_recovery", "payout"]
+    cols = ["rep_name", "team", *att, *money]
     top = pay.sort_values("payout", ascending=False).head(n)[cols]
     # the totals row is every rep's pay, not only the rows shown
-    everyone = viz.with_total(pay[cols], "rep_name", f"All {len(pay):,} reps", sums=cols[3:])
+    everyone = viz.with_total(pay[cols], "rep_name", f"All {len(pay):,} reps", sums=money)
     top = pd.concat([top, everyone.tail(1)], ignore_index=True)
-    return viz.table(top, {c: "money" for c in cols[3:]} | {"attainment": "pct"},
+    top = top.rename(columns={"attainment": "Attainment (bookings)"} | {
+        c: f"Attainment ({c.removeprefix('attainment_').replace('_', ' ')})" for c in att[1:]})
+    return viz.table(top, {c: "money" for c in money}
+                     | {c: "pct" for c in top.columns if c.startswith("Attainment")},
                      caption=f"Top {min(n, len(pay))} payouts of the period, and the total "
                              "over every rep", total=True)
 

@@ -76,6 +76,11 @@ def test_key_numbers_and_tables(small):
     shown = comp.payouts_table(pay, n=3).data
     assert len(shown) == 4 and shown.iloc[-1]["rep_name"] == f"All {len(pay):,} reps"
     assert shown.iloc[-1]["payout"] == pytest.approx(pay["payout"].sum())
+    # every measure's attainment is shown, so a row's pay can be read from it
+    assert "attainment_new_logos" in pay.columns
+    assert {"Attainment (bookings)", "Attainment (new logos)"} <= set(shown.columns)
+    top = pay.sort_values("payout", ascending=False).iloc[0]
+    assert shown.iloc[0]["Attainment (new logos)"] == pytest.approx(top["attainment_new_logos"])
     t = comp.compare_methods(ds, "2025-Q3")
     assert "Trailing 12 months" in comp.quota_table(t).to_html()
     assert comp.reading_methods(t, "blend").startswith("The chosen method is blend.")
