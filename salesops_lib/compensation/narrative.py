@@ -82,11 +82,18 @@ def quota_table(table: pd.DataFrame, by: str = "team"):
     if table.empty or table.attrs.get("no_group"):
         return None
     methods = [m for m in table.columns if m != by]
+    held = table.attrs.get("in_force", {})
+    if len(held):       # the quota in force beside the methods' proposals
+        table = table.assign(in_force=table[by].map(held).to_numpy())
+        methods = ["in_force", *methods]
+        table = table[[by, *methods]]
     # the totals row shows every method splits the same company number
     shown = viz.with_total(table, by, f"All {by}s" if by != "team" else "All teams",
                            sums=methods)
-    shown = shown.rename(columns={m: _label(m) for m in methods})
-    return viz.table(shown, {c: "money" for c in shown.columns if c != by}, total=True)
+    shown = shown.rename(columns={m: _label(m) for m in methods} | {"in_force": "In force"})
+    return viz.table(shown, {c: "money" for c in shown.columns if c != by}, total=True,
+                     caption="The quota in force (the data's quotas for the period) beside "
+                     "each method's split of the company number." if len(held) else None)
 
 
 def reading_methods(table: pd.DataFrame, chosen: str, by: str = "team") -> str:

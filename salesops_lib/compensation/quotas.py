@@ -199,7 +199,8 @@ def _shares(w: pd.Series) -> pd.Series:
 def compare_methods(ds, period, total: float | None = None, by: str = "team") -> pd.DataFrame:
     """Quota per ``by`` (a reps column) under every method for the same company number.
 
-    Returns ``by`` then one column per method (sums equal the total); ``attrs
+    Returns ``by`` then one column per method (sums equal the total); ``attrs["in_force"]``
+    the quotas the data hold for the period per ``by`` value (a dict; empty without any); ``attrs
     ["fell_back_to_even"]`` lists the methods with no data for their weight (e.g. no bookings a
     year earlier, no account owners), which split like ``even``; ``attrs["no_group"]`` is True
     when no rep has a ``by`` value (one "(unassigned)" row). No company number: empty.
@@ -216,6 +217,10 @@ def compare_methods(ds, period, total: float | None = None, by: str = "team") ->
         if m != "even" and method_weights(ds, period, m).sum() <= 0:
             even.append(m)          # no data for this method's weight: it split evenly
     out = pd.DataFrame(cols).rename_axis(by).reset_index()
+    # the quotas the data hold for the period, per group: what the methods are read against
+    held = quota_for_period(ds, period)
+    out.attrs["in_force"] = (held.groupby(held["rep_id"].astype(str).map(group).to_numpy())
+                             ["quota"].sum().to_dict() if len(held) else {})
     out.attrs["fell_back_to_even"] = even
     # no rep has a value of ``by``: the one "(unassigned)" row is only the company number
     out.attrs["no_group"] = bool(by not in reps or reps[by].isna().all())

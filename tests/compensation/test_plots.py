@@ -83,6 +83,15 @@ def test_key_numbers_and_tables(small):
     assert shown.iloc[0]["Attainment (new logos)"] == pytest.approx(top["attainment_new_logos"])
     t = comp.compare_methods(ds, "2025-Q3")
     assert "Trailing 12 months" in comp.quota_table(t).to_html()
+    # the quota in force per team sits beside the methods (the page never showed it)
+    from salesops_lib.measures import quota_for_period
+
+    held = quota_for_period(ds, "2025-Q3").merge(ds.reps[["rep_id", "team"]], on="rep_id")
+    shown = comp.quota_table(t).data.set_index("team")
+    assert shown.columns[0] == "In force"
+    by_team = held.groupby("team")["quota"].sum()
+    assert shown["In force"].drop("All teams").to_dict() == pytest.approx(by_team.to_dict())
+    assert shown.at["All teams", "In force"] == pytest.approx(by_team.sum())
     assert comp.reading_methods(t, "blend").startswith("The chosen method is blend.")
     assert "simulated outcomes for 10 reps" in comp.reading_cost(sim)
     assert isinstance(comp.fairness_table(comp.fairness(ds, "2025-Q3")).to_html(), str)
