@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..measures import account_potential, bookings_start, quota_for_period, state_as_of
-from ..periods import Period
+from ..periods import Period, period_containing
 
 METHODS = ("even", "prior_year", "trailing_12m", "potential", "blend")
 #: How each method is named in reports.
@@ -234,8 +234,11 @@ def bottom_up(ds, period, *, ramp: pd.DataFrame | None = None, ramp_months: int 
               attrition: float = 0.10, steady_after: int = 12) -> pd.DataFrame:
     """What each rep can be expected to sell in ``period``: capacity from productivity.
 
-    ``capacity_r = productivity_role × months/C × ramp(tenure) × employed share × capacity ×
-    (1 − attrition × months/12 / 2)``, where ``productivity_role`` is the mean trailing-12-month
+    ``capacity_r = productivity_role × 12/C × season(P) × ramp(tenure) × employed share ×
+    capacity × (1 − attrition × months/12 / 2)``, where ``season(P)`` is the period's share of a
+    fiscal year's bookings (:func:`season_share`: 1 for a year; for a quarter or month its
+    shrunk share in the complete years before, so a year-end Q4 is not a quarter of the year:
+    the sample's 2026-Q4 capacity read $8.2M against $10.1M booked in 2025-Q4), and ``productivity_role`` is the mean trailing-12-month
     bookings of ramped reps (tenure ≥ ``steady_after`` months) in the role (the mean, not the
     median: capacities are summed into what the team can sell, and bookings per rep are
     skewed, so N × median understated it: on the sample $5.3M for a 2026-Q3 in which the
@@ -274,7 +277,7 @@ def bottom_up(ds, period, *, ramp: pd.DataFrame | None = None, ramp_months: int 
     cap = reps["capacity"].astype(float).fillna(1.0) if "capacity" in reps else 1.0
     keep = 1 - attrition * months / 12 / 2
     covered = trailing_months(ds, P) or 12      # an export shorter than a year: per month covered
-    capacity = prod * months / covered * f * emp * cap * keep
+    capacity = prod * 12 / covered * season_share(ds, P) * f * emp * cap * keep
     return pd.DataFrame({"rep_id": emp.index.astype(str), "role": role.to_numpy(),
                          "tenure_months": tenure.to_numpy(), "ramp": f,
                          "productivity": prod.to_numpy(float),
@@ -284,10 +287,24 @@ def bottom_up(ds, period, *, ramp: pd.DataFrame | None = None, ramp_months: int 
 # --------------------------------------------------------------------------------------------
 # seasonality, holds
 # --------------------------------------------------------------------------------------------
+def season_share(ds, period) -> float:
+    """The share of its fiscal year's bookings that ``period`` holds (:func:`seasonality`,
+    from the complete years before it): 1 for a year, ``months / 12`` without any such year."""
+    P = Period.parse(period, ds.fiscal_start_month)
+    if P.kind == "year":
+        return 1.0
+    Y = period_containing(P.start, "year", ds.fiscal_start_month)
+    slots = (P.start.year - Y.start.year) * 12 + P.start.month - Y.start.month
+    size = 3 if P.kind == "quarter" else 1
+    season = seasonality(ds, Y.label, P.kind).set_index("slot")["share"]
+    return float(season.get(slots // size + 1, size / 12))
+
+
 def seasonality(ds, year, kind: str = "quarter", *, strength: float = 2.0,
                 max_years: int = 3) -> pd.DataFrame:
     """Share of a fiscal year's bookings in each quarter (or month) from complete years before
-    ``year``, shrunk towards an even split for short histories:
+    ``year`` (years the data observe from their first day, :func:`measures.bookings_start`),
+    shrunk towards an even split for short histories:
     ``share_k = (n · observed_k + strength / K) / (n + strength)``, ``n`` = years observed
     (at most ``max_years``), ``K`` = 4 quarters or 12 months.
 
@@ -301,9 +318,11 @@ def seasonality(ds, year, kind: str = "quarter", *, strength: float = 2.0,
     st = state_as_of(ds, known)
     won = st[st["status"] == "won"]
     obs = []
+    begin = bookings_start(ds)
     for k in range(1, max_years + 1):
         y = Y.shift(-k)
-        if y.end > known:
+        # a year not over, or one whose first months' closes the data do not show: unknown
+        if y.end > known or (pd.notna(begin) and y.start < begin):
             continue
         d = won[y.contains(won["close_date"])]
         if d.empty:

@@ -114,12 +114,15 @@ def test_bottom_up_capacity_with_ramp_and_attrition():
     ds = make_ds(deals, [("R1", "2026-Q1", 1)], reps=reps)
     bu = comp.bottom_up(ds, "2026-Q1", ramp_months=6, attrition=0.1).set_index("rep_id")
     keep = 1 - 0.1 * 3 / 12 / 2
-    # productivity: median of ramped reps' trailing 12 months = 450 a year, 112.5 a quarter
-    assert bu.loc["R1", "capacity"] == pytest.approx(450 * 3 / 12 * keep)
+    # productivity: mean of ramped reps' trailing 12 months = 450 a year; Q1's share of a
+    # year: 2025 (observed from its first day: D0 closed in 2024) booked nothing in Q1, shrunk
+    # towards an even split with strength 2: (1 · 0 + 2 / 4) / (1 + 2) = 1/6
+    assert comp.season_share(ds, "2026-Q1") == pytest.approx(1 / 6)
+    assert bu.loc["R1", "capacity"] == pytest.approx(450 / 6 * keep)
     # R3 is 92.5 days into the job at mid-quarter (14 Feb, noon): ramp = tenure / 6 months
     ramp = 92.5 / 30.4375 / 6
     assert bu.loc["R3", "ramp"] == pytest.approx(ramp)
-    assert bu.loc["R3", "capacity"] == pytest.approx(450 * 3 / 12 * ramp * keep)
+    assert bu.loc["R3", "capacity"] == pytest.approx(450 / 6 * ramp * keep)
     # a ramp curve (as rep performance measures it) is made non-decreasing and capped at 1
     curve = pd.DataFrame({"tenure_month": [0, 1, 2, 3, 4], "value": [0.0, 0.6, 0.4, 1.3, 0.9]})
     bu2 = comp.bottom_up(ds, "2026-Q1", ramp=curve).set_index("rep_id")
@@ -136,9 +139,29 @@ def test_bottom_up_capacity_adds_up_to_what_ramped_reps_sell():
     reps = [("R1", "E", "field", "2020-01-01"), ("R2", "E", "field", "2020-01-01"),
             ("R3", "E", "field", "2020-01-01")]
     ds = make_ds(deals, [("R1", "2026-Q1", 1)], reps=reps)
-    bu = comp.bottom_up(ds, "2026-Q1", attrition=0.0).set_index("rep_id")
-    assert bu["productivity"].to_numpy() == pytest.approx([400.0] * 3)
-    assert bu["capacity"].sum() == pytest.approx(300.0)
+    year = comp.bottom_up(ds, "2026", attrition=0.0).set_index("rep_id")
+    assert year["productivity"].to_numpy() == pytest.approx([400.0] * 3)
+    assert year["capacity"].sum() == pytest.approx(1200.0)
+    # a quarter holds its share of the year (1/6 for Q1 here: see the test above)
+    bu = comp.bottom_up(ds, "2026-Q1", attrition=0.0)
+    assert bu["capacity"].sum() == pytest.approx(1200.0 / 6)
+
+
+def test_capacity_follows_the_season_of_complete_years():
+    """The sample's 2026-Q4 capacity read $8.2M, a quarter of the year, against $10.1M booked
+    in 2025-Q4: a year-end quarter holds more than a quarter of the year."""
+    # 2025, observed from its first day (a deal closes in January), books 100 in Q1 and 300 in
+    # Q4; 2024 is before the data and does not count
+    deals = [("D1", "R1", 100, "2025-01-15"), ("D2", "R1", 300, "2025-11-15")]
+    ds = make_ds(deals, [("R1", "2026-Q4", 1)], reps=[("R1", "E", "field", "2020-01-01")])
+    season = comp.seasonality(ds, "2026").set_index("slot")
+    assert season["years"].iloc[0] == 1 and season.at[4, "observed"] == pytest.approx(0.75)
+    # shrunk with strength 2: (1 · 0.75 + 2 / 4) / 3
+    assert comp.season_share(ds, "2026-Q4") == pytest.approx(1.25 / 3)
+    assert comp.season_share(ds, "2026-Q2") == pytest.approx(0.5 / 3)
+    assert comp.season_share(ds, "2026") == 1.0
+    # a month: its slot of 12, (1 · 0.75 + 2 / 12) / 3 for November
+    assert comp.season_share(ds, "2026-11") == pytest.approx((0.75 + 2 / 12) / 3)
 
 
 def test_hold_and_override_keep_the_total():
@@ -159,12 +182,16 @@ def test_hold_and_override_keep_the_total():
 
 def test_seasonality_shrinks_a_short_history():
     deals = [(f"D{i}", "R1", amt, d) for i, (amt, d) in enumerate(
-        [(100, "2025-02-01"), (200, "2025-05-01"), (300, "2025-08-01"), (400, "2025-11-01")])]
+        [(100, "2025-01-15"), (200, "2025-05-01"), (300, "2025-08-01"), (400, "2025-11-01")])]
     ds = make_ds(deals, [("R1", "2026", 1000)])
     s = comp.seasonality(ds, "2026", strength=1.0)
     # one year observed: (1 x observed + 1 x 0.25) / 2
     assert s["share"].tolist() == pytest.approx([0.175, 0.225, 0.275, 0.325])
     assert s["years"].iloc[0] == 1
+    # data that show no close before February do not observe 2025 from its first day: its
+    # January is unknown, not zero, and the year is left out (an even split)
+    late = make_ds([("D0", "R1", 100, "2025-02-01"), *deals[1:]], [("R1", "2026", 1000)])
+    assert comp.seasonality(late, "2026", strength=1.0)["share"].tolist() == [0.25] * 4
     annual = pd.DataFrame({"rep_id": ["R1"], "period": ["2026"], "quota": [1000.0]})
     split = comp.split_year(annual, s)
     assert split["period"].tolist() == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
