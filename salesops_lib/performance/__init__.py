@@ -16,6 +16,7 @@ from .consistency import (
                           plot_ramp,
                           ramp,
                           ramp_months,
+                          ramp_time,
                           reading_consistency,
                           reading_ramp,
                           window,
@@ -60,6 +61,7 @@ from .narrative import (
                           rep_headline,
                           rep_kpi_cards,
                           rollup_table,
+                          team_heading,
 )
 from .plots import (
                           plot_attainment,
@@ -76,6 +78,7 @@ from .scorecard import (
                           attainment_rollup,
                           deals_with_keys,
                           gini,
+                          not_yet_hired,
                           of_team,
                           scorecard,
                           scorecard_history,

@@ -10,7 +10,11 @@ looks at a run of periods. Pure functions: a Dataset in, new tidy frames out.
   whole periods only: a period not over by the report date is left out (:func:`judged_end`),
   and so is one the data observe only in part, before the first close (:func:`first_whole`).
 * **ramp**: productivity or attainment by month of tenure across hires, with the typical
-  time to ramp and a bootstrap interval (:func:`ramp`).
+  time to ramp (the first month from which the curve drawn stays at the bar,
+  :func:`ramp_time`) and a bootstrap interval (:func:`ramp`).
+
+The period helpers (:func:`window`, :func:`judged_end`, :func:`first_whole`, ...) live in
+:mod:`.windows` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -22,8 +26,7 @@ import pandas as pd
 
 from .. import viz
 from ..data import Dataset
-from ..measures import bookings_start, report_date
-from ..measures import monthly_quota as _monthly_quota
+from ..measures import bookings_start
 from ..periods import Period, fiscal_labels, period_containing
 from .plots import plot_consistency, plot_ramp  # noqa: F401  (re-exported: consistency.plot_*)
 from .scorecard import (
@@ -35,77 +38,15 @@ from .scorecard import (
     ratio,
     with_rep_attributes,
 )
-
-
-# --------------------------------------------------------------------------------------------
-# periods and quotas on a month grid
-# --------------------------------------------------------------------------------------------
-def _mi(ts) -> np.ndarray:
-    """Month index year·12 + month − 1 (vectorised)."""
-    d = pd.to_datetime(pd.Series(ts))
-    return (d.dt.year * 12 + d.dt.month - 1).to_numpy()
-
-
-def last_complete(ds: Dataset, kind: str = "quarter") -> Period:
-    """The last period of ``kind`` that ended on or before ``ds.as_of``."""
-    cur = period_containing(ds.as_of, kind, ds.fiscal_start_month)
-    return cur if cur.end <= pd.Timestamp(ds.as_of) else cur.previous()
-
-
-def _as_kind(ds: Dataset, end, kind: str) -> Period:
-    """``end`` as a period of ``kind``: itself, or the one holding its last day."""
-    last = Period.parse(end, ds.fiscal_start_month)
-    return last if last.kind == kind else period_containing(last.end, kind,
-                                                            ds.fiscal_start_month)
-
-
-def judged_end(ds: Dataset, end=None, kind: str = "quarter") -> Period:
-    """The last period of ``kind`` a consistency window judges when it is asked to end with
-    ``end``: ``end``'s period of ``kind`` (a year ends with its last quarter) when it is over by
-    its report date (:func:`salesops_lib.measures.report_date`), else the last one that is
-    (:func:`last_complete`). A quarter in progress is not a quarter below quota: its bookings
-    are still coming in and its months after the as-of date have none yet."""
-    if end is None:
-        return last_complete(ds, kind)
-    last = _as_kind(ds, end, kind)
-    return last if report_date(ds, last) >= last.end else last_complete(ds, kind)
-
-
-def first_whole(ds: Dataset, kind: str = "quarter") -> Period | None:
-    """The first period of ``kind`` whose bookings the data observe in full: the one starting
-    on :func:`salesops_lib.measures.bookings_start` (the month of the first close), else the
-    next one. The public Maven export closes deals from 1 Mar 2017: its 2016-Q4 and 2017-Q1
-    are not quarters without bookings, so its first whole quarter is 2017-Q2. None without a
-    deal."""
-    start = bookings_start(ds)
-    if pd.isna(start):
-        return None
-    p = period_containing(start, kind, ds.fiscal_start_month)
-    return p if p.start >= start else p.shift(1)
-
-
-def window(ds: Dataset, end=None, periods: int | None = 8, kind: str = "quarter") -> list[Period]:
-    """Up to ``periods`` consecutive periods of ``kind`` ending with ``end`` (default: the
-    last complete one), never starting before :func:`first_whole`: a period before the data
-    observe bookings would count as a zero, and one they observe in part as a poor period,
-    both inflating every swing. ``periods=None``: every whole period up to ``end``. Without a
-    whole period up to ``end``, ``end`` alone."""
-    last = _as_kind(ds, end, kind) if end is not None else last_complete(ds, kind)
-    first = first_whole(ds, kind)
-    if first is None or first.start > last.start:
-        first = last
-    step = {"year": 12, "quarter": 3, "month": 1}[kind]
-    gap = (last.start.year - first.start.year) * 12 + last.start.month - first.start.month
-    available = gap // step + 1
-    periods = available if periods is None else max(1, min(int(periods), available))
-    return [last.shift(-i) for i in range(periods - 1, -1, -1)]
-
-
-def monthly_quota(ds: Dataset) -> pd.DataFrame:
-    """Each rep's quota per calendar month: :func:`salesops_lib.measures.monthly_quota` on
-    the data set (the one quota rule, hires prorated). Returns ``rep_id``, ``month``
-    (year·12 + month − 1), ``quota``."""
-    return _monthly_quota(ds.quotas, ds.fiscal_start_month, ds.reps)
+from .windows import (  # also re-exported: consistency.window, ...)
+    _as_kind,
+    _mi,
+    first_whole,
+    judged_end,
+    last_complete,
+    monthly_quota,
+    window,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,25 +281,51 @@ def ramp_months(ds: Dataset, measure: str = "productivity", steady_after: int = 
     return s[["rep_id", "role", "tenure_month", "bookings", "quota", "value"]].reset_index(drop=True)
 
 
+def ramp_time(curves, bar: float, smooth: int = 3) -> np.ndarray:
+    """Time to ramp of each row of ``curves`` (rows: curves, columns: tenure months 0..M).
+
+    Each curve is smoothed as the page draws it, by its trailing ``smooth``-month mean
+    (NaN-aware: a month without data is skipped). Time to ramp = the first month ``m`` from
+    which the smoothed curve **stays** at or above ``bar`` at every later month with data:
+    ``m`` = first month ≥ ``bar`` after the last month below it. NaN when the smoothed curve
+    ends below ``bar`` (not ramped within the months observed). A curve that touches the bar
+    once and falls back is not ramped there.
+    """
+    c = pd.DataFrame(np.atleast_2d(np.asarray(curves, dtype=float)).T).rolling(
+        smooth, min_periods=1).mean().to_numpy().T
+    m, n = np.arange(c.shape[1]), c.shape[1]
+    with np.errstate(invalid="ignore"):
+        last_below = np.where(c < bar, m, -1).max(axis=1, initial=-1)
+        first = np.where((c >= bar) & (m > last_below[:, None]), m, n).min(axis=1, initial=n)
+    return np.where(first < n, first, np.nan).astype(float)
+
+
 def ramp(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
          max_months: int = 24, threshold: float = 0.8, level: float = 0.95,
-         n_boot: int = 400, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+         n_boot: int = 400, seed: int = 0, smooth: int = 3) -> tuple[pd.DataFrame, dict]:
     """Ramp curve by month of tenure and the typical time to ramp.
 
     Curve: for each tenure month ``m``, ``value`` = mean over reps of :func:`ramp_months`'s
-    value, ``low``/``high`` = mean ∓ t₍ₙ₋₁₎ · sd / √n (low clipped at 0), ``reps`` = n.
+    value, ``low``/``high`` = mean ∓ t₍ₙ₋₁₎ · sd / √n (low clipped at 0), ``reps`` = n, and
+    ``smoothed`` = the trailing ``smooth``-month mean of ``value`` (the line the page draws).
 
-    Ramp time: the first ``m`` at which the three-month trailing mean of the curve reaches
-    ``threshold`` × the steady level (mean value of tenure months ≥ ``steady_after``; 1.0 by
-    construction for productivity). Its interval is the ``level`` percentile interval over
-    ``n_boot`` bootstrap resamples of reps (vectorised, seeded: deterministic).
+    Time to ramp (:func:`ramp_time`): the first tenure month from which ``smoothed`` stays at
+    or above the bar, ``threshold`` × the steady level (mean value of tenure months ≥
+    ``steady_after``; 1.0 by construction for productivity), through the last month of the
+    curve (``max_months`` at most); NaN when it ends below the bar. So the month named agrees
+    with the curve drawn: one good month followed by a fall is not a ramp. Its interval is the
+    ``level`` percentile interval of the same time over ``n_boot`` bootstrap resamples of reps
+    (vectorised, seeded: deterministic); a resample that never stays at the bar counts as
+    beyond the months observed, so ``ramp_high`` is ``inf`` when more than the upper tail of
+    resamples never does.
 
     Returns
     -------
     (curve, summary)
-        ``curve``: ``tenure_month``, ``value``, ``low``, ``high``, ``reps``.
+        ``curve``: ``tenure_month``, ``value``, ``low``, ``high``, ``reps``, ``smoothed``.
         ``summary``: ``ramp_months``, ``ramp_low``, ``ramp_high``, ``steady``, ``threshold``,
-        ``measure``, ``hires`` (reps observed in their first three months).
+        ``measure``, ``smooth``, ``months_observed`` (last tenure month of the curve),
+        ``hires`` (reps observed in their first three months), ``no_hire_dates``.
     """
     from scipy import stats
 
@@ -369,34 +336,31 @@ def ramp(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
     t = stats.t.ppf(0.5 + level / 2, np.maximum(curve["reps"] - 1, 1))
     half = t * curve["sd"] / np.sqrt(curve["reps"])
     curve = curve.assign(low=(curve["value"] - half).clip(lower=0), high=curve["value"] + half).reset_index()
-    curve = curve[["tenure_month", "value", "low", "high", "reps"]]
-
     mat = rm.pivot_table(index="rep_id", columns="tenure_month", values="value").reindex(
         columns=range(max_months + 1))
     steady = 1.0 if measure == "productivity" else float(np.nanmean(
         mat.loc[:, steady_after:].to_numpy())) if mat.shape[1] > steady_after else np.nan
     bar = threshold * steady
-
-    def first_cross(curves: np.ndarray) -> np.ndarray:
-        # trailing 3-month mean, NaN-aware; first month whose mean reaches the bar
-        c = pd.DataFrame(curves.T).rolling(3, min_periods=1).mean().to_numpy().T
-        ok = c >= bar
-        return np.where(ok.any(axis=1), ok.argmax(axis=1), np.nan)
-
     x = mat.to_numpy()
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN tenure months
-        point = first_cross(np.nanmean(x, axis=0)[None, :])[0] if len(x) else np.nan
+        mean = np.nanmean(x, axis=0) if len(x) else np.full(max_months + 1, np.nan)
+        point = ramp_time(mean[None, :], bar, smooth)[0] if len(x) else np.nan
         rng = np.random.default_rng(seed)
         idx = rng.integers(0, len(x), size=(n_boot, len(x))) if len(x) else None
-        boots = first_cross(np.nanmean(x[idx], axis=1)) if idx is not None else np.array([np.nan])
-    tail = (1 - level) / 2 * 100
-    ok = boots[~np.isnan(boots)]
+        boots = ramp_time(np.nanmean(x[idx], axis=1), bar, smooth) if idx is not None \
+            else np.array([np.nan])
+    smoothed = pd.Series(mean).rolling(smooth, min_periods=1).mean()
+    curve = curve.assign(smoothed=curve["tenure_month"].map(smoothed).astype(float))
+    curve = curve[["tenure_month", "value", "low", "high", "reps", "smoothed"]]
+    tail = (1 - level) / 2
+    b = np.where(np.isnan(boots), np.inf, boots)    # never stays at the bar: beyond the data
+    low, high = (np.quantile(b, [tail, 1 - tail], method="inverted_cdf") if len(x)
+                 else (np.nan, np.nan))
     summary = {
         "ramp_months": float(point), "measure": measure, "threshold": threshold,
-        "steady": steady,
-        "ramp_low": float(np.percentile(ok, tail)) if len(ok) else np.nan,
-        "ramp_high": float(np.percentile(ok, 100 - tail)) if len(ok) else np.nan,
+        "steady": steady, "ramp_low": float(low), "ramp_high": float(high), "smooth": smooth,
+        "months_observed": int(curve["tenure_month"].max()) if len(curve) else 0,
         "hires": int(rm.loc[rm["tenure_month"] <= 2, "rep_id"].nunique()),
         "no_hire_dates": bool("hire_date" not in ds.reps or ds.reps["hire_date"].isna().all()),
     }
@@ -474,14 +438,26 @@ def reading_consistency(cons: pd.DataFrame, label: str) -> str:
 
 
 def reading_ramp(summary: dict) -> str:
-    """One sentence on the typical ramp time and its interval."""
+    """One sentence on the typical ramp time (:func:`ramp`: the month from which the curve
+    drawn, a trailing three-month mean, stays at the bar) and its interval."""
     if summary.get("no_hire_dates"):
         return ("Ramp time needs each rep's hire date, which the data do not have.")
     if not summary.get("hires"):
         return ("No hire is observed from its first months (hire dates missing or older than the "
                 "data), so ramp time cannot be measured.")
+    bar = f"{summary['threshold']:.0%} of a ramped rep's level"
+    avg = f"New hires' {_WORDS.get(summary.get('smooth', 3), summary.get('smooth'))}-month average"
+    seen = summary.get("months_observed", 0)
     if pd.isna(summary["ramp_months"]):
-        return "New hires in these data have not reached the ramp threshold yet."
-    return (f"New hires reach {summary['threshold']:.0%} of a ramped rep's level in about "
-            f"{summary['ramp_months']:.0f} months (95% interval {summary['ramp_low']:.0f}–"
-            f"{summary['ramp_high']:.0f} months, {summary['hires']} hires observed from the start).")
+        return f"{avg} has not stayed at {bar} within the {seen} months of tenure observed."
+    hi = summary["ramp_high"]
+    high = f"{hi:.0f}" if np.isfinite(hi) else f"beyond the {seen} observed"
+    m = summary["ramp_months"]
+    stays = (", the last observed" if m >= seen
+             else f" and stays there through month {seen}, the last observed")
+    return (f"{avg} reaches {bar} at month {m:.0f} of tenure{stays} (95% interval "
+            f"{summary['ramp_low']:.0f} to {high} months; {summary['hires']} hires observed "
+            "from the start).")
+
+
+_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}

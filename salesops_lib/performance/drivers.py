@@ -124,7 +124,8 @@ def territory_drivers(ds: Dataset, period) -> pd.DataFrame:
     accounts owned (workload), ``tenure_months`` = months from hire_date to the period's end.
     Only reps employed in the period are returned: ``hire_date ≤ end(P)`` (a rep hired later
     booked nothing because it was not there, not because it sold badly). Reps without a hire
-    date are kept with ``tenure_months`` NaN. ``attrs["not_yet_hired"]`` counts those left out.
+    date are kept with ``tenure_months`` NaN. ``attrs["not_yet_hired"]`` counts those left out
+    (``attrs["not_yet_hired_ids"]`` names them, so a team page counts its own).
     """
     P = Period.parse(period, ds.fiscal_start_month)
     sc = scorecard(ds, P, by="rep_id")
@@ -149,6 +150,7 @@ def territory_drivers(ds: Dataset, period) -> pd.DataFrame:
         if g is not None and acc["owner_rep_id"].notna().any() else np.nan,
         tenure_months=tenure.to_numpy(float))[employed].reset_index(drop=True)
     out.attrs["not_yet_hired"] = int((~employed).sum())
+    out.attrs["not_yet_hired_ids"] = sc.loc[~employed, "rep_id"].astype(str).tolist()
     return out
 
 
@@ -249,5 +251,6 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95,
     out["residual_low"], out["residual_high"] = press - half_adj, press + half_adj
     out["verdict"] = np.select([(padj <= fdr) & (press > 0), (padj <= fdr) & (press < 0)],
                                ["above expectation", "below expectation"], "as expected")
-    out.attrs.update(fdr=fdr, not_yet_hired=d.attrs.get("not_yet_hired", 0), compared=n)
+    out.attrs.update(fdr=fdr, not_yet_hired=d.attrs.get("not_yet_hired", 0), compared=n,
+                     not_yet_hired_ids=d.attrs.get("not_yet_hired_ids", []))
     return out.sort_values("residual", ascending=False).reset_index(drop=True)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from .. import viz
@@ -22,7 +24,8 @@ def rep_headline(ds: Dataset, period, channel: str = "") -> dict:
     with a quota), ``elapsed`` (share of the period gone by the report date, 1 once it is
     over), ``channel`` (as given: the channel ``ds`` was narrowed to), ``bookings_all`` (every
     rep's bookings),
-    ``reps``, ``share_at_100``, ``share_at_80``, ``gini``, ``win_rate`` (pooled won / closed),
+    ``reps`` (employed in the period, :func:`attainment_rollup`), ``reps_with_quota`` (the
+    reps the shares at quota are of), ``share_at_100``, ``share_at_80``, ``gini``, ``win_rate`` (pooled won / closed),
     ``cycle_days_median`` (the one cycle definition of every page,
     :func:`salesops_lib.measures.median_cycle_days`: median days from creation to close of
     the deals won in the period up to the report date) and ``cycle_days_km`` (Kaplan–Meier
@@ -40,6 +43,7 @@ def rep_headline(ds: Dataset, period, channel: str = "") -> dict:
         "channel": channel or "",
         "bookings_all": float(sc["bookings"].sum()),
         "attainment": float(roll["attainment"]), "reps": int(roll["reps"]),
+        "reps_with_quota": int(roll["reps_with_quota"]),
         "share_at_100": float(roll["share_at_100"]), "share_at_80": float(roll["share_at_80"]),
         "gini": float(roll["gini"]),
         "win_rate": float(won / deals) if deals else float("nan"),
@@ -48,9 +52,28 @@ def rep_headline(ds: Dataset, period, channel: str = "") -> dict:
     }
 
 
+def team_heading(team: str = ""):
+    """The line under the page's title that names the team on a team page (``team`` set, as
+    ``--per team`` renders it): "Team: Field West", escaped, in the title's colour, with what
+    the page covers. Nothing on the company page (``team`` empty).
+
+    The title itself stays "Rep performance": the report index and navigation bar read it
+    from the notebook's first Markdown cell, and the navigation bar already names the team."""
+    from IPython.display import HTML
+
+    if not team:
+        return None
+    return HTML('<div style="font-size:20px;font-weight:600;color:#0B4F8A;margin:0 0 2px 0">'
+                f"Team: {html.escape(str(team))}</div>"
+                '<div style="color:#444;font-size:14px;margin:0 0 6px 0">This team\'s reps '
+                "only; each is judged against the whole company's reps of the same role.</div>")
+
+
 def rep_kpi_cards(h: dict) -> list[tuple[str, str, str]]:
     """Headline cards for :func:`salesops_lib.viz.kpis` from :func:`rep_headline`'s dict.
-    Without quotas the first card is the bookings and the second says what it needs."""
+    Without quotas the first card is the bookings and the second says what it needs. The
+    share of reps at quota is of the reps with a quota, and says so ("of 46 reps with
+    quota"), not of every rep in the data."""
     if pd.notna(h["quota"]):
         # a period still running, or one channel's deals against the whole quota, says so
         gone = h.get("elapsed", 1.0)
@@ -59,8 +82,9 @@ def rep_kpi_cards(h: dict) -> list[tuple[str, str, str]]:
                  + (f", {viz.pct(gone)} of the period gone" if gone < 1 else "")
                  + (f"; {h['channel']} deals only, against the whole quota"
                     if h.get("channel") else ""))
+        of = viz.count(h.get("reps_with_quota", h["reps"]), "rep")
         second = ("Reps at quota", viz.pct(h["share_at_100"]),
-                  f"{viz.pct(h['share_at_80'])} at 80% or more, of {h['reps']} reps")
+                  f"{viz.pct(h['share_at_80'])} at 80% or more, of {of} with quota")
     else:
         first = ("Bookings", viz.money(h["bookings_all"]), "no quota in the data")
         second = ("Reps at quota", "–", "needs a quota for each rep")
@@ -116,7 +140,8 @@ def reading_leaderboard(lb: pd.DataFrame) -> str:
     """One sentence: how many reps the data separate from their peers' win rate, and how.
 
     Names what the verdict judges (win rate against role peers, or against all reps when the
-    data have no role) and the multiplicity control (Benjamini–Hochberg false-discovery rate).
+    data have no role) and the multiplicity control (Benjamini–Hochberg false-discovery rate),
+    and how many reps not yet hired in the period were left out (``attrs["not_yet_hired"]``).
     """
     if lb.empty or not (lb["verdict"] != FEW).any():
         return ("No rep closed enough deals this period to judge their win rate against "
@@ -142,7 +167,14 @@ def reading_leaderboard(lb: pd.DataFrame) -> str:
             + (f" and {few} closed too few deals to judge" if few else "")
             + f". Flags keep the false-discovery rate at {viz.pct(fdr)} (Benjamini–Hochberg), "
             + _chance(fdr) + "; bookings and attainment are shown beside the verdict, which "
-            "judges win rate only.")
+            "judges win rate only." + _later(lb))
+
+
+def _later(frame: pd.DataFrame) -> str:
+    """" 4 reps hired after the period are left out." from ``attrs["not_yet_hired"]``, or ""."""
+    later = frame.attrs.get("not_yet_hired", 0)
+    return (f" {_reps(later).capitalize()} hired after the period "
+            f"{'is' if later == 1 else 'are'} left out." if later else "")
 
 
 def _chance(fdr: float) -> str:
@@ -171,14 +203,12 @@ def reading_residuals(pa: pd.DataFrame) -> str:
         note = pa.attrs.get("note", "no reps to compare")
         return note[0].upper() + note[1:] + "."
     up, down = pa[pa["verdict"] == "above expectation"], pa[pa["verdict"] == "below expectation"]
-    later = pa.attrs.get("not_yet_hired", 0)
     return (f"Allowing for territory potential, accounts and tenure, {_reps(len(up), 'booked')} "
             "clearly more than their territory predicts" + _aside(_names(up))
             + f" and {len(down) or 'none'} clearly less" + _aside(_names(down), ends_clause=True)
             + f"; the other {_are(len(pa) - len(up) - len(down))} within the model's error "
             f"(false-discovery rate {viz.pct(pa.attrs.get('fdr', 0.10))}, Benjamini–Hochberg)."
-            + (f" {_reps(later).capitalize()} hired after the period "
-               f"{'is' if later == 1 else 'are'} left out." if later else ""))
+            + _later(pa))
 
 
 def reading_gap(gap: pd.DataFrame, key: str = "rep_id") -> str:

@@ -310,8 +310,9 @@ def plot_consistency(cons: pd.DataFrame, label: str, ax=None, title: str | None 
 
 
 def plot_ramp(curve: pd.DataFrame, summary: dict | None = None, ax=None):
-    """Ramp curve: mean value by tenure month with its interval band and the ramp time
-    (None when there is no curve to draw)."""
+    """Ramp curve: the monthly mean by tenure month (points) with its interval band, the
+    trailing average the ramp time is read from (:func:`.consistency.ramp_time`; the line),
+    the bar and the month from which that line stays at it (None when there is no curve)."""
     if curve.empty:
         return None
     measure = (summary or {}).get("measure", "productivity")
@@ -321,14 +322,20 @@ def plot_ramp(curve: pd.DataFrame, summary: dict | None = None, ax=None):
                          ylabel, ax=ax)
     ax.fill_between(curve["tenure_month"], curve["low"], curve["high"],
                     color=viz.COLORS["interval"], alpha=0.18, label="95% interval")
+    smoothed = "smoothed" in curve.columns
     ax.plot(curve["tenure_month"], curve["value"], color=viz.COLORS["primary"], marker="o",
-            label="mean across reps")
+            lw=0.8 if smoothed else None, alpha=0.55 if smoothed else 1.0,
+            label="monthly mean across reps")
+    if smoothed:
+        n = (summary or {}).get("smooth", 3)
+        ax.plot(curve["tenure_month"], curve["smoothed"], color=viz.COLORS["primary"], lw=2.6,
+                label=f"{n}-month average (ramp read from it)")
     if summary:
         ax.axhline(summary["threshold"] * summary["steady"], color=viz.COLORS["target"], ls="--",
                    label=f"{summary['threshold']:.0%} of steady level")
         if pd.notna(summary["ramp_months"]):
             ax.axvline(summary["ramp_months"], color=viz.COLORS["neutral"], ls=":",
-                       label=f"ramped at month {summary['ramp_months']:.0f}")
+                       label=f"at or above the bar from month {summary['ramp_months']:.0f}")
     viz.pct_axis(ax)
-    viz.legend_below(ax, ncols=4)
+    viz.legend_below(ax, ncols=3)
     return fig

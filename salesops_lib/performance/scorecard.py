@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
-from ..measures import UNASSIGNED, open_pipeline_as_of, quota_for_period, rep_display_names
+from ..measures import (
+    UNASSIGNED,
+    open_pipeline_as_of,
+    quota_for_period,
+    rep_display_names,
+    report_date,
+)
 from ..periods import Period
 from .winrates import wilson_interval
 
@@ -137,11 +143,33 @@ def of_team(frame: pd.DataFrame, ds: Dataset, team: str | None) -> pd.DataFrame:
     """The rows of a per-rep ``frame`` (``rep_id``) whose rep is in ``team``; all of them for
     an empty team. A team page shows its reps' share of a comparison made across the whole
     company (peers, false-discovery control, the model of what a territory predicts), so a
-    rep's verdict reads the same on the team page as on the company page."""
+    rep's verdict reads the same on the team page as on the company page. The reps a frame
+    left out as not yet hired (``attrs["not_yet_hired_ids"]``) are counted for the team only
+    (``attrs["not_yet_hired"]``)."""
     if not team:
         return frame
     ids = set(ds.reps.loc[ds.reps["team"] == team, "rep_id"].astype(str))
-    return frame[frame["rep_id"].astype(str).isin(ids)]
+    out = frame[frame["rep_id"].astype(str).isin(ids)]
+    if "not_yet_hired_ids" in frame.attrs:
+        later = [r for r in frame.attrs["not_yet_hired_ids"] if r in ids]
+        out.attrs.update(not_yet_hired_ids=later, not_yet_hired=len(later))
+    return out
+
+
+def not_yet_hired(ds: Dataset, sc: pd.DataFrame, period) -> np.ndarray:
+    """Which rows of a rep scorecard (:func:`scorecard`, by ``rep_id``) are reps not yet
+    employed in ``period``: hired after its report date (:func:`salesops_lib.measures.
+    report_date`: the period's end, or the as-of date while it runs) with nothing in it — no
+    quota, no deal closed, created or open. A page on the period leaves them out: a rep hired
+    in 2026 is not a 2025 rep with "too few deals". A rep with a quota or a deal in the period
+    stays whatever its hire date, so every total still adds up to the company's."""
+    if "hire_date" not in ds.reps or not len(sc):
+        return np.zeros(len(sc), dtype=bool)
+    hire = pd.to_datetime(sc["rep_id"].astype(str).map(
+        ds.reps.assign(rep_id=ds.reps["rep_id"].astype(str)).set_index("rep_id")["hire_date"]))
+    idle = (sc["quota"].isna() & (sc["deals"] == 0) & (sc["bookings"] == 0)
+            & (sc["created"] == 0) & (sc["open_pipeline"] == 0))
+    return ((hire > report_date(ds, period)) & idle).to_numpy(bool)
 
 
 def label(s: pd.Series) -> pd.Series:
@@ -372,9 +400,11 @@ def attainment_rollup(ds: Dataset, period, by="manager") -> pd.DataFrame:
         ``attainment`` = Σ bookings / Σ quota (reps with a quota only, so a rep without quota
         does not inflate it), ``median_attainment``, ``share_at_100`` = #(attainment ≥ 1) /
         reps_with_quota, ``share_at_80`` likewise for ≥ 0.8, ``gini`` of rep attainment.
-        ``by=None`` gives one row for the whole org.
+        ``by=None`` gives one row for the whole org. Reps not yet employed in the period
+        (:func:`not_yet_hired`) are not counted.
     """
     sc = scorecard(ds, period, by="rep_id")
+    sc = sc[~not_yet_hired(ds, sc, period)]
     keys = [] if by is None else as_keys(by)
     for k in keys:
         if k not in sc.columns:

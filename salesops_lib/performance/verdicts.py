@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..data import Dataset
 from ..measures import rep_names_by_id
-from .scorecard import scorecard
+from .scorecard import not_yet_hired, scorecard
 from .winrates import shrink_win_rate, wilson_interval
 
 #: Verdict values, in display order.
@@ -130,8 +130,12 @@ def leaderboard(ds: Dataset, period, min_deals: int = 10, fdr: float = FDR,
         ``win_rate_adj_high`` (Wilson interval at that level: excludes the peers' rate exactly
         when the rep is flagged), ``verdict``. ``attrs`` hold
         ``fdr``, ``alpha`` (per-rep level BH used), ``peer_basis`` ("role peers" or
-        "all reps"), ``min_deals`` and ``compared`` (reps judged: the family the
-        false-discovery control ran over, kept when a team's rows are picked, :func:`of_team`).
+        "all reps"), ``min_deals``, ``compared`` (reps judged: the family the
+        false-discovery control ran over, kept when a team's rows are picked, :func:`of_team`)
+        and ``not_yet_hired`` / ``not_yet_hired_ids``: reps not yet employed in the period
+        (:func:`~salesops_lib.performance.scorecard.not_yet_hired`: hired after its report
+        date, with no quota or deal in it), left out of the rows. They closed no deal, so
+        they change neither the peers' rates nor the reps judged.
     """
     sc = scorecard(ds, period, by="rep_id")
     try:
@@ -159,9 +163,13 @@ def leaderboard(ds: Dataset, period, min_deals: int = 10, fdr: float = FDR,
                    limit_low=low, limit_high=high,
                    win_rate_adj_low=adj_low, win_rate_adj_high=adj_high,
                    verdict=pd.Categorical(v["verdict"], VERDICTS, ordered=True))
-    sc = sc.sort_values(["verdict", "win_rate_shrunk"], ascending=[True, False], kind="stable")
+    later = not_yet_hired(ds, sc, period)
+    gone = sc.loc[later, "rep_id"].astype(str).tolist()
+    sc = sc[~later].sort_values(["verdict", "win_rate_shrunk"], ascending=[True, False],
+                                kind="stable")
     out = sc.assign(verdict=sc["verdict"].astype(str)).reset_index(drop=True)
     out.attrs.update(fdr=fdr, alpha=v["alpha"], min_deals=min_deals,
                      peer_basis="role peers" if has_peers else ALL_REPS,
-                     compared=int((out["verdict"] != FEW).sum()))
+                     compared=int((out["verdict"] != FEW).sum()),
+                     not_yet_hired=len(gone), not_yet_hired_ids=gone)
     return out

@@ -700,7 +700,7 @@ def test_consistency_and_ramp_readings(steady_ds, ramp_ds):
     c = cons.consistency(steady_ds, by="rep_id", end="2026-Q3", periods=4)
     assert "rep_name" in c.columns and "Steadiest: " in cons.reading_consistency(c, "rep_id")
     _, summary = cons.ramp(ramp_ds, steady_after=2, max_months=3, n_boot=20)
-    assert "about 3 months" in cons.reading_ramp(summary)
+    assert "at month 3 of tenure, the last observed" in cons.reading_ramp(summary)
 
 
 def test_cycle_is_point_in_time(ds):
