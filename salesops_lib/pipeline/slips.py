@@ -147,6 +147,12 @@ def slip_probability(ds, as_of=None, lookback_days: int = 365, horizon_days: int
             g["value"] = pd.Categorical(g["value"], AGE_LABELS, ordered=True)
             g = g.sort_values("value")
             g["value"] = g["value"].astype(str)
+        else:               # stages in funnel order where the data date them, not by name
+            from .conversion import has_stage_dates, stage_order
+
+            rank = {s: i for i, s in enumerate(stage_order(ds) if has_stage_dates(ds) else [])}
+            g = g.sort_values("value", key=lambda v: v.astype(str).map(rank).fillna(len(rank)),
+                              kind="stable")
         g.insert(0, "dimension", dim)
         out.append(g)
     res = pd.concat(out, ignore_index=True)

@@ -82,3 +82,12 @@ def test_no_history_means_no_slips(sample_small):
     assert pipeline.slip_probability(sample_small).empty
     assert "needs the opportunity history" in pipeline.slip_table(
         pipeline.slip_probability(sample_small)).data
+
+
+def test_slip_table_lists_stages_in_funnel_order(sample_ds):
+    """The slip table listed the sample's stages by name (Negotiation before Prospecting)."""
+    p = pipeline.slip_probability(sample_ds, as_of="2026-10-31")
+    stages = p.loc[p["dimension"] == "stage", "value"].tolist()
+    order = [s for s in pipeline.stage_order(sample_ds) if s in stages]
+    assert stages[:len(order)] == order and len(order) >= 3
+    assert stages != sorted(stages)
