@@ -38,7 +38,7 @@ from scipy import stats
 
 from .. import territory
 from ..data import Dataset
-from ..measures import UNASSIGNED, account_potential
+from ..measures import UNASSIGNED, account_potential, rep_names_by_id
 from .economics import (
     Assumptions,
     Window,
@@ -308,7 +308,8 @@ def territory_change(ds, plan: pd.DataFrame, motion: str = "field", tolerance: f
     ``accounts_before``, ``accounts_after``, ``accounts_reassigned`` (kept accounts whose rep
     changes), ``balance_max_over_mean_before``/``_after``, ``travel_km_before``/``_after``
     (potential-weighted km to the rep's home), ``status`` of the solver. ``None`` when the
-    plan is missing.
+    plan is missing. ``territories`` name each rep in ``rep_label`` as every page does,
+    over all of ``ds.reps`` (:func:`~salesops_lib.measures.rep_names_by_id`).
     """
     if plan.attrs.get("missing") or plan.empty:
         return None
@@ -355,4 +356,9 @@ def territory_change(ds, plan: pd.DataFrame, motion: str = "field", tolerance: f
         "travel_km_before": before["travel_km"], "travel_km_after": after.summary["travel_km"],
         "status": assignment.attrs.get("status"),
     }, dtype=object)
-    return TerritoryChange(assignment, after.territories, summary)
+    # page names over every rep of the data (measures.rep_names_by_id), not only the reps
+    # kept: a rep whose namesake is released is still told apart from them
+    names = rep_names_by_id(ds.reps)
+    terr = after.territories.assign(rep_label=after.territories["rep_id"].astype(str).map(names)
+                                    .fillna(after.territories["rep_label"]).to_numpy())
+    return TerritoryChange(assignment, terr, summary)

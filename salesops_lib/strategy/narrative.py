@@ -35,6 +35,11 @@ def _pct(x) -> str:
     return viz.pct(x) if pd.notna(x) else "–"
 
 
+def _signed_money(x) -> str:
+    """A change in dollars with its sign: "+$14.6k", "-$546.7k" (as the what-if table)."""
+    return "–" if pd.isna(x) else ("+" if x > 0 else "") + viz.money(x)
+
+
 def _pp(x) -> str:
     return "–" if pd.isna(x) else f"{100 * x:+.1f} points"
 
@@ -76,10 +81,12 @@ def headline(rec: pd.DataFrame, plan: pd.DataFrame) -> str:
     if not _missing(plan) and len(plan):
         t = plan[plan["motion"] == "total"].iloc[0]
         a = plan.attrs
-        parts.append(f"{shift_phrase(plan)}: bookings {_money(t['bookings_change'])} a year "
-                     f"(95% interval {_money(a['bookings_change_low'])} to "
-                     f"{_money(a['bookings_change_high'])}), sales cost {_money(t['cost_change'])}, "
-                     f"contribution {_money(t['contribution_after'] - t['contribution_before'])}.")
+        parts.append(f"{shift_phrase(plan)}, a year against today: bookings "
+                     f"{_signed_money(t['bookings_change'])} (95% interval "
+                     f"{_signed_money(a['bookings_change_low'])} to "
+                     f"{_signed_money(a['bookings_change_high'])}), sales cost "
+                     f"{_signed_money(t['cost_change'])}, contribution "
+                     f"{_signed_money(t['contribution_after'] - t['contribution_before'])}.")
     return " ".join(parts)
 
 
@@ -125,25 +132,38 @@ def reading_segments(rec: pd.DataFrame) -> str:
 
 
 def reading_comparison(cmp: pd.DataFrame) -> str:
-    """Raw gap, like-for-like gap, and how much of the raw gap the mix explains."""
+    """Raw gap, the matched-deals gap and the weighted gap, each as its row of the table
+    (:func:`comparison_rows`) names it, and how much of the raw gap the mix explains (raw
+    against weighted, the comparison's ``mix_explained``)."""
     if _missing(cmp):
         return _missing(cmp)
     a = cmp.attrs
-    raw = cmp.set_index("estimate").loc["raw"]
-    adj = cmp.set_index("estimate").loc["weighted"]
+    est = cmp.set_index("estimate")
+    raw, adj = est.loc["raw"], est.loc["weighted"]
     t, c = a["treated"], a["control"]
     mix = a["mix_explained"]
     if abs(mix) < 0.005:
         mix_txt = "deal mix explains almost none of the raw gap"
     elif np.sign(mix) == np.sign(raw["gap"]) and abs(mix) <= abs(raw["gap"]):
         mix_txt = f"deal mix explains {_pct(a['mix_share'])} of the raw gap"
+    elif np.sign(adj["gap"]) == np.sign(raw["gap"]):
+        mix_txt = (f"deal mix works the other way: weighted to the same mix, the gap is "
+                   f"{abs(100 * (adj['gap'] - raw['gap'])):.1f} points wider than it looks raw")
     else:
-        mix_txt = (f"deal mix works the other way: on comparable deals the gap is "
-                   f"{_pp(adj['gap'] - raw['gap']).replace('points', 'points wider')} than it looks raw")
-    return (f"Raw, {t}'s win rate is {_vs(raw['gap'], c)} (95% interval {_pp(raw['low'])} to "
-            f"{_pp(raw['high'])}); on comparable deals (same segment, account size, industry and "
-            f"product) it is {_vs(adj['gap'], c)} ({_pp(adj['low'])} to {_pp(adj['high'])}), "
-            f"so {mix_txt}.")
+        mix_txt = "deal mix more than explains the raw gap: weighted to the same mix, it turns round"
+    parts = [(f"Raw, {t}'s win rate is {_vs(raw['gap'], c)} (95% interval {_pp(raw['low'])} "
+              f"to {_pp(raw['high'])})")]
+    if "stratified" in est.index and pd.notna(est.loc["stratified", "gap"]):
+        m = est.loc["stratified"]
+        parts.append(f"on matched deals (same segment, account size, industry and product) it is "
+                     f"{_vs(m['gap'], c)} ({_pp(m['low'])} to {_pp(m['high'])})")
+    elif "stratified" in est.index:
+        parts.append("no deals of the two motions match on segment, account size, industry and "
+                     "product")
+    parts.append(f"on all deals weighted to the same mix for {t} and {c} it is "
+                 f"{_vs(adj['gap'], c)} ({_pp(adj['low'])} to {_pp(adj['high'])}), so, by the "
+                 f"weighted estimate, {mix_txt}")
+    return "; ".join(parts) + "."
 
 
 def _vs(gap, other) -> str:
@@ -196,8 +216,9 @@ def reading_what_if(plan: pd.DataFrame) -> str:
     return (f"{shift_phrase(plan)}: {f} needs {p.loc[f, 'fte_after']:.1f} FTE "
             f"({p.loc[f, 'fte_change']:+.1f}), {i} {p.loc[i, 'fte_after']:.1f} FTE "
             f"({p.loc[i, 'fte_change']:+.1f}); total bookings {_money(p.loc['total', 'bookings_after'])} "
-            f"a year ({_money(p.loc['total', 'bookings_change'])}), sales cost "
-            f"{_money(p.loc['total', 'cost_after'])} ({_money(p.loc['total', 'cost_change'])}).")
+            f"a year ({_signed_money(p.loc['total', 'bookings_change'])} against today), sales cost "
+            f"{_money(p.loc['total', 'cost_after'])} "
+            f"({_signed_money(p.loc['total', 'cost_change'])} against today).")
 
 
 def reading_territory(tc, plan: pd.DataFrame | None = None) -> str:
@@ -215,9 +236,10 @@ def reading_territory(tc, plan: pd.DataFrame | None = None) -> str:
             f"{viz.count(s['reps_after'], 'rep')} "
             f"(from {int(s['reps_before'])}); {int(s['accounts_reassigned']):,} of them change rep. "
             f"Largest territory {s['balance_max_over_mean_after']:.2f}× its target (scaled to the "
-            f"rep's capacity; today {s['balance_max_over_mean_before']:.2f}×), travel "
-            f"{s['travel_km_after']:.0f} km "
-            f"per account on average (today {s['travel_km_before']:.0f} km).")
+            f"rep's capacity; today {s['balance_max_over_mean_before']:.2f}×). Travel, the "
+            f"potential-weighted distance from each account to its rep's home: "
+            f"{s['travel_km_after']:,.0f} km (today {s['travel_km_before']:,.0f} km, measured the "
+            "same way over today's field accounts, as on the territory design page).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,10 +254,28 @@ def _or_missing(df, build, said: bool = False):
     return build(df)
 
 
-def economics_table(econ: pd.DataFrame):
+#: Fewest FTE-years behind a row for its per-FTE rates to be shown: bookings or contribution
+#: over less rep time than that (a quarter of one rep's year) are scaled up from a handful of
+#: deals, and a band of two deals on 0.02 FTE-years read as $11.5M booked per FTE.
+MIN_FTE_YEARS = 0.25
+
+
+def fte_caption(min_fte: float = MIN_FTE_YEARS) -> str:
+    """The economics table's caption when it hides per-FTE rates."""
+    return (f"– per FTE: less than {min_fte:g} FTE-years of rep time in that row, too little "
+            "for a rate per full-time rep to mean anything (its deals, bookings and cost are "
+            "shown).")
+
+
+def economics_table(econ: pd.DataFrame, min_fte: float = MIN_FTE_YEARS):
     """Economics per motion (× group) for display; the win rate's 95% interval in one column
-    ("38%–41%", as on the executive summary), so the table fits the page."""
+    ("38%–41%", as on the executive summary), so the table fits the page. Rows with fewer
+    than ``min_fte`` FTE-years show "–" for bookings and contribution per FTE, and the
+    caption says why (:func:`fte_caption`)."""
     def build(e):
+        thin = e["fte"].astype(float).fillna(0.0) < min_fte
+        e = e.assign(bookings_per_fte=e["bookings_per_fte"].where(~thin),
+                     contribution_per_fte=e["contribution_per_fte"].where(~thin))
         cols = [c for c in e.columns if c in (e.attrs.get("by") or "", "motion")] + [
             "deals", "win_rate", "win_rate_ci", "avg_deal_size",
             "cycle_days_median", "fte", "bookings", "bookings_per_fte", "cost", "cost_of_sale",
@@ -256,7 +296,8 @@ def economics_table(econ: pd.DataFrame):
             n_tot = int((e["motion"] == ALL_MOTIONS).sum())
             if by:
                 n_tot = int((e[by] == ALL_LABELS.get(by, f"All {by}")).sum())
-        return viz.table(out, {names.get(k, k): v for k, v in fmt.items()}, total=n_tot)
+        return viz.table(out, {names.get(k, k): v for k, v in fmt.items()}, total=n_tot,
+                         caption=fte_caption(min_fte) if thin.any() else None)
     return _or_missing(econ, build)
 
 
@@ -307,10 +348,6 @@ WHAT_IF_CAPTION = ("Per year: reps today and reps needed after the move (full-ti
                    "economics table's under the rep who worked the deal, so the two can differ.")
 
 
-def _signed_money(x) -> str:
-    return "–" if pd.isna(x) else ("+" if x > 0 else "") + viz.money(x)
-
-
 def what_if_table(plan: pd.DataFrame):
     """Per motion and in total: reps today and needed, bookings today, and the change in
     bookings, sales cost and contribution (seven columns that fit the page, not the plan's
@@ -328,13 +365,23 @@ def what_if_table(plan: pd.DataFrame):
     return _or_missing(plan, build, said=True)
 
 
+#: What the territory-change table's travel is (the sentence above says the same).
+TERRITORY_CAPTION = ("Travel: potential-weighted km from each account to its rep's home, per "
+                     "territory; the total weighs the territories by potential, as the "
+                     "territory design page does.")
+
+
 def territory_table(tc):
     """The re-aligned field territories (evaluate's frame); nothing when there is no change
-    (``reading_territory``, shown before it, says why)."""
+    (``reading_territory``, shown before it, says why). Reps are named by ``rep_label`` when
+    the frame has it (:func:`~salesops_lib.strategy.coverage.territory_change` sets it over
+    every rep of the data, so two reps with one name are told apart even when only one of
+    them keeps a territory), else by :func:`measures.rep_display_names` over the frame."""
     if tc is None or tc.territories.empty:
         return None
     t = tc.territories
-    t = t.assign(rep_name=measures.rep_display_names(t), _km=t["travel_km"] * t["potential"])[
+    names = (t["rep_label"].astype(str) if "rep_label" in t else measures.rep_display_names(t))
+    t = t.assign(rep_name=names.to_numpy(), _km=t["travel_km"] * t["potential"])[
         ["rep_name", "accounts", "potential", "potential_index", "travel_km", "_km"]]
     # travel is each territory's potential-weighted km: the total weighs them again, never sums
     t = viz.with_total(t.sort_values("potential", ascending=False), "rep_name",
@@ -342,4 +389,4 @@ def territory_table(tc):
                        ratios={"travel_km": ("_km", "potential")}).drop(columns="_km")
     two = (lambda v: "" if pd.isna(v) else f"{v:.2f}")
     return viz.table(t, {"accounts": "num", "potential": "money", "potential_index": two,
-                         "travel_km": "num"}, total=True)
+                         "travel_km": "num"}, total=True, caption=TERRITORY_CAPTION)

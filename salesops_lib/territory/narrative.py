@@ -250,21 +250,42 @@ def territory_count_note(before: pd.DataFrame, after: pd.DataFrame) -> str:
     return head + (": " + "; ".join(parts) if parts else "") + "."
 
 
+def _gainers(flagged: pd.DataFrame) -> list[str]:
+    """Names of the flagged reps who end the proposal with more potential than they hold today
+    (they hand over much but take on more: the per-rep table shows them with a rise)."""
+    if not {"potential_proposed", "potential_today"} <= set(flagged.columns):
+        return []
+    up = flagged[flagged["potential_proposed"] > flagged["potential_today"]]
+    return _label(up).tolist()
+
+
+def _period_words(risk: pd.DataFrame) -> str:
+    """``"2026-Q3 "`` when the at-risk frame says whose period its bookings are, else ``""``."""
+    p = getattr(risk, "attrs", {}).get("period")
+    return f"{p} " if p else ""
+
+
 def risk_note(risk: pd.DataFrame, threshold: float = 0.5) -> str:
-    """Reps who lose more than ``threshold`` of today's potential, with what is at stake (from
-    :func:`~salesops_lib.territory.plan.at_risk`)."""
+    """Reps who hand over more than ``threshold`` of the potential they hold today, with their
+    own bookings and open pipeline on the accounts that move (from
+    :func:`~salesops_lib.territory.plan.at_risk`; gross: what they take on elsewhere does not
+    offset it, and reps who end with more potential than today are named as such)."""
     flagged = risk[risk["share_lost"].fillna(0) > threshold]
     if not len(flagged):
-        return f"No rep loses more than {pct(threshold)} of the potential they hold today."
+        return f"No rep hands over more than {pct(threshold)} of the potential they hold today."
     flagged = flagged.assign(who=_label(flagged).to_numpy())
-    items = [f"{r.who} ({pct(r.share_lost)} of potential; {money(r.bookings_at_risk)} booked "
-             f"and {money(r.pipeline_at_risk)} open pipeline on the accounts that move)"
-             for r in flagged.head(4).itertuples()]
+    when = _period_words(risk)
+    items = [f"{r.who} ({pct(r.share_lost)} handed over; {money(r.bookings_at_risk)} of their "
+             f"own {when}bookings and {money(r.pipeline_at_risk)} of their own open pipeline are on "
+             "the accounts that move)" for r in flagged.head(4).itertuples()]
     more = len(flagged) - len(items)
-    who = "rep loses" if len(flagged) == 1 else "reps lose"
-    return (f"{len(flagged)} {who} more than {pct(threshold)} of today's potential: "
-            + "; ".join(items) + (f"; and {more} more" if more > 0 else "")
-            + ". Plan their hand-overs, or lock their key accounts.")
+    who = "rep hands" if len(flagged) == 1 else "reps hand"
+    up = _gainers(flagged)
+    gain = (f" {_names(up)} {'ends' if len(up) == 1 else 'end'} with more potential than today, "
+            "from the accounts taken on." if up else "")
+    return (f"{len(flagged)} {who} over more than {pct(threshold)} of the potential they hold "
+            "today: " + "; ".join(items) + (f"; and {more} more" if more > 0 else "")
+            + "." + gain + " Plan their hand-overs, or lock their key accounts.")
 
 
 def solver_note(solution) -> str:
@@ -319,8 +340,10 @@ def decision(before: pd.Series, after: pd.Series, risk: pd.DataFrame | None = No
 
     * **reject** when some territory is outside the ±``tolerance`` band (or the solver says
       so): the proposal does not do what was asked;
-    * **review** when it is balanced but a rep loses more than ``threshold`` of today's
-      potential, travel more than doubles, or moves exceed ``max_disruption``;
+    * **review** when it is balanced but a rep hands over more than ``threshold`` of the
+      potential they hold today (gross, as the per-rep table's "Potential handed over"; reps
+      who end with more than today are named as such), travel more than doubles, or moves
+      exceed ``max_disruption``;
     * **approve** otherwise.
     """
     dev = _f(after, "max_deviation")
@@ -335,9 +358,12 @@ def decision(before: pd.Series, after: pd.Series, risk: pd.DataFrame | None = No
     reasons = []
     flagged = risk[risk["share_lost"].fillna(0) > threshold] if risk is not None else pd.DataFrame()
     if len(flagged):
+        up = _gainers(flagged)
         reasons.append(f"{_names(_label(flagged).tolist(), 3)} "
-                       f"{'loses' if len(flagged) == 1 else 'lose'} more than {pct(threshold)} "
-                       "of their potential")
+                       f"{'hands' if len(flagged) == 1 else 'hand'} over more than "
+                       f"{pct(threshold)} of the potential they hold today" + (
+                           f" ({_names(up, 3)} {'ends' if len(up) == 1 else 'end'} with more "
+                           "potential than today, from the accounts taken on)" if up else ""))
     t0, t1 = _f(before, "travel_km"), _f(after, "travel_km")
     if np.isfinite(t0) and np.isfinite(t1) and t0 > 0 and t1 > 2 * t0:
         reasons.append(f"travel rises {t1 / t0:.1f}×")
@@ -355,8 +381,8 @@ def decision(before: pd.Series, after: pd.Series, risk: pd.DataFrame | None = No
     if reasons:
         return Decision("review", (f"Review before approving: {band} and {moved}, but "
                                    + "; ".join(reasons) + "."), "warn")
-    return Decision("approve", f"Approve: {band}, {moved}, and no rep loses more than "
-                               f"{pct(threshold)} of their potential.", "info")
+    return Decision("approve", f"Approve: {band}, {moved}, and no rep hands over more than "
+                               f"{pct(threshold)} of the potential they hold today.", "info")
 
 
 def proposal_notes(review) -> list[str]:
@@ -399,21 +425,21 @@ def rep_table(changes: pd.DataFrame, risk: pd.DataFrame | None = None):
 
 
 def risk_table(risk: pd.DataFrame, threshold: float = 0.5):
-    """The reps who lose more than ``threshold`` of their potential, as a display table (a
-    one-line note when there are none)."""
+    """The reps who hand over more than ``threshold`` of their potential, as a display table
+    (a one-line note when there are none); bookings and pipeline are the rep's own."""
     f = risk[risk["share_lost"].fillna(0) > threshold]
     if not len(f):
         return viz.callout(risk_note(risk, threshold))
     f = f.assign(rep_label=_label(f).to_numpy())
+    book = f"Their own {_period_words(risk)}bookings on those accounts"
+    pipe = "Their own open pipeline on those accounts"
     t = f[["rep_label", "accounts_lost", "potential_lost", "share_lost", "bookings_at_risk",
            "pipeline_at_risk"]].rename(columns={
                "rep_label": "Rep", "accounts_lost": "Accounts handed over",
                "potential_lost": "Potential handed over", "share_lost": "Share of their potential",
-               "bookings_at_risk": "Bookings on those accounts",
-               "pipeline_at_risk": "Open pipeline on those accounts"})
+               "bookings_at_risk": book, "pipeline_at_risk": pipe})
     return viz.table(t, {"Accounts handed over": "num", "Potential handed over": "money",
-                         "Share of their potential": "pct", "Bookings on those accounts": "money",
-                         "Open pipeline on those accounts": "money"})
+                         "Share of their potential": "pct", book: "money", pipe: "money"})
 
 
 def moved_table(moved: pd.DataFrame, reps: pd.DataFrame, n: int = 25):

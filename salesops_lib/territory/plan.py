@@ -285,13 +285,18 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
 
     * ``potential_today`` :math:`= \\sum_{A_r} p_i`, ``potential_lost`` :math:`= \\sum_{M_r} p_i`,
       ``share_lost`` = lost / today (gross: what the rep gains elsewhere does not offset it);
-    * ``bookings_at_risk``: won amount on :math:`M_r` closed in ``period`` (all won deals
-      when no period is given; the scorecard's bookings);
-    * ``pipeline_at_risk``: open pipeline on :math:`M_r` **as of** ``as_of`` (the
-      relationships a hand-over puts at risk): the deals open at the end of that day, with
-      the amount they had then (:func:`salesops_lib.measures.open_pipeline_as_of`, read from
-      ``opportunity_history``; whatever their close date). Deals created later, or won or
-      lost since, do not count as open; ones closed since that were open then do;
+    * ``potential_proposed``: what the rep holds in the proposal (handed-over accounts out,
+      accounts taken on in), so a rep who hands over much may still end with more;
+    * ``bookings_at_risk``: the rep's **own** won amount on :math:`M_r` closed in ``period``
+      (all won deals when no period is given; the scorecard's bookings, credited to the
+      deal's rep): never a colleague's deal on the same account, so it is part of the rep's
+      own bookings;
+    * ``pipeline_at_risk``: the rep's **own** open pipeline on :math:`M_r` **as of**
+      ``as_of`` (the relationships a hand-over puts at risk): the deals open at the end of
+      that day whose rep then was this rep, with the amount they had then
+      (:func:`salesops_lib.measures.open_pipeline_as_of`, read from ``opportunity_history``;
+      whatever their close date). Deals created later, or won or lost since, do not count as
+      open; ones closed since that were open then do;
     * ``flagged``: ``share_lost > threshold`` (default more than half).
 
     ``as_of`` defaults to the report date of ``period``
@@ -299,8 +304,9 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
     ``ds.as_of``), or ``ds.as_of`` without a period.
 
     Columns ``rep_id``, ``rep_name``, ``rep_label``, ``accounts_today``, ``accounts_lost``,
-    ``potential_today``, ``potential_lost``, ``share_lost``, ``bookings_at_risk``,
-    ``pipeline_at_risk``, ``flagged``; largest share lost first.
+    ``potential_today``, ``potential_lost``, ``share_lost``, ``potential_proposed``,
+    ``bookings_at_risk``, ``pipeline_at_risk``, ``flagged``; largest share lost first;
+    ``attrs["period"]`` the period of the bookings.
     """
     acc = ds.accounts
     new = to_accounts(ds, assignment)
@@ -312,11 +318,19 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
     if period is not None and len(won):
         from ..periods import Period
         won = won[Period.parse(period, ds.fiscal_start_month).contains(won["close_date"])]
-    book = aid.map(won.groupby(won["account_id"].astype(str))["amount"].sum()).fillna(0.0)
+    owner_of = pd.Series(old.fillna("<none>").astype(str).to_numpy(), index=aid.to_numpy())
+
+    def owners_own(deals):
+        """Amount per account of the deals worked by the account's owner today."""
+        a = deals["account_id"].astype(str)
+        mine = deals[(deals["rep_id"].astype("string").fillna("").to_numpy()
+                      == a.map(owner_of).fillna("<none>").to_numpy())]
+        return aid.map(mine.groupby(mine["account_id"].astype(str))["amount"].sum()).fillna(0.0)
+
+    book = owners_own(won)
     if as_of is None:
         as_of = report_date(ds, period) if period is not None else ds.as_of
-    open_ = open_pipeline_as_of(ds, as_of)
-    pipe = aid.map(open_.groupby(open_["account_id"].astype(str))["amount"].sum()).fillna(0.0)
+    pipe = owners_own(open_pipeline_as_of(ds, as_of))
     owned = old.notna().to_numpy()
     lost = owned & (new.fillna("<none>") != old).to_numpy()
     f = pd.DataFrame({"rep_id": old.to_numpy()[owned], "lost": lost[owned], "p": pot[owned],
@@ -331,8 +345,13 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
     g.insert(2, "rep_label", g["rep_id"].map(rt["rep_label"]).fillna(g["rep_name"]).astype(str))
     g["accounts_lost"] = g["accounts_lost"].astype(int)
     g["share_lost"] = g["potential_lost"] / g["potential_today"].where(g["potential_today"] > 0)
+    held = pd.Series(pot).groupby(new.fillna("<none>").astype(str).to_numpy()).sum()
+    g["potential_proposed"] = g["rep_id"].astype(str).map(held).fillna(0.0)
     g["flagged"] = g["share_lost"].fillna(0) > threshold
     cols = ["rep_id", "rep_name", "rep_label", "accounts_today", "accounts_lost", "potential_today",
-            "potential_lost", "share_lost", "bookings_at_risk", "pipeline_at_risk", "flagged"]
-    return g[cols].sort_values(["share_lost", "potential_lost"], ascending=False,
-                               ignore_index=True, na_position="last")
+            "potential_lost", "share_lost", "potential_proposed", "bookings_at_risk",
+            "pipeline_at_risk", "flagged"]
+    out = g[cols].sort_values(["share_lost", "potential_lost"], ascending=False,
+                              ignore_index=True, na_position="last")
+    out.attrs["period"] = str(period) if period is not None else None
+    return out

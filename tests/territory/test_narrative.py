@@ -119,15 +119,39 @@ def test_territory_count_note():
 # ---------------------------------------------------------------------------- risk
 def test_risk_note():
     assert T.risk_note(risk([("R1", "Ann", 0.4, 0, 0)])) == (
-        "No rep loses more than 50% of the potential they hold today.")
+        "No rep hands over more than 50% of the potential they hold today.")
     assert T.risk_note(risk([("R1", "Ann", 0.76, 677_200, 3_400_000), ("R2", "Bo", 0.2, 0, 0)])) == (
-        "1 rep loses more than 50% of today's potential: Ann (76% of potential; $677.2k booked and "
-        "$3.4M open pipeline on the accounts that move). Plan their hand-overs, or lock their key "
-        "accounts.")
+        "1 rep hands over more than 50% of the potential they hold today: Ann (76% handed over; "
+        "$677.2k of their own bookings and $3.4M of their own open pipeline are on the accounts "
+        "that move). Plan their hand-overs, or lock their key accounts.")
     many = risk([(f"R{i}", f"Rep {i}", 0.9 - i / 100, 1000, 2000) for i in range(6)])
     text = T.risk_note(many)
-    assert text.startswith("6 reps lose more than 50% of today's potential: Rep 0 (90% of potential;")
+    assert text.startswith("6 reps hand over more than 50% of the potential they hold today: "
+                           "Rep 0 (90% handed over;")
     assert "; and 2 more. Plan their hand-overs" in text
+
+
+def test_hand_over_sentences_agree_with_the_per_rep_table():
+    """The recommendation said "Elena Larsen (Field West), Taylor Tanaka, Morgan Hughes and 4
+    more lose more than 50% of their potential" while the per-rep table showed the first two at
+    +488% and +121%: they hand over most of their book but take on more. The sentences say
+    "hand over" (what is measured, the table's "Potential handed over") and name who ends with
+    more than today (the table's "Change")."""
+    r = risk([("R1", "Elena", 0.92, 0, 172_200), ("R2", "Taylor", 0.82, 91_200, 209_200),
+              ("R3", "Morgan", 0.75, 252_400, 3_400_000)]).assign(
+        potential_today=[1_054_000.0, 2_800_000.0, 24_500_000.0],
+        potential_proposed=[6_200_000.0, 6_200_000.0, 6_200_000.0])
+    d = T.decision(TODAY, summary(), r, 0.05)
+    assert d.verdict == "review"
+    assert "lose" not in d.text
+    assert ("but Elena, Taylor and Morgan hand over more than 50% of the potential they hold "
+            "today (Elena and Taylor end with more potential than today, from the accounts taken on).") in d.text
+    note = T.risk_note(r)
+    assert "Elena and Taylor end with more potential than today, from the accounts taken on." in note
+    assert "Morgan (75% handed over; $252.4k of their own bookings" in note
+    # a rep who only hands over is not said to end with more
+    alone = T.decision(TODAY, summary(), r.iloc[[2]], 0.05).text
+    assert alone.endswith("but Morgan hands over more than 50% of the potential they hold today.")
 
 
 # ---------------------------------------------------------------------------- solver note
@@ -178,8 +202,8 @@ def test_decision_reject_review_approve():
     assert T.decision(TODAY, summary(), None, 0.05, solution=solution(status="band_not_met")).verdict == "reject"
     d = T.decision(TODAY, summary(), risk([("R1", "Ann", 0.76, 1, 1)]), 0.05)
     assert d == ("review", ("Review before approving: every territory is within ±5% of the mean "
-                            "and 11% of accounts (14% of potential) change owner, but Ann loses "
-                            "more than 50% of their potential."), "warn")
+                            "and 11% of accounts (14% of potential) change owner, but Ann hands "
+                            "over more than 50% of the potential they hold today."), "warn")
     d = T.decision(summary(travel_km=100.0), summary(travel_km=250.0, disruption_accounts=0.3),
                    risk([]), 0.05, max_disruption=0.2)
     assert d.verdict == "review" and d.text.endswith(
@@ -188,7 +212,8 @@ def test_decision_reject_review_approve():
     d = T.decision(TODAY, summary(capacity_scaled=1.0), risk([("R1", "Ann", 0.3, 1, 1)]), 0.05)
     assert d == ("approve", ("Approve: every territory is within ±5% of its target (scaled to "
                              "each rep's capacity), 11% of accounts (14% of potential) change "
-                             "owner, and no rep loses more than 50% of their potential."), "info")
+                             "owner, and no rep hands over more than 50% of the potential they "
+                             "hold today."), "info")
 
 
 # ---------------------------------------------------------------------------- cards and tables
@@ -219,7 +244,7 @@ def test_display_tables_use_names_and_total():
     html = T.moved_table(moved, reps).to_html()
     assert "Ann" in html and "(nobody)" in html and "Acme &lt;b&gt;" in html and "R1" not in html
     html = T.risk_table(risk([("R1", "Ann", 0.2, 0, 0)]).assign(accounts_lost=0, potential_lost=0)).data
-    assert "No rep loses more than 50%" in html
+    assert "No rep hands over more than 50%" in html
 
 
 def test_proposal_notes_from_a_review():

@@ -550,3 +550,37 @@ def test_at_risk_hand_computed():
     assert r.loc["R1", "bookings_at_risk"] == 100.0 and r.loc["R1", "pipeline_at_risk"] == 40.0
     assert r.loc["R2", "share_lost"] == 1.0 and r.loc["R2", "accounts_lost"] == 1
     assert T.at_risk(ds, prop).loc[lambda f: f.rep_id == "R1", "bookings_at_risk"].item() == 107.0
+
+
+def test_at_risk_counts_only_the_reps_own_bookings_and_pipeline():
+    """"Morgan Hughes … $677.2k booked … on the accounts that move" while his own 2026-Q3
+    bookings were $661.0k: the figure added every rep's wins on those accounts. A hand-over
+    puts the rep's own deals at stake, so only those count, and the rep's figure is part of
+    their own bookings."""
+    opp = pd.DataFrame({"opportunity_id": ["O1", "O2", "O3", "O4", "O5"],
+                        "account_id": ["A0", "A0", "A1", "A1", "A2"],
+                        "rep_id": ["R1", "R3", "R1", "R3", "R1"],     # R3: an inside colleague
+                        "stage": ["won", "won", "open", "open", "won"],
+                        "status": ["won", "won", "open", "open", "won"],
+                        "amount": [100.0, 500.0, 40.0, 900.0, 30.0],
+                        "created_date": ["2026-07-01"] * 5,
+                        "close_date": ["2026-08-01", "2026-08-15", "2026-12-01", "2026-12-01",
+                                       "2026-09-01"]})
+    acc = {"account_id": ["A0", "A1", "A2", "A3"], "latitude": [0.0] * 4,
+           "longitude": [0.0, 1, 2, 3], "potential": [30.0, 30.0, 20.0, 20.0],
+           "owner_rep_id": ["R1", "R1", "R1", "R2"]}
+    reps = {"rep_id": ["R1", "R2", "R3"], "rep_name": ["One", "Two", "Three"]}
+    ds = make_ds(acc, reps, opp)
+    prop = pd.DataFrame({"account_id": ["A0", "A1", "A2", "A3"], "rep_id": ["R2", "R2", "R1", "R1"]})
+    r = T.at_risk(ds, prop, period="2026-Q3", as_of="2026-09-30").set_index("rep_id")
+    # R1 hands over A0 and A1: own won O1 (100; R3's 500 is not R1's), own open O3 (40; not R3's 900)
+    assert r.loc["R1", "bookings_at_risk"] == 100.0 and r.loc["R1", "pipeline_at_risk"] == 40.0
+    own = ds.opportunities.query("rep_id == 'R1' and status == 'won'")["amount"].sum()
+    assert r.loc["R1", "bookings_at_risk"] <= own == 130.0
+    # what each rep holds in the proposal: R1 keeps A2 and takes A3 (40), R2 gets A0 + A1 (60)
+    assert r.loc["R1", "potential_proposed"] == 40.0 and r.loc["R2", "potential_proposed"] == 60.0
+    assert r.loc["R2", "share_lost"] == 1.0 and r.loc["R2", "potential_proposed"] > r.loc["R2", "potential_today"]
+    assert T.at_risk(ds, prop, period="2026-Q3").attrs["period"] == "2026-Q3"
+    # the table says whose bookings, and of which period
+    html = T.risk_table(T.at_risk(ds, prop, period="2026-Q3")).to_html()
+    assert "Their own 2026-Q3 bookings on those accounts" in html and ">$100<" in html
