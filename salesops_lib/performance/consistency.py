@@ -19,6 +19,7 @@ The period helpers (:func:`window`, :func:`judged_end`, :func:`first_whole`, ...
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -26,7 +27,7 @@ import pandas as pd
 
 from .. import viz
 from ..data import Dataset
-from ..measures import bookings_start
+from ..measures import bookings_start, state_as_of
 from ..periods import Period, fiscal_labels, period_containing
 from .plots import plot_consistency, plot_ramp  # noqa: F401  (re-exported: consistency.plot_*)
 from .scorecard import (
@@ -43,6 +44,7 @@ from .windows import (  # also re-exported: consistency.window, ...)
     _mi,
     first_whole,
     judged_end,
+    known_until,
     last_complete,
     monthly_quota,
     window,
@@ -52,10 +54,13 @@ from .windows import (  # also re-exported: consistency.window, ...)
 # --------------------------------------------------------------------------------------------
 # bookings per group and period
 # --------------------------------------------------------------------------------------------
-def period_bookings(ds: Dataset, periods: list[Period], by="rep_id") -> pd.DataFrame:
+def period_bookings(ds: Dataset, periods: list[Period], by="rep_id", *,
+                    as_of=None) -> pd.DataFrame:
     """Bookings, quota and attainment per group and period, zero-filled.
 
-    ``bookings`` = Σ won amount with close_date in the period; ``quota`` = Σ of the group's
+    ``bookings`` = Σ won amount with close_date in the period (with ``as_of``, a date: the deals
+    won as they stood at its end, :func:`salesops_lib.measures.state_as_of`: amount, close date
+    and owner of that day, a deal won later or created later not at all); ``quota`` = Σ of the group's
     reps' monthly quotas (:func:`monthly_quota`) over the period's months (NaN when grouping by
     an opportunity attribute such as channel); ``attainment`` = bookings / quota.
     When grouping by rep attributes a rep counts only in periods ending on or after its hire
@@ -73,9 +78,11 @@ def period_bookings(ds: Dataset, periods: list[Period], by="rep_id") -> pd.DataF
     labels = [p.label for p in periods]
     pos = pd.Series(range(len(periods)), index=labels)
     if is_lazy(ds):
-        won, keys, rep_level, values = _lazy_won(ds, by)
+        won, keys, rep_level, values = _lazy_won(ds, by, as_of)
     else:
-        df, keys, rep_level = deals_with_keys(ds, by)
+        known = ds if as_of is None else dataclasses.replace(
+            ds, opportunities=state_as_of(ds, as_of))
+        df, keys, rep_level = deals_with_keys(known, by)
         won = df[df["status"] == "won"]
         values = {k: df[k].unique() for k in keys}
     won = won.assign(period=fiscal_labels(won["close_date"], kind, fsm))
@@ -115,16 +122,18 @@ def period_bookings(ds: Dataset, periods: list[Period], by="rep_id") -> pd.DataF
     return out[keys + ["period", "period_index", "bookings", "quota", "attainment"]]
 
 
-def _lazy_won(ds, by):
+def _lazy_won(ds, by, as_of=None):
     """Won amounts per month from the database, as rows ``close_date`` (the month's first
     day: every period is a run of whole months), ``amount`` and the key (``rep_id`` when
-    grouping by rep attributes, whose quotas are per rep)."""
+    grouping by rep attributes, whose quotas are per rep); with ``as_of``, the deals as they
+    stood at its end (:func:`_won_by_month_as_of`)."""
     keys = as_keys(by)
     if len(keys) != 1:
         raise ValueError("a lazy (SQL) source groups bookings by one column at a time")
     k = keys[0]
     rep_level = k == "rep_id" or (k in ds.reps.columns and k not in ds.opportunities.columns)
-    m = ds.won_by_month("rep_id" if rep_level else k)
+    m = (ds.won_by_month("rep_id" if rep_level else k) if as_of is None
+         else _won_by_month_as_of(ds, "rep_id" if rep_level else k, as_of))
     won = pd.DataFrame({"rep_id" if rep_level else k: m["key"].to_numpy(),
                         "close_date": m["month"], "amount": m["amount"].to_numpy(float)})
     if rep_level and k != "rep_id":
@@ -132,6 +141,22 @@ def _lazy_won(ds, by):
             .astype("string").fillna(label(pd.Series([None])).iloc[0])
     values = {} if rep_level else {k: ds.distinct_values(k)}
     return won, keys, rep_level, values
+
+
+def _won_by_month_as_of(ds, key: str, as_of) -> pd.DataFrame:
+    """``Warehouse.won_by_month`` over the deals as they stood at the end of ``as_of``: the
+    warehouse's SQL of :func:`salesops_lib.measures.state_as_of` (the one rule, in the
+    database), summed per ``key`` and month of the close date of that day."""
+    state, params = ds._state_sql(as_of, by=key)
+    out = ds.query(f"""with s as ({state})
+        select coalesce(cast(s."{key}" as varchar), '(unassigned)') as key,
+               cast(date_trunc('month', cast(s.close_date as date)) as date) as month,
+               sum(s.amount) as amount
+        from s where s.status = 'won' and s.close_date is not null group by 1, 2 order by 1, 2""",
+                   params)
+    out["month"] = pd.to_datetime(out["month"])
+    out["amount"] = out["amount"].astype(float)
+    return out
 
 
 def _longest_runs(df: pd.DataFrame, keys: list[str], flag: str) -> pd.DataFrame:
@@ -243,11 +268,14 @@ def consistency(ds: Dataset, by="rep_id", end=None, periods: int = 8, kind: str 
 # ramp
 # --------------------------------------------------------------------------------------------
 def ramp_months(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
-                max_months: int = 24) -> pd.DataFrame:
+                max_months: int = 24, *, as_of=None) -> pd.DataFrame:
     """One row per rep and month of tenure (0 = hire month) with the ramp ``value``.
 
     Months run from the first to the last complete month of the data; a rep's month counts
-    from its hire month on. ``measure``:
+    from its hire month on. ``as_of`` (a date): only what was known at its end — the reps
+    hired by then, the deals won as they stood then (:func:`period_bookings` with ``as_of``)
+    and the months up to the last one complete by then; None: every deal, to the last complete
+    month of the data. ``measure``:
 
     * ``"productivity"``: bookings of the month / mean monthly bookings of ramped rep-months
       (tenure ≥ ``steady_after``) in the same role — 1.0 = a fully ramped rep. Used by default
@@ -259,10 +287,13 @@ def ramp_months(ds: Dataset, measure: str = "productivity", steady_after: int = 
     """
     if measure not in ("productivity", "attainment"):
         raise ValueError("measure must be 'productivity' or 'attainment'")
-    last = last_complete(ds, "month")
+    t = None if as_of is None else known_until(ds, as_of)
+    last = last_complete(ds, "month", as_of=t)
     months = window(ds, last, None, "month")
-    s = period_bookings(ds, months, "rep_id")
+    s = period_bookings(ds, months, "rep_id", as_of=t)
     reps = ds.reps.set_index("rep_id")
+    if t is not None:           # hires known by then (a later hire has no month up to t anyway)
+        reps = reps[reps["hire_date"].isna() | (reps["hire_date"] <= t)]
     hire = reps["hire_date"].reindex(s["rep_id"]).to_numpy()
     role = (label(reps["role"]) if "role" in reps else pd.Series("all", index=reps.index))
     s = s.assign(role=role.reindex(s["rep_id"]).to_numpy())
@@ -302,8 +333,17 @@ def ramp_time(curves, bar: float, smooth: int = 3) -> np.ndarray:
 
 def ramp(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
          max_months: int = 24, threshold: float = 0.8, level: float = 0.95,
-         n_boot: int = 400, seed: int = 0, smooth: int = 3) -> tuple[pd.DataFrame, dict]:
+         n_boot: int = 400, seed: int = 0, smooth: int = 3, *,
+         as_of=None) -> tuple[pd.DataFrame, dict]:
     """Ramp curve by month of tenure and the typical time to ramp.
+
+    ``as_of`` (a date): the curve and the time as they could be known at its end, using only
+    the reps hired by then, the deals won as they stood then (read from the opportunity history,
+    :func:`salesops_lib.measures.state_as_of`) and the months up to the last one complete by
+    then (a date after the data's as-of date means that date). A page "as of" a date passes it:
+    the rep performance page its report date (:func:`salesops_lib.measures.report_date`), the
+    capacity of a period the day before it (:func:`salesops_lib.compensation.known_before`).
+    None (default): every deal, to the last complete month of the data.
 
     Curve: for each tenure month ``m``, ``value`` = mean over reps of :func:`ramp_months`'s
     value, ``low``/``high`` = mean ∓ t₍ₙ₋₁₎ · sd / √n (low clipped at 0), ``reps`` = n, and
@@ -329,7 +369,7 @@ def ramp(ds: Dataset, measure: str = "productivity", steady_after: int = 12,
     """
     from scipy import stats
 
-    rm = ramp_months(ds, measure, steady_after, max_months)
+    rm = ramp_months(ds, measure, steady_after, max_months, as_of=as_of)
     rm = rm[rm["value"].notna()]
     g = rm.groupby("tenure_month")["value"]
     curve = pd.DataFrame({"value": g.mean(), "sd": g.std(ddof=1), "reps": g.size()})

@@ -21,10 +21,19 @@ def _mi(ts) -> np.ndarray:
     return (d.dt.year * 12 + d.dt.month - 1).to_numpy()
 
 
-def last_complete(ds: Dataset, kind: str = "quarter") -> Period:
-    """The last period of ``kind`` that ended on or before ``ds.as_of``."""
-    cur = period_containing(ds.as_of, kind, ds.fiscal_start_month)
-    return cur if cur.end <= pd.Timestamp(ds.as_of) else cur.previous()
+def known_until(ds: Dataset, as_of=None) -> pd.Timestamp:
+    """The day an "as of" view ends: ``as_of`` (a date; its end of day), never after the data's
+    own as-of date (nothing later is known); ``ds.as_of`` when None."""
+    data = pd.Timestamp(ds.as_of).normalize()
+    return data if as_of is None else min(pd.Timestamp(as_of).normalize(), data)
+
+
+def last_complete(ds: Dataset, kind: str = "quarter", as_of=None) -> Period:
+    """The last period of ``kind`` that ended on or before ``as_of`` (:func:`known_until`:
+    default ``ds.as_of``)."""
+    t = known_until(ds, as_of)
+    cur = period_containing(t, kind, ds.fiscal_start_month)
+    return cur if cur.end <= t else cur.previous()
 
 
 def _as_kind(ds: Dataset, end, kind: str) -> Period:

@@ -126,6 +126,15 @@ def test_ramp_equal(pair):
     same_series(pd.Series(sw), pd.Series(sm))
 
 
+@pytest.mark.parametrize("as_of", ["2025-12-31", "2026-03-15"])
+def test_ramp_as_of_equal(pair, as_of):
+    # the as-of ramp reads the deals as they stood then: in the database as in memory
+    mem, wh = pair
+    (cm, sm), (cw, sw) = consistency.ramp(mem, as_of=as_of), consistency.ramp(wh, as_of=as_of)
+    same(cw, cm)
+    same_series(pd.Series(sw), pd.Series(sm))
+
+
 def test_auto_keeps_a_large_source_lazy_and_a_small_one_in_memory(pair, monkeypatch):
     mem, wh = pair
     url = wh.url
