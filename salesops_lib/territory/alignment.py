@@ -18,7 +18,8 @@ Definitions used throughout
 ---------------------------
 potential
     ``accounts.potential`` (missing = 0). A data set without any potential uses
-    ``annual_revenue``, and without that one unit per account (``attrs["potential_basis"]``).
+    ``annual_revenue``, and without that one unit per account (``attrs["potential_basis"]`` of
+    :func:`evaluate`'s territories, ``Review.potential_basis``; the page says which).
 workload
     Hours per year to cover an account, from its segment and size:
     :math:`w_i = h(\\mathrm{segment}_i)\\,(1 + \\log_{10}(1 + \\mathrm{employees}_i/100))` with
@@ -32,7 +33,6 @@ travel
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -50,6 +50,7 @@ from .problem import (  # noqa: F401
     account_workload,
     adjacency_matrix,
     balance_measures,
+    band_pct,
     build_problem,
     capacity_shares,
     diagnose,
@@ -236,7 +237,7 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
     rep_of = to_accounts(ds, assignment, units)
     base = (to_accounts(ds, baseline) if baseline is not None
             else acc["owner_rep_id"].astype("string"))
-    pot, _ = account_potential(acc)
+    pot, basis = account_potential(acc)
     pot = pot.to_numpy(float)
     work = account_workload(acc).to_numpy(float)
     rt = rep_frame(ds, reps)
@@ -337,6 +338,7 @@ def evaluate(ds, assignment: pd.DataFrame, *, baseline: pd.DataFrame | None = No
         "accounts_moved": int(moved.sum()),
         "over_capacity": int((terr["utilization"] > limit + 1e-9).sum()),
     })
+    terr.attrs["potential_basis"] = basis
     return Evaluation(terr, pd.Series(summary, dtype="float64"))
 
 
@@ -455,10 +457,12 @@ class Review(NamedTuple):
     moved: pd.DataFrame         # moved_accounts(...), largest first
     reps: pd.DataFrame          # every rep named on the page (today's and planned)
     decision: Decision
-    tolerance: float            # the band the proposal was solved for
+    tolerance: float            # the band the proposal was solved for (and the chart draws)
     balance_on: object
     threshold: float = 0.5
     widened: str | None = None  # why the band asked for was out of reach, when it was widened
+    asked: float | None = None  # the band asked for (differs from ``tolerance`` when widened)
+    potential_basis: str = "potential"  # what potential is (measures.account_potential)
 
 
 def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None,
@@ -474,7 +478,8 @@ def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None
 
     When one account alone is too large for the ±``tolerance`` band (no alignment can meet
     it), the proposal is solved for the tightest band that account allows, rounded up to a
-    whole percent; ``widened`` says why and the decision rejects the band asked for.
+    whole percent (:func:`band_pct`, as the message says it); ``widened`` says why, ``asked``
+    keeps the band asked for and the decision rejects it.
     """
     cap = None if max_disruption is None or max_disruption >= 1 else max_disruption
     asked, widened = tolerance, None
@@ -489,7 +494,7 @@ def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None
         need = getattr(exc, "min_tolerance", None)
         if need is None:
             raise
-        tolerance = math.ceil(need * 100 + 1e-6) / 100
+        tolerance = band_pct(need) / 100
         widened = str(exc)
         plan = solve(tolerance)
     today = evaluate(ds, current_alignment(ds), period=period)
@@ -506,4 +511,5 @@ def review(ds, period: str | None = None, *, add_reps: int = 0, remove_reps=None
             f"{widened[1:]} The proposal below is balanced to the tightest band that allows, "
             f"±{tolerance:.0%}."), "bad")
     return Review(plan, today, proposed, changes, risk, moved, reps.reset_index(drop=True), dec,
-                  tolerance, balance_on, threshold, widened)
+                  tolerance, balance_on, threshold, widened, asked,
+                  today.territories.attrs.get("potential_basis", "potential"))

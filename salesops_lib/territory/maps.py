@@ -229,29 +229,51 @@ def plot_alignment_comparison(before: pd.DataFrame, after: pd.DataFrame,
 
 
 def plot_balance(changes: pd.DataFrame, tolerance: float = 0.05, ax=None,
-                 title: str = "Potential per territory, today and proposed"):
+                 title: str | None = None, band_label: str | None = None):
     """Potential per rep today (bars) and proposed (dots), each against its own band.
 
     ``changes`` is :func:`territory.rep_changes` output (``rep_name``, ``potential_today``,
     ``potential_proposed`` and ``target_potential``, the rep's capacity-scaled target: a
     half-time rep's band sits at half the height). Reps are ordered by today's potential and
-    named on the axis.
+    named on the axis. The shaded band is ±``tolerance`` around each target, labelled
+    ``band_label`` (default "target ±5%"). When potential is the accounts' annual revenue
+    (``changes.attrs["potential_basis"]``) the title and axis say so; a count of accounts
+    is drawn without "$".
     """
-    fig, ax = viz.figure(title, "rep", "potential ($)", ax=ax, size=(11, 4.6))
+    basis = changes.attrs.get("potential_basis", "potential")
+    what = {"annual_revenue": "account annual revenue", "accounts": "accounts"}.get(basis)
+    money = basis != "accounts"
+    fig, ax = viz.figure(title or f"Potential{f' ({what})' if what else ''} per territory, today "
+                         "and proposed", "rep", f"potential{f': {what}' if what else ''}"
+                         + (" ($)" if money else ""), ax=ax, size=(11, 4.6))
     f = changes.sort_values("potential_today", ascending=False)
     x = np.arange(len(f))
     target = (f["target_potential"] if "target_potential" in f
               else pd.Series(f["potential_proposed"].mean(), index=f.index)).to_numpy(float)
     low = max(1 - tolerance, 0.0) * target
-    ax.bar(x, (1 + tolerance) * target - low, bottom=low, width=0.9,
-           color=viz.COLORS["target"], alpha=0.25, lw=0, label=f"target ±{tolerance:.0%}")
+    ax.bar(x, (1 + tolerance) * target - low, bottom=low, width=0.9, color=viz.COLORS["target"],
+           alpha=0.25, lw=0, label=band_label or f"target ±{tolerance:.0%}")
     ax.bar(x, f["potential_today"], color=viz.COLORS["compare"], width=0.55, label="today")
     ax.scatter(x, f["potential_proposed"], color=viz.COLORS["primary"], s=22, zorder=3, label="proposed")
     ax.set_xticks(x)
     names = next(f[c] for c in ("rep_label", "rep_name", "rep_id") if c in f)
     ax.set_xticklabels(names.astype(str), rotation=90, fontsize=7)
-    viz.money_axis(ax)
+    if money:
+        viz.money_axis(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return fig
+
+
+def balance_chart(review):
+    """The page's per-rep chart (:func:`plot_balance`) with the band the proposal was solved
+    for, ``review.tolerance``: when the band asked for was out of reach and widened, the
+    chart draws the widened band and its legend says both ("target ±142%", "±5% out of reach")."""
+    asked = getattr(review, "asked", None)
+    label = f"target ±{review.tolerance:.0%}"
+    if review.widened and asked is not None:
+        label += f"\n(±{asked:.0%} out of reach)"
+    fig = plot_balance(review.changes, review.tolerance, band_label=label)
+    plt.close(fig)  # shown once, as the cell's result (not again by the inline backend)
     return fig
 
 

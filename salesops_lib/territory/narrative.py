@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import viz
+from ..measures import account_potential, potential_unit
 from ..viz import money, num, pct
 
 _MEASURE_KEYS = {"potential": ("balance_max_over_min", "max_deviation"),
@@ -44,6 +45,34 @@ def _label(frame: pd.DataFrame) -> pd.Series:
     """``rep_id`` → page name (``rep_label`` when the frame has it, else ``rep_name``)."""
     col = "rep_label" if "rep_label" in frame else "rep_name"
     return pd.Series(frame[col].astype(str).to_numpy(), index=frame["rep_id"].astype(str).to_numpy())
+
+
+def potential_meaning(basis: str) -> str | None:
+    """What "potential" is on the page when the data have no potential column (``basis`` from
+    :func:`~salesops_lib.measures.account_potential`): the accounts' annual revenue, the size
+    of the customer and not a sales target, or a count of accounts. None for a potential column."""
+    if basis == "annual_revenue":
+        return ("Potential on this page is each account's annual revenue (the data have no "
+                "potential column): the size of the customer's business, not a sales target "
+                "or an opportunity to book.")
+    if basis == "accounts":
+        return ("Potential on this page counts accounts (the data have neither potential nor "
+                "revenue): every account counts as one.")
+    return None
+
+
+def _basis(frame) -> str:
+    return getattr(frame, "attrs", {}).get("potential_basis", "potential")
+
+
+def _potential_caption(frame, target: bool = False) -> str | None:
+    """A table's caption saying what its potential columns hold, when not a potential column."""
+    basis = _basis(frame)
+    if basis == "potential":
+        return None
+    what = "the accounts' annual revenue" if basis == "annual_revenue" else "a count of accounts"
+    return (f"Potential = {what}, not a sales target"
+            + ("; Target = each rep's fair share of it." if target else "."))
 
 
 def _band_words(summary) -> str:
@@ -87,15 +116,25 @@ NO_GEOGRAPHY = ("Maps and travel need account latitude/longitude and rep home ba
 
 def scope_note(ds, role: str | None = None, period=None):
     """A sentence when ``role`` was asked for but the data has no rep roles at all (so
-    :func:`scope` kept every rep), and one when ``period`` ended before the data's date: the
+    :func:`scope` kept every rep); one when ``period`` ended before the data's date: the
     alignment is the accounts' owners on that date (the data keep no history of ownership),
-    only the bookings are the period's. Nothing otherwise."""
+    only the bookings are the period's; and what potential is when the data have no potential
+    column (:func:`potential_meaning`; on revenue, beside the period's bookings for scale).
+    Nothing otherwise."""
     from ..periods import Period
 
     has = "role" in ds.reps and bool(ds.reps["role"].notna().any())
     notes = [NO_ROLES] if role and not has else []
+    pot, basis = account_potential(ds.accounts)
+    if potential_meaning(basis):
+        notes.append(potential_meaning(basis))
     if period:
         P = Period.parse(period, ds.fiscal_start_month)
+        if basis == "annual_revenue":
+            o = ds.opportunities
+            won = o.loc[(o["status"] == "won") & P.contains(o["close_date"]), "amount"].sum()
+            notes.append(f"Together {viz.count(len(pot), 'account', 'turn')} over "
+                         f"{money(pot.sum())} a year, against {money(won)} of bookings in {P.label}.")
         if P.end < pd.Timestamp(ds.as_of).normalize():
             notes.append(f"The alignment shown is the accounts' owners on "
                          f"{pd.Timestamp(ds.as_of):%d %b %Y}, the data's date: the data keep no "
@@ -418,10 +457,11 @@ def rep_table(changes: pd.DataFrame, risk: pd.DataFrame | None = None):
         total["potential_change"] = total["potential_proposed"] / total["potential_today"] - 1
     t = pd.concat([t, pd.DataFrame([{"rep_label": "Total", **total}])], ignore_index=True)
     t = t.rename(columns=cols)
-    fm = {"Accounts today": "num", "Accounts proposed": "num", "Potential today": "money",
-          "Potential proposed": "money", "Target": "money", "Change": "signed_pct",
+    p = "num" if potential_unit(_basis(changes)) == "num" else "money"
+    fm = {"Accounts today": "num", "Accounts proposed": "num", "Potential today": p,
+          "Potential proposed": p, "Target": p, "Change": "signed_pct",
           "Travel today (km)": "num", "Travel proposed (km)": "num", "Potential handed over": "pct"}
-    return viz.table(t, fm)
+    return viz.table(t, fm, caption=_potential_caption(changes, target=True))
 
 
 def risk_table(risk: pd.DataFrame, threshold: float = 0.5):
@@ -438,8 +478,10 @@ def risk_table(risk: pd.DataFrame, threshold: float = 0.5):
                "rep_label": "Rep", "accounts_lost": "Accounts handed over",
                "potential_lost": "Potential handed over", "share_lost": "Share of their potential",
                "bookings_at_risk": book, "pipeline_at_risk": pipe})
-    return viz.table(t, {"Accounts handed over": "num", "Potential handed over": "money",
-                         "Share of their potential": "pct", book: "money", pipe: "money"})
+    p = "num" if potential_unit(_basis(risk)) == "num" else "money"
+    return viz.table(t, {"Accounts handed over": "num", "Potential handed over": p,
+                         "Share of their potential": "pct", book: "money", pipe: "money"},
+                     caption=_potential_caption(risk))
 
 
 def moved_table(moved: pd.DataFrame, reps: pd.DataFrame, n: int = 25):
@@ -450,4 +492,5 @@ def moved_table(moved: pd.DataFrame, reps: pd.DataFrame, n: int = 25):
                       "From": t["old_rep_id"].map(names).fillna("(nobody)").to_numpy(),
                       "To": t["new_rep_id"].map(names).fillna("(nobody)").to_numpy(),
                       "Potential": t["potential"].to_numpy(float)})
-    return viz.table(t, {"Potential": "money"})
+    p = "num" if potential_unit(_basis(moved)) == "num" else "money"
+    return viz.table(t, {"Potential": p}, caption=_potential_caption(moved))

@@ -205,17 +205,20 @@ def alignment_table(ds, assignment: pd.DataFrame, reps: pd.DataFrame | None = No
 
 def moved_accounts(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None) -> pd.DataFrame:
     """Accounts whose owner changes: ``account_id``, ``account_name``, ``old_rep_id``,
-    ``new_rep_id``, ``potential``, sorted by potential (largest first)."""
+    ``new_rep_id``, ``potential``, sorted by potential (largest first);
+    ``attrs["potential_basis"]`` what potential is (:func:`account_potential`)."""
     acc = ds.accounts
     new = to_accounts(ds, assignment)
     old = to_accounts(ds, baseline) if baseline is not None else acc["owner_rep_id"].astype("string")
-    pot, _ = account_potential(acc)
+    pot, basis = account_potential(acc)
     moved = (new.fillna("<none>") != old.fillna("<none>")).to_numpy()
     out = pd.DataFrame({"account_id": acc["account_id"].astype(str).to_numpy(),
                         "account_name": acc["account_name"].astype("string").to_numpy(),
                         "old_rep_id": old.to_numpy(), "new_rep_id": new.to_numpy(),
                         "potential": pot.to_numpy(float)})[moved]
-    return out.sort_values(["potential", "account_id"], ascending=[False, True]).reset_index(drop=True)
+    out = out.sort_values(["potential", "account_id"], ascending=[False, True]).reset_index(drop=True)
+    out.attrs["potential_basis"] = basis
+    return out
 
 
 def write_alignment(ds, assignment: pd.DataFrame, folder, baseline: pd.DataFrame | None = None,
@@ -252,7 +255,8 @@ def rep_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     Columns: ``rep_id``, ``rep_name``, ``rep_label``, ``accounts_today``, ``accounts_proposed``,
     ``potential_today``, ``potential_proposed``, ``potential_change`` (relative),
     ``travel_km_today``, ``travel_km_proposed``, ``accounts_gained``, ``accounts_lost``,
-    ``target_potential`` (the rep's capacity-scaled target in the proposal).
+    ``target_potential`` (the rep's capacity-scaled target in the proposal);
+    ``attrs["potential_basis"]`` what potential is (from ``evaluate``, so the page can say it).
     """
     cols = ["rep_id", "rep_name", "rep_label", "accounts", "potential", "travel_km"]
     before, after = before.copy(), after.copy()
@@ -269,10 +273,13 @@ def rep_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         m[f"{c}_today"] = m[f"{c}_today"].fillna(0)
         m[f"{c}_proposed"] = m[f"{c}_proposed"].fillna(0)
     m["potential_change"] = (m["potential_proposed"] / m["potential_today"].where(m["potential_today"] > 0) - 1)
-    return m[["rep_id", "rep_name", "rep_label", "accounts_today", "accounts_proposed", "potential_today",
-              "potential_proposed", "potential_change", "travel_km_today", "travel_km_proposed",
-              "accounts_gained", "accounts_lost", "target_potential"]].sort_values(
-                  "potential_today", ascending=False, ignore_index=True)
+    out = m[["rep_id", "rep_name", "rep_label", "accounts_today", "accounts_proposed", "potential_today",
+             "potential_proposed", "potential_change", "travel_km_today", "travel_km_proposed",
+             "accounts_gained", "accounts_lost", "target_potential"]].sort_values(
+                 "potential_today", ascending=False, ignore_index=True)
+    out.attrs = {"potential_basis": after.attrs.get("potential_basis", before.attrs.get(
+        "potential_basis", "potential"))}
+    return out
 
 
 def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
@@ -306,12 +313,14 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
     Columns ``rep_id``, ``rep_name``, ``rep_label``, ``accounts_today``, ``accounts_lost``,
     ``potential_today``, ``potential_lost``, ``share_lost``, ``potential_proposed``,
     ``bookings_at_risk``, ``pipeline_at_risk``, ``flagged``; largest share lost first;
-    ``attrs["period"]`` the period of the bookings.
+    ``attrs["period"]`` the period of the bookings, ``attrs["potential_basis"]`` what
+    potential is (:func:`account_potential`).
     """
     acc = ds.accounts
     new = to_accounts(ds, assignment)
     old = to_accounts(ds, baseline) if baseline is not None else acc["owner_rep_id"].astype("string")
-    pot = account_potential(acc)[0].to_numpy(float)
+    pot, basis = account_potential(acc)
+    pot = pot.to_numpy(float)
     aid = acc["account_id"].astype(str)
     opp = ds.opportunities
     won = opp[opp["status"] == "won"]
@@ -354,4 +363,5 @@ def at_risk(ds, assignment: pd.DataFrame, baseline: pd.DataFrame | None = None,
     out = g[cols].sort_values(["share_lost", "potential_lost"], ascending=False,
                               ignore_index=True, na_position="last")
     out.attrs["period"] = str(period) if period is not None else None
+    out.attrs["potential_basis"] = basis
     return out

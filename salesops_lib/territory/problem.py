@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -273,6 +275,21 @@ def _fmt(x: float, measure: str, basis: str = "potential") -> str:
     return f"{short} h" if measure == "workload" else short
 
 
+def band_pct(need: float) -> int:
+    """A band or share a setting must reach, as the whole percent the page shows (a fraction
+    rounded up: 1.415 → 142, 1.0 → 100). The band a too-large account needs is what
+    :func:`~salesops_lib.territory.review` solves for, so message and proposal say one ±142%."""
+    return math.ceil(need * 100 - 1e-9)
+
+
+def measure_words(measure: str, basis: str = "potential") -> str:
+    """A measure's name in a sentence, saying what potential is when it is not a potential
+    column: ``"potential (account annual revenue)"``, ``"potential (accounts)"``."""
+    if measure != "potential" or basis == "potential":
+        return measure
+    return "potential (account annual revenue)" if basis == "annual_revenue" else f"potential ({basis})"
+
+
 def precheck(p: solver.Problem) -> None:
     """Fail fast on settings no alignment can meet (raises :class:`InfeasibleError`)."""
     R, tol = p.R, p.tolerance
@@ -288,10 +305,10 @@ def precheck(p: solver.Problem) -> None:
             k = int(np.floor(b.sum() * (1 + tol) / b[i]))
             need = float(b[i] / targets[m].max() - 1)      # the band the largest unit needs
             err = InfeasibleError(
-                f"{p.labels[i]} alone holds {b[i] / mu:.1f}× the mean {m} of {R} territories "
-                f"({_fmt(b[i], m, basis)} vs a mean of {_fmt(mu, m, basis)}), above the ±{tol:.0%} band: "
-                f"use at most {k} territories, or a tolerance of at least {need:.2f}, "
-                f"or split that {p.units_name} into smaller units.")
+                f"{p.labels[i]} alone holds {b[i] / mu:.1f}× the mean {measure_words(m, basis)} "
+                f"of {R} territories ({_fmt(b[i], m, basis)} vs a mean of {_fmt(mu, m, basis)}), "
+                f"above the ±{tol:.0%} band: use at most {k} territories, or a band of at least "
+                f"±{band_pct(need)}%, or split that {p.units_name} into smaller units.")
             err.min_tolerance = need
             raise err
         if p.locked.any():
@@ -300,8 +317,8 @@ def precheck(p: solver.Problem) -> None:
             if lk[r] > hi[r] * (1 + 1e-9):
                 raise InfeasibleError(
                     f"the accounts locked to rep {p.rep_ids[r]} hold {lk[r] / mu:.2f}× the mean "
-                    f"{m}, above the ±{tol:.0%} band: unlock some of them or raise the tolerance "
-                    f"to at least {lk[r] / mu - 1:.2f}.")
+                    f"{m}, above the ±{tol:.0%} band: unlock some of them or widen the band "
+                    f"to at least ±{band_pct(lk[r] / mu - 1)}%.")
     fin = np.isfinite(p.capacity)
     if fin.all() and p.workload.sum() > p.capacity.sum() * (1 + 1e-9):
         short = p.workload.sum() - p.capacity.sum()
@@ -328,7 +345,7 @@ def diagnose(p: solver.Problem, after_lp_feasible: bool = False,
         what = "contiguous territories of whole units" if p.adjacency is not None else "whole units"
         return InfeasibleError(
             f"no alignment of {what} keeps every territory within ±{tol:.0%} of the mean "
-            f"(the fractional relaxation can): raise the tolerance (e.g. to {min(2 * tol, 0.5):.2f})"
+            f"(the fractional relaxation can): widen the band (e.g. to ±{min(2 * tol, 0.5):.0%})"
             + (", or drop the adjacency requirement" if p.adjacency is not None else "") + ".")
     I, Rr = solver.all_arcs(p) if p.n * p.R <= 3_000_000 else solver.nearest_arcs(p, min(p.R, 40))
 
@@ -343,8 +360,8 @@ def diagnose(p: solver.Problem, after_lp_feasible: bool = False,
         _, need = solve(elastic="disruption")
         return InfeasibleError(
             f"keeping moves within max_disruption={p.max_disruption:.0%} of accounts is impossible "
-            f"with the ±{tol:.0%} band: at least {need:.1%} must move; raise max_disruption to "
-            f"{np.ceil(need * 100) / 100:.2f} or widen the tolerance.")
+            f"with the ±{tol:.0%} band: at least {need:.1%} must move; raise the disruption cap to "
+            f"{band_pct(need)}% or widen the band.")
     if np.isfinite(p.capacity).any() and solve(disruption=False, capacity=False)[0] == "optimal":
         _, need = solve(disruption=False, elastic="capacity")
         return InfeasibleError(
@@ -354,5 +371,5 @@ def diagnose(p: solver.Problem, after_lp_feasible: bool = False,
     _, need = solve(disruption=False, capacity=False, elastic="band")
     return InfeasibleError(
         f"no alignment keeps every territory within ±{tol:.0%} of the mean (locked accounts and "
-        f"home units included): the tightest possible is about ±{need:.1%}; set tolerance to at "
-        f"least {np.ceil(need * 100) / 100:.2f}.")
+        f"home units included): the tightest possible is about ±{need:.1%}; widen the band to at "
+        f"least ±{band_pct(need)}%.")

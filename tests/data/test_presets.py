@@ -188,6 +188,20 @@ def test_maven_revenue_in_millions_becomes_dollars_of_potential(shared_data):
     assert potential_unit(account_potential(ds.accounts.drop(columns="annual_revenue"))[1]) == "num"
 
 
+def test_maven_sector_typo_is_corrected_without_touching_the_file(shared_data):
+    """accounts.csv spells a sector "technolgy"; the preset recodes it, the file stays as is."""
+    path = shared_data / "crm_sales_opportunities_maven" / "accounts.csv"
+    before = path.read_bytes()
+    raw = pd.read_csv(path)
+    assert (raw["sector"] == "technolgy").sum() == 12 and "technology" not in set(raw["sector"])
+    acc = load_dataset(path.parent, mapping="maven").accounts.set_index("account_id")
+    assert acc.at["Acme Corporation", "industry"] == "technology"       # "technolgy" in the file
+    assert (acc["industry"] == "technology").sum() == 12
+    assert "technolgy" not in set(acc["industry"].dropna())
+    assert acc["industry"].nunique() == raw["sector"].nunique()           # nothing else merged
+    assert path.read_bytes() == before
+
+
 def test_maven_open_and_lost_deals_are_valued_at_list_price(shared_data):
     folder = shared_data / "crm_sales_opportunities_maven"
     raw = pd.read_csv(folder / "sales_pipeline.csv").set_index("opportunity_id")
