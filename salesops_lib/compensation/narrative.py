@@ -41,21 +41,19 @@ def key_numbers(quotas: pd.DataFrame, capacity: pd.DataFrame, forecast, sim) -> 
     vs = (f"{viz.pct(total / fc)} of the pipeline forecast "
           + (f"made {pd.Timestamp(made):%d %b %Y} " if made is not None else "")
           + f"({viz.money(fc)})") if fc > 0 else "no forecast"
-    cards = [
-        ("Quota total", viz.money(total) if total > 0 else "–",
-         vs if total > 0 else "no company number to split"),
-        ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
-         if cap > 0 else "no productivity history"),
-    ]
+    # capacity is last year's productivity (no growth assumed): the card says so, or a year
+    # that grew read "quota 116% of what reps can sell" beside bookings above capacity
+    capacity = ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what these "
+                "reps sell at last year's productivity" if cap > 0 else "no productivity history")
+    cards = [("Quota total", viz.money(total) if total > 0 else "–",
+              vs if total > 0 else "no company number to split"), capacity]
     if sim is None:          # no quotas in the data: no attainment to simulate from
         return cards + [("Plan cost", "–", "needs a quotas table")]
     s = sim.summary
     # a month on a quarterly plan: the cost cards are of the quarter the plan pays
     pays = (f" · {s['period']}" if s.get("period")
             and str(getattr(forecast, "period", s["period"])) != s["period"] else "")
-    head = [("Quota total", viz.money(total), vs),
-            ("Capacity", viz.money(cap), f"quota is {viz.pct(total / cap)} of what reps can sell"
-             if cap > 0 else "no productivity history")]
+    head = [("Quota total", viz.money(total), vs), capacity]
     band = f"P10–P90 {viz.money(s['cost_p10'])}–{viz.money(s['cost_p90'])}"
     cos_band = f"P10–P90 {viz.pct(s['cos_p10'], 1)}–{viz.pct(s['cos_p90'], 1)}"
     if "actual_cost" in s:   # the period is over: what it cost, then what was expected

@@ -68,6 +68,8 @@ def test_key_numbers_and_tables(small):
     assert comp.key_numbers(q, cap, fc, sim)[0][2] == (
         f"111% of the pipeline forecast made 30 Jun 2025 ({viz.money(fc.value)})")
     assert "P10–P90" in cards[3][2]
+    # capacity assumes no growth, and the card says so
+    assert cards[1][2].endswith("of what these reps sell at last year's productivity")
     html = comp.sensitivity_table(comp.sensitivity(sim)).to_html()
     assert "P50 cost, 10% higher" in html and "Pay rate from 50% to 100% of quota" in html
     pay = comp.payouts(ds, "", "2025-Q3")
