@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 #: The palette, in the order categories are coloured (colour-blind safe, Okabe-Ito based).
-PALETTE = ["#0B4F8A", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-           "#6B6B6B", "#882255", "#44AA99", "#117733", "#999933"]
+PALETTE = ["#0B4F8A", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#882255", "#F0E442",
+           "#6B6B6B", "#D55E00", "#44AA99", "#117733", "#999933"]
 #: Colours with a fixed meaning.
 #: Characters a name keeps beside a bar (longer ones end in "…"; tables keep them whole).
 NAME_WIDTH = 32

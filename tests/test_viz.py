@@ -271,3 +271,15 @@ def test_a_name_cut_beside_a_bar_keeps_what_tells_reps_apart():
         "Elena Larsen (Field West)"                                   # short: whole
     assert viz.wrap_label("A very long rep name without any suffix at all here",
                           viz.NAME_WIDTH, 1) == "A very long rep name without an…"
+
+
+def test_the_first_six_category_colours_are_told_apart():
+    """Six teams: Field East (orange) and Inside West (vermillion) looked alike in the
+    scatters. No two of the first six colours are close in RGB."""
+    from itertools import combinations
+
+    from salesops_lib import viz
+
+    rgb = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in viz.PALETTE[:6]]
+    closest = min(sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5 for a, b in combinations(rgb, 2))
+    assert closest > 80
