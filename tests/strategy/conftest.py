@@ -19,6 +19,16 @@ def year_2026() -> Window:
     return Window(pd.Timestamp("2026-01-01"), pd.Timestamp("2026-12-31"), "2026")
 
 
+def economics_frame(by: str, values: tuple, total: str, **columns) -> pd.DataFrame:
+    """An ``economics`` result by ``by`` (field, inside and the totals row), as the page's
+    table receives it: ``values`` name the two rows' group and ``total`` the totals row's;
+    ``columns`` give every measure's three values."""
+    e = pd.DataFrame({"motion": ["field", "inside", "All motions"],
+                      by: [*values, total], **columns})
+    e.attrs.update({"by": by, "totals": True})
+    return e
+
+
 def tiny_frames() -> dict:
     """Field rep R1 and inside rep R2 (both full time all year), three accounts, six deals
     closed in 2026, activities with minutes. Hand-computed figures in the tests use these."""

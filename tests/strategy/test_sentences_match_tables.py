@@ -9,6 +9,7 @@ import pytest
 from salesops_lib import Dataset, strategy
 from salesops_lib.territory.geo import haversine_km
 
+from .conftest import economics_frame
 from .test_tables_fit import CMP, PLAN
 
 
@@ -47,16 +48,14 @@ def test_what_if_sentences_sign_the_changes():
 
 def test_economics_table_hides_per_fte_rates_over_too_little_rep_time():
     """Inside "$100k and over": 2 deals on 0.0 FTE-years read as $11.5M booked per FTE."""
-    e = pd.DataFrame({"motion": ["field", "inside", "All motions"],
-                      "size_band": ["$100k and over", "$100k and over", "All deal sizes"],
-                      "deals": [63, 2, 65], "win_rate": [0.27, 0.5, 0.28],
-                      "win_rate_low": [0.18, 0.09, 0.19], "win_rate_high": [0.39, 0.91, 0.40],
-                      "avg_deal_size": [179.2e3, 161.8e3, 178.6e3], "cycle_days_median": [82, 172, 84],
-                      "fte": [0.42, 0.014, 0.434], "bookings": [3.0e6, 161.8e3, 3.16e6],
-                      "bookings_per_fte": [7.1e6, 11.5e6, 7.3e6], "cost": [103.9e3, 1.5e3, 105.4e3],
-                      "cost_of_sale": [0.03, 0.01, 0.03],
-                      "contribution_per_fte": [6.9e6, 11.4e6, 7.0e6]})
-    e.attrs.update({"by": "size_band", "totals": True})
+    e = economics_frame(
+        "size_band", ("$100k and over", "$100k and over"), "All deal sizes",
+        deals=[63, 2, 65], win_rate=[0.27, 0.5, 0.28],
+        win_rate_low=[0.18, 0.09, 0.19], win_rate_high=[0.39, 0.91, 0.40],
+        avg_deal_size=[179.2e3, 161.8e3, 178.6e3], cycle_days_median=[82, 172, 84],
+        fte=[0.42, 0.014, 0.434], bookings=[3.0e6, 161.8e3, 3.16e6],
+        bookings_per_fte=[7.1e6, 11.5e6, 7.3e6], cost=[103.9e3, 1.5e3, 105.4e3],
+        cost_of_sale=[0.03, 0.01, 0.03], contribution_per_fte=[6.9e6, 11.4e6, 7.0e6])
     sty = strategy.economics_table(e)
     d = sty.data.set_index("motion")
     assert d.loc["Inside", ["Bookings per FTE", "Contribution per FTE"]].isna().all()

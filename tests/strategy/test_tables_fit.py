@@ -7,6 +7,8 @@ import pandas as pd
 
 from salesops_lib import strategy
 
+from .conftest import economics_frame
+
 #: A what-if plan as ``coverage.what_if`` returns it (the sample's numbers, 2026-Q4).
 PLAN = pd.DataFrame({
     "motion": ["field", "inside", "total"],
@@ -57,15 +59,14 @@ def test_like_for_like_rows_are_plain_sentences():
 
 def test_economics_table_shows_the_win_rate_interval_in_one_column():
     """Fourteen columns (the interval's low and high apart) ran a few pixels past the page."""
-    e = pd.DataFrame({"motion": ["field", "inside", "All motions"],
-                      "industry": ["Financial Services", "Financial Services", "All industries"],
-                      "deals": [599, 248, 847], "win_rate": [0.43, 0.50, 0.45],
-                      "win_rate_low": [0.39, 0.43, 0.42], "win_rate_high": [0.47, 0.56, 0.48],
-                      "avg_deal_size": [14.3e3, 2.3e3, 10.7e3], "cycle_days_median": [71, 30, 51],
-                      "fte": [4.0, 1.8, 5.8], "bookings": [3.7e6, 2.8e5, 4.0e6],
-                      "bookings_per_fte": [9.1e5, 1.5e5, 6.9e5], "cost": [9.6e5, 2.0e5, 1.2e6],
-                      "cost_of_sale": [0.26, 0.73, 0.29], "contribution_per_fte": [6.7e5, 4.2e4, 4.8e5]})
-    e.attrs.update({"by": "industry", "totals": True})
+    e = economics_frame(
+        "industry", ("Financial Services", "Financial Services"), "All industries",
+        deals=[599, 248, 847], win_rate=[0.43, 0.50, 0.45],
+        win_rate_low=[0.39, 0.43, 0.42], win_rate_high=[0.47, 0.56, 0.48],
+        avg_deal_size=[14.3e3, 2.3e3, 10.7e3], cycle_days_median=[71, 30, 51],
+        fte=[4.0, 1.8, 5.8], bookings=[3.7e6, 2.8e5, 4.0e6],
+        bookings_per_fte=[9.1e5, 1.5e5, 6.9e5], cost=[9.6e5, 2.0e5, 1.2e6],
+        cost_of_sale=[0.26, 0.73, 0.29], contribution_per_fte=[6.7e5, 4.2e4, 4.8e5])
     sty = strategy.economics_table(e)
     assert "Win rate 95% interval" in sty.data.columns
     assert not {"win_rate_low", "win_rate_high"} & set(sty.data.columns)
