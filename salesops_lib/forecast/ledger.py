@@ -58,7 +58,7 @@ def _typed(df: pd.DataFrame | None) -> pd.DataFrame:
     out = df.copy()
     out["period"] = out["period"].astype(str)
     out["as_of"] = pd.to_datetime(out["as_of"])
-    out["run_at"] = pd.to_datetime(out["run_at"])
+    out["run_at"] = pd.to_datetime(out["run_at"], format="ISO8601")
     for c in ("value", "lower", "upper"):
         out[c] = pd.to_numeric(out[c])
     return out[COLUMNS + [c for c in out.columns if c not in COLUMNS]].reset_index(drop=True)
