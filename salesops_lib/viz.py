@@ -1,7 +1,7 @@
 """House style: one palette, one way to write money and percentages, titled and labelled charts.
 
-Every chart and table in the reports goes through these helpers so leadership sees the same
-colours for the same things and the same number formats everywhere.
+Every chart and table of the reports goes through these helpers: the same colours for the
+same things, the same number formats everywhere (orange is a target and nothing else).
 
 * ``money(1_234_567) -> "$1.2M"``, ``pct(0.342) -> "34%"``, ``num(12345) -> "12,345"``
 * ``figure(title, xlabel, ylabel)`` -> a styled matplotlib ``(fig, ax)``
@@ -30,26 +30,26 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
-#: The palette, in the order categories are coloured (colour-blind safe, Okabe-Ito based).
-PALETTE = ["#0B4F8A", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#882255", "#F0E442",
-           "#6B6B6B", "#D55E00", "#44AA99", "#117733", "#999933"]
-#: Colours with a fixed meaning.
+#: The palette, in the order categories are coloured (colour-blind safe, Okabe-Ito and Tol
+#: based), without orange: a quota line never looks like a team or a series.
+PALETTE = ["#0B4F8A", "#009E73", "#CC79A7", "#56B4E9", "#882255", "#999933", "#6B6B6B",
+           "#44AA99", "#117733", "#332288", "#AA4499", "#DDCC77"]
 #: Characters a name keeps beside a bar (longer ones end in "…"; tables keep them whole).
 NAME_WIDTH = 32
-COLORS = {
+COLORS = {                   # colours with a fixed meaning
     "primary": "#0B4F8A",    # this period / our number
     "compare": "#9DB4CC",    # last year / baseline
     "good": "#2E7D32",
     "bad": "#C62828",
     "neutral": "#6B6B6B",
     "interval": "#0B4F8A",   # drawn with alpha for bands
-    "target": "#E69F00",     # quota / target lines
+    "target": "#E69F00",     # quota / target lines, and nothing else
 }
+#: The forecast's sources, the same on every chart.
+SOURCE_COLORS = {"blend": COLORS["primary"], "pipeline": "#009E73", "timeseries": "#882255"}
 
 
-# -------------------------------------------------------------------------------------------
-# number formats
-# -------------------------------------------------------------------------------------------
+# ---- number formats -----------------------------------------------------------------------
 MISSING = "–"
 
 
@@ -165,9 +165,7 @@ def pct_axis(ax, axis: str = "y"):
     return ax
 
 
-# -------------------------------------------------------------------------------------------
-# charts
-# -------------------------------------------------------------------------------------------
+# ---- charts -------------------------------------------------------------------------------
 #: Fonts for what DejaVu Sans lacks, used when installed (Debian packages fonts-droid-fallback
 #: and fonts-symbola; ``.ci/run`` installs them): Chinese, Japanese and Korean names, and
 #: emoji, which otherwise draw as empty boxes. Matplotlib falls back glyph by glyph.
@@ -344,9 +342,7 @@ def color_map(categories) -> dict:
     return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(cats)}
 
 
-# -------------------------------------------------------------------------------------------
-# tables and headline numbers
-# -------------------------------------------------------------------------------------------
+# ---- tables and headline numbers ----------------------------------------------------------
 _ACRONYMS = {"id": "ID", "cv": "CV", "wape": "WAPE", "mase": "MASE", "fva": "FVA", "km": "km",
              "ci": "CI", "yoy": "YoY", "ols": "OLS", "usd": "USD"}
 

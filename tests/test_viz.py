@@ -274,7 +274,7 @@ def test_a_name_cut_beside_a_bar_keeps_what_tells_reps_apart():
 
 
 def test_the_first_six_category_colours_are_told_apart():
-    """Six teams: Field East (orange) and Inside West (vermillion) looked alike in the
+    """Six teams: two teams once drew in orange and vermillion and looked alike in the
     scatters. No two of the first six colours are close in RGB."""
     from itertools import combinations
 
@@ -283,3 +283,12 @@ def test_the_first_six_category_colours_are_told_apart():
     rgb = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in viz.PALETTE[:6]]
     closest = min(sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5 for a, b in combinations(rgb, 2))
     assert closest > 80
+
+
+def test_orange_means_a_target_only():
+    """A quota line drawn across team-coloured dots must not share the colour of a team
+    (it was the second category colour), nor of a forecast source."""
+    from salesops_lib import viz
+
+    assert viz.COLORS["target"] not in viz.PALETTE
+    assert viz.COLORS["target"] not in viz.SOURCE_COLORS.values()

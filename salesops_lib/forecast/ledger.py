@@ -282,8 +282,7 @@ def plot_accuracy(table: pd.DataFrame, ax=None, *, title: str | None = None):
     title = title or f"How good were past forecasts? Error by week of the {kind}"
     fig, ax = viz.figure(title, f"week of the {kind} the forecast was made",
                          "absolute error (% of actual)", ax=ax)
-    colors = {"timeseries": viz.PALETTE[1], "pipeline": viz.PALETTE[2],
-              "blend": viz.COLORS["primary"]}
+    colors = viz.SOURCE_COLORS
     for src, t in table.groupby("source"):
         t = t.sort_values("week")
         ax.plot(t["week"], t["wape"], marker="o", lw=2 if src == "blend" else 1.5,

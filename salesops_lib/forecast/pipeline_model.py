@@ -451,7 +451,7 @@ def plot_waterfall(components: pd.DataFrame, ax=None, *, title: str = "Pipeline 
     v = components.groupby("component")["value"].sum().reindex(list(COMPONENTS)).fillna(0.0)
     bottoms = np.r_[0.0, np.cumsum(v.to_numpy())[:-1]]
     # closed, commit, best case, pipeline, run-rate; the total alone in the primary blue
-    colors = [viz.COLORS["good"]] + [viz.PALETTE[i] for i in (4, 3, 7)] + [viz.COLORS["target"]]
+    colors = [viz.COLORS["good"]] + [viz.PALETTE[i] for i in (3, 2, 6)] + [viz.COLORS["compare"]]
     x = np.arange(len(v) + 1)
     ax.bar(x[:-1], v.to_numpy(), bottom=bottoms, color=colors, width=0.6)
     ax.bar(x[-1], v.sum(), color=viz.COLORS["primary"], width=0.6)

@@ -177,8 +177,7 @@ def plot_trend(frame: pd.DataFrame, ax=None, *, title: str = "This period's fore
     origin = frame["origin"].iloc[0] if len(frame) else "replayed"
     fig, ax = viz.figure(title, "forecast made on (date)", "bookings forecast for the period ($)",
                          ax=ax)
-    colors = {"timeseries": viz.PALETTE[1], "pipeline": viz.PALETTE[2],
-              "blend": viz.COLORS["primary"]}
+    colors = viz.SOURCE_COLORS
     label = ledger.SOURCE_NAMES
     for src, t in frame.groupby("source"):
         t = t.sort_values("as_of")
