@@ -380,6 +380,13 @@ class Outlook:
         return rows.iloc[:0] if self.settings.get("closed") else rows
 
 
+def _ts_how(how: str, n: int) -> str:
+    """How the time-series range was set, in words for the ranges table."""
+    if how == "steps added":
+        return "each step's range added up (no past window to calibrate on)"
+    return f"{how} ({n} past windows)"
+
+
 def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | None = None,
             model: str = "auto", horizon: int = 3, level: float = 80, periods_back: int = 4,
             weeks=None, seed: int = 0, n_jobs: int | None = None,
@@ -481,8 +488,8 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
         "value": [ts["value"].iloc[0], pl.value, value],
         "lower": [ts["lower"].iloc[0], pl_lo, lo],
         "upper": [ts["upper"].iloc[0], pl_hi, hi],
-        "interval": [f"{ts['interval'].iloc[0]} ({ts['n_windows'].iloc[0]} past windows)",
-                     pl_how, how]})
+        "interval": [_ts_how(ts["interval"].iloc[0], int(ts["n_windows"].iloc[0])), pl_how,
+                     how]})
     actuals = fc_.period_actuals(ds, p.kind, as_of=as_of).set_index("period")["actual"]
     q = fc_.quota(ds, p)
     groups, choice = pd.DataFrame(), None

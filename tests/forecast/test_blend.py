@@ -232,3 +232,11 @@ def test_weights_need_past_forecasts_made_at_a_comparable_point():
     assert w["timeseries"] == pytest.approx(16 / 17)
     assert B.weights(past, 1, near_weeks=12).to_dict() == {"timeseries": 0.5, "pipeline": 0.5}
     assert B.weights(past, 20, near_weeks=12)["timeseries"] == pytest.approx(16 / 17)
+
+
+def test_ranges_table_says_how_the_time_series_range_was_set_in_words():
+    from salesops_lib.forecast.blend import _ts_how
+
+    assert _ts_how("calibrated", 21) == "calibrated (21 past windows)"
+    assert _ts_how("steps added", 0) == \
+        "each step's range added up (no past window to calibrate on)"
