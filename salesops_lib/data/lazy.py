@@ -268,15 +268,23 @@ class LazyMixin:
         out["amount"] = out["amount"].astype(float)
         return out
 
-    def won_by_month(self, by: str = "rep_id") -> pd.DataFrame:
+    def won_by_month(self, by: str = "rep_id", as_of=None) -> pd.DataFrame:
         """Won amount per value of ``by`` (``key``) and calendar month of the close date
-        (``month``: first day), every won deal with a close date."""
+        (``month``: first day), every won deal with a close date. ``as_of``: the deals as
+        they stood at the end of that day instead (the rule of
+        :func:`salesops_lib.measures.state_as_of`, in the database): won by then, in the
+        month of the close date they then had."""
         key, join = self._key(by)
+        src, params = f'"{self.names["opportunities"]}"', []
+        if as_of is not None:
+            state, params = self._state_sql(as_of, by)
+            src = f"({state})"
         out = self.query(f"""select {key} as key,
                 cast(date_trunc('month', cast(o.close_date as date)) as date) as month,
                 sum(o.amount) as amount
-            from "{self.names['opportunities']}" o {join}
-            where o.status = 'won' and o.close_date is not null group by 1, 2 order by 1, 2""")
+            from {src} o {join}
+            where o.status = 'won' and o.close_date is not null group by 1, 2 order by 1, 2""",
+                         params)
         out["month"] = pd.to_datetime(out["month"])
         out["amount"] = out["amount"].astype(float)
         return out

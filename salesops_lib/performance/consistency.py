@@ -126,14 +126,13 @@ def _lazy_won(ds, by, as_of=None):
     """Won amounts per month from the database, as rows ``close_date`` (the month's first
     day: every period is a run of whole months), ``amount`` and the key (``rep_id`` when
     grouping by rep attributes, whose quotas are per rep); with ``as_of``, the deals as they
-    stood at its end (:func:`_won_by_month_as_of`)."""
+    stood at its end (the database's ``won_by_month(..., as_of=)``)."""
     keys = as_keys(by)
     if len(keys) != 1:
         raise ValueError("a lazy (SQL) source groups bookings by one column at a time")
     k = keys[0]
     rep_level = k == "rep_id" or (k in ds.reps.columns and k not in ds.opportunities.columns)
-    m = (ds.won_by_month("rep_id" if rep_level else k) if as_of is None
-         else _won_by_month_as_of(ds, "rep_id" if rep_level else k, as_of))
+    m = ds.won_by_month("rep_id" if rep_level else k, as_of=as_of)
     won = pd.DataFrame({"rep_id" if rep_level else k: m["key"].to_numpy(),
                         "close_date": m["month"], "amount": m["amount"].to_numpy(float)})
     if rep_level and k != "rep_id":
@@ -141,22 +140,6 @@ def _lazy_won(ds, by, as_of=None):
             .astype("string").fillna(label(pd.Series([None])).iloc[0])
     values = {} if rep_level else {k: ds.distinct_values(k)}
     return won, keys, rep_level, values
-
-
-def _won_by_month_as_of(ds, key: str, as_of) -> pd.DataFrame:
-    """``Warehouse.won_by_month`` over the deals as they stood at the end of ``as_of``: the
-    warehouse's SQL of :func:`salesops_lib.measures.state_as_of` (the one rule, in the
-    database), summed per ``key`` and month of the close date of that day."""
-    state, params = ds._state_sql(as_of, by=key)
-    out = ds.query(f"""with s as ({state})
-        select coalesce(cast(s."{key}" as varchar), '(unassigned)') as key,
-               cast(date_trunc('month', cast(s.close_date as date)) as date) as month,
-               sum(s.amount) as amount
-        from s where s.status = 'won' and s.close_date is not null group by 1, 2 order by 1, 2""",
-                   params)
-    out["month"] = pd.to_datetime(out["month"])
-    out["amount"] = out["amount"].astype(float)
-    return out
 
 
 def _longest_runs(df: pd.DataFrame, keys: list[str], flag: str) -> pd.DataFrame:
