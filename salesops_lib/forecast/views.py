@@ -19,10 +19,10 @@ from .models import model_label
 from .pipeline_model import pipeline_forecast, scaled_weeks
 from .reconciliation import method_name
 
-_MODEL_NAMES = {"auto": "automatic choice, scored out of sample", "snaive": "seasonal naive (baseline)",
-                "ets": "ETS (baseline)", "theta": "Theta (baseline)", "mstl": "MSTL (long seasons)",
-                "ensemble": "ensemble (ETS, Theta, Prophet)", "prophet": "Prophet for sales",
-                "prophet_default": "Prophet, default settings", "mean": "recent average"}
+#: What each model is there for, after its name (:data:`models.LABELS`) in the accuracy table.
+_MODEL_ROLES = {"snaive": "baseline", "ets": "baseline", "theta": "baseline",
+                "mstl": "long seasons", "ensemble": "ETS, Theta, Prophet",
+                "prophet": "sales settings"}
 
 
 def final_result(ds, period) -> float | None:
@@ -251,7 +251,8 @@ def accuracy_table(ol) -> pd.DataFrame:
     t["points"] = bt.groupby("model", sort=False)["n_points"].sum()
     chosen = bt.loc[bt["model"] == "auto", "chosen"]
     now = ", ".join(model_label(m) for m in sorted(set(chosen)))
-    names = dict(_MODEL_NAMES, auto=f"automatic choice, scored out of sample (now {now})")
+    names = {m: f"{model_label(m)} ({r})" for m, r in _MODEL_ROLES.items()}
+    names["auto"] = f"automatic choice, scored out of sample (now {now})"
     t.index = [names.get(m, model_label(m)) for m in t.index]
     return t.rename_axis("model").reset_index()
 

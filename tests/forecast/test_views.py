@@ -119,3 +119,23 @@ def test_no_lock_sentence_has_no_code_in_it():
     text = views.locks_view(None, None, None).data
     assert "`" not in text and "parameter" not in text
     assert ">No commit was locked: no calls file was given, or it holds" in text
+
+
+def test_accuracy_table_names_models_from_the_one_label_map():
+    """Model names come from ``models.LABELS``; the table adds only what each is there for."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+    import pytest
+
+    from salesops_lib.forecast import views as V
+
+    bt = pd.DataFrame({"model": ["snaive", "prophet", "prophet_default", "auto", "auto"],
+                       "wape": [0.2, 0.1, 0.15, 0.1, 0.3], "mase": 1.0, "bias": 0.0,
+                       "coverage": 0.8, "fva": 0.0, "n_points": [4, 4, 4, 2, 2],
+                       "chosen": [None, None, None, "snaive", "prophet"]})
+    t = V.accuracy_table(SimpleNamespace(backtest=bt))
+    assert t["model"].tolist() == [
+        "seasonal naive (baseline)", "Prophet (sales settings)", "default Prophet",
+        "automatic choice, scored out of sample (now Prophet, seasonal naive)"]
+    assert t.loc[3, "wape"] == pytest.approx(0.2) and t.loc[3, "points"] == 4
