@@ -240,3 +240,19 @@ def test_ranges_table_says_how_the_time_series_range_was_set_in_words():
     assert _ts_how("calibrated", 21) == "calibrated (21 past windows)"
     assert _ts_how("steps added", 0) == \
         "each step's range added up (no past window to calibrate on)"
+
+
+def test_the_forecast_page_replays_as_many_periods_as_the_library_by_default():
+    """The page and ``blend.outlook`` called in a notebook give one range for one period:
+    the page's ``periods_back`` default is the library's (it was 3 against 4, so the page's
+    blend range rested on 9 replays and the analyst's on 12)."""
+    import inspect
+
+    from salesops_lib import config
+    from salesops_lib.forecast import blend
+    from salesops_lib.report import params
+
+    page = params.declared(config.NOTEBOOKS / "forecast.ipynb")
+    library = inspect.signature(blend.outlook).parameters
+    for name in ("periods_back", "horizon", "granularity", "model", "seed"):
+        assert str(page[name]["default"]).strip("'\"") == str(library[name].default), name
