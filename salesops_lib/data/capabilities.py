@@ -28,6 +28,8 @@ _MOTIONS = "reps of both motions (reps.role 'field' and 'inside')"
 _ACT = "an activities table (rep, date, type)"
 SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("executive_summary", "headline numbers", ("closed",), "won or lost deals with close dates"),
+    ("executive_summary", "the forecast", ("months:3",),
+     "three months of won deals before the forecast's date (the forecast page's own rule)"),
     ("executive_summary", "what the numbers say", ("closed",), "won or lost deals with close dates"),
     ("executive_summary", "attainment against quota", ("quotas",), _Q),
     ("executive_summary", "against last year", ("months:13",), "more than a year of won deals"),

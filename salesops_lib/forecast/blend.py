@@ -66,6 +66,10 @@ def _steps_to(last: pd.Timestamp, end: pd.Timestamp, granularity: str) -> int:
 MIN_HISTORY = {"day": 28, "week": 8, "month": 3, "quarter": 2}
 
 
+class NotForecastable(ValueError):
+    """Too little history was known on the forecast's date (:data:`MIN_HISTORY`)."""
+
+
 def with_history(ds, plan, granularity: str):
     """The replay points of ``plan`` (``(period, week, as_of)``) with at least
     :data:`MIN_HISTORY` complete buckets of bookings known on their as-of date, and each
@@ -429,7 +433,7 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
 
     Raises
     ------
-    ValueError
+    NotForecastable
         Fewer than :data:`MIN_HISTORY` complete buckets of bookings were known on the
         forecast's date (a period at the start of the data): the message says how many.
     """
@@ -443,7 +447,7 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     need = MIN_HISTORY.get(granularity, 2)
     if hist["ds"].nunique() < need:
         made = "its first day" if closed else "the report date"
-        raise ValueError(
+        raise NotForecastable(
             f"{p.label} cannot be forecast: on {as_of:%d %b %Y} ({made}) the data held "
             f"{hist['ds'].nunique()} complete {granularity}(s) of bookings, and the forecast "
             f"needs at least {need}; a later period can be forecast")

@@ -31,7 +31,7 @@ def maven():
 
 @pytest.fixture(scope="module")
 def maven_outlook(maven):
-    return B.outlook(maven, "2017-Q4", by="team", periods_back=3, n_jobs=1)
+    return B.outlook(maven, "2017-Q4", by="team", n_jobs=1)     # the page's defaults
 
 
 def _text(out) -> str:
@@ -209,3 +209,30 @@ def test_a_miss_smaller_than_the_rounding_shows_enough_decimals(monkeypatch):
     monkeypatch.setattr(V, "final_result", lambda ds, period: 8.0e6)     # inside: as before
     cards = V.headline(ol, object())
     assert cards[0][1] == "$8.0M" and cards[3][2] == "80% range $6.9M – $9.2M: the result fell inside"
+
+
+def test_the_executive_summary_shows_the_forecast_pages_number(maven, maven_outlook):
+    """The summary's forecast is the page's: the same blend and range (the page's total does
+    not depend on its breakdown), and on a finished quarter the forecast made on its first day
+    beside its error against the result (hand-computed from the page's own numbers)."""
+    from salesops_lib.forecast import brief
+
+    ol = brief.page_outlook(maven, "2017-Q4")
+    cols = ["source", "value", "lower", "upper"]
+    pd.testing.assert_frame_equal(ol.summary[cols], maven_outlook.summary[cols])
+    cards = brief.brief_cards(maven, ol)
+    page = V.headline(maven_outlook, maven)
+    assert cards[0] == page[-1] and cards[0][0] == "forecast on 01 Oct 2017"
+    value = float(ol.summary.set_index("source").at["blend", "value"])
+    final = V.final_result(maven, "2017-Q4")
+    assert cards[1] == ("forecast vs result", viz.signed_pct(value / final - 1),
+                        f"forecast {viz.money(value)} against the final {viz.money(final)}")
+
+
+def test_the_executive_summary_says_why_there_is_no_forecast(maven):
+    from salesops_lib.forecast import brief
+
+    why = brief.page_outlook(maven, "2017-Q2")
+    assert why.startswith("2017-Q2 cannot be forecast: on 01 Apr 2017")
+    assert "a later period can be forecast." in _text(brief.brief_view(maven, why))
+    assert brief.page_outlook(SimpleNamespace(is_lazy=True), "2017-Q4") == brief.LAZY_NOTE
