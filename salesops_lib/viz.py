@@ -43,7 +43,7 @@ COLORS = {                   # colours with a fixed meaning
     "bad": "#C62828",
     "neutral": "#6B6B6B",
     "interval": "#0B4F8A",   # drawn with alpha for bands
-    "target": "#E69F00",     # quota / target lines, and nothing else
+    "target": "#E69F00",     # quota, target and reference lines, and nothing else
 }
 #: The forecast's sources, the same on every chart.
 SOURCE_COLORS = {"blend": COLORS["primary"], "pipeline": "#009E73", "timeseries": "#882255"}

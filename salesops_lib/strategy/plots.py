@@ -33,7 +33,7 @@ def plot_motion_economics(econ: pd.DataFrame, ax=None):
     cost_per = econ["cost"] / econ["fte"].where(econ["fte"] > 0)
     ax.bar(x - 0.2, econ["bookings_per_fte"], 0.4, label="Bookings per FTE",
            color=viz.COLORS["primary"])
-    ax.bar(x + 0.2, cost_per, 0.4, label="Cost per FTE", color=viz.COLORS["target"])
+    ax.bar(x + 0.2, cost_per, 0.4, label="Cost per FTE", color=viz.COLORS["neutral"])
     ax.set_xticks(x, [_label(m) for m in econ["motion"]])
     viz.money_axis(ax)
     viz.legend_right(ax)
