@@ -191,7 +191,10 @@ def reading_coverage(cov: pd.DataFrame) -> str:
     if short:
         return (f"{len(short)} of {len(cov)} short of the coverage their own win rate requires "
                 f"(below the interval): {', '.join(map(str, short[:6]))}"
-                + (f" and {len(short) - 6} more (in the table)." if len(short) > 6 else "."))
+                + (f" and {len(short) - 6} more (in the table)." if len(short) > 6 else ".")
+                + " Coverage weighs today's open deals at the past win rate alone; the bookings "
+                  "forecast also weighs each deal by its stage and adds deals not yet created, "
+                  "so a group short here can still be forecast to reach quota.")
     # a verdict "unknown": quota already met, no quota, or no win rate to judge by
     unk = cov[cov["verdict"] == "unknown"]
     met = unk["remaining"].eq(0) if "remaining" in unk else pd.Series(False, index=unk.index)
