@@ -7,8 +7,7 @@ same things, the same number formats everywhere (orange is a target and nothing 
 * ``figure(title, xlabel, ylabel)`` -> a styled matplotlib ``(fig, ax)``
 * ``table(df, formats)`` -> an HTML-escaped pandas Styler for display in a notebook
 * ``kpis([...])`` -> a row of headline numbers, marked for the index (``headline.extract``)
-* ``legend_below(ax)`` -> a legend under the axes, never on the data
-* ``with_total(df, ...)`` -> a table with a totals row; ``rag(...)`` -> red/amber/green
+* ``legend_below(ax)`` -> a legend under the axes; ``with_total(df, ...)`` -> a totals row
 
 Every figure made here carries its title into the notebook output as the image's alt text
 (:func:`figure_title`, :func:`register_alt_text`), so a report's images are described.
@@ -70,6 +69,12 @@ def money(x, decimals: int = 1) -> str:
         if x >= div:
             return f"{sign}${x / div:,.{decimals}f}{suffix}"
     return f"{sign}${x:,.0f}"
+
+
+def money_apart(a: float, b: float) -> int:
+    """The fewest decimals (1 to 4) at which :func:`money` tells ``a`` from ``b``: a result
+    that missed its range by less than the rounding must not read as equal to the bound."""
+    return next((d for d in (1, 2, 3) if money(a, d) != money(b, d)), 4)
 
 
 @_missing_as_dash
@@ -466,10 +471,9 @@ def kpis(items: list[tuple]):
     """A row of headline numbers as HTML: ``[(label, value, note), ...]``, each optionally
     with a fourth element, ``"green"``/``"amber"``/``"red"`` (see :func:`rag`), that colours
     the card and adds the status in words. All three strings are escaped, so CRM text cannot
-    inject markup. The output carries the
-    cards in its metadata (``{"text/html": {KPI_MARK: [[label, value, note], ...]}}``) and
-    the HTML a ``data-salesops="kpis"`` attribute, so the first card can be read back as the
-    report's headline number.
+    inject markup. The output carries the cards in its metadata (``{"text/html": {KPI_MARK:
+    [[label, value, note], ...]}}``) and the HTML a ``data-salesops="kpis"`` attribute, so the
+    first card can be read back as the report's headline number.
     """
     from IPython.display import HTML
 

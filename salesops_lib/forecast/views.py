@@ -144,8 +144,7 @@ def headline(ol, ds=None) -> list[tuple[str, str, str | None]]:
     if final is not None:
         inside = b["lower"] <= final <= b["upper"]
         # a miss by less than the rounding shows enough decimals to be seen ($6.87M < $6.87M)
-        bound = b["lower"] if final < b["lower"] else b["upper"]
-        d = 1 if inside else next((k for k in (1, 2, 3) if viz.money(final, k) != viz.money(bound, k)), 4)
+        d = 1 if inside else viz.money_apart(final, b["lower"] if final < b["lower"] else b["upper"])
         items = [(f"{ol.period} final result", viz.money(final, d),
                   "the period is over: what was forecast for it is compared below"),
                  _quota_card(ol, final), _last_year_card(ol, final)]
@@ -198,7 +197,7 @@ def closed(ol) -> bool:
 def ranges_view(ol, ds=None):
     """Each source's number and range, and how the range was set. For a period that is over
     (with ``ds``), the forecast made on its first day beside the final result, and whether
-    the result fell inside each range."""
+    it fell inside each range (a miss smaller than the rounding gets the decimals it needs)."""
     t = ol.summary.assign(source=ol.summary["source"].map(SOURCES))
     cols = ["source", "value", "lower", "upper", "interval"]
     fmt = {"value": "money", "lower": "money", "upper": "money"}
@@ -211,7 +210,9 @@ def ranges_view(ol, ds=None):
                               "inside": "result inside range"})
         cols = ["source", "forecast", "lower", "upper", "final result", "result inside range",
                 "interval"]
-        fmt = {"forecast": "money", "lower": "money", "upper": "money", "final result": "money"}
+        d = max([1] + [viz.money_apart(final, lo if final < lo else hi) for lo, hi in
+                       zip(t["lower"], t["upper"]) if not lo <= final <= hi])
+        fmt = dict.fromkeys(["forecast", "lower", "upper", "final result"], partial(viz.money, decimals=d))
         caption = (f"{ol.period} is over: its forecast as made on {ol.as_of:%d %B %Y}, the "
                    f"period's first day, with only the data known then ({ol.level:g}% ranges), "
                    "against the final result")

@@ -192,6 +192,10 @@ def test_a_period_at_the_start_of_the_data_says_what_it_lacks(maven):
         B.outlook(maven, "2017-Q2", by="team", n_jobs=1)
 
 
+def _with_interval(ol):
+    return SimpleNamespace(**{**vars(ol), "summary": ol.summary.assign(interval="calibrated")})
+
+
 def test_a_miss_smaller_than_the_rounding_shows_enough_decimals(monkeypatch):
     """2026-Q3: "80% range $6.9M – $9.2M: the result fell outside" beside a final $6.9M
     ($6,870,800 below a lower bound of $6,872,480): the cards show the decimals that part them."""
@@ -206,6 +210,9 @@ def test_a_miss_smaller_than_the_rounding_shows_enough_decimals(monkeypatch):
     cards = V.headline(ol, object())
     assert cards[0][1] == "$6.871M"
     assert cards[3][2] == "80% range $6.872M – $9.200M: the result fell outside"
+    # the ranges table under the cards follows the same rule (it read "$6.9M ... $6.9M ... no")
+    table = _text(V.ranges_view(_with_interval(ol), object()))
+    assert ">$6.871M<" in table and ">$6.872M<" in table and ">no<" in table
     monkeypatch.setattr(V, "final_result", lambda ds, period: 8.0e6)     # inside: as before
     cards = V.headline(ol, object())
     assert cards[0][1] == "$8.0M" and cards[3][2] == "80% range $6.9M – $9.2M: the result fell inside"
