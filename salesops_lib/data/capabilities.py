@@ -16,11 +16,13 @@ import pandas as pd
 #: A requirement is ``"table"`` (has rows), ``"table.column"`` (has a value somewhere),
 #: ``"open"`` (open deals with a close date), ``"open_any"`` (open deals, with or without one),
 #: ``"closed"`` (won or lost deals), ``"months:N"`` (won deals span at least N months),
-#: ``"roles:field"`` (some rep has that role), ``"period_open"`` (the report's period, when
-#: one is given, ends after the data's as-of date), ``"won_in_period"`` (a deal won in that
-#: period, when one is given); ``a|b`` is met when either is. A section
-#: without requirements renders on any valid data. "Available" means the section shows its
-#: chart or table; one that only says what it would need is not available.
+#: ``"roles:field"`` (some rep has that role), ``"forecastable"`` (the period, when one is
+#: given, can be forecast from what was known on its forecast date, from a source in memory),
+#: ``"period_open"`` (the report's period, when one is given, ends after the data's as-of
+#: date), ``"won_in_period"`` (a deal won in that period, when one is given); ``a|b`` is met
+#: when either is. A section without requirements renders on any valid data. "Available"
+#: means the section shows its chart, table or cards; one that only says what it would need
+#: is not available.
 _Q = "a quotas table (rep_id, period, quota)"
 _HIST = ("an opportunity_history table (state after each change; without it past pipeline "
          "is read back from final amounts)")
@@ -28,8 +30,9 @@ _MOTIONS = "reps of both motions (reps.role 'field' and 'inside')"
 _ACT = "an activities table (rep, date, type)"
 SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("executive_summary", "headline numbers", ("closed",), "won or lost deals with close dates"),
-    ("executive_summary", "the forecast", ("months:3",),
-     "three months of won deals before the forecast's date (the forecast page's own rule)"),
+    ("executive_summary", "the forecast", ("forecastable",),
+     ("three complete months of bookings known on the forecast's date (the period's first day "
+     "once it is over), and a source small enough to hold in memory")),
     ("executive_summary", "what the numbers say", ("closed",), "won or lost deals with close dates"),
     ("executive_summary", "attainment against quota", ("quotas",), _Q),
     ("executive_summary", "against last year", ("months:13",), "more than a year of won deals"),
@@ -149,6 +152,11 @@ def _met(ds, req: str, period=None) -> bool:
         return any(_met(ds, r, period) for r in req.split("|"))
     if req == "period_open":
         return period is None or period.end > pd.Timestamp(ds.as_of)
+    if req == "forecastable":           # the forecast page's own rule; lazy: not in memory
+        from ..forecast.series import not_forecastable
+
+        return not getattr(ds, "is_lazy", False) and (
+            period is None or not_forecastable(ds, period) is None)
     if req == "won_in_period":
         if period is None:
             return True

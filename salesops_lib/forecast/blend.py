@@ -43,6 +43,7 @@ from .pipeline_model import (
     week_scale,
     with_correlation,
 )
+from .series import MIN_HISTORY, NotForecastable, forecast_date, not_forecastable
 
 SOURCES = ("timeseries", "pipeline", "blend")
 #: Columns of :func:`period_backtest` (and of :func:`replay_entries`).
@@ -59,15 +60,6 @@ def _steps_to(last: pd.Timestamp, end: pd.Timestamp, granularity: str) -> int:
         cur = cur + fc_._models.STEP[freq]
         n += 1
     return n
-
-
-#: Fewest complete buckets of bookings a replayed moment needs (a replay before the data's
-#: first bookings, or just after them, has nothing to forecast from and is skipped).
-MIN_HISTORY = {"day": 28, "week": 8, "month": 3, "quarter": 2}
-
-
-class NotForecastable(ValueError):
-    """Too little history was known on the forecast's date (:data:`MIN_HISTORY`)."""
 
 
 def with_history(ds, plan, granularity: str):
@@ -442,15 +434,10 @@ def outlook(ds, period: str | Period, *, granularity: str = "month", by: str | N
     # a period that is over is not forecast from its end (nothing would be left to forecast):
     # it is shown as it was forecast when it began, with only the data known then
     closed = pd.Timestamp(ds.as_of) >= p.end
-    as_of = p.start if closed else min(p.end, ds.as_of)
+    as_of = forecast_date(ds, p)
     hist = fc_.bookings_series(ds, granularity, as_of=as_of)
-    need = MIN_HISTORY.get(granularity, 2)
-    if hist["ds"].nunique() < need:
-        made = "its first day" if closed else "the report date"
-        raise NotForecastable(
-            f"{p.label} cannot be forecast: on {as_of:%d %b %Y} ({made}) the data held "
-            f"{hist['ds'].nunique()} complete {granularity}(s) of bookings, and the forecast "
-            f"needs at least {need}; a later period can be forecast")
+    if (why := not_forecastable(ds, p, granularity, hist)) is not None:
+        raise NotForecastable(why)
     h = max(int(horizon), _steps_to(hist["ds"].max(), p.end, granularity), 1)
     kw = {"level": level, "seed": seed, "fiscal_start_month": ds.fiscal_start_month,
           "n_jobs": n_jobs, "scheduler": scheduler}

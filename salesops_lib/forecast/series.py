@@ -113,3 +113,33 @@ def quota(ds, period: str | Period, by: str | None = None) -> pd.DataFrame:
         if "rep column" not in str(exc):
             raise
         return pd.DataFrame({"unique_id": pd.Series(dtype=str), "quota": pd.Series(dtype=float)})
+
+
+# --------------------------------------------------------------------------------------------
+# enough history to forecast from
+# --------------------------------------------------------------------------------------------
+#: Fewest complete buckets of bookings a forecast needs on its date (a replay before the
+#: data's first bookings, or just after them, has nothing to forecast from and is skipped).
+MIN_HISTORY = {"day": 28, "week": 8, "month": 3, "quarter": 2}
+
+
+class NotForecastable(ValueError):
+    """Too little history was known on the forecast's date (:data:`MIN_HISTORY`)."""
+
+
+def forecast_date(ds, p: Period) -> pd.Timestamp:
+    """The day a period is forecast from: its first day once it is over, else the data's."""
+    return p.start if pd.Timestamp(ds.as_of) >= p.end else min(p.end, pd.Timestamp(ds.as_of))
+
+
+def not_forecastable(ds, p: Period, granularity: str = "month", hist=None) -> str | None:
+    """Why ``p`` cannot be forecast (fewer than :data:`MIN_HISTORY` complete buckets of
+    bookings known on :func:`forecast_date`), or None when it can."""
+    as_of = forecast_date(ds, p)
+    hist = bookings_series(ds, granularity, as_of=as_of) if hist is None else hist
+    need, n = MIN_HISTORY.get(granularity, 2), hist["ds"].nunique()
+    made = "its first day" if pd.Timestamp(ds.as_of) >= p.end else "the report date"
+    return None if n >= need else (
+        f"{p.label} cannot be forecast: on {as_of:%d %b %Y} ({made}) the data held {n} complete "
+        f"{granularity}(s) of bookings, and the forecast needs at least {need}; a later period "
+        "can be forecast")

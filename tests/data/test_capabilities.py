@@ -175,13 +175,33 @@ def test_validate_keeps_a_large_database_in_the_database(tmp_path, capsys, monke
     monkeypatch.setenv("SALESOPS_LAZY_ROWS", "10")
     lazy = load_dataset(url, lazy="auto")
     assert lazy.is_lazy
-    # the same answers, from SQL (activities and stage history are asked of the database)
-    pd.testing.assert_frame_equal(capabilities(lazy), eager)
-    pd.testing.assert_frame_equal(capabilities(lazy, "2025-Q3"), capabilities(
-        load_dataset(url), "2025-Q3"))
+    # the same answers, from SQL (activities and stage history are asked of the database),
+    # but for the summary's forecast, which needs every deal in memory and so points to the
+    # forecast page on a source kept in the database
+    forecast = (eager["report"] == "executive_summary") & (eager["section"] == "the forecast")
+    got = capabilities(lazy)
+    pd.testing.assert_frame_equal(got[~forecast], eager[~forecast])
+    assert eager.loc[forecast, "available"].all() and not got.loc[forecast, "available"].any()
+    assert "small enough to hold in memory" in got.loc[forecast, "needs"].iloc[0]
+    pd.testing.assert_frame_equal(capabilities(lazy, "2025-Q3")[~forecast], capabilities(
+        load_dataset(url), "2025-Q3")[~forecast])
     assert capabilities(lazy, "2025-Q3").set_index(["report", "section"]).loc[
         ("rep_performance", "gap decomposition"), "available"]
     assert _cmd_validate(argparse.Namespace(source=url, mapping=None)) == 0
     out = capsys.readouterr().out
     assert "(lazy: opportunities aggregated in the database)" in out
     assert "the other reports load the tables into memory" in out
+
+
+def test_the_summarys_forecast_follows_the_forecast_pages_rule(shared_data):
+    """Maven's bookings start in March 2017: 2017-Q2, forecast from 1 April, had one complete
+    month behind it and cannot be forecast; 2017-Q4 can."""
+    from salesops_lib import load_dataset
+
+    maven = load_dataset(shared_data / "crm_sales_opportunities_maven", mapping="maven")
+
+    def forecast(period):
+        c = capabilities(maven, period).set_index(["report", "section"])
+        return c.loc[("executive_summary", "the forecast"), "available"]
+
+    assert not forecast("2017-Q2") and forecast("2017-Q4")

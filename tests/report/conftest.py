@@ -102,7 +102,8 @@ TEXT_SECTIONS = {("executive_summary", "what the numbers say"),
 
 def sections_shown(folder: Path) -> dict:
     """``(report, section)`` → True when that ``##`` section (heading in lower case) of the
-    rendered page in ``folder`` shows a chart or a table; the lineage footer is not counted."""
+    rendered page in ``folder`` shows a chart, a table or key-number cards; the lineage footer
+    is not counted."""
     import html
     import re
 
@@ -112,7 +113,8 @@ def sections_shown(folder: Path) -> dict:
             head, _, body = part.partition("</h2>")
             title = html.unescape(re.sub("<[^>]+>", "", head)).replace("¶", "").strip().lower()
             body = body.split("<summary><b>Lineage")[0]
-            shown[(page.stem, title)] = "<img" in body or "<table" in body
+            shown[(page.stem, title)] = ("<img" in body or "<table" in body
+                                         or 'data-salesops="kpis"' in body)
     return shown
 
 
