@@ -34,5 +34,6 @@ def test_every_report_on_a_lazy_database_agrees_with_validate(tmp_path, monkeypa
     monkeypatch.setenv("SALESOPS_LAZY_ROWS", "10")
     res = run_reports(out=tmp_path / "out", data=f"duckdb:///{db}")
     assert {r.name: r.error for r in res.results if r.status != "ok"} == {}
-    ds = load_dataset(f"duckdb:///{db}")
+    ds = load_dataset(f"duckdb:///{db}", lazy="auto")        # as validate and the run read it
+    assert ds.is_lazy
     assert capability_mismatches(ds, tmp_path / "out" / res.period, res.period) == []
