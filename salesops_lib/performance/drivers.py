@@ -154,7 +154,21 @@ def territory_drivers(ds: Dataset, period) -> pd.DataFrame:
     return out
 
 
+def _fit_groups(d: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """``(name, positions)`` of the reps fitted together: one model per role when every rep
+    has a role and each role has at least :data:`MIN_REPS_REGRESSION` reps (an inside rep's
+    bookings are judged against inside reps, as win rates are against role peers: one model
+    over both would give inside reps the field's spread of errors), else one over all."""
+    if "role" in d.columns and d["role"].notna().all():
+        roles = d["role"].astype(str).str.strip().str.lower().to_numpy()
+        names, sizes = np.unique(roles, return_counts=True)
+        if len(names) > 1 and (sizes >= MIN_REPS_REGRESSION).all():
+            return [(str(r), np.flatnonzero(roles == r)) for r in names]
+    return [("all reps", np.arange(len(d)))]
+
+
 def _potential_fit(ds: Dataset, period):
+    """The fitted reps and, per :func:`_fit_groups` group, ``(name, positions, X, OLS fit)``."""
     import statsmodels.api as sm
 
     d = territory_drivers(ds, period)
@@ -166,26 +180,34 @@ def _potential_fit(ds: Dataset, period):
         raise ValueError("this comparison needs " + " and ".join(missing)
                          + ", which the data do not have")
     attrs = dict(d.attrs)
-    d = d.dropna(subset=list(PREDICTORS))
+    d = d.dropna(subset=list(PREDICTORS)).reset_index(drop=True)
     d.attrs.update(attrs)
     if len(d) < MIN_REPS_REGRESSION:
         raise ValueError(f"this comparison needs at least {MIN_REPS_REGRESSION} reps with "
                          f"owned accounts and a hire date in the period; there are {len(d)}")
-    X = sm.add_constant(d[list(PREDICTORS)].astype(float), has_constant="add")
-    return d, X, sm.OLS(d["bookings"].astype(float), X).fit()
+    fits = []
+    for name, idx in _fit_groups(d):
+        X = sm.add_constant(d.iloc[idx][list(PREDICTORS)].astype(float), has_constant="add")
+        fits.append((name, idx, X, sm.OLS(d["bookings"].iloc[idx].astype(float), X).fit()))
+    return d, fits
 
 
 def potential_model(ds: Dataset, period, level: float = 0.95) -> pd.DataFrame:
-    """Coefficients of ``bookings ~ 1 + potential + accounts + tenure_months`` (OLS over reps).
+    """Coefficients of ``bookings ~ 1 + potential + accounts + tenure_months`` (OLS over reps),
+    one model per role when each role has enough reps (:func:`_fit_groups`).
 
-    Returns ``term``, ``coef``, ``low``, ``high`` (``level`` interval), ``p_value``, and the
-    fit's ``r2`` and ``reps`` repeated on each row.
+    Returns ``group`` (the role, or "all reps"), ``term``, ``coef``, ``low``, ``high``
+    (``level`` interval), ``p_value``, and the fit's ``r2`` and ``reps`` repeated on its rows.
     """
-    d, _, fit = _potential_fit(ds, period)
-    ci = fit.conf_int(1 - level)
-    return pd.DataFrame({"term": fit.params.index, "coef": fit.params.to_numpy(),
-                         "low": ci[0].to_numpy(), "high": ci[1].to_numpy(),
-                         "p_value": fit.pvalues.to_numpy(), "r2": fit.rsquared, "reps": len(d)})
+    _, fits = _potential_fit(ds, period)
+    rows = []
+    for name, idx, _, fit in fits:
+        ci = fit.conf_int(1 - level)
+        rows.append(pd.DataFrame({"group": name, "term": fit.params.index,
+                                  "coef": fit.params.to_numpy(), "low": ci[0].to_numpy(),
+                                  "high": ci[1].to_numpy(), "p_value": fit.pvalues.to_numpy(),
+                                  "r2": fit.rsquared, "reps": len(idx)}))
+    return pd.concat(rows, ignore_index=True)
 
 
 def potential_adjusted(ds: Dataset, period, level: float = 0.95,
@@ -193,8 +215,10 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95,
     """Who outperforms the territory they were given.
 
     Fits ``bookings_i = b0 + b1·potential_i + b2·accounts_i + b3·tenure_months_i + e_i`` by OLS
-    across reps (:func:`territory_drivers`). Each rep is judged against the model fitted
-    on the *other* reps (leave-one-out), so a star cannot pull the line towards itself:
+    across reps (:func:`territory_drivers`), one model per role when each role has enough
+    reps (:func:`_fit_groups`; ``attrs["models"]`` names them), else one over all. Each rep
+    is judged against its group's model fitted on the *other* reps (leave-one-out), so a star
+    cannot pull the line towards itself (n, p and the degrees of freedom are the group's):
 
     * ``expected`` = ŷ₍₋ᵢ₎, the rep's bookings predicted without it;
     * ``residual`` = bookings − expected = eᵢ / (1 − hᵢᵢ) (PRESS residual; h = leverage);
@@ -205,7 +229,7 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95,
       (``max(flags, 1) · fdr / n``), so a rep's interval excludes 0 exactly when flagged;
     * ``p_value`` = two-sided t₍ₙ₋ₚ₋₁₎ p-value of the externally studentised residual
       ``residual · sqrt(1 − hᵢᵢ) / s₍₋ᵢ₎``; ``p_adjusted`` its Benjamini–Hochberg adjustment
-      across all reps (many reps are judged at once);
+      across all reps of every group (one family: many reps are judged at once);
     * ``verdict`` "above expectation" / "below expectation" when ``p_adjusted ≤ fdr`` and the
       residual is positive / negative, else "as expected".
 
@@ -220,37 +244,39 @@ def potential_adjusted(ds: Dataset, period, level: float = 0.95,
     from scipy import stats
 
     try:
-        d, X, fit = _potential_fit(ds, period)
+        d, fits = _potential_fit(ds, period)
     except ValueError as exc:
         empty = territory_drivers(ds, period).iloc[0:0]
         empty = empty.assign(**{c: pd.Series(dtype="string" if c == "verdict" else float)
                                 for c in ADJUSTED_COLUMNS})
         empty.attrs["note"] = str(exc)
         return empty
-    infl = fit.get_influence()
-    h = infl.hat_matrix_diag
-    e = fit.resid.to_numpy()
-    n, p = X.shape
-    press = e / (1 - h)
-    s_i = np.sqrt((np.sum(e ** 2) - e ** 2 / (1 - h)) / (n - p - 1))
-    half = stats.t.ppf(0.5 + level / 2, n - p - 1) * s_i / np.sqrt(1 - h)
+    n = len(d)
+    press, scale, dof = np.empty(n), np.empty(n), np.empty(n)
+    for _, idx, X, fit in fits:          # each rep against the other reps of its group
+        h = fit.get_influence().hat_matrix_diag
+        e = fit.resid.to_numpy()
+        df_g = X.shape[0] - X.shape[1] - 1
+        s_i = np.sqrt((np.sum(e ** 2) - e ** 2 / (1 - h)) / df_g)
+        press[idx], scale[idx], dof[idx] = e / (1 - h), s_i / np.sqrt(1 - h), df_g
+    half = stats.t.ppf(0.5 + level / 2, dof) * scale
     y = d["bookings"].to_numpy(float)
     out = d.assign(expected=y - press, expected_low=y - press - half,
                    expected_high=y - press + half, residual=press,
                    residual_low=press - half, residual_high=press + half)
     from statsmodels.stats.multitest import multipletests
 
-    tstat = press * np.sqrt(1 - h) / s_i
-    pval = 2 * stats.t.sf(np.abs(tstat), n - p - 1)
-    padj = multipletests(pval, alpha=fdr, method="fdr_bh")[1]
+    pval = 2 * stats.t.sf(np.abs(press / scale), dof)
+    padj = multipletests(pval, alpha=fdr, method="fdr_bh")[1]     # one family: every rep
     out["p_value"], out["p_adjusted"] = pval, padj
     # intervals at the per-rep level BH used, so an interval excludes 0 exactly when flagged
     k = int((padj <= fdr).sum())
     alpha = max(k, 1) * fdr / n
-    half_adj = stats.t.ppf(1 - alpha / 2, n - p - 1) * s_i / np.sqrt(1 - h)
+    half_adj = stats.t.ppf(1 - alpha / 2, dof) * scale
     out["residual_low"], out["residual_high"] = press - half_adj, press + half_adj
     out["verdict"] = np.select([(padj <= fdr) & (press > 0), (padj <= fdr) & (press < 0)],
                                ["above expectation", "below expectation"], "as expected")
     out.attrs.update(fdr=fdr, not_yet_hired=d.attrs.get("not_yet_hired", 0), compared=n,
+                     models=[name for name, *_ in fits],
                      not_yet_hired_ids=d.attrs.get("not_yet_hired_ids", []))
     return out.sort_values("residual", ascending=False).reset_index(drop=True)
