@@ -126,10 +126,13 @@ def notebook_parameters() -> dict:
     return {n: ip.user_ns[n] for n in names if n in ip.user_ns}
 
 
-def footer(ds: Dataset, **params):
+def footer(ds: Dataset, scope: Dataset | None = None, **params):
     """The lineage footer, folded under "Lineage" (a reader opens it on demand): parameters
-    (secrets masked), data fingerprint, versions, seeds, run time. The parameters are the notebook's own (:func:`notebook_parameters`), updated
-    with any keyword arguments."""
+    (secrets masked), data fingerprint, versions, seeds, run time. The parameters are the
+    notebook's own (:func:`notebook_parameters`), updated with any keyword arguments.
+    ``ds`` is the source as loaded (its fingerprint is every page's of the run); ``scope``,
+    when the page works on part of it (territory design: one role's reps), adds a row
+    counting that part."""
     from IPython.display import HTML
 
     params = {**notebook_parameters(), **params}
@@ -144,6 +147,9 @@ def footer(ds: Dataset, **params):
         ("Parameters", param_txt or "defaults"),
         ("Data", f"{mask_text(ds.source)} · fingerprint {ds.fingerprint()} · "
                  + ", ".join(f"{t} {n:,}" for t, n in ds.summary().itertuples(index=False))),
+        *([("Scope", "this page's part of the data: " + ", ".join(
+            f"{t} {n:,}" for t, n in scope.summary().itertuples(index=False) if t in (
+                "accounts", "reps", "opportunities")))] if scope is not None else []),
         ("Software", f"salesops_lib {__version__} · commit {git_commit()} · pandas {pd.__version__}"),
         ("Seeds", ", ".join(f"{k}={v}" for k, v in seeds.items()) or "none"),
         ("Run", (f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}, "

@@ -31,3 +31,17 @@ def test_health_block_on_a_past_period_names_the_day_its_warnings_describe():
     assert "They describe the data as of 15 Nov 2026, not this page's 31 Mar 2026." in past
     current = lineage.header(ds, "2026-Q4").data
     assert "stale pipeline" in current and "They describe the data as of" not in current
+
+
+def test_footer_names_the_source_and_counts_the_part_a_page_works_on(monkeypatch):
+    """The territory page fingerprinted its field-only subset (accounts 2,881, reps 35), so
+    its lineage disagreed with every other page of the run; it now shows the source and adds
+    a row for its part."""
+    ds = _stale_ds()
+    part = Dataset.from_frames(accounts=ds.accounts, reps=ds.reps,
+                               opportunities=ds.opportunities.iloc[:1], as_of="2026-11-15")
+    monkeypatch.setattr(lineage, "notebook_parameters", lambda: {"period": "2026-Q4"})
+    html = lineage.footer(ds, scope=part).data
+    assert f"fingerprint {ds.fingerprint()}" in html
+    assert "this page&#x27;s part of the data: accounts 1, reps 1, opportunities 1" in html
+    assert "Scope" not in lineage.footer(ds).data
