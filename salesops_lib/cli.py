@@ -1,6 +1,7 @@
 """The ``salesops`` command: ``report``, ``validate`` and ``sample``.
 
-Exit codes: 0 success, 1 a report notebook failed, 2 bad input (data, period, notebook name,
+Exit codes: 0 success (a page that cannot be made for the period, such as a quarter too
+early to forecast, says why on the page and is not a failure), 1 a report notebook failed, 2 bad input (data, period, notebook name,
 ``-p`` value), 3 another run holds the reports folder (see ``--wait``), 130 interrupted.
 Every message masks passwords.
 """
@@ -33,6 +34,7 @@ def _secrets(*sources) -> tuple[str, ...]:
 def _cmd_report(args) -> int:
     from . import config
     from .report import ReportBusyError, ReportInputError, run_reports
+    from .report.runner import DONE
 
     secrets = _secrets(args.data, args.mapping)
     params = {}
@@ -54,9 +56,13 @@ def _cmd_report(args) -> int:
     except ReportBusyError as exc:
         return _error(f"{exc}\nNothing was written.", 3, secrets=secrets)
     out = Path(args.out or config.REPORTS)
-    failed = [r.name for r in result.results if r.status != "ok"]
+    failed = [r.name for r in result.results if r.status not in DONE]
     failed += [f"{r.name} [{pg['label']}]" for r in result.results for pg in r.pages
-               if pg["status"] != "ok"]
+               if pg["status"] not in DONE]
+    for what, note in [(r.name, r.note) for r in result.results] + [
+            (f"{r.name} [{pg['label']}]", pg.get("note")) for r in result.results for pg in r.pages]:
+        if note:
+            print(f"salesops: {what} not made: {note}", file=sys.stderr)
     if failed:
         print(f"salesops: {len(failed)} report page(s) failed: "
               f"{', '.join(failed)}; see {out / 'index.html'}", file=sys.stderr)

@@ -16,8 +16,9 @@ import pandas as pd
 #: A requirement is ``"table"`` (has rows), ``"table.column"`` (has a value somewhere),
 #: ``"open"`` (open deals with a close date), ``"open_any"`` (open deals, with or without one),
 #: ``"closed"`` (won or lost deals), ``"months:N"`` (won deals span at least N months),
-#: ``"roles:field"`` (some rep has that role), ``"forecastable"`` (the period, when one is
-#: given, can be forecast from what was known on its forecast date, from a source in memory),
+#: ``"roles:field"`` (some rep has that role), ``"forecast_history"`` (the period, when one is
+#: given, can be forecast from what was known on its forecast date), ``"forecastable"`` (that,
+#: from a source in memory),
 #: ``"period_open"`` (the report's period, when one is given, ends after the data's as-of
 #: date), ``"won_in_period"`` (a deal won in that period, when one is given); ``a|b`` is met
 #: when either is. A section without requirements renders on any valid data. "Available"
@@ -28,11 +29,12 @@ _HIST = ("an opportunity_history table (state after each change; without it past
          "is read back from final amounts)")
 _MOTIONS = "reps of both motions (reps.role 'field' and 'inside')"
 _ACT = "an activities table (rep, date, type)"
+_FORECAST_HISTORY = ("three complete months of bookings known on the forecast's date (the "
+                     "period's first day once it is over)")
 SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("executive_summary", "headline numbers", ("closed",), "won or lost deals with close dates"),
     ("executive_summary", "the forecast", ("forecastable",),
-     ("three complete months of bookings known on the forecast's date (the period's first day "
-     "once it is over), and a source small enough to hold in memory")),
+     _FORECAST_HISTORY + ", and a source small enough to hold in memory"),
     ("executive_summary", "what the numbers say", ("closed",), "won or lost deals with close dates"),
     ("executive_summary", "attainment against quota", ("quotas",), _Q),
     ("executive_summary", "against last year", ("months:13",), "more than a year of won deals"),
@@ -147,16 +149,27 @@ LESS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
 }
 
 
+#: Requirements of a whole page (report → (requirements, what they need in words)): when one is
+#: not met, none of the page's sections is shown; the page says why instead (such as a quarter
+#: too early to forecast).
+PAGES: dict[str, tuple[tuple[str, ...], str]] = {
+    "forecast": (("forecast_history",), _FORECAST_HISTORY),
+}
+
+
 def _met(ds, req: str, period=None) -> bool:
     if "|" in req:
         return any(_met(ds, r, period) for r in req.split("|"))
     if req == "period_open":
         return period is None or period.end > pd.Timestamp(ds.as_of)
-    if req == "forecastable":           # the forecast page's own rule; lazy: not in memory
+    if req in ("forecastable", "forecast_history"):     # the forecast page's own rule
         from ..forecast.series import not_forecastable
 
-        return not getattr(ds, "is_lazy", False) and (
-            period is None or not_forecastable(ds, period) is None)
+        lazy = getattr(ds, "is_lazy", False)      # the summary's: not read into memory
+        if req == "forecastable" and lazy:
+            return False
+        # a lazy source's deals are read by the page itself: its rule is not checked here
+        return period is None or lazy or not_forecastable(ds, period) is None
     if req == "won_in_period":
         if period is None:
             return True
@@ -231,7 +244,13 @@ def capabilities(ds, period=None) -> pd.DataFrame:
 
         period = Period.parse(period, ds.fiscal_start_month)
     rows = []
+    page_ok = {report: all(_met(ds, r, period) for r in reqs)
+               for report, (reqs, _) in PAGES.items()}
     for report, section, reqs, needs in SECTIONS:
+        if not page_ok.get(report, True):
+            rows.append({"report": report, "section": section, "available": False,
+                         "needs": f"needs {PAGES[report][1]}.", "less": ""})
+            continue
         ok = all(_met(ds, r, period) for r in reqs)
         full, without = LESS.get((report, section), ((), ""))
         less = without if ok and not all(_met(ds, r, period) for r in full) else ""

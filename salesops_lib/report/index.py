@@ -105,7 +105,7 @@ def write_index(out: str | Path) -> Path:
                 links = " · ".join(
                     f'<a href="{html.escape(label)}/{html.escape(pg["html"])}">'
                     f'{html.escape(str(pg.get("label", pg["html"])))}</a>'
-                    + ("" if pg.get("status", "ok") == "ok" else " (failed)")
+                    + {"ok": "", "not_made": " (not made)"}.get(pg.get("status", "ok"), " (failed)")
                     for pg in pages if pg.get("html"))
                 fan = f'<div class="fan">{links}</div>' if links else ""
             if nb["status"] == "ok":
@@ -113,6 +113,12 @@ def write_index(out: str | Path) -> Path:
                 link = (f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">'
                         f'{html.escape(title)}</a>')
                 number = html.escape(d["headline"]) if d.get("headline") else "–"
+            elif nb["status"] == "not_made":     # the page says why; not a failure
+                status = ('<span class="na">– not made</span>'
+                          f'<div class="why">{html.escape(readable_error(nb.get("note")))}</div>')
+                link = (f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">'
+                        f'{html.escape(title)}</a>' if nb.get("html") else html.escape(title))
+                number = "–"
             else:
                 log = (f' <a href="{html.escape(label)}/run.log">Full error in the run log.</a>'
                        if (period_dir / "run.log").exists() else " The full error is in the run log.")
@@ -145,7 +151,8 @@ td {{ padding: 7px 10px; border-bottom: 1px solid #E3E3E3; vertical-align: top; 
 td.num {{ font-weight: 600; color: #0B4F8A; white-space: nowrap; }} td.t {{ white-space: nowrap; color: #555; }}
 .q {{ font-size: 12.5px; color: #555; margin-top: 2px; }} .fan {{ font-size: 12.5px; margin-top: 4px; }}
 .ok {{ color: #2E7D32; font-weight: 600; }} .bad {{ color: #C62828; font-weight: 600; }}
-.err {{ font-size: 12.5px; color: #7A1F1F; margin-top: 2px; }} .note {{ font-size: 12px; color: #666; }}
+.err {{ font-size: 12.5px; color: #7A1F1F; margin-top: 2px; }}
+.na {{ color: #555; font-weight: 600; }} .why {{ font-size: 12.5px; color: #444; margin-top: 2px; }} .note {{ font-size: 12px; color: #666; }}
 a {{ color: #0B4F8A; }}
 </style></head><body>
 <h1>Sales reports</h1>

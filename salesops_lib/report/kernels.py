@@ -173,6 +173,20 @@ def short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+#: Errors that mean a page cannot be made for this period or these data, not that it failed:
+#: the page shows the reason and the run succeeds. Class names, as the kernel reports them.
+NOT_MADE = ("NotForecastable",)
+
+
+def not_made(exc: BaseException) -> str | None:
+    """The reason a page cannot be made, when its notebook stopped on one of :data:`NOT_MADE`
+    (its message), else ``None``."""
+    ename = getattr(exc, "ename", None) or type(exc).__name__
+    if ename not in NOT_MADE:
+        return None
+    return str(getattr(exc, "evalue", None) or exc).strip()
+
+
 #: Seconds each shipped report takes on the default sample (one kernel of two, quiet
 #: machine): the order of a first run, before the reports folder has timings of its own.
 TYPICAL_SECONDS = {"forecast": 45.0, "pipeline_health": 16.0, "quotas_compensation": 15.0,

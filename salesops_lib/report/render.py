@@ -77,9 +77,36 @@ def titles_and_nav(run_jobs, names, p: Period) -> None:
         job.nav = nav
 
 
+#: Tag papermill puts on the banner cells it adds above and at a failing cell.
+_PAPERMILL_TAG = "papermill-error-cell-tag"
+
+
+def not_made_page(nb, reason: str):
+    """The page of a notebook that stopped because it cannot be made for this period
+    (:data:`.kernels.NOT_MADE`): its title, the outputs of the cells that ran (the data and
+    period header), then the reason where the page stopped. The narrative of the sections that
+    could not run is left out, and so are papermill's error banners."""
+    from ..viz import callout
+
+    cells = [c for c in nb.cells if _PAPERMILL_TAG not in c.metadata.get("tags", [])]
+    stop = next((i for i, c in enumerate(cells)
+                 if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
+                len(cells))
+    title = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), None)
+    kept = [c for i, c in enumerate(cells[:stop]) if c.cell_type == "code" or i == title]
+    text = (reason.rstrip(".") + ". The rest of this page is built on that, so it is not "
+            "shown; the other reports of the period are not affected.")
+    note = nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": callout(text, "warn").data, "text/plain": text})])
+    out = nbformat.v4.new_notebook(metadata=nb.metadata)
+    out.cells = [*kept, note]
+    return out
+
+
 def render(job, secrets) -> None:
     """Mask the executed notebook and convert it to HTML (one conversion at a time: nbconvert's
-    template machinery is shared)."""
+    template machinery is shared). A page that cannot be made for the period (``job.note``
+    holds why) becomes :func:`not_made_page`."""
     if job.executed is None or not job.executed.exists():
         if job.error is None:
             job.error = "the notebook produced no output"
@@ -88,6 +115,8 @@ def render(job, secrets) -> None:
                             as_version=4)
     if job.error is not None:
         return
+    if getattr(job, "note", None):
+        job.nb = not_made_page(job.nb, job.note)
     try:
         with _HTML_LOCK:
             job.body = mask_text(to_html(job.nb, title=job.title, nav=job.nav), secrets)

@@ -15,8 +15,10 @@ For one period it
    staging area of its own (:mod:`salesops_lib.keep`);
 4. masks secrets in each executed notebook and converts it to HTML (no code, nothing remote);
 5. builds the new period version (manifest, run log, pages; a failed notebook keeps its last
-   good page and leaves ``<name>.failed.ipynb``), publishes what successful notebooks kept, and
-   switches the folder to the new snapshot and index in one atomic step.
+   good page and leaves ``<name>.failed.ipynb``; a page that cannot be made for the period,
+   such as a quarter too early to forecast, says why and is not a failure), publishes what
+   successful notebooks kept, and switches the folder to the new snapshot and index in one
+   atomic step.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ from .index import atomic_write, read_manifest, write_index
 from .params import ParameterError, check, declared_by
 from .publish import ReportBusyError
 
+#: Statuses of a page that count as done: rendered, or not made for this period with the
+#: reason on the page (:data:`.kernels.NOT_MADE`, such as a quarter too early to forecast).
+DONE = ("ok", "not_made")
+
 #: Fan-out kinds: the parameter a notebook declares to get one page per value.
 FAN_OUT = {"team": "team", "rep": "rep"}
 
@@ -57,8 +63,8 @@ class ReportInputError(ValueError):
 
 @dataclass
 class NotebookResult:
-    """Outcome of one notebook: status ``ok`` or ``failed``, timings, files, error, and the
-    fan-out ``pages`` rendered from it."""
+    """Outcome of one notebook: status ``ok``, ``not_made`` (``note`` says why) or ``failed``,
+    timings, files, error, and the fan-out ``pages`` rendered from it."""
 
     name: str
     status: str
@@ -71,6 +77,7 @@ class NotebookResult:
     question: str | None = None
     headline: str | None = None
     pages: list = field(default_factory=list)
+    note: str | None = None
 
 
 @dataclass
@@ -84,7 +91,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(r.status == "ok" and all(p["status"] == "ok" for p in r.pages)
+        return all(r.status in DONE and all(p["status"] in DONE for p in r.pages)
                    for r in self.results)
 
     @property
@@ -103,6 +110,7 @@ class _Job:
     html: str                    # relative to the period folder
     label: str | None = None     # fan-out pages: the team or rep shown
     error: str | None = None
+    note: str | None = None      # why the page is not made for this period (not a failure)
     seconds: float = 0.0
     executed: Path | None = None
     title: str = ""
@@ -377,7 +385,7 @@ def _run_locked(out, p, ds, run_jobs, names, shown_data, shown_mapping, mapping,
         atomic_write(version / "run.log", mask_text("\n".join(log_lines) + "\n", secrets))
         # what successful notebooks kept, then everything else in one switch
         for job in run_jobs:
-            if job.error is None:
+            if job.error is None and job.note is None:
                 keep.publish(stage / "keep" / _safe(job.id), out)
         publish.switch(out, run_id, {p.label: version}, write_index)
         publish.sweep(out)
@@ -406,13 +414,17 @@ def _execute_all(run_jobs, stage, env, nb_dir, jobs, secrets, progress, log_line
         exc = kernels.execute(job.src, job.executed, job.inject,
                               {**env, keep.KEEP_ENV: str(keep_dir)}, nb_dir, zyg)
         job.seconds = round(time.monotonic() - t0, 2)
-        job.error = None if exc is None else mask_text(kernels.short_error(exc), secrets)
+        reason = None if exc is None else kernels.not_made(exc)
+        job.note = mask_text(reason, secrets) if reason else None
+        job.error = (None if exc is None or reason else
+                     mask_text(kernels.short_error(exc), secrets))
         render.render(job, secrets)   # while the other kernels keep running
         done[0] += 1
         what = job.name + (f" [{job.label}]" if job.label else "")
-        line = (f"[{done[0]}/{len(run_jobs)}] {what}: {'ok' if job.error is None else 'failed'}"
-                f" in {job.seconds:.1f} s"
-                + (f" — {job.error.splitlines()[0][:200]}" if job.error else ""))
+        state = "failed" if job.error else "not made" if job.note else "ok"
+        why = job.error or job.note
+        line = (f"[{done[0]}/{len(run_jobs)}] {what}: {state} in {job.seconds:.1f} s"
+                + (f" — {why.splitlines()[0][:200]}" if why else ""))
         log_lines.append(mask_text(line, secrets))
         progress(mask_text(line, secrets))
         return job
@@ -449,26 +461,27 @@ def _collect(run_jobs, names, version: Path, p: Period, secrets, ds) -> list[Not
             (version / failed_rel).unlink(missing_ok=True)
         elif nb is not None:
             atomic_write(version / failed_rel, nbformat.writes(nb))
-        status = "ok" if error is None else "failed"
+        status = "failed" if error is not None else "not_made" if job.note else "ok"
         job.error = error            # what it kept is published only if the page rendered
         shown = {k: mask_text(v, secrets) if isinstance(v, str) else v
                  for k, v in job.inject.items()}
         html = job.html if (version / job.html).exists() else None
         if job.label is None:
-            head = render.headline(nb) if (nb is not None and status == "ok") else {
+            head = render.headline(nb) if (nb is not None and status in DONE) else {
                 "title": job.title.split(" · ")[0], "question": None, "headline": None}
             results[job.name] = NotebookResult(
                 job.name, status, job.seconds, html,
-                ipynb_rel if status == "ok" else (failed_rel if nb is not None else None),
-                error, shown, head["title"], head["question"], head["headline"])
+                ipynb_rel if status in DONE else (failed_rel if nb is not None else None),
+                error, shown, head["title"], head["question"], head["headline"], note=job.note)
         else:
             results[job.name].pages.append({"label": job.label, "html": html, "status": status,
-                                            "error": error, "seconds": job.seconds})
+                                            "error": error, "note": job.note,
+                                            "seconds": job.seconds})
     return [results[n] for n in names]
 
 
 def _manifest(p: Period, ds, shown_data, shown_mapping, started, results, previous) -> dict:
-    status = "ok" if all(r.status == "ok" and all(pg["status"] == "ok" for pg in r.pages)
+    status = "ok" if all(r.status in DONE and all(pg["status"] in DONE for pg in r.pages)
                          for r in results) else "failed"
     manifest = {
         "period": p.label,

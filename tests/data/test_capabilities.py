@@ -205,3 +205,14 @@ def test_the_summarys_forecast_follows_the_forecast_pages_rule(shared_data):
         return c.loc[("executive_summary", "the forecast"), "available"]
 
     assert not forecast("2017-Q2") and forecast("2017-Q4")
+    # the forecast page, not made for 2017-Q2, shows none of its sections and says why
+    for period, shown in (("2017-Q2", False), ("2017-Q4", True)):
+        page = capabilities(maven, period).query("report == 'forecast'")
+        assert len(page) > 10
+        if shown:
+            assert page.set_index("section").at["how sure are we?", "available"]
+        else:
+            assert not page["available"].any()
+            assert set(page["needs"]) == {
+                ("needs three complete months of bookings known on the forecast's date (the "
+                "period's first day once it is over).")}

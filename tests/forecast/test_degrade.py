@@ -187,7 +187,7 @@ def test_a_period_at_the_start_of_the_data_says_what_it_lacks(maven):
     """Maven's 2017-Q2 is forecast as of 1 Apr 2017, when one month of bookings (March) was
     known: the page failed with "cannot infer a frequency from fewer than 2 distinct dates"."""
     with pytest.raises(ValueError, match=r"2017-Q2 cannot be forecast: on 01 Apr 2017 \(its "
-                                         r"first day\) the data held 1 complete month\(s\) of "
+                                         r"first day\) the data held 1 complete month of "
                                          r"bookings, and the forecast needs at least 3"):
         B.outlook(maven, "2017-Q2", by="team", n_jobs=1)
 

@@ -61,3 +61,21 @@ def test_validate_tells_what_the_maven_pages_show(maven_run, shared_data):
     _, out = maven_run
     ds = load_dataset(shared_data / "crm_sales_opportunities_maven", mapping="maven")
     assert capability_mismatches(ds, out / "2017-Q4", "2017-Q4") == []
+
+
+def test_a_maven_quarter_too_early_to_forecast_renders_its_reason(shared_data, tmp_path, capsys):
+    """Maven's 2017-Q2 held one month of bookings on its first day: the forecast page failed the
+    whole run (exit 1). Now a scheduler gets exit 0, a page that says why, and the index too."""
+    out = tmp_path / "out"
+    code = main(["report", "--data", str(shared_data / "crm_sales_opportunities_maven"),
+                 "--mapping", "maven", "--period", "2017-Q2", "--notebooks", "forecast",
+                 "--out", str(out)])
+    assert code == 0
+    assert "salesops: forecast not made: 2017-Q2 cannot be forecast" in capsys.readouterr().err
+    page = (out / "2017-Q2" / "forecast.html").read_text()
+    assert "1 complete month of bookings, and the forecast needs at least 3" in page
+    assert "Traceback" not in page and "Error:" not in page and "NotForecastable" not in page
+    assert "as of 30 Jun 2017" in page and "dropped" in page    # the header and data health
+    manifest = json.loads((out / "2017-Q2" / "manifest.json").read_text())
+    assert manifest["status"] == "ok" and manifest["notebooks"][0]["status"] == "not_made"
+    assert "not made" in (out / "index.html").read_text()

@@ -115,7 +115,9 @@ def _notebook(path: Path, body: str, title="Probe"):
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('period: str = "2026-Q3"\ndata: str = "sample"')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"), params, nbformat.v4.new_code_cell(body)]
+    bodies = [body] if isinstance(body, str) else body
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"), params,
+                *(nbformat.v4.new_code_cell(b) for b in bodies)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
@@ -146,6 +148,52 @@ def test_failing_notebook_is_isolated_and_last_good_survives(tmp_path):
     assert manifest["status"] == "failed"
     # no staging folders are left behind
     assert not list(out.glob(".salesops/stage-*"))
+
+
+def test_a_page_that_cannot_be_made_says_why_and_is_not_a_failure(tmp_path, capsys,
+                                                                  monkeypatch):
+    """A quarter too early to forecast stopped the forecast page with exit 1 and a traceback in
+    the failed notebook: now the page shows its header and the reason, the index says "not
+    made" with that reason, and the run exits 0. Any other error still fails the page."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "alpha.ipynb", "print('alpha fine', period)")
+    _notebook(nbs / "beta.ipynb",
+              ["print('header of', period)",
+               ("from salesops_lib.forecast.series import NotForecastable\n"
+               "raise NotForecastable('2026-Q3 cannot be forecast: too little <history> & $5%')"),
+               "print('never reached')"], title="Beta forecast")
+    out = tmp_path / "out"
+    run = run_reports(out=out, notebook_dir=nbs, period="2026-Q3")
+    assert run.ok and run.exit_code == 0
+    beta = {r.name: r for r in run.results}["beta"]
+    assert beta.status == "not_made" and beta.error is None
+    assert beta.note == "2026-Q3 cannot be forecast: too little <history> & $5%"
+    page = (out / "2026-Q3" / "beta.html").read_text()
+    text = re.sub(r"<[^>]+>", " ", page)
+    assert "header of 2026-Q3" in text and "Beta forecast" in text
+    assert "never reached" not in page
+    assert "too little &lt;history&gt; &amp; $5%. The rest of this page" in page
+    assert "Traceback" not in page and "NotForecastable" not in page
+    assert "papermill-error-cell" not in page and "An Exception was encountered" not in page
+    assert not (out / "2026-Q3" / "beta.failed.ipynb").exists()
+    manifest = json.loads((out / "2026-Q3" / "manifest.json").read_text())
+    assert manifest["status"] == "ok"
+    entry = {nb["name"]: nb for nb in manifest["notebooks"]}["beta"]
+    assert entry["status"] == "not_made" and entry["html"] == "beta.html"
+    index = (out / "index.html").read_text()
+    assert "not made" in index and "too little &lt;history&gt; &amp; $5%." in index
+    assert "failed" not in index
+    # a scheduler's command line: exit 0, and the reason on stderr
+    monkeypatch.setattr(config, "NOTEBOOKS", nbs)
+    capsys.readouterr()
+    assert main(["report", "--out", str(out), "--period", "2026-Q3"]) == 0
+    err = capsys.readouterr().err
+    assert "beta: not made in" in err and "salesops: beta not made: 2026-Q3 cannot be" in err
+    assert "failed" not in err
+    # any other error is still a failure
+    _notebook(nbs / "beta.ipynb", "raise ValueError('2026-Q3 cannot be forecast')")
+    assert run_reports(out=out, notebook_dir=nbs, period="2026-Q3").exit_code == 1
 
 
 def test_cli_exit_codes_and_nothing_written_on_bad_input(tmp_path, tiny_frames, capsys):
