@@ -71,10 +71,11 @@ def money(x, decimals: int = 1) -> str:
     return f"{sign}${x:,.0f}"
 
 
-def money_apart(a: float, b: float) -> int:
-    """The fewest decimals (1 to 4) at which :func:`money` tells ``a`` from ``b``: a result
-    that missed its range by less than the rounding must not read as equal to the bound."""
-    return next((d for d in (1, 2, 3) if money(a, d) != money(b, d)), 4)
+def money_apart(x: float, lower: float, upper: float) -> int:
+    """Decimals for :func:`money` to show a result ``x`` beside its range: 1 inside it, else the
+    fewest (up to 4) that tell ``x`` from the bound it missed, which it must not seem to equal."""
+    bound = min(max(x, lower), upper)
+    return next((d for d in (1, 2, 3) if bound == x or money(x, d) != money(bound, d)), 4)
 
 
 @_missing_as_dash
@@ -336,8 +337,7 @@ def category_ticks(ax, positions, labels, width: int = 14, axis: str = "x", **kw
 
 
 def nothing_to_draw(fig):
-    """Close a figure that has nothing to show (the section's sentence says why) and return
-    None, so a report shows no empty chart."""
+    """Close a figure with nothing to show (a sentence says why): None, so no empty chart."""
     plt.close(fig)
 
 

@@ -292,3 +292,15 @@ def test_orange_means_a_target_only():
 
     assert viz.COLORS["target"] not in viz.PALETTE
     assert viz.COLORS["target"] not in viz.SOURCE_COLORS.values()
+
+
+def test_money_apart_shows_a_near_miss_with_the_decimals_that_part_it():
+    """$6,870,800 under a lower bound of $6,872,480 reads $6.871M against $6.872M (3 decimals);
+    a result inside its range, or far outside, keeps one decimal."""
+    assert viz.money_apart(6_870_800, 6_872_480, 9.2e6) == 3
+    assert viz.money_apart(9_204_000, 6.9e6, 9_201_000) == 3      # above: the upper bound
+    assert viz.money_apart(9_250_000, 6.9e6, 9_240_000) == 2
+    assert viz.money_apart(8.0e6, 6.9e6, 9.2e6) == 1
+    assert viz.money_apart(5.0e6, 6.9e6, 9.2e6) == 1
+    assert viz.money_apart(6.9e6, 6.9e6, 9.2e6) == 1                # on the bound is inside
+    assert viz.money_apart(6_900_001, 6_900_002, 9.2e6) == 4        # no decimals part them

@@ -144,7 +144,7 @@ def headline(ol, ds=None) -> list[tuple[str, str, str | None]]:
     if final is not None:
         inside = b["lower"] <= final <= b["upper"]
         # a miss by less than the rounding shows enough decimals to be seen ($6.87M < $6.87M)
-        d = 1 if inside else viz.money_apart(final, b["lower"] if final < b["lower"] else b["upper"])
+        d = viz.money_apart(final, b["lower"], b["upper"])
         items = [(f"{ol.period} final result", viz.money(final, d),
                   "the period is over: what was forecast for it is compared below"),
                  _quota_card(ol, final), _last_year_card(ol, final)]
@@ -210,8 +210,7 @@ def ranges_view(ol, ds=None):
                               "inside": "result inside range"})
         cols = ["source", "forecast", "lower", "upper", "final result", "result inside range",
                 "interval"]
-        d = max([1] + [viz.money_apart(final, lo if final < lo else hi) for lo, hi in
-                       zip(t["lower"], t["upper"]) if not lo <= final <= hi])
+        d = max(viz.money_apart(final, lo, hi) for lo, hi in zip(t["lower"], t["upper"]))
         fmt = dict.fromkeys(["forecast", "lower", "upper", "final result"], partial(viz.money, decimals=d))
         caption = (f"{ol.period} is over: its forecast as made on {ol.as_of:%d %B %Y}, the "
                    f"period's first day, with only the data known then ({ol.level:g}% ranges), "
