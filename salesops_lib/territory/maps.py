@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib.text import Text
 from scipy.spatial import Delaunay, QhullError
 
 from .. import viz
@@ -22,6 +23,10 @@ OUTLINE = "#C4C4C4"
 #: ``gid`` of the rep-name labels beside home bases (moved by :func:`place_labels`).
 LABEL_GID = "rep-label"
 _STAR_R = 6.5               # half the home-base star's size, in points (marker s=150)
+#: Leader line from a label placed away from its star back to it (hidden beside the star).
+_LEADER = {"arrowstyle": "-", "color": "#666666", "lw": 0.5, "shrinkA": 0, "shrinkB": _STAR_R}
+#: How many of :func:`_label_slots` touch the star; a label further away gets a leader line.
+_BESIDE = 6
 
 
 def territory_neighbours(*frames: pd.DataFrame) -> nx.Graph:
@@ -128,7 +133,7 @@ def plot_territories(frame: pd.DataFrame, reps: pd.DataFrame | None = None, ax=N
                 if np.isfinite(x) and np.isfinite(y):
                     ax.annotate(name, (x, y), xytext=(6, 2), textcoords="offset points",
                                 fontsize=7, color="#222222", path_effects=halo, zorder=4,
-                                gid=LABEL_GID)
+                                gid=LABEL_GID, arrowprops=_LEADER)
         # the legend sits under the map, off the data
         ax.legend(loc="upper left", bbox_to_anchor=(0, -0.08), fontsize=8, frameon=False)
     ax.set_xlim(x0, x1)
@@ -157,8 +162,10 @@ def _label_slots(n: int):
 def place_labels(ax) -> None:
     """Put each rep-name label (``gid`` :data:`LABEL_GID`) where it overlaps no other label
     and no other star: deterministic and greedy, in the order drawn, each taking the nearest
-    free slot of :func:`_label_slots` inside the axes (else the slot with least overlap).
-    Positions are in points from the star, so call it again after the layout changes."""
+    free slot of :func:`_label_slots` inside the axes (else the slot with least overlap). A
+    label that had to move beyond the slots beside its star gets a thin leader line to it, so
+    a crowded city's names still point at their stars. Positions are in points from the star,
+    so call it again after the layout changes."""
     texts = [t for t in ax.texts if t.get_gid() == LABEL_GID]
     if not texts:
         return
@@ -174,7 +181,7 @@ def place_labels(ax) -> None:
     for i, t in enumerate(texts):
         t.set_position((6, 2))
         t.set_horizontalalignment("left")
-        ext = t.get_window_extent()
+        ext = Text.get_window_extent(t)         # the name only, not its leader line
         w, h = ext.width * pt, ext.height * pt
         best, best_cost = slots[0], np.inf
         for dx, dy, ha in slots:
@@ -192,6 +199,8 @@ def place_labels(ax) -> None:
                 break
         t.set_position(best[:2])
         t.set_horizontalalignment(best[2])
+        if t.arrow_patch is not None:
+            t.arrow_patch.set_visible(best not in slots[:_BESIDE])
         placed.append(best_box)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.text import Text
 
 from salesops_lib.territory import maps as TM
 
@@ -53,7 +54,7 @@ def test_rep_names_do_not_overlap():
                          "home_longitude": [0.4] * 5 + [0.45, 0.5, 2.4]})
     fig = TM.plot_alignment_comparison(f, f, reps)
     for ax in fig.axes:
-        boxes = [t.get_window_extent() for t in ax.texts if t.get_gid() == TM.LABEL_GID]
+        boxes = [Text.get_window_extent(t) for t in ax.texts if t.get_gid() == TM.LABEL_GID]
         assert len(boxes) == n
         for i in range(n):
             for j in range(i + 1, n):
@@ -61,3 +62,29 @@ def test_rep_names_do_not_overlap():
     again = [t.get_position() for t in fig.axes[0].texts]
     TM.place_labels(fig.axes[0])                          # deterministic: same places again
     assert [t.get_position() for t in fig.axes[0].texts] == again
+
+
+def test_a_name_moved_away_from_its_star_has_a_leader_line():
+    """Five reps in one city: the names that could not sit beside the star carry a line to it
+    (they read as a list of names near a cluster of stars); a lone rep's name has none."""
+    f = strip(3)
+    reps = pd.DataFrame({"rep_id": [f"R{i:02d}" for i in range(6)],
+                         "rep_name": [f"Rep Name Number {i}" for i in range(6)],
+                         "home_latitude": [40.2] * 6, "home_longitude": [0.4] * 5 + [2.4]})
+    ax = TM.plot_territories(f, reps, title="Today").axes[0]
+    fig = ax.figure
+    fig.canvas.draw()
+    labels = [t for t in ax.texts if t.get_gid() == TM.LABEL_GID]
+    beside = {(dx, dy) for dx, dy, _ in TM._label_slots(len(labels))[:TM._BESIDE]}
+    lines = {t.get_text(): t.arrow_patch.get_visible() for t in labels}
+    moved = {t.get_text() for t in labels if tuple(t.get_position()) not in beside}
+    assert moved and "Rep Name Number 5" not in moved
+    assert {name for name, shown in lines.items() if shown} == moved
+    # each visible line ends at its star: its path's last point is the star's (in pixels),
+    # short of it by the star's half-size
+    for t in labels:
+        if t.get_text() in moved:
+            end = t.arrow_patch.get_path().vertices[-1]
+            star = ax.transData.transform(t.xy)
+            gap = np.hypot(*(end - star)) * 72 / fig.dpi
+            assert abs(gap - TM._STAR_R) < 1.5, gap
