@@ -2,8 +2,8 @@
 forecast.
 
 :func:`page_outlook` is :func:`~salesops_lib.forecast.blend.outlook` with the forecast page's
-defaults (the page's total does not depend on its breakdown by team), so the two pages show
-one number for one period; :func:`brief_view` shows the cards a leader needs, taken from the
+settings (the page's total does not depend on its breakdown by team; a run that changes the
+page's settings changes the summary's too), so the two pages show one number for one period; :func:`brief_view` shows the cards a leader needs, taken from the
 forecast page's own (:func:`~salesops_lib.forecast.views.headline`), so wording and rounding
 match too.
 """
@@ -20,15 +20,18 @@ LAZY_NOTE = ("No forecast here: it reads every deal in memory, which this summar
              "for a source this large; the bookings forecast page has it")
 
 
-def page_outlook(ds, period) -> blend.Outlook | str:
-    """The forecast page's outlook of ``period`` (monthly model, ``auto``, four past periods
-    replayed, seed 0: :func:`blend.outlook`'s defaults, which the page uses), or the reason
-    there is none, as a sentence: too little history on the forecast's date
-    (:class:`blend.NotForecastable`), or a source kept in the database (:data:`LAZY_NOTE`)."""
+def page_outlook(ds, period, **settings) -> blend.Outlook | str:
+    """The forecast page's outlook of ``period``, or the reason there is none, as a sentence:
+    too little history on the forecast's date (:class:`blend.NotForecastable`), or a source
+    kept in the database (:data:`LAZY_NOTE`).
+
+    ``settings`` are the page's (``granularity``, ``model``, ``horizon``, ``periods_back``,
+    ``seed``; by default :func:`blend.outlook`'s, which the page uses too): a report run passes
+    the summary whatever it gives the page (:data:`salesops_lib.report.params.FOLLOWS`)."""
     if is_lazy(ds):
         return LAZY_NOTE
     try:
-        return blend.outlook(ds, period)
+        return blend.outlook(ds, period, **settings)
     except blend.NotForecastable as e:
         return str(e)
 

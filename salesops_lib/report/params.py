@@ -47,6 +47,8 @@ BOUNDS = {
     "top_n": "[1, inf)",                 # pipeline_health: rows shown
     "add_reps": "[0, inf)",              # territory_design: new hires
     "seed": "[0, inf)",                  # random seeds (numpy takes none below 0)
+    # the forecast page's settings as the executive summary takes them (FOLLOWS)
+    "forecast_periods_back": "[1, inf)", "forecast_horizon": "[1, inf)", "forecast_seed": "[0, inf)",
     # thresholds, money, time
     "coverage_green": "[0, inf)", "coverage_amber": "[0, inf)",
     "attainment_green": "[0, inf)", "attainment_amber": "[0, inf)",
@@ -54,6 +56,14 @@ BOUNDS = {
     "travel_cost_per_visit": "[0, inf)", "what_if_max_potential": "[0, inf)",
     "capacity_hours": "(0, inf)", "territory_seconds": "(0, inf)", "time_limit": "(0, inf)",
 }
+
+#: Settings one notebook takes from another of the same run, so two pages never show two
+#: numbers for one thing: follower → (leader, names). The executive summary shows the forecast
+#: page's number, so a forecast setting the run gives the page (``-p forecast.model=ets``, or
+#: ``-p periods_back=1`` to every notebook declaring it) also sets the summary's
+#: ``forecast_<name>``, unless the run sets that one itself.
+FOLLOWS = {"executive_summary": ("forecast", ("granularity", "model", "horizon", "periods_back",
+                                              "seed"))}
 
 #: Pairs ``(lower, upper)`` of one notebook's parameters where ``lower`` may not exceed
 #: ``upper`` (the defaults stand for the one not given).
@@ -196,7 +206,8 @@ def check(params: dict, declared_map: dict[str, dict]) -> dict[str, dict]:
 
     ``NAME`` sets the parameter in every selected notebook declaring it; ``NOTEBOOK.NAME``
     in that notebook only (and wins over ``NAME`` there), e.g. ``forecast.periods_back=1``
-    while ``sales_strategy`` keeps its own ``periods_back``.
+    while ``sales_strategy`` keeps its own ``periods_back``. A notebook that follows another's
+    settings (:data:`FOLLOWS`) gets them too.
 
     Returns, per notebook, the values it declares, converted to its declared type.
 
@@ -239,12 +250,20 @@ def check(params: dict, declared_map: dict[str, dict]) -> dict[str, dict]:
         as_given[nb] = given
     check_ranges(out, declared_map, as_given)
     check_choices(out)
+    for follower, (leader, names) in FOLLOWS.items():     # values already checked
+        if follower in out and leader in out:
+            for k in names:
+                mine = f"{leader}_{k}"
+                if k in out[leader] and mine in declared_map[follower] and mine not in out[follower]:
+                    out[follower][mine] = out[leader][k]
     return out
 
 
 def choices(name: str) -> tuple[str, ...] | None:
     """The values a fixed-choice string parameter takes, from the library's own lists
-    (``granularity``, ``model``, ``quota_method``, ``balance_on``); None for any other."""
+    (``granularity``, ``model``, ``quota_method``, ``balance_on``, and the summary's
+    ``forecast_granularity`` and ``forecast_model``); None for any other."""
+    name = name.removeprefix("forecast_")
     if name == "granularity":
         from ..forecast.series import GRANULARITY
         return tuple(GRANULARITY)

@@ -112,3 +112,33 @@ def test_report_help_lists_the_notebooks_and_their_parameters(probe, capsys):
     assert "alpha" in text and "beta" in text and "--jobs" in text and "--wait" in text
     assert "min_deals: int = 10" in text and "fewest deals" in text
     assert "period: str" in text and "(set by the runner)" in text
+
+
+def test_the_summary_takes_the_forecast_pages_settings_of_the_run():
+    """``-p forecast.periods_back=1`` changed the forecast page only, so the summary showed a
+    forecast from four replayed periods beside the page's from one: now a run's forecast
+    settings reach the summary's ``forecast_*`` too, unless the run sets those itself."""
+    from salesops_lib import config
+    from salesops_lib.report.params import declared_by
+
+    declared = declared_by({n: config.NOTEBOOKS / f"{n}.ipynb"
+                            for n in ("forecast", "executive_summary", "sales_strategy")})
+    got = check({"forecast.periods_back": "1", "model": "ets", "forecast.seed": "3"}, declared)
+    assert got["forecast"] == {"periods_back": 1, "model": "ets", "seed": 3}
+    assert got["executive_summary"] == {"forecast_periods_back": 1, "forecast_model": "ets",
+                                        "forecast_seed": 3}
+    assert got["sales_strategy"] == {}                   # its own periods_back is not touched
+    # the summary's own setting wins; a bad one is refused under its own name
+    got = check({"forecast.periods_back": "1", "executive_summary.forecast_periods_back": "2"},
+                declared)
+    assert got["executive_summary"] == {"forecast_periods_back": 2}
+    with pytest.raises(ParameterError, match="forecast_model=magic: forecast_model must be one of auto"):
+        check({"executive_summary.forecast_model": "magic"}, declared)
+    with pytest.raises(ParameterError, match="forecast_periods_back=0 is out of range"):
+        check({"executive_summary.forecast_periods_back": "0"}, declared)
+    # a run of the summary alone keeps its defaults, which are the page's
+    only = {"executive_summary": declared["executive_summary"]}
+    assert check({}, only) == {"executive_summary": {}}
+    for name in ("granularity", "model", "horizon", "periods_back", "seed"):
+        assert (declared["executive_summary"][f"forecast_{name}"]["default"]
+                == declared["forecast"][name]["default"]), name

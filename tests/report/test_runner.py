@@ -95,6 +95,19 @@ def test_manifest_and_index(full_run):
     # -p forecast.periods_back (tests/report/conftest.py LIGHT) reached the forecast only
     given = {n["name"]: n["parameters"] for n in manifest["notebooks"]}
     assert given["forecast"]["periods_back"] == 1 and "periods_back" not in given["sales_strategy"]
+    # ... and the summary, which shows the page's forecast: one card for one number
+    assert given["executive_summary"]["forecast_periods_back"] == 1
+
+    def forecast_card(name):
+        from salesops_lib.viz import KPI_MARK
+
+        nb = nbformat.read(out / "2026-Q3" / f"{name}.ipynb", as_version=4)
+        cards = [tuple(k) for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                 for k in o.get("metadata", {}).get("text/html", {}).get(KPI_MARK, [])]
+        return next(k for k in cards if k[0].startswith("forecast on"))
+
+    assert forecast_card("executive_summary") == forecast_card("forecast")
+    assert forecast_card("forecast")[0] == "forecast on 01 Jul 2026"
     index = out / "index.html"
     links = _parse(index)
     assert links.hrefs, "index links to the reports"
