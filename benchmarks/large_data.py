@@ -157,7 +157,9 @@ def run(mode: str, path: Path, rounds: int = 7) -> dict:
 def render(notebook: str, data: str, out: Path, env: dict | None = None) -> dict:
     """Render ``notebooks/<notebook>.ipynb`` with papermill on ``data`` in a child process;
     wall time and the peak memory of the whole process tree (papermill and its kernel),
-    sampled every 50 ms with psutil as the sum of the tree's resident sets, and the largest
+    sampled every 50 ms with psutil as the sum of the tree's resident sets (which counts a page
+    shared by forked workers once per process) and every 0.5 s as the sum of their proportional
+    sets (PSS: a shared page split between its sharers), and the largest
     single resident set the OS reports for a finished child (``RUSAGE_CHILDREN``)."""
     import os
 
@@ -171,13 +173,17 @@ def render(notebook: str, data: str, out: Path, env: dict | None = None) -> dict
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    ps, peak = psutil.Process(proc.pid), 0
+    ps, peak, peak_pss, tick = psutil.Process(proc.pid), 0, 0, 0
     while proc.poll() is None:
         try:
             tree = [ps] + ps.children(recursive=True)
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            if tick % 10 == 0:      # PSS reads every page map: each half second is enough
+                peak_pss = max(peak_pss, sum(p.memory_full_info().pss for p in tree
+                                             if p.is_running()))
         except psutil.Error:
             pass
+        tick += 1
         time.sleep(0.05)
     wall = time.perf_counter() - t0
     _, err = proc.communicate()
@@ -188,6 +194,7 @@ def render(notebook: str, data: str, out: Path, env: dict | None = None) -> dict
     nb = _json.loads(out.read_text())
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     return {"wall_s": wall, "peak_tree_mb": peak / 2**20, "errors": len(errors),
+            "peak_tree_pss_mb": peak_pss / 2**20,
             "max_child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
@@ -244,7 +251,8 @@ def main() -> None:
             r = render(nb, f"duckdb:///{files[n]}", out)
             peaks[nb, n] = r["peak_tree_mb"]
             print(f"  {nb:<18} {n:>11,} deals {how:<11} wall {r['wall_s']:7.1f} s  peak "
-                  f"{r['peak_tree_mb']:7.0f} MB  errors in cells {r['errors']}", flush=True)
+                  f"{r['peak_tree_mb']:7.0f} MB (PSS {r['peak_tree_pss_mb']:7.0f} MB)  errors "
+                  f"in cells {r['errors']}", flush=True)
         print(f"  {nb:<18} peak at {args.rows:,} lazy / at {args.small:,} in memory: "
               f"{peaks[nb, args.rows] / peaks[nb, args.small]:.2f}", flush=True)
 
