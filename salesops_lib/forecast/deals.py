@@ -199,7 +199,10 @@ def stage_episodes(ds, as_of, *, max_per_stage: int = 20_000, snap=None) -> pd.D
     c = h["code"].to_numpy()
     h = h[(h["entered"].to_numpy() <= as64) & ~np.isnat(close[c])]
     ep = h.drop_duplicates(["code", "stage"], keep="first")     # first entry into each stage
-    bare = np.setdiff1d(done["code"].to_numpy(), ep["code"].to_numpy())
+    has_stage = np.zeros(n, dtype=bool)       # a mask, not setdiff1d's sort of 1M codes
+    has_stage[ep["code"].to_numpy()] = True
+    d = done["code"].to_numpy()
+    bare = np.sort(d[~has_stage[d]])
     if len(bare):                      # closed with no stage on record: one episode from creation
         created = pd.to_datetime(ds.opportunities["created_date"]).to_numpy()
         ep = pd.concat([ep, pd.DataFrame({"code": bare, "stage": UNRECORDED_STAGE,

@@ -132,15 +132,17 @@ def slips(panel: pd.DataFrame, snap: pd.DataFrame, as_of, reach: float,
     p = panel[(panel["t"] <= newest)
               & (panel["t"] > newest - pd.Timedelta(days=LOOKBACK_DAYS))]
     closed = snap.loc[snap["status"].isin(["won", "lost"])].set_index("opportunity_id")
-    ids = p["opportunity_id"].astype(object)
-    c = pd.to_datetime(ids.map(closed["close_date"])).to_numpy()
+    # looked up once per deal (the panel's ids are categories), not once per panel row
+    ids = pd.Categorical(p["opportunity_id"])
+    names, codes = ids.categories.astype(str), ids.codes
+    c = pd.to_datetime(closed["close_date"]).reindex(names).to_numpy()[codes]
     k = ~np.isnat(c)
     d = (c[k] - p["t"].to_numpy()[k]) / np.timedelta64(1, "D")
     u = p["u"].to_numpy(float)[k]
     shown = p["t"].to_numpy()[k] + (u * 86400e9).astype("m8[ns]")
     return pd.DataFrame({"stage": p["stage"].astype(str).to_numpy()[k], "band": band(u),
                          "moq": month_of_quarter(shown, fiscal_start_month), "s": d - u,
-                         "won": ids.map(closed["status"]).to_numpy()[k] == "won"})
+                         "won": closed["status"].reindex(names).to_numpy()[codes][k] == "won"})
 
 
 def _logit(w):
