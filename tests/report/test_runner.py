@@ -392,3 +392,15 @@ def test_statement_file_names_survive_case_blind_and_windows_file_systems():
     assert got == {"A-B": "A-B", "CON": "CON-rep", "R005": "R005", "a/b": "a-b-2",
                    "r005": "r005-2"}
     assert len({s.lower() for s in got.values()}) == len(got)
+
+
+def test_not_made_names_the_librarys_own_errors():
+    """The runner matches the kernel's error by class name: a renamed class would turn every
+    quarter too early to forecast back into a failed run."""
+    from salesops_lib.forecast.series import NotForecastable
+    from salesops_lib.report import kernels
+
+    assert kernels.NOT_MADE == (NotForecastable.__name__,)
+    assert kernels.not_made(NotForecastable("2017-Q2 cannot be forecast")) == \
+        "2017-Q2 cannot be forecast"
+    assert kernels.not_made(ValueError("2017-Q2 cannot be forecast")) is None
