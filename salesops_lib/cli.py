@@ -1,8 +1,9 @@
 """The ``salesops`` command: ``report``, ``validate`` and ``sample``.
 
 Exit codes: 0 success (a page that cannot be made for the period, such as a quarter too
-early to forecast, says why on the page and is not a failure), 1 a report notebook failed, 2 bad input (data, period, notebook name,
-``-p`` value), 3 another run holds the reports folder (see ``--wait``), 130 interrupted.
+early to forecast, says why on the page and is not a failure), 1 a report notebook failed,
+2 bad input (data, period, notebook name, ``-p`` value), 3 another run holds the reports folder
+(see ``--wait``), 130 interrupted.
 Every message masks passwords.
 """
 

@@ -3,9 +3,9 @@ forecast.
 
 :func:`page_outlook` is :func:`~salesops_lib.forecast.blend.outlook` with the forecast page's
 settings (the page's total does not depend on its breakdown by team; a run that changes the
-page's settings changes the summary's too), so the two pages show one number for one period; :func:`brief_view` shows the cards a leader needs, taken from the
-forecast page's own (:func:`~salesops_lib.forecast.views.headline`), so wording and rounding
-match too.
+page's settings changes the summary's too), so the two pages show one number for one period;
+:func:`brief_view` shows the cards a leader needs, taken from the forecast page's own
+(:func:`~salesops_lib.forecast.views.headline`), so wording and rounding match too.
 """
 
 from __future__ import annotations

@@ -141,5 +141,5 @@ def not_forecastable(ds, p: Period, granularity: str = "month", hist=None) -> st
     made = "its first day" if pd.Timestamp(ds.as_of) >= p.end else "the report date"
     return None if n >= need else (
         f"{p.label} cannot be forecast: on {as_of:%d %b %Y} ({made}) the data held {n} complete "
-        f"{granularity}{'' if n == 1 else 's'} of bookings, and the forecast needs at least {need}; a later period "
-        "can be forecast")
+        f"{granularity}{'' if n == 1 else 's'} of bookings, and the forecast needs at least "
+        f"{need}; a later period can be forecast")

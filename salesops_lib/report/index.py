@@ -152,7 +152,8 @@ td.num {{ font-weight: 600; color: #0B4F8A; white-space: nowrap; }} td.t {{ whit
 .q {{ font-size: 12.5px; color: #555; margin-top: 2px; }} .fan {{ font-size: 12.5px; margin-top: 4px; }}
 .ok {{ color: #2E7D32; font-weight: 600; }} .bad {{ color: #C62828; font-weight: 600; }}
 .err {{ font-size: 12.5px; color: #7A1F1F; margin-top: 2px; }}
-.na {{ color: #555; font-weight: 600; }} .why {{ font-size: 12.5px; color: #444; margin-top: 2px; }} .note {{ font-size: 12px; color: #666; }}
+.na {{ color: #555; font-weight: 600; }} .note {{ font-size: 12px; color: #666; }}
+.why {{ font-size: 12.5px; color: #444; margin-top: 2px; }}
 a {{ color: #0B4F8A; }}
 </style></head><body>
 <h1>Sales reports</h1>
