@@ -86,6 +86,15 @@ def _cmd_validate(args) -> int:
         return _error(str(exc), secrets=secrets)
     except (OSError, ValueError) as exc:
         return _error(f"cannot load the data: {exc}", secrets=secrets)
+    period = None
+    if getattr(args, "period", None):           # what the pages of that period would show
+        from .periods import PeriodError
+        from .report.runner import resolve_period
+
+        try:
+            period = resolve_period(args.period, ds.as_of, ds.fiscal_start_month)
+        except PeriodError as exc:
+            return _error(str(exc), secrets=secrets)
     print(mask_text(f"{ds.source}: valid (as of {ds.as_of:%Y-%m-%d}, fingerprint "
                     f"{ds.fingerprint()})", secrets))
     for _, row in ds.summary().iterrows():
@@ -98,10 +107,14 @@ def _cmd_validate(args) -> int:
         print(f"  note: more than {lazy_rows():,} opportunities: this check, the executive "
               "summary and rep performance read them by aggregate queries in the database; "
               "the other reports load the tables into memory")
-    print("reports this data can feed:")
-    for report, part in capabilities(ds).groupby("report", sort=False):
+    print("reports this data can feed" + (f" for {period.label}:" if period else ":"))
+    for report, part in capabilities(ds, period).groupby("report", sort=False):
         ok = part[part["available"]]
         less = part[part["less"] != ""]
+        needs = set(part.loc[~part["available"], "needs"])
+        if not len(ok) and len(needs) == 1 and len(part) > 1:    # one reason for the page
+            print(f"  {report}: none of its {len(part)} sections: {needs.pop()}")
+            continue
         print(f"  {report}: {len(ok)} of {len(part)} sections"
               + (f" ({len(less)} with less)" if len(less) else ""))
         for _, row in part[~part["available"]].iterrows():
@@ -189,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("source", help="sample, a folder of CSV/Parquet files, or a database URL")
     val.add_argument("--mapping", help="mapping of the source's columns: a preset name or a "
                                        "YAML/JSON file")
+    val.add_argument("--period", help="say what the pages of this period would show (2026-Q3, "
+                                      "current, previous, ...): some sections depend on it, "
+                                      "such as a forecast, which needs history before the period")
     val.set_defaults(func=_cmd_validate)
 
     sam = sub.add_parser("sample", help="write the sample org as CSV files")

@@ -216,3 +216,24 @@ def test_the_summarys_forecast_follows_the_forecast_pages_rule(shared_data):
             assert set(page["needs"]) == {
                 ("needs three complete months of bookings known on the forecast's date (the "
                 "period's first day once it is over).")}
+
+
+def test_validate_for_a_period_says_what_its_pages_would_show(shared_data, capsys):
+    """``salesops validate --period``: Maven's 2017-Q2 is too early to forecast, so the forecast
+    page is not made (one line with the reason, not sixteen); 2017-Q4 can be forecast; a period
+    that cannot be read is exit 2 with nothing else printed."""
+    from salesops_lib.cli import main
+
+    maven = str(shared_data / "crm_sales_opportunities_maven")
+    assert main(["validate", maven, "--mapping", "maven", "--period", "2017-Q2"]) == 0
+    out = capsys.readouterr().out
+    assert "reports this data can feed for 2017-Q2:" in out
+    assert ("  forecast: none of its 16 sections: needs three complete months of bookings "
+            "known on the forecast's date (the period's first day once it is over).") in out
+    assert "the forecast: needs three complete months" in out      # the summary's section
+    assert main(["validate", maven, "--mapping", "maven", "--period", "2017-Q4"]) == 0
+    out = capsys.readouterr().out
+    assert "for 2017-Q4:" in out and "  forecast: 10 of 16 sections" in out
+    assert main(["validate", maven, "--mapping", "maven", "--period", "2017-Q9"]) == 2
+    got = capsys.readouterr()
+    assert got.out == "" and "cannot read period '2017-Q9'" in got.err
