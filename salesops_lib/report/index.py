@@ -108,28 +108,24 @@ def write_index(out: str | Path) -> Path:
                     + {"ok": "", "not_made": " (not made)"}.get(pg.get("status", "ok"), " (failed)")
                     for pg in pages if pg.get("html"))
                 fan = f'<div class="fan">{links}</div>' if links else ""
+            page = (f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">'
+                    f'{html.escape(title)}</a>' if nb.get("html") else html.escape(title))
             if nb["status"] == "ok":
                 status = '<span class="ok">✓ rendered</span>'
-                link = (f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">'
-                        f'{html.escape(title)}</a>')
+                link = page
                 number = html.escape(d["headline"]) if d.get("headline") else "–"
             elif nb["status"] == "not_made":     # the page says why; not a failure
                 status = ('<span class="na">– not made</span>'
                           f'<div class="why">{html.escape(readable_error(nb.get("note")))}</div>')
-                link = (f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">'
-                        f'{html.escape(title)}</a>' if nb.get("html") else html.escape(title))
-                number = "–"
+                link, number = page, "–"
             else:
                 log = (f' <a href="{html.escape(label)}/run.log">Full error in the run log.</a>'
                        if (period_dir / "run.log").exists() else " The full error is in the run log.")
                 status = ('<span class="bad">✗ failed</span>'
                           f'<div class="err">{html.escape(readable_error(nb.get("error")))}{log}</div>')
                 number = "–"
-                if nb.get("html"):
-                    link = (f'<a href="{html.escape(label)}/{html.escape(nb["html"])}">'
-                            f'{html.escape(title)}</a> <span class="note">(last good version)</span>')
-                else:
-                    link = html.escape(title)
+                link = page + (' <span class="note">(last good version)</span>'
+                               if nb.get("html") else "")
             rows.append(f"<tr><td>{link}{question}{fan}</td><td class='num'>{number}</td>"
                         f"<td>{status}</td><td class='t'>{nb.get('seconds', 0):.0f} s</td></tr>")
         blocks.append(

@@ -47,8 +47,6 @@ BOUNDS = {
     "top_n": "[1, inf)",                 # pipeline_health: rows shown
     "add_reps": "[0, inf)",              # territory_design: new hires
     "seed": "[0, inf)",                  # random seeds (numpy takes none below 0)
-    # the forecast page's settings as the executive summary takes them (FOLLOWS)
-    "forecast_periods_back": "[1, inf)", "forecast_horizon": "[1, inf)", "forecast_seed": "[0, inf)",
     # thresholds, money, time
     "coverage_green": "[0, inf)", "coverage_amber": "[0, inf)",
     "attainment_green": "[0, inf)", "attainment_amber": "[0, inf)",
@@ -64,6 +62,22 @@ BOUNDS = {
 #: ``forecast_<name>``, unless the run sets that one itself.
 FOLLOWS = {"executive_summary": ("forecast", ("granularity", "model", "horizon", "periods_back",
                                               "seed"))}
+
+
+def followed(name: str) -> str:
+    """The leader's name of a setting a notebook takes from another (:data:`FOLLOWS`:
+    ``forecast_periods_back`` → ``periods_back``), whose range and choices it shares; any
+    other name as it is."""
+    for leader, names in FOLLOWS.values():
+        base = name.removeprefix(f"{leader}_")
+        if base != name and base in names:
+            return base
+    return name
+
+
+def _range(nb: str, name: str) -> str | None:
+    """The allowed range of ``nb``'s parameter ``name`` (:data:`BOUNDS`), if it has one."""
+    return BOUNDS.get(f"{nb}.{name}", BOUNDS.get(followed(name)))
 
 #: Pairs ``(lower, upper)`` of one notebook's parameters where ``lower`` may not exceed
 #: ``upper`` (the defaults stand for the one not given).
@@ -107,7 +121,7 @@ def check_ranges(typed: dict[str, dict], declared_map: dict[str, dict],
     bad: list[str] = []
     for nb, values in typed.items():
         for k, v in values.items():
-            rng = BOUNDS.get(f"{nb}.{k}", BOUNDS.get(k))
+            rng = _range(nb, k)
             if rng is None or isinstance(v, bool) or not isinstance(v, (int, float)):
                 continue
             if not in_range(v, rng):
@@ -261,9 +275,9 @@ def check(params: dict, declared_map: dict[str, dict]) -> dict[str, dict]:
 
 def choices(name: str) -> tuple[str, ...] | None:
     """The values a fixed-choice string parameter takes, from the library's own lists
-    (``granularity``, ``model``, ``quota_method``, ``balance_on``, and the summary's
-    ``forecast_granularity`` and ``forecast_model``); None for any other."""
-    name = name.removeprefix("forecast_")
+    (``granularity``, ``model``, ``quota_method``, ``balance_on``, and the settings that
+    follow them: :func:`followed`); None for any other."""
+    name = followed(name)
     if name == "granularity":
         from ..forecast.series import GRANULARITY
         return tuple(GRANULARITY)
@@ -318,7 +332,7 @@ def help_text(paths: dict[str, Path]) -> str:
         for k, info in d.items():
             mark = " (set by the runner)" if k in RESERVED else ""
             t = _type_name(info) or "str"
-            rng = BOUNDS.get(f"{name}.{k}", BOUNDS.get(k))
+            rng = _range(name, k)
             mark += f" (allowed {rng})" if rng and t in ("int", "float") else ""
             lines.append(f"    {k}: {t} = {info.get('default')}{mark}  "
                          f"{(info.get('help') or '').strip()}".rstrip())
